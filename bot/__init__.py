@@ -1,0 +1,1 @@
+"""school-support-bot: brokers school-to-school support in Slack."""

@@ -1,0 +1,251 @@
+"""`python -m bot …`: the command-line interface of CONTRACT.md.
+
+Every command exits 0 on success and non-zero with a one-line reason on stderr otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed as one line on stderr."""
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr with ids, never tokens or request text (that is the callers' job)."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# --- commands --------------------------------------------------------------------------------
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT."""
+    from bot.serve import serve
+
+    missing = settings.missing_for_slack()
+    if missing:
+        raise CommandError("cannot start: " + "; ".join(missing))
+    serve(settings)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    from storage.db import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
+    print("Database schema is up to date.")
+    return 0
+
+
+def cmd_manifest(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the Slack app manifest for this deployment."""
+    from bot.manifest import render_manifest
+
+    url = args.url or settings.public_url
+    if url and not url.startswith(("http://", "https://")):
+        raise CommandError(f"--url must start with https://, not {url!r}")
+    socket_mode = args.socket_mode or (settings.socket_mode and not args.url)
+    sys.stdout.write(render_manifest(url, socket_mode=socket_mode))
+    return 0
+
+
+def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
+    """Run everything due at --now (default: the real now) once."""
+    from bot.clock import FixedClock, SystemClock
+    from bot.jobs import run_due
+    from bot.runtime import build_runtime
+
+    clock = FixedClock(_parse_instant(args.now)) if args.now else SystemClock()
+    runtime = build_runtime(settings, clock=clock)
+    results = run_due(runtime)
+    print(", ".join(f"{name}: {count}" for name, count in results.items()))
+    return 1 if any(count < 0 for count in results.values()) else 0
+
+
+def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
+    """List requests with status, school, tags, offers and the assigned supporter."""
+    from bot.requests_report import list_requests
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        rows = list_requests(session, status=args.status)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No requests" + (f" with status {args.status}." if args.status else "."))
+        return 0
+    for row in rows:
+        offers = ", ".join(f"{o['supporter']} ({o['status']})" for o in row["offers"]) or "none"
+        print(
+            f"#{row['id']} [{row['status']}] {row['school'] or 'school not set'} — "
+            f"{', '.join(row['tags']) or 'no tags yet'}; requested by {row['requester']}; "
+            f"offers: {offers}; assigned to: {row['assigned_to'] or 'nobody yet'}"
+        )
+    return 0
+
+
+def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Add or update people from a directory CSV; report every row."""
+    from bot.directory import import_directory_file
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    report = import_directory_file(runtime.sessions, args.file, now=runtime.clock.now())
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the directory back out in the import format."""
+    from bot.directory import export_directory
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        if args.file:
+            with open(args.file, "w", newline="", encoding="utf-8") as stream:
+                count = export_directory(session, stream)
+            print(f"Exported {count} people to {args.file}.")
+        else:
+            export_directory(session, sys.stdout)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Play the life of a request against a local stand-in for Slack."""
+    from bot.demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
+def not_yet(what: str) -> Callable[[Settings, argparse.Namespace], int]:
+    """A command that exists in the contract but is not built yet."""
+
+    def command(settings: Settings, args: argparse.Namespace) -> int:
+        raise CommandError(f"`{what}` is not available yet in this version of the bot")
+
+    return command
+
+
+# --- parsing ---------------------------------------------------------------------------------
+def _parse_instant(raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise CommandError(f"--now must be an ISO-8601 time like 2026-11-23T09:30, not {raw!r}")
+    if value.tzinfo is None:
+        raise CommandError("--now needs a time zone, e.g. 2026-11-23T09:30:00+00:00 or …Z")
+    return value.astimezone(UTC)
+
+
+def parse_week(raw: str) -> date:
+    """Parse `--week YYYY-MM-DD`."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise CommandError(f"--week must be a date like 2026-11-23, not {raw!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command of CONTRACT.md."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="school-support-bot: school-to-school support in Slack"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("serve", help="run the bot (the default)").set_defaults(run=cmd_serve)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=cmd_migrate
+    )
+
+    directory = sub.add_parser("directory", help="import or export the directory CSV")
+    directory_sub = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = directory_sub.add_parser("import", help="add or update people from a CSV file")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.set_defaults(run=cmd_directory_import)
+    exp = directory_sub.add_parser("export", help="write the directory as CSV")
+    exp.add_argument("file", nargs="?", metavar="FILE.csv")
+    exp.set_defaults(run=cmd_directory_export)
+
+    requests = sub.add_parser("requests", help="list support requests")
+    requests_sub = requests.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = requests_sub.add_parser("list", help="list requests")
+    listing.add_argument("--status", choices=_statuses())
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=cmd_requests_list)
+
+    jobs = sub.add_parser("jobs", help="run scheduled work")
+    jobs_sub = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    due = jobs_sub.add_parser("run-due", help="run everything due now, once")
+    due.add_argument("--now", help="ISO-8601 instant to run as of (default: now)")
+    due.set_defaults(run=cmd_jobs_run_due)
+
+    digest = sub.add_parser("digest", help="build and send the weekly digest")
+    digest.add_argument("--week", help="any date in the week (default: this week)")
+    digest.add_argument("--dry-run", action="store_true", help="print it without sending")
+    digest.set_defaults(run=not_yet("digest"))
+
+    privacy = sub.add_parser("privacy", help="subject access and erasure")
+    privacy_sub = privacy.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name in ("export", "erase"):
+        p = privacy_sub.add_parser(name, help=f"{name} a person's data")
+        p.add_argument("user", metavar="USER", help="Slack user id")
+        p.set_defaults(run=not_yet(f"privacy {name}"))
+
+    sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
+    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
+    manifest.set_defaults(run=cmd_manifest)
+    return parser
+
+
+def _statuses() -> Sequence[str]:
+    from storage.models import REQUEST_STATUSES
+
+    return REQUEST_STATUSES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, load settings, run one command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", cmd_serve)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        return run(settings, args)
+    except CommandError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line for the user, the trace in the log
+        log.debug("command failed", exc_info=True)
+        return _fail(f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -1,0 +1,50 @@
+"""The one clock: everything asks it for the time, so tests and `--now` can set it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything that can say what time it is (timezone-aware, UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that stands still until told to move; for tests, the demo and `--now`."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._at = at.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to `at`."""
+        with self._lock:
+            self._at = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        """Move the clock forward by `delta` (or `timedelta(**kwargs)`) and return the new time."""
+        with self._lock:
+            self._at += delta if delta is not None else timedelta(**kwargs)
+            return self._at
+
+
+def as_utc(value: datetime) -> datetime:
+    """Treat a naive datetime read back from the database as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

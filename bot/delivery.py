@@ -1,0 +1,393 @@
+"""The one way out to Slack: an outbox of owed Web API calls, delivered after commit.
+
+Services call `owe_post`, `owe_update` or `owe_ephemeral` inside the transaction that changes
+state, so the message is owed exactly when the change is committed. `Deliverer.drain()` then
+claims due entries (never two processes the same one), calls Slack, and records the `ts`.
+Failures are retried: 429 after `Retry-After`, 5xx and connection errors with exponential
+backoff and jitter; permanent errors are marked failed and not retried.
+
+Every posted message carries its outbox id in Slack message metadata. If a process dies after
+Slack took a message but before its `ts` was recorded, the entry's claim lapses and the next
+attempt first looks for that metadata in the channel's recent history instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session
+
+from bot.clock import Clock
+from storage.claims import claim_rows
+from storage.db import SessionFactory, transaction
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT_TYPE = "school_support_outbox"
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=30)
+HISTORY_LOOKBACK = timedelta(hours=2)
+TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+}
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "user_not_found",
+    "account_inactive",
+    "is_archived",
+    "cannot_dm_bot",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "invalid_blocks",
+    "msg_too_long",
+    "message_not_found",
+    "cant_update_message",
+}
+
+
+def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
+    message = OutboxMessage(created_at=now, next_attempt_at=now, **fields)
+    session.add(message)
+    return message
+
+
+def owe_post(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+    ref: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.postMessage` to a channel, or to a user id for a DM from the bot."""
+    payload: dict[str, Any] = {"text": text, "unfurl_links": False, "unfurl_media": False}
+    if blocks:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return _owe(
+        session,
+        now,
+        method="chat.postMessage",
+        channel=channel,
+        payload=payload,
+        ref=ref,
+        dedupe_key=dedupe_key,
+    )
+
+
+def owe_update(
+    session: Session,
+    *,
+    now: datetime,
+    update_of: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts)."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
+    return _owe(session, now, method="chat.update", channel="", payload=payload, update_of=update_of)
+
+
+def owe_ephemeral(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    user: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.postEphemeral` visible only to `user` in `channel`."""
+    payload: dict[str, Any] = {"text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return _owe(session, now, method="chat.postEphemeral", channel=channel, user=user, payload=payload)
+
+
+def sent_message(session: Session, ref: str) -> OutboxMessage | None:
+    """The most recent message sent with `ref`, with its channel and ts, if any."""
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.ref == ref, OutboxMessage.status == "sent")
+        .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+
+
+@dataclass
+class DeliveryReport:
+    """What one `drain` did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Deliverer:
+    """Delivers owed messages. Safe to run in any number of threads and processes at once."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        client: WebClient,
+        clock: Clock,
+        *,
+        on_permanent_failure: Callable[[int, str], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock
+        self.on_permanent_failure = on_permanent_failure
+        self.jitter = jitter
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- running ---------------------------------------------------------------------------
+    def kick(self) -> None:
+        """Deliver what is owed now: wake the background worker, or drain in this thread."""
+        if self._thread is not None and self._thread.is_alive():
+            self._wake.set()
+        else:
+            self.drain()
+
+    def start(self) -> None:
+        """Run a background worker that drains whenever kicked and at least every few seconds."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background worker."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:
+                log.exception("outbox drain failed; will try again")
+            self._wake.wait(timeout=self._seconds_until_next_due())
+            self._wake.clear()
+
+    def _seconds_until_next_due(self) -> float:
+        with self.sessions() as session:
+            due = session.scalars(
+                select(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.next_attempt_at)
+                .limit(1)
+            ).first()
+        if due is None:
+            return 5.0
+        return min(5.0, max(0.05, (due - self.clock.now()).total_seconds()))
+
+    # --- claiming and sending --------------------------------------------------------------
+    def drain(self, *, limit: int = 200) -> DeliveryReport:
+        """Send every owed message that is due now, each at most once."""
+        report = DeliveryReport()
+        for _ in range(limit):
+            claimed = self._claim_one()
+            if claimed is None:
+                break
+            self._deliver(claimed, report)
+        return report
+
+    def _claim_one(self) -> OutboxMessage | None:
+        now = self.clock.now()
+        token = uuid.uuid4().hex
+        claimable = or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),  # type: ignore[operator]
+        )
+        with transaction(self.sessions) as session:
+            ids = claim_rows(
+                session,
+                OutboxMessage,
+                claimable,
+                {
+                    "status": "sending",
+                    "claim_token": token,
+                    # A lapsed "sending" claim means a process died mid-send: in doubt.
+                    "in_doubt": OutboxMessage.status == "sending",
+                    "claimed_until": now + LEASE,
+                    "attempts": OutboxMessage.attempts + 1,
+                },
+                order_by=OutboxMessage.id,
+                limit=1,
+            )
+            if not ids:
+                return None
+            message = session.get(OutboxMessage, ids[0], populate_existing=True)
+            assert message is not None
+            session.expunge(message)
+            return message
+
+    def _deliver(self, message: OutboxMessage, report: DeliveryReport) -> None:
+        try:
+            if message.method == "chat.update":
+                channel, ts = self._target_of_update(message)
+                if ts is None:
+                    # The message to edit has not been sent yet; try again shortly.
+                    self._reschedule(message, timedelta(seconds=2), None, count=False)
+                    report.retried += 1
+                    return
+                response = self.client.chat_update(channel=channel, ts=ts, **message.payload)
+                self._mark_sent(message, channel, ts)
+            elif message.method == "chat.postEphemeral":
+                self.client.chat_postEphemeral(
+                    channel=message.channel, user=message.user or "", **message.payload
+                )
+                self._mark_sent(message, message.channel, None)
+            else:
+                found = self._already_posted(message) if message.in_doubt else None
+                if found is not None:
+                    log.info("outbox %s was already posted before a restart", message.id)
+                    self._mark_sent(message, *found)
+                else:
+                    response = self.client.chat_postMessage(
+                        channel=message.channel,
+                        metadata={
+                            "event_type": METADATA_EVENT_TYPE,
+                            "event_payload": {"outbox_id": message.id},
+                        },
+                        **message.payload,
+                    )
+                    self._mark_sent(message, response.get("channel"), response.get("ts"))
+            report.sent += 1
+        except SlackApiError as exc:
+            self._handle_api_error(message, exc, report)
+        except (SlackClientError, OSError) as exc:
+            log.warning("outbox %s: connection problem (%s)", message.id, type(exc).__name__)
+            self._reschedule(message, self._backoff(message.attempts), type(exc).__name__)
+            report.retried += 1
+
+    def _handle_api_error(
+        self, message: OutboxMessage, exc: SlackApiError, report: DeliveryReport
+    ) -> None:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        if status == 429:
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                "retry-after"
+            )
+            delay = timedelta(seconds=float(retry_after or 1))
+            log.info("outbox %s: rate limited, retrying after %ss", message.id, delay.seconds)
+            self._reschedule(message, delay, "ratelimited")
+            report.retried += 1
+        elif status >= 500 or error in TRANSIENT_ERRORS:
+            log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
+            self._reschedule(message, self._backoff(message.attempts), error)
+            report.retried += 1
+        else:
+            log.error("outbox %s: permanent failure %s", message.id, error)
+            self._mark_failed(message, error)
+            report.failed += 1
+            report.failures.append((message.id or 0, error))
+            if self.on_permanent_failure is not None:
+                self.on_permanent_failure(message.id or 0, error)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
+        return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+    def _target_of_update(self, message: OutboxMessage) -> tuple[str, str | None]:
+        with self.sessions() as session:
+            original = sent_message(session, message.update_of or "")
+        if original is None or not original.sent_ts:
+            return "", None
+        return original.sent_channel or original.channel, original.sent_ts
+
+    def _already_posted(self, message: OutboxMessage) -> tuple[str, str] | None:
+        """Look for this entry's metadata in the channel's recent history (in-doubt recovery)."""
+        channel = message.channel
+        if channel.startswith(("U", "W")):
+            channel = self.client.conversations_open(users=channel)["channel"]["id"]
+        oldest = (message.created_at - timedelta(minutes=1)).timestamp()
+        history = self.client.conversations_history(
+            channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200
+        )
+        for item in history.get("messages", []):
+            meta = item.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT_TYPE
+                and (meta.get("event_payload") or {}).get("outbox_id") == message.id
+            ):
+                return channel, item["ts"]
+        if thread_ts := message.payload.get("thread_ts"):
+            replies = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+            )
+            for item in replies.get("messages", []):
+                meta = item.get("metadata") or {}
+                if (meta.get("event_payload") or {}).get("outbox_id") == message.id:
+                    return channel, item["ts"]
+        return None
+
+    # --- recording outcomes (only if we still hold the claim) -----------------------------
+    def _finish(self, message: OutboxMessage, **values: Any) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message.id,
+                    OutboxMessage.claim_token == message.claim_token,
+                )
+                .values(claim_token=None, claimed_until=None, **values)
+            )
+
+    def _mark_sent(self, message: OutboxMessage, channel: str | None, ts: str | None) -> None:
+        self._finish(
+            message,
+            status="sent",
+            sent_channel=channel,
+            sent_ts=ts,
+            sent_at=self.clock.now(),
+            last_error=None,
+        )
+
+    def _mark_failed(self, message: OutboxMessage, error: str) -> None:
+        self._finish(message, status="failed", last_error=error)
+
+    def _reschedule(
+        self, message: OutboxMessage, delay: timedelta, error: str | None, *, count: bool = True
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": "pending",
+            "next_attempt_at": self.clock.now() + delay,
+            "last_error": error,
+        }
+        if not count:
+            values["attempts"] = OutboxMessage.attempts - 1
+        self._finish(message, **values)

@@ -1,0 +1,44 @@
+"""Due work: everything the scheduler (and `python -m bot jobs run-due`) runs as of now.
+
+Each task reads what is due from the database and claims it atomically, so running this
+twice at once, or in several processes, never does anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.app import forget_old_events
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DueTask = Callable[[Runtime], int]
+
+
+def _deliver_owed_messages(runtime: Runtime) -> int:
+    return runtime.deliverer.drain().sent
+
+
+def due_tasks() -> list[tuple[str, DueTask]]:
+    """The periodic tasks, in the order they run; messages are delivered last."""
+    return [
+        ("forgotten_events", forget_old_events),
+        ("messages_sent", _deliver_owed_messages),
+    ]
+
+
+def run_due(runtime: Runtime) -> dict[str, int]:
+    """Run every due task once as of `runtime.clock.now()`; return what each did.
+
+    A failing task is logged and does not stop the others.
+    """
+    results: dict[str, int] = {}
+    for name, task in due_tasks():
+        try:
+            results[name] = task(runtime)
+        except Exception:
+            log.exception("due task %s failed; the next run will try again", name)
+            results[name] = -1
+    return results

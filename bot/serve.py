@@ -1,0 +1,61 @@
+"""Running the bot for real: Socket Mode when an app token is set, else HTTP under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import create_app
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """Build the ASGI app for `uvicorn --factory bot.serve:build_asgi_app` (the Procfile's web)."""
+    from bot.cli import configure_logging
+    from bot.settings import load_settings
+    from bot.web import create_web_app
+
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    missing = settings.missing_for_slack()
+    if missing:
+        raise SystemExit("cannot start: " + "; ".join(missing))
+    runtime = build_runtime(settings)
+    app = create_app(runtime)
+    _start_background_work(runtime)
+    return create_web_app(runtime, app)
+
+
+def _start_background_work(runtime: Runtime) -> None:
+    runtime.deliverer.start()
+    if runtime.settings.scheduler_enabled:
+        from bot.scheduler import start_scheduler
+
+        start_scheduler(runtime)
+    else:
+        log.info("scheduler disabled in this process (SCHEDULER_ENABLED=false)")
+
+
+def serve(settings: Settings) -> None:
+    """Run until interrupted."""
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        runtime = build_runtime(settings)
+        app = create_app(runtime)
+        _start_background_work(runtime)
+        log.info("connecting to Slack over Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()
+        return
+
+    import uvicorn
+
+    from bot.web import create_web_app
+
+    runtime = build_runtime(settings)
+    app = create_app(runtime)
+    _start_background_work(runtime)
+    log.info("serving Slack at http://0.0.0.0:%s/slack/events", settings.port)
+    uvicorn.run(create_web_app(runtime, app), host="0.0.0.0", port=settings.port, log_level="info")

@@ -1,0 +1,60 @@
+"""The HTTP face: a Starlette app serving Slack at POST /slack/events and GET /healthz.
+
+Served by uvicorn in production (see Procfile). Bolt's own Starlette adapter calls the sync
+`App.dispatch` on the event loop; we run it in the thread pool instead so one slow request
+never stalls the others. A Microsoft Teams endpoint can be mounted beside it later.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_web_app(runtime: Runtime, app: App) -> Starlette:
+    """The ASGI application for HTTP mode."""
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response("Request too large", status_code=413)
+        bolt_request = to_bolt_request(request, body)
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_request: Request) -> Response:
+        def check() -> bool:
+            try:
+                with runtime.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return True
+            except Exception as exc:
+                log.error("health check: database unavailable (%s)", type(exc).__name__)
+                return False
+
+        ok = await run_in_threadpool(check)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "database": ok},
+            status_code=200 if ok else 503,
+        )
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,44 @@
+"""Claiming due rows so that two processes never work on the same one.
+
+PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` inside the claiming transaction. Elsewhere
+(SQLite): a conditional `UPDATE … WHERE <still claimable>`, whose row count says who won.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlmodel import Session, SQLModel
+
+
+def claim_rows(
+    session: Session,
+    model: type[SQLModel],
+    claimable: ColumnElement[bool],
+    values: dict[str, Any],
+    *,
+    order_by: Any,
+    limit: int,
+) -> list[int]:
+    """Set `values` on up to `limit` rows matching `claimable`; return the ids this call won.
+
+    The caller commits. A row claimed by another transaction is skipped, never taken twice.
+    """
+    pk = model.id  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                select(pk).where(claimable).order_by(order_by).limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(update(model).where(pk.in_(ids)).values(**values))
+        return ids
+    won = []
+    for row_id in session.scalars(select(pk).where(claimable).order_by(order_by).limit(limit)):
+        result = session.execute(update(model).where(pk == row_id, claimable).values(**values))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            won.append(row_id)
+    return won

@@ -1,0 +1,289 @@
+"""SQLModel tables: the directory, requests and their offers, deployments, check-ins,
+the audit log, processed Slack events, the outbox of owed messages and digest runs.
+
+Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as UTC and returned timezone-aware on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- request statuses (CONTRACT.md) -------------------------------------------------------
+OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED = (
+    "open",
+    "offered",
+    "accepted",
+    "closed",
+    "cancelled",
+    "expired",
+)
+REQUEST_STATUSES = (OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED)
+ROLES = ("head", "nle", "sle", "specialist", "coordinator")
+SUPPORTER_ROLES = ("nle", "sle", "specialist")
+PHASES = ("nursery", "primary", "secondary", "all-through", "special", "16-plus")
+URGENCIES = ("routine", "soon", "urgent")
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+# --- the directory -------------------------------------------------------------------------
+class School(SQLModel, table=True):
+    """A school, known by name and (optionally) its DfE URN."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    urn: str | None = Field(default=None, unique=True)
+    phase: str | None = None
+    region: str | None = None
+    local_authority: str | None = None
+
+
+class Person(SQLModel, table=True):
+    """Someone in the directory: a head, a supporter, a coordinator, or several at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str = Field(unique=True, index=True)
+    name: str
+    email: str | None = None
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    capacity: int = 1
+    available: bool = True
+    away_until: date | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    erased_at: datetime | None = _ts(default=None)
+
+
+class PersonRole(SQLModel, table=True):
+    """One role a person holds (`head`, `nle`, `sle`, `specialist`, `coordinator`)."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(primary_key=True, index=True)
+
+
+class ExpertiseTag(SQLModel, table=True):
+    """One entry of the controlled vocabulary of areas of need and expertise."""
+
+    slug: str = Field(primary_key=True)
+    label: str
+    category: str
+    synonyms: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class PersonExpertise(SQLModel, table=True):
+    """An area a supporter can help with."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    tag_slug: str = Field(foreign_key="expertisetag.slug", primary_key=True, index=True)
+
+
+# --- requests, offers, deployments ----------------------------------------------------------
+class SupportRequest(SQLModel, table=True):
+    """One ask for support from a school."""
+
+    __tablename__ = "support_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="person.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    title: str = ""
+    description: str = Field(default="", sa_type=Text)
+    urgency: str = "routine"
+    preferred_start: date | None = None
+    status: str = Field(default=OPEN, index=True)
+    source: str = "command"  # channel | command | shortcut | cli
+    # Identifies where the request came from (e.g. "msg:C1:1700000000.0001") so a Slack
+    # retry, a double submit or a second capture of the same message never stores it twice.
+    source_key: str | None = Field(default=None, unique=True)
+    channel_id: str | None = None
+    message_ts: str | None = None
+    thread_channel_id: str | None = None
+    thread_ts: str | None = None
+    awaiting_profile: bool = False
+    offer_round: int = 0
+    assigned_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    offered_at: datetime | None = _ts(default=None)
+    accepted_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+    escalated_at: datetime | None = _ts(default=None)
+    impact_note: str | None = Field(default=None, sa_type=Text)
+    text_erased_at: datetime | None = _ts(default=None)
+
+
+class RequestTag(SQLModel, table=True):
+    """An area of need of a request."""
+
+    __tablename__ = "request_tag"
+
+    request_id: int = Field(foreign_key="support_request.id", primary_key=True)
+    tag_slug: str = Field(foreign_key="expertisetag.slug", primary_key=True, index=True)
+
+
+class Offer(SQLModel, table=True):
+    """A request offered to one supporter, with why they matched."""
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "supporter_id", name="uq_offer_request_supporter"),
+        Index("ix_offer_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", index=True)
+    supporter_id: int = Field(foreign_key="person.id", index=True)
+    round: int = 1
+    status: str = "open"  # open | accepted | declined | withdrawn | expired
+    score: float = 0.0
+    reasons: str = ""
+    created_at: datetime = _ts()
+    expires_at: datetime | None = _ts(default=None)
+    responded_at: datetime | None = _ts(default=None)
+    decline_reason: str | None = Field(default=None, sa_type=Text)
+    suggested_user_id: str | None = None
+
+
+class Deployment(SQLModel, table=True):
+    """An accepted request: who supports whom, since when."""
+
+    __table_args__ = (
+        # At most one active deployment per request, enforced by the database itself.
+        Index(
+            "uq_deployment_active_request",
+            "request_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", index=True)
+    supporter_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default="active", index=True)  # active|completed|released|reassigned|cancelled
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(default=None)
+    checkin_every_days: int | None = None
+    checkins_paused: bool = False
+    impact_note: str | None = Field(default=None, sa_type=Text)
+
+
+class CheckIn(SQLModel, table=True):
+    """One scheduled "how is it going?" for a deployment, sent to the head and the supporter."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "sequence", name="uq_checkin_deployment_sequence"),
+        Index("ix_checkin_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    sequence: int = 1
+    due_at: datetime = _ts()
+    status: str = "scheduled"  # scheduled | sent | answered | missed | cancelled
+    sent_at: datetime | None = _ts(default=None)
+    reminded_at: datetime | None = _ts(default=None)
+    answered_at: datetime | None = _ts(default=None)
+    claimed_until: datetime | None = _ts(default=None)
+
+
+class CheckInAnswer(SQLModel, table=True):
+    """One person's answer to a check-in."""
+
+    __tablename__ = "checkin_answer"
+    __table_args__ = (UniqueConstraint("checkin_id", "person_id", name="uq_checkin_answer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="checkin.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    outcome: str  # on_track | needs_attention | completed | snoozed
+    note: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime = _ts()
+
+
+# --- plumbing: audit, Slack events, the outbox, digests --------------------------------------
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which thing, when. Carries ids, never request text."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor: str | None = Field(default=None, index=True)  # Slack user id, or None for the bot
+    action: str = Field(index=True)
+    subject_type: str
+    subject_id: str = Field(index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A Slack `event_id` already handled, so a retry is recognised and skipped."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = _ts(index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Slack Web API call the bot owes, written in the transaction that caused it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()
+    method: str  # chat.postMessage | chat.update | chat.postEphemeral
+    channel: str  # a channel id, or a user id for a DM
+    user: str | None = None  # for ephemeral messages
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    ref: str | None = Field(default=None, index=True)  # e.g. "offer:12" to find the ts later
+    update_of: str | None = None  # for chat.update: the `ref` of the message to edit
+    dedupe_key: str | None = Field(default=None, unique=True)
+    status: str = "pending"  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_until: datetime | None = _ts(default=None)
+    claim_token: str | None = None
+    in_doubt: bool = False  # a claim lapsed mid-send: Slack may already have the message
+    last_error: str | None = None
+    sent_channel: str | None = None
+    sent_ts: str | None = None
+    sent_at: datetime | None = _ts(default=None)
+
+
+class DigestRun(SQLModel, table=True):
+    """One week's coordinator digest; the primary key makes it at most once per week."""
+
+    __tablename__ = "digest_run"
+
+    week_start: date = Field(primary_key=True)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(default=None)

@@ -1,0 +1,96 @@
+"""Shared fixtures: a fixed clock and databases (SQLite always, PostgreSQL when configured).
+
+Every test that takes `engine` or `sessions` runs once per database: on SQLite, and on
+PostgreSQL too when `TEST_DATABASE_URL` is set (CI sets it). Each test starts empty.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from bot.clock import FixedClock
+from storage.db import SessionFactory, make_engine, make_session_factory, migrate
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+# Monday 23 November 2026, 09:00 in London (GMT).
+MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where = "SQLite and PostgreSQL" if TEST_DATABASE_URL else "SQLite only (TEST_DATABASE_URL unset)"
+    return f"database tests run on: {where}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at Monday 23 November 2026, 09:00 UTC."""
+    return FixedClock(MONDAY_MORNING)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+def _worker_database_url(worker_id: str) -> str:
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_{worker_id}".replace("-", "_")
+    admin = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(worker_id: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL database of this test worker's own."""
+    if not TEST_DATABASE_URL:
+        pytest.fail("PostgreSQL tests need TEST_DATABASE_URL")
+    engine = make_engine(_worker_database_url(worker_id))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database; once per configured database kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "support.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    engine: Engine = request.getfixturevalue("postgres_engine")
+    tables = ", ".join('"%s"' % t.name for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on an empty, migrated database."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> SessionFactory:
+    """The session factory for `engine`."""
+    return make_session_factory(engine)
