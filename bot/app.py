@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +25,9 @@ SORRY = (
 EVENT_MEMORY = timedelta(days=7)
 
 
-def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
+def create_app(
+    runtime: Runtime, *, token_verification: bool = True, listener_executor: Executor | None = None
+) -> App:
     """Build the Bolt app for this runtime with every listener registered."""
     from handlers import register_all
 
@@ -35,6 +38,7 @@ def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
         client=runtime.client,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slack_bolt"),
+        listener_executor=listener_executor,
     )
     app.middleware(_skip_retried_events(runtime))
     app.error(_report_error(runtime))

@@ -33,6 +33,8 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("alembic", "apscheduler.executors", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -49,9 +51,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
-    from storage.db import make_engine, migrate
+    from bot.runtime import prepare_database
+    from storage.db import make_engine
 
-    migrate(make_engine(settings.database_url))
+    prepare_database(make_engine(settings.database_url))
     print("Database schema is up to date.")
     return 0
 
@@ -107,28 +110,36 @@ def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     """Add or update people from a directory CSV; report every row."""
-    from bot.directory import import_directory_file
+    from bot.directory import DirectoryError, import_directory_file
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
-    report = import_directory_file(runtime.sessions, args.file, now=runtime.clock.now())
+    try:
+        report = import_directory_file(runtime.sessions, args.file, now=runtime.clock.now())
+    except DirectoryError as exc:
+        raise CommandError(str(exc)) from None
     print(report.render())
     return 0 if report.ok else 1
 
 
 def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the directory back out in the import format."""
-    from bot.directory import export_directory
+    from bot.directory import DirectoryError, export_directory
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
     with runtime.sessions() as session:
-        if args.file:
-            with open(args.file, "w", newline="", encoding="utf-8") as stream:
-                count = export_directory(session, stream)
-            print(f"Exported {count} people to {args.file}.")
-        else:
-            export_directory(session, sys.stdout)
+        try:
+            if args.file:
+                with open(args.file, "w", newline="", encoding="utf-8") as stream:
+                    count = export_directory(session, stream)
+                print(f"Exported {count} people to {args.file}.")
+            else:
+                export_directory(session, sys.stdout)
+        except DirectoryError as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
     return 0
 
 

@@ -78,9 +78,13 @@ def owe_post(
     blocks: list[dict[str, Any]] | None = None,
     thread_ts: str | None = None,
     ref: str | None = None,
+    thread_of: str | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Owe a `chat.postMessage` to a channel, or to a user id for a DM from the bot."""
+    """Owe a `chat.postMessage` to a channel, or to a user id for a DM from the bot.
+
+    `thread_of` makes it a reply to the message owed with that `ref`, once that one is sent.
+    """
     payload: dict[str, Any] = {"text": text, "unfurl_links": False, "unfurl_media": False}
     if blocks:
         payload["blocks"] = blocks
@@ -93,6 +97,7 @@ def owe_post(
         channel=channel,
         payload=payload,
         ref=ref,
+        thread_of=thread_of,
         dedupe_key=dedupe_key,
     )
 
@@ -257,13 +262,13 @@ class Deliverer:
     def _deliver(self, message: OutboxMessage, report: DeliveryReport) -> None:
         try:
             if message.method == "chat.update":
-                channel, ts = self._target_of_update(message)
+                channel, ts = self._sent_target(message.update_of or "")
                 if ts is None:
                     # The message to edit has not been sent yet; try again shortly.
                     self._reschedule(message, timedelta(seconds=2), None, count=False)
                     report.retried += 1
                     return
-                response = self.client.chat_update(channel=channel, ts=ts, **message.payload)
+                self.client.chat_update(channel=channel, ts=ts, **message.payload)
                 self._mark_sent(message, channel, ts)
             elif message.method == "chat.postEphemeral":
                 self.client.chat_postEphemeral(
@@ -271,13 +276,22 @@ class Deliverer:
                 )
                 self._mark_sent(message, message.channel, None)
             else:
-                found = self._already_posted(message) if message.in_doubt else None
+                post_channel = message.channel
+                if message.thread_of:
+                    parent_channel, parent_ts = self._sent_target(message.thread_of)
+                    if parent_ts is None:
+                        self._reschedule(message, timedelta(seconds=2), None, count=False)
+                        report.retried += 1
+                        return
+                    post_channel = parent_channel or post_channel
+                    message.payload = {**message.payload, "thread_ts": parent_ts}
+                found = self._already_posted(message, post_channel) if message.in_doubt else None
                 if found is not None:
                     log.info("outbox %s was already posted before a restart", message.id)
                     self._mark_sent(message, *found)
                 else:
                     response = self.client.chat_postMessage(
-                        channel=message.channel,
+                        channel=post_channel,
                         metadata={
                             "event_type": METADATA_EVENT_TYPE,
                             "event_payload": {"outbox_id": message.id},
@@ -322,16 +336,16 @@ class Deliverer:
         base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
         return timedelta(seconds=base * (0.5 + self.jitter() / 2))
 
-    def _target_of_update(self, message: OutboxMessage) -> tuple[str, str | None]:
+    def _sent_target(self, ref: str) -> tuple[str, str | None]:
+        """The channel and ts of the message sent with `ref`, or ("", None) if not sent yet."""
         with self.sessions() as session:
-            original = sent_message(session, message.update_of or "")
+            original = sent_message(session, ref)
         if original is None or not original.sent_ts:
             return "", None
         return original.sent_channel or original.channel, original.sent_ts
 
-    def _already_posted(self, message: OutboxMessage) -> tuple[str, str] | None:
+    def _already_posted(self, message: OutboxMessage, channel: str) -> tuple[str, str] | None:
         """Look for this entry's metadata in the channel's recent history (in-doubt recovery)."""
-        channel = message.channel
         if channel.startswith(("U", "W")):
             channel = self.client.conversations_open(users=channel)["channel"]["id"]
         oldest = (message.created_at - timedelta(minutes=1)).timestamp()

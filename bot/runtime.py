@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.delivery import Deliverer
+from bot.school_calendar import SchoolCalendar, load_calendar
 from bot.settings import Settings
-from storage.db import SessionFactory, make_engine, make_session_factory, migrate
+from bot.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
+from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
+
+if TYPE_CHECKING:
+    from bot.routing import RoutingContext
 
 
 @dataclass
 class Runtime:
-    """The settings, database, clock, Slack client and outbox of one process."""
+    """The settings, database, clock, Slack client, outbox, vocabulary and calendar."""
 
     settings: Settings
     engine: Engine
@@ -23,11 +29,31 @@ class Runtime:
     clock: Clock
     client: WebClient
     deliverer: Deliverer
+    vocabulary: Vocabulary
+    calendar: SchoolCalendar
+
+    def routing(self) -> RoutingContext:
+        """A routing context as of now."""
+        from bot.routing import RoutingContext
+
+        return RoutingContext(
+            settings=self.settings,
+            vocabulary=self.vocabulary,
+            calendar=self.calendar,
+            now=self.clock.now(),
+        )
 
 
 def make_web_client(settings: Settings) -> WebClient:
     """A `WebClient` for the bot token, pointed at `SLACK_API_URL`."""
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+
+
+def prepare_database(engine: Engine, vocabulary: Vocabulary | None = None) -> None:
+    """Migrate the schema and load the expertise vocabulary (both idempotent)."""
+    migrate(engine)
+    with transaction(make_session_factory(engine)) as session:
+        sync_vocabulary(session, vocabulary or default_vocabulary())
 
 
 def build_runtime(
@@ -36,12 +62,13 @@ def build_runtime(
     clock: Clock | None = None,
     client: WebClient | None = None,
     engine: Engine | None = None,
-    run_migrations: bool = True,
+    prepare: bool = True,
 ) -> Runtime:
     """Connect to the database (migrating it), and wire up the clock, client and outbox."""
     engine = engine or make_engine(settings.database_url)
-    if run_migrations:
-        migrate(engine)
+    vocabulary = default_vocabulary()
+    if prepare:
+        prepare_database(engine, vocabulary)
     sessions = make_session_factory(engine)
     clock = clock or SystemClock()
     client = client or make_web_client(settings)
@@ -52,4 +79,6 @@ def build_runtime(
         clock=clock,
         client=client,
         deliverer=Deliverer(sessions, client, clock),
+        vocabulary=vocabulary,
+        calendar=load_calendar(settings),
     )

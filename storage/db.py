@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 SessionFactory = Callable[[], Session]
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -87,3 +89,14 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def run_once(sessions: SessionFactory, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction; if a unique constraint says another process got there
+    first, run it once more, when `work` will find the row that won instead of inserting."""
+    try:
+        with transaction(sessions) as session:
+            return work(session)
+    except IntegrityError:
+        with transaction(sessions) as session:
+            return work(session)

@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.clock import FixedClock
-from storage.db import SessionFactory, make_engine, make_session_factory, migrate
+from bot.runtime import prepare_database
+from storage.db import SessionFactory, make_engine, make_session_factory
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -41,7 +42,7 @@ def clock() -> FixedClock:
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
+    prepare_database(engine)
     engine.dispose()  # closing the last connection checkpoints the WAL into the file
     return path
 
@@ -63,7 +64,7 @@ def postgres_engine(worker_id: str) -> Iterator[Engine]:
     if not TEST_DATABASE_URL:
         pytest.fail("PostgreSQL tests need TEST_DATABASE_URL")
     engine = make_engine(_worker_database_url(worker_id))
-    migrate(engine)
+    prepare_database(engine)
     yield engine
     engine.dispose()
 
@@ -79,6 +80,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     tables = ", ".join('"%s"' % t.name for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    prepare_database(engine)
     return engine.url.render_as_string(hide_password=False)
 
 

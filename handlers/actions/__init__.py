@@ -1,11 +1,14 @@
-"""Actions listeners."""
+"""Block-action listeners (buttons and selects)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.runtime import Runtime
+from handlers.actions import offers, requests
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every action listener."""
+    requests.register(app, runtime)
+    offers.register(app, runtime)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.runtime import Runtime
+from handlers.commands import support
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every slash-command listener."""
+    support.register(app, runtime)

@@ -1,11 +1,13 @@
-"""Events listeners."""
+"""Event listeners."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.runtime import Runtime
+from handlers.events import messages
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every event listener."""
+    messages.register(app, runtime)

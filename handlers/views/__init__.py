@@ -1,11 +1,14 @@
-"""Views listeners."""
+"""View (modal) listeners."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.runtime import Runtime
+from handlers.views import offers, requests
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every view listener."""
+    requests.register(app, runtime)
+    offers.register(app, runtime)

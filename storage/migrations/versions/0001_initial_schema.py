@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:22:49.850301
+Create Date: 2026-11-23 11:33:21.578332
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('update_of', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('thread_of', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),

@@ -1,0 +1,80 @@
+"""Looking people up in the directory, and adding someone who is not there yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from storage.models import Person, PersonRole, School
+
+
+def person_by_slack_id(session: Session, slack_user_id: str) -> Person | None:
+    """The directory entry for a Slack user, if any (erased people included)."""
+    return session.exec(select(Person).where(Person.slack_user_id == slack_user_id)).first()
+
+
+def roles_of(session: Session, person_id: int | None) -> set[str]:
+    """The roles a person holds."""
+    if person_id is None:
+        return set()
+    return set(session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id)))
+
+
+def has_role(session: Session, slack_user_id: str, role: str) -> bool:
+    """Whether the Slack user holds `role` in the directory."""
+    person = person_by_slack_id(session, slack_user_id)
+    return person is not None and role in roles_of(session, person.id)
+
+
+def is_coordinator(session: Session, slack_user_id: str) -> bool:
+    """Whether the Slack user is a coordinator."""
+    return has_role(session, slack_user_id, "coordinator")
+
+
+def coordinators(session: Session) -> list[Person]:
+    """Every coordinator, by name."""
+    query = (
+        select(Person)
+        .join(PersonRole, PersonRole.person_id == Person.id)  # type: ignore[arg-type]
+        .where(PersonRole.role == "coordinator", Person.erased_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Person.name)
+    )
+    return list(session.exec(query))
+
+
+def ensure_person(session: Session, slack_user_id: str, *, name: str, now: datetime) -> Person:
+    """The person for a Slack user, added (with no roles yet) if the directory lacks them."""
+    person = person_by_slack_id(session, slack_user_id)
+    if person is None:
+        person = Person(slack_user_id=slack_user_id, name=name, created_at=now, updated_at=now)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def school_of(session: Session, person: Person) -> School | None:
+    """The person's school, if known."""
+    return session.get(School, person.school_id) if person.school_id else None
+
+
+def find_or_create_school(
+    session: Session, name: str, *, phase: str | None = None, region: str | None = None
+) -> School:
+    """The school with this name (case-insensitive), created if new; fills in phase/region."""
+    clean = " ".join(name.split())
+    school = session.exec(select(School).where(School.name.ilike(clean))).first()  # type: ignore[attr-defined]
+    if school is None:
+        school = School(name=clean, phase=phase, region=region)
+        session.add(school)
+        session.flush()
+    else:
+        school.phase = school.phase or phase
+        school.region = school.region or region
+    return school
+
+
+def give_role(session: Session, person: Person, role: str) -> None:
+    """Add `role` to the person if they lack it."""
+    if role not in roles_of(session, person.id):
+        session.add(PersonRole(person_id=person.id or 0, role=role))

@@ -1,0 +1,132 @@
+"""Buttons on offers and deployments: accept, decline, suggest a colleague, release, assign."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks.offers import assign_modal, decline_modal
+from bot.blocks.requests import full_request_modal
+from bot.errors import NotAllowed, NotFound
+from bot.intake import summarise
+from bot.people import is_coordinator
+from bot.routing import accept_offer, release_deployment, suggest_colleague
+from bot.runtime import Runtime
+from handlers.common import (
+    action_value,
+    friendly_errors,
+    in_transaction,
+    int_value,
+    tell,
+    user_id_of,
+)
+from storage.models import Offer, Person, SupportRequest
+
+
+def _id(body: dict[str, Any], what: str) -> int:
+    value = int_value(action_value(body))
+    if value is None:
+        raise NotFound(f"That button doesn't point at a {what} I know.")
+    return value
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to offer and deployment buttons."""
+
+    @app.action("offer_accept")
+    def on_accept(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            offer_id = _id(body, "offer")
+            in_transaction(
+                runtime,
+                lambda session: accept_offer(
+                    session, runtime.routing(), actor=user_id_of(body), offer_id=offer_id
+                ),
+            )
+
+    @app.action("offer_decline")
+    def on_decline(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            offer_id = _id(body, "offer")
+            with runtime.sessions() as session:
+                offer = session.get(Offer, offer_id)
+                supporter = session.get(Person, offer.supporter_id) if offer else None
+            if supporter is None or supporter.slack_user_id != user_id_of(body):
+                raise NotAllowed(
+                    "This offer was sent to someone else, so only they can answer it.",
+                    action="offer.respond", subject_type="offer", subject_id=offer_id,
+                )
+            client.views_open(trigger_id=body["trigger_id"], view=decline_modal(offer_id))
+
+    @app.action("offer_suggest")
+    def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            action = (body.get("actions") or [{}])[0]
+            block_id = str(action.get("block_id") or "")
+            offer_id = int_value(block_id.partition(":")[2])
+            colleague = action.get("selected_user")
+            if offer_id is None or not colleague:
+                raise NotFound("I couldn't tell which offer or colleague that was.")
+            reply = in_transaction(
+                runtime,
+                lambda session: suggest_colleague(
+                    session, runtime.routing(), actor=user_id_of(body),
+                    offer_id=offer_id, colleague=str(colleague),
+                ),
+            )
+            tell(runtime, body, reply)
+
+    @app.action("offer_show_full")
+    def on_show_full(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            offer_id = _id(body, "offer")
+            with runtime.sessions() as session:
+                offer = session.get(Offer, offer_id)
+                supporter = session.get(Person, offer.supporter_id) if offer else None
+                if offer is None or supporter is None or supporter.slack_user_id != user_id_of(body):
+                    raise NotAllowed(
+                        "This offer was sent to someone else.",
+                        action="offer.view", subject_type="offer", subject_id=offer_id,
+                    )
+                request = session.get(SupportRequest, offer.request_id)
+                if request is None:
+                    raise NotFound("That request no longer exists.")
+                summary = summarise(session, request, runtime.vocabulary)
+            client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))
+
+    @app.action("deployment_release")
+    def on_release(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            deployment_id = _id(body, "deployment")
+            in_transaction(
+                runtime,
+                lambda session: release_deployment(
+                    session, runtime.routing(), actor=user_id_of(body), deployment_id=deployment_id
+                ),
+            )
+            tell(runtime, body, "Thanks for letting me know. I'm finding someone else for the school.")
+
+    @app.action("request_assign")
+    def on_assign(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            request_id = _id(body, "request")
+            with runtime.sessions() as session:
+                allowed = is_coordinator(session, user_id_of(body))
+            if not allowed:
+                raise NotAllowed(
+                    "Only coordinators can assign requests.",
+                    action="request.assign", subject_type="request", subject_id=request_id,
+                )
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=assign_modal(request_id, json.dumps({"request_id": request_id})),
+            )

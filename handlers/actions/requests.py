@@ -1,0 +1,122 @@
+"""Buttons on a request's card: find support, edit, cancel, add school details, show in full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks.requests import full_request_modal, profile_modal, request_modal
+from bot.errors import NotAllowed, NotFound
+from bot.intake import (
+    Draft,
+    cancel_request,
+    get_request,
+    may_change,
+    request_tags,
+    summarise,
+)
+from bot.people import school_of
+from bot.routing import confirm_request
+from bot.runtime import Runtime
+from handlers.common import action_value, friendly_errors, in_transaction, int_value, user_id_of
+from storage.models import Person
+
+
+def find_support(runtime: Runtime, request_id: int, *, actor: str) -> None:
+    """Offer a request to the best-matched supporters now (after the ack)."""
+    in_transaction(
+        runtime,
+        lambda session: confirm_request(
+            session, runtime.routing(), actor=actor, request_id=request_id
+        ),
+    )
+
+
+def _request_id(body: dict[str, Any]) -> int:
+    request_id = int_value(action_value(body))
+    if request_id is None:
+        raise NotFound("That button doesn't point at a request I know.")
+    return request_id
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to the request card's buttons."""
+
+    @app.action("request_confirm")
+    def on_confirm(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            find_support(runtime, _request_id(body), actor=user_id_of(body))
+
+    @app.action("request_cancel")
+    def on_cancel(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            request_id = _request_id(body)
+            in_transaction(
+                runtime,
+                lambda session: cancel_request(
+                    session, runtime.vocabulary, now=runtime.clock.now(),
+                    actor=user_id_of(body), request_id=request_id,
+                ),
+            )
+
+    @app.action("request_edit")
+    def on_edit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = user_id_of(body)
+        with friendly_errors(runtime, body):
+            request_id = _request_id(body)
+            with runtime.sessions() as session:
+                request = get_request(session, request_id)
+                if not may_change(session, request, user):
+                    raise NotAllowed(
+                        "Only the head who asked for this support, or a coordinator, can edit it.",
+                        action="request.edit", subject_type="request", subject_id=request_id,
+                    )
+                requester = session.get(Person, request.requester_id)
+                school = school_of(session, requester) if requester else None
+                summary = summarise(session, request, runtime.vocabulary)
+                draft = Draft(
+                    title=request.title,
+                    description=request.description,
+                    tags=tuple(request_tags(session, request_id)),
+                    urgency=request.urgency,
+                    preferred_start=request.preferred_start,
+                    school_name=summary.school or (school.name if school else ""),
+                )
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=request_modal(
+                    draft, runtime.vocabulary, need_profile=False,
+                    metadata={"request_id": request_id}, editing=True,
+                ),
+            )
+
+    @app.action("request_profile")
+    def on_profile(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            request_id = _request_id(body)
+            with runtime.sessions() as session:
+                request = get_request(session, request_id)
+                requester = session.get(Person, request.requester_id)
+                if requester is None or requester.slack_user_id != user_id_of(body):
+                    raise NotAllowed(
+                        "Only the head who asked can add their school's details.",
+                        action="person.profile", subject_type="request", subject_id=request_id,
+                    )
+            client.views_open(
+                trigger_id=body["trigger_id"], view=profile_modal({"request_id": request_id})
+            )
+
+    @app.action("request_show_full")
+    def on_show_full(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            request_id = _request_id(body)
+            with runtime.sessions() as session:
+                summary = summarise(session, get_request(session, request_id), runtime.vocabulary)
+            client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))

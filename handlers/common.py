@@ -1,0 +1,149 @@
+"""Small helpers shared by listeners: reading payloads and telling the person something."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bot.delivery import owe_ephemeral, owe_post
+from bot import audit
+from bot.errors import NotAllowed, UserFacingError
+from bot.runtime import Runtime
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+BUSY = "Sorry, I'm very busy right now and couldn't save that. Please try again in a minute."
+
+
+def user_id_of(body: dict[str, Any]) -> str:
+    """The Slack user id of whoever sent this payload."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("id") or "")
+    return str(body.get("user_id") or user or "")
+
+
+def user_name_of(body: dict[str, Any]) -> str:
+    """A display name from the payload (Slack's username), or the user id."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("name") or user.get("username") or user.get("id") or "")
+    return str(body.get("user_name") or user_id_of(body))
+
+
+def channel_id_of(body: dict[str, Any]) -> str | None:
+    """The channel a payload came from, if any."""
+    channel = body.get("channel")
+    if isinstance(channel, dict):
+        return channel.get("id")
+    return body.get("channel_id") or (body.get("container") or {}).get("channel_id")
+
+
+def action_value(body: dict[str, Any]) -> str:
+    """The `value` of the first action in a block_actions payload."""
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or actions[0].get("selected_option", {}).get("value") or "")
+
+
+def int_value(raw: str) -> int | None:
+    """An id from a button value, or None if it is not one."""
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def view_values(body: dict[str, Any]) -> dict[str, Any]:
+    """The submitted view's values, flattened to {block_id: value}."""
+    state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    flat: dict[str, Any] = {}
+    for block_id, elements in state.items():
+        for element in elements.values():
+            kind = element.get("type")
+            if kind in ("plain_text_input",):
+                flat[block_id] = element.get("value") or ""
+            elif kind in ("static_select", "radio_buttons", "external_select"):
+                flat[block_id] = (element.get("selected_option") or {}).get("value")
+            elif kind in ("multi_static_select", "checkboxes", "multi_external_select"):
+                flat[block_id] = [o.get("value") for o in element.get("selected_options") or []]
+            elif kind == "datepicker":
+                raw = element.get("selected_date")
+                flat[block_id] = date.fromisoformat(raw) if raw else None
+            elif kind == "users_select":
+                flat[block_id] = element.get("selected_user")
+            elif kind == "multi_users_select":
+                flat[block_id] = element.get("selected_users") or []
+            else:
+                flat[block_id] = element.get("value")
+    return flat
+
+
+def view_metadata(body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON private_metadata of a submitted view ({} if absent or garbled)."""
+    raw = (body.get("view") or {}).get("private_metadata") or ""
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def tell(
+    runtime: Runtime,
+    body: dict[str, Any],
+    text: str,
+    *,
+    session: Session | None = None,
+    refused: NotAllowed | None = None,
+) -> None:
+    """Tell the person who acted something only they see (ephemeral, or a DM without a channel).
+
+    Owed through the outbox like every other message, then delivered straight away.
+    """
+    user = user_id_of(body)
+    channel = channel_id_of(body)
+    now = runtime.clock.now()
+
+    def owe(s: Session) -> None:
+        if refused is not None:
+            audit.record(
+                s, at=now, actor=user, action=f"{refused.action or 'action'}.refused",
+                subject_type=refused.subject_type or "unknown", subject_id=refused.subject_id,
+            )
+        if channel:
+            owe_ephemeral(s, now=now, channel=channel, user=user, text=text)
+        else:
+            owe_post(s, now=now, channel=user, text=text)
+
+    if session is not None:
+        owe(session)
+        return
+    with transaction(runtime.sessions) as s:
+        owe(s)
+    runtime.deliverer.kick()
+
+
+@contextmanager
+def friendly_errors(runtime: Runtime, body: dict[str, Any]) -> Iterator[None]:
+    """Turn a UserFacingError into an ephemeral message; nothing was changed."""
+    try:
+        yield
+    except UserFacingError as exc:
+        log.info("told user %s: %s", user_id_of(body), type(exc).__name__)
+        tell(runtime, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)
+    except OperationalError:
+        log.exception("database busy or unavailable")
+        tell(runtime, body, BUSY)
+
+
+def in_transaction(runtime: Runtime, work: Callable[[Session], Any]) -> Any:
+    """Run `work` in one transaction, then deliver whatever it owed."""
+    with transaction(runtime.sessions) as session:
+        result = work(session)
+    runtime.deliverer.kick()
+    return result
