@@ -33,7 +33,6 @@ def create_app(
 
     settings = runtime.settings
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
         client=runtime.client,
         token_verification_enabled=token_verification,

@@ -14,9 +14,13 @@ if TYPE_CHECKING:
     from bot.routing import RoutingContext
 
 
-def schedule_for_new_deployment(session: Session, ctx: RoutingContext, deployment: Deployment) -> CheckIn:
+def schedule_for_new_deployment(
+    session: Session, ctx: RoutingContext, deployment: Deployment
+) -> CheckIn:
     """Schedule the first check-in CHECKIN_FIRST_DAYS after acceptance, on a working day."""
-    local_day = ctx.now.astimezone(ctx.settings.tz).date() + timedelta(days=ctx.settings.checkin_first_days)
+    local_day = ctx.now.astimezone(ctx.settings.tz).date() + timedelta(
+        days=ctx.settings.checkin_first_days
+    )
     due = ctx.calendar.schedule_on_working_day(local_day, ctx.settings.checkin_time)
     checkin = CheckIn(deployment_id=deployment.id or 0, sequence=1, due_at=due)
     session.add(checkin)

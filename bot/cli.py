@@ -163,8 +163,8 @@ def not_yet(what: str) -> Callable[[Settings, argparse.Namespace], int]:
 def _parse_instant(raw: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise CommandError(f"--now must be an ISO-8601 time like 2026-11-23T09:30, not {raw!r}")
+    except ValueError as exc:
+        raise CommandError(f"--now must be an ISO-8601 time like 2026-11-23T09:30, not {raw!r}") from exc
     if value.tzinfo is None:
         raise CommandError("--now needs a time zone, e.g. 2026-11-23T09:30:00+00:00 or …Z")
     return value.astimezone(UTC)
@@ -174,8 +174,8 @@ def parse_week(raw: str) -> date:
     """Parse `--week YYYY-MM-DD`."""
     try:
         return date.fromisoformat(raw)
-    except ValueError:
-        raise CommandError(f"--week must be a date like 2026-11-23, not {raw!r}")
+    except ValueError as exc:
+        raise CommandError(f"--week must be a date like 2026-11-23, not {raw!r}") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:

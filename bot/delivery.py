@@ -112,7 +112,9 @@ def owe_update(
 ) -> OutboxMessage:
     """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts)."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
-    return _owe(session, now, method="chat.update", channel="", payload=payload, update_of=update_of)
+    return _owe(
+        session, now, method="chat.update", channel="", payload=payload, update_of=update_of
+    )
 
 
 def owe_ephemeral(
@@ -131,7 +133,9 @@ def owe_ephemeral(
         payload["blocks"] = blocks
     if thread_ts:
         payload["thread_ts"] = thread_ts
-    return _owe(session, now, method="chat.postEphemeral", channel=channel, user=user, payload=payload)
+    return _owe(
+        session, now, method="chat.postEphemeral", channel=channel, user=user, payload=payload
+    )
 
 
 def sent_message(session: Session, ref: str) -> OutboxMessage | None:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.blocks import escape
 from bot.blocks.requests import channel_post, request_card
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -295,8 +296,13 @@ def capture_message(
     session.flush()
     _set_tags(session, request, [m.slug for m in infer_tags(text, vocabulary)])
     audit.record(
-        session, at=now, actor=user, action="request.captured", subject_type="request",
-        subject_id=request.id or 0, source="channel",
+        session,
+        at=now,
+        actor=user,
+        action="request.captured",
+        subject_type="request",
+        subject_id=request.id or 0,
+        source="channel",
     )
     summary = summarise(session, request, vocabulary)
     owe_post(
@@ -347,8 +353,13 @@ def submit_request(
     session.flush()
     _set_tags(session, request, list(draft.tags))
     audit.record(
-        session, at=now, actor=user, action="request.submitted", subject_type="request",
-        subject_id=request.id or 0, source=source,
+        session,
+        at=now,
+        actor=user,
+        action="request.submitted",
+        subject_type="request",
+        subject_id=request.id or 0,
+        source=source,
     )
     summary = summarise(session, request, vocabulary)
     if settings.support_channel_id:
@@ -356,7 +367,7 @@ def submit_request(
             session,
             now=now,
             channel=settings.support_channel_id,
-            text=f"New support request from <@{user}>: {summary.title}",
+            text=f"New support request from <@{user}>: {escape(summary.title)}",
             blocks=channel_post(summary),
             ref=post_ref(summary.id),
         )
@@ -424,13 +435,19 @@ def _labels(summary: RequestSummary) -> str:
 def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) -> None:
     """Owe an update of the request's card (and the channel post, for modal requests)."""
     owe_update(
-        session, now=now, update_of=card_ref(summary.id), text=_card_text(summary),
+        session,
+        now=now,
+        update_of=card_ref(summary.id),
+        text=_card_text(summary),
         blocks=request_card(summary),
     )
     if summary.source != "channel":
         owe_update(
-            session, now=now, update_of=post_ref(summary.id),
-            text=f"Support request: {summary.title}", blocks=channel_post(summary),
+            session,
+            now=now,
+            update_of=post_ref(summary.id),
+            text=f"Support request: {escape(summary.title)}",
+            blocks=channel_post(summary),
         )
 
 
@@ -445,7 +462,9 @@ def _changeable(session: Session, request_id: int, actor: str, verb: str) -> Sup
             subject_id=request_id,
         )
     if request.status not in EDITABLE:
-        state = "has already been accepted" if request.status == ACCEPTED else f"is {request.status}"
+        state = (
+            "has already been accepted" if request.status == ACCEPTED else f"is {request.status}"
+        )
         done = {"edit": "edited", "cancel": "cancelled"}[verb]
         raise Conflict(f"This request {state}, so it can't be {done} now.")
     return request
@@ -473,7 +492,11 @@ def edit_request(
     request.updated_at = now
     _set_tags(session, request, list(draft.tags))
     audit.record(
-        session, at=now, actor=actor, action="request.edited", subject_type="request",
+        session,
+        at=now,
+        actor=actor,
+        action="request.edited",
+        subject_type="request",
         subject_id=request_id,
     )
     summary = summarise(session, request, vocabulary)
@@ -499,14 +522,23 @@ def cancel_request(
         offer.responded_at = now
         withdrawn += 1
         owe_update(
-            session, now=now, update_of=f"offer:{offer.id}",
+            session,
+            now=now,
+            update_of=f"offer:{offer.id}",
             text="This request has been cancelled by the school.",
-            blocks=offer_closed("This request has been cancelled by the school. Thank you for "
-                                "considering it — nothing more is needed from you."),
+            blocks=offer_closed(
+                "This request has been cancelled by the school. Thank you for "
+                "considering it — nothing more is needed from you."
+            ),
         )
     audit.record(
-        session, at=now, actor=actor, action="request.cancelled", subject_type="request",
-        subject_id=request_id, offers_withdrawn=withdrawn,
+        session,
+        at=now,
+        actor=actor,
+        action="request.cancelled",
+        subject_type="request",
+        subject_id=request_id,
+        offers_withdrawn=withdrawn,
     )
     summary = summarise(session, request, vocabulary)
     refresh_card(session, summary, now=now)
@@ -541,13 +573,19 @@ def save_profile(
     person.updated_at = now
     give_role(session, person, "head")
     audit.record(
-        session, at=now, actor=user, action="person.profile_saved", subject_type="person",
-        subject_id=person.id or 0, school_id=school.id,
+        session,
+        at=now,
+        actor=user,
+        action="person.profile_saved",
+        subject_type="person",
+        subject_id=person.id or 0,
+        school_id=school.id,
     )
     released = []
     for request in session.exec(
         select(SupportRequest).where(
-            SupportRequest.requester_id == person.id, SupportRequest.awaiting_profile.is_(True)  # type: ignore[attr-defined]
+            SupportRequest.requester_id == person.id,
+            SupportRequest.awaiting_profile.is_(True),  # type: ignore[attr-defined]
         )
     ):
         request.awaiting_profile = False

@@ -24,7 +24,12 @@ def notify_coordinators(
     """Owe a notice to the coordinators in this transaction; returns messages owed."""
     if settings.coordinator_channel_id:
         owe_post(
-            session, now=now, channel=settings.coordinator_channel_id, text=text, blocks=blocks, ref=ref
+            session,
+            now=now,
+            channel=settings.coordinator_channel_id,
+            text=text,
+            blocks=blocks,
+            ref=ref,
         )
         return 1
     people = coordinators(session)

@@ -34,7 +34,11 @@ def list_requests(session: Session, *, status: str | None = None) -> list[dict[s
         select(Offer).where(Offer.request_id.in_(ids)).order_by(Offer.id)  # type: ignore[attr-defined]
     ):
         offers[offer.request_id].append(
-            {"supporter": people.get(offer.supporter_id), "status": offer.status, "round": offer.round}
+            {
+                "supporter": people.get(offer.supporter_id),
+                "status": offer.status,
+                "round": offer.round,
+            }
         )
     return [
         {

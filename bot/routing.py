@@ -24,13 +24,13 @@ from bot.blocks.offers import (
     offer_dm,
     supporter_line,
 )
-from bot.school_calendar import SchoolCalendar
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, NotAllowed, NotFound
 from bot.intake import get_request, refresh_card, request_tags, summarise
 from bot.matching import Candidate, Match, Need, rank_candidates
 from bot.notify import notify_coordinators
 from bot.people import is_coordinator, person_by_slack_id, roles_of
+from bot.school_calendar import SchoolCalendar
 from bot.settings import Settings
 from bot.vocabulary import Vocabulary
 from storage.models import (
@@ -229,8 +229,13 @@ def offer_next_round(
         )
         outcome.offered.append(match.candidate.slack_user_id)
     audit.record(
-        session, at=ctx.now, actor=actor, action="request.offered", subject_type="request",
-        subject_id=request.id or 0, round=request.offer_round,
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="request.offered",
+        subject_type="request",
+        subject_id=request.id or 0,
+        round=request.offer_round,
         supporters=[m.candidate.person_id for m in matches],
     )
     refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
@@ -239,8 +244,12 @@ def offer_next_round(
 
 
 def _escalate(
-    session: Session, ctx: RoutingContext, request: SupportRequest, outcome: RoutingOutcome,
-    *, reason: str,
+    session: Session,
+    ctx: RoutingContext,
+    request: SupportRequest,
+    outcome: RoutingOutcome,
+    *,
+    reason: str,
 ) -> RoutingOutcome:
     """Nobody (more) to offer: tell the head honestly and alert coordinators to assign by hand."""
     first_time = request.escalated_at is None
@@ -249,16 +258,24 @@ def _escalate(
     if request.status == OFFERED:
         request.status = EXPIRED
     audit.record(
-        session, at=ctx.now, actor=None, action="request.escalated", subject_type="request",
-        subject_id=request.id or 0, reason=reason,
+        session,
+        at=ctx.now,
+        actor=None,
+        action="request.escalated",
+        subject_type="request",
+        subject_id=request.id or 0,
+        reason=reason,
     )
     summary = summarise(session, request, ctx.vocabulary)
     refresh_card(session, summary, now=ctx.now)
     if first_time:
         _reply_in_thread(
-            session, ctx, request,
+            session,
+            ctx,
+            request,
             "I haven't found an available system leader for this yet, so I've asked the "
-            "coordinators to find someone by hand. You'll hear here as soon as someone is lined up.",
+            "coordinators to find someone by hand. You'll hear here as soon as someone is "
+            "lined up.",
         )
     notify_coordinators(
         session,
@@ -282,15 +299,29 @@ def _reply_in_thread(
 
     blocks = [section(escape(text) if "<@" not in text else text)]
     if request.thread_channel_id and request.thread_ts:
-        owe_post(session, now=ctx.now, channel=request.thread_channel_id,
-                 thread_ts=request.thread_ts, text=text, blocks=blocks)
+        owe_post(
+            session,
+            now=ctx.now,
+            channel=request.thread_channel_id,
+            thread_ts=request.thread_ts,
+            text=text,
+            blocks=blocks,
+        )
     elif request.thread_channel_id:
-        owe_post(session, now=ctx.now, channel=request.thread_channel_id,
-                 thread_of=post_ref(request.id or 0), text=text, blocks=blocks)
+        owe_post(
+            session,
+            now=ctx.now,
+            channel=request.thread_channel_id,
+            thread_of=post_ref(request.id or 0),
+            text=text,
+            blocks=blocks,
+        )
     else:
         requester = session.get(Person, request.requester_id)
         if requester is not None:
-            owe_post(session, now=ctx.now, channel=requester.slack_user_id, text=text, blocks=blocks)
+            owe_post(
+                session, now=ctx.now, channel=requester.slack_user_id, text=text, blocks=blocks
+            )
 
 
 # --- responding to an offer ------------------------------------------------------------------
@@ -317,7 +348,8 @@ def _closed_offer_message(session: Session, offer: Offer, request: SupportReques
         taker = session.get(Person, request.assigned_id)
         if taker is not None and taker.id == offer.supporter_id:
             return "You've already accepted this one — thank you!"
-        return f"Thank you — this request has already been taken by {taker.name if taker else 'a colleague'}."
+        name = taker.name if taker else "a colleague"
+        return f"Thank you — this request has already been taken by {name}."
     if request.status == "cancelled":
         return "This request was cancelled by the school, so nothing more is needed. Thank you."
     return {
@@ -359,7 +391,9 @@ def _start_deployment(
     """Record the deployment and tell everyone: other offers, head, coordinators, supporter."""
     from bot.checkins import schedule_for_new_deployment
 
-    deployment = Deployment(request_id=request.id or 0, supporter_id=supporter.id or 0, started_at=ctx.now)
+    deployment = Deployment(
+        request_id=request.id or 0, supporter_id=supporter.id or 0, started_at=ctx.now
+    )
     session.add(deployment)
     session.flush()
     for other in session.exec(
@@ -368,7 +402,9 @@ def _start_deployment(
         other.status = "withdrawn"
         other.responded_at = ctx.now
         owe_update(
-            session, now=ctx.now, update_of=f"offer:{other.id}",
+            session,
+            now=ctx.now,
+            update_of=f"offer:{other.id}",
             text=f"Taken by {supporter.name} — thank you",
             blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
         )
@@ -376,29 +412,43 @@ def _start_deployment(
     head = session.get(Person, request.requester_id)
     if accepted_offer is not None:
         owe_update(
-            session, now=ctx.now, update_of=f"offer:{accepted_offer.id}",
+            session,
+            now=ctx.now,
+            update_of=f"offer:{accepted_offer.id}",
             text="You've accepted this request — thank you!",
             blocks=accepted_dm(summary, deployment_id=deployment.id or 0, head=head),
         )
     else:
         owe_post(
-            session, now=ctx.now, channel=supporter.slack_user_id,
+            session,
+            now=ctx.now,
+            channel=supporter.slack_user_id,
             text="You've been asked to support a school — thank you!",
             blocks=accepted_dm(summary, deployment_id=deployment.id or 0, head=head),
             ref=f"deployment:{deployment.id}:dm",
         )
-    _reply_in_thread(session, ctx, request, supporter_line(supporter.slack_user_id, supporter.email))
+    _reply_in_thread(
+        session, ctx, request, supporter_line(supporter.slack_user_id, supporter.email)
+    )
     notify_coordinators(
-        session, ctx.settings, now=ctx.now,
+        session,
+        ctx.settings,
+        now=ctx.now,
         text=f"Request #{summary.id} is now supported by {supporter.name}.",
         blocks=assigned_notice(summary, supporter_slack_id=supporter.slack_user_id),
     )
     refresh_card(session, summary, now=ctx.now)
     schedule_for_new_deployment(session, ctx, deployment)
     audit.record(
-        session, at=ctx.now, actor=actor, action="request.accepted" if accepted_offer else "request.assigned",
-        subject_type="request", subject_id=request.id or 0, deployment_id=deployment.id,
-        supporter_id=supporter.id, offer_id=accepted_offer.id if accepted_offer else None,
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="request.accepted" if accepted_offer else "request.assigned",
+        subject_type="request",
+        subject_id=request.id or 0,
+        deployment_id=deployment.id,
+        supporter_id=supporter.id,
+        offer_id=accepted_offer.id if accepted_offer else None,
     )
     return deployment
 
@@ -414,13 +464,20 @@ def decline_offer(
     offer.responded_at = ctx.now
     offer.decline_reason = (reason or "").strip()[:2000] or None
     owe_update(
-        session, now=ctx.now, update_of=f"offer:{offer.id}",
+        session,
+        now=ctx.now,
+        update_of=f"offer:{offer.id}",
         text="You declined this request — thanks for letting us know.",
         blocks=offer_closed("You declined this request — thanks for letting us know."),
     )
     audit.record(
-        session, at=ctx.now, actor=actor, action="offer.declined", subject_type="offer",
-        subject_id=offer_id, request_id=request.id,
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="offer.declined",
+        subject_type="offer",
+        subject_id=offer_id,
+        request_id=request.id,
     )
     return _after_offer_closed(session, ctx, request)
 
@@ -430,7 +487,9 @@ def _after_offer_closed(
 ) -> RoutingOutcome | None:
     """When a round has no open offers left and nobody accepted, offer the next round."""
     still_open = session.exec(
-        select(func.count()).select_from(Offer).where(Offer.request_id == request.id, Offer.status == "open")
+        select(func.count())
+        .select_from(Offer)
+        .where(Offer.request_id == request.id, Offer.status == "open")
     ).one()
     if still_open or request.status != OFFERED:
         return None
@@ -447,8 +506,13 @@ def suggest_colleague(
         raise Conflict(_closed_offer_message(session, offer, request))
     offer.suggested_user_id = colleague
     audit.record(
-        session, at=ctx.now, actor=actor, action="offer.suggested", subject_type="offer",
-        subject_id=offer_id, colleague=colleague,
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="offer.suggested",
+        subject_type="offer",
+        subject_id=offer_id,
+        colleague=colleague,
     )
     person = person_by_slack_id(session, colleague)
     candidates = {m.candidate.person_id: m for m in rank_for(session, request, ctx.vocabulary)}
@@ -456,27 +520,44 @@ def suggest_colleague(
         match = candidates[person.id]
         summary = summarise(session, request, ctx.vocabulary)
         new = Offer(
-            request_id=request.id or 0, supporter_id=person.id or 0, round=request.offer_round,
-            reasons=f"suggested by {supporter.name}; {match.reasons}", created_at=ctx.now,
+            request_id=request.id or 0,
+            supporter_id=person.id or 0,
+            round=request.offer_round,
+            reasons=f"suggested by {supporter.name}; {match.reasons}",
+            created_at=ctx.now,
             expires_at=ctx.calendar.add_working_hours(ctx.now, ctx.settings.offer_timeout_hours),
         )
         session.add(new)
         session.flush()
         owe_post(
-            session, now=ctx.now, channel=person.slack_user_id,
+            session,
+            now=ctx.now,
+            channel=person.slack_user_id,
             text=f"{supporter.name} suggested you might be able to help a school.",
-            blocks=offer_dm(summary, offer_id=new.id or 0, reasons=new.reasons,
-                            show_school=ctx.settings.show_school_before_accept,
-                            expires_at=new.expires_at, tz=ctx.settings.tz),
+            blocks=offer_dm(
+                summary,
+                offer_id=new.id or 0,
+                reasons=new.reasons,
+                show_school=ctx.settings.show_school_before_accept,
+                expires_at=new.expires_at,
+                tz=ctx.settings.tz,
+            ),
             ref=f"offer:{new.id}",
         )
         return f"Thanks — I've asked <@{colleague}> too."
     notify_coordinators(
-        session, ctx.settings, now=ctx.now,
-        text=(f"{supporter.name} suggested <@{colleague}> for request #{request.id}; they aren't "
-              "an available supporter in the directory, so please follow up by hand."),
+        session,
+        ctx.settings,
+        now=ctx.now,
+        text=(
+            f"{supporter.name} suggested <@{colleague}> for request #{request.id}; they aren't "
+            "an available supporter in the directory, so please follow up by hand."
+        ),
     )
-    return f"Thanks — <@{colleague}> isn't an available supporter in the directory yet, so I've passed your suggestion to the coordinators."
+    return (
+        f"Thanks — <@{colleague}> isn't an available supporter in the directory yet, so I've "
+        "passed your suggestion to the coordinators."
+    )
 
 
 # --- escalation through time ------------------------------------------------------------------
@@ -489,9 +570,13 @@ def expire_due_offers(session: Session, ctx: RoutingContext, offer_ids: list[int
         if offer is None:
             continue
         owe_update(
-            session, now=ctx.now, update_of=f"offer:{offer.id}",
+            session,
+            now=ctx.now,
+            update_of=f"offer:{offer.id}",
             text="This offer has expired — thank you.",
-            blocks=offer_closed("This offer has expired and has gone to other colleagues. Thank you."),
+            blocks=offer_closed(
+                "This offer has expired and has gone to other colleagues. Thank you."
+            ),
         )
         request = session.get(SupportRequest, offer.request_id)
         if request is not None:
@@ -510,14 +595,18 @@ def assign_request(
     if not is_coordinator(session, actor):
         raise NotAllowed(
             "Only coordinators can assign requests.",
-            action="request.assign", subject_type="request", subject_id=request_id,
+            action="request.assign",
+            subject_type="request",
+            subject_id=request_id,
         )
     request = get_request(session, request_id)
     if request.status in ("closed", "cancelled"):
         raise Conflict(f"This request is {request.status}, so it can't be assigned.")
     supporter = person_by_slack_id(session, supporter_slack_id)
     if supporter is None or not roles_of(session, supporter.id) & set(SUPPORTER_ROLES):
-        raise Conflict(f"<@{supporter_slack_id}> isn't a supporter (NLE, SLE or specialist) in the directory.")
+        raise Conflict(
+            f"<@{supporter_slack_id}> isn't a supporter (NLE, SLE or specialist) in the directory."
+        )
     current = session.exec(
         select(Deployment).where(Deployment.request_id == request_id, Deployment.status == "active")
     ).first()
@@ -532,7 +621,9 @@ def assign_request(
     return _start_deployment(session, ctx, request, supporter, actor=actor, accepted_offer=None)
 
 
-def _end_deployment(session: Session, ctx: RoutingContext, deployment: Deployment, *, status: str) -> None:
+def _end_deployment(
+    session: Session, ctx: RoutingContext, deployment: Deployment, *, status: str
+) -> None:
     from bot.checkins import cancel_future_checkins
 
     deployment.status = status
@@ -541,8 +632,13 @@ def _end_deployment(session: Session, ctx: RoutingContext, deployment: Deploymen
     previous = session.get(Person, deployment.supporter_id)
     if previous is not None:
         owe_post(
-            session, now=ctx.now, channel=previous.slack_user_id,
-            text=f"Request #{deployment.request_id} has been {'reassigned' if status == 'reassigned' else 'released'} — thank you for your help so far.",
+            session,
+            now=ctx.now,
+            channel=previous.slack_user_id,
+            text=(
+                f"Request #{deployment.request_id} has been {status} — thank you for your "
+                "help so far."
+            ),
         )
 
 
@@ -554,10 +650,14 @@ def release_deployment(
     if deployment is None:
         raise NotFound("I can't find that deployment any more.")
     supporter = session.get(Person, deployment.supporter_id)
-    if (supporter is None or supporter.slack_user_id != actor) and not is_coordinator(session, actor):
+    if (supporter is None or supporter.slack_user_id != actor) and not is_coordinator(
+        session, actor
+    ):
         raise NotAllowed(
             "Only the supporter on this deployment, or a coordinator, can release it.",
-            action="deployment.release", subject_type="deployment", subject_id=deployment_id,
+            action="deployment.release",
+            subject_type="deployment",
+            subject_id=deployment_id,
         )
     if deployment.status != "active":
         raise Conflict("This deployment has already ended.")
@@ -569,16 +669,25 @@ def release_deployment(
     request.escalated_at = None
     request.updated_at = ctx.now
     audit.record(
-        session, at=ctx.now, actor=actor, action="deployment.released", subject_type="deployment",
-        subject_id=deployment_id, request_id=request.id,
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="deployment.released",
+        subject_type="deployment",
+        subject_id=deployment_id,
+        request_id=request.id,
     )
     _reply_in_thread(
-        session, ctx, request,
+        session,
+        ctx,
+        request,
         "Your supporter can no longer continue, so I'm finding someone else for you now. "
         "Sorry for the disruption.",
     )
     notify_coordinators(
-        session, ctx.settings, now=ctx.now,
+        session,
+        ctx.settings,
+        now=ctx.now,
         text=f"Deployment on request #{request.id} was released; finding someone else.",
     )
     return offer_next_round(session, ctx, request, actor=actor)

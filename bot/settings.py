@@ -77,7 +77,8 @@ class Settings:
         return missing
 
     def __repr__(self) -> str:  # never print tokens
-        return f"Settings(database_url={_redact_url(self.database_url)!r}, mode={'socket' if self.socket_mode else 'http'})"
+        mode = "socket" if self.socket_mode else "http"
+        return f"Settings(database_url={_redact_url(self.database_url)!r}, mode={mode})"
 
 
 def _redact_url(url: str) -> str:
@@ -175,7 +176,9 @@ def load_settings(
     if raw := get("SCHEDULER_ENABLED"):
         kwargs["scheduler_enabled"] = _parse_bool("SCHEDULER_ENABLED", raw, problems)
     if raw := get("SHOW_SCHOOL_BEFORE_ACCEPT"):
-        kwargs["show_school_before_accept"] = _parse_bool("SHOW_SCHOOL_BEFORE_ACCEPT", raw, problems)
+        kwargs["show_school_before_accept"] = _parse_bool(
+            "SHOW_SCHOOL_BEFORE_ACCEPT", raw, problems
+        )
     if raw := get("LOG_LEVEL"):
         if raw.upper() not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
@@ -197,7 +200,10 @@ def load_settings(
         kwargs["checkin_time"] = _parse_time("CHECKIN_TIME", raw, problems)
     if raw := get("WORKING_HOURS"):
         start, _, end = raw.partition("-")
-        hours = (_parse_time("WORKING_HOURS", start, problems), _parse_time("WORKING_HOURS", end, problems))
+        hours = (
+            _parse_time("WORKING_HOURS", start, problems),
+            _parse_time("WORKING_HOURS", end, problems),
+        )
         if hours[0] >= hours[1]:
             problems.append(f"WORKING_HOURS must look like 08:00-17:00, not {raw!r}")
         kwargs["working_hours"] = hours

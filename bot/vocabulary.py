@@ -120,9 +120,10 @@ class Vocabulary:
             return None
         if key in self._by_key:
             return self._by_key[key]
-        for plural in ("es", "s"):  # "EHCPs", "SENCOs", "Governors"
-            if key.endswith(plural) and key.removesuffix(plural) in self._by_key:
-                return self._by_key[key.removesuffix(plural)]
+        for plural in ("es", "s"):  # "EHCPs", "SENCOs", "Governors", but not "Mathss"
+            singular = key.removesuffix(plural)
+            if singular != key and not singular.endswith("s") and singular in self._by_key:
+                return self._by_key[singular]
         return None
 
 
@@ -266,9 +267,13 @@ def _insert_if_absent(session: Session, tag: Tag) -> int:
         session.add(ExpertiseTag(**_row_values(tag)))
         return 1
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ExpertiseTag).values(**_row_values(tag))
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["slug"]))
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    statement = (
+        insert(ExpertiseTag)
+        .values(**_row_values(tag))
+        .on_conflict_do_nothing(index_elements=["slug"])
+        .returning(ExpertiseTag.slug)
+    )
+    return len(session.execute(statement).all())
 
 
 def _update_row(row: ExpertiseTag, tag: Tag) -> bool:

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.delivery import owe_ephemeral, owe_post
 from bot import audit
+from bot.delivery import owe_ephemeral, owe_post
 from bot.errors import NotAllowed, UserFacingError
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -112,8 +112,12 @@ def tell(
     def owe(s: Session) -> None:
         if refused is not None:
             audit.record(
-                s, at=now, actor=user, action=f"{refused.action or 'action'}.refused",
-                subject_type=refused.subject_type or "unknown", subject_id=refused.subject_id,
+                s,
+                at=now,
+                actor=user,
+                action=f"{refused.action or 'action'}.refused",
+                subject_type=refused.subject_type or "unknown",
+                subject_id=refused.subject_id,
             )
         if channel:
             owe_ephemeral(s, now=now, channel=channel, user=user, text=text)

@@ -29,7 +29,10 @@ def claim_rows(
     if session.get_bind().dialect.name == "postgresql":
         ids = list(
             session.scalars(
-                select(pk).where(claimable).order_by(order_by).limit(limit)
+                select(pk)
+                .where(claimable)
+                .order_by(order_by)
+                .limit(limit)
                 .with_for_update(skip_locked=True)
             )
         )

@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for `url`; for SQLite, create the file's directory and serialise writers."""
+    """Create the engine for `url`; for SQLite, make the file's directory, serialise writers."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database

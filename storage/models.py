@@ -186,7 +186,9 @@ class Deployment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="support_request.id", index=True)
     supporter_id: int = Field(foreign_key="person.id", index=True)
-    status: str = Field(default="active", index=True)  # active|completed|released|reassigned|cancelled
+    status: str = Field(
+        default="active", index=True
+    )  # active|completed|released|reassigned|cancelled
     started_at: datetime = _ts()
     ended_at: datetime | None = _ts(default=None)
     checkin_every_days: int | None = None

@@ -28,7 +28,9 @@ MONDAY_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    where = "SQLite and PostgreSQL" if TEST_DATABASE_URL else "SQLite only (TEST_DATABASE_URL unset)"
+    where = (
+        "SQLite and PostgreSQL" if TEST_DATABASE_URL else "SQLite only (TEST_DATABASE_URL unset)"
+    )
     return f"database tests run on: {where}"
 
 
@@ -77,7 +79,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
     engine: Engine = request.getfixturevalue("postgres_engine")
-    tables = ", ".join('"%s"' % t.name for t in SQLModel.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     prepare_database(engine)

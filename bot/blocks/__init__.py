@@ -60,7 +60,9 @@ def fields(*items: str) -> Block:
     """A section of up to ten short mrkdwn fields."""
     return {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": truncate(item, FIELD_TEXT_LIMIT)} for item in items[:10]],
+        "fields": [
+            {"type": "mrkdwn", "text": truncate(item, FIELD_TEXT_LIMIT)} for item in items[:10]
+        ],
     }
 
 

@@ -45,7 +45,9 @@ def offer_dm(
     tz: ZoneInfo,
 ) -> list[Block]:
     """The offer a supporter receives: enough to decide, why them, and one-click answers."""
-    school = escape(summary.school) if show_school and summary.school else "_shared when you accept_"
+    school = (
+        escape(summary.school) if show_school and summary.school else "_shared when you accept_"
+    )
     preview, cut = description_preview(summary, limit=900)
     value = str(offer_id)
     blocks: list[Block] = [
@@ -56,7 +58,9 @@ def offer_dm(
             f"*Phase*\n{PHASE_LABELS.get(summary.phase or '', '—')}",
             f"*Region*\n{escape(summary.region) or '—'}",
             f"*School*\n{school}",
-            f"*Preferred start*\n{summary.preferred_start:%d %B %Y}" if summary.preferred_start else "*Preferred start*\nFlexible",
+            f"*Preferred start*\n{summary.preferred_start:%d %B %Y}"
+            if summary.preferred_start
+            else "*Preferred start*\nFlexible",
         ),
         section(f"*{escape(summary.title)}*\n{preview}"),
         context(f"*Why you:* {escape(reasons)}"),
@@ -106,7 +110,7 @@ def accepted_dm(summary: RequestSummary, *, deployment_id: int, head: Person | N
         section(f"*{escape(summary.title)}*\n{preview}"),
         section(
             "*Next steps*\n"
-            f"1. Get in touch with {contact} within 7 days to arrange a first (diagnostic) meeting.\n"
+            f"1. Get in touch with {contact} within 7 days to arrange a first meeting.\n"
             "2. Agree the focus, outcomes, and how often you'll visit.\n"
             "3. I'll check in with you both every couple of weeks."
         ),

@@ -136,7 +136,9 @@ def request_card(summary: RequestSummary) -> list[Block]:
     return blocks
 
 
-def description_preview(summary: RequestSummary, limit: int = DESCRIPTION_PREVIEW) -> tuple[str, bool]:
+def description_preview(
+    summary: RequestSummary, limit: int = DESCRIPTION_PREVIEW
+) -> tuple[str, bool]:
     """The escaped description, cut for display; and whether it was cut."""
     cut = truncate(summary.description, limit)
     return escape(cut), cut != summary.description
@@ -154,9 +156,7 @@ def channel_post(summary: RequestSummary) -> list[Block]:
         ),
     ]
     if cut:
-        blocks.append(
-            actions(button("Show full request", "request_show_full", str(summary.id)))
-        )
+        blocks.append(actions(button("Show full request", "request_show_full", str(summary.id))))
     return blocks
 
 
@@ -194,7 +194,9 @@ def _areas_element(vocabulary: Vocabulary, selected: Sequence[str]) -> Block:
     return element
 
 
-def _input(block_id: str, label: str, element: Block, *, optional: bool = False, hint: str = "") -> Block:
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
+) -> Block:
     block: Block = {
         "type": "input",
         "block_id": block_id,
@@ -232,7 +234,9 @@ def _select(options: Sequence[tuple[str, str]], initial: str | None, placeholder
     return element
 
 
-def profile_blocks(school: str = "", phase: str | None = None, region: str | None = None) -> list[Block]:
+def profile_blocks(
+    school: str = "", phase: str | None = None, region: str | None = None
+) -> list[Block]:
     """The school, phase and region inputs asked of someone new to the directory."""
     return [
         _input("school", "Your school", _text_input(school, max_length=150)),

@@ -59,7 +59,9 @@ def register(app: App, runtime: Runtime) -> None:
             if supporter is None or supporter.slack_user_id != user_id_of(body):
                 raise NotAllowed(
                     "This offer was sent to someone else, so only they can answer it.",
-                    action="offer.respond", subject_type="offer", subject_id=offer_id,
+                    action="offer.respond",
+                    subject_type="offer",
+                    subject_id=offer_id,
                 )
             client.views_open(trigger_id=body["trigger_id"], view=decline_modal(offer_id))
 
@@ -76,8 +78,11 @@ def register(app: App, runtime: Runtime) -> None:
             reply = in_transaction(
                 runtime,
                 lambda session: suggest_colleague(
-                    session, runtime.routing(), actor=user_id_of(body),
-                    offer_id=offer_id, colleague=str(colleague),
+                    session,
+                    runtime.routing(),
+                    actor=user_id_of(body),
+                    offer_id=offer_id,
+                    colleague=str(colleague),
                 ),
             )
             tell(runtime, body, reply)
@@ -90,10 +95,16 @@ def register(app: App, runtime: Runtime) -> None:
             with runtime.sessions() as session:
                 offer = session.get(Offer, offer_id)
                 supporter = session.get(Person, offer.supporter_id) if offer else None
-                if offer is None or supporter is None or supporter.slack_user_id != user_id_of(body):
+                if (
+                    offer is None
+                    or supporter is None
+                    or supporter.slack_user_id != user_id_of(body)
+                ):
                     raise NotAllowed(
                         "This offer was sent to someone else.",
-                        action="offer.view", subject_type="offer", subject_id=offer_id,
+                        action="offer.view",
+                        subject_type="offer",
+                        subject_id=offer_id,
                     )
                 request = session.get(SupportRequest, offer.request_id)
                 if request is None:
@@ -112,7 +123,11 @@ def register(app: App, runtime: Runtime) -> None:
                     session, runtime.routing(), actor=user_id_of(body), deployment_id=deployment_id
                 ),
             )
-            tell(runtime, body, "Thanks for letting me know. I'm finding someone else for the school.")
+            tell(
+                runtime,
+                body,
+                "Thanks for letting me know. I'm finding someone else for the school.",
+            )
 
     @app.action("request_assign")
     def on_assign(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -124,7 +139,9 @@ def register(app: App, runtime: Runtime) -> None:
             if not allowed:
                 raise NotAllowed(
                     "Only coordinators can assign requests.",
-                    action="request.assign", subject_type="request", subject_id=request_id,
+                    action="request.assign",
+                    subject_type="request",
+                    subject_id=request_id,
                 )
             client.views_open(
                 trigger_id=body["trigger_id"],

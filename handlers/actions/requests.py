@@ -58,8 +58,11 @@ def register(app: App, runtime: Runtime) -> None:
             in_transaction(
                 runtime,
                 lambda session: cancel_request(
-                    session, runtime.vocabulary, now=runtime.clock.now(),
-                    actor=user_id_of(body), request_id=request_id,
+                    session,
+                    runtime.vocabulary,
+                    now=runtime.clock.now(),
+                    actor=user_id_of(body),
+                    request_id=request_id,
                 ),
             )
 
@@ -74,7 +77,9 @@ def register(app: App, runtime: Runtime) -> None:
                 if not may_change(session, request, user):
                     raise NotAllowed(
                         "Only the head who asked for this support, or a coordinator, can edit it.",
-                        action="request.edit", subject_type="request", subject_id=request_id,
+                        action="request.edit",
+                        subject_type="request",
+                        subject_id=request_id,
                     )
                 requester = session.get(Person, request.requester_id)
                 school = school_of(session, requester) if requester else None
@@ -90,8 +95,11 @@ def register(app: App, runtime: Runtime) -> None:
             client.views_open(
                 trigger_id=body["trigger_id"],
                 view=request_modal(
-                    draft, runtime.vocabulary, need_profile=False,
-                    metadata={"request_id": request_id}, editing=True,
+                    draft,
+                    runtime.vocabulary,
+                    need_profile=False,
+                    metadata={"request_id": request_id},
+                    editing=True,
                 ),
             )
 
@@ -106,7 +114,9 @@ def register(app: App, runtime: Runtime) -> None:
                 if requester is None or requester.slack_user_id != user_id_of(body):
                     raise NotAllowed(
                         "Only the head who asked can add their school's details.",
-                        action="person.profile", subject_type="request", subject_id=request_id,
+                        action="person.profile",
+                        subject_type="request",
+                        subject_id=request_id,
                     )
             client.views_open(
                 trigger_id=body["trigger_id"], view=profile_modal({"request_id": request_id})

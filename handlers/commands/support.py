@@ -18,7 +18,13 @@ HELP = (
 
 
 def open_request_modal(
-    runtime: Runtime, client: WebClient, *, trigger_id: str, user: str, text: str, source: str,
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    user: str,
+    text: str,
+    source: str,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Open the request modal within the trigger's three seconds, pre-filled from `text`."""

@@ -57,10 +57,11 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.deliverer.kick()
         log.info(
             "message %s in %s: request %s (%s)",
-            event["ts"], event["channel"], outcome.summary.id,
+            event["ts"],
+            event["channel"],
+            outcome.summary.id,
             "captured" if outcome.created else "already captured",
         )
-
 
 
 def _display_name(runtime: Runtime, user: str) -> str:

@@ -22,12 +22,18 @@ def register(app: App, runtime: Runtime) -> None:
         offer_id = int_value(str((body.get("view") or {}).get("private_metadata") or ""))
         reason = view_values(body).get("reason")
         if offer_id is None:
-            ack(response_action="update", view=message_view("Not saved", "I couldn't tell which offer this was."))
+            ack(
+                response_action="update",
+                view=message_view("Not saved", "I couldn't tell which offer this was."),
+            )
             return
         try:
             with transaction(runtime.sessions) as session:
                 decline_offer(
-                    session, runtime.routing(), actor=user_id_of(body), offer_id=offer_id,
+                    session,
+                    runtime.routing(),
+                    actor=user_id_of(body),
+                    offer_id=offer_id,
                     reason=reason,
                 )
         except UserFacingError as exc:
@@ -46,7 +52,10 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with transaction(runtime.sessions) as session:
                 assign_request(
-                    session, runtime.routing(), actor=user_id_of(body), request_id=request_id,
+                    session,
+                    runtime.routing(),
+                    actor=user_id_of(body),
+                    request_id=request_id,
                     supporter_slack_id=str(supporter),
                 )
         except UserFacingError as exc:

@@ -102,8 +102,12 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with transaction(runtime.sessions) as session:
                 edit_request(
-                    session, runtime.vocabulary, now=runtime.clock.now(), actor=user,
-                    request_id=request_id, draft=draft,
+                    session,
+                    runtime.vocabulary,
+                    now=runtime.clock.now(),
+                    actor=user,
+                    request_id=request_id,
+                    draft=draft,
                 )
         except UserFacingError as exc:
             ack(response_action="update", view=message_view("Not saved", exc.message))

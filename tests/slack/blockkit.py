@@ -46,7 +46,7 @@ def action_ids(blocks: list[dict[str, Any]] | None) -> list[str]:
 def button_value(blocks: list[dict[str, Any]] | None, action_id: str) -> str:
     """The value of the button with `action_id` (AssertionError if there is none)."""
     for block in blocks or []:
-        for element in block.get("elements", []) + [block.get("accessory") or {}]:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return str(element.get("value"))
     raise AssertionError(f"no {action_id} button in {action_ids(blocks)}")

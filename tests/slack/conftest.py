@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,23 +27,15 @@ from bot.directory import import_directory
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from bot.testing.fake_slack import FakeSlack
+from bot.testing.signing import SlackSender
 from bot.web import create_web_app
 from storage.models import OutboxMessage
-from bot.testing.signing import SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 SUPPORT_CHANNEL = "C0SUPPORT"
 COORDINATOR_CHANNEL = "G0COORDS"
 
-DIRECTORY = """slack_user_id,name,email,roles,school,school_urn,phase,region,expertise,capacity
-UHEAD1,Hannah Head,h.head@example.org,head,Mere Green Primary School,103413,primary,West Midlands,,1
-UHEAD2,Harry Head,h2@example.org,head,Castle Vale Academy,140001,secondary,West Midlands,,1
-UNLE1,Nadia Leader,n.leader@example.org,nle,Oak Hill Primary School,103500,primary,West Midlands,leadership;send;maths,2
-USLE1,Sam Specialist,s.spec@example.org,sle,Birch Primary School,103600,primary,West Midlands,send;maths,1
-USLE2,Sally Maths,s.maths@example.org,sle,Elm Primary School,103700,primary,East Midlands,maths,1
-USPEC1,Priya Senco,p.senco@example.org,specialist,Ash Primary School,103800,primary,West Midlands,send,1
-UCOORD,Chris Coordinator,c.coord@example.org,coordinator,,,,West Midlands,,0
-"""
+DIRECTORY = (Path(__file__).parents[1] / "fixtures" / "slack_directory.csv").read_text()
 
 
 class ErrorRecords(logging.Handler):
@@ -181,5 +174,7 @@ def slack(slack_settings_env: dict[str, str], clock: FixedClock) -> Iterator[Sla
         runtime.engine.dispose()
         fake.close()
         logging.getLogger("bot.app").removeHandler(errors)
-    unexpected = [r.getMessage() for r in errors.records if not getattr(world, "errors_expected", False)]
+    unexpected = [
+        r.getMessage() for r in errors.records if not getattr(world, "errors_expected", False)
+    ]
     assert not unexpected, f"a listener failed: {unexpected}"

@@ -8,8 +8,6 @@ import urllib.request
 
 from sqlmodel import select
 
-from storage.models import ProcessedEvent, SupportRequest
-from tests.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 from bot.testing.signing import (
     JSON,
     event_callback_body,
@@ -18,6 +16,8 @@ from bot.testing.signing import (
     sign,
     slash_command_body,
 )
+from storage.models import ProcessedEvent, SupportRequest
+from tests.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 
 
 def _requests(slack: SlackWorld) -> list[SupportRequest]:
@@ -26,7 +26,9 @@ def _requests(slack: SlackWorld) -> list[SupportRequest]:
 
 
 def test_url_verification_challenge_is_answered(slack: SlackWorld) -> None:
-    status, body, _ = slack.sender.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    status, body, _ = slack.sender.url_verification(
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    )
     assert status == 200
     assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in body
 
@@ -46,7 +48,9 @@ def test_wrong_signature_is_refused_and_changes_nothing(slack: SlackWorld) -> No
 def test_missing_signature_is_refused(slack: SlackWorld) -> None:
     body = slash_command_body("/support", "maths", user_id="UHEAD1")
     request = urllib.request.Request(
-        slack.url, data=body, method="POST",
+        slack.url,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     try:
@@ -62,9 +66,7 @@ def test_stale_signature_is_refused(slack: SlackWorld) -> None:
     slack.import_directory()
     event = message_event("UHEAD1", "We need help with SEND please", SUPPORT_CHANNEL)
     six_minutes_ago = int(time.time()) - 6 * 60
-    status, _, _ = slack.sender.post(
-        event_callback_body(event), JSON, timestamp=six_minutes_ago
-    )
+    status, _, _ = slack.sender.post(event_callback_body(event), JSON, timestamp=six_minutes_ago)
     assert status == 401
     slack.settle()
     assert _requests(slack) == []
