@@ -139,7 +139,8 @@ def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
         except DirectoryError as exc:
             raise CommandError(str(exc)) from None
         except OSError as exc:
-            raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+            where = args.file or "standard output"
+            raise CommandError(f"cannot write {where}: {exc.strerror or exc}") from None
     return 0
 
 

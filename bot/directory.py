@@ -60,7 +60,7 @@ REGIONS = (
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_URN = re.compile(r"\d{6,7}")
+_URN = re.compile(r"[0-9]{6,7}")
 
 _PHASE_VARIANTS = {
     "nursery": "nursery",
@@ -298,12 +298,10 @@ def _check_header(header: list[str], report: ImportReport) -> frozenset[str]:
             f"{', '.join(missing)}{hint}; expected: {','.join(COLUMNS)}"
         )
     for name, raw in zip(names, header, strict=True):
-        if name not in COLUMNS:
-            report.warnings.append(
-                f"ignored unknown column {raw.strip()!r}"
-                if raw.strip()
-                else "ignored a column with no name"
-            )
+        if name and name not in COLUMNS:
+            report.warnings.append(f"ignored unknown column {raw.strip()!r}")
+    if unnamed := names.count(""):
+        report.warnings.append(f"ignored {_plural(unnamed, 'column')} with no name")
     return frozenset(name for name in names if name in COLUMNS)
 
 
@@ -328,7 +326,7 @@ def _parse_row(
     problems: list[str] = []
     warnings: list[str] = []
 
-    if len(values) > len(header):
+    if any(value.strip() for value in values[len(header) :]):
         problems.append(
             f"has {len(values)} values but the header has {len(header)} columns "
             "(a comma inside a name needs the value in double quotes)"
@@ -360,7 +358,7 @@ def _parse_row(
 
     capacity = DEFAULT_CAPACITY
     if raw := cells.get("capacity"):
-        if raw.isdigit() and int(raw) <= MAX_CAPACITY:
+        if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_CAPACITY:
             capacity = int(raw)
         else:
             problems.append(
@@ -450,8 +448,7 @@ def _parse_expertise(raw: str, vocabulary: Vocabulary, problems: list[str]) -> t
 
 
 def _suggestion(term: str, vocabulary: Vocabulary) -> str:
-    slugs = [tag.slug for tag in vocabulary.tags]
-    close = difflib.get_close_matches(term.strip().lower(), slugs, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(term.strip().lower(), vocabulary.slugs, n=1, cutoff=0.6)
     return f" — did you mean {close[0]!r}?" if close else " — it is not in the expertise vocabulary"
 
 

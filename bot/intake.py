@@ -105,9 +105,16 @@ class Outcome:
 
 
 # --- reading ---------------------------------------------------------------------------------
-def get_request(session: Session, request_id: int) -> SupportRequest:
-    """The request, or NotFound with a friendly message."""
-    request = session.get(SupportRequest, request_id)
+def get_request(session: Session, request_id: int, *, for_update: bool = False) -> SupportRequest:
+    """The request, or NotFound with a friendly message.
+
+    `for_update` locks the row until the transaction ends (PostgreSQL; SQLite transactions
+    are already serialised), so a read-then-write can't lose a concurrent change.
+    """
+    query = select(SupportRequest).where(SupportRequest.id == request_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    request = session.exec(query).first()
     if request is None:
         raise NotFound("I can't find that request any more. It may have been removed.")
     return request
@@ -453,7 +460,7 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
 
 # --- changing ----------------------------------------------------------------------------------
 def _changeable(session: Session, request_id: int, actor: str, verb: str) -> SupportRequest:
-    request = get_request(session, request_id)
+    request = get_request(session, request_id, for_update=True)
     if not may_change(session, request, actor):
         raise NotAllowed(
             f"Only the head who asked for this support, or a coordinator, can {verb} it.",

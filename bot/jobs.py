@@ -10,7 +10,9 @@ import logging
 from collections.abc import Callable
 
 from bot.app import forget_old_events
+from bot.routing import expire_overdue_offers
 from bot.runtime import Runtime
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +23,15 @@ def _deliver_owed_messages(runtime: Runtime) -> int:
     return runtime.deliverer.drain().sent
 
 
+def _expire_offers(runtime: Runtime) -> int:
+    with transaction(runtime.sessions) as session:
+        return expire_overdue_offers(session, runtime.routing())
+
+
 def due_tasks() -> list[tuple[str, DueTask]]:
     """The periodic tasks, in the order they run; messages are delivered last."""
     return [
+        ("offers_expired", _expire_offers),
         ("forgotten_events", forget_old_events),
         ("messages_sent", _deliver_owed_messages),
     ]

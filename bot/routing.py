@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, select
 
 from bot import audit
@@ -33,6 +33,7 @@ from bot.people import is_coordinator, person_by_slack_id, roles_of
 from bot.school_calendar import SchoolCalendar
 from bot.settings import Settings
 from bot.vocabulary import Vocabulary
+from storage.claims import claim_rows
 from storage.models import (
     ACCEPTED,
     EXPIRED,
@@ -159,7 +160,7 @@ def confirm_request(
     session: Session, ctx: RoutingContext, *, actor: str, request_id: int
 ) -> RoutingOutcome:
     """The head (or a coordinator) confirms a captured request: offer it now."""
-    request = get_request(session, request_id)
+    request = get_request(session, request_id, for_update=True)
     person = person_by_slack_id(session, actor)
     if not (person and person.id == request.requester_id) and not is_coordinator(session, actor):
         raise NotAllowed(
@@ -362,20 +363,35 @@ def _closed_offer_message(session: Session, offer: Offer, request: SupportReques
 def accept_offer(session: Session, ctx: RoutingContext, *, actor: str, offer_id: int) -> Deployment:
     """Accept an offer. Exactly one accept per request wins, decided by the database."""
     offer, request, supporter = _offer_for(session, offer_id, actor)
+    # Lock the request first, always: every accept (and every withdrawal of the other
+    # offers) then queues on this one row, never on offer rows in differing orders.
+    request = get_request(session, request.id or 0, for_update=True)
     if offer.status != "open" or request.status != OFFERED:
         raise Conflict(_closed_offer_message(session, offer, request))
-    won = session.execute(
-        update(SupportRequest)
-        .where(SupportRequest.id == request.id, SupportRequest.status == OFFERED)
-        .values(status=ACCEPTED, assigned_id=supporter.id, accepted_at=ctx.now, updated_at=ctx.now)
+    # Two conditional updates decide it: the offer must still be open (not expired or
+    # withdrawn meanwhile) and the request still offered (nobody else accepted first).
+    offer_won = session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == "open")
+        .values(status="accepted", responded_at=ctx.now)
     ).rowcount  # type: ignore[attr-defined]
+    won = (
+        offer_won
+        and session.execute(
+            update(SupportRequest)
+            .where(SupportRequest.id == request.id, SupportRequest.status == OFFERED)
+            .values(
+                status=ACCEPTED, assigned_id=supporter.id, accepted_at=ctx.now, updated_at=ctx.now
+            )
+        ).rowcount
+    )  # type: ignore[attr-defined]
     if won != 1:
         session.rollback()
         session.refresh(request)
+        session.refresh(offer)
         raise Conflict(_closed_offer_message(session, offer, request))
     session.refresh(request)
-    offer.status = "accepted"
-    offer.responded_at = ctx.now
+    session.refresh(offer)
     return _start_deployment(session, ctx, request, supporter, actor=actor, accepted_offer=offer)
 
 
@@ -458,6 +474,8 @@ def decline_offer(
 ) -> RoutingOutcome | None:
     """Decline an offer (with an optional reason); if it was the last open one, offer on."""
     offer, request, _supporter = _offer_for(session, offer_id, actor)
+    request = get_request(session, request.id or 0, for_update=True)  # request before offers
+    session.refresh(offer)
     if offer.status != "open":
         raise Conflict(_closed_offer_message(session, offer, request))
     offer.status = "declined"
@@ -486,6 +504,7 @@ def _after_offer_closed(
     session: Session, ctx: RoutingContext, request: SupportRequest
 ) -> RoutingOutcome | None:
     """When a round has no open offers left and nobody accepted, offer the next round."""
+    request = get_request(session, request.id or 0, for_update=True)  # one mover per request
     still_open = session.exec(
         select(func.count())
         .select_from(Offer)
@@ -587,6 +606,26 @@ def expire_due_offers(session: Session, ctx: RoutingContext, offer_ids: list[int
     return moved
 
 
+def expire_overdue_offers(session: Session, ctx: RoutingContext) -> int:
+    """Claim offers past their expiry (never two processes the same one) and move on."""
+    overdue = and_(Offer.status == "open", Offer.expires_at <= ctx.now)  # type: ignore[operator]
+    request_ids = sorted(set(session.exec(select(Offer.request_id).where(overdue))))
+    moved = 0
+    for request_id in request_ids:
+        # The request's lock first (as accepting does), then its offers: no deadlock.
+        get_request(session, request_id, for_update=True)
+        ids = claim_rows(
+            session,
+            Offer,
+            and_(overdue, Offer.request_id == request_id),
+            {"status": "expired", "responded_at": ctx.now},
+            order_by=Offer.id,
+            limit=500,
+        )
+        moved += expire_due_offers(session, ctx, ids)
+    return moved
+
+
 # --- coordinators and supporters changing a deployment ----------------------------------------
 def assign_request(
     session: Session, ctx: RoutingContext, *, actor: str, request_id: int, supporter_slack_id: str
@@ -599,7 +638,7 @@ def assign_request(
             subject_type="request",
             subject_id=request_id,
         )
-    request = get_request(session, request_id)
+    request = get_request(session, request_id, for_update=True)
     if request.status in ("closed", "cancelled"):
         raise Conflict(f"This request is {request.status}, so it can't be assigned.")
     supporter = person_by_slack_id(session, supporter_slack_id)
@@ -661,7 +700,7 @@ def release_deployment(
         )
     if deployment.status != "active":
         raise Conflict("This deployment has already ended.")
-    request = get_request(session, deployment.request_id)
+    request = get_request(session, deployment.request_id, for_update=True)
     _end_deployment(session, ctx, deployment, status="released")
     request.status = OPEN
     request.assigned_id = None

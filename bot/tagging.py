@@ -133,14 +133,19 @@ def _phrase_hits(tokens: list[_Token], index: Mapping[str, tuple[_Phrase, ...]])
     for position, token in enumerate(tokens):
         for phrase in _candidates(token.word, index):
             end = position + len(phrase.words)
-            if end <= len(tokens) and all(
-                _word_matches(tokens[position + offset], word, capitals)
-                for offset, (word, capitals) in enumerate(zip(phrase.words, phrase.capitals))
-            ):
+            if _phrase_at(tokens[position:end], phrase):
                 weight = PHRASE_WEIGHT if len(phrase.words) > 1 else WORD_WEIGHT
                 start, stop = token.start, tokens[end - 1].end
                 hits.append(_Hit(phrase.slug, position, end, start, stop, weight))
     return hits
+
+
+def _phrase_at(tokens: list[_Token], phrase: _Phrase) -> bool:
+    """Whether `tokens` are exactly the words of `phrase`."""
+    return len(tokens) == len(phrase.words) and all(
+        _word_matches(token, word, capitals)
+        for token, word, capitals in zip(tokens, phrase.words, phrase.capitals, strict=True)
+    )
 
 
 def _candidates(word: str, index: Mapping[str, tuple[_Phrase, ...]]) -> Iterable[_Phrase]:

@@ -42,7 +42,7 @@ def words(text: str) -> tuple[str, ...]:
 
 
 def term_key(text: str) -> str:
-    """The form under which a slug, label or synonym is looked up ("#Early-Years" → "early years")."""
+    """How a slug, label or synonym is looked up: "#Early-Years" → "early years"."""
     return " ".join(words(text))
 
 

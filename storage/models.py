@@ -214,6 +214,10 @@ class CheckIn(SQLModel, table=True):
     reminded_at: datetime | None = _ts(default=None)
     answered_at: datetime | None = _ts(default=None)
     claimed_until: datetime | None = _ts(default=None)
+    # When the one reminder falls due (sent_at plus CHECKIN_REMINDER_HOURS working hours).
+    remind_at: datetime | None = _ts(default=None)
+    # When it was marked missed: nobody answered before the next check-in was due.
+    missed_at: datetime | None = _ts(default=None)
 
 
 class CheckInAnswer(SQLModel, table=True):

@@ -49,26 +49,28 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _worker_database_url(worker_id: str) -> str:
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_{worker_id}".replace("-", "_")
-    admin = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+def _admin(statement: str) -> None:
+    url = make_url(TEST_DATABASE_URL).render_as_string(hide_password=False)
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(statement))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def postgres_engine(worker_id: str) -> Iterator[Engine]:
-    """A migrated PostgreSQL database of this test worker's own."""
+    """A migrated PostgreSQL database of this test process's own, dropped at the end."""
     if not TEST_DATABASE_URL:
         pytest.fail("PostgreSQL tests need TEST_DATABASE_URL")
-    engine = make_engine(_worker_database_url(worker_id))
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_{worker_id}_{os.getpid()}".replace("-", "_")
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
     prepare_database(engine)
     yield engine
     engine.dispose()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=DATABASES)

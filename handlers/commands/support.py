@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks.requests import request_modal
+from bot.errors import InvalidInput
 from bot.intake import draft_from_text, needs_profile
+from bot.routing import assign_request
 from bot.runtime import Runtime
+from handlers.common import friendly_errors, in_transaction, tell
 
 HELP = (
     "*/support* opens a form to ask for school-to-school support. You can add a few words to "
-    "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`."
+    "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
+    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter."
 )
+ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
 
 
 def open_request_modal(
@@ -40,6 +46,28 @@ def open_request_modal(
     client.views_open(trigger_id=trigger_id, view=view)
 
 
+def assign_from_command(runtime: Runtime, command: dict[str, Any], text: str) -> None:
+    """`/support assign 12 @name`: a coordinator assigns request 12 by hand."""
+    match = ASSIGN.match(text)
+    with friendly_errors(runtime, command):
+        if match is None:
+            raise InvalidInput(
+                {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
+            )
+        request_id, supporter = int(match[1]), match[2]
+        in_transaction(
+            runtime,
+            lambda session: assign_request(
+                session,
+                runtime.routing(),
+                actor=command["user_id"],
+                request_id=request_id,
+                supporter_slack_id=supporter,
+            ),
+        )
+        tell(runtime, command, f"Done: request #{request_id} is now with <@{supporter}>.")
+
+
 def register(app: App, runtime: Runtime) -> None:
     """Listen to /support."""
 
@@ -48,6 +76,10 @@ def register(app: App, runtime: Runtime) -> None:
         text = (command.get("text") or "").strip()
         if text.lower() in ("help", "?"):
             ack(text=HELP)
+            return
+        if text.lower().startswith("assign"):
+            ack()
+            assign_from_command(runtime, command, text)
             return
         ack()
         open_request_modal(

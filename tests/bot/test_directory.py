@@ -9,10 +9,13 @@ import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
+from bot import directory
 from bot.clock import FixedClock
 from bot.directory import (
     COLUMNS,
@@ -185,6 +188,7 @@ GOOD_ROW = (
         ("U0BAD0001,Ann Lee,,sle,,,,,,-1", "capacity must be a whole number"),
         ("U0BAD0001,Ann Lee,,sle,,,,,,two", "capacity must be a whole number"),
         ("U0BAD0001,Ann Lee,,sle,,,,,,1.5", "capacity must be a whole number"),
+        ("U0BAD0001,Ann Lee,,sle,,,,,,²", "capacity must be a whole number"),
         ("U0BAD0001,Ann Lee,,sle,A School,,middle earth,,,1", "unknown phase 'middle earth'"),
         ("U0BAD0001,Ann Lee,ann.lee.example.org,sle,,,,,,1", "does not look like an email"),
         ("U0BAD0001,Ann Lee,,sle,A School,12345,,,,1", "6- or 7-digit DfE URN"),
@@ -206,6 +210,33 @@ def test_a_bad_row_is_rejected_with_a_reason_and_the_good_rows_land(
     assert f"line 3{' (U0BAD0001)' if rejected.slack_user_id else ''}: " in report.render()
     with sessions() as session:
         assert [p.slack_user_id for p in session.exec(select(Person))] == ["U0GOOD001"]
+
+
+def test_a_database_error_on_one_row_rejects_only_that_row(
+    sessions: SessionFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_save = directory._save_row
+
+    def save_or_fail(session: Session, row: directory.DirectoryRow, **kwargs: Any) -> Any:
+        outcome = real_save(session, row, **kwargs)
+        if row.slack_user_id == "U0BOOM001":
+            session.flush()
+            raise OperationalError("INSERT …", {}, Exception("connection lost"))
+        return outcome
+
+    monkeypatch.setattr(directory, "_save_row", save_or_fail)
+    text = (
+        f"{HEADER}\nU0BOOM001,Ann Lee,,sle,Boom School,222222,primary,London,send,1\n{GOOD_ROW}\n"
+    )
+    report = run_import(sessions, text, clock)
+
+    assert report.added == ["U0GOOD001"]
+    assert [(r.line, r.slack_user_id) for r in report.rejected] == [(2, "U0BOOM001")]
+    assert "could not be saved (OperationalError)" in report.rejected[0].reason
+    with sessions() as session:
+        assert list(session.exec(select(Person.slack_user_id))) == ["U0GOOD001"]
+        assert list(session.exec(select(School.urn))) == ["113356"]
+        assert count(session, AuditEntry) == 1
 
 
 def test_a_duplicate_id_is_rejected_naming_the_first_line(
@@ -330,6 +361,17 @@ def test_blank_lines_and_empty_rows_are_skipped(
 ) -> None:
     report = run_import(sessions, f"{HEADER}\n\n{GOOD_ROW}\n,,,,,,,,,\n", clock)
     assert report.ok and report.added == ["U0GOOD001"]
+
+
+def test_trailing_empty_cells_and_unnamed_columns_are_tolerated(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    report = run_import(
+        sessions, f"{HEADER},,\n{GOOD_ROW},,\nU0GOOD002,Ann Lee,,sle,,,,,,1,,,\n", clock
+    )
+    assert report.ok, report.render()
+    assert sorted(report.added) == ["U0GOOD001", "U0GOOD002"]
+    assert report.warnings == ["ignored 2 columns with no name"]
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -677,8 +719,18 @@ def test_cli_fails_in_one_line_when_the_file_cannot_be_imported(
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert ("no such file" if problem == "missing" else "slack_user_id") in lines[0]
+    if problem == "missing":
+        assert lines[0] == f"error: {path}: no such file"
+    else:
+        assert lines[0].startswith("error: the header is missing required columns slack_user_id")
+
+
+def test_cli_export_to_an_unwritable_place_fails_in_one_line(db_url: str, tmp_path: Path) -> None:
+    result = run_cli(db_url, tmp_path, "directory", "export", str(tmp_path / "no" / "out.csv"))
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot write {tmp_path / 'no' / 'out.csv'}: No such file or directory"
+    ]
 
 
 def test_the_clock_is_the_one_given(sessions: SessionFactory) -> None:

@@ -181,6 +181,7 @@ def test_hashtags_name_tags_outright(vocabulary: Vocabulary) -> None:
     assert slugs("#SEND", vocabulary) == ["send"]
     assert slugs("#re please", vocabulary) == ["re"]
     assert slugs("#school-business-management", vocabulary) == ["school-business-management"]
+    assert slugs("#english hub visit", vocabulary) == ["english"]  # not the phrase "English hub"
 
 
 def test_unknown_hashtags_and_slack_markup_are_ignored(vocabulary: Vocabulary) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:33:21.578332
+Create Date: 2026-11-23 11:40:40.046675
 """
 
 from collections.abc import Sequence
@@ -307,6 +307,8 @@ def upgrade() -> None:
         sa.Column("reminded_at", storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("answered_at", storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claimed_until", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("remind_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("missed_at", storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["deployment_id"],
             ["deployment.id"],
