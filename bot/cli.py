@@ -148,6 +148,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Play the life of a request against a local stand-in for Slack."""
     from bot.demo import run_demo
 
+    if settings.log_level != "DEBUG":  # keep the transcript readable
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(sys.stdout)
 
 
@@ -165,7 +167,9 @@ def _parse_instant(raw: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise CommandError(f"--now must be an ISO-8601 time like 2026-11-23T09:30, not {raw!r}") from exc
+        raise CommandError(
+            f"--now must be an ISO-8601 time like 2026-11-23T09:30, not {raw!r}"
+        ) from exc
     if value.tzinfo is None:
         raise CommandError("--now needs a time zone, e.g. 2026-11-23T09:30:00+00:00 or …Z")
     return value.astimezone(UTC)

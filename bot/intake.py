@@ -178,10 +178,19 @@ def guess_urgency(text: str) -> str:
     return "routine"
 
 
+GREETING = re.compile(
+    r"^(hi|hello|hey|morning|afternoon|good (morning|afternoon|evening)|dear|greetings|"
+    r"happy \w+day)\b[^.!?]*$|^(thanks|thank you)\b",
+    re.IGNORECASE,
+)
+
+
 def guess_title(text: str, limit: int = 80) -> str:
-    """A short title: the first sentence or line of the text."""
-    first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0].strip()
-    first = re.sub(r"<[^>]+>", "", first).strip() or "Support request"
+    """A short title: the first sentence that says something (greetings skipped)."""
+    clean = re.sub(r"<[^>]+>", "", text).strip()
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", clean) if s.strip()]
+    useful = [s for s in sentences if not GREETING.match(s.rstrip(".!?,")) and len(s.split()) > 2]
+    first = (useful or sentences or ["Support request"])[0].rstrip(".")
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 

@@ -17,7 +17,7 @@ from bot.testing.signing import (
     slash_command_body,
 )
 from storage.models import ProcessedEvent, SupportRequest
-from tests.slack.conftest import SUPPORT_CHANNEL, SlackWorld
+from tests.slack.conftest import SIGNING_SECRET, SUPPORT_CHANNEL, SlackWorld
 
 
 def _requests(slack: SlackWorld) -> list[SupportRequest]:
@@ -75,7 +75,7 @@ def test_stale_signature_is_refused(slack: SlackWorld) -> None:
 def test_tampered_body_is_refused(slack: SlackWorld) -> None:
     slack.import_directory()
     body = event_callback_body(message_event("UHEAD1", "SEND help", SUPPORT_CHANNEL))
-    headers = sign(body, "test-signing-secret")
+    headers = sign(body, SIGNING_SECRET)
     status, _, _ = slack.sender.post(body.replace(b"SEND", b"HACK"), JSON, headers=headers)
     assert status == 401
 

@@ -73,7 +73,10 @@ def request_form(
         "urgency": {
             "value": {
                 "type": "radio_buttons",
-                "selected_option": {"text": {"type": "plain_text", "text": urgency}, "value": urgency},
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": urgency},
+                    "value": urgency,
+                },
             }
         },
         "start": {"value": {"type": "datepicker", "selected_date": None}},
@@ -96,7 +99,8 @@ def select_value(value: str) -> dict[str, Any]:
 def test_channel_post_is_captured_tagged_and_answered_in_thread(slack: SlackWorld) -> None:
     slack.import_directory()
     event = post(
-        slack, "UHEAD1",
+        slack,
+        "UHEAD1",
         "Our SENCO has gone on long-term sick and we have 6 EHCP reviews due. "
         "Also KS2 maths results were poor. Could anyone help?",
     )
@@ -166,7 +170,9 @@ def test_support_command_opens_a_prefilled_modal(slack: SlackWorld) -> None:
 def test_modal_submission_stores_posts_and_routes(slack: SlackWorld) -> None:
     slack.import_directory()
     payload = view_submission_payload(
-        "UHEAD1", "request_new", request_form(areas=["send", "maths"]),
+        "UHEAD1",
+        "request_new",
+        request_form(areas=["send", "maths"]),
         private_metadata=json.dumps({"source": "command"}),
     )
     status, body, _ = slack.sender.interact(payload)
@@ -175,8 +181,11 @@ def test_modal_submission_stores_posts_and_routes(slack: SlackWorld) -> None:
     [request] = requests(slack)
     assert request.source == "command"
     assert tags_of(slack, request.id) == {"send", "maths"}
-    channel_posts = [c.args for c in slack.fake.calls_to("chat.postMessage") if c.ok
-                     and c.args["channel"] == SUPPORT_CHANNEL]
+    channel_posts = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.ok and c.args["channel"] == SUPPORT_CHANNEL
+    ]
     parent = next(p for p in channel_posts if "thread_ts" not in p)
     assert "Support for our new SENCO" in texts(parent["blocks"])
     parent_ts = slack.fake.messages(SUPPORT_CHANNEL)[0]["ts"]
@@ -187,7 +196,8 @@ def test_modal_submission_stores_posts_and_routes(slack: SlackWorld) -> None:
 def test_invalid_modal_gets_inline_errors_and_changes_nothing(slack: SlackWorld) -> None:
     slack.import_directory()
     payload = view_submission_payload(
-        "UHEAD1", "request_new",
+        "UHEAD1",
+        "request_new",
         request_form(title="", description="help", areas=[], school=""),
         private_metadata=json.dumps({"source": "command"}),
     )
@@ -203,15 +213,21 @@ def test_invalid_modal_gets_inline_errors_and_changes_nothing(slack: SlackWorld)
 def test_double_submit_creates_one_request(slack: SlackWorld) -> None:
     slack.import_directory()
     payload = view_submission_payload(
-        "UHEAD1", "request_new", request_form(),
-        private_metadata=json.dumps({"source": "command"}), view_id="VDOUBLE01",
+        "UHEAD1",
+        "request_new",
+        request_form(),
+        private_metadata=json.dumps({"source": "command"}),
+        view_id="VDOUBLE01",
     )
     slack.sender.interact(payload)
     slack.sender.interact(payload)
     slack.settle()
     assert len(requests(slack)) == 1
-    posts = [c for c in slack.fake.calls_to("chat.postMessage")
-             if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args]
+    posts = [
+        c
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args
+    ]
     assert len(posts) == 1
 
 
@@ -246,7 +262,10 @@ def test_unknown_user_is_asked_once_and_the_request_is_kept(slack: SlackWorld) -
     assert "request_confirm" not in action_ids(reply["blocks"])
 
     click = block_actions_payload(
-        "UNEW1", "request_profile", str(request.id), channel_id=SUPPORT_CHANNEL,
+        "UNEW1",
+        "request_profile",
+        str(request.id),
+        channel_id=SUPPORT_CHANNEL,
         message={"ts": "1.1", "blocks": reply["blocks"]},
     )
     slack.sender.interact(click)
@@ -254,9 +273,13 @@ def test_unknown_user_is_asked_once_and_the_request_is_kept(slack: SlackWorld) -
     assert opened.args["view"]["callback_id"] == "profile"
 
     profile = view_submission_payload(
-        "UNEW1", "profile",
-        {"school": {"value": "Newtown Infants"}, "phase": select_value("primary"),
-         "region": select_value("North West")},
+        "UNEW1",
+        "profile",
+        {
+            "school": {"value": "Newtown Infants"},
+            "phase": select_value("primary"),
+            "region": select_value("North West"),
+        },
         private_metadata=opened.args["view"]["private_metadata"],
     )
     assert slack.sender.interact(profile)[0] == 200
@@ -267,7 +290,11 @@ def test_unknown_user_is_asked_once_and_the_request_is_kept(slack: SlackWorld) -
         roles = set(session.exec(select(PersonRole.role).where(PersonRole.person_id == person.id)))
         school = session.get(School, person.school_id)
     assert roles == {"head"}
-    assert (school.name, school.phase, school.region) == ("Newtown Infants", "primary", "North West")
+    assert (school.name, school.phase, school.region) == (
+        "Newtown Infants",
+        "primary",
+        "North West",
+    )
     [request] = requests(slack)
     assert not request.awaiting_profile and request.school_id == school.id
     update = slack.fake.calls_to("chat.update")[-1]
@@ -281,15 +308,20 @@ def test_unknown_user_gives_school_phase_and_region_in_the_modal(slack: SlackWor
     blocks = {b.get("block_id") for b in call.args["view"]["blocks"]}
     assert {"school", "phase", "region"} <= blocks
     missing = view_submission_payload(
-        "UNEW2", "request_new", request_form(school="Hilltop Academy"),
+        "UNEW2",
+        "request_new",
+        request_form(school="Hilltop Academy"),
         private_metadata=json.dumps({"source": "command"}),
     )
     answer = json.loads(slack.sender.interact(missing)[1])
     assert set(answer["errors"]) == {"phase", "region"}
     complete = view_submission_payload(
-        "UNEW2", "request_new",
-        request_form(school="Hilltop Academy", extra={
-            "phase": select_value("secondary"), "region": select_value("London")}),
+        "UNEW2",
+        "request_new",
+        request_form(
+            school="Hilltop Academy",
+            extra={"phase": select_value("secondary"), "region": select_value("London")},
+        ),
         private_metadata=json.dumps({"source": "command"}),
     )
     slack.sender.interact(complete)
@@ -312,8 +344,11 @@ def test_only_the_head_or_a_coordinator_can_edit(slack: SlackWorld) -> None:
     slack.import_directory()
     request, message = _captured(slack)
     slack.fake.clear()
-    slack.sender.interact(block_actions_payload(
-        "UHEAD2", "request_edit", str(request.id), channel_id=SUPPORT_CHANNEL, message=message))
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD2", "request_edit", str(request.id), channel_id=SUPPORT_CHANNEL, message=message
+        )
+    )
     slack.settle()
     assert slack.fake.calls_to("views.open") == []
     [refusal] = slack.fake.calls_to("chat.postEphemeral")
@@ -324,14 +359,18 @@ def test_only_the_head_or_a_coordinator_can_edit(slack: SlackWorld) -> None:
         assert [a.actor for a in audit] == ["UHEAD2"]
 
     for user in ("UHEAD1", "UCOORD"):
-        slack.sender.interact(block_actions_payload(
-            user, "request_edit", str(request.id), channel_id=SUPPORT_CHANNEL, message=message))
+        slack.sender.interact(
+            block_actions_payload(
+                user, "request_edit", str(request.id), channel_id=SUPPORT_CHANNEL, message=message
+            )
+        )
     opened = slack.fake.wait_for("views.open", count=2)
     view = opened[0].args["view"]
     assert view["callback_id"] == "request_edit"
 
     edit = view_submission_payload(
-        "UHEAD1", "request_edit",
+        "UHEAD1",
+        "request_edit",
         request_form(title="Maths lead support", areas=["maths", "curriculum"]),
         private_metadata=view["private_metadata"],
     )
@@ -340,15 +379,18 @@ def test_only_the_head_or_a_coordinator_can_edit(slack: SlackWorld) -> None:
     [edited] = requests(slack)
     assert edited.title == "Maths lead support"
     assert tags_of(slack, edited.id) == {"maths", "curriculum"}
-    assert any("Maths lead support" in texts(c.args["blocks"])
-               for c in slack.fake.calls_to("chat.update"))
+    assert any(
+        "Maths lead support" in texts(c.args["blocks"]) for c in slack.fake.calls_to("chat.update")
+    )
 
 
 def test_edit_by_someone_else_through_a_forged_submission_is_refused(slack: SlackWorld) -> None:
     slack.import_directory()
     request, _ = _captured(slack)
     forged = view_submission_payload(
-        "UHEAD2", "request_edit", request_form(title="Hijacked"),
+        "UHEAD2",
+        "request_edit",
+        request_form(title="Hijacked"),
         private_metadata=json.dumps({"request_id": request.id}),
     )
     status, body, _ = slack.sender.interact(forged)
@@ -361,24 +403,43 @@ def test_edit_by_someone_else_through_a_forged_submission_is_refused(slack: Slac
 def test_cancel_by_the_head_tells_everyone_offered(slack: SlackWorld) -> None:
     slack.import_directory()
     request, message = _captured(slack)
-    slack.sender.interact(block_actions_payload(
-        "UHEAD1", "request_confirm", str(request.id), channel_id=SUPPORT_CHANNEL, message=message))
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD1",
+            "request_confirm",
+            str(request.id),
+            channel_id=SUPPORT_CHANNEL,
+            message=message,
+        )
+    )
     slack.settle()
-    offered = {c.args["channel"] for c in slack.fake.calls_to("chat.postMessage")
-               if c.args["channel"].startswith("U")}
+    offered = {
+        c.args["channel"]
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"].startswith("U")
+    }
     assert offered, "the request was offered to someone"
 
-    slack.sender.interact(block_actions_payload(
-        "UHEAD2", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL, message=message))
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD2", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL, message=message
+        )
+    )
     slack.settle()
     assert requests(slack)[0].status == "offered"
 
-    slack.sender.interact(block_actions_payload(
-        "UHEAD1", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL, message=message))
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD1", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL, message=message
+        )
+    )
     slack.settle()
     assert requests(slack)[0].status == "cancelled"
-    updated_dms = {c.args["channel"] for c in slack.fake.calls_to("chat.update")
-                   if "cancelled by the school" in c.args.get("text", "")}
+    updated_dms = {
+        c.args["channel"]
+        for c in slack.fake.calls_to("chat.update")
+        if "cancelled by the school" in c.args.get("text", "")
+    }
     assert updated_dms == {f"D{user[1:]}" for user in offered}
 
 
@@ -386,7 +447,8 @@ def test_cancel_by_the_head_tells_everyone_offered(slack: SlackWorld) -> None:
 def test_mentions_and_channel_pings_are_escaped(slack: SlackWorld) -> None:
     slack.import_directory()
     payload = view_submission_payload(
-        "UHEAD1", "request_new",
+        "UHEAD1",
+        "request_new",
         request_form(
             title="<!channel> urgent <@UCOORD>",
             description="Help with SEND <!here> and <https://evil.example|click me> & more",
@@ -399,8 +461,11 @@ def test_mentions_and_channel_pings_are_escaped(slack: SlackWorld) -> None:
         shown = texts(call.args.get("blocks")) + call.args.get("text", "")
         assert "<!channel>" not in shown and "<!here>" not in shown
         assert "<https://evil" not in shown and "<@UCOORD>" not in shown
-    post_blocks = next(c.args["blocks"] for c in slack.fake.calls_to("chat.postMessage")
-                       if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args)
+    post_blocks = next(
+        c.args["blocks"]
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args
+    )
     assert "&lt;!channel&gt; urgent &lt;@UCOORD&gt;" in texts(post_blocks)
     assert "&amp; more" in texts(post_blocks)
 
@@ -409,23 +474,34 @@ def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWo
     slack.import_directory()
     long_text = "We need help with SEND. " + ("Our EHCP caseload keeps growing. " * 1500)
     payload = view_submission_payload(
-        "UHEAD1", "request_new", request_form(description=long_text[:3000]),
+        "UHEAD1",
+        "request_new",
+        request_form(description=long_text[:3000]),
         private_metadata=json.dumps({"source": "command"}),
     )
     slack.sender.interact(payload)
     event = post(slack, "UHEAD1", long_text)
     failures = [c for c in slack.fake.calls if not c.ok and c.method != "auth.test"]
     assert failures == [], [c.response for c in failures]
-    parent = next(c.args for c in slack.fake.calls_to("chat.postMessage")
-                  if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args)
+    parent = next(
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args
+    )
     assert "request_show_full" in action_ids(parent["blocks"])
     request = requests(slack)[-1]
     assert request.description == long_text  # stored as written, never cut
     assert thread_replies(slack, event["ts"])
 
-    slack.sender.interact(block_actions_payload(
-        "UHEAD2", "request_show_full", str(requests(slack)[0].id), channel_id=SUPPORT_CHANNEL,
-        message={"ts": "1.2", "blocks": parent["blocks"]}))
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD2",
+            "request_show_full",
+            str(requests(slack)[0].id),
+            channel_id=SUPPORT_CHANNEL,
+            message={"ts": "1.2", "blocks": parent["blocks"]},
+        )
+    )
     [opened] = slack.fake.wait_for("views.open")
     assert opened.ok
     assert len(opened.args["view"]["blocks"]) > 1

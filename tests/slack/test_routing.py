@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,17 +23,23 @@ def request_now(slack: SlackWorld, text: str, user: str = "UHEAD1") -> tuple[int
     slack.settle()
     with slack.runtime.sessions() as session:
         request = session.exec(select(SupportRequest).order_by(SupportRequest.id.desc())).first()
-    slack.sender.interact(block_actions_payload(
-        user, "request_confirm", str(request.id), channel_id=SUPPORT_CHANNEL,
-    ))
+    slack.sender.interact(
+        block_actions_payload(
+            user,
+            "request_confirm",
+            str(request.id),
+            channel_id=SUPPORT_CHANNEL,
+        )
+    )
     slack.settle()
     return request.id, event["ts"]
 
 
 def offers(slack: SlackWorld, request_id: int) -> list[Offer]:
     with slack.runtime.sessions() as session:
-        return list(session.exec(
-            select(Offer).where(Offer.request_id == request_id).order_by(Offer.id)))
+        return list(
+            session.exec(select(Offer).where(Offer.request_id == request_id).order_by(Offer.id))
+        )
 
 
 def offer_dms(slack: SlackWorld) -> dict[str, dict[str, Any]]:
@@ -42,7 +47,8 @@ def offer_dms(slack: SlackWorld) -> dict[str, dict[str, Any]]:
     return {
         c.args["channel"]: c.args
         for c in slack.fake.calls_to("chat.postMessage")
-        if c.ok and c.args["channel"].startswith("U")
+        if c.ok
+        and c.args["channel"].startswith("U")
         and "offer_accept" in action_ids(c.args.get("blocks"))
     }
 
@@ -53,8 +59,9 @@ def click(slack: SlackWorld, user: str, action: str, value: str, **kwargs: Any) 
 
 
 def ephemerals_to(slack: SlackWorld, user: str) -> list[str]:
-    return [c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral")
-            if c.args["user"] == user]
+    return [
+        c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral") if c.args["user"] == user
+    ]
 
 
 def test_confirmed_request_is_offered_to_the_best_matches_with_reasons(slack: SlackWorld) -> None:
@@ -78,9 +85,20 @@ def test_first_accept_wins_and_everyone_is_told(slack: SlackWorld) -> None:
     request_id, post_ts = request_now(slack, "SEND support please, EHCPs overdue")
     by_user = {o.supporter_id: o for o in offers(slack, request_id)}
     dms = offer_dms(slack)
-    sam_offer = next(o for o in by_user.values() if dms.get("USLE1") and o.id == int(
-        next(e["value"] for b in dms["USLE1"]["blocks"] for e in b.get("elements", [])
-             if e.get("action_id") == "offer_accept")))
+    sam_offer = next(
+        o
+        for o in by_user.values()
+        if dms.get("USLE1")
+        and o.id
+        == int(
+            next(
+                e["value"]
+                for b in dms["USLE1"]["blocks"]
+                for e in b.get("elements", [])
+                if e.get("action_id") == "offer_accept"
+            )
+        )
+    )
     slack.fake.clear()
 
     assert click(slack, "USLE1", "offer_accept", str(sam_offer.id)) == 200
@@ -98,11 +116,17 @@ def test_first_accept_wins_and_everyone_is_told(slack: SlackWorld) -> None:
     assert "Taken by Sam Specialist" in updates["DSPEC1"]["text"]
     assert "accepted" in updates["DSLE1"]["text"]
     assert "Mere Green Primary School" in texts(updates["DSLE1"]["blocks"])
-    head_reply = [c.args for c in slack.fake.calls_to("chat.postMessage")
-                  if c.args.get("thread_ts") == post_ts]
+    head_reply = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == post_ts
+    ]
     assert any("<@USLE1> will support you" in texts(r["blocks"]) for r in head_reply)
-    coordinator = [c.args for c in slack.fake.calls_to("chat.postMessage")
-                   if c.args["channel"] == COORDINATOR_CHANNEL]
+    coordinator = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == COORDINATOR_CHANNEL
+    ]
     assert any("now supported by" in c["text"] for c in coordinator)
 
     late = next(o for o in offers(slack, request_id) if o.status == "withdrawn")
@@ -110,6 +134,7 @@ def test_first_accept_wins_and_everyone_is_told(slack: SlackWorld) -> None:
     late_user = {"UNLE1": None, "USPEC1": None}
     with slack.runtime.sessions() as session:
         from storage.models import Person
+
         late_user = session.get(Person, late.supporter_id).slack_user_id
     assert supporter
     click(slack, late_user, "offer_accept", str(late.id))
@@ -134,8 +159,9 @@ def test_a_click_on_someone_elses_offer_changes_nothing(slack: SlackWorld) -> No
     assert any("sent to someone else" in t for t in told)
     assert len(told) == 3
     with slack.runtime.sessions() as session:
-        refused = list(session.exec(select(AuditEntry).where(
-            AuditEntry.action == "offer.respond.refused")))
+        refused = list(
+            session.exec(select(AuditEntry).where(AuditEntry.action == "offer.respond.refused"))
+        )
     assert [r.actor for r in refused] == ["UHEAD2"]
 
 
@@ -147,13 +173,19 @@ def test_decline_with_a_reason_and_the_next_round_is_offered(slack: SlackWorld) 
     for offer in first_round:
         with slack.runtime.sessions() as session:
             from storage.models import Person
+
             user = session.get(Person, offer.supporter_id).slack_user_id
         click(slack, user, "offer_decline", str(offer.id))
         opened = slack.fake.wait_for("views.open")[-1]
         assert opened.args["view"]["callback_id"] == "offer_decline"
-        slack.sender.interact(view_submission_payload(
-            user, "offer_decline", {"reason": {"value": "At capacity this term"}},
-            private_metadata=str(offer.id)))
+        slack.sender.interact(
+            view_submission_payload(
+                user,
+                "offer_decline",
+                {"reason": {"value": "At capacity this term"}},
+                private_metadata=str(offer.id),
+            )
+        )
         slack.settle()
         slack.fake.clear()
     all_offers = offers(slack, request_id)
@@ -188,31 +220,43 @@ def test_offers_expire_after_working_hours_and_escalate(slack: SlackWorld) -> No
         request = session.get(SupportRequest, request_id)
     # Every SEND supporter was in round one, so round two finds nobody: escalate.
     assert request.status == "expired"
-    alerts = [c.args for c in slack.fake.calls_to("chat.postMessage")
-              if c.args["channel"] == COORDINATOR_CHANNEL]
+    alerts = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == COORDINATOR_CHANNEL
+    ]
     assert any("request_assign" in action_ids(a["blocks"]) for a in alerts)
-    assert any("coordinators to find someone" in texts(c.args["blocks"])
-               for c in slack.fake.calls_to("chat.postMessage")
-               if c.args.get("thread_ts") == post_ts)
+    assert any(
+        "coordinators to find someone" in texts(c.args["blocks"])
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == post_ts
+    )
 
 
 def test_nobody_matching_is_said_honestly_and_coordinators_alerted(slack: SlackWorld) -> None:
     slack.import_directory()
     request_id, post_ts = request_now(slack, "Our governors need help with governance")
     assert offers(slack, request_id) == []
-    replies = [c.args for c in slack.fake.calls_to("chat.postMessage")
-               if c.args.get("thread_ts") == post_ts]
+    replies = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == post_ts
+    ]
     assert any("haven't found an available system leader" in texts(r["blocks"]) for r in replies)
-    alerts = [c.args for c in slack.fake.calls_to("chat.postMessage")
-              if c.args["channel"] == COORDINATOR_CHANNEL]
+    alerts = [
+        c.args
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == COORDINATOR_CHANNEL
+    ]
     assert alerts and "request_assign" in action_ids(alerts[-1]["blocks"])
 
 
 def test_coordinator_assigns_and_reassigns_by_hand(slack: SlackWorld) -> None:
     slack.import_directory()
     request_id, _ = request_now(slack, "Our governors need help with governance")
-    status, _, _ = slack.sender.command("/support", f"assign {request_id} <@UHEAD2|harry>",
-                                        user_id="UHEAD2")
+    status, _, _ = slack.sender.command(
+        "/support", f"assign {request_id} <@UHEAD2|harry>", user_id="UHEAD2"
+    )
     assert status == 200
     slack.settle()
     assert any("Only coordinators" in t for t in ephemerals_to(slack, "UHEAD2"))
@@ -228,17 +272,24 @@ def test_coordinator_assigns_and_reassigns_by_hand(slack: SlackWorld) -> None:
     # Reassign through the button and modal.
     click(slack, "UCOORD", "request_assign", str(request_id), channel_id=COORDINATOR_CHANNEL)
     opened = slack.fake.wait_for("views.open")[-1]
-    slack.sender.interact(view_submission_payload(
-        "UCOORD", "assign",
-        {"supporter": {"value": {"type": "users_select", "selected_user": "USPEC1"}}},
-        private_metadata=opened.args["view"]["private_metadata"]))
+    slack.sender.interact(
+        view_submission_payload(
+            "UCOORD",
+            "assign",
+            {"supporter": {"value": {"type": "users_select", "selected_user": "USPEC1"}}},
+            private_metadata=opened.args["view"]["private_metadata"],
+        )
+    )
     slack.settle()
     with slack.runtime.sessions() as session:
         deployments = {d.status for d in session.exec(select(Deployment))}
         request = session.get(SupportRequest, request_id)
     assert deployments == {"reassigned", "active"}
     assert "reassigned" in " ".join(
-        c.args["text"] for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"] == "USLE2")
+        c.args["text"]
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == "USLE2"
+    )
 
 
 def test_supporter_releases_and_routing_starts_again(slack: SlackWorld) -> None:
@@ -280,7 +331,8 @@ def slack_settings_env(slack_settings_env: dict[str, str]) -> dict[str, str]:
 
 def many_supporters() -> str:
     rows = [
-        f"USUP{n:02d},Supporter {n:02d},s{n}@example.org,sle,School {n},,primary,West Midlands,send,1"
+        f"USUP{n:02d},Supporter {n:02d},s{n}@example.org,sle,School {n},,primary,"
+        "West Midlands,send,1"
         for n in range(MANY)
     ]
     return DIRECTORY + "\n".join(rows) + "\n"
