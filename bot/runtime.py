@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.delivery import Deliverer
+from bot.notify import undeliverable_reporter
 from bot.school_calendar import SchoolCalendar, load_calendar
 from bot.settings import Settings
 from bot.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
@@ -78,7 +79,12 @@ def build_runtime(
         sessions=sessions,
         clock=clock,
         client=client,
-        deliverer=Deliverer(sessions, client, clock),
+        deliverer=Deliverer(
+            sessions,
+            client,
+            clock,
+            on_permanent_failure=undeliverable_reporter(sessions, settings, clock),
+        ),
         vocabulary=vocabulary,
         calendar=load_calendar(settings),
     )

@@ -370,6 +370,11 @@ class FakeSlack:
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.users_strict = False
+        # Seconds to wait after a call is recorded and before answering it: the window in
+        # which a client can die after Slack took a message but before it heard back.
+        self.response_delay = 0.0
+        self._open = threading.Event()
+        self._open.set()
         self._clock = clock
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
@@ -591,10 +596,27 @@ class FakeSlack:
             self._outage = None
 
     # --- answering ---------------------------------------------------------------------------
+    def hold(self) -> None:
+        """Stop answering: calls wait (unrecorded) until `release()`, as in a Slack stall."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer again, including the calls that were waiting."""
+        self._open.set()
+
     def _handle(
         self, method: str, args: dict[str, Any] | None, token: str | None
     ) -> tuple[int, bytes, dict[str, str]]:
         """Answer one HTTP request and record it."""
+        self._open.wait(timeout=120)
+        answer = self._record_and_answer(method, args, token)
+        if self.response_delay:
+            time.sleep(self.response_delay)
+        return answer
+
+    def _record_and_answer(
+        self, method: str, args: dict[str, Any] | None, token: str | None
+    ) -> tuple[int, bytes, dict[str, str]]:
         with self._cond:
             failure = self._take_failure(method)
             if failure is not None:
