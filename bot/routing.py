@@ -368,6 +368,7 @@ def accept_offer(session: Session, ctx: RoutingContext, *, actor: str, offer_id:
     request = get_request(session, request.id or 0, for_update=True)
     if offer.status != "open" or request.status != OFFERED:
         raise Conflict(_closed_offer_message(session, offer, request))
+    _check_capacity(session, supporter)
     # Two conditional updates decide it: the offer must still be open (not expired or
     # withdrawn meanwhile) and the request still offered (nobody else accepted first).
     offer_won = session.execute(
@@ -393,6 +394,28 @@ def accept_offer(session: Session, ctx: RoutingContext, *, actor: str, offer_id:
     session.refresh(request)
     session.refresh(offer)
     return _start_deployment(session, ctx, request, supporter, actor=actor, accepted_offer=offer)
+
+
+def _check_capacity(session: Session, supporter: Person) -> None:
+    """Refuse a deployment beyond the supporter's capacity (their row locked, so two
+    accepts by one person on different requests can't both slip under it)."""
+    locked = session.exec(
+        select(Person)
+        .where(Person.id == supporter.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    active = session.exec(
+        select(func.count())
+        .select_from(Deployment)
+        .where(Deployment.supporter_id == locked.id, Deployment.status == "active")
+    ).one()
+    if active >= locked.capacity:
+        raise Conflict(
+            f"Thank you — you're already supporting {active} school"
+            f"{'s' if active != 1 else ''}, your capacity in the directory. If you can take "
+            "this on too, ask a coordinator to raise it, or release another deployment."
+        )
 
 
 def _start_deployment(

@@ -73,19 +73,30 @@ def postgres_engine(worker_id: str) -> Iterator[Engine]:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=DATABASES)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty, migrated database; once per configured database kind."""
-    if request.param == "sqlite":
-        path = tmp_path / "support.db"
-        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
-        return f"sqlite:///{path}"
-    engine: Engine = request.getfixturevalue("postgres_engine")
+def _emptied(engine: Engine) -> str:
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     prepare_database(engine)
     return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database with the vocabulary loaded; once per kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "support.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return _emptied(request.getfixturevalue("postgres_engine"))
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """An empty PostgreSQL database, for what only PostgreSQL deployments do (several copies)."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+    return _emptied(request.getfixturevalue("postgres_engine"))
 
 
 @pytest.fixture

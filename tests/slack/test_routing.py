@@ -390,3 +390,20 @@ def test_requests_list_shows_offers_and_assignment(slack: SlackWorld) -> None:
     assert row["requester"] == "UHEAD1" and row["tags"] == ["send"]
     assert {o["supporter"] for o in row["offers"]} == {"USLE1", "USPEC1", "UNLE1"}
     json.dumps(row)  # serialisable for --json
+
+
+def test_a_supporter_at_capacity_cannot_accept_another(slack: SlackWorld) -> None:
+    slack.import_directory()
+    first, _ = request_now(slack, "SEND help please")
+    second, _ = request_now(slack, "Help with SEND and EHCPs", user="UHEAD2")
+    sam = _person_id(slack, "USLE1")
+    offer_one = next(o for o in offers(slack, first) if o.supporter_id == sam)
+    offer_two = next(o for o in offers(slack, second) if o.supporter_id == sam)
+    click(slack, "USLE1", "offer_accept", str(offer_one.id))
+    slack.settle()
+    click(slack, "USLE1", "offer_accept", str(offer_two.id))
+    slack.settle()
+    assert any("capacity" in t for t in ephemerals_to(slack, "USLE1"))
+    with slack.runtime.sessions() as session:
+        assert session.get(SupportRequest, second).status == "offered"
+        assert len(list(session.exec(select(Deployment)))) == 1

@@ -1,0 +1,292 @@
+"""Several real processes at once, and processes killed mid-work: nothing lost, nothing twice.
+
+These start `python -m bot …` as subprocesses against one database and a FakeSlack in this
+process, so they exercise exactly what a deployment runs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.clock import FixedClock
+from bot.delivery import owe_post
+from bot.directory import import_directory
+from bot.testing.fake_slack import FakeSlack
+from bot.testing.signing import SlackSender, block_actions_payload, message_event, new_event_id
+from storage.db import SessionFactory, make_engine, make_session_factory, transaction
+from storage.models import Deployment, Offer, OutboxMessage, Person, SupportRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "robustness-secret"
+SUPPORT = "C0SUPPORT"
+DIRECTORY = (ROOT / "tests" / "fixtures" / "slack_directory.csv").read_text()
+
+pytestmark = pytest.mark.slow
+
+
+def bot_env(db_url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": db_url,
+        "SLACK_API_URL": fake.url,
+        "SLACK_BOT_TOKEN": "xoxb-robust",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SUPPORT_CHANNEL_ID": SUPPORT,
+        "COORDINATOR_CHANNEL_ID": "G0COORDS",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def run_bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def posted_ids(fake: FakeSlack) -> Counter[int]:
+    """How many times Slack holds each outbox id (from message metadata)."""
+    seen: Counter[int] = Counter()
+    for channel in fake.channels():
+        for message in fake.messages(channel):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if "outbox_id" in payload:
+                seen[int(payload["outbox_id"])] += 1
+    return seen
+
+
+def sessions_for(db_url: str) -> Iterator[SessionFactory]:
+    engine = make_engine(db_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_sessions(db_url: str) -> Iterator[SessionFactory]:
+    yield from sessions_for(db_url)
+
+
+def test_killed_mid_delivery_then_restarted_sends_each_message_once(
+    db_url: str, db_sessions: SessionFactory
+) -> None:
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with FakeSlack(clock=FixedClock(start)) as fake:
+        with transaction(db_sessions) as session:
+            for n in range(24):
+                owe_post(
+                    session, now=start, channel=SUPPORT if n % 2 else f"UHEAD{n}", text=f"m{n}"
+                )
+        fake.response_delay = 0.15  # Slack has the message; the bot hasn't heard back yet
+        env = bot_env(db_url, fake)
+        first = run_bot("jobs", "run-due", "--now", start.isoformat(), env=env)
+        fake.wait_for(lambda c: c.method == "chat.postMessage" and c.ok, count=6, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+        fake.response_delay = 0.0
+        with db_sessions() as session:
+            in_flight = [
+                m.id
+                for m in session.exec(
+                    select(OutboxMessage).where(OutboxMessage.status == "sending")
+                )
+            ]
+        assert in_flight, "the kill landed while a message was being sent"
+
+        later = (start + timedelta(minutes=3)).isoformat()  # past the two-minute claim
+        second = run_bot("jobs", "run-due", "--now", later, env=env)
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err
+        with db_sessions() as session:
+            statuses = Counter(m.status for m in session.exec(select(OutboxMessage)))
+        assert statuses == {"sent": 24}
+        counts = posted_ids(fake)
+        assert len(counts) == 24 and set(counts.values()) == {1}, counts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {process.stderr.read() if process.stderr else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("serve did not become healthy")
+
+
+def wait_until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def pg_sessions(postgres_url: str) -> Iterator[SessionFactory]:
+    yield from sessions_for(postgres_url)
+
+
+def test_two_servers_and_two_job_loops_do_everything_exactly_once(
+    postgres_url: str, pg_sessions: SessionFactory
+) -> None:
+    db_url, db_sessions = postgres_url, pg_sessions
+    report = import_directory(db_sessions, io.StringIO(DIRECTORY), now=datetime.now(UTC))
+    assert report.ok
+    with FakeSlack() as fake:
+        ports = [free_port(), free_port()]
+        servers = [
+            run_bot("serve", env=bot_env(db_url, fake, PORT=str(port), SCHEDULER_ENABLED="true"))
+            for port in ports
+        ]
+        loop = (
+            "import time\nfrom bot.cli import main\n"
+            "for _ in range(200):\n    main(['jobs', 'run-due'])\n    time.sleep(0.05)\n"
+        )
+        loops = [
+            subprocess.Popen(
+                [sys.executable, "-c", loop],
+                cwd=ROOT,
+                env=bot_env(db_url, fake),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        try:
+            for port, server in zip(ports, servers, strict=True):
+                wait_healthy(port, server)
+            senders = [SlackSender(f"http://127.0.0.1:{p}/slack/events", SECRET) for p in ports]
+
+            def both(send) -> None:  # type: ignore[no-untyped-def]
+                threads = [threading.Thread(target=send, args=(s,)) for s in senders]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(timeout=30)
+
+            # A burst of posts, each delivered to both copies (and once more under a new id).
+            texts = [
+                f"Request {n}: we need SEND support and help with EHCP reviews" for n in range(8)
+            ]
+            for n, text in enumerate(texts):
+                event = message_event("UHEAD1" if n % 2 else "UHEAD2", text, SUPPORT)
+                event_id = new_event_id()
+                both(lambda s, e=event, i=event_id: s.event(e, event_id=i))
+                senders[n % 2].event(event, event_id=new_event_id())
+            with db_sessions() as session:
+                wait_until(lambda: len(list(session.exec(select(SupportRequest)))) >= 8)
+            time.sleep(1)
+            with db_sessions() as session:
+                requests = list(session.exec(select(SupportRequest)))
+                heads = {p.id: p.slack_user_id for p in session.exec(select(Person))}
+            assert len(requests) == 8
+
+            # Each head double-clicks Find support, on both copies at once.
+            for request in requests:
+                value = str(request.id)
+                user = heads[request.requester_id]
+                both(
+                    lambda s, u=user, v=value: s.interact(
+                        block_actions_payload(u, "request_confirm", v, channel_id=SUPPORT)
+                    )
+                )
+
+            def all_offered() -> bool:
+                with db_sessions() as session:
+                    return all(r.status != "open" for r in session.exec(select(SupportRequest)))
+
+            wait_until(all_offered)
+            with db_sessions() as session:
+                offers = list(session.exec(select(Offer)))
+            # Every supporter clicks Accept on every offer, on a random copy, all at once.
+            clicks = []
+            for offer in offers:
+                user = heads[offer.supporter_id]
+                payload = block_actions_payload(user, "offer_accept", str(offer.id))
+                clicks.append((random.choice(senders), payload))
+            threads = [threading.Thread(target=s.interact, args=(p,)) for s, p in clicks]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+
+            def quiet() -> bool:
+                with db_sessions() as session:
+                    return not list(
+                        session.exec(
+                            select(OutboxMessage).where(
+                                OutboxMessage.status.in_(("pending", "sending"))
+                            )
+                        )
+                    )  # type: ignore[attr-defined]
+
+            wait_until(quiet, timeout=120)
+        finally:
+            for process in servers + loops:
+                process.send_signal(signal.SIGTERM)
+            for process in servers + loops:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+        with db_sessions() as session:
+            requests = list(session.exec(select(SupportRequest)))
+            deployments = list(session.exec(select(Deployment)))
+            people = {p.id: p for p in session.exec(select(Person))}
+            outbox = list(session.exec(select(OutboxMessage)))
+        assert len(requests) == 8, "each post captured once"
+        per_request = Counter(d.request_id for d in deployments if d.status == "active")
+        assert all(n == 1 for n in per_request.values())
+        per_supporter = Counter(d.supporter_id for d in deployments if d.status == "active")
+        assert all(n <= people[s].capacity for s, n in per_supporter.items())
+        accepted = [r for r in requests if r.status == "accepted"]
+        assert len(accepted) == len(per_request) and accepted
+        # Every message owed was posted exactly once.
+        posts = [m for m in outbox if m.method == "chat.postMessage"]
+        counts = posted_ids(fake)
+        assert {m.id for m in posts} == set(counts), "every owed post reached Slack"
+        assert set(counts.values()) == {1}, "and none twice"
+        cards = [
+            c
+            for c in fake.calls_to("chat.postMessage")
+            if c.ok and c.args.get("thread_ts") and "request_confirm" in str(c.args.get("blocks"))
+        ]
+        assert len(cards) == 8, "one card per request, whatever the retries"
