@@ -32,7 +32,11 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return Response("Request too large", status_code=413)
-        bolt_request = to_bolt_request(request, body)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except ValueError:  # not UTF-8, or JSON that doesn't parse: nothing Slack would send
+            log.info("refused an unparseable request body (%d bytes)", len(body))
+            return Response("Bad request", status_code=400)
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
