@@ -14,7 +14,6 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot import audit
-from bot.blocks import escape
 from bot.blocks.requests import channel_post, request_card
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -159,6 +158,21 @@ def may_change(session: Session, request: SupportRequest, slack_user_id: str) ->
     if person is not None and person.id == request.requester_id:
         return True
     return is_coordinator(session, slack_user_id)
+
+
+def may_view(session: Session, request: SupportRequest, slack_user_id: str) -> bool:
+    """The full request is for the head, coordinators and supporters offered or assigned it."""
+    if may_change(session, request, slack_user_id):
+        return True
+    person = person_by_slack_id(session, slack_user_id)
+    if person is None:
+        return False
+    if request.assigned_id == person.id:
+        return True
+    offered = session.exec(
+        select(Offer.id).where(Offer.request_id == request.id, Offer.supporter_id == person.id)
+    ).first()
+    return offered is not None
 
 
 def find_by_source(session: Session, source_key: str) -> SupportRequest | None:
@@ -383,7 +397,7 @@ def submit_request(
             session,
             now=now,
             channel=settings.support_channel_id,
-            text=f"New support request from <@{user}>: {escape(summary.title)}",
+            text=f"<@{user}> has asked for support with {_labels(summary)}.",
             blocks=channel_post(summary),
             ref=post_ref(summary.id),
         )
@@ -462,7 +476,7 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
             session,
             now=now,
             update_of=post_ref(summary.id),
-            text=f"Support request: {escape(summary.title)}",
+            text=f"Support request #{summary.id}",
             blocks=channel_post(summary),
         )
 

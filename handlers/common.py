@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -111,14 +111,7 @@ def tell(
 
     def owe(s: Session) -> None:
         if refused is not None:
-            audit.record(
-                s,
-                at=now,
-                actor=user,
-                action=f"{refused.action or 'action'}.refused",
-                subject_type=refused.subject_type or "unknown",
-                subject_id=refused.subject_id,
-            )
+            record_refusal(s, refused, actor=user, now=now)
         if channel:
             owe_ephemeral(s, now=now, channel=channel, user=user, text=text)
         else:
@@ -130,6 +123,18 @@ def tell(
     with transaction(runtime.sessions) as s:
         owe(s)
     runtime.deliverer.kick()
+
+
+def record_refusal(session: Session, refused: NotAllowed, *, actor: str, now: datetime) -> None:
+    """Audit a refusal (in its own transaction: the refused one was rolled back)."""
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action=f"{refused.action or 'action'}.refused",
+        subject_type=refused.subject_type or "unknown",
+        subject_id=refused.subject_id,
+    )
 
 
 @contextmanager

@@ -103,7 +103,8 @@ def request_card(summary: RequestSummary) -> list[Block]:
             f"*School*\n{_school_line(summary)}",
             f"*Areas of need*\n{_tag_labels(summary)}",
             f"*Urgency*\n{URGENCY_LABELS.get(summary.urgency, summary.urgency)}",
-            f"*Request*\n#{summary.id} · {escape(truncate(summary.title, 80))}",
+            f"*Request*\n#{summary.id}"
+            + (f" · {escape(truncate(summary.title, 80))}" if summary.source == "channel" else ""),
         ),
         section(_next_step(summary)),
     ]
@@ -145,19 +146,20 @@ def description_preview(
 
 
 def channel_post(summary: RequestSummary) -> list[Block]:
-    """The support-channel post of a request made through the modal or the shortcut."""
-    preview, cut = description_preview(summary)
-    blocks: list[Block] = [
-        section(f"*<@{summary.requester}> asked for support:* {escape(summary.title)}"),
-        section(preview or "_no description_"),
+    """The support-channel post of a request made through the modal or the shortcut.
+
+    The channel sees only that the school asked, for what and how soon: the head wrote the
+    details in a private form, so they go only to the people who can help.
+    """
+    return [
+        section(f"*<@{summary.requester}> has asked for support* (request #{summary.id})"),
         context(
             f"{_school_line(summary)} · {_tag_labels(summary)} · "
             f"{URGENCY_LABELS.get(summary.urgency, summary.urgency)}"
         ),
+        actions(button("Show full request", "request_show_full", str(summary.id))),
+        context("The details are shared only with the head, coordinators and supporters asked."),
     ]
-    if cut:
-        blocks.append(actions(button("Show full request", "request_show_full", str(summary.id))))
-    return blocks
 
 
 def full_request_modal(summary: RequestSummary) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from bot.intake import (
     cancel_request,
     get_request,
     may_change,
+    may_view,
     request_tags,
     summarise,
 )
@@ -128,5 +129,14 @@ def register(app: App, runtime: Runtime) -> None:
         with friendly_errors(runtime, body):
             request_id = _request_id(body)
             with runtime.sessions() as session:
-                summary = summarise(session, get_request(session, request_id), runtime.vocabulary)
+                request = get_request(session, request_id)
+                if not may_view(session, request, user_id_of(body)):
+                    raise NotAllowed(
+                        "The details of a request are shared only with the head, coordinators "
+                        "and the supporters asked to help.",
+                        action="request.view",
+                        subject_type="request",
+                        subject_id=request_id,
+                    )
+                summary = summarise(session, request, runtime.vocabulary)
             client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))

@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.errors import UserFacingError
+from bot.errors import NotAllowed, UserFacingError
 from bot.routing import assign_request, decline_offer
 from bot.runtime import Runtime
-from handlers.common import int_value, user_id_of, view_metadata, view_values
+from handlers.common import int_value, record_refusal, user_id_of, view_metadata, view_values
 from handlers.views.requests import message_view
 from storage.db import transaction
 
@@ -60,6 +60,9 @@ def register(app: App, runtime: Runtime) -> None:
                 )
         except UserFacingError as exc:
             ack(response_action="errors", errors={"supporter": exc.message[:150]})
+            if isinstance(exc, NotAllowed):
+                with transaction(runtime.sessions) as session:
+                    record_refusal(session, exc, actor=user_id_of(body), now=runtime.clock.now())
             return
         ack()
         runtime.deliverer.kick()

@@ -187,7 +187,9 @@ def test_modal_submission_stores_posts_and_routes(slack: SlackWorld) -> None:
         if c.ok and c.args["channel"] == SUPPORT_CHANNEL
     ]
     parent = next(p for p in channel_posts if "thread_ts" not in p)
-    assert "Support for our new SENCO" in texts(parent["blocks"])
+    shown = texts(parent["blocks"]) + parent["text"]
+    assert "Special educational needs" in shown and "Maths" in shown
+    assert "SENCO" not in shown and "EHCP" not in shown, "the details stay private"
     parent_ts = slack.fake.messages(SUPPORT_CHANNEL)[0]["ts"]
     assert thread_replies(slack, parent_ts), "the card goes in the post's thread"
     assert request.status == "offered"
@@ -461,13 +463,13 @@ def test_mentions_and_channel_pings_are_escaped(slack: SlackWorld) -> None:
         shown = texts(call.args.get("blocks")) + call.args.get("text", "")
         assert "<!channel>" not in shown and "<!here>" not in shown
         assert "<https://evil" not in shown and "<@UCOORD>" not in shown
-    post_blocks = next(
+    offer_blocks = next(
         c.args["blocks"]
         for c in slack.fake.calls_to("chat.postMessage")
-        if c.args["channel"] == SUPPORT_CHANNEL and "thread_ts" not in c.args
+        if c.args["channel"].startswith("U")
     )
-    assert "&lt;!channel&gt; urgent &lt;@UCOORD&gt;" in texts(post_blocks)
-    assert "&amp; more" in texts(post_blocks)
+    assert "&lt;!channel&gt; urgent &lt;@UCOORD&gt;" in texts(offer_blocks)
+    assert "&amp; more" in texts(offer_blocks)
 
 
 def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWorld) -> None:
@@ -493,15 +495,23 @@ def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWo
     assert request.description == long_text  # stored as written, never cut
     assert thread_replies(slack, event["ts"])
 
+    first = str(requests(slack)[0].id)
+    shown = {"ts": "1.2", "blocks": parent["blocks"]}
     slack.sender.interact(
         block_actions_payload(
-            "UHEAD2",
-            "request_show_full",
-            str(requests(slack)[0].id),
-            channel_id=SUPPORT_CHANNEL,
-            message={"ts": "1.2", "blocks": parent["blocks"]},
+            "UHEAD2", "request_show_full", first, channel_id=SUPPORT_CHANNEL, message=shown
+        )
+    )
+    slack.settle()
+    assert slack.fake.calls_to("views.open") == [], "another school's head can't read it"
+    refusals = [c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral")]
+    assert any("shared only with" in text for text in refusals)
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD1", "request_show_full", first, channel_id=SUPPORT_CHANNEL, message=shown
         )
     )
     [opened] = slack.fake.wait_for("views.open")
     assert opened.ok
     assert len(opened.args["view"]["blocks"]) > 1
+    assert "EHCP caseload" in texts(opened.args["view"]["blocks"])
