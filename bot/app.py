@@ -68,6 +68,14 @@ def _skip_retried_events(runtime: Runtime) -> Callable[..., BoltResponse]:
     return middleware
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def forget_old_events(runtime: Runtime) -> int:
     """Drop processed event ids older than Slack's retry window (kept a week); returns count."""
     cutoff = runtime.clock.now() - EVENT_MEMORY
@@ -80,11 +88,16 @@ def _report_error(runtime: Runtime) -> Callable[..., None]:
     """Global error handler: log with ids only, and tell the person something went wrong."""
 
     def handler(error: Exception, body: dict[str, Any]) -> None:
-        user = (body.get("user") or {}).get("id") or body.get("user_id")
-        if not user and isinstance(body.get("event"), dict):
-            user = body["event"].get("user")
-        channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-        actions = body.get("actions") or [{}]
+        event = _dict(body.get("event"))
+        user = _text(_dict(body.get("user")).get("id") or body.get("user_id") or event.get("user"))
+        channel = _text(
+            _dict(body.get("channel")).get("id") or body.get("channel_id") or event.get("channel")
+        )
+        actions = (
+            [_dict(a) for a in body.get("actions") or [{}]]
+            if isinstance(body.get("actions"), list)
+            else [{}]
+        )
         log.error(
             "unhandled %s in %s (user=%s channel=%s action=%s callback=%s event=%s)",
             type(error).__name__,
@@ -92,7 +105,7 @@ def _report_error(runtime: Runtime) -> Callable[..., None]:
             user,
             channel,
             actions[0].get("action_id"),
-            (body.get("view") or {}).get("callback_id") or body.get("callback_id"),
+            _dict(body.get("view")).get("callback_id") or body.get("callback_id"),
             body.get("event_id"),
             exc_info=error,
         )

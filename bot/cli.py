@@ -9,9 +9,10 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -24,17 +25,6 @@ class CommandError(Exception):
 def _fail(message: str, code: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
-
-
-def configure_logging(level: str) -> None:
-    """Log to stderr with ids, never tokens or request text (that is the callers' job)."""
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("alembic", "apscheduler.executors", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -153,13 +143,82 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(sys.stdout)
 
 
-def not_yet(what: str) -> Callable[[Settings, argparse.Namespace], int]:
-    """A command that exists in the contract but is not built yet."""
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    """Build and send (or with --dry-run, print) the weekly digest for the week of --week.
 
-    def command(settings: Settings, args: argparse.Namespace) -> int:
-        raise CommandError(f"`{what}` is not available yet in this version of the bot")
+    A week's digest is sent at most once: asking again prints when it went and exits 0.
+    """
+    from bot.digest import current_week_start, preview_digest, send_weekly_digest, week_start_of
+    from bot.runtime import build_runtime
 
-    return command
+    runtime = build_runtime(settings)
+    ctx = runtime.routing()
+    this_week = current_week_start(ctx)
+    week = week_start_of(parse_week(args.week)) if args.week else this_week
+    if args.dry_run:
+        sys.stdout.write(preview_digest(runtime.sessions, ctx, week_start=week))
+        return 0
+    if week > this_week:
+        raise CommandError(
+            f"the week of {week:%d %B %Y} hasn't started yet; use --dry-run to preview it"
+        )
+    if not settings.slack_bot_token:
+        raise CommandError("SLACK_BOT_TOKEN is not set; use --dry-run to print the digest")
+    outcome = send_weekly_digest(runtime.sessions, ctx, week_start=week)
+    if not outcome.sent:
+        when = (
+            f" on {outcome.sent_at.astimezone(settings.tz):%A %d %B %Y at %H:%M}"
+            if outcome.sent_at
+            else ""
+        )
+        print(
+            f"The digest for the week of {week:%d %B %Y} was already sent{when}; "
+            "a week's digest is sent only once, so nothing was sent."
+        )
+        return 0
+    report = runtime.deliverer.drain()
+    print(
+        f"Sent the digest for the week of {week:%d %B %Y}: "
+        f"{outcome.coordinator_messages} to coordinators and "
+        f"{outcome.personal_messages} personal digest(s); {report.sent} message(s) delivered."
+    )
+    if report.failed or report.retried:
+        print(
+            f"{report.failed} failed and {report.retried} will be retried by the running bot "
+            "(they stay owed in the database)."
+        )
+    return 0
+
+
+def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Print everything held about a person (Slack user id) as JSON."""
+    from bot.privacy import export_person
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        data = export_person(session, args.user)
+    if data is None:
+        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase a person's personal data, keeping ids for the audit; print what was done."""
+    from bot.privacy import erase_person
+    from bot.runtime import build_runtime
+    from storage.db import transaction
+
+    runtime = build_runtime(settings)
+    with transaction(runtime.sessions) as session:
+        report = erase_person(session, runtime.routing(), args.user)
+    if report is None:
+        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+    if settings.slack_bot_token:  # else the running bot delivers what was owed
+        runtime.deliverer.drain()
+    print(report.summary())
+    return 0
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -220,14 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", help="build and send the weekly digest")
     digest.add_argument("--week", help="any date in the week (default: this week)")
     digest.add_argument("--dry-run", action="store_true", help="print it without sending")
-    digest.set_defaults(run=not_yet("digest"))
+    digest.set_defaults(run=cmd_digest)
 
     privacy = sub.add_parser("privacy", help="subject access and erasure")
     privacy_sub = privacy.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name in ("export", "erase"):
-        p = privacy_sub.add_parser(name, help=f"{name} a person's data")
-        p.add_argument("user", metavar="USER", help="Slack user id")
-        p.set_defaults(run=not_yet(f"privacy {name}"))
+    for name, run, what in (
+        ("export", cmd_privacy_export, "print everything held about a person as JSON"),
+        ("erase", cmd_privacy_erase, "erase a person's personal data, keeping ids"),
+    ):
+        p = privacy_sub.add_parser(name, help=what)
+        p.add_argument("user", metavar="USER", help="Slack user id, e.g. U0123ABCD")
+        p.set_defaults(run=run)
 
     sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.delivery import Deliverer
+from bot.logs import keep_personal_data_out_of_logs
 from bot.notify import undeliverable_reporter
 from bot.school_calendar import SchoolCalendar, load_calendar
 from bot.settings import Settings
@@ -66,6 +67,7 @@ def build_runtime(
     prepare: bool = True,
 ) -> Runtime:
     """Connect to the database (migrating it), and wire up the clock, client and outbox."""
+    keep_personal_data_out_of_logs()
     engine = engine or make_engine(settings.database_url)
     vocabulary = default_vocabulary()
     if prepare:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped-def]
     """Build the ASGI app for `uvicorn --factory bot.serve:build_asgi_app` (the Procfile's web)."""
-    from bot.cli import configure_logging
+    from bot.logs import configure_logging
     from bot.settings import load_settings
     from bot.web import create_web_app
 
