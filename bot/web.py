@@ -34,7 +34,9 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
             return Response("Request too large", status_code=413)
         try:
             bolt_request = to_bolt_request(request, body)
-        except ValueError:  # not UTF-8, or JSON that doesn't parse: nothing Slack would send
+        except (ValueError, AttributeError, TypeError):  # not UTF-8, not JSON, not an object
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
             log.info("refused an unparseable request body (%d bytes)", len(body))
             return Response("Bad request", status_code=400)
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)

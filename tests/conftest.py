@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -111,3 +112,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 def sessions(engine: Engine) -> SessionFactory:
     """The session factory for `engine`."""
     return make_session_factory(engine)
+
+
+# Fuzz tests explore new inputs on developers' machines but replay a fixed set in CI, so a
+# red CI always means a change, not a lucky draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")

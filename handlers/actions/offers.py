@@ -23,6 +23,7 @@ from handlers.common import (
     tell,
     user_id_of,
 )
+from handlers.events.home import refresh_if_from_home
 from storage.models import Offer, Person, SupportRequest
 
 
@@ -37,7 +38,7 @@ def register(app: App, runtime: Runtime) -> None:
     """Listen to offer and deployment buttons."""
 
     @app.action("offer_accept")
-    def on_accept(ack: Ack, body: dict[str, Any]) -> None:
+    def on_accept(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with friendly_errors(runtime, body):
             offer_id = _id(body, "offer")
@@ -47,6 +48,7 @@ def register(app: App, runtime: Runtime) -> None:
                     session, runtime.routing(), actor=user_id_of(body), offer_id=offer_id
                 ),
             )
+        refresh_if_from_home(runtime, client, body)
 
     @app.action("offer_decline")
     def on_decline(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

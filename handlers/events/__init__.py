@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.runtime import Runtime
-from handlers.events import messages
+from handlers.events import home, messages
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every event listener."""
     messages.register(app, runtime)
+    home.register(app, runtime)

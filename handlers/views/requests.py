@@ -73,7 +73,7 @@ def register(app: App, runtime: Runtime) -> None:
                 user=user,
                 user_name=user_name_of(body),
                 draft=draft,
-                source=source if source in ("command", "shortcut") else "command",
+                source=source if source in ("command", "shortcut", "home") else "command",
                 source_key=f"view:{view_id}",
             ),
         )
