@@ -326,7 +326,10 @@ def _reply_in_thread(
 
 
 # --- responding to an offer ------------------------------------------------------------------
-def _offer_for(session: Session, offer_id: int, actor: str) -> tuple[Offer, SupportRequest, Person]:
+def offer_for_supporter(
+    session: Session, offer_id: int, actor: str
+) -> tuple[Offer, SupportRequest, Person]:
+    """The offer, its request and supporter, if `actor` is the supporter it was made to."""
     offer = session.get(Offer, offer_id)
     if offer is None:
         raise NotFound("I can't find that offer any more.")
@@ -362,7 +365,7 @@ def _closed_offer_message(session: Session, offer: Offer, request: SupportReques
 
 def accept_offer(session: Session, ctx: RoutingContext, *, actor: str, offer_id: int) -> Deployment:
     """Accept an offer. Exactly one accept per request wins, decided by the database."""
-    offer, request, supporter = _offer_for(session, offer_id, actor)
+    offer, request, supporter = offer_for_supporter(session, offer_id, actor)
     # Lock the request first, always: every accept (and every withdrawal of the other
     # offers) then queues on this one row, never on offer rows in differing orders.
     request = get_request(session, request.id or 0, for_update=True)
@@ -496,7 +499,7 @@ def decline_offer(
     session: Session, ctx: RoutingContext, *, actor: str, offer_id: int, reason: str | None
 ) -> RoutingOutcome | None:
     """Decline an offer (with an optional reason); if it was the last open one, offer on."""
-    offer, request, _supporter = _offer_for(session, offer_id, actor)
+    offer, request, _supporter = offer_for_supporter(session, offer_id, actor)
     request = get_request(session, request.id or 0, for_update=True)  # request before offers
     session.refresh(offer)
     if offer.status != "open":
@@ -543,7 +546,7 @@ def suggest_colleague(
 ) -> str:
     """A supporter suggests a colleague: offer it to them if they can take it, else tell
     the coordinators. Returns what to tell the supporter."""
-    offer, request, supporter = _offer_for(session, offer_id, actor)
+    offer, request, supporter = offer_for_supporter(session, offer_id, actor)
     if request.status not in (OFFERED, OPEN):
         raise Conflict(_closed_offer_message(session, offer, request))
     offer.suggested_user_id = colleague

@@ -13,7 +13,12 @@ from bot.blocks.requests import full_request_modal
 from bot.errors import NotAllowed, NotFound
 from bot.intake import summarise
 from bot.people import is_coordinator
-from bot.routing import accept_offer, release_deployment, suggest_colleague
+from bot.routing import (
+    accept_offer,
+    offer_for_supporter,
+    release_deployment,
+    suggest_colleague,
+)
 from bot.runtime import Runtime
 from handlers.common import (
     action_value,
@@ -24,7 +29,6 @@ from handlers.common import (
     user_id_of,
 )
 from handlers.events.home import refresh_if_from_home
-from storage.models import Offer, Person, SupportRequest
 
 
 def _id(body: dict[str, Any], what: str) -> int:
@@ -56,15 +60,7 @@ def register(app: App, runtime: Runtime) -> None:
         with friendly_errors(runtime, body):
             offer_id = _id(body, "offer")
             with runtime.sessions() as session:
-                offer = session.get(Offer, offer_id)
-                supporter = session.get(Person, offer.supporter_id) if offer else None
-            if supporter is None or supporter.slack_user_id != user_id_of(body):
-                raise NotAllowed(
-                    "This offer was sent to someone else, so only they can answer it.",
-                    action="offer.respond",
-                    subject_type="offer",
-                    subject_id=offer_id,
-                )
+                offer_for_supporter(session, offer_id, user_id_of(body))
             client.views_open(trigger_id=body["trigger_id"], view=decline_modal(offer_id))
 
     @app.action("offer_suggest")
@@ -95,22 +91,7 @@ def register(app: App, runtime: Runtime) -> None:
         with friendly_errors(runtime, body):
             offer_id = _id(body, "offer")
             with runtime.sessions() as session:
-                offer = session.get(Offer, offer_id)
-                supporter = session.get(Person, offer.supporter_id) if offer else None
-                if (
-                    offer is None
-                    or supporter is None
-                    or supporter.slack_user_id != user_id_of(body)
-                ):
-                    raise NotAllowed(
-                        "This offer was sent to someone else.",
-                        action="offer.view",
-                        subject_type="offer",
-                        subject_id=offer_id,
-                    )
-                request = session.get(SupportRequest, offer.request_id)
-                if request is None:
-                    raise NotFound("That request no longer exists.")
+                _, request, _ = offer_for_supporter(session, offer_id, user_id_of(body))
                 summary = summarise(session, request, runtime.vocabulary)
             client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))
 
