@@ -268,9 +268,7 @@ class Deliverer:
             if message.method == "chat.update":
                 channel, ts = self._sent_target(message.update_of or "")
                 if ts is None:
-                    # The message to edit has not been sent yet; try again shortly.
-                    self._reschedule(message, timedelta(seconds=2), None, count=False)
-                    report.retried += 1
+                    self._wait_for_original(message, message.update_of or "", report)
                     return
                 self.client.chat_update(channel=channel, ts=ts, **message.payload)
                 self._mark_sent(message, channel, ts)
@@ -284,8 +282,7 @@ class Deliverer:
                 if message.thread_of:
                     parent_channel, parent_ts = self._sent_target(message.thread_of)
                     if parent_ts is None:
-                        self._reschedule(message, timedelta(seconds=2), None, count=False)
-                        report.retried += 1
+                        self._wait_for_original(message, message.thread_of, report)
                         return
                     post_channel = parent_channel or post_channel
                     message.payload = {**message.payload, "thread_ts": parent_ts}
@@ -339,6 +336,23 @@ class Deliverer:
     def _backoff(self, attempts: int) -> timedelta:
         base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
         return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+    def _wait_for_original(self, message: OutboxMessage, ref: str, report: DeliveryReport) -> None:
+        """An edit or reply whose message isn't sent: wait while it may still be, else give up."""
+        with self.sessions() as session:
+            pending = session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.ref == ref,
+                    OutboxMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                )
+            ).first()
+        if pending is not None:
+            self._reschedule(message, timedelta(seconds=2), None, count=False)
+            report.retried += 1
+        else:  # never owed, or failed for good: there is nothing to edit or reply to
+            log.warning("outbox %s: its message %s was never sent; dropping", message.id, ref)
+            self._mark_failed(message, "original_not_sent")
+            report.failed += 1
 
     def _sent_target(self, ref: str) -> tuple[str, str | None]:
         """The channel and ts of the message sent with `ref`, or ("", None) if not sent yet."""

@@ -44,12 +44,20 @@ def coordinators(session: Session) -> list[Person]:
 
 
 def ensure_person(session: Session, slack_user_id: str, *, name: str, now: datetime) -> Person:
-    """The person for a Slack user, added (with no roles yet) if the directory lacks them."""
+    """The person for a Slack user, added (with no roles yet) if the directory lacks them or
+    their data was erased."""
     person = person_by_slack_id(session, slack_user_id)
     if person is None:
         person = Person(slack_user_id=slack_user_id, name=name, created_at=now, updated_at=now)
         session.add(person)
         session.flush()
+    elif person.erased_at is not None:
+        # Someone whose data was erased has come back and asked again: a fresh start, with
+        # only what they give us now (school, phase and region are asked again).
+        person.erased_at = None
+        person.name = name
+        person.school_id = None
+        person.updated_at = now
     return person
 
 

@@ -256,3 +256,18 @@ def test_several_deliverers_at_once_send_each_message_once(sessions, fake, clock
         thread.join(timeout=60)
     assert posted_ids(fake) == sorted(ids)
     assert len(fake.calls_to("chat.postMessage")) == 40
+
+
+def test_an_edit_of_a_message_that_failed_for_good_is_dropped(sessions, fake, clock) -> None:
+    with transaction(sessions) as session:
+        owe_post(session, now=clock.now(), channel="UGONE", text="offer", ref="offer:9")
+        owe_update(session, now=clock.now(), update_of="offer:9", text="taken")
+        owe_update(session, now=clock.now(), update_of="offer:never", text="orphan")
+    fake.fail_channel("UGONE", "user_not_found")
+    d = deliverer(sessions, fake, clock)
+    d.drain()
+    clock.advance(minutes=1)
+    d.drain()
+    assert [r.status for r in rows(sessions)[:3]] == ["failed", "failed", "failed"]
+    assert rows(sessions)[1].last_error == "original_not_sent"
+    assert fake.calls_to("chat.update") == []
