@@ -94,12 +94,6 @@ def test_jobs_run_due_needs_a_zoned_time(db_url: str) -> None:
     assert "messages_sent: 0" in good.stdout
 
 
-def test_unfinished_commands_say_so(db_url: str) -> None:
-    result = run("privacy", "export", "U0123", env={"DATABASE_URL": db_url})
-    assert result.returncode == 1
-    assert "not available yet" in result.stderr
-
-
 def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     result = run("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
