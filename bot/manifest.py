@@ -17,6 +17,8 @@ BOT_SCOPES = [
     "im:write",  # open DMs with heads, supporters and coordinators
     "users:read",  # names and time zones of people not yet in the directory
     "metadata.message:read",  # read back the outbox id the bot stamps on its messages
+    "files:read",  # download the directory CSV a coordinator uploads in the import form
+    "files:write",  # upload the exported directory CSV into a coordinator's DM
 ]
 BOT_EVENTS = ["message.channels", "app_home_opened"]
 

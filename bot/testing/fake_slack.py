@@ -4,6 +4,8 @@
 at it with `WebClient(token="xoxb-…", base_url=fake.url)`. It answers like Slack, keeps posted
 messages so history, replies and updates work, refuses what Slack refuses (with Slack's error
 codes), records every call, and can be told to fail: rate limits, 5xx, outages, dead channels.
+It also takes file uploads (`files.getUploadURLExternal`, the upload POST, then
+`files.completeUploadExternal`) and serves files a test adds with `add_file` to the bot token.
 
 Message timestamps come from `clock` (anything with `now() -> datetime`), so a test that runs
 the bot on a `FixedClock` should give the fake the same clock.
@@ -14,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import mimetypes
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -390,6 +394,11 @@ class FakeSlack:
         self._outage: _Failure | None = None
         self._method_errors: dict[str, str] = {}
         self._channel_errors: dict[str, str] = {}
+        self._file_seq = 0
+        self._uploads: dict[str, dict[str, Any]] = {}  # upload key -> file being uploaded
+        self._hosted: dict[str, tuple[dict[str, Any], bytes]] = {}  # file id -> (file, bytes)
+        self._files: dict[str, list[dict[str, Any]]] = {}  # channel -> files shared there
+        self._downloads: list[str] = []
         self._handlers: dict[str, _MethodHandler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -406,10 +415,13 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}/api/"
+        self.origin = f"http://{host}:{port}"
+        self.url = f"{self.origin}/api/"
         self._closed = False
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -515,6 +527,26 @@ class FakeSlack:
         with self._cond:
             view_id = self._home_views.get(user_id)
             return self.view(view_id) if view_id is not None else None
+
+    def files(self, channel: str) -> list[dict[str, Any]]:
+        """Files shared into a channel (a user id means the bot's DM with them), oldest first:
+        each `{id, name, title, content}` with `content` the uploaded bytes."""
+        with self._cond:
+            return copy.deepcopy(self._files.get(dm_channel_id(channel), []))
+
+    def downloads(self) -> list[str]:
+        """Ids of the files served to an authorised download, in order."""
+        with self._cond:
+            return list(self._downloads)
+
+    def add_file(
+        self, name: str, content: bytes, mimetype: str = "text/csv", *, user: str = "U0HEAD001"
+    ) -> dict[str, Any]:
+        """Host a file a person uploaded; returns the file object as Slack puts it in a
+        view_submission's `file_input` state (its download URLs are served by this fake)."""
+        with self._cond:
+            file = self._new_file(name, name, content, mimetype, user)
+            return copy.deepcopy(file)
 
     def add_message(
         self,
@@ -677,9 +709,10 @@ class FakeSlack:
         if not self._channel_errors:
             return None
         aimed_at: set[str] = set()
-        channel = args.get("channel")
-        if isinstance(channel, str) and channel:
-            aimed_at |= {channel, dm_channel_id(channel)}
+        for key in ("channel", "channel_id"):
+            channel = args.get(key)
+            if isinstance(channel, str) and channel:
+                aimed_at |= {channel, dm_channel_id(channel)}
         if method == "conversations.open":
             for user in _user_list(args.get("users")):
                 aimed_at |= {user, dm_channel_id(user)}
@@ -961,6 +994,146 @@ class FakeSlack:
             "response_metadata": {"next_cursor": ""},
         }
 
+    # --- files -------------------------------------------------------------------------------
+    def _new_file_id(self) -> str:
+        self._file_seq += 1
+        return f"F{self._file_seq:010d}"
+
+    def _new_file(
+        self,
+        name: str,
+        title: str,
+        content: bytes,
+        mimetype: str,
+        user: str,
+        file_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Host `content` as a private file and return its file object (call under the lock)."""
+        file_id = file_id or self._new_file_id()
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+        private, quoted = f"{self.origin}/files-pri/{TEAM_ID}-{file_id}", quote(name)
+        now = int(self._clock.now().timestamp() if self._clock is not None else time.time())
+        file: dict[str, Any] = {
+            "id": file_id,
+            "created": now,
+            "timestamp": now,
+            "name": name,
+            "title": title,
+            "mimetype": mimetype,
+            "filetype": extension,
+            "pretty_type": extension.upper(),
+            "user": user,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": f"{private}/{quoted}",
+            "url_private_download": f"{private}/download/{quoted}",
+            "permalink": f"{TEAM_URL}files/{user}/{file_id}/{quoted}",
+            "permalink_public": f"https://slack-files.com/{TEAM_ID}-{file_id}-0000000000",
+            "file_access": "visible",
+        }
+        self._hosted[file_id] = (file, bytes(content))
+        return file
+
+    def _files_get_upload_url_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = args.get("filename")
+        if not isinstance(filename, str) or not filename:
+            raise _SlackError("invalid_arguments", ["missing required field: filename"])
+        if args.get("length") in (None, ""):
+            raise _SlackError("invalid_arguments", ["missing required field: length"])
+        length = _int_arg(args, "length", 0)
+        file_id = self._new_file_id()
+        key = uuid.uuid4().hex  # like Slack's, the upload URL itself is the credential
+        self._uploads[key] = {"id": file_id, "name": filename, "length": length, "content": None}
+        return {"upload_url": f"{self.origin}/upload/v1/{key}", "file_id": file_id}
+
+    def _receive_upload(self, key: str, content: bytes) -> tuple[int, bytes, dict[str, str]]:
+        """The upload URL's answer: Slack's plain-text `OK - <bytes>`, or 404 for a bad key."""
+        plain_text = {"Content-Type": "text/plain; charset=utf-8"}
+        with self._cond:
+            upload = self._uploads.get(key)
+            if upload is None:
+                return 404, b"Not Found", plain_text
+            upload["content"] = content
+            return 200, f"OK - {len(content)}".encode(), plain_text
+
+    def _files_complete_upload_external(self, args: dict[str, Any]) -> dict[str, Any]:
+        entries = args.get("files")
+        if isinstance(entries, str):
+            try:
+                entries = json.loads(entries)
+            except ValueError:
+                raise _SlackError("invalid_arguments", ["files must be a JSON array"]) from None
+        if not isinstance(entries, list) or not entries:
+            raise _SlackError("invalid_arguments", ["missing required field: files"])
+        channels: list[str] = []
+        if args.get("channel_id"):
+            channels.append(self._channel_arg({"channel": args["channel_id"]}, users_allowed=False))
+        for channel in _user_list(args.get("channels")):
+            channels.append(self._channel_arg({"channel": channel}, users_allowed=True))
+        ready: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for entry in entries:
+            wanted = entry.get("id") if isinstance(entry, dict) else None
+            key, upload = next(
+                ((k, u) for k, u in self._uploads.items() if u["id"] == wanted), ("", None)
+            )
+            if upload is None or upload["content"] is None:
+                raise _SlackError("file_not_found")
+            ready.append((key, entry, upload))
+        shared: list[dict[str, Any]] = []
+        for key, entry, upload in ready:
+            del self._uploads[key]
+            name, content = upload["name"], upload["content"]
+            mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            title = entry.get("title") or name
+            file = self._new_file(name, title, content, mimetype, BOT_USER_ID, upload["id"])
+            file["channels"] = [c for c in channels if c[:1] == "C"]
+            file["groups"] = [c for c in channels if c[:1] == "G"]
+            file["ims"] = [c for c in channels if c[:1] == "D"]
+            for channel in channels:
+                record = {"id": file["id"], "name": name, "title": title, "content": content}
+                self._files.setdefault(channel, []).append(record)
+            shared.append(file)
+        for channel in channels:
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "team": TEAM_ID,
+                "ts": self._next_ts(),
+                "text": str(args.get("initial_comment") or ""),
+                "files": copy.deepcopy(shared),
+                "upload": True,
+            }
+            self._messages.setdefault(channel, []).append(message)
+        return {"files": copy.deepcopy(shared)}
+
+    def _serve_file(self, path: str, token: str | None) -> tuple[int, bytes, dict[str, str]]:
+        """A GET of a file's `url_private` or `url_private_download`, for the bot token only."""
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        if not token or not token.startswith("xoxb-") or len(token) <= 5:
+            error = "not_authed" if not token else "invalid_auth"
+            return 401, json.dumps({"ok": False, "error": error}).encode(), json_type
+        parts = path.strip("/").split("/")  # files-pri / TEAM-FILE / [download /] name
+        file_id = parts[1].removeprefix(f"{TEAM_ID}-") if len(parts) >= 3 else ""
+        with self._cond:
+            hosted = self._hosted.get(file_id)
+            if hosted is None or unquote(parts[-1]) != hosted[0]["name"]:
+                return 404, json.dumps({"ok": False, "error": "file_not_found"}).encode(), json_type
+            file, content = hosted
+            self._downloads.append(file_id)
+        headers = {"Content-Type": file["mimetype"]}
+        if parts[2] == "download":
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file['name'])}"
+        return 200, content, headers
+
     # --- users -------------------------------------------------------------------------------
     def _user_profile(self, user_id: str) -> dict[str, Any]:
         configured = copy.deepcopy(self.users.get(user_id, {}))
@@ -1077,6 +1250,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         url = urlsplit(self.path)
+        fake = self.server.fake
+        if url.path.startswith("/upload/v1/") and self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            key = url.path[len("/upload/v1/") :]
+            self._send(*fake._receive_upload(key, self.rfile.read(length) if length > 0 else b""))
+            return
+        if url.path.startswith("/files-pri/") and self.command == "GET":
+            token = _bearer_token(self.headers.get("Authorization"))
+            self._send(*fake._serve_file(url.path, token))
+            return
         if not url.path.startswith("/api/"):
             self._send(404, b"Not Found", {"Content-Type": "text/plain; charset=utf-8"})
             return

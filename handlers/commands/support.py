@@ -13,12 +13,15 @@ from bot.errors import InvalidInput
 from bot.intake import draft_from_text, needs_profile
 from bot.routing import assign_request
 from bot.runtime import Runtime
+from handlers.commands.directory import directory_command
 from handlers.common import friendly_errors, in_transaction, tell
 
 HELP = (
     "*/support* opens a form to ask for school-to-school support. You can add a few words to "
     "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
-    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter."
+    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter; "
+    "`/support directory export` sends you the directory as a CSV file and "
+    "`/support directory import` loads one."
 )
 ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
 
@@ -80,6 +83,10 @@ def register(app: App, runtime: Runtime) -> None:
         if text.lower().startswith("assign"):
             ack()
             assign_from_command(runtime, command, text)
+            return
+        if text.lower().split()[:1] == ["directory"]:
+            ack()
+            directory_command(runtime, client, command, text)
             return
         ack()
         open_request_modal(

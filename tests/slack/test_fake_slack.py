@@ -6,6 +6,8 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -689,3 +691,120 @@ def test_bolt_refuses_forged_and_stale_requests(
     assert challenge[0] == 200
     assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in challenge[1]
     assert payload_only[0] == 404  # signed and parsed, but no listener
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def fetch(url: str, token: str | None = None) -> tuple[int, bytes, str]:
+    """GET a URL on the fake, optionally with a bearer token: (status, body, content type)."""
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read(), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+
+
+def fetch_post(url: str, data: bytes) -> tuple[int, bytes, str]:
+    """POST raw bytes to a URL on the fake, as slack_sdk does to an upload URL."""
+    request = urllib.request.Request(url, data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.read(), response.headers.get("Content-Type", "")
+
+
+def test_files_upload_v2_shares_the_bytes_into_a_dm(fake: FakeSlack, client: WebClient) -> None:
+    content = "slack_user_id,name\nU1,Zoë Ål\n".encode()
+    channel = client.conversations_open(users="UCOORD")["channel"]["id"]
+
+    response = client.files_upload_v2(
+        channel=channel,
+        content=content,
+        filename="directory.csv",
+        title="Directory",
+        initial_comment="Here it is",
+    )
+
+    [shared] = fake.files("UCOORD")
+    assert shared == {
+        "id": response["file"]["id"],
+        "name": "directory.csv",
+        "title": "Directory",
+        "content": content,
+    }
+    [url_call] = fake.calls_to("files.getUploadURLExternal")
+    assert url_call.args["filename"] == "directory.csv"
+    assert int(url_call.args["length"]) == len(content)
+    assert url_call.response["upload_url"].startswith(fake.origin + "/upload/v1/")
+    assert url_call.response["file_id"] == shared["id"]
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == channel == dm_channel_id("UCOORD")
+    assert response["file"]["ims"] == [channel]
+    assert response["file"]["mimetype"] == "text/csv"
+    [message] = fake.messages("UCOORD")
+    assert message["text"] == "Here it is"
+    assert [f["id"] for f in message["files"]] == [shared["id"]]
+    # The shared file can be read back with the bot token, like any private file.
+    assert fetch(response["file"]["url_private_download"], "xoxb-test")[:2] == (200, content)
+
+
+def test_file_uploads_refuse_what_slack_refuses(fake: FakeSlack, client: WebClient) -> None:
+    no_name = slack_error(
+        lambda: client.api_call("files.getUploadURLExternal", params={"length": 3})
+    )
+    never_uploaded = client.files_getUploadURLExternal(filename="a.csv", length=3)
+    not_sent = slack_error(
+        lambda: client.files_completeUploadExternal(
+            files=[{"id": never_uploaded["file_id"]}], channel_id="D0COORD"
+        )
+    )
+    unknown = slack_error(
+        lambda: client.files_completeUploadExternal(files=[{"id": "F404"}], channel_id="D0COORD")
+    )
+    stale_upload = urllib.request.Request(fake.origin + "/upload/v1/nope", data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as bad_key:
+        urllib.request.urlopen(stale_upload, timeout=5)
+    bad_key.value.close()
+    fake.fail_channel("UCOORD")
+    upload = client.files_getUploadURLExternal(filename="a.csv", length=3)
+    status, _, _ = fetch_post(upload["upload_url"], b"a,b")
+    dead = slack_error(
+        lambda: client.files_completeUploadExternal(
+            files=[{"id": upload["file_id"]}], channel_id=dm_channel_id("UCOORD")
+        )
+    )
+
+    assert no_name.response["error"] == "invalid_arguments"
+    assert not_sent.response["error"] == unknown.response["error"] == "file_not_found"
+    assert bad_key.value.code == 404
+    assert status == 200
+    assert dead.response["error"] == "channel_not_found"
+    assert fake.files("UCOORD") == []
+
+
+def test_added_files_are_served_to_the_bot_token_only(fake: FakeSlack) -> None:
+    content = b"slack_user_id,name\r\nU1,Anna\r\n"
+    file = fake.add_file("people list.csv", content)
+
+    assert file["name"] == "people list.csv"
+    assert file["mimetype"] == "text/csv"
+    assert file["filetype"] == "csv"
+    assert file["size"] == len(content)
+    assert file["id"].startswith("F")
+    assert fetch(file["url_private_download"], "xoxb-test") == (200, content, "text/csv")
+    assert fetch(file["url_private"], "xoxb-test")[:2] == (200, content)
+    assert fake.downloads() == [file["id"], file["id"]]
+
+    no_token = fetch(file["url_private_download"])
+    user_token = fetch(file["url_private_download"], "xoxp-someone")
+    missing = fetch(file["url_private_download"].replace(file["id"], "F0000000404"), "xoxb-test")
+
+    assert no_token[0] == 401
+    assert json.loads(no_token[1]) == {"ok": False, "error": "not_authed"}
+    assert user_token[0] == 401
+    assert json.loads(user_token[1])["error"] == "invalid_auth"
+    assert missing[0] == 404
+    assert fake.downloads() == [file["id"], file["id"]]
