@@ -22,12 +22,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from bot.clock import Clock, SystemClock
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -53,12 +54,6 @@ _OPTION_ELEMENTS = {
 }
 
 _MethodHandler = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class Clock(Protocol):
-    """Anything that can say what time it is (timezone-aware)."""
-
-    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -379,7 +374,7 @@ class FakeSlack:
         self.response_delay = 0.0
         self._open = threading.Event()
         self._open.set()
-        self._clock = clock
+        self._clock: Clock = clock or SystemClock()
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._next_index = 0
@@ -722,7 +717,7 @@ class FakeSlack:
         return None
 
     def _next_ts(self) -> str:
-        now = self._clock.now().timestamp() if self._clock is not None else time.time()
+        now = self._clock.now().timestamp()
         micros = max(int(now * 1_000_000), self._last_ts_us + 100)
         self._last_ts_us = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
@@ -866,7 +861,7 @@ class FakeSlack:
             "private_metadata": view.get("private_metadata", ""),
             "callback_id": view.get("callback_id", ""),
             "state": {"values": {}},
-            "hash": f"{int(time.time())}.{self._hash_seq:08x}",
+            "hash": f"{int(self._clock.now().timestamp())}.{self._hash_seq:08x}",
             "title": copy.deepcopy(view.get("title")),
             "clear_on_close": bool(view.get("clear_on_close", False)),
             "notify_on_close": bool(view.get("notify_on_close", False)),
@@ -1012,7 +1007,7 @@ class FakeSlack:
         file_id = file_id or self._new_file_id()
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
         private, quoted = f"{self.origin}/files-pri/{TEAM_ID}-{file_id}", quote(name)
-        now = int(self._clock.now().timestamp() if self._clock is not None else time.time())
+        now = int(self._clock.now().timestamp())
         file: dict[str, Any] = {
             "id": file_id,
             "created": now,

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -20,7 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.clock import SystemClock
 from bot.testing.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, dm_channel_id
+
+_SLACK_TIME = SystemClock()  # Slack stamps and signs requests with the real time
 
 VERIFICATION_TOKEN = "verification-token-unused"  # deprecated by Slack; still sent in bodies
 DEFAULT_USER = "U0HEAD001"
@@ -55,7 +57,7 @@ def _response_url(kind: str, team_id: str) -> str:
 
 
 def _now_ts() -> str:
-    return f"{time.time():.6f}"
+    return f"{_SLACK_TIME.now().timestamp():.6f}"
 
 
 def _user(user_id: str, team_id: str) -> dict[str, str]:
@@ -77,7 +79,7 @@ def _channel(channel_id: str) -> dict[str, str]:
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
     """Slack's signature headers for `body`: `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}`."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
+    ts = str(int(_SLACK_TIME.now().timestamp()) if timestamp is None else timestamp)
     base = b"v0:" + ts.encode() + b":" + body
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
@@ -288,7 +290,7 @@ def view_submission_payload(
         "private_metadata": private_metadata,
         "callback_id": callback_id,
         "state": {"values": state},
-        "hash": hash or f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+        "hash": hash or f"{int(_SLACK_TIME.now().timestamp())}.{uuid.uuid4().hex[:8]}",
         "title": {"type": "plain_text", "text": title, "emoji": True},
         "clear_on_close": False,
         "notify_on_close": False,
@@ -388,7 +390,7 @@ def event_callback_body(
         "event": dict(event),
         "type": "event_callback",
         "event_id": event_id or new_event_id(),
-        "event_time": int(time.time()),
+        "event_time": int(_SLACK_TIME.now().timestamp()),
         "authorizations": [
             {
                 "enterprise_id": None,
