@@ -276,9 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--now", help="ISO-8601 instant to run as of (default: now)")
     due.set_defaults(run=cmd_jobs_run_due)
 
-    digest = sub.add_parser("digest", help="build and send the weekly digest")
-    digest.add_argument("--week", help="any date in the week (default: this week)")
-    digest.add_argument("--dry-run", action="store_true", help="print it without sending")
+    digest = sub.add_parser(
+        "digest",
+        help="build and send the weekly digest (at most once a week)",
+        description="Build and send the weekly digest for the week (Monday to Sunday) containing "
+        "--week. A week's digest is sent at most once: asking again says when it went and "
+        "exits 0.",
+    )
+    digest.add_argument("--week", help="any date in the week, YYYY-MM-DD (default: this week)")
+    digest.add_argument(
+        "--dry-run", action="store_true", help="print it as text without sending or recording it"
+    )
     digest.set_defaults(run=cmd_digest)
 
     privacy = sub.add_parser("privacy", help="subject access and erasure")

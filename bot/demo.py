@@ -120,6 +120,32 @@ def play(demo: Demo) -> None:
         rows = list_requests(session)
     demo.say("\n== python -m bot requests list --json")
     demo.say(json.dumps(rows[0], indent=2, ensure_ascii=False))
+    play_checkin_and_digest(demo)
+
+
+def play_checkin_and_digest(demo: Demo) -> None:
+    """A week on: the weekly digest and the first check-in go out; Sam answers it."""
+    from bot.jobs import run_due
+    from storage.models import CheckIn
+
+    world = demo.world
+    with world.runtime.sessions() as session:
+        checkin = session.exec(select(CheckIn).order_by(CheckIn.id)).first()
+    assert checkin is not None, "no check-in was scheduled"
+
+    def a_week_later() -> None:
+        world.clock.set(checkin.due_at)
+        run_due(world.runtime)
+
+    demo.step(
+        "A week later, Monday 30 November at 09:30: the scheduler sends the weekly digest "
+        "(due at 08:00) and the first check-in",
+        a_week_later,
+    )
+    demo.step(
+        "Sam Specialist presses [On track] on the check-in",
+        lambda: demo.click("USLE1", "checkin_on_track", str(checkin.id)),
+    )
 
 
 def run_demo(out: TextIO, *, story: Callable[[Demo], None] = play) -> int:

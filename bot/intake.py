@@ -32,18 +32,20 @@ from bot.vocabulary import Vocabulary
 from storage.models import (
     ACCEPTED,
     CANCELLED,
+    EXPIRED,
     OFFERED,
     OPEN,
     PHASES,
     URGENCIES,
     Offer,
+    OutboxMessage,
     Person,
     RequestTag,
     School,
     SupportRequest,
 )
 
-EDITABLE = (OPEN, OFFERED)
+EDITABLE = (OPEN, OFFERED, EXPIRED)
 TITLE_LIMIT = 150
 DESCRIPTION_LIMIT = 3000
 URGENT_WORDS = re.compile(
@@ -471,7 +473,10 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
         text=_card_text(summary),
         blocks=request_card(summary),
     )
-    if summary.source != "channel":
+    was_posted = session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.ref == post_ref(summary.id))
+    ).first()
+    if was_posted is not None:
         owe_update(
             session,
             now=now,

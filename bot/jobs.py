@@ -10,6 +10,9 @@ import logging
 from collections.abc import Callable
 
 from bot.app import forget_old_events
+from bot.checkins import mark_missed_checkins, send_due_checkins, send_due_reminders
+from bot.digest import send_due_digest
+from bot.retention import erase_expired_text
 from bot.routing import expire_overdue_offers
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -33,6 +36,12 @@ def due_tasks() -> list[tuple[str, DueTask]]:
     return [
         ("offers_expired", _expire_offers),
         ("forgotten_events", forget_old_events),
+        # Missed before sent: a check-in still unanswered when the next falls due is missed.
+        ("checkins_missed", mark_missed_checkins),
+        ("checkins_sent", send_due_checkins),
+        ("checkin_reminders", send_due_reminders),
+        ("digests_sent", send_due_digest),
+        ("requests_text_erased", erase_expired_text),
         ("messages_sent", _deliver_owed_messages),
     ]
 

@@ -256,8 +256,7 @@ def _escalate(
     first_time = request.escalated_at is None
     request.escalated_at = ctx.now
     request.updated_at = ctx.now
-    if request.status == OFFERED:
-        request.status = EXPIRED
+    request.status = EXPIRED  # nobody took it: coordinators assign by hand from here
     audit.record(
         session,
         at=ctx.now,

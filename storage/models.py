@@ -284,6 +284,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_channel: str | None = None
     sent_ts: str | None = None
     sent_at: datetime | None = _ts(default=None)
+    # When a sent message's text was erased (bot.retention); its ids and times are kept.
+    text_erased_at: datetime | None = _ts(default=None)
 
 
 class DigestRun(SQLModel, table=True):

@@ -79,8 +79,13 @@ def _next_step(summary: RequestSummary) -> str:
             "*I've offered this to the best-matched system leaders.* "
             "You'll hear here as soon as one of them accepts."
         )
-    if summary.status in ("closed", "expired"):
-        return f"This request is {summary.status}."
+    if summary.status == "expired":
+        return (
+            "*I haven't found an available system leader yet*, so the coordinators are "
+            "finding someone by hand. You'll hear here as soon as someone is lined up."
+        )
+    if summary.status == "closed":
+        return "This deployment has been completed. Thank you."
     if summary.awaiting_profile:
         return "*Before I look for support*, please tell me about your school — I'll only ask once."
     if not summary.tags:
@@ -108,7 +113,7 @@ def request_card(summary: RequestSummary) -> list[Block]:
         ),
         section(_next_step(summary)),
     ]
-    if summary.status not in ("open", "offered"):
+    if summary.status not in ("open", "offered", "expired"):
         return blocks
     buttons: list[Block] = []
     if summary.awaiting_profile:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.runtime import Runtime
-from handlers.actions import offers, requests
+from handlers.actions import checkins, home, offers, requests
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every action listener."""
     requests.register(app, runtime)
     offers.register(app, runtime)
+    home.register(app, runtime)
+    checkins.register(app, runtime)

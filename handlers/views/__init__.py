@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.runtime import Runtime
-from handlers.views import offers, requests
+from handlers.views import checkins, directory, offers, requests
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Register every view listener."""
     requests.register(app, runtime)
     offers.register(app, runtime)
+    checkins.register(app, runtime)
+    directory.register(app, runtime)

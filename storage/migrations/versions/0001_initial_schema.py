@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:40:40.046675
+Create Date: 2026-11-23 11:50:00.759084
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("sent_channel", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("sent_ts", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("sent_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("text_erased_at", storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dedupe_key"),
     )

@@ -1,0 +1,156 @@
+"""Buttons and menus on check-in DMs: answer, note modals, snooze, cadence, pause, resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks.checkins import attention_modal, completed_modal
+from bot.checkins import (
+    LESS_OFTEN_DAYS,
+    ON_TRACK,
+    SNOOZED,
+    answer_checkin,
+    change_cadence,
+    check_may_answer,
+    pause_checkins,
+    resume_checkins,
+)
+from bot.errors import NotFound
+from bot.runtime import Runtime
+from handlers.common import action_value, friendly_errors, int_value, tell, user_id_of
+from storage.db import run_once
+
+
+def _checkin_id(body: dict[str, Any]) -> int:
+    value = int_value(action_value(body).partition(":")[0])
+    if value is None:
+        raise NotFound("That button doesn't point at a check-in I know.")
+    return value
+
+
+def _run(runtime: Runtime, work: Any) -> Any:
+    """One transaction (once more if a double click raced it), then deliver what it owed."""
+    result = run_once(runtime.sessions, work)
+    runtime.deliverer.kick()
+    return result
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to the check-in DM's buttons and menus."""
+
+    def answer(body: dict[str, Any], outcome: str) -> None:
+        checkin_id = _checkin_id(body)
+        _run(
+            runtime,
+            lambda session: answer_checkin(
+                session,
+                runtime.routing(),
+                actor=user_id_of(body),
+                checkin_id=checkin_id,
+                outcome=outcome,
+            ),
+        )
+
+    @app.action("checkin_on_track")
+    def on_track(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            answer(body, ON_TRACK)
+
+    @app.action("checkin_snooze")
+    def on_snooze(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            answer(body, SNOOZED)
+
+    def open_note(body: dict[str, Any], client: WebClient, view: Any) -> None:
+        checkin_id = _checkin_id(body)
+        with runtime.sessions() as session:
+            check_may_answer(
+                session, runtime.routing(), actor=user_id_of(body), checkin_id=checkin_id
+            )
+        client.views_open(trigger_id=body["trigger_id"], view=view(checkin_id))
+
+    @app.action("checkin_needs_attention")
+    def on_needs_attention(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            open_note(body, client, attention_modal)
+
+    @app.action("checkin_completed")
+    def on_completed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            open_note(body, client, completed_modal)
+
+    @app.action("checkin_cadence")
+    def on_cadence(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            checkin_id = _checkin_id(body)
+            choice = action_value(body).partition(":")[2]
+            actor = user_id_of(body)
+            if choice == "pause":
+                reply = _run(
+                    runtime,
+                    lambda session: pause_checkins(
+                        session, runtime.routing(), actor=actor, checkin_id=checkin_id
+                    ),
+                )
+            else:
+                days = int_value(choice)
+                if days is None:
+                    raise NotFound("I don't know that choice.")
+                reply = _run(
+                    runtime,
+                    lambda session: change_cadence(
+                        session, runtime.routing(), actor=actor, checkin_id=checkin_id, days=days
+                    ),
+                )
+            tell(runtime, body, reply)
+
+    @app.action("checkin_less_often")
+    def on_less_often(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            checkin_id = _checkin_id(body)
+            reply = _run(
+                runtime,
+                lambda session: change_cadence(
+                    session,
+                    runtime.routing(),
+                    actor=user_id_of(body),
+                    checkin_id=checkin_id,
+                    days=LESS_OFTEN_DAYS,
+                ),
+            )
+            tell(runtime, body, reply)
+
+    @app.action("checkin_stop")
+    def on_stop(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            checkin_id = _checkin_id(body)
+            reply = _run(
+                runtime,
+                lambda session: pause_checkins(
+                    session, runtime.routing(), actor=user_id_of(body), checkin_id=checkin_id
+                ),
+            )
+            tell(runtime, body, reply)
+
+    @app.action("checkin_resume")
+    def on_resume(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            checkin_id = _checkin_id(body)
+            reply = _run(
+                runtime,
+                lambda session: resume_checkins(
+                    session, runtime.routing(), actor=user_id_of(body), checkin_id=checkin_id
+                ),
+            )
+            tell(runtime, body, reply)
