@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 METADATA_EVENT_TYPE = "school_support_outbox"
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=30)
-HISTORY_LOOKBACK = timedelta(hours=2)
+HISTORY_LIMIT = 200
 TRANSIENT_ERRORS = {
     "ratelimited",
     "internal_error",
@@ -366,9 +366,10 @@ class Deliverer:
         """Look for this entry's metadata in the channel's recent history (in-doubt recovery)."""
         if channel.startswith(("U", "W")):
             channel = self.client.conversations_open(users=channel)["channel"]["id"]
-        oldest = (message.created_at - timedelta(minutes=1)).timestamp()
+        # The newest messages, not "since created_at": Slack's clock, not ours, stamps them,
+        # and a claim lapses within minutes, so the message, if sent, is among the latest.
         history = self.client.conversations_history(
-            channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200
+            channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
         )
         for item in history.get("messages", []):
             meta = item.get("metadata") or {}
@@ -379,7 +380,7 @@ class Deliverer:
                 return channel, item["ts"]
         if thread_ts := message.payload.get("thread_ts"):
             replies = self.client.conversations_replies(
-                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_LIMIT
             )
             for item in replies.get("messages", []):
                 meta = item.get("metadata") or {}

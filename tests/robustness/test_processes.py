@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.clock import FixedClock
@@ -31,6 +32,7 @@ from bot.testing.fake_slack import FakeSlack
 from bot.testing.signing import SlackSender, block_actions_payload, message_event, new_event_id
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
 from storage.models import Deployment, Offer, OutboxMessage, Person, SupportRequest
+from tests.bot.checkin_world import make_world
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "robustness-secret"
@@ -290,3 +292,54 @@ def test_two_servers_and_two_job_loops_do_everything_exactly_once(
             if c.ok and c.args.get("thread_ts") and "request_confirm" in str(c.args.get("blocks"))
         ]
         assert len(cards) == 8, "one card per request, whatever the retries"
+
+
+def test_killed_mid_checkin_run_then_restarted_sends_each_checkin_once(
+    engine: Engine, db_url: str, clock: FixedClock
+) -> None:
+    with make_world(engine, clock) as world:
+        pairs = [
+            ("UHEAD1", "USLE1"),
+            ("UHEAD2", "USLE2"),
+            ("UHEAD1", "USPEC1"),
+            ("UHEAD2", "UNLE1"),
+        ]
+        deployments = [world.deploy(head=h, supporter=s) for h, s in pairs * 2]
+        world.runtime.deliverer.drain()
+        due = world.checkins(deployments[0])[0].due_at  # Monday 30 November, 09:30
+        fake = world.fake
+        fake.response_delay = 0.15
+        env = bot_env(db_url, fake)
+        first = run_bot("jobs", "run-due", "--now", due.isoformat(), env=env)
+        fake.wait_for(
+            lambda c: (
+                c.method == "chat.postMessage"
+                and c.ok
+                and "How is the support going" in str(c.args.get("blocks"))
+            ),
+            count=4,
+            timeout=60,
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        fake.response_delay = 0.0
+        second = run_bot(
+            "jobs", "run-due", "--now", (due + timedelta(minutes=3)).isoformat(), env=env
+        )
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err
+
+        with world.runtime.sessions() as session:
+            owed = list(
+                session.exec(
+                    select(OutboxMessage).where(OutboxMessage.method == "chat.postMessage")
+                )
+            )
+        first_round = [c for d in deployments for c in world.checkins(d) if c.sequence == 1]
+        assert {c.status for c in first_round} == {"sent"}
+        checkin_dms = [m for m in owed if (m.ref or "").startswith("checkin:")]
+        assert len(checkin_dms) == 2 * len(deployments), "one DM to each head and supporter"
+        counts = posted_ids(fake)
+        wrong = {m.id: (m.ref, counts[m.id]) for m in owed if counts[m.id] != 1}
+        assert not wrong, f"every owed message posted exactly once: {wrong}"
+        assert all(m.status == "sent" for m in owed)

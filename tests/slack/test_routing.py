@@ -407,3 +407,51 @@ def test_a_supporter_at_capacity_cannot_accept_another(slack: SlackWorld) -> Non
     with slack.runtime.sessions() as session:
         assert session.get(SupportRequest, second).status == "offered"
         assert len(list(session.exec(select(Deployment)))) == 1
+
+
+def test_suggesting_a_colleague_offers_it_to_them_or_tells_coordinators(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id, _ = request_now(slack, "Help with KS2 maths please")
+    # Maths: Sam, Nadia and Sally are all asked in round one; Priya (SEND only) is not.
+    sam = next(o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE1"))
+    suggest = {"action_type": "users_select", "block_id": f"offer_suggest:{sam.id}"}
+    click(slack, "USLE1", "offer_suggest", "UHEAD2", **suggest)
+    slack.settle()
+    assert any(
+        "passed your suggestion to the coordinators" in t for t in ephemerals_to(slack, "USLE1")
+    )
+    assert any(
+        "suggested <@UHEAD2>" in c.args["text"]
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"] == COORDINATOR_CHANNEL
+    )
+    assert len(offers(slack, request_id)) == 3
+
+    slack.import_directory(
+        DIRECTORY + "USLE3,Mo Maths,m@example.org,sle,Fir School,,primary,London,maths,1\n"
+    )
+    click(slack, "USLE1", "offer_suggest", "USLE3", **suggest)
+    slack.settle()
+    assert any("I've asked <@USLE3> too" in t for t in ephemerals_to(slack, "USLE1"))
+    new = [o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE3")]
+    assert len(new) == 1 and new[0].status == "open" and "suggested by Sam" in new[0].reasons
+    assert "USLE3" in offer_dms(slack)
+
+    # Someone else can't suggest on Sam's offer.
+    click(slack, "UHEAD2", "offer_suggest", "USLE2", **suggest)
+    slack.settle()
+    assert any("sent to someone else" in t for t in ephemerals_to(slack, "UHEAD2"))
+
+
+def test_a_click_on_an_offer_for_a_cancelled_request_says_why(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id, _ = request_now(slack, "SEND support please")
+    sam = next(o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE1"))
+    click(slack, "UHEAD1", "request_cancel", str(request_id), channel_id=SUPPORT_CHANNEL)
+    slack.settle()
+    click(slack, "USLE1", "offer_accept", str(sam.id))
+    slack.settle()
+    assert any("cancelled by the school" in t for t in ephemerals_to(slack, "USLE1"))
+    with slack.runtime.sessions() as session:
+        assert list(session.exec(select(Deployment))) == []
+        assert session.get(SupportRequest, request_id).status == "cancelled"
