@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from bot.audit import record
 from bot.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
-from storage.models import PHASES, ROLES, Person, PersonExpertise, PersonRole, School
+from storage.models import PHASES, REGIONS, ROLES, Person, PersonExpertise, PersonRole, School
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,6 @@ REQUIRED_COLUMNS = ("slack_user_id", "name", "roles")
 MAX_CAPACITY = 20
 DEFAULT_CAPACITY = 1
 
-# England's nine regions, as the DfE (and ONS) name them.
-REGIONS = (
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-)
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")

@@ -45,6 +45,18 @@ REQUEST_STATUSES = (OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED)
 ROLES = ("head", "nle", "sle", "specialist", "coordinator")
 SUPPORTER_ROLES = ("nle", "sle", "specialist")
 PHASES = ("nursery", "primary", "secondary", "all-through", "special", "16-plus")
+# England's nine regions, as the DfE (and ONS) name them.
+REGIONS = (
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+)
 URGENCIES = ("routine", "soon", "urgent")
 
 

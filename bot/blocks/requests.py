@@ -21,6 +21,7 @@ from bot.blocks import (
     section,
     truncate,
 )
+from storage.models import REGIONS
 
 if TYPE_CHECKING:
     from bot.intake import Draft, RequestSummary
@@ -40,17 +41,6 @@ PHASE_LABELS = {
     "special": "Special",
     "16-plus": "16 plus",
 }
-REGIONS = (
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-)
 PRIVACY_NOTE = (
     "Please don't name pupils or staff. Details are shared only with the people who can help "
     "and your coordinators."

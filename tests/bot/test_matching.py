@@ -25,19 +25,10 @@ from bot.matching import (
     rank_candidates,
     regions_match,
 )
+from storage.models import REGIONS
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "routing_directory.csv"
-NINE_REGIONS = {
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-}
+NINE_REGIONS = set(REGIONS)
 TAG_LABELS = {
     "send": "SEND",
     "maths": "maths",
