@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format run migrate manifest bench clean
+.PHONY: install demo test lint format run migrate migration manifest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
+
+# A new Alembic revision from the models' changes: make migration MESSAGE="add school type"
+migration: $(STAMP)
+	$(BIN)/python -c 'import sys; from storage.db import new_migration; new_migration(sys.argv[1])' "$(MESSAGE)"
+	$(BIN)/ruff format storage/migrations
 
 manifest: $(STAMP)
 	$(BIN)/python -m bot manifest

@@ -100,3 +100,14 @@ def run_once(sessions: SessionFactory, work: Callable[[Session], T]) -> T:
     except IntegrityError:
         with transaction(sessions) as session:
             return work(session)
+
+
+def new_migration(message: str) -> None:
+    """Write a new Alembic revision for the models' changes since the last one (developers)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{folder}/base.db")
+        migrate(engine)
+        command.revision(alembic_config(engine), message=message, autogenerate=True)
+        engine.dispose()
