@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+
 from bot.app import create_app
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -23,9 +27,21 @@ def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped
     if missing:
         raise SystemExit("cannot start: " + "; ".join(missing))
     runtime = build_runtime(settings)
-    app = create_app(runtime)
+    app = connect(runtime)
     _start_background_work(runtime)
     return create_web_app(runtime, app)
+
+
+def connect(runtime: Runtime) -> App:
+    """Build the app, checking the bot token with Slack; a failure is one clear line."""
+    try:
+        return create_app(runtime)
+    except (BoltError, SlackClientError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SystemExit(
+            f"error: could not check SLACK_BOT_TOKEN with Slack at "
+            f"{runtime.settings.slack_api_url} ({reason})"
+        ) from None
 
 
 def _start_background_work(runtime: Runtime) -> None:
@@ -44,7 +60,7 @@ def serve(settings: Settings) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         runtime = build_runtime(settings)
-        app = create_app(runtime)
+        app = connect(runtime)
         _start_background_work(runtime)
         log.info("connecting to Slack over Socket Mode")
         SocketModeHandler(app, settings.slack_app_token).start()
@@ -55,7 +71,7 @@ def serve(settings: Settings) -> None:
     from bot.web import create_web_app
 
     runtime = build_runtime(settings)
-    app = create_app(runtime)
+    app = connect(runtime)
     _start_background_work(runtime)
     log.info("serving Slack at http://0.0.0.0:%s/slack/events", settings.port)
     uvicorn.run(create_web_app(runtime, app), host="0.0.0.0", port=settings.port, log_level="info")

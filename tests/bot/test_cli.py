@@ -107,3 +107,19 @@ def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     assert "already been taken by Sam Specialist" in out
     assert '"status": "accepted"' in out
     assert not (tmp_path / "data").exists(), "the demo leaves nothing behind"
+
+
+def test_serve_with_slack_unreachable_says_so_in_one_line(db_url: str) -> None:
+    env = {
+        "DATABASE_URL": db_url,
+        "SLACK_BOT_TOKEN": "xoxb-x",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+    result = run("serve", env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "error: could not check SLACK_BOT_TOKEN with Slack at http://127.0.0.1:9/api/"
+    )
+    assert "xoxb-x" not in result.stderr and "secret" not in result.stderr
