@@ -587,8 +587,9 @@ def send_weekly_digest(
 
 
 def send_due_digest(runtime: Runtime) -> int:
-    """Send this week's digest once its DIGEST_CRON time has passed (catching up after
-    downtime); returns 1 if this call sent it.
+    """Send the latest week's digest whose DIGEST_CRON time has passed (this week's, else last
+    week's), unless already sent, so downtime delays a digest, never loses it; returns 1 if
+    this call sent it.
 
     A week whose digest time came before anyone was in the directory is skipped, so a new
     installation doesn't start with a digest of nothing.
@@ -596,7 +597,9 @@ def send_due_digest(runtime: Runtime) -> int:
     ctx = runtime.routing()
     week = digest_week(ctx, current_week_start(ctx))
     if ctx.now < week.due_at:
-        return 0
+        # Not due yet this week: last week's is the latest due, and is owed if the process
+        # was down from before its time until after Monday (DIGEST_CRON later in the week).
+        week = digest_week(ctx, week.week_start - timedelta(days=7))
     with runtime.sessions() as session:
         if session.get(DigestRun, week.week_start) is not None:
             return 0

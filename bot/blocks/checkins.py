@@ -71,7 +71,7 @@ def _person(slack_id: str | None, name: str) -> str:
 
 def checkin_text(view: CheckinView, *, reminder: bool = False) -> str:
     """The notification text of a check-in DM."""
-    where = f" at {view.school}" if view.school else ""
+    where = f" at {escape(view.school)}" if view.school else ""
     return ("Reminder: h" if reminder else "H") + f"ow is the support{where} going?"
 
 

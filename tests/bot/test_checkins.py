@@ -177,6 +177,15 @@ def test_due_checkin_is_sent_once_to_the_head_and_the_supporter(world: World) ->
     assert [(a.subject_id, a.detail["recipients"]) for a in sent] == [(str(first.id), 2)]
 
 
+def test_the_checkin_notification_text_escapes_the_school_name(world: World) -> None:
+    deployment = world.deploy(school="<!channel> & Sons Academy")
+    [first] = world.checkins(deployment)
+    world.at(first.due_at)
+    for user in ("UHEAD1", "USLE1"):
+        [message] = checkin_dms(world, user)
+        assert message["text"] == "How is the support at &lt;!channel&gt; &amp; Sons Academy going?"
+
+
 def test_one_reminder_after_48_working_hours_then_missed_when_the_next_is_due(
     world: World,
 ) -> None:

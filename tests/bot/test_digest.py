@@ -346,6 +346,23 @@ def test_due_digest_waits_for_its_time_and_catches_up_after_downtime(
         ]
 
 
+def test_a_digest_missed_over_the_weekend_is_caught_up_after_monday(
+    engine: Engine, clock: FixedClock
+) -> None:
+    clock.set(utc(2026, 11, 16, 12, 0))
+    with make_world(engine, clock, DIGEST_CRON="fri 17:00") as world:
+        assert world.at(utc(2026, 11, 20, 17, 0))["digests_sent"] == 1
+        # Down from Friday afternoon (before 17:00) to Monday: that Friday's digest is owed.
+        assert world.at(utc(2026, 11, 30, 9, 0))["digests_sent"] == 1
+        assert world.at(utc(2026, 11, 30, 9, 1))["digests_sent"] == 0
+        assert world.at(utc(2026, 12, 4, 17, 0))["digests_sent"] == 1
+        assert [p["text"].split(":")[0] for p in digest_posts(world.fake)] == [
+            "Weekly digest for the week of 16 November 2026",
+            "Weekly digest for the week of 23 November 2026",
+            "Weekly digest for the week of 30 November 2026",
+        ]
+
+
 def test_a_new_installation_waits_for_the_next_digest_time(world_at_monday_noon: World) -> None:
     world = world_at_monday_noon
     assert world.at(utc(2026, 11, 23, 13, 0))["digests_sent"] == 0
