@@ -747,16 +747,25 @@ def _work_through(
         claimed: int | None = None
         try:
             with transaction(runtime.sessions) as session:
+                due = and_(claimable, _claim_free(ctx.now))
+                candidate = session.exec(
+                    select(CheckIn.id, CheckIn.deployment_id).where(due).order_by(CheckIn.due_at)
+                ).first()
+                if candidate is None:
+                    return done
+                # The deployment's lock first, then the check-in's: the order people's
+                # answers take them in, so a send and an answer can never deadlock.
+                session.get(Deployment, candidate[1], with_for_update=True)
                 ids = claim_rows(
                     session,
                     CheckIn,
-                    and_(claimable, _claim_free(ctx.now)),
+                    and_(due, CheckIn.id == candidate[0]),
                     values,
                     order_by=CheckIn.due_at,
                     limit=1,
                 )
                 if not ids:
-                    return done
+                    continue  # another process took it meanwhile; look again
                 claimed = ids[0]
                 checkin = session.get(CheckIn, claimed, populate_existing=True)
                 assert checkin is not None
