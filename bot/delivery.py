@@ -266,6 +266,16 @@ class Deliverer:
     def _deliver(self, message: OutboxMessage, report: DeliveryReport) -> None:
         try:
             if message.method == "chat.update":
+                if self._superseded(message):
+                    # A retried (older) edit must not overwrite a newer one: each edit is
+                    # the whole message, so the newest owed edit alone decides what it says.
+                    log.info(
+                        "outbox %s: a later edit of %s replaces it", message.id, message.update_of
+                    )
+                    self._finish(
+                        message, status="sent", sent_at=self.clock.now(), last_error="superseded"
+                    )
+                    return
                 channel, ts = self._sent_target(message.update_of or "")
                 if ts is None:
                     self._wait_for_original(message, message.update_of or "", report)
@@ -353,6 +363,19 @@ class Deliverer:
             log.warning("outbox %s: its message %s was never sent; dropping", message.id, ref)
             self._mark_failed(message, "original_not_sent")
             report.failed += 1
+
+    def _superseded(self, message: OutboxMessage) -> bool:
+        """Whether a later edit of the same message is owed or sent (and hasn't failed)."""
+        with self.sessions() as session:
+            later = session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id > message.id,  # type: ignore[operator]
+                    OutboxMessage.method == "chat.update",
+                    OutboxMessage.update_of == message.update_of,
+                    OutboxMessage.status != "failed",
+                )
+            ).first()
+        return later is not None
 
     def _sent_target(self, ref: str) -> tuple[str, str | None]:
         """The channel and ts of the message sent with `ref`, or ("", None) if not sent yet."""

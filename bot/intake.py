@@ -602,6 +602,22 @@ def save_profile(
         errors["region"] = "Please choose your region."
     if errors:
         raise InvalidInput(errors)
+    # The waiting requests' locks first, then the person (the lock order everywhere), and
+    # fresh copies of them: a cancel or edit committed meanwhile must not be drawn over.
+    known = person_by_slack_id(session, user)
+    waiting_ids = (
+        session.exec(
+            select(SupportRequest.id)
+            .where(
+                SupportRequest.requester_id == known.id,
+                SupportRequest.awaiting_profile.is_(True),  # type: ignore[attr-defined]
+            )
+            .order_by(SupportRequest.id)  # type: ignore[arg-type]
+        ).all()
+        if known is not None
+        else []
+    )
+    waiting = [get_request(session, request_id or 0, for_update=True) for request_id in waiting_ids]
     person = ensure_person(session, user, name=user_name, now=now)
     school = find_or_create_school(session, school_name, phase=phase, region=region)
     person.school_id = school.id
@@ -617,12 +633,9 @@ def save_profile(
         school_id=school.id,
     )
     released = []
-    for request in session.exec(
-        select(SupportRequest).where(
-            SupportRequest.requester_id == person.id,
-            SupportRequest.awaiting_profile.is_(True),  # type: ignore[attr-defined]
-        )
-    ):
+    for request in waiting:
+        if not request.awaiting_profile:
+            continue
         request.awaiting_profile = False
         request.school_id = school.id
         request.updated_at = now

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, update
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.blocks import escape
 from bot.blocks.offers import (
     accepted_dm,
     assigned_notice,
@@ -294,7 +295,7 @@ def _reply_in_thread(
     session: Session, ctx: RoutingContext, request: SupportRequest, text: str
 ) -> None:
     """Owe a reply in the request's thread (or a DM to the head when it has none)."""
-    from bot.blocks import escape, section
+    from bot.blocks import section
     from bot.intake import post_ref
 
     blocks = [section(escape(text) if "<@" not in text else text)]
@@ -446,7 +447,7 @@ def _start_deployment(
             session,
             now=ctx.now,
             update_of=f"offer:{other.id}",
-            text=f"Taken by {supporter.name} — thank you",
+            text=f"Taken by {escape(supporter.name)} — thank you",
             blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
         )
     summary = summarise(session, request, ctx.vocabulary)
@@ -475,7 +476,7 @@ def _start_deployment(
         session,
         ctx.settings,
         now=ctx.now,
-        text=f"Request #{summary.id} is now supported by {supporter.name}.",
+        text=f"Request #{summary.id} is now supported by {escape(supporter.name)}.",
         blocks=assigned_notice(summary, supporter_slack_id=supporter.slack_user_id),
     )
     refresh_card(session, summary, now=ctx.now)
@@ -546,6 +547,10 @@ def suggest_colleague(
     """A supporter suggests a colleague: offer it to them if they can take it, else tell
     the coordinators. Returns what to tell the supporter."""
     offer, request, supporter = offer_for_supporter(session, offer_id, actor)
+    # Lock the request before checking it: an accept or cancel committed meanwhile must not
+    # be followed by a fresh open offer that nobody will ever withdraw.
+    request = get_request(session, request.id or 0, for_update=True)
+    session.refresh(offer)
     if request.status not in (OFFERED, OPEN):
         raise Conflict(_closed_offer_message(session, offer, request))
     offer.suggested_user_id = colleague
@@ -577,7 +582,7 @@ def suggest_colleague(
             session,
             now=ctx.now,
             channel=person.slack_user_id,
-            text=f"{supporter.name} suggested you might be able to help a school.",
+            text=f"{escape(supporter.name)} suggested you might be able to help a school.",
             blocks=offer_dm(
                 summary,
                 offer_id=new.id or 0,
@@ -594,8 +599,8 @@ def suggest_colleague(
         ctx.settings,
         now=ctx.now,
         text=(
-            f"{supporter.name} suggested <@{colleague}> for request #{request.id}; they aren't "
-            "an available supporter in the directory, so please follow up by hand."
+            f"{escape(supporter.name)} suggested <@{colleague}> for request #{request.id}; they "
+            "aren't an available supporter in the directory, so please follow up by hand."
         ),
     )
     return (
@@ -723,9 +728,12 @@ def release_deployment(
             subject_type="deployment",
             subject_id=deployment_id,
         )
+    # The request's lock first, then re-read the deployment: a double click or a reassignment
+    # may have ended it while we waited, and must not re-open a request someone now supports.
+    request = get_request(session, deployment.request_id, for_update=True)
+    session.refresh(deployment)
     if deployment.status != "active":
         raise Conflict("This deployment has already ended.")
-    request = get_request(session, deployment.request_id, for_update=True)
     _end_deployment(session, ctx, deployment, status="released")
     request.status = OPEN
     request.assigned_id = None

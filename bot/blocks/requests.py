@@ -157,12 +157,16 @@ def channel_post(summary: RequestSummary) -> list[Block]:
     ]
 
 
-def full_request_modal(summary: RequestSummary) -> dict[str, Any]:
-    """A read-only modal with the whole request, split across sections within Slack's limits."""
+def full_request_modal(summary: RequestSummary, *, show_school: bool = True) -> dict[str, Any]:
+    """A read-only modal with the whole request, split across sections within Slack's limits.
+
+    `show_school=False` for a supporter who has only been offered it, as in the offer DM.
+    """
     pieces = chunk_text(escape(summary.description)) or ["_no description_"]
     blocks: list[Block] = [section(f"*{escape(summary.title)}*")]
     blocks += [section(piece) for piece in pieces[:95]]
-    blocks.append(context(f"{_school_line(summary)} · {_tag_labels(summary)}"))
+    school = _school_line(summary) if show_school else "School _shared when you accept_"
+    blocks.append(context(f"{school} · {_tag_labels(summary)}"))
     return {
         "type": "modal",
         "callback_id": "request_full",

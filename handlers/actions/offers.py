@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -29,6 +30,8 @@ from handlers.common import (
     user_id_of,
 )
 from handlers.events.home import refresh_if_from_home
+
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # it goes into a <@…> mention
 
 
 def _id(body: dict[str, Any], what: str) -> int:
@@ -71,7 +74,7 @@ def register(app: App, runtime: Runtime) -> None:
             block_id = str(action.get("block_id") or "")
             offer_id = int_value(block_id.partition(":")[2])
             colleague = action.get("selected_user")
-            if offer_id is None or not colleague:
+            if offer_id is None or not SLACK_USER_ID.fullmatch(str(colleague or "")):
                 raise NotFound("I couldn't tell which offer or colleague that was.")
             reply = in_transaction(
                 runtime,
@@ -91,9 +94,17 @@ def register(app: App, runtime: Runtime) -> None:
         with friendly_errors(runtime, body):
             offer_id = _id(body, "offer")
             with runtime.sessions() as session:
-                _, request, _ = offer_for_supporter(session, offer_id, user_id_of(body))
+                _, request, supporter = offer_for_supporter(session, offer_id, user_id_of(body))
                 summary = summarise(session, request, runtime.vocabulary)
-            client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))
+                # The school stays hidden until they accept, as in the offer DM itself.
+                show_school = (
+                    runtime.settings.show_school_before_accept
+                    or request.assigned_id == supporter.id
+                )
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=full_request_modal(summary, show_school=show_school),
+            )
 
     @app.action("deployment_release")
     def on_release(ack: Ack, body: dict[str, Any]) -> None:

@@ -38,6 +38,9 @@ def register(app: App, runtime: Runtime) -> None:
                 )
         except UserFacingError as exc:
             ack(response_action="update", view=message_view("Not declined", exc.message))
+            if isinstance(exc, NotAllowed):
+                with transaction(runtime.sessions) as session:
+                    record_refusal(session, exc, actor=user_id_of(body), now=runtime.clock.now())
             return
         ack()
         runtime.deliverer.kick()

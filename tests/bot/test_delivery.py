@@ -271,3 +271,25 @@ def test_an_edit_of_a_message_that_failed_for_good_is_dropped(sessions, fake, cl
     assert [r.status for r in rows(sessions)[:3]] == ["failed", "failed", "failed"]
     assert rows(sessions)[1].last_error == "original_not_sent"
     assert fake.calls_to("chat.update") == []
+
+
+def test_an_older_edit_retried_after_a_newer_one_does_not_overwrite_it(
+    sessions, fake, clock
+) -> None:
+    with transaction(sessions) as session:
+        owe_post(session, now=clock.now(), channel="C0SUPPORT", text="card v0", ref="card:1")
+    d = deliverer(sessions, fake, clock)
+    d.drain()
+    with transaction(sessions) as session:
+        owe_update(session, now=clock.now(), update_of="card:1", text="card v1")
+    fake.fail_next("chat.update", status=503)
+    assert d.drain().retried == 1  # v1 backs off
+    with transaction(sessions) as session:
+        owe_update(session, now=clock.now(), update_of="card:1", text="card v2")
+    d.drain()  # v2 goes out while v1 waits
+    clock.advance(minutes=5)
+    d.drain()  # v1's retry is due: v2 already says more recent things
+    [card] = fake.messages("C0SUPPORT")
+    assert card["text"] == "card v2"
+    assert [c.args["text"] for c in fake.calls_to("chat.update") if c.ok] == ["card v2"]
+    assert {r.status for r in rows(sessions)} == {"sent"}

@@ -515,3 +515,43 @@ def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWo
     assert opened.ok
     assert len(opened.args["view"]["blocks"]) > 1
     assert "EHCP caseload" in texts(opened.args["view"]["blocks"])
+
+
+def test_a_profile_saved_while_the_request_was_cancelled_keeps_it_cancelled(
+    slack: SlackWorld,
+) -> None:
+    from bot.intake import save_profile
+
+    slack.import_directory()
+    slack.fake.users["UNEW1"] = {"real_name": "Nina Newhead"}
+    post(slack, "UNEW1", "We need support with phonics and early reading in KS1")
+    [request] = requests(slack)
+    # The profile save read the waiting request (PostgreSQL: before the cancel committed).
+    late = slack.runtime.sessions()
+    late.info["read"] = late.get(SupportRequest, request.id)
+    late.commit()
+    slack.sender.interact(
+        block_actions_payload(
+            "UNEW1", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL
+        )
+    )
+    slack.settle()
+    with late, late.begin():
+        [summary] = save_profile(
+            late,
+            slack.runtime.vocabulary,
+            now=slack.clock.now(),
+            user="UNEW1",
+            user_name="Nina Newhead",
+            school_name="Newtown Infants",
+            phase="primary",
+            region="North West",
+        )
+    slack.runtime.deliverer.kick()
+    slack.settle()
+    assert summary.status == "cancelled"
+    [request] = requests(slack)
+    assert request.status == "cancelled"
+    card = slack.fake.calls_to("chat.update")[-1]
+    assert "request_confirm" not in action_ids(card.args["blocks"])
+    assert "cancelled" in card.args["text"]

@@ -455,3 +455,133 @@ def test_a_click_on_an_offer_for_a_cancelled_request_says_why(slack: SlackWorld)
     with slack.runtime.sessions() as session:
         assert list(session.exec(select(Deployment))) == []
         assert session.get(SupportRequest, request_id).status == "cancelled"
+
+
+# On PostgreSQL a click reads its rows, then waits on the request's lock while another click
+# commits. These tests recreate that: a session holding what it read before the other change.
+def _read_before(slack: SlackWorld, *rows: tuple[type, int]) -> Any:
+    late = slack.runtime.sessions()
+    late.info["read"] = [late.get(model, row_id) for model, row_id in rows]  # held, not GC'd
+    late.commit()  # (on SQLite, free the write lock so the other click can run)
+    return late
+
+
+def test_a_release_that_waited_behind_a_reassignment_changes_nothing(slack: SlackWorld) -> None:
+    from bot.errors import Conflict
+    from bot.routing import release_deployment
+
+    slack.import_directory()
+    request_id, _ = request_now(slack, "Our governors need help with governance")
+    slack.sender.command("/support", f"assign {request_id} <@USLE2|sally>", user_id="UCOORD")
+    slack.settle()
+    with slack.runtime.sessions() as session:
+        [first] = session.exec(select(Deployment))
+    late = _read_before(slack, (Deployment, first.id))
+    slack.sender.command("/support", f"assign {request_id} <@USPEC1|priya>", user_id="UCOORD")
+    slack.settle()
+    with pytest.raises(Conflict), late:
+        release_deployment(late, slack.runtime.routing(), actor="USLE2", deployment_id=first.id)
+    with slack.runtime.sessions() as session:
+        request = session.get(SupportRequest, request_id)
+        statuses = {d.id: d.status for d in session.exec(select(Deployment))}
+    assert request.status == "accepted" and request.assigned_id == _person_id(slack, "USPEC1")
+    assert statuses[first.id] == "reassigned" and sorted(statuses.values()) == [
+        "active",
+        "reassigned",
+    ]
+
+
+def test_a_double_click_on_release_releases_once(slack: SlackWorld) -> None:
+    from bot.errors import Conflict
+    from bot.routing import release_deployment
+
+    slack.import_directory()
+    request_id, _ = request_now(slack, "Help with KS2 maths please")
+    sam = next(o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE1"))
+    click(slack, "USLE1", "offer_accept", str(sam.id))
+    slack.settle()
+    with slack.runtime.sessions() as session:
+        [deployment] = session.exec(select(Deployment))
+    late = _read_before(slack, (Deployment, deployment.id))
+    click(slack, "USLE1", "deployment_release", str(deployment.id))
+    slack.settle()
+    with pytest.raises(Conflict), late:
+        release_deployment(
+            late, slack.runtime.routing(), actor="USLE1", deployment_id=deployment.id
+        )
+    with slack.runtime.sessions() as session:
+        released = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "deployment.released")
+        ).all()
+    assert len(released) == 1
+
+
+def test_a_suggestion_that_waited_behind_an_accept_offers_nothing(slack: SlackWorld) -> None:
+    from bot.errors import Conflict
+    from bot.routing import suggest_colleague
+
+    slack.import_directory()
+    request_id, _ = request_now(slack, "Help with KS2 maths please")
+    slack.import_directory(
+        DIRECTORY + "USLE3,Mo Maths,m@example.org,sle,Fir School,,primary,London,maths,1\n"
+    )
+    by_person = {o.supporter_id: o for o in offers(slack, request_id)}
+    sam, nadia = by_person[_person_id(slack, "USLE1")], by_person[_person_id(slack, "UNLE1")]
+    late = _read_before(slack, (SupportRequest, request_id), (Offer, nadia.id))
+    click(slack, "USLE1", "offer_accept", str(sam.id))
+    slack.settle()
+    with pytest.raises(Conflict), late:
+        suggest_colleague(
+            late, slack.runtime.routing(), actor="UNLE1", offer_id=nadia.id, colleague="USLE3"
+        )
+    assert [o for o in offers(slack, request_id) if o.status == "open"] == []
+
+
+def test_show_full_request_keeps_the_school_hidden_until_accepted(slack: SlackWorld) -> None:
+    slack.import_directory()
+    long_text = "We need SEND support. " + "Our EHCP reviews are overdue this term. " * 40
+    request_id, _ = request_now(slack, long_text)
+    sam = next(o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE1"))
+    assert "offer_show_full" in action_ids(offer_dms(slack)["USLE1"]["blocks"])
+    click(slack, "USLE1", "offer_show_full", str(sam.id))
+    [before] = slack.fake.wait_for("views.open")
+    assert "EHCP reviews" in texts(before.args["view"]["blocks"])
+    assert "Mere Green" not in texts(before.args["view"]["blocks"]), "as in the offer DM"
+    click(slack, "USLE1", "offer_accept", str(sam.id))
+    slack.settle()
+    slack.fake.clear()
+    click(slack, "USLE1", "offer_show_full", str(sam.id))
+    [after] = slack.fake.wait_for("views.open")
+    assert "Mere Green Primary School" in texts(after.args["view"]["blocks"])
+
+
+def test_a_forged_colleague_in_a_suggestion_pings_nobody(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id, _ = request_now(slack, "Help with KS2 maths please")
+    sam = next(o for o in offers(slack, request_id) if o.supporter_id == _person_id(slack, "USLE1"))
+    suggest = {"action_type": "users_select", "block_id": f"offer_suggest:{sam.id}"}
+    slack.fake.clear()
+    click(slack, "USLE1", "offer_suggest", "UHEAD2> <!channel", **suggest)
+    slack.settle()
+    assert not any("<!channel" in c.args.get("text", "") for c in slack.fake.calls)
+    assert any("couldn't tell which" in t for t in ephemerals_to(slack, "USLE1"))
+
+
+def test_a_forged_decline_of_someone_elses_offer_is_refused_and_audited(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory()
+    request_id, _ = request_now(slack, "SEND support needed")
+    offer = offers(slack, request_id)[0]
+    slack.sender.interact(
+        view_submission_payload(
+            "UHEAD2", "offer_decline", {"reason": {"value": "no"}}, private_metadata=str(offer.id)
+        )
+    )
+    slack.settle()
+    assert offers(slack, request_id)[0].status == "open"
+    with slack.runtime.sessions() as session:
+        refused = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "offer.respond.refused")
+        ).all()
+    assert [r.actor for r in refused] == ["UHEAD2"]
