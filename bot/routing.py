@@ -27,7 +27,7 @@ from bot.blocks.offers import (
 )
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, NotAllowed, NotFound
-from bot.intake import get_request, refresh_card, request_tags, summarise
+from bot.intake import RequestSummary, get_request, refresh_card, request_tags, summarise
 from bot.matching import Candidate, Match, Need, rank_candidates
 from bot.notify import notify_coordinators
 from bot.people import is_coordinator, person_by_slack_id, roles_of
@@ -323,6 +323,35 @@ def _reply_in_thread(
             owe_post(
                 session, now=ctx.now, channel=requester.slack_user_id, text=text, blocks=blocks
             )
+
+
+def refresh_open_offers(session: Session, ctx: RoutingContext, request_id: int) -> int:
+    """After an edit, owe an update of every open offer's DM so supporters see it as it is."""
+    request = get_request(session, request_id)
+    summary = summarise(session, request, ctx.vocabulary)
+    offers = session.exec(
+        select(Offer).where(Offer.request_id == request_id, Offer.status == "open")
+    ).all()
+    for offer in offers:
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=f"offer:{offer.id}",
+            text=f"Updated by the school: can you help with {_labels_of(summary)}?",
+            blocks=offer_dm(
+                summary,
+                offer_id=offer.id or 0,
+                reasons=offer.reasons,
+                show_school=ctx.settings.show_school_before_accept,
+                expires_at=offer.expires_at,
+                tz=ctx.settings.tz,
+            ),
+        )
+    return len(offers)
+
+
+def _labels_of(summary: RequestSummary) -> str:
+    return ", ".join(label for _, label in summary.tags)
 
 
 # --- responding to an offer ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -55,7 +56,8 @@ def action_value(body: dict[str, Any]) -> str:
 
 def int_value(raw: str) -> int | None:
     """An id from a button value, or None if it is not one."""
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    # Not str.isdigit(): it accepts "¹" and other digits int() refuses.
+    return int(raw) if re.fullmatch(r"[0-9]{1,11}", raw) else None
 
 
 def view_values(body: dict[str, Any]) -> dict[str, Any]:

@@ -283,8 +283,8 @@ class OutboxMessage(SQLModel, table=True):
     user: str | None = None  # for ephemeral messages
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     ref: str | None = Field(default=None, index=True)  # e.g. "offer:12" to find the ts later
-    update_of: str | None = None  # for chat.update: the `ref` of the message to edit
-    thread_of: str | None = None  # post as a reply to the message sent with this `ref`
+    update_of: str | None = Field(default=None, index=True)  # chat.update: `ref` to edit
+    thread_of: str | None = Field(default=None, index=True)  # reply to the message with this `ref`
     dedupe_key: str | None = Field(default=None, unique=True)
     status: str = "pending"  # pending | sending | sent | failed
     attempts: int = 0

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from bot.blocks import plain, section
 from bot.errors import InvalidInput, NotAllowed, UserFacingError
 from bot.intake import Draft, edit_request, needs_profile, save_profile, submit_request, validate
+from bot.routing import refresh_open_offers
 from bot.runtime import Runtime
 from handlers.actions.requests import find_support
 from handlers.common import int_value, tell, user_id_of, user_name_of, view_metadata, view_values
@@ -109,6 +110,7 @@ def register(app: App, runtime: Runtime) -> None:
                     request_id=request_id,
                     draft=draft,
                 )
+                refresh_open_offers(session, runtime.routing(), request_id)
         except UserFacingError as exc:
             ack(response_action="update", view=message_view("Not saved", exc.message))
             tell(runtime, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)

@@ -60,6 +60,8 @@ nasty_text = st.one_of(
             "NaN",
             "{}",
             "[]",
+            "¹",  # str.isdigit() says yes, int() says no
+            "١٢",
         ]
     ),
 )

@@ -585,3 +585,25 @@ def test_a_forged_decline_of_someone_elses_offer_is_refused_and_audited(
             select(AuditEntry).where(AuditEntry.action == "offer.respond.refused")
         ).all()
     assert [r.actor for r in refused] == ["UHEAD2"]
+
+
+def test_an_edit_after_offering_updates_the_offers(slack: SlackWorld) -> None:
+    from tests.slack.test_intake import request_form
+
+    slack.import_directory()
+    request_id, _ = request_now(slack, "SEND support please")
+    slack.fake.clear()
+    edit = view_submission_payload(
+        "UHEAD1",
+        "request_edit",
+        request_form(title="EHCP reviews backlog", areas=["send"]),
+        private_metadata=json.dumps({"request_id": request_id}),
+    )
+    assert slack.sender.interact(edit)[0] == 200
+    slack.settle()
+    updated = {
+        c.args["channel"]
+        for c in slack.fake.calls_to("chat.update")
+        if "EHCP reviews backlog" in texts(c.args.get("blocks"))
+    }
+    assert {"DSLE1", "DSPEC1", "DNLE1"} <= updated

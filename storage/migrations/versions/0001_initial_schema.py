@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:50:00.759084
+Create Date: 2026-11-23 12:47:00.551336
 """
 
 from collections.abc import Sequence
@@ -81,6 +81,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_message_ref"), ["ref"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbox_message_thread_of"), ["thread_of"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_message_update_of"), ["update_of"], unique=False
+        )
         batch_op.create_index("ix_outbox_status_next", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
@@ -416,6 +422,8 @@ def downgrade() -> None:
     op.drop_table("processed_event")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_next")
+        batch_op.drop_index(batch_op.f("ix_outbox_message_update_of"))
+        batch_op.drop_index(batch_op.f("ix_outbox_message_thread_of"))
         batch_op.drop_index(batch_op.f("ix_outbox_message_ref"))
 
     op.drop_table("outbox_message")
