@@ -45,7 +45,9 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
     async def healthz(_request: Request) -> Response:
         def check() -> bool:
             try:
-                with runtime.engine.connect() as connection:
+                # Autocommit: no transaction, so no write lock taken on SQLite.
+                autocommit = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
+                with autocommit.connect() as connection:
                     connection.execute(text("SELECT 1"))
                 return True
             except Exception as exc:

@@ -54,6 +54,8 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # a read outside any transaction (the health check): no lock at all
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
