@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from bot.blocks.offers import assign_modal, decline_modal
 from bot.blocks.requests import full_request_modal
@@ -32,6 +33,9 @@ from handlers.common import (
 from handlers.events.home import refresh_if_from_home
 
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # it goes into a <@…> mention
+
+
+RELEASED = "Thanks for letting me know. I'm finding someone else for the school."
 
 
 def _id(body: dict[str, Any], what: str) -> int:
@@ -76,17 +80,18 @@ def register(app: App, runtime: Runtime) -> None:
             colleague = action.get("selected_user")
             if offer_id is None or not SLACK_USER_ID.fullmatch(str(colleague or "")):
                 raise NotFound("I couldn't tell which offer or colleague that was.")
-            reply = in_transaction(
-                runtime,
-                lambda session: suggest_colleague(
+
+            def suggest(session: Session) -> None:
+                reply = suggest_colleague(
                     session,
                     runtime.routing(),
                     actor=user_id_of(body),
                     offer_id=offer_id,
                     colleague=str(colleague),
-                ),
-            )
-            tell(runtime, body, reply)
+                )
+                tell(runtime, body, reply, session=session)  # owed with the change itself
+
+            in_transaction(runtime, suggest)
 
     @app.action("offer_show_full")
     def on_show_full(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -111,17 +116,14 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         with friendly_errors(runtime, body):
             deployment_id = _id(body, "deployment")
-            in_transaction(
-                runtime,
-                lambda session: release_deployment(
+
+            def release(session: Session) -> None:
+                release_deployment(
                     session, runtime.routing(), actor=user_id_of(body), deployment_id=deployment_id
-                ),
-            )
-            tell(
-                runtime,
-                body,
-                "Thanks for letting me know. I'm finding someone else for the school.",
-            )
+                )
+                tell(runtime, body, RELEASED, session=session)  # owed with the change itself
+
+            in_transaction(runtime, release)
 
     @app.action("request_assign")
     def on_assign(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from bot.blocks.requests import request_modal
 from bot.errors import InvalidInput
@@ -58,17 +59,19 @@ def assign_from_command(runtime: Runtime, command: dict[str, Any], text: str) ->
                 {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
             )
         request_id, supporter = int(match[1]), match[2]
-        in_transaction(
-            runtime,
-            lambda session: assign_request(
+
+        def assign(session: Session) -> None:
+            assign_request(
                 session,
                 runtime.routing(),
                 actor=command["user_id"],
                 request_id=request_id,
                 supporter_slack_id=supporter,
-            ),
-        )
-        tell(runtime, command, f"Done: request #{request_id} is now with <@{supporter}>.")
+            )
+            done = f"Done: request #{request_id} is now with <@{supporter}>."
+            tell(runtime, command, done, session=session)  # owed with the change itself
+
+        in_transaction(runtime, assign)
 
 
 def register(app: App, runtime: Runtime) -> None:
