@@ -27,7 +27,12 @@ from tests.slack.conftest import SIGNING_SECRET, SUPPORT_CHANNEL, SlackWorld
 FUZZ = settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 ACTIONS = [
     "request_confirm",
