@@ -218,15 +218,8 @@ def offer_next_round(
             session,
             now=ctx.now,
             channel=match.candidate.slack_user_id,
-            text=f"Can you help a school with {', '.join(label for _, label in summary.tags)}?",
-            blocks=offer_dm(
-                summary,
-                offer_id=offer.id or 0,
-                reasons=match.reasons,
-                show_school=ctx.settings.show_school_before_accept,
-                expires_at=expires,
-                tz=ctx.settings.tz,
-            ),
+            text=f"Can you help a school with {_labels_of(summary)}?",
+            blocks=_offer_blocks(summary, offer, ctx),
             ref=f"offer:{offer.id}",
         )
         outcome.offered.append(match.candidate.slack_user_id)
@@ -338,20 +331,25 @@ def refresh_open_offers(session: Session, ctx: RoutingContext, request_id: int) 
             now=ctx.now,
             update_of=f"offer:{offer.id}",
             text=f"Updated by the school: can you help with {_labels_of(summary)}?",
-            blocks=offer_dm(
-                summary,
-                offer_id=offer.id or 0,
-                reasons=offer.reasons,
-                show_school=ctx.settings.show_school_before_accept,
-                expires_at=offer.expires_at,
-                tz=ctx.settings.tz,
-            ),
+            blocks=_offer_blocks(summary, offer, ctx),
         )
     return len(offers)
 
 
 def _labels_of(summary: RequestSummary) -> str:
     return ", ".join(label for _, label in summary.tags)
+
+
+def _offer_blocks(summary: RequestSummary, offer: Offer, ctx: RoutingContext) -> list[dict]:
+    """The DM for one offer, as first sent and as refreshed after an edit."""
+    return offer_dm(
+        summary,
+        offer_id=offer.id or 0,
+        reasons=offer.reasons,
+        show_school=ctx.settings.show_school_before_accept,
+        expires_at=offer.expires_at,
+        tz=ctx.settings.tz,
+    )
 
 
 # --- responding to an offer ------------------------------------------------------------------
@@ -612,14 +610,7 @@ def suggest_colleague(
             now=ctx.now,
             channel=person.slack_user_id,
             text=f"{escape(supporter.name)} suggested you might be able to help a school.",
-            blocks=offer_dm(
-                summary,
-                offer_id=new.id or 0,
-                reasons=new.reasons,
-                show_school=ctx.settings.show_school_before_accept,
-                expires_at=new.expires_at,
-                tz=ctx.settings.tz,
-            ),
+            blocks=_offer_blocks(summary, new, ctx),
             ref=f"offer:{new.id}",
         )
         return f"Thanks — I've asked <@{colleague}> too."
