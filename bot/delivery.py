@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
+from bot.blocks import visible_payload
 from bot.clock import Clock
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
@@ -64,6 +65,8 @@ PERMANENT_ERRORS = {
 
 
 def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
+    # The one way out: whatever a caller built, no bidi control or zero-width character leaves.
+    fields["payload"] = visible_payload(fields["payload"])
     message = OutboxMessage(created_at=now, next_attempt_at=now, **fields)
     session.add(message)
     return message

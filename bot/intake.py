@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.blocks import TEXT_INPUT_LIMIT
 from bot.blocks.requests import channel_post, request_card
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -47,7 +48,17 @@ from storage.models import (
 
 EDITABLE = (OPEN, OFFERED, EXPIRED)
 TITLE_LIMIT = 150
-DESCRIPTION_LIMIT = 3000
+DESCRIPTION_LIMIT = TEXT_INPUT_LIMIT  # so the Edit form can always show all of it
+LONG_POST_NOTE = (
+    f"Your post was longer than {DESCRIPTION_LIMIT:,} characters, so I kept the first "
+    f"{DESCRIPTION_LIMIT:,} in your request; the full text stays in your post above."
+)
+SMALL_TALK_WORDS = 6
+DM_HINT = (
+    "Thanks for your message. To ask for support, tell me here in a sentence or two what your "
+    "school needs, or type `/support`. I don't pass other messages on, so to reach someone, "
+    "please message them directly."
+)
 URGENT_WORDS = re.compile(
     r"\b(urgent(ly)?|asap|as soon as possible|immediately|this week|emergency|"
     r"ofsted (is )?(due|coming|next week|imminent)|inspection (is )?(due|imminent|next week)|"
@@ -234,8 +245,17 @@ def needs_profile(session: Session, slack_user_id: str) -> bool:
 
 
 # --- validation ------------------------------------------------------------------------------
-def validate(draft: Draft, vocabulary: Vocabulary, *, today: date, need_profile: bool) -> Draft:
-    """Check a modal draft; raise InvalidInput with one message per field (block id)."""
+def validate(
+    draft: Draft,
+    vocabulary: Vocabulary,
+    *,
+    today: date,
+    need_profile: bool,
+    keep_description: bool = False,
+) -> Draft:
+    """Check a modal draft; raise InvalidInput with one message per field (block id).
+
+    `keep_description`: the form had no description field (the stored one is kept)."""
     errors: dict[str, str] = {}
     title = " ".join(draft.title.split())
     description = draft.description.strip()
@@ -243,10 +263,10 @@ def validate(draft: Draft, vocabulary: Vocabulary, *, today: date, need_profile:
         errors["title"] = "Please give your request a short title."
     elif len(title) > TITLE_LIMIT:
         errors["title"] = f"Please keep the title under {TITLE_LIMIT} characters."
-    if len(description) < 10:
+    if len(description) < 10 and not keep_description:
         errors["description"] = "Please say a little more about what you need (a sentence or two)."
-    elif len(description) > DESCRIPTION_LIMIT:
-        errors["description"] = f"Please keep this under {DESCRIPTION_LIMIT} characters."
+    elif len(description) > DESCRIPTION_LIMIT and not keep_description:
+        errors["description"] = f"Please keep this under {DESCRIPTION_LIMIT:,} characters."
     tags = tuple(dict.fromkeys(draft.tags))
     if not tags:
         errors["areas"] = "Please choose at least one area of need."
@@ -301,7 +321,7 @@ def capture_message(
     text: str,
 ) -> Outcome:
     """Store a top-level support-channel post as a request (once) and owe the thread reply."""
-    source_key = f"msg:{channel}:{ts}"
+    source_key = message_source_key(channel, ts)
     existing = find_by_source(session, source_key)
     if existing is not None:
         return Outcome(summarise(session, existing, vocabulary), created=False)
@@ -311,7 +331,7 @@ def capture_message(
         requester_id=person.id or 0,
         school_id=school.id if school else None,
         title=guess_title(text),
-        description=text,
+        description=text[:DESCRIPTION_LIMIT],
         urgency=guess_urgency(text),
         status=OPEN,
         source="channel",
@@ -326,7 +346,7 @@ def capture_message(
     )
     session.add(request)
     session.flush()
-    _set_tags(session, request, [m.slug for m in infer_tags(text, vocabulary)])
+    set_tags(session, request, [m.slug for m in infer_tags(text, vocabulary)])
     audit.record(
         session,
         at=now,
@@ -346,7 +366,27 @@ def capture_message(
         blocks=request_card(summary),
         ref=card_ref(summary.id),
     )
+    if len(text) > DESCRIPTION_LIMIT:
+        owe_post(session, now=now, channel=channel, thread_ts=ts, text=LONG_POST_NOTE)
     return Outcome(summary)
+
+
+def is_small_talk(text: str, vocabulary: Vocabulary) -> bool:
+    """A few words naming no area of need ("thanks!", "ok"): in a DM, not a request."""
+    return len(text.split()) < SMALL_TALK_WORDS and not infer_tags(text, vocabulary)
+
+
+def answer_small_talk(session: Session, *, now: datetime, channel: str, ts: str) -> None:
+    """Say (once per message) how to ask for support, instead of making a request of it."""
+    key = f"dm-hint:{channel}:{ts}"
+    owed = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
+    if owed is None:
+        owe_post(session, now=now, channel=channel, text=DM_HINT, dedupe_key=key)
+
+
+def message_source_key(channel: str, ts: str) -> str:
+    """The source key of a request captured from the message `ts` in `channel`."""
+    return f"msg:{channel}:{ts}"
 
 
 def submit_request(
@@ -360,8 +400,13 @@ def submit_request(
     draft: Draft,
     source: str,
     source_key: str,
+    private: bool = False,
 ) -> Outcome:
-    """Store a request from the modal (once per view) and post it where the head can see it."""
+    """Store a request from the modal (once per view) and post it where the head can see it.
+
+    `private`: asked from a DM or a private channel, so it is confirmed to the head by DM and
+    announced nowhere public (not in the support channel)."""
+    shared_channel = None if private else settings.support_channel_id
     existing = find_by_source(session, source_key)
     if existing is not None:
         return Outcome(summarise(session, existing, vocabulary), created=False)
@@ -377,13 +422,13 @@ def submit_request(
         status=OPEN,
         source=source,
         source_key=source_key,
-        thread_channel_id=settings.support_channel_id,
+        thread_channel_id=shared_channel,
         created_at=now,
         updated_at=now,
     )
     session.add(request)
     session.flush()
-    _set_tags(session, request, list(draft.tags))
+    set_tags(session, request, list(draft.tags))
     audit.record(
         session,
         at=now,
@@ -394,11 +439,11 @@ def submit_request(
         source=source,
     )
     summary = summarise(session, request, vocabulary)
-    if settings.support_channel_id:
+    if shared_channel:
         owe_post(
             session,
             now=now,
-            channel=settings.support_channel_id,
+            channel=shared_channel,
             text=f"<@{user}> has asked for support with {_labels(summary)}.",
             blocks=channel_post(summary),
             ref=post_ref(summary.id),
@@ -406,7 +451,7 @@ def submit_request(
         owe_post(
             session,
             now=now,
-            channel=settings.support_channel_id,
+            channel=shared_channel,
             thread_of=post_ref(summary.id),
             text=_card_text(summary),
             blocks=request_card(summary),
@@ -439,7 +484,8 @@ def _school_for(session: Session, person: Person, draft: Draft) -> School:
     return school
 
 
-def _set_tags(session: Session, request: SupportRequest, tags: list[str]) -> None:
+def set_tags(session: Session, request: SupportRequest, tags: list[str]) -> None:
+    """Make the request's areas of need exactly `tags`."""
     current = set(request_tags(session, request.id or 0))
     wanted = set(tags)
     for link in session.exec(select(RequestTag).where(RequestTag.request_id == request.id)):
@@ -513,19 +559,23 @@ def edit_request(
     actor: str,
     request_id: int,
     draft: Draft,
+    keep_description: bool = False,
 ) -> Outcome:
-    """Apply an edit from the modal; the head or a coordinator, until the request is accepted."""
+    """Apply an edit from the modal; the head or a coordinator, until the request is accepted.
+
+    `keep_description`: the form could not hold the description, so it stays as stored."""
     request = _changeable(session, request_id, actor, "edit")
     requester = session.get(Person, request.requester_id)
     assert requester is not None
     request.school_id = _school_for(session, requester, draft).id
     request.awaiting_profile = False
     request.title = draft.title
-    request.description = draft.description
+    if not keep_description:
+        request.description = draft.description
     request.urgency = draft.urgency
     request.preferred_start = draft.preferred_start
     request.updated_at = now
-    _set_tags(session, request, list(draft.tags))
+    set_tags(session, request, list(draft.tags))
     audit.record(
         session,
         at=now,

@@ -11,16 +11,16 @@ SHORTCUT_CALLBACK_ID = "request_support_from_message"
 BOT_SCOPES = [
     "chat:write",  # post requests, offers, check-ins and digests
     "commands",  # /support
-    "channels:history",  # capture posts in the support channel; outbox recovery
-    "groups:history",  # outbox recovery in a private coordinator channel
-    "im:history",  # outbox recovery in DMs
+    "channels:history",  # capture posts in a public support channel; outbox recovery
+    "groups:history",  # capture posts in a private support channel; outbox recovery
+    "im:history",  # capture requests sent to the bot by DM; outbox recovery in DMs
     "im:write",  # open DMs with heads, supporters and coordinators
     "users:read",  # names and time zones of people not yet in the directory
     "metadata.message:read",  # read back the outbox id the bot stamps on its messages
     "files:read",  # download the directory CSV a coordinator uploads in the import form
     "files:write",  # upload the exported directory CSV into a coordinator's DM
 ]
-BOT_EVENTS = ["message.channels", "app_home_opened"]
+BOT_EVENTS = ["message.channels", "message.groups", "message.im", "app_home_opened"]
 
 
 def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict[str, Any]:

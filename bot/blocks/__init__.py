@@ -1,7 +1,9 @@
 """Block Kit builders: pure functions from results to Slack blocks, within Slack's limits.
 
 All user-written text is escaped (`&`, `<`, `>`) before it goes into mrkdwn, so nobody can
-ping `@channel`, mention users or forge links through a request.
+ping `@channel`, mention users or forge links through a request. Every text object loses its
+bidirectional controls and zero-width characters (`visible_only`), so nobody can make a
+message read differently from what it says.
 """
 
 from __future__ import annotations
@@ -18,11 +20,43 @@ OPTION_TEXT_LIMIT = 75
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 MODAL_TITLE_LIMIT = 24
+TEXT_INPUT_LIMIT = 3000  # the most a modal's plain_text_input can hold
+
+# Right-to-left/left-to-right overrides, embeddings, isolates and marks, and characters that
+# take no space (zero-width space, joiners, word joiner, invisible operators, BOM, soft hyphen).
+INVISIBLE = dict.fromkeys(
+    [
+        0x00AD,
+        0x061C,
+        0x180E,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    ]
+)
+
+
+def visible_only(text: str | None) -> str:
+    """`text` without bidirectional controls and zero-width characters (what the bot posts)."""
+    return (text or "").translate(INVISIBLE)
+
+
+def visible_payload(value: Any) -> Any:
+    """A message payload (text, blocks, nested lists and dicts) with every string `visible_only`."""
+    if isinstance(value, str):
+        return visible_only(value)
+    if isinstance(value, list):
+        return [visible_payload(item) for item in value]
+    if isinstance(value, dict):
+        return {key: visible_payload(item) for key, item in value.items()}
+    return value
 
 
 def escape(text: str | None) -> str:
-    """Escape user text for mrkdwn (Slack's three control characters)."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape user text for mrkdwn (Slack's three control characters), invisible ones dropped."""
+    return visible_only(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
@@ -38,12 +72,12 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
 
 def mrkdwn(text: str) -> dict[str, str]:
     """A mrkdwn text object (already escaped by the caller where it holds user text)."""
-    return {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_LIMIT)}
+    return {"type": "mrkdwn", "text": truncate(visible_only(text), SECTION_TEXT_LIMIT)}
 
 
 def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
     """A plain_text object, truncated to `limit`."""
-    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": truncate(visible_only(text), limit), "emoji": True}
 
 
 def section(text: str, *, accessory: Block | None = None, block_id: str | None = None) -> Block:
@@ -61,7 +95,8 @@ def fields(*items: str) -> Block:
     return {
         "type": "section",
         "fields": [
-            {"type": "mrkdwn", "text": truncate(item, FIELD_TEXT_LIMIT)} for item in items[:10]
+            {"type": "mrkdwn", "text": truncate(visible_only(item), FIELD_TEXT_LIMIT)}
+            for item in items[:10]
         ],
     }
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.blocks import (
+    TEXT_INPUT_LIMIT,
     Block,
     actions,
     button,
@@ -20,6 +21,7 @@ from bot.blocks import (
     plain,
     section,
     truncate,
+    visible_only,
 )
 from storage.models import REGIONS
 
@@ -217,9 +219,28 @@ def _text_input(initial: str, *, multiline: bool = False, max_length: int = 150)
         "multiline": multiline,
         "max_length": max_length,
     }
-    if initial:
-        element["initial_value"] = initial[:max_length]
+    shown = visible_only(initial)
+    if shown:
+        element["initial_value"] = shown[:max_length]
     return element
+
+
+def _description_input(description: str) -> Block:
+    """The description field, holding the whole description; or, when it is too long for a
+    modal (stored before the limit), a note that it is kept as it is and not editable here."""
+    if len(visible_only(description)) > TEXT_INPUT_LIMIT:
+        return section(
+            f"*What you need help with* is longer than {TEXT_INPUT_LIMIT:,} characters, the "
+            "most a form can hold, so it can't be changed here and is kept exactly as it is. "
+            "Everything else can be edited below.",
+            block_id="description_kept",
+        )
+    return _input(
+        "description",
+        "What do you need help with?",
+        _text_input(description, multiline=True, max_length=TEXT_INPUT_LIMIT),
+        hint="What's happening, what you'd like to change, and by when.",
+    )
 
 
 def _select(options: Sequence[tuple[str, str]], initial: str | None, placeholder: str) -> Block:
@@ -262,12 +283,7 @@ def request_modal(
     blocks: list[Block] = [
         context(PRIVACY_NOTE),
         _input("title", "Short title", _text_input(draft.title, max_length=150)),
-        _input(
-            "description",
-            "What do you need help with?",
-            _text_input(draft.description, multiline=True, max_length=3000),
-            hint="What's happening, what you'd like to change, and by when.",
-        ),
+        _description_input(draft.description),
         _input("areas", "Areas of need", _areas_element(vocabulary, draft.tags)),
         _input(
             "urgency",

@@ -574,6 +574,16 @@ class FakeSlack:
             self._messages.setdefault(channel, []).append(message)
             return copy.deepcopy(message)
 
+    def edit_message(self, channel: str, ts: str, text: str) -> dict[str, Any]:
+        """Change the text of a person's message, as if they had edited it; returns it."""
+        with self._cond:
+            message = self._find(dm_channel_id(channel), ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in {channel}")
+            message["text"] = text
+            message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
+            return copy.deepcopy(message)
+
     # --- failure injection -------------------------------------------------------------------
     def fail_next(
         self,

@@ -1,4 +1,5 @@
-"""Buttons on a request's card: find support, edit, cancel, add school details, show in full."""
+"""Buttons on a request's card: find support, edit, cancel, add school details, show in full;
+and *Update the request* after the head edited the post of an accepted request."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.requests import full_request_modal, profile_modal, request_modal
 from bot.errors import NotAllowed, NotFound
@@ -19,6 +21,7 @@ from bot.intake import (
     summarise,
 )
 from bot.people import school_of
+from bot.post_changes import UPDATE_ACTION, update_from_post
 from bot.routing import confirm_request
 from bot.runtime import Runtime
 from handlers.common import action_value, friendly_errors, in_transaction, int_value, user_id_of
@@ -42,8 +45,43 @@ def _request_id(body: dict[str, Any]) -> int:
     return request_id
 
 
+def current_post_text(client: WebClient, channel: str | None, ts: str | None) -> str:
+    """The text of a head's post as it stands in Slack now ("" if it is gone)."""
+    if not channel or not ts:
+        return ""
+    try:
+        found = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    except SlackApiError:
+        return ""
+    for message in found.get("messages") or []:
+        if isinstance(message, dict) and message.get("ts") == ts:
+            return str(message.get("text") or "")
+    return ""
+
+
+def update_request_from_post(runtime: Runtime, body: dict[str, Any], client: WebClient) -> None:
+    """*Update the request*: read the edited post from Slack and make the request match it."""
+    request_id = _request_id(body)
+    with runtime.sessions() as session:
+        request = get_request(session, request_id)
+        channel, ts = request.channel_id, request.message_ts
+    text = current_post_text(client, channel, ts)
+    in_transaction(
+        runtime,
+        lambda session: update_from_post(
+            session, runtime.routing(), actor=user_id_of(body), request_id=request_id, text=text
+        ),
+    )
+
+
 def register(app: App, runtime: Runtime) -> None:
     """Listen to the request card's buttons."""
+
+    @app.action(UPDATE_ACTION)
+    def on_update_from_post(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with friendly_errors(runtime, body):
+            update_request_from_post(runtime, body, client)
 
     @app.action("request_confirm")
     def on_confirm(ack: Ack, body: dict[str, Any]) -> None:

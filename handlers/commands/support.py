@@ -24,6 +24,22 @@ HELP = (
     "`/support directory export` sends you the directory as a CSV file and "
     "`/support directory import` loads one."
 )
+PRIVATE_CHANNEL_NAMES = ("directmessage", "privategroup")
+
+
+def asked_privately(channel_id: Any, channel_name: Any, support_channel: str | None) -> bool:
+    """Whether the modal was opened from a DM, a group DM or a private channel (not the support
+    channel): then the request is confirmed by DM and announced nowhere public."""
+    if not isinstance(channel_id, str) or not channel_id or channel_id == support_channel:
+        return False
+    name = channel_name if isinstance(channel_name, str) else ""
+    return (
+        channel_id.startswith(("D", "G"))
+        or name in PRIVATE_CHANNEL_NAMES
+        or name.startswith("mpdm-")
+    )
+
+
 ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
 
 
@@ -92,6 +108,11 @@ def register(app: App, runtime: Runtime) -> None:
             directory_command(runtime, client, command, text)
             return
         ack()
+        private = asked_privately(
+            command.get("channel_id"),
+            command.get("channel_name"),
+            runtime.settings.support_channel_id,
+        )
         open_request_modal(
             runtime,
             client,
@@ -99,4 +120,5 @@ def register(app: App, runtime: Runtime) -> None:
             user=command["user_id"],
             text=text,
             source="command",
+            extra={"private": True} if private else None,
         )

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.manifest import SHORTCUT_CALLBACK_ID
 from bot.runtime import Runtime
-from handlers.commands.support import open_request_modal
+from handlers.commands.support import asked_privately, open_request_modal
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -20,6 +20,8 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         message = shortcut.get("message") or {}
         channel = (shortcut.get("channel") or {}).get("id")
+        name = (shortcut.get("channel") or {}).get("name")
+        private = asked_privately(channel, name, runtime.settings.support_channel_id)
         open_request_modal(
             runtime,
             client,
@@ -27,5 +29,9 @@ def register(app: App, runtime: Runtime) -> None:
             user=shortcut["user"]["id"],
             text=message.get("text") or "",
             source="shortcut",
-            extra={"channel": channel, "message_ts": message.get("ts")},
+            extra={
+                "channel": channel,
+                "message_ts": message.get("ts"),
+                **({"private": True} if private else {}),
+            },
         )

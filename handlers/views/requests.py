@@ -62,7 +62,8 @@ def register(app: App, runtime: Runtime) -> None:
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
-        source = view_metadata(body).get("source")
+        metadata = view_metadata(body)
+        source = metadata.get("source")
         view_id = (body.get("view") or {}).get("id") or ""
         outcome = run_once(
             runtime.sessions,
@@ -76,6 +77,7 @@ def register(app: App, runtime: Runtime) -> None:
                 draft=draft,
                 source=source if source in ("command", "shortcut", "home") else "command",
                 source_key=f"view:{view_id}",
+                private=metadata.get("private") is True,
             ),
         )
         ack()
@@ -87,9 +89,15 @@ def register(app: App, runtime: Runtime) -> None:
     def on_edit_request(ack: Ack, body: dict[str, Any]) -> None:
         user = user_id_of(body)
         request_id = int_value(str(view_metadata(body).get("request_id", "")))
+        # An over-long description (stored before the limit) is shown as a note, not a field.
+        keep_description = "description" not in view_values(body)
         try:
             draft = validate(
-                draft_from_view(body), runtime.vocabulary, today=today(), need_profile=False
+                draft_from_view(body),
+                runtime.vocabulary,
+                today=today(),
+                need_profile=False,
+                keep_description=keep_description,
             )
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
@@ -109,6 +117,7 @@ def register(app: App, runtime: Runtime) -> None:
                     actor=user,
                     request_id=request_id,
                     draft=draft,
+                    keep_description=keep_description,
                 )
                 refresh_open_offers(session, runtime.routing(), request_id)
         except UserFacingError as exc:

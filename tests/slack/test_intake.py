@@ -16,7 +16,7 @@ from bot.testing.signing import (
 )
 from storage.models import AuditEntry, Person, PersonRole, RequestTag, School, SupportRequest
 from tests.slack.blockkit import action_ids, button_value, texts
-from tests.slack.conftest import SUPPORT_CHANNEL, SlackWorld
+from tests.slack.conftest import COORDINATOR_CHANNEL, SUPPORT_CHANNEL, SlackWorld
 
 
 def requests(slack: SlackWorld) -> list[SupportRequest]:
@@ -140,7 +140,10 @@ def test_ignored_message_kinds_create_nothing(slack: SlackWorld) -> None:
         message_event("UHEAD1", text, SUPPORT_CHANNEL, subtype="thread_broadcast"),
         message_event("UHEAD1", text, SUPPORT_CHANNEL, thread_ts="1700000000.000100"),
         message_event("UHEAD1", text, "C0ELSEWHERE"),
-        message_event("UHEAD1", text, "DHEAD1"),
+        message_event("UHEAD1", text, "G0ELSEWHERE"),  # a private channel, not the support one
+        message_event("UHEAD1", text, COORDINATOR_CHANNEL),
+        message_event("UHEAD1", text, "DHEAD1", bot_id="B0OTHER"),
+        message_event("UHEAD1", text, "DHEAD1", thread_ts="1700000000.000100"),
     ]
     for event in kinds:
         assert slack.sender.event(event)[0] == 200
@@ -492,7 +495,7 @@ def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWo
     )
     assert "request_show_full" in action_ids(parent["blocks"])
     request = requests(slack)[-1]
-    assert request.description == long_text  # stored as written, never cut
+    assert request.description == long_text[:3000]  # cut to the documented limit
     assert thread_replies(slack, event["ts"])
 
     first = str(requests(slack)[0].id)
