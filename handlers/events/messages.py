@@ -38,6 +38,7 @@ def is_request_post(event: dict[str, Any], support_channel: str | None) -> bool:
         and not event.get("bot_id")
         and isinstance(event.get("user"), str)
         and event.get("user")
+        and isinstance(event.get("ts"), str)
         and (event.get("thread_ts") in (None, event.get("ts")))
         and isinstance(event.get("text"), str)
         and event["text"].strip()
