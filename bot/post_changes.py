@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot import audit
-from bot.blocks import actions, button, confirm_dialog, escape, section
+from bot.blocks import Block, actions, button, confirm_dialog, escape, section
 from bot.blocks.requests import description_preview
 from bot.delivery import owe_post, owe_update
 from bot.errors import Conflict, NotAllowed
@@ -133,7 +133,7 @@ def update_prompt_ref(request_id: int) -> str:
     return f"request:{request_id}:post-edited"
 
 
-def update_prompt(request_id: int, assigned: bool) -> list[dict]:
+def update_prompt(request_id: int, assigned: bool) -> list[Block]:
     """The question asked in the thread when an accepted request's post is edited."""
     who = " Your supporter will be told." if assigned else ""
     return [
@@ -266,7 +266,7 @@ def post_deleted(
     return PostChange(request_id, "asked")
 
 
-def _cancel_button(request_id: int) -> dict:
+def _cancel_button(request_id: int) -> Block:
     return button(
         "Cancel request",
         "request_cancel",

@@ -30,11 +30,14 @@ def is_asking_place(event: dict[str, Any], support_channel: str | None) -> bool:
     return channel == support_channel or event.get("channel_type") == "im"
 
 
+PERSON_SUBTYPES = (None, "file_share")  # a person's own words, with or without a file
+
+
 def is_request_post(event: dict[str, Any], support_channel: str | None) -> bool:
     """A new, top-level, human message where heads ask (not an edit, join, bot…)."""
     return bool(
         is_asking_place(event, support_channel)
-        and not event.get("subtype")
+        and event.get("subtype") in PERSON_SUBTYPES
         and not event.get("bot_id")
         and isinstance(event.get("user"), str)
         and event.get("user")
@@ -50,7 +53,11 @@ def edited_post(event: dict[str, Any], support_channel: str | None) -> dict[str,
     if event.get("subtype") != "message_changed" or not is_asking_place(event, support_channel):
         return None
     message = event.get("message")
-    if not isinstance(message, dict) or message.get("bot_id") or message.get("subtype"):
+    if (
+        not isinstance(message, dict)
+        or message.get("bot_id")
+        or message.get("subtype") not in PERSON_SUBTYPES
+    ):
         return None
     fields_ok = all(isinstance(message.get(key), str) for key in ("user", "ts", "text"))
     top_level = message.get("thread_ts") in (None, message.get("ts"))

@@ -125,6 +125,20 @@ def test_a_post_in_a_private_support_channel_becomes_a_request(private_slack: Sl
     assert "request_confirm" in action_ids(card["blocks"])
 
 
+def test_a_post_with_a_file_attached_is_a_request_too(private_slack: SlackWorld) -> None:
+    private_slack.import_directory()
+    event = message_event(
+        "UHEAD1",
+        ASK,
+        PRIVATE_SUPPORT,
+        subtype="file_share",
+        files=[{"id": "F0PLAN", "name": "send-plan.pdf", "mimetype": "application/pdf"}],
+    )
+    send(private_slack, event)
+    [request] = requests(private_slack)
+    assert request.description == ASK
+
+
 def test_other_private_channels_are_not_read(private_slack: SlackWorld) -> None:
     private_slack.import_directory()
     send(private_slack, message_event("UHEAD1", ASK, "G0STAFFROOM"))
