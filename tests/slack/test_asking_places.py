@@ -25,6 +25,8 @@ from bot.testing.signing import (
     view_submission_payload,
 )
 from bot.testing.world import running_world
+from handlers.commands.support import asked_privately
+from handlers.events.messages import deleted_ts, edited_post, is_request_post
 from storage.models import Offer, OutboxMessage, Person, RequestTag, SupportRequest
 from tests.slack.blockkit import action_ids, button_value, texts
 from tests.slack.conftest import DIRECTORY, SUPPORT_CHANNEL, SlackWorld
@@ -329,3 +331,32 @@ def test_deleting_a_message_that_was_not_a_request_does_nothing(slack: SlackWorl
     other = message_event("UHEAD1", "hello", SUPPORT_CHANNEL, thread_ts="1796000000.000001")
     send(slack, deleted_event(SUPPORT_CHANNEL, other, "1796000004.000100"))
     assert slack.fake.calls_to("chat.postMessage") == []
+
+
+# --- the listeners' own checks, fast ---------------------------------------------------------
+def test_which_messages_count_as_posts_edits_and_deletions() -> None:
+    dm = message_event("UHEAD1", ASK, HEAD_DM)
+    private = message_event("UHEAD1", ASK, PRIVATE_SUPPORT)
+    assert is_request_post(dm, None), "DMs count even without a support channel"
+    assert is_request_post(private, PRIVATE_SUPPORT)
+    assert not is_request_post(private, SUPPORT_CHANNEL)
+    assert not is_request_post({**dm, "ts": None}, None)
+    assert not is_request_post({**dm, "text": "   "}, None)
+    edit = changed_event(HEAD_DM, dm, "new words", "1796000009.000100")
+    assert edited_post(edit, None)["text"] == "new words"
+    assert edited_post({**edit, "message": {**edit["message"], "bot_id": "B1"}}, None) is None
+    assert edited_post({**edit, "message": "not a message"}, None) is None
+    gone = deleted_event(PRIVATE_SUPPORT, private, "1796000009.000200")
+    assert deleted_ts(gone, PRIVATE_SUPPORT) == private["ts"]
+    assert deleted_ts(gone, SUPPORT_CHANNEL) is None
+    assert deleted_ts({**gone, "deleted_ts": ["x"]}, PRIVATE_SUPPORT) is None
+
+
+def test_which_places_are_private() -> None:
+    assert asked_privately("D0AB", "directmessage", SUPPORT_CHANNEL)
+    assert asked_privately("C0AB", "privategroup", SUPPORT_CHANNEL)
+    assert asked_privately("C0AB", "mpdm-a--b-1", SUPPORT_CHANNEL)
+    assert asked_privately("G0AB", "staffroom", SUPPORT_CHANNEL)
+    assert not asked_privately("C0AB", "general", SUPPORT_CHANNEL)
+    assert not asked_privately("G0AB", "privategroup", "G0AB"), "the support channel itself"
+    assert not asked_privately(None, None, SUPPORT_CHANNEL)
