@@ -5,7 +5,7 @@ event is written to `inbound_event` (its body, claimed by this process for `EVEN
 the one transaction that also claims its `event_id`, and only then acknowledged. When its
 listener has run the row is marked handled and its body cleared. A row still unhandled when
 its lease lapses (the process died, or the listener failed) is claimed again by the due work
-and replayed, up to `MAX_ATTEMPTS` times, in one process only.
+and replayed, up to `MAX_ATTEMPTS` times in all, in one process only.
 """
 
 from __future__ import annotations
@@ -125,19 +125,20 @@ def mark_handled(sessions: SessionFactory, row_id: int, *, now: datetime) -> Non
 
 
 def release_after_failure(sessions: SessionFactory, row_id: int, *, now: datetime) -> None:
-    """The event's listener failed: let the due work try again now, or give up at last."""
+    """The event's listener failed: the due work tries again once the claim's lease lapses,
+    unless that was the last attempt, when it is given up (logged by id) and its body cleared."""
     with transaction(sessions) as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id == row_id, InboundEvent.processed_at.is_(None))  # type: ignore[arg-type,union-attr]
-            .values(claimed_until=now)
-        )
-    give_up_on_exhausted(sessions, now=now)
+        row = session.get(InboundEvent, row_id)
+        if row is None or row.processed_at is not None or row.attempts < MAX_ATTEMPTS:
+            return
+        row.processed_at, row.outcome, row.body, row.claimed_until = now, GAVE_UP, None, None
+        event_id = row.event_id
+    log.error("gave up on Slack event %s after %d attempts", event_id, MAX_ATTEMPTS)
 
 
 def give_up_on_exhausted(sessions: SessionFactory, *, now: datetime) -> int:
-    """Events that failed `MAX_ATTEMPTS` times are given up (logged by id) and their body
-    cleared; returns how many."""
+    """Events whose last attempt was cut short (its lease lapsed) are given up, as after a
+    failure; returns how many."""
     exhausted = and_(
         InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
         InboundEvent.attempts >= MAX_ATTEMPTS,  # type: ignore[operator]
