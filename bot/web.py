@@ -6,7 +6,11 @@ never stalls the others. A Microsoft Teams endpoint can be mounted beside it lat
 
 The Slack endpoint checks Slack's signature itself before anything else reads the body: a
 request failing it for any reason gets 401, one log line (reason and size, never the body)
-and nothing else; only verified requests reach Bolt, marked as such in their context.
+and nothing else; only verified requests reach Bolt, marked as such in their context (the
+global error handler acts on nothing else). Bolt's own check still runs after ours, as a
+second lock should the app ever be served some other way; it can no longer fail with a 500
+(our check refused any timestamp it could not parse), and `bot.logs` cuts the body out of its
+log line.
 """
 
 from __future__ import annotations
