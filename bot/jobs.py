@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.app import forget_old_events
+from bot import inbound
 from bot.checkins import mark_missed_checkins, send_due_checkins, send_due_reminders
 from bot.digest import send_due_digest
 from bot.retention import erase_expired_text
@@ -31,11 +31,28 @@ def _expire_offers(runtime: Runtime) -> int:
         return expire_overdue_offers(session, runtime.routing())
 
 
+def _replay_saved_events(runtime: Runtime) -> int:
+    """Handle Slack events saved but left unhandled (a process died, or a listener failed)."""
+    if runtime.replay_saved_events is None:
+        if not inbound.any_to_replay(runtime.sessions, now=runtime.clock.now()):
+            return 0
+        from bot.app import create_app
+
+        create_app(runtime)  # only when there is something to replay: it checks the token
+    assert runtime.replay_saved_events is not None
+    return runtime.replay_saved_events()
+
+
+def _forget_old_events(runtime: Runtime) -> int:
+    return inbound.forget_old_events(runtime.sessions, now=runtime.clock.now())
+
+
 def due_tasks() -> list[tuple[str, DueTask]]:
     """The periodic tasks, in the order they run; messages are delivered last."""
     return [
         ("offers_expired", _expire_offers),
-        ("forgotten_events", forget_old_events),
+        ("events_replayed", _replay_saved_events),
+        ("forgotten_events", _forget_old_events),
         # Missed before sent: a check-in still unanswered when the next falls due is missed.
         ("checkins_missed", mark_missed_checkins),
         ("checkins_sent", send_due_checkins),

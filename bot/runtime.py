@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ class Runtime:
     deliverer: Deliverer
     vocabulary: Vocabulary
     calendar: SchoolCalendar
+    # Set by `bot.app.create_app`: replays saved Slack events whose handling lapsed.
+    replay_saved_events: Callable[[], int] | None = None
 
     def routing(self) -> RoutingContext:
         """A routing context as of now."""

@@ -1,7 +1,9 @@
 """Slack listeners, one package per kind; each exposes `register(app, runtime)`.
 
-Handlers parse the payload, ack first, call one function in `bot/`, and render the result
-with `bot/` Block Kit builders. No SQL and no business rules live here.
+Handlers parse the payload, call one function in `bot/`, acknowledge once what it changed is
+committed (a 200 is a promise; only listeners that just open a form ack first), and render the
+result with `bot/` Block Kit builders. No SQL and no business rules live here. Events are
+saved before Bolt acknowledges them (`bot.app`), so their listeners need not hurry.
 """
 
 from __future__ import annotations

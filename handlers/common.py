@@ -140,21 +140,54 @@ def record_refusal(session: Session, refused: NotAllowed, *, actor: str, now: da
 
 
 @contextmanager
-def friendly_errors(runtime: Runtime, body: dict[str, Any]) -> Iterator[None]:
-    """Turn a UserFacingError into an ephemeral message; nothing was changed."""
+def friendly_errors(
+    runtime: Runtime, body: dict[str, Any], ack: Callable[[], Any] | None = None
+) -> Iterator[None]:
+    """Turn a UserFacingError into an ephemeral message; nothing was changed.
+
+    With `ack`, the refusal is acknowledged once the message to the person is owed.
+    """
     try:
         yield
     except UserFacingError as exc:
         log.info("told user %s: %s", user_id_of(body), type(exc).__name__)
-        tell(runtime, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)
+        refused = exc if isinstance(exc, NotAllowed) else None
+        _tell_then_ack(runtime, body, exc.message, ack, refused=refused)
     except OperationalError:
         log.exception("database busy or unavailable")
-        tell(runtime, body, BUSY)
+        _tell_then_ack(runtime, body, BUSY, ack)
+
+
+def _tell_then_ack(
+    runtime: Runtime,
+    body: dict[str, Any],
+    text: str,
+    ack: Callable[[], Any] | None,
+    *,
+    refused: NotAllowed | None = None,
+) -> None:
+    with transaction(runtime.sessions) as session:
+        tell(runtime, body, text, session=session, refused=refused)
+    if ack is not None:
+        ack()
+    runtime.deliverer.kick()
 
 
 def in_transaction(runtime: Runtime, work: Callable[[Session], Any]) -> Any:
     """Run `work` in one transaction, then deliver whatever it owed."""
     with transaction(runtime.sessions) as session:
         result = work(session)
+    runtime.deliverer.kick()
+    return result
+
+
+def commit_then_ack(
+    runtime: Runtime, ack: Callable[[], Any], work: Callable[[Session], Any]
+) -> Any:
+    """Run `work` in one transaction and only then acknowledge (a 200 is a promise that the
+    click is saved), then deliver whatever it owed."""
+    with transaction(runtime.sessions) as session:
+        result = work(session)
+    ack()
     runtime.deliverer.kick()
     return result

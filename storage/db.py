@@ -21,7 +21,11 @@ T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for `url`; for SQLite, make the file's directory, serialise writers."""
+    """Create the engine for `url`; for SQLite, make the file's directory, serialise writers.
+
+    Database errors never quote their parameters (request text, names): they end up in logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database

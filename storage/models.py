@@ -1,5 +1,5 @@
 """SQLModel tables: the directory, requests and their offers, deployments, check-ins,
-the audit log, processed Slack events, the outbox of owed messages and digest runs.
+the audit log, inbound Slack events, the outbox of owed messages and digest runs.
 
 Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
 """
@@ -261,13 +261,23 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """A Slack `event_id` already handled, so a retry is recognised and skipped."""
+class InboundEvent(SQLModel, table=True):
+    """A verified Slack event, saved before it is acknowledged and kept until it is handled.
 
-    __tablename__ = "processed_event"
+    Its `event_id` also recognises Slack's retries. The body (which may hold message text) is
+    cleared once the event has been handled or given up; the row is forgotten after a week.
+    """
 
-    event_id: str = Field(primary_key=True)
+    __tablename__ = "inbound_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True)
+    body: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     received_at: datetime = _ts(index=True)
+    attempts: int = 0
+    claimed_until: datetime | None = _ts(default=None)
+    processed_at: datetime | None = _ts(default=None, index=True)
+    outcome: str | None = None  # handled | gave_up
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from bot.blocks.checkins import attention_modal, completed_modal
 from bot.checkins import (
@@ -31,9 +32,20 @@ def _checkin_id(body: dict[str, Any]) -> int:
     return value
 
 
-def _run(runtime: Runtime, work: Any) -> Any:
-    """One transaction (once more if a double click raced it), then deliver what it owed."""
-    result = run_once(runtime.sessions, work)
+def _run(
+    runtime: Runtime, ack: Ack, body: dict[str, Any], work: Any, *, reply: bool = False
+) -> Any:
+    """One transaction (once more if a double click raced it), owing the reply it returns if
+    asked, then the ack (only now: a 200 is a promise), then delivery of what it owed."""
+
+    def work_and_reply(session: Session) -> Any:
+        result = work(session)
+        if reply:
+            tell(runtime, body, result, session=session)
+        return result
+
+    result = run_once(runtime.sessions, work_and_reply)
+    ack()
     runtime.deliverer.kick()
     return result
 
@@ -41,10 +53,12 @@ def _run(runtime: Runtime, work: Any) -> Any:
 def register(app: App, runtime: Runtime) -> None:
     """Listen to the check-in DM's buttons and menus."""
 
-    def answer(body: dict[str, Any], outcome: str) -> None:
+    def answer(ack: Ack, body: dict[str, Any], outcome: str) -> None:
         checkin_id = _checkin_id(body)
         _run(
             runtime,
+            ack,
+            body,
             lambda session: answer_checkin(
                 session,
                 runtime.routing(),
@@ -56,15 +70,13 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("checkin_on_track")
     def on_track(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            answer(body, ON_TRACK)
+        with friendly_errors(runtime, body, ack):
+            answer(ack, body, ON_TRACK)
 
     @app.action("checkin_snooze")
     def on_snooze(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            answer(body, SNOOZED)
+        with friendly_errors(runtime, body, ack):
+            answer(ack, body, SNOOZED)
 
     def open_note(body: dict[str, Any], client: WebClient, view: Any) -> None:
         checkin_id = _checkin_id(body)
@@ -76,7 +88,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("checkin_needs_attention")
     def on_needs_attention(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+        ack()  # opening a form changes nothing, and the trigger lasts three seconds
         with friendly_errors(runtime, body):
             open_note(body, client, attention_modal)
 
@@ -88,37 +100,42 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("checkin_cadence")
     def on_cadence(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             checkin_id = _checkin_id(body)
             choice = action_value(body).partition(":")[2]
             actor = user_id_of(body)
             if choice == "pause":
-                reply = _run(
+                _run(
                     runtime,
+                    ack,
+                    body,
                     lambda session: pause_checkins(
                         session, runtime.routing(), actor=actor, checkin_id=checkin_id
                     ),
+                    reply=True,
                 )
-            else:
-                days = int_value(choice)
-                if days is None:
-                    raise NotFound("I don't know that choice.")
-                reply = _run(
-                    runtime,
-                    lambda session: change_cadence(
-                        session, runtime.routing(), actor=actor, checkin_id=checkin_id, days=days
-                    ),
-                )
-            tell(runtime, body, reply)
+                return
+            days = int_value(choice)
+            if days is None:
+                raise NotFound("I don't know that choice.")
+            _run(
+                runtime,
+                ack,
+                body,
+                lambda session: change_cadence(
+                    session, runtime.routing(), actor=actor, checkin_id=checkin_id, days=days
+                ),
+                reply=True,
+            )
 
     @app.action("checkin_less_often")
     def on_less_often(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             checkin_id = _checkin_id(body)
-            reply = _run(
+            _run(
                 runtime,
+                ack,
+                body,
                 lambda session: change_cadence(
                     session,
                     runtime.routing(),
@@ -126,31 +143,33 @@ def register(app: App, runtime: Runtime) -> None:
                     checkin_id=checkin_id,
                     days=LESS_OFTEN_DAYS,
                 ),
+                reply=True,
             )
-            tell(runtime, body, reply)
 
     @app.action("checkin_stop")
     def on_stop(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             checkin_id = _checkin_id(body)
-            reply = _run(
+            _run(
                 runtime,
+                ack,
+                body,
                 lambda session: pause_checkins(
                     session, runtime.routing(), actor=user_id_of(body), checkin_id=checkin_id
                 ),
+                reply=True,
             )
-            tell(runtime, body, reply)
 
     @app.action("checkin_resume")
     def on_resume(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             checkin_id = _checkin_id(body)
-            reply = _run(
+            _run(
                 runtime,
+                ack,
+                body,
                 lambda session: resume_checkins(
                     session, runtime.routing(), actor=user_id_of(body), checkin_id=checkin_id
                 ),
+                reply=True,
             )
-            tell(runtime, body, reply)

@@ -12,7 +12,7 @@ from bot.errors import NotFound
 from bot.home import set_availability
 from bot.runtime import Runtime
 from handlers.commands.support import open_request_modal
-from handlers.common import action_value, friendly_errors, in_transaction, user_id_of
+from handlers.common import action_value, commit_then_ack, friendly_errors, user_id_of
 from handlers.events.home import publish_home
 
 
@@ -34,14 +34,14 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action(AVAILABILITY_ACTION)
     def on_availability(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         user = user_id_of(body)
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             value = action_value(body)
             if value not in (AWAY, AVAILABLE):
                 raise NotFound("That button doesn't say whether you're away or available.")
-            in_transaction(
+            commit_then_ack(
                 runtime,
+                ack,
                 lambda session: set_availability(
                     session, now=runtime.clock.now(), actor=user, available=value == AVAILABLE
                 ),

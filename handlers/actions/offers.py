@@ -24,8 +24,8 @@ from bot.routing import (
 from bot.runtime import Runtime
 from handlers.common import (
     action_value,
+    commit_then_ack,
     friendly_errors,
-    in_transaction,
     int_value,
     tell,
     user_id_of,
@@ -50,11 +50,11 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("offer_accept")
     def on_accept(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             offer_id = _id(body, "offer")
-            in_transaction(
+            commit_then_ack(
                 runtime,
+                ack,
                 lambda session: accept_offer(
                     session, runtime.routing(), actor=user_id_of(body), offer_id=offer_id
                 ),
@@ -72,8 +72,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("offer_suggest")
     def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             action = (body.get("actions") or [{}])[0]
             block_id = str(action.get("block_id") or "")
             offer_id = int_value(block_id.partition(":")[2])
@@ -91,7 +90,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 tell(runtime, body, reply, session=session)  # owed with the change itself
 
-            in_transaction(runtime, suggest)
+            commit_then_ack(runtime, ack, suggest)
 
     @app.action("offer_show_full")
     def on_show_full(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -113,8 +112,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("deployment_release")
     def on_release(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             deployment_id = _id(body, "deployment")
 
             def release(session: Session) -> None:
@@ -123,7 +121,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 tell(runtime, body, RELEASED, session=session)  # owed with the change itself
 
-            in_transaction(runtime, release)
+            commit_then_ack(runtime, ack, release)
 
     @app.action("request_assign")
     def on_assign(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

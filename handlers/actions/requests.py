@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.blocks.requests import full_request_modal, profile_modal, request_modal
 from bot.errors import NotAllowed, NotFound
@@ -24,18 +25,28 @@ from bot.people import school_of
 from bot.post_changes import UPDATE_ACTION, update_from_post
 from bot.routing import confirm_request
 from bot.runtime import Runtime
-from handlers.common import action_value, friendly_errors, in_transaction, int_value, user_id_of
+from handlers.common import (
+    action_value,
+    commit_then_ack,
+    friendly_errors,
+    in_transaction,
+    int_value,
+    user_id_of,
+)
 from storage.models import Person
 
 
-def find_support(runtime: Runtime, request_id: int, *, actor: str) -> None:
-    """Offer a request to the best-matched supporters now (after the ack)."""
-    in_transaction(
-        runtime,
-        lambda session: confirm_request(
-            session, runtime.routing(), actor=actor, request_id=request_id
-        ),
-    )
+def find_support(runtime: Runtime, request_id: int, *, actor: str, ack: Ack | None = None) -> None:
+    """Offer a request to the best-matched supporters now (acknowledging, if asked, once
+    that is committed)."""
+
+    def offer(session: Session) -> None:
+        confirm_request(session, runtime.routing(), actor=actor, request_id=request_id)
+
+    if ack is None:
+        in_transaction(runtime, offer)
+    else:
+        commit_then_ack(runtime, ack, offer)
 
 
 def _request_id(body: dict[str, Any]) -> int:
@@ -85,17 +96,16 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.action("request_confirm")
     def on_confirm(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            find_support(runtime, _request_id(body), actor=user_id_of(body))
+        with friendly_errors(runtime, body, ack):
+            find_support(runtime, _request_id(body), actor=user_id_of(body), ack=ack)
 
     @app.action("request_cancel")
     def on_cancel(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        with friendly_errors(runtime, body):
+        with friendly_errors(runtime, body, ack):
             request_id = _request_id(body)
-            in_transaction(
+            commit_then_ack(
                 runtime,
+                ack,
                 lambda session: cancel_request(
                     session,
                     runtime.vocabulary,

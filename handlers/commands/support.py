@@ -15,7 +15,7 @@ from bot.intake import draft_from_text, needs_profile
 from bot.routing import assign_request
 from bot.runtime import Runtime
 from handlers.commands.directory import directory_command
-from handlers.common import friendly_errors, in_transaction, tell
+from handlers.common import commit_then_ack, friendly_errors, tell
 
 HELP = (
     "*/support* opens a form to ask for school-to-school support. You can add a few words to "
@@ -66,10 +66,11 @@ def open_request_modal(
     client.views_open(trigger_id=trigger_id, view=view)
 
 
-def assign_from_command(runtime: Runtime, command: dict[str, Any], text: str) -> None:
-    """`/support assign 12 @name`: a coordinator assigns request 12 by hand."""
+def assign_from_command(runtime: Runtime, ack: Ack, command: dict[str, Any], text: str) -> None:
+    """`/support assign 12 @name`: a coordinator assigns request 12 by hand; the command is
+    acknowledged once the assignment (or the refusal) is saved."""
     match = ASSIGN.match(text)
-    with friendly_errors(runtime, command):
+    with friendly_errors(runtime, command, ack):
         if match is None:
             raise InvalidInput(
                 {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
@@ -87,7 +88,7 @@ def assign_from_command(runtime: Runtime, command: dict[str, Any], text: str) ->
             done = f"Done: request #{request_id} is now with <@{supporter}>."
             tell(runtime, command, done, session=session)  # owed with the change itself
 
-        in_transaction(runtime, assign)
+        commit_then_ack(runtime, ack, assign)
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -100,8 +101,7 @@ def register(app: App, runtime: Runtime) -> None:
             ack(text=HELP)
             return
         if text.lower().startswith("assign"):
-            ack()
-            assign_from_command(runtime, command, text)
+            assign_from_command(runtime, ack, command, text)
             return
         if text.lower().split()[:1] == ["directory"]:
             ack()

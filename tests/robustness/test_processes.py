@@ -31,7 +31,14 @@ from bot.directory import import_directory
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.signing import SlackSender, block_actions_payload, message_event, new_event_id
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
-from storage.models import Deployment, Offer, OutboxMessage, Person, SupportRequest
+from storage.models import (
+    Deployment,
+    InboundEvent,
+    Offer,
+    OutboxMessage,
+    Person,
+    SupportRequest,
+)
 from tests.bot.checkin_world import make_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -343,3 +350,75 @@ def test_killed_mid_checkin_run_then_restarted_sends_each_checkin_once(
         wrong = {m.id: (m.ref, counts[m.id]) for m in owed if counts[m.id] != 1}
         assert not wrong, f"every owed message posted exactly once: {wrong}"
         assert all(m.status == "sent" for m in owed)
+
+
+def _serve(db_url: str, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
+    server = run_bot("serve", env=bot_env(db_url, fake, PORT=str(port), SCHEDULER_ENABLED="false"))
+    wait_healthy(port, server)
+    return server
+
+
+def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
+    db_url: str, db_sessions: SessionFactory
+) -> None:
+    """Post N messages, SIGKILL the server right after the last 200, restart: N requests, N
+    thread replies, none twice. The restarted copy's scheduler replays what the dead one left
+    once its one-minute lease lapses; `jobs run-due --now +3 minutes` stands in for that wait."""
+    posts = 20
+    with FakeSlack() as fake:
+        port = free_port()
+        server = _serve(db_url, fake, port)
+        # Slack is slow today: each new head's name takes a while to look up, so listeners
+        # are still queued when the last post is acknowledged.
+        fake.response_delay = 0.2
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        events = [
+            message_event(f"UNEW{n:02d}", f"Request {n}: we need SEND support, EHCPs due", SUPPORT)
+            for n in range(posts)
+        ]
+        try:
+            for event in events:
+                assert sender.event(event, event_id=new_event_id())[0] == 200
+        finally:
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=30)
+        with db_sessions() as session:
+            saved = list(session.exec(select(InboundEvent)))
+            captured_before = len(list(session.exec(select(SupportRequest))))
+        assert len(saved) == posts, "every acknowledged post was saved before its 200"
+        assert captured_before < posts, "the kill landed before every post was handled"
+
+        fake.response_delay = 0.0
+        server = _serve(db_url, fake, port)
+        try:
+            later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
+            due = run_bot("jobs", "run-due", "--now", later, env=bot_env(db_url, fake))
+            _, err = due.communicate(timeout=180)
+            assert due.returncode == 0, err
+            wait_until(lambda: not _owed(db_sessions), timeout=60)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+        with db_sessions() as session:
+            requests = list(session.exec(select(SupportRequest)))
+            outcomes = Counter(e.outcome for e in session.exec(select(InboundEvent)))
+        assert len(requests) == posts and outcomes == {"handled": posts}
+        replies = Counter(
+            c.args["thread_ts"]
+            for c in fake.calls_to("chat.postMessage")
+            if c.ok and c.args.get("thread_ts")
+        )
+        assert sorted(replies) == sorted(e["ts"] for e in events), "a reply to every post"
+        assert set(replies.values()) == {1}, "and none twice"
+        assert set(posted_ids(fake).values()) == {1}
+
+
+def _owed(db_sessions: SessionFactory) -> bool:
+    with db_sessions() as session:
+        return (
+            session.exec(
+                select(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
+            ).first()
+            is not None
+        )

@@ -16,7 +16,7 @@ from bot.testing.signing import (
     sign,
     slash_command_body,
 )
-from storage.models import ProcessedEvent, SupportRequest
+from storage.models import InboundEvent, SupportRequest
 from tests.slack.conftest import SIGNING_SECRET, SUPPORT_CHANNEL, SlackWorld
 
 
@@ -93,7 +93,9 @@ def test_event_retry_is_processed_once(slack: SlackWorld) -> None:
     replies = [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert len(replies) == 1
     with slack.runtime.sessions() as session:
-        assert session.get(ProcessedEvent, event_id) is not None
+        [saved] = session.exec(select(InboundEvent).where(InboundEvent.event_id == event_id))
+    assert saved.outcome == "handled" and saved.processed_at is not None
+    assert saved.body is None, "the text is not kept once handled"
 
 
 def test_same_message_with_a_new_event_id_is_still_captured_once(slack: SlackWorld) -> None:

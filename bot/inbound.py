@@ -1,0 +1,166 @@
+"""Inbound Slack events: saved before they are acknowledged, handled from the database.
+
+A 200 to Slack is a promise: Slack never re-sends an event it got a 200 for. So each verified
+event is written to `inbound_event` (its body, claimed by this process for `EVENT_LEASE`) in
+the one transaction that also claims its `event_id`, and only then acknowledged. When its
+listener has run the row is marked handled and its body cleared. A row still unhandled when
+its lease lapses (the process died, or the listener failed) is claimed again by the due work
+and replayed, up to `MAX_ATTEMPTS` times in all, in one process only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.claims import claim_rows
+from storage.db import SessionFactory, transaction
+from storage.models import InboundEvent
+
+log = logging.getLogger(__name__)
+
+EVENT_LEASE = timedelta(minutes=1)  # the grace period before a saved event is replayed
+EVENT_MEMORY = timedelta(days=7)  # Slack's retries come within minutes; a week is ample
+MAX_ATTEMPTS = 3
+HANDLED, GAVE_UP = "handled", "gave_up"
+
+
+@dataclass(frozen=True)
+class SavedEvent:
+    """A saved event this process has claimed and should now handle."""
+
+    id: int
+    event_id: str
+    body: dict[str, Any]
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
+        or_(
+            InboundEvent.claimed_until.is_(None),  # type: ignore[union-attr]
+            InboundEvent.claimed_until <= now,  # type: ignore[operator]
+        ),
+        InboundEvent.attempts < MAX_ATTEMPTS,  # type: ignore[arg-type]
+    )
+
+
+def _claim_values(now: datetime) -> dict[str, Any]:
+    return {"claimed_until": now + EVENT_LEASE, "attempts": InboundEvent.attempts + 1}
+
+
+def receive_event(
+    sessions: SessionFactory, *, event_id: str, body: dict[str, Any], now: datetime
+) -> int | None:
+    """Save a verified event, claimed by the caller; return its row id if the caller should
+    handle it now, or None if it is already handled or in another process's hands.
+
+    A retry of an event that was saved but left unhandled (its lease lapsed) is claimed anew.
+    """
+    try:
+        with transaction(sessions) as session:
+            row = InboundEvent(
+                event_id=event_id,
+                body=body,
+                received_at=now,
+                attempts=1,
+                claimed_until=now + EVENT_LEASE,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        pass  # seen before: a retry, or the same event delivered to another copy
+    with transaction(sessions) as session:
+        won = claim_rows(
+            session,
+            InboundEvent,
+            and_(InboundEvent.event_id == event_id, _claimable(now)),
+            _claim_values(now),
+            order_by=InboundEvent.id,
+            limit=1,
+        )
+    return won[0] if won else None
+
+
+def any_to_replay(sessions: SessionFactory, *, now: datetime) -> bool:
+    """Whether any saved event is waiting to be replayed (a cheap check, claiming nothing)."""
+    with sessions() as session:
+        return (
+            session.scalars(select(InboundEvent.id).where(_claimable(now)).limit(1)).first()
+            is not None
+        )
+
+
+def claim_saved_event(sessions: SessionFactory, *, now: datetime) -> SavedEvent | None:
+    """Claim the oldest saved event whose handling lapsed or failed, to replay it."""
+    with transaction(sessions) as session:
+        won = claim_rows(
+            session,
+            InboundEvent,
+            _claimable(now),
+            _claim_values(now),
+            order_by=InboundEvent.id,
+            limit=1,
+        )
+        row = session.get(InboundEvent, won[0]) if won else None
+        if row is None:
+            return None
+        return SavedEvent(id=row.id or 0, event_id=row.event_id, body=dict(row.body or {}))
+
+
+def mark_handled(sessions: SessionFactory, row_id: int, *, now: datetime) -> None:
+    """The event's listener has run: keep only its id (for retries), not its body."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id == row_id)  # type: ignore[arg-type]
+            .values(processed_at=now, outcome=HANDLED, body=None, claimed_until=None)
+        )
+
+
+def release_after_failure(sessions: SessionFactory, row_id: int, *, now: datetime) -> None:
+    """The event's listener failed: the due work tries again once the claim's lease lapses,
+    unless that was the last attempt, when it is given up (logged by id) and its body cleared."""
+    with transaction(sessions) as session:
+        row = session.get(InboundEvent, row_id)
+        if row is None or row.processed_at is not None or row.attempts < MAX_ATTEMPTS:
+            return
+        row.processed_at, row.outcome, row.body, row.claimed_until = now, GAVE_UP, None, None
+        event_id = row.event_id
+    log.error("gave up on Slack event %s after %d attempts", event_id, MAX_ATTEMPTS)
+
+
+def give_up_on_exhausted(sessions: SessionFactory, *, now: datetime) -> int:
+    """Events whose last attempt was cut short (its lease lapsed) are given up, as after a
+    failure; returns how many."""
+    exhausted = and_(
+        InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
+        InboundEvent.attempts >= MAX_ATTEMPTS,  # type: ignore[operator]
+        InboundEvent.claimed_until <= now,  # type: ignore[operator]
+    )
+    with transaction(sessions) as session:
+        event_ids = list(session.scalars(select(InboundEvent.event_id).where(exhausted)))
+        if event_ids:
+            session.execute(
+                update(InboundEvent)
+                .where(exhausted, InboundEvent.event_id.in_(event_ids))  # type: ignore[attr-defined]
+                .values(processed_at=now, outcome=GAVE_UP, body=None, claimed_until=None)
+            )
+    for event_id in event_ids:
+        log.error("gave up on Slack event %s after %d attempts", event_id, MAX_ATTEMPTS)
+    return len(event_ids)
+
+
+def forget_old_events(sessions: SessionFactory, *, now: datetime) -> int:
+    """Drop events received more than `EVENT_MEMORY` ago; returns how many."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            delete(InboundEvent).where(InboundEvent.received_at < now - EVENT_MEMORY)  # type: ignore[arg-type]
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
