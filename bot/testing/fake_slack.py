@@ -678,6 +678,7 @@ class FakeSlack:
 
         429 carries `Retry-After`; the body is `{"ok": false, "error": ...}` (by default
         `ratelimited`, `internal_error` or `service_unavailable`) or `text` as plain text.
+        `method="response_url"` fails posts to response_urls instead.
         """
         with self._cond:
             self._one_off.append(
@@ -816,6 +817,12 @@ class FakeSlack:
                 body = json.loads(raw.decode("utf-8") or "{}")
             except ValueError:
                 body = None
+            to = {"user": issued["user"], "channel": issued["channel"]} if issued else {}
+            failure = self._take_failure("response_url")  # fail_next("response_url"), outages
+            if failure is not None:
+                status, answer, payload, headers = failure.answer()
+                self._record_call("response_url", {**(body or {}), **to}, answer, status)
+                return status, payload, headers
             if issued is None:
                 status, answer = 404, {"ok": False, "error": "no_service"}
             elif not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
@@ -832,7 +839,6 @@ class FakeSlack:
                 self._responses.append(
                     {**copy.deepcopy(body), "user": issued["user"], "channel": issued["channel"]}
                 )
-            to = {"user": issued["user"], "channel": issued["channel"]} if issued else {}
             self._record_call("response_url", {**(body or {}), **to}, answer, status)
             return status, json.dumps(answer).encode(), json_type
 
