@@ -12,6 +12,7 @@ from slack_bolt import App, BoltResponse
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from bot.delivery import tell_now
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import ProcessedEvent
@@ -114,10 +115,14 @@ def _report_error(runtime: Runtime) -> Callable[..., None]:
         # A direct call, not the outbox: the database may be what failed, and this courtesy
         # is only useful right now.
         try:
-            if channel:
-                runtime.client.chat_postEphemeral(channel=channel, user=user, text=SORRY)
-            else:
-                runtime.client.chat_postMessage(channel=user, text=SORRY)
+            url = body.get("response_url")
+            tell_now(
+                runtime.client,
+                user=user,
+                text=SORRY,
+                channel=channel,
+                response_url=url if isinstance(url, str) and url.startswith("http") else None,
+            )
         except Exception as exc:  # the original error is what matters
             log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
 

@@ -188,6 +188,44 @@ def owe_reply(
     )
 
 
+def post_to_response_url(url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> int:
+    """Show `text` to the person alone where they acted (the message they acted on stays).
+
+    Returns Slack's HTTP status, or 0 if it could not be reached. Never logs the URL.
+    """
+    client = WebhookClient(url, timeout=10, logger=_webhook_log)
+    try:
+        response = client.send(
+            response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+        )
+    except OSError:
+        return 0
+    return int(response.status_code)
+
+
+def tell_now(
+    client: WebClient,
+    *,
+    user: str,
+    text: str,
+    channel: str | None = None,
+    response_url: str | None = None,
+) -> None:
+    """Tell one person something straight away, bypassing the outbox (for apologies when the
+    database itself may be what failed): through `response_url`, else ephemeral in `channel`,
+    else by DM; each falls to the next when it can't be shown."""
+    if response_url and post_to_response_url(response_url, text) == 200:
+        return
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except SlackApiError as exc:
+            if str(exc.response.get("error") or "") not in NOT_SHOWN_THERE:
+                raise
+    client.chat_postMessage(channel=user, text=text)
+
+
 def sent_message(session: Session, ref: str) -> OutboxMessage | None:
     """The most recent message sent with `ref`, with its channel and ts, if any."""
     return session.scalars(
@@ -395,19 +433,13 @@ class Deliverer:
         return True
 
     def _post_to_response_url(self, message: OutboxMessage, url: str) -> int:
-        """POST the reply (ephemeral) to `url`: Slack's HTTP status, or 0 if unreachable."""
-        client = WebhookClient(url, timeout=10, logger=_webhook_log)
-        try:
-            response = client.send(
-                response_type="ephemeral",
-                replace_original=False,
-                text=message.payload.get("text"),
-                blocks=message.payload.get("blocks"),
-            )
-        except OSError as exc:
-            log.warning("outbox %s: response_url unreachable (%s)", message.id, type(exc).__name__)
-            return 0
-        return int(response.status_code)
+        """POST the reply to `url`: Slack's HTTP status, or 0 if unreachable."""
+        status = post_to_response_url(
+            url, message.payload.get("text") or "", message.payload.get("blocks")
+        )
+        if status == 0:
+            log.warning("outbox %s: response_url unreachable", message.id)
+        return status
 
     def _post_ephemeral(self, message: OutboxMessage) -> None:
         """An ephemeral in its channel, or a DM where Slack won't show it (bot not a member)."""

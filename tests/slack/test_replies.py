@@ -9,6 +9,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+import handlers.commands.support as support
+from bot.app import SORRY
 from bot.testing.fake_slack import RESPONSE_URL_USES
 from bot.testing.signing import block_actions_payload
 from storage.models import Offer, Person, SupportRequest
@@ -182,3 +184,30 @@ def test_a_click_on_the_home_tab_is_answered_in_the_dm(slack: SlackWorld) -> Non
     slack.settle()
 
     assert any("already been taken" in m["text"] for m in slack.fake.messages(late_user))
+
+
+def test_a_crash_is_apologised_for_wherever_it_happened(
+    slack: SlackWorld, elsewhere: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(support, "assign_request", broken)
+    used_up = slack.fake.new_response_url("commands", user="UCOORD", channel=elsewhere)
+    for _ in range(RESPONSE_URL_USES):
+        WebhookClient(used_up).send(text="earlier")
+
+    for url in (None, used_up):  # a fresh response_url, then one Slack no longer takes
+        slack.sender.command(
+            "/support",
+            "assign 1 <@USLE2>",
+            user_id="UCOORD",
+            channel_id=elsewhere,
+            **({"response_url": url} if url else {}),
+        )
+        slack.settle()
+
+    assert slack.fake.responses("UCOORD")[-1]["text"] == SORRY
+    assert [m["text"] for m in slack.fake.messages("UCOORD")] == [SORRY]
+    assert len(slack.errors) == 2
+    slack.errors.clear()  # expected here; any other test fails on such a record
