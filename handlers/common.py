@@ -157,7 +157,7 @@ def record_refusal(session: Session, refused: NotAllowed, *, actor: str, now: da
 
 @contextmanager
 def friendly_errors(runtime: Runtime, body: dict[str, Any]) -> Iterator[None]:
-    """Turn a UserFacingError into an ephemeral message; nothing was changed."""
+    """Turn a UserFacingError into a reply only the person sees; nothing was changed."""
     try:
         yield
     except UserFacingError as exc:
