@@ -20,6 +20,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 
 from bot import inbound
+from bot.delivery import tell_now
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def _report_error(runtime: Runtime) -> Callable[..., None]:
         user, channel = _who_and_where(body)
         _log_error(error, body, user, channel)
         if user and context.get(REPLAY) is None:
-            _apologise(runtime, user, channel)
+            _apologise(runtime, user, channel, body.get("response_url"))
 
     return handler
 
@@ -214,13 +215,18 @@ def _log_error(
     )
 
 
-def _apologise(runtime: Runtime, user: str, channel: str | None) -> None:
+def _apologise(runtime: Runtime, user: str, channel: str | None, response_url: Any) -> None:
     # A direct call, not the outbox: the database may be what failed, and this courtesy
     # is only useful right now.
     try:
-        if channel:
-            runtime.client.chat_postEphemeral(channel=channel, user=user, text=SORRY)
-        else:
-            runtime.client.chat_postMessage(channel=user, text=SORRY)
+        tell_now(
+            runtime.client,
+            user=user,
+            text=SORRY,
+            channel=channel,
+            response_url=response_url
+            if isinstance(response_url, str) and response_url.startswith("http")
+            else None,
+        )
     except Exception as exc:  # the original error is what matters
         log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)

@@ -1,10 +1,16 @@
 """The one way out to Slack: an outbox of owed Web API calls, delivered after commit.
 
-Services call `owe_post`, `owe_update` or `owe_ephemeral` inside the transaction that changes
-state, so the message is owed exactly when the change is committed. `Deliverer.drain()` then
-claims due entries (never two processes the same one), calls Slack, and records the `ts`.
+Services call `owe_post`, `owe_update`, `owe_ephemeral` or `owe_reply` inside the transaction
+that changes state, so the message is owed exactly when the change is committed.
+`Deliverer.drain()` then claims due entries (never two processes the same one), calls Slack,
+and records the `ts`.
 Failures are retried: 429 after `Retry-After`, 5xx and connection errors with exponential
 backoff and jitter; permanent errors are marked failed and not retried.
+
+A reply only the acting person should see goes through the `response_url` Slack sent with
+their command or click (it works in any conversation, for 30 minutes and 5 uses); when that
+is gone or refused, or an ephemeral is refused where the bot is not a member, it goes to
+their DM with the bot instead: never silence.
 
 Every posted message carries its outbox id in Slack message metadata. If a process dies after
 Slack took a message but before its `ts` was recorded, the entry's claim lapses and the next
@@ -24,6 +30,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
@@ -34,6 +41,22 @@ from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+# slack_sdk logs a webhook's URL at DEBUG; a response_url is a capability, so never below INFO.
+_webhook_log = logging.getLogger(f"{__name__}.response_url")
+_webhook_log.setLevel(logging.INFO)
+
+REPLY = "response_url"  # the outbox method of a reply through a response_url
+# Slack honours a response_url for 30 minutes; stop a little short of that.
+RESPONSE_URL_LIFETIME = timedelta(minutes=28)
+RESPONSE_URL_ATTEMPTS = 3  # transient failures before the reply goes by DM instead
+# Where an ephemeral can't be shown (the bot isn't in the conversation), a DM can.
+NOT_SHOWN_THERE = {
+    "channel_not_found",
+    "not_in_channel",
+    "user_not_in_channel",
+    "is_archived",
+    "restricted_action",
+}
 
 METADATA_EVENT_TYPE = "school_support_outbox"
 LEASE = timedelta(minutes=2)
@@ -141,6 +164,71 @@ def owe_ephemeral(
     )
 
 
+def owe_reply(
+    session: Session,
+    *,
+    now: datetime,
+    user: str,
+    response_url: str,
+    text: str,
+    channel: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> OutboxMessage:
+    """Owe a reply only `user` sees, through the `response_url` of what they did (in
+    `channel`, if it came from one); by DM instead once that URL is expired, used up or refused.
+    """
+    payload: dict[str, Any] = {"text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    return _owe(
+        session,
+        now,
+        method=REPLY,
+        channel=channel or user,
+        user=user,
+        response_url=response_url,
+        payload=payload,
+    )
+
+
+def post_to_response_url(url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> int:
+    """Show `text` to the person alone where they acted (the message they acted on stays).
+
+    Returns Slack's HTTP status, or 0 if it could not be reached. Never logs the URL.
+    """
+    client = WebhookClient(url, timeout=10, logger=_webhook_log)
+    try:
+        response = client.send(
+            response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+        )
+    except OSError:
+        return 0
+    return int(response.status_code)
+
+
+def tell_now(
+    client: WebClient,
+    *,
+    user: str,
+    text: str,
+    channel: str | None = None,
+    response_url: str | None = None,
+) -> None:
+    """Tell one person something straight away, bypassing the outbox (for apologies when the
+    database itself may be what failed): through `response_url`, else ephemeral in `channel`,
+    else by DM; each falls to the next when it can't be shown."""
+    if response_url and post_to_response_url(response_url, text) == 200:
+        return
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except SlackApiError as exc:
+            if str(exc.response.get("error") or "") not in NOT_SHOWN_THERE:
+                raise
+    client.chat_postMessage(channel=user, text=text)
+
+
 def sent_message(session: Session, ref: str) -> OutboxMessage | None:
     """The most recent message sent with `ref`, with its channel and ts, if any."""
     return session.scalars(
@@ -149,6 +237,11 @@ def sent_message(session: Session, ref: str) -> OutboxMessage | None:
         .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
         .limit(1)
     ).first()
+
+
+def _outbox_metadata(message: OutboxMessage) -> dict[str, Any]:
+    """The Slack message metadata that lets a re-send find the message already posted."""
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"outbox_id": message.id}}
 
 
 @dataclass
@@ -285,11 +378,11 @@ class Deliverer:
                     return
                 self.client.chat_update(channel=channel, ts=ts, **message.payload)
                 self._mark_sent(message, channel, ts)
+            elif message.method == REPLY:
+                if not self._reply(message, report):
+                    return
             elif message.method == "chat.postEphemeral":
-                self.client.chat_postEphemeral(
-                    channel=message.channel, user=message.user or "", **message.payload
-                )
-                self._mark_sent(message, message.channel, None)
+                self._post_ephemeral(message)
             else:
                 post_channel = message.channel
                 if message.thread_of:
@@ -306,10 +399,7 @@ class Deliverer:
                 else:
                     response = self.client.chat_postMessage(
                         channel=post_channel,
-                        metadata={
-                            "event_type": METADATA_EVENT_TYPE,
-                            "event_payload": {"outbox_id": message.id},
-                        },
+                        metadata=_outbox_metadata(message),
                         **message.payload,
                     )
                     self._mark_sent(message, response.get("channel"), response.get("ts"))
@@ -320,6 +410,72 @@ class Deliverer:
             log.warning("outbox %s: connection problem (%s)", message.id, type(exc).__name__)
             self._reschedule(message, self._backoff(message.attempts), type(exc).__name__)
             report.retried += 1
+
+    # --- replies to whoever acted --------------------------------------------------------
+    def _reply(self, message: OutboxMessage, report: DeliveryReport) -> bool:
+        """Send a reply through its response_url, or by DM once that can't; False if it waits.
+
+        A DM failing raises SlackApiError like any other post (retried or marked failed).
+        """
+        url = message.response_url
+        if url and self.clock.now() - message.created_at < RESPONSE_URL_LIFETIME:
+            status = self._post_to_response_url(message, url)
+            if status == 200:
+                self._mark_sent(message, message.channel, None)
+                return True
+            transient = status in (0, 429) or status >= 500
+            if transient and message.attempts < RESPONSE_URL_ATTEMPTS:
+                log.warning("outbox %s: response_url answered %s; retrying", message.id, status)
+                self._reschedule(message, self._backoff(message.attempts), f"response_{status}")
+                report.retried += 1
+                return False
+            log.info("outbox %s: response_url answered %s; replying by DM", message.id, status)
+        elif url:
+            log.info("outbox %s: response_url expired; replying by DM", message.id)
+        self._post_dm_instead(message)
+        return True
+
+    def _post_to_response_url(self, message: OutboxMessage, url: str) -> int:
+        """POST the reply to `url`: Slack's HTTP status, or 0 if unreachable."""
+        status = post_to_response_url(
+            url, message.payload.get("text") or "", message.payload.get("blocks")
+        )
+        if status == 0:
+            log.warning("outbox %s: response_url unreachable", message.id)
+        return status
+
+    def _post_ephemeral(self, message: OutboxMessage) -> None:
+        """An ephemeral in its channel, or a DM where Slack won't show it (bot not a member)."""
+        try:
+            self.client.chat_postEphemeral(
+                channel=message.channel, user=message.user or "", **message.payload
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error not in NOT_SHOWN_THERE:
+                raise
+            log.info("outbox %s: ephemeral refused (%s); replying by DM", message.id, error)
+            self._post_dm_instead(message)
+            return
+        self._mark_sent(message, message.channel, None)
+
+    def _post_dm_instead(self, message: OutboxMessage) -> None:
+        """Post a reply meant for one person into their DM with the bot, which always works."""
+        if message.response_url is not None:
+            self._update_claimed(message, response_url=None)  # spent: never try it again
+            message.response_url = None
+        user = message.user or message.channel
+        found = self._already_posted(message, user) if message.in_doubt else None
+        if found is not None:
+            self._mark_sent(message, *found)
+            return
+        payload = {k: v for k, v in message.payload.items() if k != "thread_ts"}
+        response = self.client.chat_postMessage(
+            channel=user,
+            metadata=_outbox_metadata(message),
+            **payload,
+        )
+        self._mark_sent(message, response.get("channel"), response.get("ts"))
 
     def _handle_api_error(
         self, message: OutboxMessage, exc: SlackApiError, report: DeliveryReport
@@ -415,7 +571,8 @@ class Deliverer:
         return None
 
     # --- recording outcomes (only if we still hold the claim) -----------------------------
-    def _finish(self, message: OutboxMessage, **values: Any) -> None:
+    def _update_claimed(self, message: OutboxMessage, **values: Any) -> None:
+        """Change the row, only while this process still holds its claim."""
         with transaction(self.sessions) as session:
             session.execute(
                 update(OutboxMessage)
@@ -423,13 +580,17 @@ class Deliverer:
                     OutboxMessage.id == message.id,
                     OutboxMessage.claim_token == message.claim_token,
                 )
-                .values(claim_token=None, claimed_until=None, **values)
+                .values(**values)
             )
+
+    def _finish(self, message: OutboxMessage, **values: Any) -> None:
+        self._update_claimed(message, claim_token=None, claimed_until=None, **values)
 
     def _mark_sent(self, message: OutboxMessage, channel: str | None, ts: str | None) -> None:
         self._finish(
             message,
             status="sent",
+            response_url=None,
             sent_channel=channel,
             sent_ts=ts,
             sent_at=self.clock.now(),
@@ -437,7 +598,7 @@ class Deliverer:
         )
 
     def _mark_failed(self, message: OutboxMessage, error: str) -> None:
-        self._finish(message, status="failed", last_error=error)
+        self._finish(message, status="failed", last_error=error, response_url=None)
 
     def _reschedule(
         self, message: OutboxMessage, delay: timedelta, error: str | None, *, count: bool = True

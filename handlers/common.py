@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot import audit
-from bot.delivery import owe_ephemeral, owe_post
+from bot.delivery import owe_ephemeral, owe_post, owe_reply
 from bot.errors import NotAllowed, UserFacingError
 from bot.runtime import Runtime
 from storage.db import transaction
@@ -46,6 +46,16 @@ def channel_id_of(body: dict[str, Any]) -> str | None:
     if isinstance(channel, dict):
         return channel.get("id")
     return body.get("channel_id") or (body.get("container") or {}).get("channel_id")
+
+
+def response_url_of(body: dict[str, Any]) -> str | None:
+    """The `response_url` of a slash command or a click on a message, if Slack sent one."""
+    url = body.get("response_url")
+    if not url:  # a modal that asked for them sends `response_urls`
+        urls = body.get("response_urls")
+        first = urls[0] if isinstance(urls, list) and urls else {}
+        url = first.get("response_url") if isinstance(first, dict) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def action_value(body: dict[str, Any]) -> str:
@@ -103,18 +113,24 @@ def tell(
     session: Session | None = None,
     refused: NotAllowed | None = None,
 ) -> None:
-    """Tell the person who acted something only they see (ephemeral, or a DM without a channel).
+    """Tell the person who acted something only they see, wherever they acted.
 
-    Owed through the outbox like every other message, then delivered straight away.
+    Through the `response_url` of their command or click (which works in any conversation),
+    else ephemeral in their channel, else in their DM with the bot; the outbox falls back to
+    the DM whenever the first choice can't be delivered. Owed through the outbox like every
+    other message, then delivered straight away.
     """
     user = user_id_of(body)
     channel = channel_id_of(body)
+    response_url = response_url_of(body)
     now = runtime.clock.now()
 
     def owe(s: Session) -> None:
         if refused is not None:
             record_refusal(s, refused, actor=user, now=now)
-        if channel:
+        if response_url:
+            owe_reply(s, now=now, user=user, channel=channel, response_url=response_url, text=text)
+        elif channel:
             owe_ephemeral(s, now=now, channel=channel, user=user, text=text)
         else:
             owe_post(s, now=now, channel=user, text=text)
@@ -143,7 +159,7 @@ def record_refusal(session: Session, refused: NotAllowed, *, actor: str, now: da
 def friendly_errors(
     runtime: Runtime, body: dict[str, Any], ack: Callable[[], Any] | None = None
 ) -> Iterator[None]:
-    """Turn a UserFacingError into an ephemeral message; nothing was changed.
+    """Turn a UserFacingError into a reply only the person sees; nothing was changed.
 
     With `ack`, the refusal is acknowledged once the message to the person is owed.
     """

@@ -288,9 +288,11 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _ts()
-    method: str  # chat.postMessage | chat.update | chat.postEphemeral
+    method: str  # chat.postMessage | chat.update | chat.postEphemeral | response_url
     channel: str  # a channel id, or a user id for a DM
-    user: str | None = None  # for ephemeral messages
+    user: str | None = None  # for ephemeral messages and replies through a response_url
+    # A reply's `response_url` (a capability: never logged; cleared once used or refused).
+    response_url: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     ref: str | None = Field(default=None, index=True)  # e.g. "offer:12" to find the ts later
     update_of: str | None = Field(default=None, index=True)  # chat.update: `ref` to edit

@@ -18,7 +18,7 @@ from bot.blocks import (
     plain,
     section,
 )
-from bot.blocks.requests import PHASE_LABELS, URGENCY_LABELS, description_preview
+from bot.blocks.requests import PHASE_LABELS, URGENCY_LABELS, titled_preview
 
 if TYPE_CHECKING:
     from bot.intake import RequestSummary
@@ -48,7 +48,7 @@ def offer_dm(
     school = (
         escape(summary.school) if show_school and summary.school else "_shared when you accept_"
     )
-    preview, cut = description_preview(summary, limit=900)
+    about, cut = titled_preview(summary, limit=900)
     value = str(offer_id)
     blocks: list[Block] = [
         header("Can you help a school?"),
@@ -62,7 +62,7 @@ def offer_dm(
             if summary.preferred_start
             else "*Preferred start*\nFlexible",
         ),
-        section(f"*{escape(summary.title)}*\n{preview}"),
+        section(about),
         context(f"*Why you:* {escape(reasons)}"),
         actions(
             button("Accept", "offer_accept", value, style="primary"),
@@ -98,7 +98,7 @@ def accepted_dm(summary: RequestSummary, *, deployment_id: int, head: Person | N
     """What the supporter sees once the request is theirs: who, how to reach them, next steps."""
     contact = f"<@{head.slack_user_id}>" if head else "the head"
     email = f" ({escape(head.email)})" if head and head.email else ""
-    preview, _ = description_preview(summary, limit=1500)
+    about, _ = titled_preview(summary, limit=1500)
     return [
         header("Thank you — you're supporting this school"),
         fields(
@@ -107,7 +107,7 @@ def accepted_dm(summary: RequestSummary, *, deployment_id: int, head: Person | N
             f"*Head*\n{contact}{email}",
             f"*Urgency*\n{URGENCY_LABELS.get(summary.urgency, summary.urgency)}",
         ),
-        section(f"*{escape(summary.title)}*\n{preview}"),
+        section(about),
         section(
             "*Next steps*\n"
             f"1. Get in touch with {contact} within 7 days to arrange a first meeting.\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -134,12 +135,33 @@ def request_card(summary: RequestSummary) -> list[Block]:
     return blocks
 
 
+def description_after_title(summary: RequestSummary) -> str:
+    """The description less an opening sentence or line that only repeats the title (a title
+    guessed from a post or the command's text is its first sentence)."""
+    title = summary.title.strip().rstrip(".!?")
+    description = summary.description.lstrip()
+    if not title or title.endswith("…"):  # a cut title: the sentence says more than it
+        return summary.description
+    words = r"\s+".join(re.escape(word) for word in title.split())
+    repeated = re.match(rf"{words}(?:[.!?]+(?=\s|$)|[ \t]*(?=\n)|\s*$)", description, re.I)
+    return description[repeated.end() :].lstrip() if repeated else summary.description
+
+
 def description_preview(
-    summary: RequestSummary, limit: int = DESCRIPTION_PREVIEW
+    summary: RequestSummary, limit: int = DESCRIPTION_PREVIEW, *, after_title: bool = False
 ) -> tuple[str, bool]:
-    """The escaped description, cut for display; and whether it was cut."""
-    cut = truncate(summary.description, limit)
-    return escape(cut), cut != summary.description
+    """The escaped description (`after_title`: less a repeat of the title), cut for display;
+    and whether it was cut."""
+    text = description_after_title(summary) if after_title else summary.description
+    cut = truncate(text, limit)
+    return escape(cut), cut != text
+
+
+def titled_preview(summary: RequestSummary, limit: int) -> tuple[str, bool]:
+    """The bold title over the description, the title shown once; and whether it was cut."""
+    preview, cut = description_preview(summary, limit, after_title=True)
+    title = f"*{escape(summary.title)}*"
+    return (f"{title}\n{preview}" if preview else title), cut
 
 
 def channel_post(summary: RequestSummary) -> list[Block]:

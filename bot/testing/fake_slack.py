@@ -7,6 +7,12 @@ codes), records every call, and can be told to fail: rate limits, 5xx, outages, 
 It also takes file uploads (`files.getUploadURLExternal`, the upload POST, then
 `files.completeUploadExternal`) and serves files a test adds with `add_file` to the bot token.
 
+Like Slack, it refuses `chat.postMessage` and `chat.postEphemeral` in a conversation the bot
+is not a member of (`not_in_channel` in a public channel, `channel_not_found` in a private one
+or a DM between other people); the bot is always in its own DMs. It serves the `response_url`s
+it mints with `new_response_url` (30 minutes, 5 uses, as Slack does), so a test can see what
+the person was shown wherever they acted.
+
 Message timestamps come from `clock` (anything with `now() -> datetime`), so a test that runs
 the bot on a `FixedClock` should give the fake the same clock.
 """
@@ -41,6 +47,10 @@ APP_ID = "A0001"
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
+RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
+RESPONSE_URL_USES = 5
+# Methods that post into a conversation, which Slack allows only where the bot is a member.
+_MEMBERS_ONLY = ("chat.postMessage", "chat.postEphemeral")
 
 # Form-encoded bodies carry these arguments as JSON strings.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
@@ -77,6 +87,11 @@ class Call:
         """Slack's error code, if the call failed with a JSON body."""
         error = self.response.get("error")
         return error if isinstance(error, str) else None
+
+
+def _kind_of(channel: str) -> str:
+    """A conversation's kind from its id, as the fake's ids go: `G…` private, `D…` a DM."""
+    return {"G": "private", "D": "im"}.get(channel[:1], "public")
 
 
 def dm_channel_id(user_id: str) -> str:
@@ -364,9 +379,14 @@ class FakeSlack:
 
     Set `users[user_id] = {...}` to shape `users.info` answers (merged over a plausible default
     profile); with `users_strict = True` unknown ids answer `user_not_found`.
+
+    `bot_channels` are the channels the bot is a member of (`join`/`leave` change them); None,
+    the default, makes it a member of every channel not added with `add_conversation`.
     """
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, bot_channels: list[str] | None = None
+    ) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.users_strict = False
         # Seconds to wait after a call is recorded and before answering it: the window in
@@ -394,6 +414,10 @@ class FakeSlack:
         self._hosted: dict[str, tuple[dict[str, Any], bytes]] = {}  # file id -> (file, bytes)
         self._files: dict[str, list[dict[str, Any]]] = {}  # channel -> files shared there
         self._downloads: list[str] = []
+        self._bot_channels = set(bot_channels) if bot_channels is not None else None
+        self._conversations: dict[str, tuple[str, bool]] = {}  # id -> (kind, bot is a member)
+        self._response_urls: dict[str, dict[str, Any]] = {}  # key -> who, where, when, uses
+        self._responses: list[dict[str, Any]] = []
         self._handlers: dict[str, _MethodHandler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -584,6 +608,72 @@ class FakeSlack:
             message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
             return copy.deepcopy(message)
 
+    # --- conversations the bot is in, and response_urls ------------------------------------
+    def join(self, *channels: str) -> None:
+        """Make the bot a member of these channels."""
+        with self._cond:
+            if self._bot_channels is not None:
+                self._bot_channels |= set(channels)
+            for channel in channels:
+                if channel in self._conversations:
+                    self._conversations[channel] = (self._conversations[channel][0], True)
+
+    def leave(self, channel: str) -> None:
+        """The bot is no longer a member of `channel`."""
+        with self._cond:
+            if self._bot_channels is not None:
+                self._bot_channels.discard(channel)
+            kind = self._conversations.get(channel, (_kind_of(channel), False))[0]
+            self._conversations[channel] = (kind, False)
+
+    def add_conversation(self, channel: str, kind: str, *, bot_member: bool = False) -> str:
+        """Declare a conversation: `public`, `private`, `im` (a DM between two people) or
+        `mpim`; by default one the bot is not in. Returns its id."""
+        if kind not in ("public", "private", "im", "mpim"):
+            raise ValueError(f"unknown conversation kind {kind!r}")
+        with self._cond:
+            self._conversations[channel] = (kind, bot_member)
+        return channel
+
+    def is_bot_member(self, channel: str) -> bool:
+        """Whether the bot may post in `channel` (a user id means its DM with them)."""
+        with self._cond:
+            if channel[:1] in ("U", "W"):
+                return True
+            if channel in self._conversations:
+                return self._conversations[channel][1]
+            if channel[:1] == "D":  # the fake's ids for the bot's own DMs
+                return True
+            return self._bot_channels is None or channel in self._bot_channels
+
+    def new_response_url(self, kind: str = "commands", *, user: str, channel: str | None) -> str:
+        """A response_url for a command or click by `user` in `channel`, served by this fake."""
+        key = f"{kind}/{TEAM_ID}/{uuid.uuid4().int % 10**10:010d}/{uuid.uuid4().hex[:24]}"
+        with self._cond:
+            self._response_urls[key] = {
+                "user": user,
+                "channel": channel,
+                "issued": self._clock.now(),
+                "uses": 0,
+            }
+        return f"{self.origin}/hooks/{key}"
+
+    def responses(self, user: str | None = None) -> list[dict[str, Any]]:
+        """What was posted to response_urls and accepted, oldest first: the JSON body with the
+        `user` and `channel` the URL was issued for."""
+        with self._cond:
+            return copy.deepcopy([r for r in self._responses if user in (None, r["user"])])
+
+    def replies_to(self, user: str) -> list[str]:
+        """The text of each reply shown to `user` alone where they acted: through a
+        response_url or as an ephemeral (oldest first within each kind)."""
+        texts = [r.get("text") or "" for r in self.responses(user)]
+        return texts + [m["text"] for m in self.ephemeral_messages() if m["user"] == user]
+
+    def seen_by(self, user: str) -> list[str]:
+        """`replies_to(user)`, then the text of each message in their DM with the bot."""
+        return self.replies_to(user) + [m.get("text") or "" for m in self.messages(user)]
+
     # --- failure injection -------------------------------------------------------------------
     def fail_next(
         self,
@@ -598,6 +688,7 @@ class FakeSlack:
 
         429 carries `Retry-After`; the body is `{"ok": false, "error": ...}` (by default
         `ratelimited`, `internal_error` or `service_unavailable`) or `text` as plain text.
+        `method="response_url"` fails posts to response_urls instead.
         """
         with self._cond:
             self._one_off.append(
@@ -666,18 +757,7 @@ class FakeSlack:
                 else:
                     response = self._answer(method, args, token)
                 body = json.dumps(response).encode("utf-8")
-            self._calls.append(
-                Call(
-                    method=method,
-                    args=copy.deepcopy(args or {}),
-                    token=token,
-                    response=response,
-                    status=status,
-                    index=self._next_index,
-                )
-            )
-            self._next_index += 1
-            self._cond.notify_all()
+            self._record_call(method, args or {}, response, status, token)
             return status, body, headers
 
     def _take_failure(self, method: str) -> _Failure | None:
@@ -702,7 +782,9 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_auth"}
         if method in self._method_errors:
             return {"ok": False, "error": self._method_errors[method]}
-        channel_error = self._channel_failure(method, args)
+        channel_error = self._channel_failure(method, args) or self._membership_failure(
+            method, args
+        )
         if channel_error is not None:
             return {"ok": False, "error": channel_error}
         try:
@@ -725,6 +807,72 @@ class FakeSlack:
             if target in aimed_at or dm_channel_id(target) in aimed_at:
                 return error
         return None
+
+    def _membership_failure(self, method: str, args: dict[str, Any]) -> str | None:
+        """Slack's answer to a post into a conversation the bot is not in, if it is one."""
+        channel = args.get("channel")
+        if method not in _MEMBERS_ONLY or not isinstance(channel, str) or not channel:
+            return None
+        if self.is_bot_member(channel):
+            return None
+        kind = self._conversations.get(channel, (_kind_of(channel), False))[0]
+        return "not_in_channel" if kind == "public" else "channel_not_found"
+
+    def _receive_response(self, key: str, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
+        """A POST to a response_url: shown to its user, within Slack's 30 minutes and 5 uses."""
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        with self._cond:
+            issued = self._response_urls.get(key)
+            try:
+                body = json.loads(raw.decode("utf-8") or "{}")
+            except ValueError:
+                body = None
+            to = {"user": issued["user"], "channel": issued["channel"]} if issued else {}
+            failure = self._take_failure("response_url")  # fail_next("response_url"), outages
+            if failure is not None:
+                status, answer, payload, headers = failure.answer()
+                self._record_call("response_url", {**(body or {}), **to}, answer, status)
+                return status, payload, headers
+            if issued is None:
+                status, answer = 404, {"ok": False, "error": "no_service"}
+            elif not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
+                status, answer = 400, {"ok": False, "error": "no_text"}
+            elif (
+                self._clock.now() - issued["issued"]
+            ).total_seconds() > RESPONSE_URL_LIFETIME_SECONDS:
+                status, answer = 404, {"ok": False, "error": "expired_url"}
+            elif issued["uses"] >= RESPONSE_URL_USES:
+                status, answer = 404, {"ok": False, "error": "used_url"}
+            else:
+                issued["uses"] += 1
+                status, answer = 200, {"ok": True}
+                self._responses.append(
+                    {**copy.deepcopy(body), "user": issued["user"], "channel": issued["channel"]}
+                )
+            self._record_call("response_url", {**(body or {}), **to}, answer, status)
+            return status, json.dumps(answer).encode(), json_type
+
+    def _record_call(
+        self,
+        method: str,
+        args: dict[str, Any],
+        response: dict[str, Any],
+        status: int,
+        token: str | None = None,
+    ) -> None:
+        """Keep one answered call (under the lock) and wake anyone waiting for it."""
+        self._calls.append(
+            Call(
+                method=method,
+                args=copy.deepcopy(args),
+                token=token,
+                response=response,
+                status=status,
+                index=self._next_index,
+            )
+        )
+        self._next_index += 1
+        self._cond.notify_all()
 
     def _next_ts(self) -> str:
         now = self._clock.now().timestamp()
@@ -1260,6 +1408,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
             key = url.path[len("/upload/v1/") :]
             self._send(*fake._receive_upload(key, self.rfile.read(length) if length > 0 else b""))
+            return
+        if url.path.startswith("/hooks/") and self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length > 0 else b""
+            self._send(*fake._receive_response(url.path[len("/hooks/") :], raw))
             return
         if url.path.startswith("/files-pri/") and self.command == "GET":
             token = _bearer_token(self.headers.get("Authorization"))

@@ -3,7 +3,8 @@
 Bodies are bytes as they go over the wire: slash commands and interactions form-encoded
 (interactions as `payload=<json>`), Events API callbacks as JSON. `sign` adds the
 `X-Slack-Request-Timestamp` and `X-Slack-Signature` headers Bolt verifies; `SlackSender` posts
-them to a running server with urllib and hands back status, body and headers.
+them to a running server with urllib and hands back status, body and headers. Given a fake
+Slack's `new_response_url`, the sender gives commands and clicks response_urls that fake serves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +32,11 @@ DEFAULT_CHANNEL_NAME = "school-support"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 _USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+SLACK_HOOKS = "https://hooks.slack.com/"
+# Interaction payload type -> the kind of response_url Slack gives it.
+_RESPONSE_URL_KINDS = {"block_actions": "actions", "message_action": "app"}
+
+ResponseUrlMinter = Callable[..., str]  # (kind, *, user, channel) -> a response_url
 _sequence = itertools.count(1)
 
 StateValue = Mapping[str, Any] | str | list[str] | None
@@ -51,9 +57,7 @@ def new_event_id() -> str:
 
 
 def _response_url(kind: str, team_id: str) -> str:
-    return (
-        f"https://hooks.slack.com/{kind}/{team_id}/{next(_sequence):010d}/{uuid.uuid4().hex[:24]}"
-    )
+    return f"{SLACK_HOOKS}{kind}/{team_id}/{next(_sequence):010d}/{uuid.uuid4().hex[:24]}"
 
 
 def _now_ts() -> str:
@@ -418,10 +422,18 @@ def url_verification_body(challenge: str) -> bytes:
 class SlackSender:
     """Posts signed requests to the bot's Slack endpoint (`base_url` is the full URL)."""
 
-    def __init__(self, base_url: str, signing_secret: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        signing_secret: str,
+        *,
+        timeout: float = 10.0,
+        response_urls: ResponseUrlMinter | None = None,
+    ) -> None:
         self.base_url = base_url
         self.signing_secret = signing_secret
         self.timeout = timeout
+        self.response_urls = response_urls
 
     def post(
         self,
@@ -457,11 +469,33 @@ class SlackSender:
         self, command: str = "/support", text: str = "", **fields: Any
     ) -> tuple[int, bytes, dict[str, str]]:
         """Send a slash command (`fields` as for `slash_command_body`)."""
+        if self.response_urls is not None and not fields.get("response_url"):
+            fields["response_url"] = self.response_urls(
+                "commands",
+                user=fields.get("user_id", DEFAULT_USER),
+                channel=fields.get("channel_id", DEFAULT_CHANNEL),
+            )
         return self.post(slash_command_body(command, text, **fields), FORM)
 
     def interact(self, payload: Mapping[str, Any]) -> tuple[int, bytes, dict[str, str]]:
         """Send an interaction payload (block action, view submission, shortcut)."""
-        return self.post(interaction_body(payload), FORM)
+        return self.post(interaction_body(self._with_response_url(payload)), FORM)
+
+    def _with_response_url(self, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The payload with its stand-in hooks.slack.com response_url swapped for a served one."""
+        url = payload.get("response_url")
+        if self.response_urls is None or not str(url or "").startswith(SLACK_HOOKS):
+            return payload
+        user = payload.get("user")
+        channel = payload.get("channel")
+        return {
+            **payload,
+            "response_url": self.response_urls(
+                _RESPONSE_URL_KINDS.get(str(payload.get("type")), "actions"),
+                user=user.get("id") if isinstance(user, Mapping) else None,
+                channel=channel.get("id") if isinstance(channel, Mapping) else None,
+            ),
+        }
 
     def event(
         self,

@@ -49,7 +49,7 @@ def describe(call: Call, names: Mapping[str, str]) -> list[str]:
         head = f"bot → {where}" + (" (in the thread)" if args.get("thread_ts") else "")
     elif call.method == "chat.update":
         head = f"bot edits its message in {where}"
-    elif call.method == "chat.postEphemeral":
+    elif call.method in ("chat.postEphemeral", "response_url") and call.ok:
         head = f"bot → {names.get(args.get('user', ''), args.get('user'))} only, in {where}"
     elif call.method == "views.open":
         title = (args.get("view") or {}).get("title", {}).get("text", "")

@@ -131,7 +131,11 @@ def running_world(
     env: Mapping[str, str], clock: FixedClock, *, directory: str = ""
 ) -> Iterator[SlackWorld]:
     """Run the bot with settings `env` (SLACK_API_URL and the signing secret filled in)."""
-    fake = FakeSlack(clock=clock)
+    # Like a real install, the bot is a member of the support and coordinators' channels only.
+    channels = [
+        env[name] for name in ("SUPPORT_CHANNEL_ID", "COORDINATOR_CHANNEL_ID") if env.get(name)
+    ]
+    fake = FakeSlack(clock=clock, bot_channels=channels)
     settings = load_settings(
         {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}, env_file=None
     )
@@ -145,7 +149,11 @@ def running_world(
     world = SlackWorld(
         fake=fake,
         runtime=runtime,
-        sender=SlackSender(url, settings.slack_signing_secret or SIGNING_SECRET),
+        sender=SlackSender(
+            url,
+            settings.slack_signing_secret or SIGNING_SECRET,
+            response_urls=fake.new_response_url,
+        ),
         clock=clock,
         executor=executor,
         url=url,

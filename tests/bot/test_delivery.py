@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.clock import FixedClock
-from bot.delivery import LEASE, Deliverer, owe_ephemeral, owe_post, owe_update
+from bot.delivery import LEASE, Deliverer, owe_ephemeral, owe_post, owe_reply, owe_update
 from bot.notify import undeliverable_reporter
 from bot.settings import load_settings
 from bot.testing.fake_slack import FakeSlack
@@ -293,3 +294,73 @@ def test_an_older_edit_retried_after_a_newer_one_does_not_overwrite_it(
     assert card["text"] == "card v2"
     assert [c.args["text"] for c in fake.calls_to("chat.update") if c.ok] == ["card v2"]
     assert {r.status for r in rows(sessions)} == {"sent"}
+
+
+# --- replies to whoever acted ----------------------------------------------------------------
+
+
+def owe_a_reply(sessions: SessionFactory, clock: FixedClock, url: str, text: str = "psst") -> int:
+    with transaction(sessions) as session:
+        row = owe_reply(
+            session,
+            now=clock.now(),
+            user="UHEAD1",
+            channel="C0STAFFROOM",
+            response_url=url,
+            text=text,
+        )
+        session.flush()
+        return row.id
+
+
+def test_a_reply_goes_through_its_response_url_and_forgets_it(
+    sessions, fake, clock, caplog
+) -> None:
+    url = fake.new_response_url("actions", user="UHEAD1", channel="C0STAFFROOM")
+    owe_a_reply(sessions, clock, url)
+    fake.fail_next("response_url", status=503)
+    d = deliverer(sessions, fake, clock)
+    with caplog.at_level(logging.DEBUG):
+        assert d.drain().retried == 1
+        clock.advance(seconds=5)
+        assert d.drain().sent == 1
+
+    [reply] = fake.responses("UHEAD1")
+    assert reply["text"] == "psst" and reply["response_type"] == "ephemeral"
+    assert not reply["replace_original"], "the message they clicked on stays as it was"
+    assert fake.messages("UHEAD1") == []
+    [row] = rows(sessions)
+    assert row.status == "sent" and row.response_url is None
+    # A response_url is a capability: it never reaches a log line, even at DEBUG.
+    key = url.rsplit("/", 1)[-1]
+    assert caplog.records and not any(key in r.getMessage() for r in caplog.records)
+
+
+def test_an_ephemeral_where_the_bot_is_not_a_member_goes_by_dm(sessions, clock) -> None:
+    with FakeSlack(clock=clock, bot_channels=["C0SUPPORT"]) as fake:
+        with transaction(sessions) as session:
+            owe_ephemeral(session, now=clock.now(), channel="C0STAFFROOM", user="UHEAD1", text="a")
+            owe_ephemeral(session, now=clock.now(), channel="G0HEADS", user="UHEAD1", text="b")
+            owe_ephemeral(session, now=clock.now(), channel="C0SUPPORT", user="UHEAD1", text="c")
+        report = deliverer(sessions, fake, clock).drain()
+
+        assert report.sent == 3 and report.failed == 0
+        refusals = [c.error for c in fake.calls_to("chat.postEphemeral") if not c.ok]
+        assert refusals == ["not_in_channel", "channel_not_found"]
+        assert [m["text"] for m in fake.messages("UHEAD1")] == ["a", "b"]
+        assert [m["text"] for m in fake.ephemeral_messages("C0SUPPORT")] == ["c"]
+        assert [r.sent_channel for r in rows(sessions)] == ["DHEAD1", "DHEAD1", "C0SUPPORT"]
+
+
+def test_a_reply_whose_dm_fails_for_good_is_marked_failed(sessions, fake, clock) -> None:
+    url = fake.new_response_url("actions", user="UHEAD1", channel="C0STAFFROOM")
+    clock.advance(minutes=31)
+    owe_a_reply(sessions, clock, url)
+    fake.fail_channel("UHEAD1", "account_inactive")
+
+    report = deliverer(sessions, fake, clock).drain()
+
+    assert report.failed == 1
+    row = rows(sessions)[0]  # coordinators are owed a notice about it
+    assert row.status == "failed" and row.last_error == "account_inactive"
+    assert row.response_url is None

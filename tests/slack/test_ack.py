@@ -25,7 +25,9 @@ from tests.slack.test_intake import request_form
 def test_requests_are_acknowledged_while_the_web_api_stalls(slack: SlackWorld) -> None:
     slack.import_directory()
     # Held calls wait until release, so a handler that waited on one would time out here.
-    impatient = SlackSender(slack.url, SIGNING_SECRET, timeout=10)
+    impatient = SlackSender(
+        slack.url, SIGNING_SECRET, timeout=10, response_urls=slack.fake.new_response_url
+    )
     slack.fake.hold()
     try:
         assert (

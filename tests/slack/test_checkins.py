@@ -76,9 +76,8 @@ def choose(slack: SlackWorld, user: str, value: str) -> None:
 
 
 def ephemerals(slack: SlackWorld, user: str) -> list[str]:
-    return [
-        c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral") if c.args["user"] == user
-    ]
+    """Replies only `user` saw where they acted (through a response_url, or ephemeral)."""
+    return slack.fake.replies_to(user)
 
 
 def answers(slack: SlackWorld) -> list[tuple[str, str | None]]:

@@ -75,7 +75,7 @@ def submit_file(slack: SlackWorld, user: str, file: dict[str, Any]) -> dict[str,
 
 
 def ephemeral_to(slack: SlackWorld, user: str) -> str:
-    return "\n".join(m["text"] for m in slack.fake.ephemeral_messages() if m["user"] == user)
+    return "\n".join(slack.fake.replies_to(user))
 
 
 def dm_text(slack: SlackWorld, user: str) -> str:
@@ -109,7 +109,7 @@ def test_export_asked_for_in_the_dm_needs_no_pointer_to_it(slack: SlackWorld) ->
     command(slack, COORDINATOR, "directory export", channel=dm_channel_id(COORDINATOR))
 
     assert len(slack.fake.files(COORDINATOR)) == 1
-    assert slack.fake.ephemeral_messages() == []
+    assert slack.fake.replies_to(COORDINATOR) == []
 
 
 def test_export_that_slack_refuses_is_told_ephemerally(slack: SlackWorld) -> None:

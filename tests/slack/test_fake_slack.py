@@ -19,6 +19,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
 
 from bot.clock import FixedClock
 from bot.testing.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, dm_channel_id
@@ -808,3 +809,70 @@ def test_added_files_are_served_to_the_bot_token_only(fake: FakeSlack) -> None:
     assert json.loads(user_token[1])["error"] == "invalid_auth"
     assert missing[0] == 404
     assert fake.downloads() == [file["id"], file["id"]]
+
+
+# --- membership and response_urls -------------------------------------------------------------
+
+
+def test_posts_are_refused_where_the_bot_is_not_a_member() -> None:
+    with FakeSlack(bot_channels=["C0SUPPORT", "G0COORDS"]) as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+        fake.add_conversation("D0TWOHEADS", "im")
+        fake.add_conversation("C0PRIVATE", "private")
+        for channel in ("C0SUPPORT", "G0COORDS", "U0HEAD001", "D0HEAD001"):
+            client.chat_postMessage(channel=channel, text="fine")
+            client.chat_postEphemeral(channel=channel, user="U0HEAD001", text="fine")
+        refused = {
+            "C0STAFFROOM": "not_in_channel",
+            "G0OTHERS": "channel_not_found",
+            "C0PRIVATE": "channel_not_found",
+            "D0TWOHEADS": "channel_not_found",
+        }
+        for channel, error in refused.items():
+            for post in (client.chat_postMessage, client.chat_postEphemeral):
+                with pytest.raises(SlackApiError) as exc:
+                    post(channel=channel, user="U0HEAD001", text="hello")
+                assert exc.value.response["error"] == error, channel
+        fake.join("C0STAFFROOM")
+        client.chat_postMessage(channel="C0STAFFROOM", text="joined")
+        fake.leave("C0SUPPORT")
+        with pytest.raises(SlackApiError):
+            client.chat_postMessage(channel="C0SUPPORT", text="left")
+        assert [m["text"] for m in fake.messages("C0STAFFROOM")] == ["joined"]
+
+
+def test_response_urls_last_thirty_minutes_and_five_uses() -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    with FakeSlack(clock=clock) as fake:
+        first = fake.new_response_url("commands", user="U0HEAD001", channel="D0TWOHEADS")
+        second = fake.new_response_url("actions", user="U0HEAD002", channel="C0STAFFROOM")
+        answers = [WebhookClient(first).send(text=f"{n}").status_code for n in range(6)]
+        assert answers == [200] * 5 + [404]
+        assert fake.calls_to("response_url")[-1].error == "used_url"
+        clock.advance(minutes=31)
+        late = WebhookClient(second).send(text="too late")
+        assert late.status_code == 404 and json.loads(late.body)["error"] == "expired_url"
+        unknown = WebhookClient(first.rsplit("/", 1)[0] + "/nope").send(text="x")
+        assert unknown.status_code == 404
+
+        assert [r["text"] for r in fake.responses("U0HEAD001")] == ["0", "1", "2", "3", "4"]
+        assert fake.responses("U0HEAD002") == []
+        assert fake.responses()[0]["channel"] == "D0TWOHEADS"
+        assert fake.replies_to("U0HEAD001") == ["0", "1", "2", "3", "4"]
+
+
+def test_the_sender_gives_commands_and_clicks_response_urls_the_fake_serves() -> None:
+    with FakeSlack() as fake:
+        minted: list[tuple[str, str | None, str | None]] = []
+
+        def mint(kind: str, *, user: str | None, channel: str | None) -> str:
+            minted.append((kind, user, channel))
+            return fake.new_response_url(kind, user=user or "", channel=channel)
+
+        sender = SlackSender("http://127.0.0.1:9/unused", SECRET, response_urls=mint)
+        click = block_actions_payload("U0HEAD001", "offer_accept", "1", channel_id="C0X")
+        swapped = sender._with_response_url(click)
+        assert str(swapped["response_url"]).startswith(f"{fake.origin}/hooks/actions/")
+        home = block_actions_payload("U0HEAD001", "offer_accept", "1", view={"id": "V1"})
+        assert sender._with_response_url(home) is home
+        assert minted == [("actions", "U0HEAD001", "C0X")]

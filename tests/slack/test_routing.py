@@ -59,9 +59,8 @@ def click(slack: SlackWorld, user: str, action: str, value: str, **kwargs: Any) 
 
 
 def ephemerals_to(slack: SlackWorld, user: str) -> list[str]:
-    return [
-        c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral") if c.args["user"] == user
-    ]
+    """Replies only `user` saw where they acted (through a response_url, or ephemeral)."""
+    return slack.fake.replies_to(user)
 
 
 def test_confirmed_request_is_offered_to_the_best_matches_with_reasons(slack: SlackWorld) -> None:
