@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -37,12 +37,21 @@ def create_app(
         client=runtime.client,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slack_bolt"),
-        listener_executor=listener_executor,
+        listener_executor=listener_executor or listener_pool(settings.slack_listener_threads),
     )
     app.middleware(_skip_retried_events(runtime))
     app.error(_report_error(runtime))
     register_all(app, runtime)
     return app
+
+
+def listener_pool(threads: int) -> ThreadPoolExecutor:
+    """The threads Bolt runs listeners in: one per Slack request being handled at once.
+
+    Bolt's default is 5, so the sixth simultaneous click waited for a whole Web API call
+    and missed Slack's 3-second deadlines (see docs/concurrency.md).
+    """
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener")
 
 
 def _skip_retried_events(runtime: Runtime) -> Callable[..., BoltResponse]:

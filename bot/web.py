@@ -8,7 +8,10 @@ never stalls the others. A Microsoft Teams endpoint can be mounted beside it lat
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import anyio.to_thread
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from sqlalchemy import text
@@ -23,6 +26,24 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+
+
+def _threads_for_slack(
+    threads: int,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Let as many requests wait for their ack in threads as there are listener threads.
+
+    Each Slack request holds one of anyio's worker threads (40 by default) until its listener
+    acknowledges; a smaller limit would queue the rest past Slack's 3 s (docs/concurrency.md).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, threads)
+        yield
+
+    return lifespan
 
 
 def create_web_app(runtime: Runtime, app: App) -> Starlette:
@@ -61,6 +82,7 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
         )
 
     return Starlette(
+        lifespan=_threads_for_slack(runtime.settings.slack_listener_threads),
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
