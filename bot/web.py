@@ -86,5 +86,5 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
     )

@@ -124,7 +124,9 @@ def offered_request(slack: SlackWorld) -> dict[str, int]:
     )
     slack.settle()
     with slack.runtime.sessions() as session:
-        rows = session.exec(select(Person.slack_user_id, Offer.id).join(Offer, Offer.supporter_id == Person.id)).all()
+        rows = session.exec(
+            select(Person.slack_user_id, Offer.id).join(Offer, Offer.supporter_id == Person.id)
+        ).all()
     assert rows, "the request was offered"
     return {user: offer_id for user, offer_id in rows}
 
