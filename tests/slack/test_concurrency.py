@@ -10,17 +10,13 @@ the sender and by the fake Web API when each call arrived (see bench/ for the ra
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import select
 
+from bot.testing.burst import SLACK_DEADLINE, Sent, modal_lateness, send_at_once
 from bot.testing.signing import (
-    FORM,
     block_actions_payload,
     interaction_body,
     message_event,
@@ -33,55 +29,14 @@ from tests.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 pytestmark = pytest.mark.slow
 
 AT_ONCE = 50
-SLACK_DEADLINE = 3.0
 WEB_API_LATENCY = 2.0
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One request as the sender saw it: when it left, when the ack came, what it said."""
-
-    trigger_id: str
-    sent_at: float
-    acked_at: float
-    status: int
-
-    @property
-    def ack_seconds(self) -> float:
-        return self.acked_at - self.sent_at
-
-
-def send_at_once(slack: SlackWorld, bodies: list[tuple[str, bytes]]) -> list[Sent]:
-    """POST every (trigger id, body) at the same moment; each sender times its own ack."""
-    start = threading.Barrier(len(bodies))
-
-    def send(item: tuple[str, bytes]) -> Sent:
-        trigger_id, body = item
-        start.wait()
-        sent_at = time.monotonic()
-        status, _, _ = slack.sender.post(body, FORM)
-        return Sent(trigger_id, sent_at, time.monotonic(), status)
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(send, bodies))
-
-
-def modal_lateness(slack: SlackWorld, sent: list[Sent]) -> dict[str, float]:
-    """Seconds from each request leaving the sender to its `views.open` reaching Slack."""
-    opened = slack.fake.wait_for("views.open", count=len(sent), timeout=60)
-    sent_at = {s.trigger_id: s.sent_at for s in sent}
-    return {
-        call.args["trigger_id"]: call.at - sent_at[call.args["trigger_id"]]
-        for call in opened
-        if call.args.get("trigger_id") in sent_at
-    }
 
 
 def assert_within_slacks_deadlines(slack: SlackWorld, sent: list[Sent]) -> None:
     assert [s.status for s in sent] == [200] * len(sent)
     slowest_ack = max(s.ack_seconds for s in sent)
     assert slowest_ack < SLACK_DEADLINE, f"slowest ack took {slowest_ack:.2f}s"
-    lateness = modal_lateness(slack, sent)
+    lateness = modal_lateness(slack.fake, sent)
     assert sorted(lateness) == sorted(s.trigger_id for s in sent), "one modal per trigger"
     late = sorted(round(v, 2) for v in lateness.values() if v >= SLACK_DEADLINE)
     assert not late, f"{len(late)} of {len(sent)} modals opened after their trigger expired: {late}"
@@ -109,7 +64,7 @@ def test_fifty_simultaneous_commands_are_all_acked_and_opened_in_time(slack: Sla
             "/support", text, user_id=users[n % len(users)], trigger_id=trigger_id
         )
         bodies.append((trigger_id, body))
-    sent = with_slow_slack(slack, lambda: send_at_once(slack, bodies))
+    sent = with_slow_slack(slack, lambda: send_at_once(slack.sender, bodies))
     assert_within_slacks_deadlines(slack, sent)
     slack.settle(timeout=60)
 
@@ -150,6 +105,6 @@ def test_fifty_simultaneous_modal_clicks_are_all_acked_and_opened_in_time(
             user, action, value, channel_id=SUPPORT_CHANNEL, trigger_id=trigger_id
         )
         bodies.append((trigger_id, interaction_body(payload)))
-    sent = with_slow_slack(slack, lambda: send_at_once(slack, bodies))
+    sent = with_slow_slack(slack, lambda: send_at_once(slack.sender, bodies))
     assert_within_slacks_deadlines(slack, sent)
     slack.settle(timeout=60)
