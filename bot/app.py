@@ -8,7 +8,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -38,11 +39,49 @@ def create_app(
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slack_bolt"),
         listener_executor=listener_executor or listener_pool(settings.slack_listener_threads),
+        # Runs right after the signature check, before Bolt reads the payload.
+        before_authorize=RefuseMalformedPayloads(),
     )
     app.middleware(_skip_retried_events(runtime))
     app.error(_report_error(runtime))
     register_all(app, runtime)
     return app
+
+
+class RefuseMalformedPayloads(Middleware):
+    """Answer 400, doing nothing else, to a signed payload whose shape Slack never sends.
+
+    Bolt and the listeners index payloads by position; a list where an object belongs would
+    otherwise crash them into a 500. The log line names the fields, never their values.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        from handlers.payloads import payload_problem
+
+        problem = payload_problem(req.body)
+        if problem is None:
+            return next()
+        log.info(
+            "refused a malformed %s payload (%s; %d bytes)",
+            _payload_kind(req.body),
+            problem,
+            len(req.raw_body.encode("utf-8")),
+        )
+        return BoltResponse(status=400, body="Bad request: not a payload Slack sends")
+
+
+def _payload_kind(body: Any) -> str:
+    """The payload's kind for the log: one of Slack's own names, never text from the body."""
+    from handlers.payloads import KNOWN_KINDS
+
+    if not isinstance(body, dict):
+        return "unknown"
+    if "command" in body:
+        return "slash command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in KNOWN_KINDS else "unknown"
 
 
 def listener_pool(threads: int) -> ThreadPoolExecutor:

@@ -24,6 +24,7 @@ from bot.routing import (
 from bot.runtime import Runtime
 from handlers.common import (
     action_value,
+    first_action,
     friendly_errors,
     in_transaction,
     int_value,
@@ -74,7 +75,7 @@ def register(app: App, runtime: Runtime) -> None:
     def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         with friendly_errors(runtime, body):
-            action = (body.get("actions") or [{}])[0]
+            action = first_action(body)
             block_id = str(action.get("block_id") or "")
             offer_id = int_value(block_id.partition(":")[2])
             colleague = action.get("selected_user")
