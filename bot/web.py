@@ -55,7 +55,7 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
             return Response("Request too large", status_code=413)
         try:
             bolt_request = to_bolt_request(request, body)
-        except (ValueError, AttributeError, TypeError):  # not UTF-8, not JSON, not an object
+        except (ValueError, LookupError, AttributeError, TypeError):  # not UTF-8/JSON/an object
             bolt_request = None
         if bolt_request is None or not isinstance(bolt_request.body, dict):
             log.info("refused an unparseable request body (%d bytes)", len(body))

@@ -148,6 +148,7 @@ def _interaction(body: Mapping[str, Any]) -> str | None:
         lambda: _optional(body, ("container", "message", "team"), Mapping, ""),
         lambda: _optional(body, ("trigger_id", "callback_id", "response_url"), str, ""),
         lambda: _state(body.get("state"), "state"),
+        lambda: _message_like(body.get("message") or {}, "message."),
     )
 
 
