@@ -112,12 +112,20 @@ def bench_outbox() -> None:
     report("deliver 100 via the outbox", real, baseline, "vs 100 direct chat.postMessage calls")
 
 
+def bench_slack_burst() -> None:
+    from bench.slack_burst import report_burst
+
+    for line in report_burst():
+        print(line)
+
+
 def main() -> None:
     """Run every benchmark and print its ratio."""
     print("benchmark                       ratio   (baseline measured in this run)")
     bench_ranking()
     bench_tagging()
     bench_outbox()
+    bench_slack_burst()
 
 
 if __name__ == "__main__":

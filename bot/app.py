@@ -13,11 +13,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.middleware import Middleware
 
 from bot import inbound
 from bot.delivery import tell_now
@@ -49,7 +50,9 @@ def create_app(
         client=runtime.client,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slack_bolt"),
-        listener_executor=listener_executor,
+        listener_executor=listener_executor or listener_pool(settings.slack_listener_threads),
+        # Runs right after the signature check, before Bolt reads the payload.
+        before_authorize=RefuseMalformedPayloads(),
     )
     app.middleware(_save_events_before_ack(runtime))
     app.error(_report_error(runtime))
@@ -59,6 +62,51 @@ def create_app(
     app.event(re.compile(".*"))(_no_listener_for_this_event)
     runtime.replay_saved_events = lambda: replay_saved_events(runtime, app)
     return app
+
+
+class RefuseMalformedPayloads(Middleware):
+    """Answer 400, doing nothing else, to a signed payload whose shape Slack never sends.
+
+    Bolt and the listeners index payloads by position; a list where an object belongs would
+    otherwise crash them into a 500. The log line names the fields, never their values.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        from handlers.payloads import payload_problem
+
+        problem = payload_problem(req.body)
+        if problem is None:
+            return next()
+        log.info(
+            "refused a malformed %s payload (%s; %d bytes)",
+            _payload_kind(req.body),
+            problem,
+            len(req.raw_body.encode("utf-8")),
+        )
+        return BoltResponse(status=400, body="Bad request: not a payload Slack sends")
+
+
+def _payload_kind(body: Any) -> str:
+    """The payload's kind for the log: one of Slack's own names, never text from the body."""
+    from handlers.payloads import KNOWN_KINDS
+
+    if not isinstance(body, dict):
+        return "unknown"
+    if "command" in body:
+        return "slash command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in KNOWN_KINDS else "unknown"
+
+
+def listener_pool(threads: int) -> ThreadPoolExecutor:
+    """The threads Bolt runs listeners in: one per Slack request being handled at once.
+
+    Bolt's default is 5, so the sixth simultaneous click waited for a whole Web API call
+    and missed Slack's 3-second deadlines (see docs/concurrency.md).
+    """
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener")
 
 
 def _no_listener_for_this_event() -> None:

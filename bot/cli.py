@@ -27,6 +27,15 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _require_slack_token(settings: Settings, command: str, why: str) -> None:
+    """Refuse, before touching the database or Slack, a command that needs the bot token."""
+    if not settings.slack_bot_token:
+        raise CommandError(
+            f"SLACK_BOT_TOKEN is not set (the bot token, xoxb-…); `{command}` {why}, "
+            "so nothing was run"
+        )
+
+
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT."""
@@ -68,6 +77,7 @@ def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
     clock = FixedClock(_parse_instant(args.now)) if args.now else SystemClock()
+    _require_slack_token(settings, "jobs run-due", "sends the messages that fall due")
     runtime = build_runtime(settings, clock=clock)
     results = run_due(runtime)
     print(", ".join(f"{name}: {count}" for name, count in results.items()))
@@ -151,6 +161,8 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.digest import current_week_start, preview_digest, send_weekly_digest, week_start_of
     from bot.runtime import build_runtime
 
+    if not args.dry_run:
+        _require_slack_token(settings, "digest", "sends it through Slack (--dry-run prints it)")
     runtime = build_runtime(settings)
     ctx = runtime.routing()
     this_week = current_week_start(ctx)
@@ -162,8 +174,6 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(
             f"the week of {week:%d %B %Y} hasn't started yet; use --dry-run to preview it"
         )
-    if not settings.slack_bot_token:
-        raise CommandError("SLACK_BOT_TOKEN is not set; use --dry-run to print the digest")
     outcome = send_weekly_digest(runtime.sessions, ctx, week_start=week)
     if not outcome.sent:
         when = (

@@ -63,7 +63,10 @@ def serve(settings: Settings) -> None:
         app = connect(runtime)
         _start_background_work(runtime)
         log.info("connecting to Slack over Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()
+        # One socket worker per listener thread, so acks are never queued (docs/concurrency.md).
+        SocketModeHandler(
+            app, settings.slack_app_token, concurrency=settings.slack_listener_threads
+        ).start()
         return
 
     import uvicorn

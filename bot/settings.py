@@ -53,6 +53,7 @@ class Settings:
     digest_cron: str = "mon 08:00"
     holidays_file: str | None = None
     retention_days: int = 365
+    slack_listener_threads: int = 100
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +193,7 @@ def load_settings(
         "CHECKIN_EVERY_DAYS": (1, 90),
         "CHECKIN_REMINDER_HOURS": (1, 24 * 14),
         "RETENTION_DAYS": (1, 365 * 10),
+        "SLACK_LISTENER_THREADS": (5, 1000),
     }
     for name, (low, high) in bounds.items():
         if raw := get(name):

@@ -19,8 +19,10 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import anyio.to_thread
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from sqlalchemy import text
@@ -71,6 +73,24 @@ def signature_problem(
     return None
 
 
+def _threads_for_slack(
+    threads: int,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Let as many requests wait for their ack in threads as there are listener threads.
+
+    Each Slack request holds one of anyio's worker threads (40 by default) until its listener
+    acknowledges; a smaller limit would queue the rest past Slack's 3 s (docs/concurrency.md).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, threads)
+        yield
+
+    return lifespan
+
+
 def create_web_app(runtime: Runtime, app: App) -> Starlette:
     """The ASGI application for HTTP mode."""
 
@@ -87,7 +107,7 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
             return Response("Unauthorised", status_code=401)
         try:
             bolt_request = to_bolt_request(request, body)
-        except (ValueError, AttributeError, TypeError):  # not UTF-8, not JSON, not an object
+        except (ValueError, LookupError, AttributeError, TypeError):  # not UTF-8/JSON/an object
             bolt_request = None
         if bolt_request is None or not isinstance(bolt_request.body, dict):
             log.info("refused an unparseable request body (%d bytes)", len(body))
@@ -115,8 +135,9 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
         )
 
     return Starlette(
+        lifespan=_threads_for_slack(runtime.settings.slack_listener_threads),
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
     )

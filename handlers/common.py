@@ -24,28 +24,42 @@ log = logging.getLogger(__name__)
 BUSY = "Sorry, I'm very busy right now and couldn't save that. Please try again in a minute."
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def user_id_of(body: dict[str, Any]) -> str:
-    """The Slack user id of whoever sent this payload."""
+    """The Slack user id of whoever sent this payload ("" if it names nobody)."""
     user = body.get("user")
     if isinstance(user, dict):
-        return str(user.get("id") or "")
-    return str(body.get("user_id") or user or "")
+        return _text(user.get("id"))
+    return _text(body.get("user_id")) or _text(user)
 
 
 def user_name_of(body: dict[str, Any]) -> str:
     """A display name from the payload (Slack's username), or the user id."""
-    user = body.get("user")
-    if isinstance(user, dict):
-        return str(user.get("name") or user.get("username") or user.get("id") or "")
-    return str(body.get("user_name") or user_id_of(body))
+    user = _object(body.get("user"))
+    name = _text(user.get("name")) or _text(user.get("username"))
+    return name or _text(body.get("user_name")) or user_id_of(body)
 
 
 def channel_id_of(body: dict[str, Any]) -> str | None:
     """The channel a payload came from, if any."""
     channel = body.get("channel")
     if isinstance(channel, dict):
-        return channel.get("id")
-    return body.get("channel_id") or (body.get("container") or {}).get("channel_id")
+        return _text(channel.get("id")) or None
+    found = _text(body.get("channel_id")) or _text(_object(body.get("container")).get("channel_id"))
+    return found or None
+
+
+def first_action(body: dict[str, Any]) -> dict[str, Any]:
+    """The first action of a block_actions payload ({} if there is none)."""
+    actions = body.get("actions")
+    return _object(actions[0]) if isinstance(actions, list) and actions else {}
 
 
 def response_url_of(body: dict[str, Any]) -> str | None:
@@ -59,9 +73,9 @@ def response_url_of(body: dict[str, Any]) -> str | None:
 
 
 def action_value(body: dict[str, Any]) -> str:
-    """The `value` of the first action in a block_actions payload."""
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or actions[0].get("selected_option", {}).get("value") or "")
+    """The `value` of the first action in a block_actions payload ("" if it has none)."""
+    action = first_action(body)
+    return _text(action.get("value")) or _text(_object(action.get("selected_option")).get("value"))
 
 
 def int_value(raw: str) -> int | None:
@@ -70,34 +84,44 @@ def int_value(raw: str) -> int | None:
     return int(raw) if re.fullmatch(r"[0-9]{1,11}", raw) else None
 
 
+def _state_value(element: dict[str, Any]) -> Any:
+    """What one input holds, by element type; a malformed part reads as empty."""
+    kind = element.get("type")
+    if kind == "plain_text_input":
+        return _text(element.get("value"))
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        return _text(_object(element.get("selected_option")).get("value")) or None
+    if kind in ("multi_static_select", "checkboxes", "multi_external_select"):
+        options = element.get("selected_options")
+        options = options if isinstance(options, list) else []
+        return [v for o in options if isinstance(v := _object(o).get("value"), str)]
+    if kind == "datepicker":
+        try:
+            return date.fromisoformat(_text(element.get("selected_date")))
+        except ValueError:
+            return None
+    if kind == "users_select":
+        return _text(element.get("selected_user")) or None
+    if kind == "multi_users_select":
+        users = element.get("selected_users")
+        return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
+    return element.get("value")
+
+
 def view_values(body: dict[str, Any]) -> dict[str, Any]:
     """The submitted view's values, flattened to {block_id: value}."""
-    state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    state = _object(_object(_object(body.get("view")).get("state")).get("values"))
     flat: dict[str, Any] = {}
     for block_id, elements in state.items():
-        for element in elements.values():
-            kind = element.get("type")
-            if kind in ("plain_text_input",):
-                flat[block_id] = element.get("value") or ""
-            elif kind in ("static_select", "radio_buttons", "external_select"):
-                flat[block_id] = (element.get("selected_option") or {}).get("value")
-            elif kind in ("multi_static_select", "checkboxes", "multi_external_select"):
-                flat[block_id] = [o.get("value") for o in element.get("selected_options") or []]
-            elif kind == "datepicker":
-                raw = element.get("selected_date")
-                flat[block_id] = date.fromisoformat(raw) if raw else None
-            elif kind == "users_select":
-                flat[block_id] = element.get("selected_user")
-            elif kind == "multi_users_select":
-                flat[block_id] = element.get("selected_users") or []
-            else:
-                flat[block_id] = element.get("value")
+        for element in _object(elements).values():
+            if isinstance(element, dict):
+                flat[block_id] = _state_value(element)
     return flat
 
 
 def view_metadata(body: dict[str, Any]) -> dict[str, Any]:
     """The JSON private_metadata of a submitted view ({} if absent or garbled)."""
-    raw = (body.get("view") or {}).get("private_metadata") or ""
+    raw = _text(_object(body.get("view")).get("private_metadata"))
     try:
         value = json.loads(raw) if raw else {}
     except ValueError:

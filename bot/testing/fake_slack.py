@@ -76,6 +76,7 @@ class Call:
     response: dict[str, Any]
     status: int
     index: int
+    at: float = 0.0  # time.monotonic() when the fake received the call
 
     @property
     def ok(self) -> bool:
@@ -390,7 +391,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.users_strict = False
         # Seconds to wait after a call is recorded and before answering it: the window in
-        # which a client can die after Slack took a message but before it heard back.
+        # which a client can die after Slack took a message but before it heard back, and
+        # the latency of a slow day at Slack (each call is still acted on when it arrives).
         self.response_delay = 0.0
         self._open = threading.Event()
         self._open.set()
@@ -745,6 +747,7 @@ class FakeSlack:
     def _record_and_answer(
         self, method: str, args: dict[str, Any] | None, token: str | None
     ) -> tuple[int, bytes, dict[str, str]]:
+        received_at = time.monotonic()
         with self._cond:
             failure = self._take_failure(method)
             if failure is not None:
@@ -757,7 +760,7 @@ class FakeSlack:
                 else:
                     response = self._answer(method, args, token)
                 body = json.dumps(response).encode("utf-8")
-            self._record_call(method, args or {}, response, status, token)
+            self._record_call(method, args or {}, response, status, token, at=received_at)
             return status, body, headers
 
     def _take_failure(self, method: str) -> _Failure | None:
@@ -859,6 +862,7 @@ class FakeSlack:
         response: dict[str, Any],
         status: int,
         token: str | None = None,
+        at: float | None = None,
     ) -> None:
         """Keep one answered call (under the lock) and wake anyone waiting for it."""
         self._calls.append(
@@ -869,6 +873,7 @@ class FakeSlack:
                 response=response,
                 status=status,
                 index=self._next_index,
+                at=time.monotonic() if at is None else at,
             )
         )
         self._next_index += 1
@@ -1383,6 +1388,7 @@ def _parse_args(query: str, raw: bytes, content_type: str) -> dict[str, Any] | N
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default 5 would stall simultaneous clients a second
 
     def __init__(self, fake: FakeSlack) -> None:
         super().__init__(("127.0.0.1", 0), _RequestHandler)

@@ -47,8 +47,8 @@ class ErrorRecords(logging.Handler):
 class CountingExecutor(ThreadPoolExecutor):
     """A listener executor that knows when every listener it was given has finished."""
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=16, thread_name_prefix="listener")
+    def __init__(self, max_workers: int = 16) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self._lock = threading.Lock()
         self._running = 0
 
@@ -140,7 +140,7 @@ def running_world(
         {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}, env_file=None
     )
     runtime = build_runtime(settings, clock=clock)
-    executor = CountingExecutor()
+    executor = CountingExecutor(settings.slack_listener_threads)
     errors = ErrorRecords()
     logging.getLogger("bot.app").addHandler(errors)
     app = create_app(runtime, listener_executor=executor)

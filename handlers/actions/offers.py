@@ -25,6 +25,7 @@ from bot.runtime import Runtime
 from handlers.common import (
     action_value,
     commit_then_ack,
+    first_action,
     friendly_errors,
     int_value,
     tell,
@@ -73,7 +74,7 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action("offer_suggest")
     def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
         with friendly_errors(runtime, body, ack):
-            action = (body.get("actions") or [{}])[0]
+            action = first_action(body)
             block_id = str(action.get("block_id") or "")
             offer_id = int_value(block_id.partition(":")[2])
             colleague = action.get("selected_user")

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from bot.manifest import BOT_EVENTS, BOT_SCOPES, SHORTCUT_CALLBACK_ID, render_manifest
+from bot.testing.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,3 +125,48 @@ def test_serve_with_slack_unreachable_says_so_in_one_line(db_url: str) -> None:
         "error: could not check SLACK_BOT_TOKEN with Slack at http://127.0.0.1:9/api/"
     )
     assert "xoxb-x" not in result.stderr and "secret" not in result.stderr
+
+
+def _owe_one_message(db_url: str) -> None:
+    from bot.delivery import owe_post
+    from storage.db import make_engine, make_session_factory, transaction
+
+    engine = make_engine(db_url)
+    with transaction(make_session_factory(engine)) as session:
+        owe_post(session, now=datetime(2026, 11, 23, 9, tzinfo=UTC), channel="U0HEAD1", text="Hi")
+    engine.dispose()
+
+
+def _outbox_statuses(db_url: str) -> list[str]:
+    from sqlmodel import select
+
+    from storage.db import make_engine, make_session_factory
+    from storage.models import OutboxMessage
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        statuses = [m.status for m in session.exec(select(OutboxMessage))]
+    engine.dispose()
+    return statuses
+
+
+def test_commands_that_need_slack_refuse_without_a_token_in_one_line(db_url: str) -> None:
+    _owe_one_message(db_url)
+    with FakeSlack() as fake:
+        env = {"DATABASE_URL": db_url, "SLACK_API_URL": fake.url}
+        for command in (
+            ("jobs", "run-due"),
+            ("jobs", "run-due", "--now", "2026-11-23T09:30:00+00:00"),
+            ("digest", "--week", "2026-11-16"),
+        ):
+            result = run(*command, env=env)
+            assert result.returncode == 1, (command, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: SLACK_BOT_TOKEN is not set")
+            assert f"`{' '.join(command[:2]) if command[0] == 'jobs' else 'digest'}`" in lines[0]
+            assert result.stdout == ""
+        assert fake.calls == [], "nothing may try to reach Slack"
+    assert _outbox_statuses(db_url) == ["pending"], "the owed message is still owed"
+    # The dry run needs no Slack and still works.
+    dry = run("digest", "--week", "2026-11-16", "--dry-run", env={"DATABASE_URL": db_url})
+    assert dry.returncode == 0, dry.stderr

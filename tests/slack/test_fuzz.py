@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import re
 import time
 import urllib.parse
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.manifest import SHORTCUT_CALLBACK_ID
 from bot.testing.signing import (
     FORM,
     JSON,
     block_actions_payload,
     event_callback_body,
     interaction_body,
+    message_action_payload,
+    message_event,
     sign,
     slash_command_body,
     view_submission_payload,
 )
 from storage.models import Deployment, Offer, Person, SupportRequest
 from tests.slack.conftest import SIGNING_SECRET, SUPPORT_CHANNEL, SlackWorld
+from tests.slack.test_intake import request_form
 
 FUZZ = settings(
     max_examples=40,
@@ -91,8 +99,6 @@ def snapshot(slack: SlackWorld) -> tuple[Any, ...]:
 def offered_world(slack: SlackWorld) -> None:
     """A directory and one request offered to three supporters."""
     slack.import_directory()
-    from bot.testing.signing import message_event
-
     slack.sender.event(message_event("UHEAD1", "SEND help please, EHCPs overdue", SUPPORT_CHANNEL))
     slack.settle()
     slack.sender.interact(
@@ -247,3 +253,242 @@ def test_a_form_body_without_a_payload_is_refused_cleanly(slack: SlackWorld) -> 
     status, _, _ = slack.sender.post(body, FORM)
     assert 400 <= status < 500 or status == 200
     assert not slack.errors
+
+
+# --- shapes, not only values ----------------------------------------------------------------
+# Each payload below is one Slack really sends; each path names a structural field of it.
+# Hypothesis replaces fields with values of any type (or removes them): no signed body may
+# get a 5xx, reach the error handler, or change anything it should not.
+
+DELETE = object()
+FIELD_NAMES = ["id", "type", "value", "values", "action_id", "block_id", "text", "user", "ts"]
+any_shape = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+shape_or_gone = st.one_of(st.just(DELETE), any_shape)
+
+CLICK_PATHS = [
+    ("type",),
+    ("user",),
+    ("user", "id"),
+    ("actions",),
+    ("actions", 0),
+    ("actions", 0, "action_id"),
+    ("actions", 0, "value"),
+    ("actions", 0, "block_id"),
+    ("actions", 0, "selected_option"),
+    ("channel",),
+    ("channel", "id"),
+    ("container",),
+    ("container", "channel_id"),
+    ("message",),
+    ("state",),
+    ("state", "values"),
+    ("trigger_id",),
+    ("team",),
+]
+VIEW_PATHS = [
+    ("user",),
+    ("view",),
+    ("view", "type"),
+    ("view", "callback_id"),
+    ("view", "private_metadata"),
+    ("view", "state"),
+    ("view", "state", "values"),
+    ("view", "state", "values", "title"),
+    ("view", "state", "values", "title", "value"),
+    ("view", "state", "values", "title", "value", "value"),
+    ("view", "state", "values", "areas", "value", "selected_options"),
+    ("view", "state", "values", "areas", "value", "selected_options", 0),
+    ("trigger_id",),
+]
+SHORTCUT_PATHS = [
+    ("user",),
+    ("callback_id",),
+    ("trigger_id",),
+    ("channel",),
+    ("message",),
+    ("message", "text"),
+    ("message", "ts"),
+    ("message", "user"),
+]
+EVENT_PATHS = [
+    ("event",),
+    ("event", "type"),
+    ("event", "user"),
+    ("event", "channel"),
+    ("event", "text"),
+    ("event", "ts"),
+    ("event", "thread_ts"),
+    ("event", "subtype"),
+    ("event", "message"),
+    ("event", "blocks"),
+    ("event_id",),
+    ("authorizations",),
+    ("type",),
+]
+COMMAND_PATHS = [("command",), ("text",), ("user_id",), ("trigger_id",), ("channel_id",)]
+
+
+def reshaped(payload: dict[str, Any], changes: list[tuple[tuple[Any, ...], Any]]) -> Any:
+    """A deep copy of `payload` with the field at each path replaced (or removed)."""
+    result: Any = json.loads(json.dumps(payload))
+    for path, value in changes:
+        if not path:
+            continue
+        holder = result
+        for step in path[:-1]:
+            try:
+                holder = holder[step]
+            except (KeyError, IndexError, TypeError):
+                holder = None
+                break
+        last = path[-1]
+        if isinstance(holder, dict) or (isinstance(holder, list) and isinstance(last, int)):
+            if value is DELETE:
+                with contextlib.suppress(KeyError, IndexError):
+                    del holder[last]
+            elif isinstance(holder, dict) or last < len(holder):
+                holder[last] = value
+    return result
+
+
+def changes_at(paths: list[tuple[Any, ...]]) -> st.SearchStrategy[list[tuple[Any, Any]]]:
+    return st.lists(st.tuples(st.sampled_from(paths), shape_or_gone), min_size=1, max_size=3)
+
+
+def send_reshaped(slack: SlackWorld, body: bytes, content_type: str) -> None:
+    before = snapshot(slack)
+    status, _, _ = slack.sender.post(body, content_type)
+    check(slack, status, before)
+
+
+@FUZZ
+@given(action=st.sampled_from(ACTIONS), changes=changes_at(CLICK_PATHS))
+def test_clicks_of_any_shape_never_crash(
+    slack: SlackWorld, action: str, changes: list[tuple[Any, Any]]
+) -> None:
+    if not snapshot(slack)[0]:
+        offered_world(slack)
+    payload = block_actions_payload("UINTRUDER", action, "1", channel_id=SUPPORT_CHANNEL)
+    send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
+
+
+@FUZZ
+@given(callback=st.sampled_from(CALLBACKS), changes=changes_at(VIEW_PATHS))
+def test_view_submissions_of_any_shape_never_crash(
+    slack: SlackWorld, callback: str, changes: list[tuple[Any, Any]]
+) -> None:
+    if not snapshot(slack)[0]:
+        offered_world(slack)
+    values = request_form(areas=["maths"])
+    payload = view_submission_payload("UINTRUDER", callback, values, private_metadata="{}")
+    send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
+
+
+@FUZZ
+@given(changes=changes_at(SHORTCUT_PATHS), kind=st.sampled_from(["message_action", "shortcut"]))
+def test_shortcuts_of_any_shape_never_crash(
+    slack: SlackWorld, changes: list[tuple[Any, Any]], kind: str
+) -> None:
+    message = {"type": "message", "user": "UINTRUDER", "text": "SEND help", "ts": "1.000001"}
+    payload = message_action_payload("UINTRUDER", SHORTCUT_CALLBACK_ID, message, "C0ELSE")
+    payload["type"] = kind
+    send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
+
+
+@FUZZ
+@given(changes=changes_at(EVENT_PATHS))
+def test_events_of_any_shape_never_crash(slack: SlackWorld, changes: list[tuple[Any, Any]]) -> None:
+    edited = message_event("UINTRUDER", "SEND help please", "C0ELSE", subtype="message_changed")
+    edited["message"] = message_event("UINTRUDER", "SEND help, edited", "C0ELSE")
+    body = json.loads(event_callback_body(edited))
+    send_reshaped(slack, json.dumps(reshaped(body, changes)).encode(), JSON)
+
+
+@FUZZ
+@given(
+    changes=changes_at(COMMAND_PATHS),
+    text=st.sampled_from(["", "assign 1 <@UNLE1>", "directory export", "help"]),
+)
+def test_slash_commands_of_any_shape_never_crash(
+    slack: SlackWorld, changes: list[tuple[Any, Any]], text: str
+) -> None:
+    form = dict(urllib.parse.parse_qsl(slash_command_body("/support", text).decode()))
+    form["user_id"] = "UINTRUDER"
+    reshaped_form = reshaped(form, changes)
+    # As JSON any field can take any type; as a form, values are text and fields can go.
+    send_reshaped(slack, json.dumps(reshaped_form).encode(), JSON)
+    as_form = {k: v for k, v in reshaped_form.items() if isinstance(v, str)}
+    send_reshaped(slack, urllib.parse.urlencode(as_form).encode(), FORM)
+
+
+def odd_payloads() -> dict[str, tuple[bytes, str]]:
+    """The shapes that gave 500 when attacked, as signed bodies with their content type."""
+    click = block_actions_payload("UHEAD1", "request_show_full", "1", channel_id=SUPPORT_CHANNEL)
+    view = view_submission_payload("UHEAD1", "request_new", request_form(), private_metadata="{}")
+    event = json.loads(event_callback_body(message_event("UHEAD1", "x", "C0ELSE")))
+    command = dict(urllib.parse.parse_qsl(slash_command_body("/support", "").decode()))
+    view_without_type = {k: v for k, v in view["view"].items() if k != "type"}
+    return {
+        "actions not a list": (interaction_body({**click, "actions": {"a": 1}}), FORM),
+        "actions [null]": (interaction_body({**click, "actions": [None]}), FORM),
+        "actions []": (interaction_body({**click, "actions": []}), FORM),
+        "state.values a list": (
+            interaction_body({**view, "view": {**view["view"], "state": {"values": []}}}),
+            FORM,
+        ),
+        "a state entry a list": (
+            interaction_body({**view, "view": {**view["view"], "state": {"values": {"t": []}}}}),
+            FORM,
+        ),
+        "event a string": (json.dumps({**event, "event": "x"}).encode(), JSON),
+        "view without type": (interaction_body({**view, "view": view_without_type}), FORM),
+        "command without trigger_id": (
+            urllib.parse.urlencode(
+                {k: v for k, v in command.items() if k != "trigger_id"}
+            ).encode(),
+            FORM,
+        ),
+        "/support assign with an empty user": (
+            urllib.parse.urlencode(
+                {**command, "text": "assign 1 <@UNLE1>", "user_id": ""}
+            ).encode(),
+            FORM,
+        ),
+        "type a list": (interaction_body({**click, "type": ["block_actions"]}), FORM),
+    }
+
+
+def test_the_odd_shapes_found_by_attack_are_refused_with_400(
+    slack: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    offered_world(slack)
+    before = snapshot(slack)
+    slack.fake.clear()
+    for name, (body, content_type) in odd_payloads().items():
+        with caplog.at_level(logging.INFO, logger="bot.app"):
+            status, _, _ = slack.sender.post(body, content_type)
+        assert status == 400, name
+    slack.settle()
+    assert snapshot(slack) == before
+    assert slack.fake.calls == [], "nothing was said to anyone"
+    assert not slack.errors, [r.getMessage() for r in slack.errors]
+    refusals = [r.getMessage() for r in caplog.records if "refused a malformed" in r.getMessage()]
+    assert len(refusals) == len(odd_payloads())
+    assert all(re.search(r"; \d+ bytes\)$", line) for line in refusals), refusals
+
+
+def test_null_state_values_read_as_an_empty_form(slack: SlackWorld) -> None:
+    view = view_submission_payload("UHEAD1", "request_new", request_form(), private_metadata="{}")
+    view["view"]["state"]["values"] = None
+    status, body, _ = slack.sender.interact(view)
+    assert status == 200
+    assert json.loads(body)["response_action"] == "errors"  # "please fill in…", nothing stored
+    slack.settle()
+    assert snapshot(slack)[0] == []
