@@ -3,15 +3,25 @@
 slack_sdk logs whole request and response bodies at DEBUG (message text, names), so its
 loggers and Bolt's are kept at INFO or above whatever LOG_LEVEL says; the bot's own DEBUG
 lines carry ids only.
+
+`LOG_FORMAT=json` writes one JSON object per line: `time`, `level`, `logger`, `event` (the
+message, which carries ids only), any ids or `duration_ms` passed with `extra=`, and the
+exception's type and traceback when there is one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt")
 NOISY = ("alembic", "apscheduler.executors", "httpx")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def keep_personal_data_out_of_logs() -> None:
@@ -21,11 +31,36 @@ def keep_personal_data_out_of_logs() -> None:
         logger.setLevel(max(logging.INFO, logger.level or logging.INFO))
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level`, with the Slack libraries held at INFO."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, event, extras (ids, duration_ms)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exc_type"] = record.exc_info[0].__name__
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def make_handler(log_format: str = "text") -> logging.Handler:
+    """A stderr handler writing plain text lines or JSON objects."""
+    handler = logging.StreamHandler(sys.stderr)
+    json_lines = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log to stderr at `level`, as text or JSON lines, with the Slack libraries held at INFO."""
+    logging.basicConfig(level=level, handlers=[make_handler(log_format)])
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     keep_personal_data_out_of_logs()
