@@ -77,7 +77,9 @@ def _unmet_demand(insight: Insight) -> Figure:
         for x, value in enumerate(row):
             colour = "black" if value > top / 2 else "white"
             axes.text(x, y, str(value), ha="center", va="center", color=colour, fontsize=12)
-    figure.colorbar(image, ax=axes, label="Requests not accepted")
+    from matplotlib.ticker import MaxNLocator
+
+    figure.colorbar(image, ax=axes, label="Requests not accepted", ticks=MaxNLocator(integer=True))
     return figure
 
 

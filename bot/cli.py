@@ -231,10 +231,11 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     """Write the supply-and-demand figures and charts for a term or dates into --out."""
+    from bot.clock import SystemClock
     from bot.runtime import build_runtime
 
+    period = report_period(args, SystemClock().now().astimezone(settings.tz).date())
     runtime = build_runtime(settings)
-    period = report_period(args, runtime.calendar.local(runtime.clock.now()).date())
     written = write_report(runtime, period, args.format, Path(args.out))
     for path in written:
         print(f"Wrote {path}")
