@@ -485,3 +485,64 @@ def insight_tables(insight: Insight) -> dict[str, list[list[object]]]:
         + [[u, "at capacity"] for u in insight.at_capacity]
         + [[u, "near capacity"] for u in insight.near_capacity],
     }
+
+
+# --- headline figures: the digest and the coordinator's Home -------------------------------------
+@dataclass(frozen=True)
+class Headline:
+    """The few figures a coordinator glances at, for the term so far."""
+
+    period_label: str
+    requests: int
+    accepted: int
+    median_days: float | None
+    p90_days: float | None
+    found_nobody: int
+    at_capacity: int
+    near_capacity: int
+    gaps: tuple[str, ...]
+
+
+def headline_of(insight: Insight) -> Headline:
+    """The headline figures of a report, with its three largest gaps in one sentence each."""
+    return Headline(
+        period_label=insight.period.label,
+        requests=insight.requests,
+        accepted=insight.accepted,
+        median_days=insight.overall.median_days,
+        p90_days=insight.overall.p90_days,
+        found_nobody=len(insight.found_nobody),
+        at_capacity=len(insight.at_capacity),
+        near_capacity=len(insight.near_capacity),
+        gaps=tuple(gap_sentence(c) for c in insight.gaps[:GAPS_NAMED]),
+    )
+
+
+def term_insight(session: Session, calendar: SchoolCalendar, now: datetime) -> Insight:
+    """The figures for the term containing `now`, up to `now`."""
+    return build_insight(session, calendar, term_of(calendar.local(now).date()), now=now)
+
+
+def days_text(days: float) -> str:
+    """Working days for people: "2.5 working days", "1 working day"."""
+    shown = f"{days:.1f}".removesuffix(".0")
+    return f"{shown} working day" + ("" if shown == "1" else "s")
+
+
+def headline_lines(headline: Headline) -> list[str]:
+    """The headline as two short lines of plain text: counts only, no names."""
+    first = f"{_count(headline.requests, 'request')}, {headline.accepted} accepted"
+    if headline.median_days is not None and headline.p90_days is not None:
+        first += (
+            f"; median time to acceptance {days_text(headline.median_days)} "
+            f"(90th percentile {days_text(headline.p90_days)})"
+        )
+    return [
+        first + ".",
+        f"{_count(headline.found_nobody, 'request')} found nobody; supporters at capacity: "
+        f"{headline.at_capacity}, with one place left: {headline.near_capacity}.",
+    ]
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
