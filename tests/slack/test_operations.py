@@ -61,17 +61,28 @@ def test_readyz_is_ready_when_the_database_answers_and_migrations_are_current(
 def test_readyz_is_503_while_migrations_are_behind_and_healthz_stays_alive(
     slack: SlackWorld,
 ) -> None:
-    with slack.runtime.engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-    status, _, body = get(slack, "/readyz")
-    detail = json.loads(body)
-    assert status == 503
-    assert detail["migrations"] == "behind" and detail["applied"] == ["0000"]
-    assert "python -m bot migrate" in detail["reason"]
-    assert get(slack, "/healthz")[0] == 200  # alive: the process is fine, only not ready
-    with slack.runtime.engine.begin() as connection:
-        connection.execute(text("DELETE FROM alembic_version"))
-    assert json.loads(get(slack, "/readyz")[2])["migrations"] == "none"
+    engine = slack.runtime.engine
+    with engine.begin() as connection:
+        [head] = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        status, _, body = get(slack, "/readyz")
+        detail = json.loads(body)
+        assert status == 503
+        assert detail["migrations"] == "behind" and detail["applied"] == ["0000"]
+        assert "python -m bot migrate" in detail["reason"]
+        assert get(slack, "/healthz")[0] == 200  # alive: the process is fine, only not ready
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+        assert json.loads(get(slack, "/readyz")[2])["migrations"] == "none"
+    finally:  # the database is reused by the next test: put its revision back
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head}
+            )
+    assert get(slack, "/readyz")[0] == 200
 
 
 def test_readiness_says_when_the_database_does_not_answer(slack: SlackWorld) -> None:
