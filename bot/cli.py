@@ -20,7 +20,7 @@ from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.insight import Period
+    from bot.insight import Headline, Period
     from bot.runtime import Runtime
 
 log = logging.getLogger("bot")
@@ -232,13 +232,17 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     """Write the supply-and-demand figures and charts for a term or dates into --out."""
     from bot.clock import SystemClock
+    from bot.insight import headline_lines
     from bot.runtime import build_runtime
 
     period = report_period(args, SystemClock().now().astimezone(settings.tz).date())
     runtime = build_runtime(settings)
-    written = write_report(runtime, period, args.format, Path(args.out))
+    written, headline = write_report(runtime, period, args.format, Path(args.out))
     for path in written:
         print(f"Wrote {path}")
+    print(f"{headline.period_label}: " + " ".join(headline_lines(headline)))
+    for gap in headline.gaps:
+        print(f"Gap: {gap}")
     return 0
 
 
@@ -261,9 +265,12 @@ def report_period(args: argparse.Namespace, today: date) -> Period:
     return term_of(today)
 
 
-def write_report(runtime: Runtime, period: Period, fmt: str, out: Path) -> list[Path]:
-    """Compute the figures and write them as PNG charts, CSV tables or one JSON file."""
-    from bot.insight import build_insight, insight_as_dict, insight_tables
+def write_report(
+    runtime: Runtime, period: Period, fmt: str, out: Path
+) -> tuple[list[Path], Headline]:
+    """Compute the figures, write them as PNG charts, CSV tables or one JSON file, and return
+    the files written and the headline figures."""
+    from bot.insight import build_insight, headline_of, insight_as_dict, insight_tables
 
     with runtime.sessions() as session:
         insight = build_insight(session, runtime.calendar, period, now=runtime.clock.now())
@@ -285,7 +292,7 @@ def write_report(runtime: Runtime, period: Period, fmt: str, out: Path) -> list[
             (out / name).write_bytes(content)
     except OSError as exc:
         raise CommandError(f"cannot write to {out}: {exc.strerror or exc}") from None
-    return [out / name for name in files]
+    return [out / name for name in files], headline_of(insight)
 
 
 # --- parsing ---------------------------------------------------------------------------------

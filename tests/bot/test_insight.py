@@ -211,6 +211,8 @@ def test_report_command_writes_json_csv_and_png(
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["period"] == {"label": "Autumn term 2026", "from": "2026-09-01", "to": "2026-12-31"}
     assert data["found_nobody"]["request_ids"] == [seeded["R5"]]
+    assert "Autumn term 2026: 7 requests, 5 accepted; median time to acceptance" in result.stdout
+    assert "Gap: No SEND supporter with capacity in the North East" in result.stdout
     result = run_report(url, "--from", "2026-09-01", "--to", "2026-12-31", "--format", "csv",
                         "--out", str(tmp_path / "csv"))  # fmt: skip
     assert result.returncode == 0, result.stderr
