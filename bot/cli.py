@@ -6,14 +6,22 @@ Every command exits 0 on success and non-zero with a one-line reason on stderr o
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.insight import Headline, Period
+    from bot.runtime import Runtime
 
 log = logging.getLogger("bot")
 
@@ -231,7 +239,81 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the supply-and-demand figures and charts for a term or dates into --out."""
+    from bot.clock import SystemClock
+    from bot.insight import headline_lines
+    from bot.runtime import build_runtime
+
+    period = report_period(args, SystemClock().now().astimezone(settings.tz).date())
+    runtime = build_runtime(settings)
+    written, headline = write_report(runtime, period, args.format, Path(args.out))
+    for path in written:
+        print(f"Wrote {path}")
+    print(f"{headline.period_label}: " + " ".join(headline_lines(headline)))
+    for gap in headline.gaps:
+        print(f"Gap: {gap}")
+    return 0
+
+
+def report_period(args: argparse.Namespace, today: date) -> Period:
+    """The period asked for: --term, or --from (and --to, default today), else this term."""
+    from bot.insight import InsightError, parse_term, period_between, term_of
+
+    try:
+        if args.term and (args.start or args.end):
+            raise InsightError("give either --term or --from/--to, not both")
+        if args.term:
+            return parse_term(args.term)
+        if args.end and not args.start:
+            raise InsightError("--to needs --from as well")
+        if args.start:
+            first = parse_date(args.start, "--from")
+            return period_between(first, parse_date(args.end, "--to") if args.end else today)
+    except InsightError as exc:
+        raise CommandError(str(exc)) from None
+    return term_of(today)
+
+
+def write_report(
+    runtime: Runtime, period: Period, fmt: str, out: Path
+) -> tuple[list[Path], Headline]:
+    """Compute the figures, write them as PNG charts, CSV tables or one JSON file, and return
+    the files written and the headline figures."""
+    from bot.insight import build_insight, headline_of, insight_as_dict, insight_tables
+
+    with runtime.sessions() as session:
+        insight = build_insight(session, runtime.calendar, period, now=runtime.clock.now())
+    files: dict[str, bytes] = {}
+    if fmt == "png":
+        from bot.charts import render_charts
+
+        files = render_charts(insight)
+    elif fmt == "csv":
+        for name, rows in insight_tables(insight).items():
+            buffer = io.StringIO(newline="")
+            csv.writer(buffer).writerows(rows)
+            files[name] = buffer.getvalue().encode("utf-8")
+    else:
+        files["report.json"] = json.dumps(insight_as_dict(insight), indent=2).encode("utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (out / name).write_bytes(content)
+    except OSError as exc:
+        raise CommandError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    return [out / name for name in files], headline_of(insight)
+
+
 # --- parsing ---------------------------------------------------------------------------------
+def parse_date(raw: str, option: str) -> date:
+    """Parse a YYYY-MM-DD option value."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise CommandError(f"{option} must be a date like 2026-11-23, not {raw!r}") from exc
+
+
 def _parse_instant(raw: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
@@ -311,6 +393,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
 
+    report = sub.add_parser(
+        "report",
+        help="supply and demand: time to acceptance, unmet demand, capacity; charts as PNG",
+        description="Write the supply-and-demand figures for a term (default: this one) or "
+        "dates: PNG charts, CSV tables or one JSON file. Counts and ids only.",
+    )
+    report.add_argument("--term", help="a term and year, e.g. autumn-2026, spring-2027")
+    report.add_argument("--from", dest="start", metavar="D", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", metavar="D", help="last day (default: today)")
+    report.add_argument("--format", choices=("png", "csv", "json"), default="png")
+    report.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
+    report.set_defaults(run=cmd_report)
+
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
@@ -335,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return run(settings, args)
     except CommandError as exc:

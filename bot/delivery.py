@@ -19,6 +19,7 @@ attempt first looks for that metadata in the channel's recent history instead of
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import threading
@@ -229,6 +230,49 @@ def tell_now(
     client.chat_postMessage(channel=user, text=text)
 
 
+FILES_UPLOAD = "files.upload"
+
+
+@dataclass(frozen=True)
+class OwedFile:
+    """A file to upload: its name, title, alt text for screen readers, and content."""
+
+    filename: str
+    title: str
+    content: bytes
+    alt_text: str = ""
+
+
+def owe_files(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    files: list[OwedFile],
+    comment: str = "",
+    ref: str | None = None,
+) -> OutboxMessage:
+    """Owe an upload of `files` shared in one message to a channel (or a user id, for a DM).
+
+    Slack's current upload flow (files.getUploadURLExternal, the upload, then
+    files.completeUploadExternal) runs at delivery; the content waits in the outbox until then
+    and is dropped once Slack has it.
+    """
+    payload: dict[str, Any] = {
+        "initial_comment": comment,
+        "files": [
+            {
+                "filename": f.filename,
+                "title": f.title,
+                "alt_txt": f.alt_text,
+                "content_b64": base64.b64encode(f.content).decode("ascii"),
+            }
+            for f in files
+        ],
+    }
+    return _owe(session, now, method=FILES_UPLOAD, channel=channel, payload=payload, ref=ref)
+
+
 def sent_message(session: Session, ref: str) -> OutboxMessage | None:
     """The most recent message sent with `ref`, with its channel and ts, if any."""
     return session.scalars(
@@ -361,7 +405,9 @@ class Deliverer:
 
     def _deliver(self, message: OutboxMessage, report: DeliveryReport) -> None:
         try:
-            if message.method == "chat.update":
+            if message.method == FILES_UPLOAD:
+                self._upload(message)
+            elif message.method == "chat.update":
                 if self._superseded(message):
                     # A retried (older) edit must not overwrite a newer one: each edit is
                     # the whole message, so the newest owed edit alone decides what it says.
@@ -505,6 +551,49 @@ class Deliverer:
     def _backoff(self, attempts: int) -> timedelta:
         base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
         return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+    def _upload(self, message: OutboxMessage) -> None:
+        """Upload and share the owed files, unless a crash mid-send left them already shared."""
+        channel = message.channel
+        if channel.startswith(("U", "W")):  # uploads are shared into the DM's channel id
+            channel = self.client.conversations_open(users=channel)["channel"]["id"]
+        files = message.payload.get("files") or []
+        names = [f["filename"] for f in files]
+        found = self._already_uploaded(channel, names) if message.in_doubt else None
+        if found is None:
+            self.client.files_upload_v2(
+                channel=channel,
+                initial_comment=message.payload.get("initial_comment") or None,
+                file_uploads=[
+                    {
+                        "content": base64.b64decode(f["content_b64"]),
+                        "filename": f["filename"],
+                        "title": f["title"],
+                        "alt_txt": f.get("alt_txt") or None,
+                    }
+                    for f in files
+                ],
+            )
+        else:
+            log.info("outbox %s: its files were already shared before a restart", message.id)
+        shared = [{k: v for k, v in f.items() if k != "content_b64"} for f in files]
+        self._finish(
+            message,
+            status="sent",
+            sent_channel=channel,
+            sent_ts=found,
+            sent_at=self.clock.now(),
+            last_error=None,
+            payload={**message.payload, "files": shared},
+        )
+
+    def _already_uploaded(self, channel: str, names: list[str]) -> str | None:
+        """The ts of a recent message in `channel` sharing exactly these file names, if any."""
+        history = self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT)
+        for item in history.get("messages", []):
+            if [f.get("name") for f in item.get("files") or []] == names:
+                return str(item["ts"])
+        return None
 
     def _wait_for_original(self, message: OutboxMessage, ref: str, report: DeliveryReport) -> None:
         """An edit or reply whose message isn't sent: wait while it may still be, else give up."""

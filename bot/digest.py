@@ -29,8 +29,9 @@ from bot.blocks.digest import (
     personal_digest_text,
 )
 from bot.checkins import NEEDS_ATTENTION, cadence_of
-from bot.delivery import owe_post
-from bot.notify import notify_coordinators
+from bot.delivery import OwedFile, owe_files, owe_post
+from bot.insight import Headline, headline_of, term_insight
+from bot.notify import coordinator_targets, notify_coordinators
 from bot.settings import parse_digest_cron
 from storage.db import SessionFactory, transaction
 from storage.models import (
@@ -177,6 +178,7 @@ class CoordinatorDigest:
     completed: list[DeploymentItem] = field(default_factory=list)
     capacity: list[CapacityItem] = field(default_factory=list)
     unmet_demand: list[DemandItem] = field(default_factory=list)
+    headline: Headline | None = None  # the term so far: time to accept, gaps
 
 
 @dataclass
@@ -335,6 +337,7 @@ def build_digest(session: Session, ctx: RoutingContext, week: DigestWeek) -> Wee
         ),
         capacity=_capacity(session, people, active),
         unmet_demand=_unmet_demand(session, ctx, people, requests, active),
+        headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
     )
     return WeeklyDigest(coordinator, _personal(session, people, requests, active, request_item))
 
@@ -540,6 +543,7 @@ def send_weekly_digest(
     """Owe the week's coordinator digest and personal digests, unless that week's was already
     sent; at most once per week across every process (the DigestRun primary key)."""
     week = digest_week(ctx, week_start)
+    charts = digest_charts(sessions, ctx, week)
     try:
         with transaction(sessions) as session:
             existing = session.get(DigestRun, week.week_start)
@@ -559,6 +563,15 @@ def send_weekly_digest(
             )
             if not owed:
                 log.warning("weekly digest %s: no coordinator channel or coordinators", week_start)
+            for channel in coordinator_targets(session, ctx.settings) if charts else ():
+                owe_files(
+                    session,
+                    now=ctx.now,
+                    channel=channel,
+                    files=charts,
+                    comment=charts_comment(week, digest.coordinators.headline),
+                    ref=f"{digest_ref(week.week_start)}:charts:{channel}",
+                )
             for personal in digest.personal:
                 owe_post(
                     session,
@@ -584,6 +597,49 @@ def send_weekly_digest(
             existing = session.get(DigestRun, week.week_start)
         log.info("weekly digest %s was sent by another process", week.week_start)
         return DigestOutcome(week.week_start, False, existing.sent_at if existing else None)
+
+
+CHART_TITLES = {
+    "unmet-demand.png": "Unmet demand by area of need and region",
+    "time-to-accept.png": "Time from request to acceptance by area of need",
+    "weekly-trend.png": "New and accepted requests each week",
+}
+
+
+def digest_charts(
+    sessions: SessionFactory, ctx: RoutingContext, week: DigestWeek
+) -> list[OwedFile]:
+    """The term's charts for a week's digest (none if it was already sent or the term has no
+    requests yet). Drawn outside any transaction: drawing takes a moment, and SQLite's write
+    lock is held by every transaction."""
+    from bot.charts import render_charts
+
+    with sessions() as session:
+        if session.get(DigestRun, week.week_start) is not None:
+            return []
+        insight = term_insight(session, ctx.calendar, ctx.now)
+    if not insight.requests:
+        return []
+    label = insight.period.label
+    return [
+        OwedFile(
+            filename=f"digest-{week.week_start.isoformat()}-{name}",
+            title=f"{CHART_TITLES[name]} — {label}",
+            content=content,
+            alt_text=f"Chart: {CHART_TITLES[name].lower()}, {label} so far. Counts only.",
+        )
+        for name, content in render_charts(insight).items()
+    ]
+
+
+def charts_comment(week: DigestWeek, headline: Headline | None) -> str:
+    """The message the charts are shared with."""
+    period = f" ({headline.period_label} so far)" if headline else ""
+    return (
+        f"Charts for the weekly digest, week of {week.week_start.day} "
+        f"{week.week_start:%B %Y}{period}: unmet demand by area of need and region, time from "
+        "request to acceptance, and new against accepted requests each week."
+    )
 
 
 def send_due_digest(runtime: Runtime) -> int:

@@ -12,13 +12,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot import audit
 from bot.errors import NotAllowed, NotFound
+from bot.insight import Headline, headline_of, term_insight
 from bot.people import person_by_slack_id, roles_of
+from bot.school_calendar import SchoolCalendar
 from bot.vocabulary import Vocabulary
 from storage.models import (
     EXPIRED,
@@ -39,6 +42,7 @@ OWN_REQUESTS_SHOWN = 10
 OFFERS_SHOWN = 5
 DEPLOYMENTS_SHOWN = 8
 ATTENTION_SHOWN = 15
+DEFAULT_CALENDAR = SchoolCalendar(ZoneInfo("Europe/London"))
 
 # What needs a coordinator, most pressing first.
 UNASSIGNED, WAITING, NEW = "unassigned", "waiting", "new"
@@ -124,6 +128,7 @@ class CoordinatorHome:
     counts: Mapping[str, int]
     attention: tuple[AttentionLine, ...]
     attention_total: int
+    headline: Headline | None = None  # this term's supply and demand
 
 
 @dataclass(frozen=True)
@@ -156,8 +161,10 @@ def home_for(
     now: datetime,
     vocabulary: Vocabulary,
     show_school_before_accept: bool = False,
+    calendar: SchoolCalendar | None = None,
 ) -> HomeData:
-    """What `slack_user_id` sees on their Home tab right now."""
+    """What `slack_user_id` sees on their Home tab right now (`calendar` counts working days
+    for a coordinator's headline figures; default: Europe/London, 08:00-17:00)."""
     person = person_by_slack_id(session, slack_user_id)
     if person is None or person.erased_at is not None or person.id is None:
         return HomeData(slack_user_id=slack_user_id, now=now)
@@ -175,7 +182,11 @@ def home_for(
             if roles & set(SUPPORTER_ROLES)
             else None
         ),
-        coordinator=_coordinator_home(session, vocabulary) if "coordinator" in roles else None,
+        coordinator=(
+            _coordinator_home(session, vocabulary, calendar or DEFAULT_CALENDAR, now)
+            if "coordinator" in roles
+            else None
+        ),
     )
 
 
@@ -347,7 +358,9 @@ def _supporter_home(
 
 
 # --- a coordinator's overview --------------------------------------------------------------------
-def _coordinator_home(session: Session, vocabulary: Vocabulary) -> CoordinatorHome:
+def _coordinator_home(
+    session: Session, vocabulary: Vocabulary, calendar: SchoolCalendar, now: datetime
+) -> CoordinatorHome:
     counts = dict.fromkeys(REQUEST_STATUSES, 0)
     for status, count in session.exec(
         select(SupportRequest.status, func.count()).group_by(SupportRequest.status)
@@ -386,7 +399,12 @@ def _coordinator_home(session: Session, vocabulary: Vocabulary) -> CoordinatorHo
         for request_id, kind, _urgency, since in top
         if request_id in lines
     )
-    return CoordinatorHome(counts=counts, attention=attention, attention_total=len(ranked))
+    return CoordinatorHome(
+        counts=counts,
+        attention=attention,
+        attention_total=len(ranked),
+        headline=headline_of(term_insight(session, calendar, now)),
+    )
 
 
 def _attention(

@@ -7,11 +7,13 @@ twice at once, or in several processes, never does anything twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from bot import inbound
 from bot.checkins import mark_missed_checkins, send_due_checkins, send_due_reminders
 from bot.digest import send_due_digest
+from bot.metrics import DUE_WORK_CLAIMED, DUE_WORK_FAILED
 from bot.retention import erase_expired_text
 from bot.routing import expire_overdue_offers
 from bot.runtime import Runtime
@@ -66,13 +68,27 @@ def due_tasks() -> list[tuple[str, DueTask]]:
 def run_due(runtime: Runtime) -> dict[str, int]:
     """Run every due task once as of `runtime.clock.now()`; return what each did.
 
-    A failing task is logged and does not stop the others.
+    A failing task is logged and does not stop the others. What each claimed, and each
+    failure, is counted for `/metrics`.
     """
     results: dict[str, int] = {}
     for name, task in due_tasks():
+        started = time.monotonic()
         try:
             results[name] = task(runtime)
         except Exception:
             log.exception("due task %s failed; the next run will try again", name)
             results[name] = -1
+            DUE_WORK_FAILED.labels(name).inc()
+            continue
+        DUE_WORK_CLAIMED.labels(name).inc(max(0, results[name]))
+        if results[name]:
+            duration_ms = round((time.monotonic() - started) * 1000)
+            log.info(
+                "due task %s did %d in %d ms",
+                name,
+                results[name],
+                duration_ms,
+                extra={"task": name, "count": results[name], "duration_ms": duration_ms},
+            )
     return results

@@ -5,13 +5,20 @@ loggers and Bolt's are kept at INFO or above whatever LOG_LEVEL says; the bot's 
 lines carry ids only. Besides, both libraries put bodies into some INFO and WARNING lines
 (Bolt's "Unhandled request ({…})", its signature check's "…, body: …)"), so every record
 from them keeps only its opening words: `LibraryDetailFilter`.
+
+`LOG_FORMAT=json` writes one JSON object per line: `time`, `level`, `logger`, `event` (the
+message, which carries ids only), any ids or `duration_ms` passed with `extra=`, and the
+exception's type and traceback when there is one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt")
 NOISY = ("alembic", "apscheduler.executors", "httpx")
@@ -44,6 +51,11 @@ class LibraryDetailFilter(logging.Filter):
 _FILTER = LibraryDetailFilter()
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 def keep_personal_data_out_of_logs() -> None:
     """Never let the Slack libraries log message bodies, at any level.
 
@@ -65,11 +77,36 @@ def keep_personal_data_out_of_logs() -> None:
             handler.addFilter(_FILTER)
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level`, with the Slack libraries held at INFO and their details cut."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, event, extras (ids, duration_ms)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exc_type"] = record.exc_info[0].__name__
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def make_handler(log_format: str = "text") -> logging.Handler:
+    """A stderr handler writing plain text lines or JSON objects."""
+    handler = logging.StreamHandler(sys.stderr)
+    json_lines = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log to stderr at `level`, as text or JSON lines; Slack libraries at INFO, details cut."""
+    logging.basicConfig(level=level, handlers=[make_handler(log_format)])
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     keep_personal_data_out_of_logs()

@@ -55,6 +55,13 @@ def notify_coordinators(
     return len(people)
 
 
+def coordinator_targets(session: Session, settings: Settings) -> list[str]:
+    """Where coordinators are told things: their channel if set, else each one's user id."""
+    if settings.coordinator_channel_id:
+        return [settings.coordinator_channel_id]
+    return [person.slack_user_id for person in coordinators(session)]
+
+
 def _about(ref: str | None) -> str:
     """What an outbox ref was about, in words ("request #3", "offer #12")."""
     kind, _, rest = (ref or "").partition(":")

@@ -50,8 +50,12 @@ class Runtime:
 
 
 def make_web_client(settings: Settings) -> WebClient:
-    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`."""
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`, counting its calls."""
+    from bot.metrics import InstrumentedWebClient
+
+    return InstrumentedWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+    )
 
 
 def prepare_database(engine: Engine, vocabulary: Vocabulary | None = None) -> None:

@@ -22,7 +22,7 @@ def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped
     from bot.web import create_web_app
 
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     missing = settings.missing_for_slack()
     if missing:
         raise SystemExit("cannot start: " + "; ".join(missing))

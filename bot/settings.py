@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 DEFAULT_DATABASE_URL = "sqlite:///./data/support.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -40,6 +41,7 @@ class Settings:
     timezone: str = "Europe/London"
     scheduler_enabled: bool = True
     log_level: str = "INFO"
+    log_format: str = "text"
     public_url: str | None = None
     offer_count: int = 3
     offer_timeout_hours: int = 48
@@ -184,6 +186,10 @@ def load_settings(
         if raw.upper() not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
         kwargs["log_level"] = raw.upper()
+    if raw := get("LOG_FORMAT"):
+        if raw.lower() not in LOG_FORMATS:
+            problems.append(f"LOG_FORMAT must be text or json, not {raw!r}")
+        kwargs["log_format"] = raw.lower()
 
     bounds = {
         "OFFER_COUNT": (1, 20),

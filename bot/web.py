@@ -1,4 +1,5 @@
-"""The HTTP face: a Starlette app serving Slack at POST /slack/events and GET /healthz.
+"""The HTTP face: a Starlette app serving Slack at POST /slack/events, GET /healthz
+(alive), GET /readyz (database answers, migrations current) and GET /metrics (Prometheus).
 
 Served by uvicorn in production (see Procfile). Bolt's own Starlette adapter calls the sync
 `App.dispatch` on the event loop; we run it in the thread pool instead so one slow request
@@ -19,10 +20,11 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio.to_thread
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from sqlalchemy import text
@@ -33,7 +35,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import VERIFIED
+from bot.metrics import SLACK_REQUEST_SECONDS, render_metrics
 from bot.runtime import Runtime
+from storage.db import applied_revisions, migration_heads
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +138,65 @@ def create_web_app(runtime: Runtime, app: App) -> Starlette:
             status_code=200 if ok else 503,
         )
 
+    async def readyz(_request: Request) -> Response:
+        ready, detail = await run_in_threadpool(readiness, runtime)
+        return JSONResponse(detail, status_code=200 if ready else 503)
+
+    async def metrics(_request: Request) -> Response:
+        content = await run_in_threadpool(render_metrics, runtime.engine, runtime.clock)
+        return Response(content, media_type=CONTENT_TYPE_LATEST)
+
     return Starlette(
         lifespan=_threads_for_slack(runtime.settings.slack_listener_threads),
         routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/slack/events", timed(slack_events), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
     )
+
+
+def timed(handler: Callable[[Request], Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """Wrap a handler so its latency is observed in `/metrics`, labelled by response status."""
+
+    async def timed_handler(request: Request) -> Response:
+        started = time.monotonic()
+        response = await handler(request)
+        seconds = time.monotonic() - started
+        SLACK_REQUEST_SECONDS.labels(str(response.status_code)).observe(seconds)
+        duration_ms = round(seconds * 1000)
+        log.debug(
+            "slack request answered %d in %d ms",
+            response.status_code,
+            duration_ms,
+            extra={"status": response.status_code, "duration_ms": duration_ms},
+        )
+        return response
+
+    return timed_handler
+
+
+def readiness(runtime: Runtime) -> tuple[bool, dict[str, object]]:
+    """Whether this process should get traffic: the database answers and its schema is at the
+    migrations' head. The detail says why not, with revision ids only."""
+    try:
+        applied = applied_revisions(runtime.engine)
+    except Exception as exc:
+        log.error("readiness: database unavailable (%s)", type(exc).__name__)
+        return False, {
+            "status": "unavailable",
+            "database": False,
+            "reason": "the database does not answer",
+        }
+    heads = migration_heads()
+    if applied != heads:
+        return False, {
+            "status": "unavailable",
+            "database": True,
+            "migrations": "behind" if applied else "none",
+            "reason": "the database schema is not up to date: run `python -m bot migrate`",
+            "applied": sorted(applied),
+            "head": sorted(heads),
+        }
+    return True, {"status": "ready", "database": True, "migrations": "current"}

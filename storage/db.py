@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -95,6 +98,24 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> frozenset[str]:
+    """The head revision(s) of this package's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def applied_revisions(engine: Engine) -> frozenset[str]:
+    """The revision(s) the database is at, read outside any transaction (no lock on SQLite).
+
+    Raises SQLAlchemy's errors when the database does not answer.
+    """
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def run_once(sessions: SessionFactory, work: Callable[[Session], T]) -> T:

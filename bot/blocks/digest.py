@@ -25,6 +25,7 @@ from bot.blocks import (
     section,
     truncate,
 )
+from bot.blocks.insight import headline_section
 from bot.blocks.offers import when
 
 if TYPE_CHECKING:
@@ -238,6 +239,8 @@ def coordinator_digest_blocks(digest: CoordinatorDigest, tz: ZoneInfo) -> list[B
             f"*Supporters at or near capacity*\n{len(digest.capacity)} ({full} full)",
         ),
     ]
+    if digest.headline is not None:
+        blocks.append(headline_section(digest.headline))
     lists = [
         (":warning: Check-ins needing attention or missed", _attention_lines(digest, tz)),
         (":hourglass: Awaiting acceptance (longest first)", _awaiting_lines(digest)),

@@ -21,6 +21,7 @@ from bot.blocks import (
     section,
     truncate,
 )
+from bot.blocks.insight import headline_section
 from bot.blocks.offers import when
 from bot.blocks.requests import PHASE_LABELS
 
@@ -255,6 +256,8 @@ def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
             *(f"*{label}*\n{home.counts.get(status, 0)}" for status, label in STATUS_LABELS.items())
         ),
     ]
+    if home.headline is not None:
+        blocks.append(headline_section(home.headline))
     if not home.attention:
         return [*blocks, context("Nothing needs your attention right now.")]
     blocks.append(section(f"*Needs attention* ({home.attention_total})"))

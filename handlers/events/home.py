@@ -33,6 +33,7 @@ def publish_home(runtime: Runtime, client: WebClient, user: str) -> None:
             now=runtime.clock.now(),
             vocabulary=runtime.vocabulary,
             show_school_before_accept=runtime.settings.show_school_before_accept,
+            calendar=runtime.calendar,
         )
     view = home_view(data, runtime.settings.tz, support_channel=runtime.settings.support_channel_id)
     try:
