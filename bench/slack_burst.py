@@ -15,13 +15,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.app import listener_pool
-from bot.clock import FixedClock, SystemClock
-from bot.testing.burst import SLACK_DEADLINE, Sent, modal_lateness, percentile, send_at_once
-from bot.testing.fake_slack import FakeSlack
-from bot.testing.signing import SlackSender, new_trigger_id, slash_command_body
-from bot.testing.world import SIGNING_SECRET, running_world, start_server
-from bot.web import create_web_app
+from bench.burst import SLACK_DEADLINE, Sent, modal_lateness, percentile, send_at_once
+from bot.core.clock import FixedClock, SystemClock
+from bot.entry.web import create_web_app
+from handlers.slack.app import listener_pool
+from handlers.slack.stand_in.fake_slack import FakeSlack
+from handlers.slack.stand_in.signing import SlackSender, new_trigger_id, slash_command_body
+from handlers.slack.stand_in.world import SIGNING_SECRET, running_world, start_server
 
 TINY_MODAL = {
     "type": "modal",
