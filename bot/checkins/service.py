@@ -26,8 +26,8 @@ from sqlmodel import Session, select
 from bot.checkins.views import AnswerView, CheckinView
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.outbox.delivery import owe_post, owe_update
 from bot.outbox.notify import notify_coordinators
+from bot.outbox.owing import owe_post, owe_update
 from handlers.slack.blocks.checkins import (
     attention_alert,
     cadence_label,

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine, func, select
 
 from bot.core.clock import Clock
@@ -65,23 +62,6 @@ def slack_outcome(status: int | None, ok: bool) -> str:
     if status is not None and status >= 400:
         return "client_error"
     return "ok" if ok else "error"
-
-
-class InstrumentedWebClient(WebClient):
-    """A `WebClient` that counts every Web API call by method and outcome."""
-
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
-        try:
-            response = super().api_call(api_method, **kwargs)
-        except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", None)
-            SLACK_CALLS.labels(api_method, slack_outcome(status, False)).inc()
-            raise
-        except (SlackClientError, OSError):
-            SLACK_CALLS.labels(api_method, "connection_error").inc()
-            raise
-        SLACK_CALLS.labels(api_method, "ok").inc()
-        return response
 
 
 class DatabaseCollector(Collector):

@@ -36,8 +36,8 @@ from bot.digest.views import (
     WeeklyDigest,
 )
 from bot.insight.service import Headline, headline_of, term_insight
-from bot.outbox.delivery import OwedFile, owe_files, owe_post
 from bot.outbox.notify import coordinator_targets, notify_coordinators
+from bot.outbox.owing import OwedFile, owe_files, owe_post
 from handlers.slack.blocks.digest import (
     coordinator_digest_blocks,
     coordinator_digest_text,

@@ -27,7 +27,7 @@ from bot.core.errors import NotAllowed, UserFacingError
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator
 from bot.directory.service import DirectoryError, ImportReport, export_directory, import_directory
-from bot.outbox.delivery import owe_post
+from bot.outbox.owing import owe_post
 from handlers.slack.blocks.directory import export_comment, import_report_message
 from storage.db import SessionFactory, transaction
 

@@ -14,8 +14,9 @@ from bot.core.logs import keep_personal_data_out_of_logs
 from bot.core.school_calendar import SchoolCalendar, load_calendar
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
-from bot.outbox.delivery import Deliverer
 from bot.outbox.notify import undeliverable_reporter
+from handlers.slack.client import make_web_client
+from handlers.slack.sender import Deliverer
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
 
@@ -42,15 +43,6 @@ class Runtime:
             calendar=self.calendar,
             now=self.clock.now(),
         )
-
-
-def make_web_client(settings: Settings) -> WebClient:
-    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`, counting its calls."""
-    from bot.core.metrics import InstrumentedWebClient
-
-    return InstrumentedWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
-    )
 
 
 def prepare_database(engine: Engine, vocabulary: Vocabulary | None = None) -> None:

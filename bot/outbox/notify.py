@@ -12,7 +12,7 @@ from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
 from bot.directory.people import coordinators
-from bot.outbox.delivery import owe_post
+from bot.outbox.owing import owe_post
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage
 

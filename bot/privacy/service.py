@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.directory.people import person_by_slack_id, roles_of, school_of
-from bot.outbox.delivery import owe_update
 from bot.outbox.notify import notify_coordinators
+from bot.outbox.owing import owe_update
 from bot.privacy.retention import (
     DONE_SENDING,
     erase_request_text,

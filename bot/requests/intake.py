@@ -26,7 +26,7 @@ from bot.directory.people import (
     roles_of,
     school_of,
 )
-from bot.outbox.delivery import owe_post, owe_update
+from bot.outbox.owing import owe_post, owe_update
 from bot.requests.tagging import infer_tags
 from bot.requests.views import Draft, RequestSummary
 from handlers.slack.blocks import TEXT_INPUT_LIMIT

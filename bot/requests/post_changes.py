@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed
-from bot.outbox.delivery import owe_post, owe_update
+from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import (
     DESCRIPTION_LIMIT,
     EDITABLE,

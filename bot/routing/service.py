@@ -20,8 +20,8 @@ from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_slack_id, roles_of
-from bot.outbox.delivery import owe_post, owe_update
 from bot.outbox.notify import notify_coordinators
+from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import get_request, refresh_card, request_tags, summarise
 from bot.requests.views import RequestSummary
 from bot.routing.matching import Candidate, Match, Need, rank_candidates

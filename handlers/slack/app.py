@@ -22,7 +22,7 @@ from slack_bolt.middleware import Middleware
 
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
-from bot.outbox.delivery import tell_now
+from handlers.slack.sender import tell_now
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.directory.service import import_directory
-from bot.outbox.delivery import owe_post
+from bot.outbox.owing import owe_post
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import (
     SlackSender,

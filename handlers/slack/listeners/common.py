@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.core import audit
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.entry.runtime import Runtime
-from bot.outbox.delivery import owe_ephemeral, owe_post, owe_reply
+from bot.outbox.owing import owe_ephemeral, owe_post, owe_reply
 from storage.db import transaction
 
 log = logging.getLogger(__name__)

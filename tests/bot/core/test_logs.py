@@ -21,7 +21,7 @@ from bot.core.logs import configure_logging
 from bot.core.settings import load_settings
 settings = load_settings()
 configure_logging(settings.log_level, settings.log_format)
-log = logging.getLogger("bot.outbox.delivery")
+log = logging.getLogger("handlers.slack.sender")
 log.info("outbox %s sent", 12, extra={"outbox_id": 12, "duration_ms": 41})
 try:
     raise ValueError("boom")
@@ -47,7 +47,7 @@ def run(env: dict[str, str]) -> list[str]:
 def test_json_logs_are_one_object_per_line_with_ids_and_duration() -> None:
     lines = run({"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"})
     sent, failed = (json.loads(line) for line in lines[:2])
-    assert sent["level"] == "INFO" and sent["logger"] == "bot.outbox.delivery"
+    assert sent["level"] == "INFO" and sent["logger"] == "handlers.slack.sender"
     assert sent["event"] == "outbox 12 sent"
     assert (sent["outbox_id"], sent["duration_ms"]) == (12, 41)
     assert sent["time"].endswith("+00:00")
@@ -61,7 +61,7 @@ def test_json_logs_are_one_object_per_line_with_ids_and_duration() -> None:
 
 def test_plain_text_stays_the_default() -> None:
     lines = run({})
-    assert lines[0].endswith("INFO bot.outbox.delivery: outbox 12 sent")
+    assert lines[0].endswith("INFO handlers.slack.sender: outbox 12 sent")
     with pytest.raises(json.JSONDecodeError):
         json.loads(lines[0])
 

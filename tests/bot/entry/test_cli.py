@@ -128,7 +128,7 @@ def test_serve_with_slack_unreachable_says_so_in_one_line(db_url: str) -> None:
 
 
 def _owe_one_message(db_url: str) -> None:
-    from bot.outbox.delivery import owe_post
+    from bot.outbox.owing import owe_post
     from storage.db import make_engine, make_session_factory, transaction
 
     engine = make_engine(db_url)

@@ -14,8 +14,9 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.core.settings import load_settings
-from bot.outbox.delivery import LEASE, Deliverer, owe_ephemeral, owe_post, owe_reply, owe_update
 from bot.outbox.notify import undeliverable_reporter
+from bot.outbox.owing import owe_ephemeral, owe_post, owe_reply, owe_update
+from handlers.slack.sender import LEASE, Deliverer
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from storage.db import SessionFactory, transaction
 from storage.models import AuditEntry, OutboxMessage, Person, PersonRole

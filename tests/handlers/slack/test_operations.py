@@ -18,7 +18,7 @@ from bot.entry import jobs
 from bot.entry.jobs import run_due
 from bot.entry.runtime import Runtime
 from bot.entry.web import readiness
-from bot.outbox.delivery import owe_post
+from bot.outbox.owing import owe_post
 from handlers.slack.stand_in.signing import JSON, sign
 from storage.db import transaction
 from storage.models import Offer, OutboxMessage, Person, SupportRequest

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.outbox.delivery import owe_post
-from handlers.slack.blocks import INVISIBLE, fields, mrkdwn, plain, visible_only
+from bot.core.text import INVISIBLE, visible_only
+from bot.outbox.owing import owe_post
+from handlers.slack.blocks import fields, mrkdwn, plain
 from handlers.slack.stand_in.signing import (
     block_actions_payload,
     message_event,
