@@ -54,8 +54,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.core.context import ServiceContext
-    from bot.entry.runtime import Runtime
+    from bot.core.context import ServiceContext, Services
 
 log = logging.getLogger(__name__)
 
@@ -687,7 +686,7 @@ def _claim_free(now: datetime) -> ColumnElement[bool]:
 
 
 def _work_through(
-    runtime: Runtime,
+    runtime: Services,
     claimable: ColumnElement[bool],
     values: dict[str, object],
     work: Callable[[Session, ServiceContext, CheckIn], None],
@@ -761,7 +760,7 @@ def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     )
 
 
-def send_due_checkins(runtime: Runtime) -> int:
+def send_due_checkins(runtime: Services) -> int:
     """Send every check-in due now (each exactly once) and schedule the one after it."""
     now = runtime.clock.now()
     return _work_through(
@@ -791,7 +790,7 @@ def _remind_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None
     )
 
 
-def send_due_reminders(runtime: Runtime) -> int:
+def send_due_reminders(runtime: Services) -> int:
     """Send the one reminder for each check-in nobody has answered within
     CHECKIN_REMINDER_HOURS working hours."""
     now = runtime.clock.now()
@@ -821,7 +820,7 @@ def _mark_one_missed(session: Session, ctx: ServiceContext, checkin: CheckIn) ->
     refresh_checkin_messages(session, ctx, checkin)
 
 
-def mark_missed_checkins(runtime: Runtime) -> int:
+def mark_missed_checkins(runtime: Services) -> int:
     """Mark missed each check-in still unanswered when the next one falls due."""
     now = runtime.clock.now()
     later = aliased(CheckIn)

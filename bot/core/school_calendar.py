@@ -298,7 +298,7 @@ def _parse_closure(entry: Any, label: str, problems: list[str]) -> Closure | Non
 
     if len(problems) > count or first is None or last is None:
         return None
-    return Closure(name=name.strip(), first_day=first, last_day=last)
+    return Closure(name=str(name).strip(), first_day=first, last_day=last)
 
 
 def _parse_date(raw: Any, key: str, label: str, problems: list[str]) -> date | None:

@@ -66,8 +66,7 @@ from storage.models import (
 from storage.models import Deployment as DeploymentRow
 
 if TYPE_CHECKING:
-    from bot.core.context import ServiceContext
-    from bot.entry.runtime import Runtime
+    from bot.core.context import ServiceContext, Services
 
 log = logging.getLogger(__name__)
 
@@ -539,7 +538,7 @@ def charts_comment(week: DigestWeek, headline: Headline | None) -> str:
     )
 
 
-def send_due_digest(runtime: Runtime) -> int:
+def send_due_digest(runtime: Services) -> int:
     """Send the latest week's digest whose DIGEST_CRON time has passed (this week's, else last
     week's), unless already sent, so downtime delays a digest, never loses it; returns 1 if
     this call sent it.

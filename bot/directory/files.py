@@ -11,15 +11,13 @@ import io
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from bot.core import audit
@@ -32,6 +30,10 @@ from handlers.slack.blocks.directory import export_comment, import_report_messag
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
+
+# Puts a file into a person's DM with the bot: (user, content, filename, comment) -> channel.
+# It raises `ExportFailed` when the platform refuses the file.
+FileUploader = Callable[[str, bytes, str, str], str]
 
 IMPORT_ACTION = "directory.import"
 EXPORT_ACTION = "directory.export"
@@ -116,38 +118,18 @@ def export_filename(now: datetime, tz: ZoneInfo) -> str:
 
 
 def send_directory_export(
-    sessions: SessionFactory, client: WebClient, *, user: str, now: datetime, tz: ZoneInfo
+    sessions: SessionFactory, upload: FileUploader, *, user: str, now: datetime, tz: ZoneInfo
 ) -> DirectoryExport:
     """Upload the directory CSV into the coordinator's DM with the bot, and audit it.
 
-    Raises `NotAllowed` for anyone else and `ExportFailed` when Slack refuses the file.
+    Raises `NotAllowed` for anyone else; `upload` raises `ExportFailed` when the platform
+    refuses the file.
     """
     with sessions() as session:
         require_coordinator(session, user, action=EXPORT_ACTION)
         content, count = export_csv(session)
     filename = export_filename(now, tz)
-    try:
-        channel = str(client.conversations_open(users=user)["channel"]["id"])
-        client.files_upload_v2(
-            channel=channel,
-            content=content,
-            filename=filename,
-            title=filename,
-            initial_comment=export_comment(count, now, tz),
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or exc.response.status_code)
-        log.warning("directory export for %s: Slack refused the file (%s)", user, error)
-        raise ExportFailed(
-            f"Sorry, I couldn't send you the directory file (Slack said `{error}`). "
-            "Please try again in a minute."
-        ) from None
-    except (SlackClientError, OSError) as exc:
-        log.warning("directory export for %s failed: %s", user, type(exc).__name__)
-        raise ExportFailed(
-            "Sorry, I couldn't reach Slack to send you the directory file. "
-            "Please try again in a minute."
-        ) from None
+    channel = upload(user, content, filename, export_comment(count, now, tz))
     with transaction(sessions) as session:
         audit.record(
             session,

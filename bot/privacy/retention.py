@@ -34,7 +34,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.entry.runtime import Runtime
+    from bot.core.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def erase_finished_requests(session: Session, *, now: datetime, cutoff: datetime
     return ids
 
 
-def erase_expired_text(runtime: Runtime) -> int:
+def erase_expired_text(runtime: Services) -> int:
     """The due task: erase what has been kept `RETENTION_DAYS`; returns requests erased."""
     now = runtime.clock.now()
     cutoff = now - timedelta(days=runtime.settings.retention_days)

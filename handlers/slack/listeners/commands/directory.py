@@ -16,6 +16,7 @@ from bot.directory.files import (
 )
 from bot.entry.runtime import Runtime
 from handlers.slack.blocks.directory import import_modal
+from handlers.slack.files import dm_uploader
 from handlers.slack.listeners.common import friendly_errors, tell
 
 USAGE = (
@@ -42,7 +43,7 @@ def export_to_dm(runtime: Runtime, client: WebClient, command: dict[str, Any]) -
     """Upload the directory CSV into the coordinator's DM; say where it went if asked elsewhere."""
     sent = send_directory_export(
         runtime.sessions,
-        client,
+        dm_uploader(client),
         user=command["user_id"],
         now=runtime.clock.now(),
         tz=runtime.settings.tz,
