@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackClientError
-
 from bot.core.settings import Settings
 from bot.entry.runtime import Runtime, build_runtime
-from handlers.slack.app import create_app
+from handlers.slack.app import connect, run_socket_mode
+from handlers.slack.front_door import slack_events_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +26,7 @@ def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped
     runtime = build_runtime(settings)
     app = connect(runtime)
     _start_background_work(runtime)
-    return create_web_app(runtime, app)
-
-
-def connect(runtime: Runtime) -> App:
-    """Build the app, checking the bot token with Slack; a failure is one clear line."""
-    try:
-        return create_app(runtime)
-    except (BoltError, SlackClientError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SystemExit(
-            f"error: could not check SLACK_BOT_TOKEN with Slack at "
-            f"{runtime.settings.slack_api_url} ({reason})"
-        ) from None
+    return create_web_app(runtime, slack_events_endpoint(app, settings.slack_signing_secret))
 
 
 def _start_background_work(runtime: Runtime) -> None:
@@ -57,16 +42,11 @@ def _start_background_work(runtime: Runtime) -> None:
 def serve(settings: Settings) -> None:
     """Run until interrupted."""
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         runtime = build_runtime(settings)
         app = connect(runtime)
         _start_background_work(runtime)
         log.info("connecting to Slack over Socket Mode")
-        # One socket worker per listener thread, so acks are never queued (docs/concurrency.md).
-        SocketModeHandler(
-            app, settings.slack_app_token, concurrency=settings.slack_listener_threads
-        ).start()
+        run_socket_mode(app, settings.slack_app_token, threads=settings.slack_listener_threads)
         return
 
     import uvicorn
@@ -77,4 +57,5 @@ def serve(settings: Settings) -> None:
     app = connect(runtime)
     _start_background_work(runtime)
     log.info("serving Slack at http://0.0.0.0:%s/slack/events", settings.port)
-    uvicorn.run(create_web_app(runtime, app), host="0.0.0.0", port=settings.port, log_level="info")
+    web_app = create_web_app(runtime, slack_events_endpoint(app, settings.slack_signing_secret))
+    uvicorn.run(web_app, host="0.0.0.0", port=settings.port, log_level="info")

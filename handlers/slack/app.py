@@ -17,8 +17,10 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.error import BoltError
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_bolt.middleware import Middleware
+from slack_sdk.errors import SlackClientError
 
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
@@ -31,7 +33,7 @@ SORRY = (
     "Please try again in a minute; if it keeps happening, tell your coordinator."
 )
 # Keys in a request's Bolt context. Only this process sets them; no HTTP request can.
-VERIFIED = "school_support_signature_verified"  # set by bot.entry.web after its signature check
+VERIFIED = "school_support_signature_verified"  # set by the front door after its signature check
 INBOUND_ROW = "school_support_inbound_row"  # the saved event's row id, once claimed
 REPLAY = "school_support_replay"  # a threading.Event, set when a replayed event is done
 REPLAY_REACHED = "school_support_replay_reached"  # the replay got past Bolt's own middleware
@@ -278,3 +280,23 @@ def _apologise(runtime: Runtime, user: str, channel: str | None, response_url: A
         )
     except Exception as exc:  # the original error is what matters
         log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
+
+
+def connect(runtime: Runtime) -> App:
+    """Build the app, checking the bot token with Slack; a failure is one clear line."""
+    try:
+        return create_app(runtime)
+    except (BoltError, SlackClientError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SystemExit(
+            f"error: could not check SLACK_BOT_TOKEN with Slack at "
+            f"{runtime.settings.slack_api_url} ({reason})"
+        ) from None
+
+
+def run_socket_mode(app: App, app_token: str | None, *, threads: int) -> None:
+    """Connect to Slack over Socket Mode and serve until interrupted."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    # One socket worker per listener thread, so acks are never queued (docs/concurrency.md).
+    SocketModeHandler(app, app_token, concurrency=threads).start()

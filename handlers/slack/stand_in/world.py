@@ -26,6 +26,7 @@ from bot.directory.service import import_directory
 from bot.entry.runtime import Runtime, build_runtime
 from bot.entry.web import create_web_app
 from handlers.slack.app import create_app
+from handlers.slack.front_door import slack_events_endpoint
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import SlackSender
 from storage.models import OutboxMessage
@@ -144,7 +145,9 @@ def running_world(
     errors = ErrorRecords()
     logging.getLogger("handlers.slack.app").addHandler(errors)
     app = create_app(runtime, listener_executor=executor)
-    server, thread, port = start_server(create_web_app(runtime, app))
+    server, thread, port = start_server(
+        create_web_app(runtime, slack_events_endpoint(app, runtime.settings.slack_signing_secret))
+    )
     url = f"http://127.0.0.1:{port}/slack/events"
     world = SlackWorld(
         fake=fake,

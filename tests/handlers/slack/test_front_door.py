@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from bot.entry.web import signature_problem
+from handlers.slack.front_door import signature_problem
 from handlers.slack.stand_in.signing import (
     FORM,
     JSON,

@@ -213,7 +213,7 @@ def test_socket_mode_saves_the_event_before_the_socket_ack(
 def test_the_error_handler_ignores_a_request_the_front_door_did_not_verify(
     slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Even correctly signed: only bot.entry.web's own check marks a request as verified.
+    # Even correctly signed: only the front door's own check marks a request as verified.
     slack.import_directory()
 
     def broken(*args: Any, **kwargs: Any) -> None:
