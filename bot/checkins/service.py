@@ -28,6 +28,7 @@ from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
+from bot.requests.intake import card_ref, refresh_card, summarise
 from handlers.slack.blocks.checkins import (
     attention_alert,
     cadence_label,
@@ -444,8 +445,6 @@ def answer_checkin(
 
 def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, impact: str) -> None:
     """Close the deployment and its request with the impact note; free the supporter."""
-    from bot.requests.intake import card_ref, refresh_card, summarise
-
     deployment, request = involved.deployment, involved.request
     closed = session.execute(
         update(Deployment)

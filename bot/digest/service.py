@@ -39,6 +39,7 @@ from bot.insight.service import Headline, headline_of, term_insight
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
 from handlers.slack.blocks.digest import (
+    blocks_as_text,
     coordinator_digest_blocks,
     coordinator_digest_text,
     personal_digest_blocks,
@@ -563,8 +564,6 @@ def send_due_digest(runtime: Services) -> int:
 
 def preview_digest(sessions: SessionFactory, ctx: ServiceContext, *, week_start: date) -> str:
     """The week's digests as readable text, built without sending or recording anything."""
-    from handlers.slack.blocks.digest import blocks_as_text
-
     week = digest_week(ctx, week_start)
     with sessions() as session:
         digest = build_digest(session, ctx, week)

@@ -30,6 +30,7 @@ from bot.outbox.owing import owe_post, owe_update
 from bot.requests.tagging import infer_tags
 from bot.requests.views import Draft, RequestSummary
 from handlers.slack.blocks import TEXT_INPUT_LIMIT
+from handlers.slack.blocks.offers import offer_closed
 from handlers.slack.blocks.requests import channel_post, request_card
 from storage.models import (
     ACCEPTED,
@@ -559,8 +560,6 @@ def cancel_request(
     session: Session, vocabulary: Vocabulary, *, now: datetime, actor: str, request_id: int
 ) -> Outcome:
     """Cancel a request, withdraw its open offers and tell everyone who was offered it."""
-    from handlers.slack.blocks.offers import offer_closed
-
     request = _changeable(session, request_id, actor, "cancel")
     request.status = CANCELLED
     request.closed_at = now

@@ -15,17 +15,19 @@ from datetime import datetime
 from sqlalchemy import and_, func, update
 from sqlmodel import Session, select
 
+from bot.checkins.service import cancel_future_checkins, schedule_for_new_deployment
 from bot.core import audit
+from bot.core.clock import as_utc
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_slack_id, roles_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
-from bot.requests.intake import get_request, refresh_card, request_tags, summarise
+from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import RequestSummary
 from bot.routing.matching import Candidate, Match, Need, rank_candidates
-from handlers.slack.blocks import escape
+from handlers.slack.blocks import escape, section
 from handlers.slack.blocks.offers import (
     accepted_dm,
     assigned_notice,
@@ -120,8 +122,6 @@ def load_candidates(session: Session) -> list[Candidate]:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    from bot.core.clock import as_utc
-
     return as_utc(value) if value is not None else None
 
 
@@ -278,9 +278,6 @@ def _reply_in_thread(
     session: Session, ctx: ServiceContext, request: SupportRequest, text: str
 ) -> None:
     """Owe a reply in the request's thread (or a DM to the head when it has none)."""
-    from bot.requests.intake import post_ref
-    from handlers.slack.blocks import section
-
     blocks = [section(escape(text) if "<@" not in text else text)]
     if request.thread_channel_id and request.thread_ts:
         owe_post(
@@ -448,8 +445,6 @@ def _start_deployment(
     accepted_offer: Offer | None,
 ) -> Deployment:
     """Record the deployment and tell everyone: other offers, head, coordinators, supporter."""
-    from bot.checkins.service import schedule_for_new_deployment
-
     deployment = Deployment(
         request_id=request.id or 0, supporter_id=supporter.id or 0, started_at=ctx.now
     )
@@ -703,8 +698,6 @@ def assign_request(
 def _end_deployment(
     session: Session, ctx: ServiceContext, deployment: Deployment, *, status: str
 ) -> None:
-    from bot.checkins.service import cancel_future_checkins
-
     deployment.status = status
     deployment.ended_at = ctx.now
     cancel_future_checkins(session, deployment.id or 0, now=ctx.now)
