@@ -10,9 +10,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.checkins.service import mark_missed_checkins, send_due_checkins, send_due_reminders
+from bot.checkins.jobs import mark_missed_checkins, send_due_checkins, send_due_reminders
 from bot.core.metrics import DUE_WORK_CLAIMED, DUE_WORK_FAILED
-from bot.digest.service import send_due_digest
+from bot.digest.jobs import send_due_digest
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
 from bot.privacy.retention import erase_expired_text

@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.settings import Settings, parse_digest_cron
-from bot.digest.service import send_due_digest
+from bot.digest.jobs import send_due_digest
 from bot.entry.jobs import run_due
 from bot.entry.runtime import Runtime
 

@@ -19,11 +19,11 @@ from sqlmodel import select
 from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, answer_checkin
 from bot.core.clock import FixedClock
 from bot.core.context import ServiceContext
+from bot.digest.jobs import send_due_digest
 from bot.digest.service import (
     build_digest,
     digest_week,
     preview_digest,
-    send_due_digest,
     send_weekly_digest,
     week_start_of,
 )
