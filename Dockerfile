@@ -32,4 +32,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '3000') + '/healthz', timeout=4)"]
 
 # HTTP mode, as the Procfile's web process. For Socket Mode run `python -m bot serve`.
-CMD ["sh", "-c", "exec uvicorn --factory bot.serve:build_asgi_app --host 0.0.0.0 --port \"${PORT}\" --proxy-headers"]
+CMD ["sh", "-c", "exec uvicorn --factory bot.entry.serve:build_asgi_app --host 0.0.0.0 --port \"${PORT}\" --proxy-headers"]

@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.clock import FixedClock
-from bot.delivery import Deliverer, owe_post
-from bot.matching import Candidate, Need, rank_candidates
-from bot.runtime import prepare_database
-from bot.tagging import infer_tags
-from bot.testing.fake_slack import FakeSlack
-from bot.vocabulary import default_vocabulary
+from bot.core.clock import FixedClock
+from bot.core.vocabulary import default_vocabulary
+from bot.entry.runtime import prepare_database
+from bot.outbox.owing import owe_post
+from bot.requests.tagging import infer_tags
+from bot.routing.matching import Candidate, Need, rank_candidates
+from handlers.slack.sender import Deliverer
+from handlers.slack.stand_in.fake_slack import FakeSlack
 from storage.db import make_engine, make_session_factory, transaction
 
 REPEATS = 5

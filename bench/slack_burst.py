@@ -15,13 +15,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.app import listener_pool
-from bot.clock import FixedClock, SystemClock
-from bot.testing.burst import SLACK_DEADLINE, Sent, modal_lateness, percentile, send_at_once
-from bot.testing.fake_slack import FakeSlack
-from bot.testing.signing import SlackSender, new_trigger_id, slash_command_body
-from bot.testing.world import SIGNING_SECRET, running_world, start_server
-from bot.web import create_web_app
+from bench.burst import SLACK_DEADLINE, Sent, modal_lateness, percentile, send_at_once
+from bot.core.clock import FixedClock, SystemClock
+from bot.entry.web import create_web_app
+from handlers.slack.app import listener_pool
+from handlers.slack.front_door import slack_events_endpoint
+from handlers.slack.stand_in.fake_slack import FakeSlack
+from handlers.slack.stand_in.signing import SlackSender, new_trigger_id, slash_command_body
+from handlers.slack.stand_in.world import SIGNING_SECRET, running_world, start_server
 
 TINY_MODAL = {
     "type": "modal",
@@ -98,7 +99,12 @@ def measure(at_once: int = 50, latency: float = 2.0, repeats: int = 2) -> tuple[
         with running_world(env, FixedClock(SystemClock().now())) as world:
             threads = world.runtime.settings.slack_listener_threads
             app = bare_bolt_app(world.fake, threads)
-            server, thread, port = start_server(create_web_app(world.runtime, app))
+            server, thread, port = start_server(
+                create_web_app(
+                    world.runtime,
+                    slack_events_endpoint(app, world.runtime.settings.slack_signing_secret),
+                )
+            )
             bare_sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
             real: list[Burst] = []
             bare: list[Burst] = []

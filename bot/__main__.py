@@ -1,5 +1,5 @@
 """`python -m bot …` runs the command-line interface."""
 
-from bot.cli import main
+from bot.entry.cli import main
 
 raise SystemExit(main())

@@ -308,7 +308,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_channel: str | None = None
     sent_ts: str | None = None
     sent_at: datetime | None = _ts(default=None)
-    # When a sent message's text was erased (bot.retention); its ids and times are kept.
+    # When a sent message's text was erased (bot.privacy.retention); its ids and times are kept.
     text_erased_at: datetime | None = _ts(default=None)
 
 

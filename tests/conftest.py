@@ -18,8 +18,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from bot.clock import FixedClock
-from bot.runtime import prepare_database
+from bot.core.clock import FixedClock
+from bot.entry.runtime import prepare_database
 from storage.db import SessionFactory, make_engine, make_session_factory
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()

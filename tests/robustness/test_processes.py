@@ -25,11 +25,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.clock import FixedClock
-from bot.delivery import owe_post
-from bot.directory import import_directory
-from bot.testing.fake_slack import FakeSlack
-from bot.testing.signing import SlackSender, block_actions_payload, message_event, new_event_id
+from bot.core.clock import FixedClock
+from bot.directory.service import import_directory
+from bot.outbox.owing import owe_post
+from handlers.slack.stand_in.fake_slack import FakeSlack
+from handlers.slack.stand_in.signing import (
+    SlackSender,
+    block_actions_payload,
+    message_event,
+    new_event_id,
+)
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
 from storage.models import (
     Deployment,
@@ -39,7 +44,7 @@ from storage.models import (
     Person,
     SupportRequest,
 )
-from tests.bot.checkin_world import make_world
+from tests.support.checkin_world import make_world
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "robustness-secret"
@@ -184,7 +189,7 @@ def test_two_servers_and_two_job_loops_do_everything_exactly_once(
             for port in ports
         ]
         loop = (
-            "import time\nfrom bot.cli import main\n"
+            "import time\nfrom bot.entry.cli import main\n"
             "for _ in range(200):\n    main(['jobs', 'run-due'])\n    time.sleep(0.05)\n"
         )
         loops = [

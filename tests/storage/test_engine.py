@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import FixedClock
+from bot.core.clock import FixedClock
 from storage.db import SessionFactory, transaction
 from storage.models import InboundEvent
 

@@ -1,0 +1,1 @@
+"""Deployments once accepted: agreements, scheduled check-ins, reminders, reviews and closing."""

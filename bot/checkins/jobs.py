@@ -1,0 +1,192 @@
+"""Scheduled check-in work: send what is due, remind, mark missed; each row claimed once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from bot.checkins.service import (
+    FAILED_ROW_BACKOFF,
+    cadence_of,
+    due_after_days,
+    load_view,
+    owe_checkin_dms,
+    refresh_checkin_messages,
+    set_next_due,
+)
+from bot.core import audit
+from storage.claims import claim_rows
+from storage.db import transaction
+from storage.models import CheckIn, Deployment
+
+if TYPE_CHECKING:
+    from bot.core.context import ServiceContext, Services
+
+log = logging.getLogger(__name__)
+
+
+# --- due work ------------------------------------------------------------------------------------
+def _claim_free(now: datetime) -> ColumnElement[bool]:
+    return or_(CheckIn.claimed_until.is_(None), CheckIn.claimed_until <= now)  # type: ignore[union-attr,operator]
+
+
+def _work_through(
+    runtime: Services,
+    claimable: ColumnElement[bool],
+    values: dict[str, object],
+    work: Callable[[Session, ServiceContext, CheckIn], None],
+    *,
+    what: str,
+) -> int:
+    """Claim due check-ins one at a time, each in its own transaction with the messages it
+    owes; returns how many were done. A failing row is logged and set aside for a while."""
+    ctx = runtime.context()
+    done = 0
+    while True:
+        claimed: int | None = None
+        try:
+            with transaction(runtime.sessions) as session:
+                due = and_(claimable, _claim_free(ctx.now))
+                candidate = session.exec(
+                    select(CheckIn.id, CheckIn.deployment_id).where(due).order_by(CheckIn.due_at)
+                ).first()
+                if candidate is None:
+                    return done
+                # The deployment's lock first, then the check-in's: the order people's
+                # answers take them in, so a send and an answer can never deadlock.
+                session.get(Deployment, candidate[1], with_for_update=True)
+                ids = claim_rows(
+                    session,
+                    CheckIn,
+                    and_(due, CheckIn.id == candidate[0]),
+                    values,
+                    order_by=CheckIn.due_at,
+                    limit=1,
+                )
+                if not ids:
+                    continue  # another process took it meanwhile; look again
+                claimed = ids[0]
+                checkin = session.get(CheckIn, claimed, populate_existing=True)
+                assert checkin is not None
+                work(session, ctx, checkin)
+            done += 1
+        except Exception:
+            if claimed is None:
+                raise
+            log.exception("%s failed for check-in %s; setting it aside", what, claimed)
+            with transaction(runtime.sessions) as session:
+                session.execute(
+                    update(CheckIn)
+                    .where(CheckIn.id == claimed)
+                    .values(claimed_until=ctx.now + FAILED_ROW_BACKOFF)
+                )
+
+
+def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
+    deployment = session.get(Deployment, checkin.deployment_id)
+    if deployment is None or deployment.status != "active" or deployment.checkins_paused:
+        checkin.status = "cancelled"
+        return
+    checkin.remind_at = ctx.calendar.add_working_hours(ctx.now, ctx.settings.checkin_reminder_hours)
+    days = cadence_of(deployment, ctx.settings.checkin_every_days)
+    set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
+    view = load_view(session, ctx, checkin)
+    sent_to = owe_checkin_dms(session, ctx, view, reminder=False)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=None,
+        action="checkin.sent",
+        subject_type="checkin",
+        subject_id=checkin.id or 0,
+        deployment_id=deployment.id,
+        sequence=checkin.sequence,
+        recipients=sent_to,
+    )
+
+
+def send_due_checkins(runtime: Services) -> int:
+    """Send every check-in due now (each exactly once) and schedule the one after it."""
+    now = runtime.clock.now()
+    return _work_through(
+        runtime,
+        and_(CheckIn.status == "scheduled", CheckIn.due_at <= now),  # type: ignore[arg-type]
+        {"status": "sent", "sent_at": now, "claimed_until": None},
+        _send_one,
+        what="sending",
+    )
+
+
+def _remind_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
+    deployment = session.get(Deployment, checkin.deployment_id)
+    if deployment is None or deployment.status != "active" or deployment.checkins_paused:
+        return
+    view = load_view(session, ctx, checkin)
+    sent_to = owe_checkin_dms(session, ctx, view, reminder=True)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=None,
+        action="checkin.reminded",
+        subject_type="checkin",
+        subject_id=checkin.id or 0,
+        deployment_id=deployment.id,
+        recipients=sent_to,
+    )
+
+
+def send_due_reminders(runtime: Services) -> int:
+    """Send the one reminder for each check-in nobody has answered within
+    CHECKIN_REMINDER_HOURS working hours."""
+    now = runtime.clock.now()
+    return _work_through(
+        runtime,
+        and_(
+            CheckIn.status == "sent",
+            CheckIn.reminded_at.is_(None),  # type: ignore[union-attr]
+            CheckIn.remind_at <= now,  # type: ignore[operator]
+        ),
+        {"reminded_at": now},
+        _remind_one,
+        what="reminding",
+    )
+
+
+def _mark_one_missed(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=None,
+        action="checkin.missed",
+        subject_type="checkin",
+        subject_id=checkin.id or 0,
+        deployment_id=checkin.deployment_id,
+    )
+    refresh_checkin_messages(session, ctx, checkin)
+
+
+def mark_missed_checkins(runtime: Services) -> int:
+    """Mark missed each check-in still unanswered when the next one falls due."""
+    now = runtime.clock.now()
+    later = aliased(CheckIn)
+    next_is_due = exists(
+        select(later.id).where(
+            later.deployment_id == CheckIn.deployment_id,
+            later.sequence > CheckIn.sequence,
+            later.due_at <= now,  # type: ignore[operator]
+            later.status != "cancelled",
+        )
+    )
+    return _work_through(
+        runtime,
+        and_(CheckIn.status == "sent", next_is_due),  # type: ignore[arg-type]
+        {"status": "missed", "missed_at": now},
+        _mark_one_missed,
+        what="marking missed",
+    )

@@ -1,0 +1,675 @@
+"""Check-ins: a scheduled "how is the support going?" DM to the head and the supporter of
+each active deployment, with its answers, one reminder, missed rounds, cadence and pausing.
+
+At any time an active, unpaused deployment has exactly one `scheduled` check-in: the next.
+Sending one schedules the one after; the first answer moves that to the answer's day plus
+the cadence; a check-in still unanswered when the next falls due is marked missed. All times
+land on a working day at CHECKIN_TIME in TIMEZONE (see `bot.core.school_calendar`).
+
+Services take the caller's session and a context with the time; they owe messages in the same
+transaction. The due-work functions at the end claim rows atomically (`claim_rows`), so two
+processes never send, remind or mark the same check-in twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from bot.checkins.views import AnswerView, CheckinView
+from bot.core import audit
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.outbox.notify import notify_coordinators
+from bot.outbox.owing import owe_post, owe_update
+from bot.requests.intake import card_ref, refresh_card, summarise
+from handlers.slack.blocks.checkins import (
+    attention_alert,
+    cadence_label,
+    checkin_closed,
+    checkin_message,
+    checkin_text,
+    completed_notice,
+    when,
+)
+from storage.models import (
+    ACCEPTED,
+    CLOSED,
+    CheckIn,
+    CheckInAnswer,
+    Deployment,
+    ExpertiseTag,
+    OutboxMessage,
+    Person,
+    RequestTag,
+    School,
+    SupportRequest,
+)
+
+if TYPE_CHECKING:
+    from bot.core.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED = (
+    "on_track",
+    "needs_attention",
+    "completed",
+    "snoozed",
+)
+OUTCOMES = (ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED)
+OUTCOME_WORDS = {
+    ON_TRACK: "on track",
+    NEEDS_ATTENTION: "needs attention",
+    COMPLETED: "completed",
+    SNOOZED: "snoozed for a week",
+}
+SNOOZE_DAYS = 7
+LESS_OFTEN_DAYS = 28
+# What the frequency menu offers (plus CHECKIN_EVERY_DAYS and the current choice).
+CADENCE_CHOICES = (7, 14, LESS_OFTEN_DAYS)
+# After this many missed rounds in a row, a check-in gently asks "still want these?".
+STILL_WANT_AFTER = 2
+NOTE_LIMIT = 1000
+IMPACT_LIMIT = 2000
+# A row whose work failed is left alone this long, so one bad row never blocks the rest.
+FAILED_ROW_BACKOFF = timedelta(minutes=30)
+
+
+# --- what a check-in looks like to the people in it --------------------------------------------
+def need_labels(session: Session, request_id: int) -> tuple[str, ...]:
+    """The labels of a request's areas of need, from the stored vocabulary."""
+    return tuple(
+        session.exec(
+            select(ExpertiseTag.label)
+            .join(RequestTag, RequestTag.tag_slug == ExpertiseTag.slug)  # type: ignore[arg-type]
+            .where(RequestTag.request_id == request_id)
+            .order_by(ExpertiseTag.label)
+        )
+    )
+
+
+def cadence_of(deployment: Deployment, default_days: int) -> int:
+    """Days between check-ins for this deployment: its own choice, else CHECKIN_EVERY_DAYS."""
+    return deployment.checkin_every_days or default_days
+
+
+def cadence_choices(deployment: Deployment, default_days: int) -> tuple[int, ...]:
+    """The frequencies, in days, people may choose for this deployment's check-ins."""
+    return tuple(sorted({*CADENCE_CHOICES, default_days, cadence_of(deployment, default_days)}))
+
+
+def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> CheckinView:
+    """Gather a check-in, its deployment, request, people and answers for rendering."""
+    deployment = session.get(Deployment, checkin.deployment_id)
+    if deployment is None:
+        raise NotFound("I can't find that deployment any more.")
+    request = session.get(SupportRequest, deployment.request_id)
+    if request is None:
+        raise NotFound("That request no longer exists.")
+    head = session.get(Person, request.requester_id)
+    supporter = session.get(Person, deployment.supporter_id)
+    school = session.get(School, request.school_id) if request.school_id else None
+    answers = []
+    for answer in session.exec(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id == checkin.id)
+        .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)  # type: ignore[arg-type]
+    ):
+        person = session.get(Person, answer.person_id)
+        answers.append(
+            AnswerView(
+                person_id=answer.person_id,
+                name=_name(person),
+                role="head" if answer.person_id == request.requester_id else "supporter",
+                outcome=answer.outcome,
+                answered_at=answer.answered_at,
+            )
+        )
+    next_due = session.exec(
+        select(CheckIn.due_at)
+        .where(CheckIn.deployment_id == deployment.id, CheckIn.status == "scheduled")
+        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
+    ).first()
+    earlier = session.exec(
+        select(CheckIn.status)
+        .where(CheckIn.deployment_id == deployment.id, CheckIn.sequence < checkin.sequence)
+        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
+    ).all()
+    missed_in_a_row = 0
+    for status in earlier:
+        if status != "missed":
+            break
+        missed_in_a_row += 1
+    superseded = (
+        session.exec(
+            select(func.count())
+            .select_from(CheckIn)
+            .where(
+                CheckIn.deployment_id == deployment.id,
+                CheckIn.sequence > checkin.sequence,
+                CheckIn.status.in_(("sent", "answered", "missed")),  # type: ignore[attr-defined]
+            )
+        ).one()
+        > 0
+    )
+    return CheckinView(
+        checkin_id=checkin.id or 0,
+        sequence=checkin.sequence,
+        status=checkin.status,
+        deployment_id=deployment.id or 0,
+        deployment_status=deployment.status,
+        request_id=request.id or 0,
+        school=school.name if school else None,
+        needs=need_labels(session, request.id or 0),
+        head_id=head.id if head else None,
+        head_slack_id=head.slack_user_id if head and head.erased_at is None else None,
+        head_name=_name(head),
+        supporter_id=deployment.supporter_id,
+        supporter_slack_id=supporter.slack_user_id if supporter else "",
+        supporter_name=_name(supporter),
+        started_at=deployment.started_at,
+        cadence_days=cadence_of(deployment, ctx.settings.checkin_every_days),
+        default_cadence_days=ctx.settings.checkin_every_days,
+        cadence_choices=cadence_choices(deployment, ctx.settings.checkin_every_days),
+        paused=deployment.checkins_paused,
+        answers=tuple(answers),
+        remind_at=checkin.remind_at,
+        next_due_at=next_due,
+        missed_in_a_row=missed_in_a_row,
+        superseded=superseded,
+        ask_if_still_wanted=(
+            checkin.status == "sent"
+            and missed_in_a_row >= STILL_WANT_AFTER
+            and not deployment.checkins_paused
+            and cadence_of(deployment, ctx.settings.checkin_every_days) < LESS_OFTEN_DAYS
+        ),
+    )
+
+
+def _name(person: Person | None) -> str:
+    if person is None or person.erased_at is not None:
+        return "someone"
+    return person.name
+
+
+# --- scheduling --------------------------------------------------------------------------------
+def due_after_days(ctx: ServiceContext, days: int, *, from_day: date | None = None) -> datetime:
+    """CHECKIN_TIME on `from_day` (default: today, locally) plus `days`, or the next working day."""
+    start = from_day or ctx.calendar.local(ctx.now).date()
+    return ctx.calendar.schedule_on_working_day(
+        start + timedelta(days=days), ctx.settings.checkin_time
+    )
+
+
+def schedule_for_new_deployment(
+    session: Session, ctx: ServiceContext, deployment: Deployment
+) -> CheckIn:
+    """Schedule the first check-in CHECKIN_FIRST_DAYS after acceptance, on a working day."""
+    due = due_after_days(ctx, ctx.settings.checkin_first_days)
+    checkin = CheckIn(deployment_id=deployment.id or 0, sequence=1, due_at=due)
+    session.add(checkin)
+    return checkin
+
+
+def _next_sequence(session: Session, deployment_id: int) -> int:
+    current = session.exec(
+        select(func.max(CheckIn.sequence)).where(CheckIn.deployment_id == deployment_id)
+    ).one()
+    return int(current or 0) + 1
+
+
+def set_next_due(session: Session, deployment_id: int, due: datetime) -> None:
+    """Move the deployment's scheduled check-in to `due`, or schedule one if there is none.
+
+    A conditional UPDATE: a check-in a concurrent job has just sent is left as it is.
+    """
+    moved = session.execute(
+        update(CheckIn)
+        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
+        .values(due_at=due)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        session.add(
+            CheckIn(
+                deployment_id=deployment_id,
+                sequence=_next_sequence(session, deployment_id),
+                due_at=due,
+            )
+        )
+        session.flush()
+
+
+def cancel_future_checkins(session: Session, deployment_id: int, *, now: datetime) -> int:
+    """Cancel every check-in of a deployment not yet sent, and close any still awaiting an
+    answer (their DMs say so); returns how many were cancelled."""
+    result = session.execute(
+        update(CheckIn)
+        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
+        .values(status="cancelled")
+    )
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deployment = session.get(Deployment, deployment_id)
+    ended = deployment is not None and deployment.status != "active"
+    for checkin in session.exec(
+        select(CheckIn).where(CheckIn.deployment_id == deployment_id, CheckIn.status == "sent")
+    ).all():
+        checkin.status = "cancelled"
+        checkin.claimed_until = None
+        cancelled += 1
+        if ended:
+            text = "This support has ended, so this check-in is closed. Thank you."
+            for ref in _owed_refs(session, checkin.id or 0):
+                owe_update(session, now=now, update_of=ref, text=text, blocks=checkin_closed(text))
+    return cancelled
+
+
+# --- who may answer ------------------------------------------------------------------------------
+@dataclass
+class _Involved:
+    checkin: CheckIn
+    deployment: Deployment
+    request: SupportRequest
+    person: Person
+    role: str  # head | supporter
+
+
+def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> _Involved:
+    """The check-in and the actor's part in it; NotAllowed for anyone else.
+
+    The deployment row, then the check-in row, are locked (PostgreSQL) so that everything
+    people do to one deployment happens one at a time, always taking locks in that order.
+    """
+    found = session.get(CheckIn, checkin_id)
+    if found is None:
+        raise NotFound("I can't find that check-in any more.")
+    deployment = session.get(
+        Deployment, found.deployment_id, with_for_update=True, populate_existing=True
+    )
+    checkin = session.get(CheckIn, checkin_id, with_for_update=True, populate_existing=True)
+    assert checkin is not None
+    request = session.get(SupportRequest, deployment.request_id) if deployment else None
+    if deployment is None or request is None:
+        raise NotFound("I can't find the support this check-in was about any more.")
+    person = session.exec(select(Person).where(Person.slack_user_id == actor)).first()
+    role = None
+    if person is not None and person.id == deployment.supporter_id:
+        role = "supporter"
+    elif person is not None and person.id == request.requester_id:
+        role = "head"
+    if person is None or role is None:
+        what = "answer it" if action == "checkin.answer" else "change these check-ins"
+        raise NotAllowed(
+            f"This check-in is for the school's head and their supporter, so only they can {what}.",
+            action=action,
+            subject_type="checkin",
+            subject_id=checkin_id,
+        )
+    return _Involved(checkin, deployment, request, person, role)
+
+
+def _ended_message(deployment: Deployment) -> str:
+    if deployment.status == "completed":
+        return "This support has been marked completed, so nothing more is needed. Thank you!"
+    return "This support has ended, so this check-in is closed. Thank you."
+
+
+def _check_answerable(session: Session, ctx: ServiceContext, involved: _Involved) -> None:
+    """Conflict (a polite message, nothing changed) when this check-in can't take answers."""
+    checkin, deployment = involved.checkin, involved.deployment
+    if deployment.status != "active":
+        raise Conflict(_ended_message(deployment))
+    if checkin.status == "cancelled":
+        raise Conflict(
+            "Check-ins for this support are paused, so this one is closed. Choose a frequency "
+            "or press *Resume check-ins* to start them again."
+            if deployment.checkins_paused
+            else "This check-in was cancelled, so nothing more is needed."
+        )
+    if checkin.status == "missed" or load_view(session, ctx, checkin).superseded:
+        raise Conflict("There's a newer check-in for this support — please answer that one.")
+    if checkin.status not in ("sent", "answered"):
+        raise Conflict("This check-in hasn't been sent yet.")
+    mine = session.exec(
+        select(CheckInAnswer).where(
+            CheckInAnswer.checkin_id == checkin.id,
+            CheckInAnswer.person_id == involved.person.id,
+        )
+    ).first()
+    if mine is not None:
+        raise Conflict(
+            f"You've already answered this check-in ({OUTCOME_WORDS.get(mine.outcome, '')}) "
+            "— thank you."
+        )
+
+
+def check_may_answer(session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int) -> None:
+    """Raise NotAllowed or Conflict now if `actor` can't answer (before opening a note modal)."""
+    _check_answerable(session, ctx, _involved(session, checkin_id, actor, action="checkin.answer"))
+
+
+# --- answering ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AnswerResult:
+    """What an answer did."""
+
+    checkin_id: int
+    outcome: str
+    first_answer: bool
+    next_due_at: datetime | None
+
+
+def answer_checkin(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    actor: str,
+    checkin_id: int,
+    outcome: str,
+    note: str | None = None,
+) -> AnswerResult:
+    """Record the head's or supporter's answer and act on it.
+
+    On track and Needs attention (with a note, which alerts coordinators) schedule the next
+    check-in from today; Completed (with an impact note) closes the deployment; Snooze a week
+    asks again in seven days. Either person's first answer makes the check-in answered; the
+    other's answer is recorded too. Both DMs are updated in place.
+    """
+    if outcome not in OUTCOMES:
+        raise NotFound("I don't know that answer.")
+    note = (note or "").strip()
+    if outcome == NEEDS_ATTENTION and not note:
+        raise InvalidInput({"note": "Please say briefly what needs attention."})
+    if outcome == COMPLETED and not note:
+        raise InvalidInput({"impact": "Please say briefly what difference the support made."})
+    involved = _involved(session, checkin_id, actor, action="checkin.answer")
+    _check_answerable(session, ctx, involved)
+    checkin, deployment = involved.checkin, involved.deployment
+    first = checkin.status == "sent"
+    if outcome == SNOOZED and not first:
+        raise Conflict("Someone has already answered this check-in, so there's nothing to snooze.")
+    limit = IMPACT_LIMIT if outcome == COMPLETED else NOTE_LIMIT
+    session.add(
+        CheckInAnswer(
+            checkin_id=checkin.id or 0,
+            person_id=involved.person.id or 0,
+            outcome=outcome,
+            note=note[:limit] or None,
+            answered_at=ctx.now,
+        )
+    )
+    if first:
+        checkin.status = "answered"
+        checkin.answered_at = ctx.now
+        checkin.claimed_until = None
+    session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="checkin.answered",
+        subject_type="checkin",
+        subject_id=checkin_id,
+        deployment_id=deployment.id,
+        outcome=outcome,
+        role=involved.role,
+    )
+    if outcome == COMPLETED:
+        _complete(session, ctx, involved, impact=note[:limit])
+    elif outcome == SNOOZED:
+        set_next_due(session, deployment.id or 0, due_after_days(ctx, SNOOZE_DAYS))
+    elif first:
+        days = cadence_of(deployment, ctx.settings.checkin_every_days)
+        set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
+    if outcome == NEEDS_ATTENTION:
+        view = load_view(session, ctx, checkin)
+        notify_coordinators(
+            session,
+            ctx.settings,
+            now=ctx.now,
+            text=f"Check-in on request #{view.request_id} needs attention.",
+            blocks=attention_alert(view, role=involved.role, name=involved.person.name, note=note),
+        )
+    refresh_checkin_messages(session, ctx, checkin)
+    next_due = load_view(session, ctx, checkin).next_due_at
+    return AnswerResult(checkin.id or 0, outcome, first, next_due)
+
+
+def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, impact: str) -> None:
+    """Close the deployment and its request with the impact note; free the supporter."""
+    deployment, request = involved.deployment, involved.request
+    closed = session.execute(
+        update(Deployment)
+        .where(Deployment.id == deployment.id, Deployment.status == "active")
+        .values(status="completed", ended_at=ctx.now, impact_note=impact)
+    ).rowcount  # type: ignore[attr-defined]
+    if closed != 1:
+        session.refresh(deployment)
+        raise Conflict(_ended_message(deployment))
+    session.refresh(deployment)
+    if request.status == ACCEPTED:
+        request.status = CLOSED
+        request.closed_at = ctx.now
+        request.updated_at = ctx.now
+        request.impact_note = impact
+    cancel_future_checkins(session, deployment.id or 0, now=ctx.now)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=involved.person.slack_user_id,
+        action="deployment.completed",
+        subject_type="deployment",
+        subject_id=deployment.id or 0,
+        request_id=request.id,
+        checkin_id=involved.checkin.id,
+    )
+    view = load_view(session, ctx, involved.checkin)
+    notify_coordinators(
+        session,
+        ctx.settings,
+        now=ctx.now,
+        text=f"Support on request #{request.id} has been completed.",
+        blocks=completed_notice(view, name=involved.person.name, role=involved.role, impact=impact),
+    )
+    if _was_owed(session, card_ref(request.id or 0)):
+        refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
+
+
+# --- cadence, pause and resume -------------------------------------------------------------------
+def change_cadence(
+    session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int, days: int
+) -> str:
+    """Set how often this deployment's check-ins come (resuming them if paused); returns what
+    to tell the person."""
+    involved = _involved(session, checkin_id, actor, action="checkin.cadence")
+    deployment = involved.deployment
+    if days not in cadence_choices(deployment, ctx.settings.checkin_every_days):
+        raise Conflict("Please choose a frequency from the list.")
+    if deployment.status != "active":
+        raise Conflict(_ended_message(deployment))
+    was_paused = deployment.checkins_paused
+    deployment.checkin_every_days = days
+    deployment.checkins_paused = False
+    set_next_due(session, deployment.id or 0, _rebased_due(session, ctx, deployment, days))
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="deployment.checkins_resumed" if was_paused else "deployment.cadence_changed",
+        subject_type="deployment",
+        subject_id=deployment.id or 0,
+        every_days=days,
+    )
+    refresh_checkin_messages(session, ctx, involved.checkin)
+    view = load_view(session, ctx, involved.checkin)
+    due = f" The next is on {when(view.next_due_at, ctx.settings.tz)}." if view.next_due_at else ""
+    return f"Check-ins are now {cadence_label(days).lower()}.{due}"
+
+
+def _rebased_due(
+    session: Session, ctx: ServiceContext, deployment: Deployment, days: int
+) -> datetime:
+    """The next check-in `days` after the last one sent (or after today), never in the past."""
+    last_sent = session.exec(
+        select(func.max(CheckIn.sent_at)).where(CheckIn.deployment_id == deployment.id)
+    ).one()
+    base = ctx.calendar.local(last_sent or ctx.now).date()
+    due = due_after_days(ctx, days, from_day=base)
+    earliest = ctx.calendar.next_working_instant(ctx.now, ctx.settings.checkin_time)
+    return max(due, earliest)
+
+
+def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int) -> str:
+    """Pause a deployment's check-ins: nothing more is sent until someone resumes them."""
+    involved = _involved(session, checkin_id, actor, action="checkin.pause")
+    deployment = involved.deployment
+    if deployment.status != "active":
+        raise Conflict(_ended_message(deployment))
+    if deployment.checkins_paused:
+        raise Conflict("Check-ins for this support are already paused.")
+    deployment.checkins_paused = True
+    waiting = session.exec(
+        select(CheckIn).where(CheckIn.deployment_id == deployment.id, CheckIn.status == "sent")
+    ).all()
+    session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.deployment_id == deployment.id,
+            CheckIn.status.in_(("scheduled", "sent")),  # type: ignore[attr-defined]
+        )
+        .values(status="cancelled", claimed_until=None)
+    )
+    for checkin in waiting:
+        if checkin.id != involved.checkin.id:
+            session.refresh(checkin)
+            refresh_checkin_messages(session, ctx, checkin)
+    session.refresh(involved.checkin)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="deployment.checkins_paused",
+        subject_type="deployment",
+        subject_id=deployment.id or 0,
+    )
+    refresh_checkin_messages(session, ctx, involved.checkin)
+    return (
+        "Check-ins for this support are paused. Press *Resume check-ins* or choose a "
+        "frequency on the check-in message whenever you want them again."
+    )
+
+
+def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int) -> str:
+    """Resume paused check-ins at the deployment's cadence, counting from today."""
+    involved = _involved(session, checkin_id, actor, action="checkin.resume")
+    deployment = involved.deployment
+    if deployment.status != "active":
+        raise Conflict(_ended_message(deployment))
+    if not deployment.checkins_paused:
+        raise Conflict("Check-ins for this support aren't paused.")
+    deployment.checkins_paused = False
+    days = cadence_of(deployment, ctx.settings.checkin_every_days)
+    set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="deployment.checkins_resumed",
+        subject_type="deployment",
+        subject_id=deployment.id or 0,
+        every_days=days,
+    )
+    refresh_checkin_messages(session, ctx, involved.checkin)
+    view = load_view(session, ctx, involved.checkin)
+    due = f" The next is on {when(view.next_due_at, ctx.settings.tz)}." if view.next_due_at else ""
+    return f"Check-ins are back on.{due}"
+
+
+# --- the DMs -------------------------------------------------------------------------------------
+def checkin_ref(checkin_id: int, person_id: int, *, reminder: bool = False) -> str:
+    """The outbox ref of one person's check-in DM (or its reminder), for updates in place."""
+    return f"checkin:{checkin_id}:{person_id}" + (":reminder" if reminder else "")
+
+
+def _owed_refs(session: Session, checkin_id: int) -> list[str]:
+    """Refs of this check-in's DMs that were owed and have not failed for good.
+
+    Only these are updated: an update of a message that was never sent would wait forever.
+    """
+    return sorted(
+        set(
+            session.exec(
+                select(OutboxMessage.ref).where(
+                    OutboxMessage.ref.like(f"checkin:{checkin_id}:%"),  # type: ignore[union-attr]
+                    OutboxMessage.method == "chat.postMessage",
+                    OutboxMessage.status != "failed",
+                )
+            )
+        )
+    )
+
+
+def _was_owed(session: Session, ref: str) -> bool:
+    return (
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref == ref,
+                OutboxMessage.method == "chat.postMessage",
+                OutboxMessage.status != "failed",
+            )
+        ).first()
+        is not None
+    )
+
+
+def refresh_checkin_messages(session: Session, ctx: ServiceContext, checkin: CheckIn) -> int:
+    """Owe an in-place update of every DM (and reminder) of this check-in; returns how many."""
+    session.flush()
+    view = load_view(session, ctx, checkin)
+    refs = _owed_refs(session, checkin.id or 0)
+    for ref in refs:
+        parts = ref.split(":")
+        person_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+        reminder = ref.endswith(":reminder")
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=ref,
+            text=checkin_text(view, reminder=reminder),
+            blocks=checkin_message(
+                view, viewer_id=person_id, tz=ctx.settings.tz, reminder=reminder
+            ),
+        )
+    return len(refs)
+
+
+def _recipients(session: Session, view: CheckinView) -> list[Person]:
+    """The head and the supporter (once each, never someone erased)."""
+    people: dict[int, Person] = {}
+    for person_id in (view.head_id, view.supporter_id):
+        person = session.get(Person, person_id) if person_id else None
+        if person is not None and person.erased_at is None and person.id is not None:
+            people[person.id] = person
+    return list(people.values())
+
+
+def owe_checkin_dms(
+    session: Session, ctx: ServiceContext, view: CheckinView, *, reminder: bool
+) -> int:
+    recipients = _recipients(session, view)
+    for person in recipients:
+        owe_post(
+            session,
+            now=ctx.now,
+            channel=person.slack_user_id,
+            text=checkin_text(view, reminder=reminder),
+            blocks=checkin_message(
+                view, viewer_id=person.id or 0, tz=ctx.settings.tz, reminder=reminder
+            ),
+            ref=checkin_ref(view.checkin_id, person.id or 0, reminder=reminder),
+        )
+    return len(recipients)

@@ -1,0 +1,344 @@
+"""The school calendar: working days, local wall times and working hours, pure and clock-free.
+
+Weekends and England's bank holidays (from the `holidays` package) are never working days;
+closures (holidays, half-terms, INSET days) come from the YAML file described in
+docs/holidays.md. Every function takes the instants it needs and returns UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import yaml
+
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
+
+EXAMPLE_HOLIDAYS_FILE = Path(__file__).parents[1] / "data" / "holidays-england-2026-27.yml"
+
+_ONE_DAY = timedelta(days=1)
+_HOUR = timedelta(hours=1)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FILE_KEYS = ("name", "closures")
+_CLOSURE_KEYS = ("name", "from", "to", "on")
+
+
+class CalendarError(ValueError):
+    """A holidays file (or calendar setting) is wrong; `problems` holds one line per mistake."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A named run of days, first to last inclusive, when schools are shut."""
+
+    name: str
+    first_day: date
+    last_day: date
+
+    def covers(self, d: date) -> bool:
+        """True when `d` falls within this closure."""
+        return self.first_day <= d <= self.last_day
+
+
+@dataclass(frozen=True)
+class HolidaysFile:
+    """What a holidays file holds: an optional title and its closures, in file order."""
+
+    name: str | None
+    closures: list[Closure]
+
+
+class SchoolCalendar:
+    """Working days and working hours in one time zone, given closures and bank holidays."""
+
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        *,
+        closures: Iterable[Closure] = (),
+        working_hours: tuple[time, time] = (time(8), time(17)),
+        name: str | None = None,
+    ) -> None:
+        opening, closing = working_hours
+        if opening.tzinfo is not None or closing.tzinfo is not None:
+            raise CalendarError(["working hours must be local wall times without a time zone"])
+        if opening >= closing:
+            raise CalendarError(
+                [f"working hours must open before they close, not {opening:%H:%M}-{closing:%H:%M}"]
+            )
+        self.tz = tz
+        self.closures: tuple[Closure, ...] = tuple(closures)
+        self.working_hours = (opening, closing)
+        self.name = name
+        self._bank_holidays: dict[int, dict[date, str]] = {}
+
+    def __repr__(self) -> str:
+        opening, closing = self.working_hours
+        return (
+            f"SchoolCalendar({self.tz.key!r}, {len(self.closures)} closures, "
+            f"{opening:%H:%M}-{closing:%H:%M}, name={self.name!r})"
+        )
+
+    # Days
+
+    def bank_holiday_on(self, d: date) -> str | None:
+        """The name of England's bank holiday on `d` (e.g. "Boxing Day (observed)"), or None."""
+        year = self._bank_holidays.get(d.year)
+        if year is None:
+            found = holidays.country_holidays("GB", subdiv="ENG", years=d.year)
+            year = self._bank_holidays[d.year] = {day: str(name) for day, name in found.items()}
+        return year.get(d)
+
+    def closure_on(self, d: date) -> str | None:
+        """Why schools are shut on `d`, for messages: the closure's name, else the bank holiday's.
+
+        None on ordinary days and on plain weekends.
+        """
+        for closure in self.closures:
+            if closure.covers(d):
+                return closure.name
+        return self.bank_holiday_on(d)
+
+    def is_working_day(self, d: date) -> bool:
+        """True for a weekday that is neither a bank holiday nor inside a closure."""
+        return d.weekday() < 5 and self.closure_on(d) is None
+
+    def next_working_day(self, d: date, *, include_today: bool = True) -> date:
+        """The first working day on or after `d` (strictly after it when `include_today=False`)."""
+        day = d if include_today else d + _ONE_DAY
+        while not self.is_working_day(day):
+            day += _ONE_DAY
+        return day
+
+    # Instants
+
+    def at_local(self, d: date, t: time) -> datetime:
+        """The UTC instant when local clocks show `t` on `d`.
+
+        A time skipped when the clocks go forward (01:30 on the last Sunday of March in London)
+        moves on by the gap (to 02:30 BST); a time that happens twice when they go back takes
+        the first occurrence. Both follow from `fold=0`.
+        """
+        if t.tzinfo is not None:
+            raise ValueError(f"the time must be a local wall time without a time zone, not {t!r}")
+        local = datetime.combine(d, t.replace(fold=0), tzinfo=self.tz)
+        return local.astimezone(UTC)
+
+    def local(self, instant: datetime) -> datetime:
+        """`instant` as local wall time in this calendar's time zone."""
+        return _aware(instant, "instant").astimezone(self.tz)
+
+    def next_working_instant(self, after: datetime, at: time) -> datetime:
+        """The first working day's local `at` that is strictly after `after`."""
+        after = _aware(after, "after")
+        day = self.next_working_day(self.local(after).date())
+        while (candidate := self.at_local(day, at)) <= after:
+            day = self.next_working_day(day, include_today=False)
+        return candidate
+
+    def schedule_on_working_day(self, d: date, at: time) -> datetime:
+        """Local `at` on `d`, or on the next working day when `d` is not one."""
+        return self.at_local(self.next_working_day(d), at)
+
+    # Working hours
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant `hours` of working time after `start`, counting only open hours.
+
+        A start outside working hours counts from the next opening; a deadline that uses up a
+        day exactly ends at that day's closing time rather than the next morning.
+        """
+        start = _aware(start, "start")
+        if hours < 0:
+            raise ValueError(f"hours must not be negative, not {hours}")
+        remaining = timedelta(hours=hours)
+        day = self.local(start).date()
+        while True:
+            if self.is_working_day(day):
+                opens, closes = self._open_span(day)
+                begin = max(start, opens)
+                if begin < closes:
+                    if remaining <= closes - begin:
+                        return begin + remaining
+                    remaining -= closes - begin
+            day += _ONE_DAY
+
+    def working_hours_between(self, a: datetime, b: datetime) -> float:
+        """Hours of working time from `a` to `b`; negative when `b` is before `a`."""
+        a, b = _aware(a, "a"), _aware(b, "b")
+        if b < a:
+            return -self.working_hours_between(b, a)
+        total = timedelta()
+        day, last = self.local(a).date(), self.local(b).date()
+        while day <= last:
+            if self.is_working_day(day):
+                opens, closes = self._open_span(day)
+                overlap = min(b, closes) - max(a, opens)
+                if overlap > timedelta():
+                    total += overlap
+            day += _ONE_DAY
+        return total / _HOUR
+
+    def _open_span(self, d: date) -> tuple[datetime, datetime]:
+        opening, closing = self.working_hours
+        return self.at_local(d, opening), self.at_local(d, closing)
+
+
+def load_calendar(settings: Settings) -> SchoolCalendar:
+    """Build the calendar from settings: time zone, working hours and `HOLIDAYS_FILE` if set."""
+    loaded = read_holidays_file(settings.holidays_file) if settings.holidays_file else None
+    return SchoolCalendar(
+        settings.tz,
+        closures=loaded.closures if loaded else (),
+        working_hours=settings.working_hours,
+        name=loaded.name if loaded else None,
+    )
+
+
+def read_holidays_file(path: str | Path) -> HolidaysFile:
+    """Read and check a holidays file; raises `CalendarError` naming every bad entry."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CalendarError([f"holidays file {str(path)!r} cannot be read: {exc}"]) from exc
+    return parse_holidays(text, source=str(path))
+
+
+def parse_holidays(text: str, *, source: str = "holidays file") -> HolidaysFile:
+    """Parse the YAML text of a holidays file; `source` names it in error messages."""
+    try:
+        data = yaml.load(text, Loader=_HolidaysLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CalendarError([f"{source} is not valid YAML{where}: {problem}"]) from exc
+
+    if data is None:
+        raise CalendarError([f"{source} is empty; it needs a 'closures:' list"])
+    if not isinstance(data, dict):
+        raise CalendarError([f"{source} must be a mapping with a 'closures:' list at the top"])
+
+    problems: list[str] = []
+    unknown = [str(key) for key in data if key not in _FILE_KEYS]
+    if unknown:
+        problems.append(
+            f"{source}: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+            f"expected {' and '.join(map(repr, _FILE_KEYS))}"
+        )
+    name = data.get("name")
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        problems.append(f"{source}: 'name' must be some text, not {name!r}")
+    entries = data.get("closures")
+    closures: list[Closure] = []
+    if entries is None:
+        problems.append(f"{source}: 'closures:' is missing (a list of closures, may be empty)")
+    elif not isinstance(entries, list):
+        problems.append(f"{source}: 'closures:' must be a list of entries, each starting with '-'")
+    else:
+        for number, entry in enumerate(entries, start=1):
+            closure = _parse_closure(entry, f"{source}: closure {number}", problems)
+            if closure:
+                closures.append(closure)
+    if problems:
+        raise CalendarError(problems)
+    return HolidaysFile(name=name.strip() if isinstance(name, str) else None, closures=closures)
+
+
+def _parse_closure(entry: Any, label: str, problems: list[str]) -> Closure | None:
+    """Check one `closures:` entry, adding any problems; returns it when it is sound."""
+    if not isinstance(entry, dict):
+        problems.append(
+            f"{label} must look like {{name: ..., from: YYYY-MM-DD, to: YYYY-MM-DD}} "
+            f"or {{name: ..., on: YYYY-MM-DD}}, not {entry!r}"
+        )
+        return None
+    name = entry.get("name")
+    if isinstance(name, str) and name.strip():
+        label = f"{label} ({name.strip()!r})"
+    count = len(problems)
+    if not (isinstance(name, str) and name.strip()):
+        problems.append(f"{label} has no name (add 'name: ...', e.g. 'name: Autumn half-term')")
+    unknown = [str(key) for key in entry if key not in _CLOSURE_KEYS]
+    if unknown:
+        problems.append(
+            f"{label} has unknown key(s) {', '.join(map(repr, unknown))}; "
+            "use 'name' with 'from' and 'to', or 'name' with 'on'"
+        )
+
+    first = last = None
+    if "on" in entry:
+        if "from" in entry or "to" in entry:
+            problems.append(f"{label} has 'on' and 'from'/'to'; use 'on' for one day, else both")
+        else:
+            first = last = _parse_date(entry["on"], "on", label, problems)
+    elif "from" in entry or "to" in entry:
+        for key in ("from", "to"):
+            if key not in entry:
+                problems.append(f"{label} has no '{key}' date (ranges need both 'from' and 'to')")
+        if "from" in entry:
+            first = _parse_date(entry["from"], "from", label, problems)
+        if "to" in entry:
+            last = _parse_date(entry["to"], "to", label, problems)
+        if first and last and last < first:
+            problems.append(f"{label}: 'to' ({last}) is before 'from' ({first})")
+    else:
+        problems.append(f"{label} has no dates (give 'from' and 'to', or 'on' for a single day)")
+
+    if len(problems) > count or first is None or last is None:
+        return None
+    return Closure(name=str(name).strip(), first_day=first, last_day=last)
+
+
+def _parse_date(raw: Any, key: str, label: str, problems: list[str]) -> date | None:
+    """Parse a YYYY-MM-DD date, adding a problem naming the entry and key when it is not one."""
+    text = str(raw).strip() if raw is not None else ""
+    if not _ISO_DATE.fullmatch(text):
+        problems.append(f"{label}: '{key}' must be a date written YYYY-MM-DD, not {raw!r}")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{label}: '{key}' is not a real date: {text}")
+        return None
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    """`value` in UTC; naive datetimes are refused rather than guessed at."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, not naive {value!r}")
+    return value.astimezone(UTC)
+
+
+class _HolidaysLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, less two YAML 1.1 surprises for this format.
+
+    Dates stay text, so they are checked here with friendly messages, and only true/false are
+    booleans: YAML 1.1 reads a bare `on:` key as the boolean True.
+    """
+
+
+_HolidaysLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, pattern)
+        for tag, pattern in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_HolidaysLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)

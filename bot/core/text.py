@@ -1,0 +1,36 @@
+"""Text hygiene for everything the bot says: no bidirectional controls, no zero-width characters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Right-to-left/left-to-right overrides, embeddings, isolates and marks, and characters that
+# take no space (zero-width space, joiners, word joiner, invisible operators, BOM, soft hyphen).
+INVISIBLE = dict.fromkeys(
+    [
+        0x00AD,
+        0x061C,
+        0x180E,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    ]
+)
+
+
+def visible_only(text: str | None) -> str:
+    """`text` without bidirectional controls and zero-width characters (what the bot posts)."""
+    return (text or "").translate(INVISIBLE)
+
+
+def visible_payload(value: Any) -> Any:
+    """A message payload (text, blocks, nested lists and dicts) with every string `visible_only`."""
+    if isinstance(value, str):
+        return visible_only(value)
+    if isinstance(value, list):
+        return [visible_payload(item) for item in value]
+    if isinstance(value, dict):
+        return {key: visible_payload(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,1 @@
+"""The weekly digest for coordinators and the personal one for each supporter."""

@@ -1,0 +1,561 @@
+"""The weekly digest: one summary for coordinators and a short personal one for each head and
+supporter with something active, sent at most once per week.
+
+Weeks run Monday to Sunday in TIMEZONE. Week W's digest falls due at DIGEST_CRON during W
+and covers the seven days up to then (so consecutive digests cover every moment once); the
+state sections (waiting, active, capacity, demand) are as of when it is built. "At most once"
+is the `DigestRun` row, keyed by the week's Monday and inserted in the transaction that owes
+every digest message: a second process's insert fails and it sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.checkins.service import NEEDS_ATTENTION, cadence_of
+from bot.core import audit
+from bot.core.settings import parse_digest_cron
+from bot.digest.views import (
+    AttentionItem,
+    CapacityItem,
+    CoordinatorDigest,
+    DemandItem,
+    DeploymentItem,
+    DigestWeek,
+    PersonalDigest,
+    RequestItem,
+    WeeklyDigest,
+)
+from bot.insight.service import Headline, headline_of, term_insight
+from bot.outbox.notify import coordinator_targets, notify_coordinators
+from bot.outbox.owing import OwedFile, owe_files, owe_post
+from handlers.slack.blocks.digest import (
+    blocks_as_text,
+    coordinator_digest_blocks,
+    coordinator_digest_text,
+    personal_digest_blocks,
+    personal_digest_text,
+)
+from storage.db import SessionFactory, transaction
+from storage.models import (
+    ACCEPTED,
+    EXPIRED,
+    OFFERED,
+    OPEN,
+    SUPPORTER_ROLES,
+    CheckIn,
+    CheckInAnswer,
+    DigestRun,
+    ExpertiseTag,
+    Offer,
+    Person,
+    PersonExpertise,
+    PersonRole,
+    RequestTag,
+    School,
+    SupportRequest,
+)
+from storage.models import Deployment as DeploymentRow
+
+if TYPE_CHECKING:
+    from bot.core.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WAITING_STATUSES = (OPEN, OFFERED, EXPIRED)
+IMPACT_EXCERPT = 200
+
+
+# --- weeks ---------------------------------------------------------------------------------------
+def week_start_of(day: date) -> date:
+    """The Monday of the week (Monday to Sunday) containing `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def digest_week(ctx: ServiceContext, week_start: date) -> DigestWeek:
+    """The digest week starting on `week_start` (any day of it will do), as of `ctx.now`."""
+    monday = week_start_of(week_start)
+    weekday, at = parse_digest_cron(ctx.settings.digest_cron)
+    due = ctx.calendar.at_local(monday + timedelta(days=WEEKDAYS.index(weekday)), at)
+    end = min(due, ctx.now)
+    return DigestWeek(
+        week_start=monday, due_at=due, start=end - timedelta(days=7), end=end, as_of=ctx.now
+    )
+
+
+def current_week_start(ctx: ServiceContext) -> date:
+    """The Monday of this week, in TIMEZONE."""
+    return week_start_of(ctx.calendar.local(ctx.now).date())
+
+
+# --- what a digest says --------------------------------------------------------------------------
+# --- gathering -----------------------------------------------------------------------------------
+def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> WeeklyDigest:
+    """Read everything the week's digests say from the database (nothing is changed)."""
+    start, end = week.start, week.end
+    people = {p.id: p for p in session.exec(select(Person))}
+    schools = {s.id: s.name for s in session.exec(select(School))}
+    labels: dict[int, list[str]] = defaultdict(list)
+    for request_id, label in session.exec(
+        select(RequestTag.request_id, ExpertiseTag.label)
+        .join(ExpertiseTag, ExpertiseTag.slug == RequestTag.tag_slug)  # type: ignore[arg-type]
+        .order_by(ExpertiseTag.label)
+    ):
+        labels[request_id].append(label)
+
+    def name(person_id: int | None) -> str:
+        person = people.get(person_id)
+        return "someone" if person is None or person.erased_at is not None else person.name
+
+    requests = {
+        r.id: r
+        for r in session.exec(
+            select(SupportRequest).where(
+                or_(
+                    SupportRequest.status.in_((*WAITING_STATUSES, ACCEPTED)),  # type: ignore[attr-defined]
+                    SupportRequest.created_at >= start,
+                    SupportRequest.closed_at >= start,  # type: ignore[operator]
+                )
+            )
+        )
+    }
+    offers_open = dict(
+        session.exec(
+            select(Offer.request_id, func.count())
+            .where(Offer.status == "open")
+            .group_by(Offer.request_id)
+        ).all()
+    )
+
+    def request_item(r: SupportRequest) -> RequestItem:
+        return RequestItem(
+            request_id=r.id or 0,
+            school=schools.get(r.school_id) if r.school_id else None,
+            needs=tuple(labels[r.id or 0]),
+            status=r.status,
+            created_at=r.created_at,
+            waiting_since=r.escalated_at if _escalated(r) else r.offered_at,
+            offers_open=int(offers_open.get(r.id, 0)),
+            requester_id=r.requester_id,
+            escalated=_escalated(r),
+        )
+
+    deployments = list(
+        session.exec(
+            select(DeploymentRow).where(
+                or_(
+                    DeploymentRow.status == "active",
+                    DeploymentRow.started_at >= start,
+                    DeploymentRow.ended_at >= start,  # type: ignore[operator]
+                )
+            )
+        )
+    )
+    deployment_ids = [d.id for d in deployments]
+    for missing in {d.request_id for d in deployments} - set(requests):
+        request = session.get(SupportRequest, missing)
+        if request is not None:
+            requests[missing] = request
+    next_due = dict(
+        session.exec(
+            select(CheckIn.deployment_id, func.min(CheckIn.due_at))
+            .where(CheckIn.status == "scheduled", CheckIn.deployment_id.in_(deployment_ids))  # type: ignore[attr-defined]
+            .group_by(CheckIn.deployment_id)
+        ).all()
+    )
+    last_outcome: dict[int, str] = {}
+    for deployment_id, outcome in session.exec(
+        select(CheckIn.deployment_id, CheckInAnswer.outcome)
+        .join(CheckInAnswer, CheckInAnswer.checkin_id == CheckIn.id)  # type: ignore[arg-type]
+        .where(CheckIn.deployment_id.in_(deployment_ids))  # type: ignore[attr-defined]
+        .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)  # type: ignore[arg-type]
+    ):
+        last_outcome[deployment_id] = outcome
+
+    def deployment_item(d: DeploymentRow) -> DeploymentItem:
+        request = requests.get(d.request_id)
+        return DeploymentItem(
+            deployment_id=d.id or 0,
+            request_id=d.request_id,
+            school=schools.get(request.school_id) if request and request.school_id else None,
+            needs=tuple(labels[d.request_id]),
+            supporter_id=d.supporter_id,
+            supporter_name=name(d.supporter_id),
+            head_id=request.requester_id if request else 0,
+            head_name=name(request.requester_id) if request else "someone",
+            status=d.status,
+            started_at=d.started_at,
+            ended_at=d.ended_at,
+            last_outcome=last_outcome.get(d.id or 0),
+            next_checkin=next_due.get(d.id) if not d.checkins_paused else None,
+            cadence_days=cadence_of(d, ctx.settings.checkin_every_days),
+            paused=d.checkins_paused,
+            impact=d.impact_note,
+        )
+
+    items = [deployment_item(d) for d in deployments]
+    active = sorted(
+        (i for i in items if i.status == "active"),
+        key=lambda i: (i.supporter_name.lower(), i.started_at),
+    )
+    coordinator = CoordinatorDigest(
+        week=week,
+        new_requests=[
+            request_item(r)
+            for r in sorted(requests.values(), key=lambda r: r.created_at)
+            if start <= r.created_at < end
+        ],
+        awaiting=sorted(
+            (request_item(r) for r in requests.values() if _awaiting(r)),
+            key=lambda i: i.waiting_since or i.created_at,
+        ),
+        accepted=sorted(
+            (i for i in items if start <= i.started_at < end), key=lambda i: i.started_at
+        ),
+        active=active,
+        attention=_attention(session, start, end, requests, schools, name),
+        completed=sorted(
+            (
+                i
+                for i in items
+                if i.status == "completed" and i.ended_at is not None and start <= i.ended_at < end
+            ),
+            key=lambda i: i.ended_at or end,
+        ),
+        capacity=_capacity(session, people, active),
+        unmet_demand=_unmet_demand(session, ctx, people, requests, active),
+        headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
+    )
+    return WeeklyDigest(coordinator, _personal(session, people, requests, active, request_item))
+
+
+def _escalated(request: SupportRequest) -> bool:
+    return request.status in WAITING_STATUSES and (
+        request.status == EXPIRED or request.escalated_at is not None
+    )
+
+
+def _awaiting(request: SupportRequest) -> bool:
+    """Offered and not yet accepted, or escalated to coordinators to assign by hand (a
+    request still `open` and not escalated is waiting for its head to send it out)."""
+    return request.status in (OFFERED, EXPIRED) or _escalated(request)
+
+
+def _attention(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    requests: dict[int | None, SupportRequest],
+    schools: dict[int | None, str],
+    name: Callable[[int | None], str],
+) -> list[AttentionItem]:
+    """Needs-attention answers and missed check-ins in the period, oldest first."""
+    found: list[AttentionItem] = []
+    flagged = session.exec(
+        select(CheckInAnswer, CheckIn, DeploymentRow)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)  # type: ignore[arg-type]
+        .join(DeploymentRow, DeploymentRow.id == CheckIn.deployment_id)  # type: ignore[arg-type]
+        .where(
+            CheckInAnswer.outcome == NEEDS_ATTENTION,
+            CheckInAnswer.answered_at >= start,
+            CheckInAnswer.answered_at < end,
+        )
+    )
+    missed = session.exec(
+        select(CheckIn, DeploymentRow)
+        .join(DeploymentRow, DeploymentRow.id == CheckIn.deployment_id)  # type: ignore[arg-type]
+        .where(
+            CheckIn.status == "missed",
+            CheckIn.missed_at >= start,  # type: ignore[operator]
+            CheckIn.missed_at < end,  # type: ignore[operator]
+        )
+    )
+    for answer, _checkin, deployment in flagged:
+        request = requests.get(deployment.request_id) or session.get(
+            SupportRequest, deployment.request_id
+        )
+        role = "head" if request and answer.person_id == request.requester_id else "supporter"
+        found.append(
+            AttentionItem(
+                request_id=deployment.request_id,
+                school=schools.get(request.school_id) if request and request.school_id else None,
+                supporter_name=name(deployment.supporter_id),
+                kind=NEEDS_ATTENTION,
+                at=answer.answered_at,
+                by=f"{name(answer.person_id)} ({role})",
+            )
+        )
+    for checkin, deployment in missed:
+        request = requests.get(deployment.request_id) or session.get(
+            SupportRequest, deployment.request_id
+        )
+        found.append(
+            AttentionItem(
+                request_id=deployment.request_id,
+                school=schools.get(request.school_id) if request and request.school_id else None,
+                supporter_name=name(deployment.supporter_id),
+                kind="missed",
+                at=checkin.missed_at or end,
+                by=None,
+            )
+        )
+    return sorted(found, key=lambda i: (i.kind != NEEDS_ATTENTION, i.at))
+
+
+def _supporters(session: Session, people: dict[int | None, Person]) -> list[Person]:
+    ids = set(
+        session.exec(
+            select(PersonRole.person_id).where(PersonRole.role.in_(SUPPORTER_ROLES))  # type: ignore[attr-defined]
+        )
+    )
+    return [p for pid, p in people.items() if pid in ids and p.erased_at is None]
+
+
+def _capacity(
+    session: Session, people: dict[int | None, Person], active: list[DeploymentItem]
+) -> list[CapacityItem]:
+    """Supporters with no place left, then those with one place left (of two or more)."""
+    counts: dict[int, int] = defaultdict(int)
+    for item in active:
+        counts[item.supporter_id] += 1
+    found = []
+    for person in _supporters(session, people):
+        used = counts.get(person.id or 0, 0)
+        if used and (
+            used >= person.capacity or (person.capacity >= 2 and used == person.capacity - 1)
+        ):
+            found.append(CapacityItem(person.name, used, person.capacity))
+    return sorted(found, key=lambda i: (i.active < i.capacity, i.name.lower()))
+
+
+def _unmet_demand(
+    session: Session,
+    ctx: ServiceContext,
+    people: dict[int | None, Person],
+    requests: dict[int | None, SupportRequest],
+    active: list[DeploymentItem],
+) -> list[DemandItem]:
+    """Areas of need of waiting requests that no available supporter with room covers."""
+    today = ctx.calendar.local(ctx.now).date()
+    counts: dict[int, int] = defaultdict(int)
+    for item in active:
+        counts[item.supporter_id] += 1
+    free = {
+        p.id
+        for p in _supporters(session, people)
+        if p.available
+        and (p.away_until is None or p.away_until < today)
+        and counts.get(p.id or 0, 0) < p.capacity
+    }
+    covered = {
+        slug
+        for person_id, slug in session.exec(
+            select(PersonExpertise.person_id, PersonExpertise.tag_slug)
+        )
+        if person_id in free
+    }
+    waiting = [r.id for r in requests.values() if r.status in WAITING_STATUSES]
+    demand: dict[str, int] = defaultdict(int)
+    tag_labels = dict(session.exec(select(ExpertiseTag.slug, ExpertiseTag.label)).all())
+    for slug in session.exec(
+        select(RequestTag.tag_slug).where(
+            RequestTag.request_id.in_(waiting)  # type: ignore[attr-defined]
+        )
+    ):
+        if slug not in covered:
+            demand[tag_labels.get(slug, slug)] += 1
+    return sorted(
+        (DemandItem(label, n) for label, n in demand.items()),
+        key=lambda i: (-i.waiting, i.label.lower()),
+    )
+
+
+def _personal(
+    session: Session,
+    people: dict[int | None, Person],
+    requests: dict[int | None, SupportRequest],
+    active: list[DeploymentItem],
+    request_item: Callable[[SupportRequest], RequestItem],
+) -> list[PersonalDigest]:
+    """A personal digest for everyone with an active deployment (either side), a request
+    still looking for support, or an offer awaiting their answer."""
+    digests: dict[int, PersonalDigest] = {}
+
+    def digest_for(person_id: int) -> PersonalDigest | None:
+        person = people.get(person_id)
+        if person is None or person.erased_at is not None:
+            return None
+        if person_id not in digests:
+            digests[person_id] = PersonalDigest(person_id, person.slack_user_id, person.name)
+        return digests[person_id]
+
+    for item in active:
+        if (mine := digest_for(item.supporter_id)) is not None:
+            mine.supporting.append(item)
+        if item.head_id != item.supporter_id and (theirs := digest_for(item.head_id)):
+            theirs.supported.append(item)
+    for request in sorted(requests.values(), key=lambda r: r.id or 0):
+        if _awaiting(request) and (head := digest_for(request.requester_id)):
+            head.waiting.append(request_item(request))
+    for supporter_id, count in session.exec(
+        select(Offer.supporter_id, func.count())
+        .where(Offer.status == "open")
+        .group_by(Offer.supporter_id)
+    ):
+        if (mine := digest_for(supporter_id)) is not None:
+            mine.offers_waiting = int(count)
+    return sorted(digests.values(), key=lambda d: (d.name.lower(), d.person_id))
+
+
+# --- sending -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What sending a week's digest did: sent now, or already sent before (and when)."""
+
+    week_start: date
+    sent: bool
+    sent_at: datetime | None
+    coordinator_messages: int = 0
+    personal_messages: int = 0
+
+
+def digest_ref(week_start: date, person_id: int | None = None) -> str:
+    """The outbox ref of a week's coordinator digest, or of one person's digest."""
+    return f"digest:{week_start.isoformat()}" + (f":{person_id}" if person_id else "")
+
+
+def send_weekly_digest(
+    sessions: SessionFactory, ctx: ServiceContext, *, week_start: date
+) -> DigestOutcome:
+    """Owe the week's coordinator digest and personal digests, unless that week's was already
+    sent; at most once per week across every process (the DigestRun primary key)."""
+    week = digest_week(ctx, week_start)
+    charts = digest_charts(sessions, ctx, week)
+    try:
+        with transaction(sessions) as session:
+            existing = session.get(DigestRun, week.week_start)
+            if existing is not None:
+                return DigestOutcome(week.week_start, False, existing.sent_at)
+            session.add(DigestRun(week_start=week.week_start, created_at=ctx.now, sent_at=ctx.now))
+            # On PostgreSQL a concurrent insert of the same week waits here, then fails.
+            session.flush()
+            digest = build_digest(session, ctx, week)
+            owed = notify_coordinators(
+                session,
+                ctx.settings,
+                now=ctx.now,
+                text=coordinator_digest_text(digest.coordinators),
+                blocks=coordinator_digest_blocks(digest.coordinators, ctx.settings.tz),
+                ref=digest_ref(week.week_start),
+            )
+            if not owed:
+                log.warning("weekly digest %s: no coordinator channel or coordinators", week_start)
+            for channel in coordinator_targets(session, ctx.settings) if charts else ():
+                owe_files(
+                    session,
+                    now=ctx.now,
+                    channel=channel,
+                    files=charts,
+                    comment=charts_comment(week, digest.coordinators.headline),
+                    ref=f"{digest_ref(week.week_start)}:charts:{channel}",
+                )
+            for personal in digest.personal:
+                owe_post(
+                    session,
+                    now=ctx.now,
+                    channel=personal.slack_user_id,
+                    text=personal_digest_text(personal),
+                    blocks=personal_digest_blocks(personal, week, ctx.settings.tz),
+                    ref=digest_ref(week.week_start, personal.person_id),
+                )
+            audit.record(
+                session,
+                at=ctx.now,
+                actor=None,
+                action="digest.sent",
+                subject_type="digest",
+                subject_id=week.week_start.isoformat(),
+                coordinator_messages=owed,
+                personal_messages=len(digest.personal),
+            )
+            return DigestOutcome(week.week_start, True, ctx.now, owed, len(digest.personal))
+    except IntegrityError:
+        with sessions() as session:
+            existing = session.get(DigestRun, week.week_start)
+        log.info("weekly digest %s was sent by another process", week.week_start)
+        return DigestOutcome(week.week_start, False, existing.sent_at if existing else None)
+
+
+CHART_TITLES = {
+    "unmet-demand.png": "Unmet demand by area of need and region",
+    "time-to-accept.png": "Time from request to acceptance by area of need",
+    "weekly-trend.png": "New and accepted requests each week",
+}
+
+
+def digest_charts(
+    sessions: SessionFactory, ctx: ServiceContext, week: DigestWeek
+) -> list[OwedFile]:
+    """The term's charts for a week's digest (none if it was already sent or the term has no
+    requests yet). Drawn outside any transaction: drawing takes a moment, and SQLite's write
+    lock is held by every transaction."""
+    from bot.insight.charts import render_charts
+
+    with sessions() as session:
+        if session.get(DigestRun, week.week_start) is not None:
+            return []
+        insight = term_insight(session, ctx.calendar, ctx.now)
+    if not insight.requests:
+        return []
+    label = insight.period.label
+    return [
+        OwedFile(
+            filename=f"digest-{week.week_start.isoformat()}-{name}",
+            title=f"{CHART_TITLES[name]} — {label}",
+            content=content,
+            alt_text=f"Chart: {CHART_TITLES[name].lower()}, {label} so far. Counts only.",
+        )
+        for name, content in render_charts(insight).items()
+    ]
+
+
+def charts_comment(week: DigestWeek, headline: Headline | None) -> str:
+    """The message the charts are shared with."""
+    period = f" ({headline.period_label} so far)" if headline else ""
+    return (
+        f"Charts for the weekly digest, week of {week.week_start.day} "
+        f"{week.week_start:%B %Y}{period}: unmet demand by area of need and region, time from "
+        "request to acceptance, and new against accepted requests each week."
+    )
+
+
+def preview_digest(sessions: SessionFactory, ctx: ServiceContext, *, week_start: date) -> str:
+    """The week's digests as readable text, built without sending or recording anything."""
+    week = digest_week(ctx, week_start)
+    with sessions() as session:
+        digest = build_digest(session, ctx, week)
+        already = session.get(DigestRun, week.week_start)
+    tz = ctx.settings.tz
+    parts = [
+        blocks_as_text(coordinator_digest_blocks(digest.coordinators, tz)),
+    ]
+    if already is not None and already.sent_at is not None:
+        parts.append(
+            "(This week's digest was already sent: "
+            f"{already.sent_at.astimezone(tz):%A %d %B %Y, %H:%M}.)"
+        )
+    parts.append(f"Personal digests ({len(digest.personal)}):")
+    for personal in digest.personal:
+        body = blocks_as_text(personal_digest_blocks(personal, week, tz))
+        parts.append(f"--- to {personal.name} ({personal.slack_user_id}) ---\n{body}")
+    return "\n\n".join(parts) + "\n"

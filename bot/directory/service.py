@@ -1,0 +1,728 @@
+"""The directory CSV of CONTRACT.md: import people (a bad row never aborts the good ones)
+and export them again in the same format.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+import re
+import textwrap
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from bot.core.audit import record
+from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
+from storage.db import SessionFactory, transaction
+from storage.models import PHASES, REGIONS, ROLES, Person, PersonExpertise, PersonRole, School
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "slack_user_id",
+    "name",
+    "email",
+    "roles",
+    "school",
+    "school_urn",
+    "phase",
+    "region",
+    "expertise",
+    "capacity",
+)
+# `roles` is required too: a row without a role cannot be imported, so a file without the
+# column could import nobody.
+REQUIRED_COLUMNS = ("slack_user_id", "name", "roles")
+MAX_CAPACITY = 20
+DEFAULT_CAPACITY = 1
+
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_URN = re.compile(r"[0-9]{6,7}")
+
+_PHASE_VARIANTS = {
+    "nursery": "nursery",
+    "early-years": "nursery",
+    "eyfs": "nursery",
+    "primary": "primary",
+    "infant": "primary",
+    "junior": "primary",
+    "secondary": "secondary",
+    "all-through": "all-through",
+    "allthrough": "all-through",
+    "through": "all-through",
+    "special": "special",
+    "16-plus": "16-plus",
+    "16+": "16-plus",
+    "post-16": "16-plus",
+    "post16": "16-plus",
+    "16-19": "16-plus",
+    "sixth-form": "16-plus",
+    "sixth-form-college": "16-plus",
+    "further-education": "16-plus",
+    "fe": "16-plus",
+}
+
+
+def _region_key(raw: str) -> str:
+    return " ".join(raw.replace("-", " ").replace("&", " and ").split()).casefold()
+
+
+_REGION_VARIANTS = {
+    **{_region_key(region): region for region in REGIONS},
+    "yorkshire and humber": "Yorkshire and the Humber",
+    "yorkshire": "Yorkshire and the Humber",
+    "east": "East of England",
+    "eastern": "East of England",
+    "greater london": "London",
+}
+
+
+class DirectoryError(ValueError):
+    """The file as a whole cannot be imported (missing, not UTF-8, a bad header)."""
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that was not imported, and why."""
+
+    line: int
+    slack_user_id: str | None
+    reason: str
+
+    def render(self) -> str:
+        """One line, e.g. "line 7 (U0123): unknown role 'headteacher' — use …"."""
+        who = f" ({self.slack_user_id})" if self.slack_user_id else ""
+        return f"line {self.line}{who}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: Slack user ids added, updated and unchanged, rows rejected."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    schools_created: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected."""
+        return not self.rejected
+
+    def render(self) -> str:
+        """A readable, multi-line report for the command line."""
+        lines = [
+            f"Directory import: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.rejected)} rejected"
+            + (f"; {_plural(self.schools_created, 'new school')}." if self.schools_created else ".")
+        ]
+        for label, ids in (("Added", self.added), ("Updated", self.updated)):
+            if ids:
+                lines += textwrap.wrap(
+                    f"{label}: {', '.join(ids)}", width=100, subsequent_indent="  "
+                )
+        if self.rejected:
+            lines.append("Rejected rows (nothing was saved for these; the other rows were):")
+            lines += [f"  {row.render()}" for row in self.rejected]
+        if self.warnings:
+            lines.append("Warnings:")
+            lines += [f"  {warning}" for warning in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    """One valid row, normalised. Optional columns missing from the file are left alone."""
+
+    line: int
+    slack_user_id: str
+    name: str
+    roles: tuple[str, ...]
+    columns: frozenset[str]
+    email: str | None = None
+    school: str | None = None
+    school_urn: str | None = None
+    phase: str | None = None
+    region: str | None = None
+    expertise: tuple[str, ...] = ()
+    capacity: int = DEFAULT_CAPACITY
+    warnings: tuple[str, ...] = ()
+
+    def has(self, column: str) -> bool:
+        """True when the file has `column`."""
+        return column in self.columns
+
+
+class _RowRejected(Exception):
+    """Raised inside a row's transaction to roll it back and reject the row."""
+
+
+# --- import --------------------------------------------------------------------------------
+def import_directory_file(
+    sessions: SessionFactory,
+    path: str | Path,
+    *,
+    now: datetime,
+    vocabulary: Vocabulary | None = None,
+    actor: str | None = None,
+) -> ImportReport:
+    """Import the directory CSV at `path`; raises `DirectoryError` if it cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            text = stream.read()
+    except FileNotFoundError:
+        raise DirectoryError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DirectoryError(f"{path} is a folder, not a CSV file") from None
+    except PermissionError:
+        raise DirectoryError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise DirectoryError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+            f"{exc.start}); save it as 'CSV UTF-8' and try again"
+        ) from None
+    except OSError as exc:
+        raise DirectoryError(f"{path} could not be read: {exc.strerror or exc}") from None
+    return import_directory(
+        sessions, io.StringIO(text, newline=""), now=now, vocabulary=vocabulary, actor=actor
+    )
+
+
+def import_directory(
+    sessions: SessionFactory,
+    stream: TextIO,
+    *,
+    now: datetime,
+    vocabulary: Vocabulary | None = None,
+    actor: str | None = None,
+) -> ImportReport:
+    """Add or update people from directory CSV text; each good row is saved on its own.
+
+    Raises `DirectoryError` (and saves nothing) when the header lacks a required column.
+    """
+    vocabulary = vocabulary or default_vocabulary()
+    report = ImportReport()
+    header, records = _read_csv(stream)
+    columns = _check_header(header, report)
+
+    rows: list[DirectoryRow] = []
+    first_seen: dict[str, int] = {}
+    for line, values in records:
+        if not any(value.strip() for value in values):
+            continue  # spreadsheets often add rows of empty cells at the end
+        row = _parse_row(line, header, values, columns, vocabulary, first_seen)
+        if isinstance(row, RejectedRow):
+            report.rejected.append(row)
+        else:
+            rows.append(row)
+
+    # The tags must exist before anyone can be given them.
+    with transaction(sessions) as session:
+        sync_vocabulary(session, vocabulary)
+
+    school_values: dict[tuple[int, str], tuple[str, int]] = {}
+    for row in rows:
+        _import_row(sessions, row, now=now, actor=actor, report=report, seen=school_values)
+    report.rejected.sort(key=lambda rejected: rejected.line)
+    return report
+
+
+def _read_csv(stream: TextIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and an iterator of (starting line number, values) for each record."""
+    text = stream.read()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DirectoryError(
+            "the file is empty; expected a header row: " + ",".join(COLUMNS)
+        ) from None
+    except csv.Error as exc:
+        raise DirectoryError(f"the header row is not valid CSV: {exc}") from None
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        previous = reader.line_num
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DirectoryError(f"line {previous + 1} is not valid CSV: {exc}") from None
+            yield previous + 1, values
+            previous = reader.line_num
+
+    return header, records()
+
+
+def _check_header(header: list[str], report: ImportReport) -> frozenset[str]:
+    """The known columns of `header`; raises `DirectoryError` if a required one is missing."""
+    names = [_column_name(name) for name in header]
+    duplicates = sorted({name for name in names if name and names.count(name) > 1})
+    if duplicates:
+        raise DirectoryError(f"the header names {_quoted_list(duplicates)} more than once")
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        hint = ""
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            hint = " — the file looks semicolon- or tab-separated; it must be comma-separated"
+        raise DirectoryError(
+            f"the header is missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}{hint}; expected: {','.join(COLUMNS)}"
+        )
+    for name, raw in zip(names, header, strict=True):
+        if name and name not in COLUMNS:
+            report.warnings.append(f"ignored unknown column {raw.strip()!r}")
+    if unnamed := names.count(""):
+        report.warnings.append(f"ignored {_plural(unnamed, 'column')} with no name")
+    return frozenset(name for name in names if name in COLUMNS)
+
+
+def _column_name(raw: str) -> str:
+    return re.sub(r"[\s-]+", "_", raw.strip().lower())
+
+
+def _parse_row(
+    line: int,
+    header: list[str],
+    values: list[str],
+    columns: frozenset[str],
+    vocabulary: Vocabulary,
+    first_seen: dict[str, int],
+) -> DirectoryRow | RejectedRow:
+    """Validate and normalise one record; every problem with it is reported at once."""
+    cells: dict[str, str] = {}
+    for name, value in zip((_column_name(h) for h in header), values, strict=False):
+        if name in COLUMNS:
+            cells[name] = value.strip()
+    slack_user_id = cells.get("slack_user_id", "")
+    problems: list[str] = []
+    warnings: list[str] = []
+
+    if any(value.strip() for value in values[len(header) :]):
+        problems.append(
+            f"has {len(values)} values but the header has {len(header)} columns "
+            "(a comma inside a name needs the value in double quotes)"
+        )
+    if not slack_user_id:
+        problems.append("missing slack_user_id")
+    elif not _SLACK_USER_ID.fullmatch(slack_user_id):
+        problems.append(
+            f"slack_user_id {slack_user_id!r} does not look like a Slack user id "
+            "(U or W then capital letters and digits, e.g. U01ABCDEF)"
+        )
+    elif slack_user_id in first_seen:
+        problems.append(
+            f"duplicate of line {first_seen[slack_user_id]}: each person may appear only once"
+        )
+    else:
+        first_seen[slack_user_id] = line
+
+    name = " ".join(cells.get("name", "").split())
+    if not name:
+        problems.append("missing name")
+
+    email = cells.get("email") or None
+    if email and not _EMAIL.fullmatch(email):
+        problems.append(f"email {email!r} does not look like an email address")
+
+    roles = _parse_roles(cells.get("roles", ""), problems)
+    expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
+
+    capacity = DEFAULT_CAPACITY
+    if raw := cells.get("capacity"):
+        if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_CAPACITY:
+            capacity = int(raw)
+        else:
+            problems.append(
+                f"capacity must be a whole number from 0 to {MAX_CAPACITY}, not {raw!r}"
+            )
+
+    urn = cells.get("school_urn") or None
+    if urn and not _URN.fullmatch(urn):
+        problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
+    school = " ".join(cells.get("school", "").split()) or None
+
+    phase = None
+    if raw := cells.get("phase"):
+        phase = normalise_phase(raw)
+        if phase is None:
+            problems.append(f"unknown phase {raw!r} — use {_or_list(PHASES)}")
+
+    region = None
+    if raw := cells.get("region"):
+        region = normalise_region(raw)
+        if region is None:
+            region = " ".join(raw.split())
+            warnings.append(
+                f"line {line} ({slack_user_id}): region {region!r} is not one of England's "
+                f"nine regions ({', '.join(REGIONS)}); stored as given"
+            )
+    if (phase or region) and not (school or urn):
+        warnings.append(
+            f"line {line} ({slack_user_id}): phase and region belong to the school, "
+            "and this row names none; ignored"
+        )
+        phase = region = None
+
+    if problems:
+        valid_id = bool(slack_user_id) and _SLACK_USER_ID.fullmatch(slack_user_id) is not None
+        return RejectedRow(line, slack_user_id if valid_id else None, "; ".join(problems))
+    return DirectoryRow(
+        line=line,
+        slack_user_id=slack_user_id,
+        name=name,
+        roles=roles,
+        columns=columns,
+        email=email,
+        school=school,
+        school_urn=urn,
+        phase=phase,
+        region=region,
+        expertise=expertise,
+        capacity=capacity,
+        warnings=tuple(warnings),
+    )
+
+
+def _split(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(";") if part.strip()]
+
+
+def _parse_roles(raw: str, problems: list[str]) -> tuple[str, ...]:
+    roles: list[str] = []
+    unknown: list[str] = []
+    for part in _split(raw):
+        role = part.lower()
+        if role in ROLES:
+            if role not in roles:
+                roles.append(role)
+        else:
+            unknown.append(part)
+    if unknown:
+        problems.append(
+            f"unknown role{'s' if len(unknown) > 1 else ''} {_quoted_list(unknown)} "
+            f"— use {_or_list(ROLES)}"
+        )
+    elif not roles:
+        problems.append(f"no roles — give at least one of {_or_list(ROLES)}")
+    return tuple(sorted(roles, key=ROLES.index))
+
+
+def _parse_expertise(raw: str, vocabulary: Vocabulary, problems: list[str]) -> tuple[str, ...]:
+    slugs: list[str] = []
+    for part in _split(raw):
+        slug = vocabulary.normalise(part)
+        if slug is None:
+            problems.append(f"unknown expertise {part!r}{_suggestion(part, vocabulary)}")
+        elif slug not in slugs:
+            slugs.append(slug)
+    return tuple(sorted(slugs))
+
+
+def _suggestion(term: str, vocabulary: Vocabulary) -> str:
+    close = difflib.get_close_matches(term.strip().lower(), vocabulary.slugs, n=1, cutoff=0.6)
+    return f" — did you mean {close[0]!r}?" if close else " — it is not in the expertise vocabulary"
+
+
+def normalise_phase(raw: str) -> str | None:
+    """The phase slug for `raw` ("Primary", "all through", "post-16"…), or None."""
+    key = re.sub(r"[\s_]+", "-", raw.strip().lower())
+    return _PHASE_VARIANTS.get(key.removesuffix("-school").removesuffix("-phase"))
+
+
+def normalise_region(raw: str) -> str | None:
+    """The DfE name of the region `raw` names ("south west", "Yorkshire & Humber"…), or None."""
+    return _REGION_VARIANTS.get(_region_key(raw))
+
+
+def _import_row(
+    sessions: SessionFactory,
+    row: DirectoryRow,
+    *,
+    now: datetime,
+    actor: str | None,
+    report: ImportReport,
+    seen: dict[tuple[int, str], tuple[str, int]],
+) -> None:
+    """Save one row in its own transaction; a failure rejects only this row."""
+    try:
+        with transaction(sessions) as session:
+            outcome, school_created, school_values = _save_row(session, row, now=now, actor=actor)
+    except _RowRejected as exc:
+        report.rejected.append(RejectedRow(row.line, row.slack_user_id, str(exc)))
+        return
+    except SQLAlchemyError as exc:
+        log.warning(
+            "directory import: line %d (%s) not saved: %s",
+            row.line,
+            row.slack_user_id,
+            type(exc).__name__,
+            exc_info=True,
+        )
+        report.rejected.append(
+            RejectedRow(
+                row.line,
+                row.slack_user_id,
+                f"could not be saved ({type(exc).__name__}); try importing the file again",
+            )
+        )
+        return
+
+    getattr(report, outcome).append(row.slack_user_id)
+    report.schools_created += school_created
+    report.warnings.extend(row.warnings)
+    for (school_id, attribute), value in school_values.items():
+        earlier = seen.get((school_id, attribute))
+        if earlier and earlier[0] != value:
+            report.warnings.append(
+                f"line {row.line} ({row.slack_user_id}): gives the school's {attribute} as "
+                f"{value!r} but line {earlier[1]} gave {earlier[0]!r}; kept {value!r}"
+            )
+        seen[(school_id, attribute)] = (value, row.line)
+
+
+def _save_row(
+    session: Session, row: DirectoryRow, *, now: datetime, actor: str | None
+) -> tuple[str, bool, dict[tuple[int, str], str]]:
+    """Apply one row: ("added" | "updated" | "unchanged", school created?, school values set)."""
+    person = session.exec(select(Person).where(Person.slack_user_id == row.slack_user_id)).first()
+    if person is not None and person.erased_at is not None:
+        raise _RowRejected(
+            f"this person's data was erased on {person.erased_at:%Y-%m-%d}; "
+            "they are not re-added from a file"
+        )
+
+    changed: list[str] = []
+    school_created = False
+    school_values: dict[tuple[int, str], str] = {}
+    school_id = person.school_id if person else None
+    if row.has("school") or row.has("school_urn"):
+        school, school_created, school_changed = _resolve_school(session, row)
+        school_id = school.id if school else None
+        if school is not None:
+            assert school.id is not None
+            school_values = {
+                (school.id, attribute): value
+                for attribute, value in (
+                    ("name", row.school),
+                    ("phase", row.phase),
+                    ("region", row.region),
+                )
+                if value
+            }
+            if school_changed or school_created:
+                changed.append("school")
+
+    if person is None:
+        person = Person(
+            slack_user_id=row.slack_user_id,
+            name=row.name,
+            email=row.email,
+            school_id=school_id,
+            capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(person)
+        session.flush()
+        assert person.id is not None
+        _replace_roles(session, person.id, row.roles)
+        _replace_expertise(session, person.id, row.expertise if row.has("expertise") else ())
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="directory.person_added",
+            subject_type="person",
+            subject_id=person.id,
+            line=row.line,
+            school_id=school_id,
+        )
+        return "added", school_created, school_values
+
+    assert person.id is not None
+    wanted = {"name": row.name, "school_id": school_id}
+    if row.has("email"):
+        wanted["email"] = row.email
+    if row.has("capacity"):
+        wanted["capacity"] = row.capacity
+    for attribute, value in wanted.items():
+        if getattr(person, attribute) != value:
+            setattr(person, attribute, value)
+            changed.append("school" if attribute == "school_id" else attribute)
+    if _replace_roles(session, person.id, row.roles):
+        changed.append("roles")
+    if row.has("expertise") and _replace_expertise(session, person.id, row.expertise):
+        changed.append("expertise")
+    if not changed:
+        return "unchanged", school_created, school_values
+
+    person.updated_at = now
+    session.add(person)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="directory.person_updated",
+        subject_type="person",
+        subject_id=person.id,
+        line=row.line,
+        changed=sorted(set(changed)),
+        school_id=school_id,
+    )
+    return "updated", school_created, school_values
+
+
+def _resolve_school(session: Session, row: DirectoryRow) -> tuple[School | None, bool, bool]:
+    """The row's school (found by URN, else by name, else created): (school, created, changed)."""
+    if not row.school and not row.school_urn:
+        return None, False, False
+    school: School | None = None
+    if row.school_urn:
+        school = session.exec(select(School).where(School.urn == row.school_urn)).first()
+        if school is None and row.school:
+            # A school first imported without its URN gains it now.
+            school = session.exec(
+                select(School)
+                .where(func.lower(School.name) == row.school.lower())
+                .where(col(School.urn).is_(None))
+                .order_by(col(School.id))
+            ).first()
+        if school is None and not row.school:
+            raise _RowRejected(
+                f"school_urn {row.school_urn} is not a school we know yet; "
+                "add the school's name so it can be created"
+            )
+    else:
+        assert row.school is not None
+        matches = session.exec(
+            select(School)
+            .where(func.lower(School.name) == row.school.lower())
+            .order_by(col(School.id))
+        ).all()
+        if len(matches) > 1:
+            raise _RowRejected(f"more than one school is called {row.school!r}; add its school_urn")
+        school = matches[0] if matches else None
+
+    if school is None:
+        school = School(
+            name=row.school or "", urn=row.school_urn, phase=row.phase, region=row.region
+        )
+        session.add(school)
+        session.flush()
+        return school, True, False
+
+    changed = False
+    wanted = {"name": row.school, "urn": row.school_urn, "phase": row.phase, "region": row.region}
+    for attribute, value in wanted.items():
+        # Blank cells leave the school as it is: other rows may describe it fully.
+        if value and getattr(school, attribute) != value:
+            setattr(school, attribute, value)
+            changed = True
+    if changed:
+        session.add(school)
+        session.flush()
+    return school, False, changed
+
+
+def _replace_roles(session: Session, person_id: int, roles: Iterable[str]) -> bool:
+    """Make the person's roles exactly `roles`; True if anything changed."""
+    current = {
+        link.role: link
+        for link in session.exec(select(PersonRole).where(PersonRole.person_id == person_id))
+    }
+    wanted = set(roles)
+    for role, link in current.items():
+        if role not in wanted:
+            session.delete(link)
+    for role in wanted - set(current):
+        session.add(PersonRole(person_id=person_id, role=role))
+    return wanted != set(current)
+
+
+def _replace_expertise(session: Session, person_id: int, slugs: Iterable[str]) -> bool:
+    """Make the person's expertise exactly `slugs`; True if anything changed."""
+    current = {
+        link.tag_slug: link
+        for link in session.exec(
+            select(PersonExpertise).where(PersonExpertise.person_id == person_id)
+        )
+    }
+    wanted = set(slugs)
+    for slug, link in current.items():
+        if slug not in wanted:
+            session.delete(link)
+    for slug in wanted - set(current):
+        session.add(PersonExpertise(person_id=person_id, tag_slug=slug))
+    return wanted != set(current)
+
+
+# --- export --------------------------------------------------------------------------------
+def export_directory(session: Session, stream: TextIO) -> int:
+    """Write everyone not erased as directory CSV, sorted by name; return how many."""
+    people = sorted(
+        session.exec(select(Person).where(col(Person.erased_at).is_(None))).all(),
+        key=lambda person: (person.name.casefold(), person.name, person.slack_user_id),
+    )
+    schools = {school.id: school for school in session.exec(select(School))}
+    roles: dict[int, list[str]] = {}
+    for link in session.exec(select(PersonRole)):
+        roles.setdefault(link.person_id, []).append(link.role)
+    expertise: dict[int, list[str]] = {}
+    for tag in session.exec(select(PersonExpertise)):
+        expertise.setdefault(tag.person_id, []).append(tag.tag_slug)
+
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for person in people:
+        assert person.id is not None
+        school = schools.get(person.school_id) if person.school_id else None
+        writer.writerow(
+            [
+                person.slack_user_id,
+                person.name,
+                person.email or "",
+                ";".join(sorted(roles.get(person.id, []), key=_role_order)),
+                school.name if school else "",
+                (school.urn or "") if school else "",
+                (school.phase or "") if school else "",
+                (school.region or "") if school else "",
+                ";".join(sorted(expertise.get(person.id, []))),
+                person.capacity,
+            ]
+        )
+    return len(people)
+
+
+# --- wording -------------------------------------------------------------------------------
+def _role_order(role: str) -> tuple[int, str]:
+    return (ROLES.index(role) if role in ROLES else len(ROLES), role)
+
+
+def _or_list(items: Iterable[str]) -> str:
+    items = list(items)
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _quoted_list(items: Iterable[str]) -> str:
+    return ", ".join(repr(item) for item in items)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,86 @@
+"""Everything a running bot needs, built once from settings and passed down explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.core.clock import Clock, SystemClock
+from bot.core.context import ServiceContext
+from bot.core.logs import keep_personal_data_out_of_logs
+from bot.core.school_calendar import SchoolCalendar, load_calendar
+from bot.core.settings import Settings
+from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
+from bot.outbox.notify import undeliverable_reporter
+from handlers.slack.client import make_web_client
+from handlers.slack.sender import Deliverer
+from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
+
+
+@dataclass
+class Runtime:
+    """The settings, database, clock, Slack client, outbox, vocabulary and calendar."""
+
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    clock: Clock
+    client: WebClient
+    deliverer: Deliverer
+    vocabulary: Vocabulary
+    calendar: SchoolCalendar
+    # Set by `handlers.slack.app.create_app`: replays saved Slack events whose handling lapsed.
+    replay_saved_events: Callable[[], int] | None = None
+
+    def context(self) -> ServiceContext:
+        """The services' context as of now."""
+        return ServiceContext(
+            settings=self.settings,
+            vocabulary=self.vocabulary,
+            calendar=self.calendar,
+            now=self.clock.now(),
+        )
+
+
+def prepare_database(engine: Engine, vocabulary: Vocabulary | None = None) -> None:
+    """Migrate the schema and load the expertise vocabulary (both idempotent)."""
+    migrate(engine)
+    with transaction(make_session_factory(engine)) as session:
+        sync_vocabulary(session, vocabulary or default_vocabulary())
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client: WebClient | None = None,
+    engine: Engine | None = None,
+    prepare: bool = True,
+) -> Runtime:
+    """Connect to the database (migrating it), and wire up the clock, client and outbox."""
+    keep_personal_data_out_of_logs()
+    engine = engine or make_engine(settings.database_url)
+    vocabulary = default_vocabulary()
+    if prepare:
+        prepare_database(engine, vocabulary)
+    sessions = make_session_factory(engine)
+    clock = clock or SystemClock()
+    client = client or make_web_client(settings)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        client=client,
+        deliverer=Deliverer(
+            sessions,
+            client,
+            clock,
+            on_permanent_failure=undeliverable_reporter(sessions, settings, clock),
+        ),
+        vocabulary=vocabulary,
+        calendar=load_calendar(settings),
+    )

@@ -1,0 +1,1 @@
+"""What each person's App Home shows."""

@@ -1,0 +1,1 @@
+"""The supply-and-demand report and its charts."""

@@ -1,0 +1,174 @@
+"""Messages owed: services call `owe_post`, `owe_update`, `owe_ephemeral`, `owe_reply` or
+`owe_files` inside the transaction that changes state, so a message is owed exactly when the
+change is committed. The platform's sender (`handlers.slack.sender`) delivers them.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.core.text import visible_payload
+from storage.models import OutboxMessage
+
+REPLY = "response_url"  # the outbox method of a reply through a response_url
+FILES_UPLOAD = "files.upload"
+
+
+def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
+    # The one way out: whatever a caller built, no bidi control or zero-width character leaves.
+    fields["payload"] = visible_payload(fields["payload"])
+    message = OutboxMessage(created_at=now, next_attempt_at=now, **fields)
+    session.add(message)
+    return message
+
+
+def owe_post(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+    ref: str | None = None,
+    thread_of: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.postMessage` to a channel, or to a user id for a DM from the bot.
+
+    `thread_of` makes it a reply to the message owed with that `ref`, once that one is sent.
+    """
+    payload: dict[str, Any] = {"text": text, "unfurl_links": False, "unfurl_media": False}
+    if blocks:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return _owe(
+        session,
+        now,
+        method="chat.postMessage",
+        channel=channel,
+        payload=payload,
+        ref=ref,
+        thread_of=thread_of,
+        dedupe_key=dedupe_key,
+    )
+
+
+def owe_update(
+    session: Session,
+    *,
+    now: datetime,
+    update_of: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts)."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
+    return _owe(
+        session, now, method="chat.update", channel="", payload=payload, update_of=update_of
+    )
+
+
+def owe_ephemeral(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    user: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> OutboxMessage:
+    """Owe a `chat.postEphemeral` visible only to `user` in `channel`."""
+    payload: dict[str, Any] = {"text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return _owe(
+        session, now, method="chat.postEphemeral", channel=channel, user=user, payload=payload
+    )
+
+
+def owe_reply(
+    session: Session,
+    *,
+    now: datetime,
+    user: str,
+    response_url: str,
+    text: str,
+    channel: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> OutboxMessage:
+    """Owe a reply only `user` sees, through the `response_url` of what they did (in
+    `channel`, if it came from one); by DM instead once that URL is expired, used up or refused.
+    """
+    payload: dict[str, Any] = {"text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    return _owe(
+        session,
+        now,
+        method=REPLY,
+        channel=channel or user,
+        user=user,
+        response_url=response_url,
+        payload=payload,
+    )
+
+
+@dataclass(frozen=True)
+class OwedFile:
+    """A file to upload: its name, title, alt text for screen readers, and content."""
+
+    filename: str
+    title: str
+    content: bytes
+    alt_text: str = ""
+
+
+def owe_files(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    files: list[OwedFile],
+    comment: str = "",
+    ref: str | None = None,
+) -> OutboxMessage:
+    """Owe an upload of `files` shared in one message to a channel (or a user id, for a DM).
+
+    Slack's current upload flow (files.getUploadURLExternal, the upload, then
+    files.completeUploadExternal) runs at delivery; the content waits in the outbox until then
+    and is dropped once Slack has it.
+    """
+    payload: dict[str, Any] = {
+        "initial_comment": comment,
+        "files": [
+            {
+                "filename": f.filename,
+                "title": f.title,
+                "alt_txt": f.alt_text,
+                "content_b64": base64.b64encode(f.content).decode("ascii"),
+            }
+            for f in files
+        ],
+    }
+    return _owe(session, now, method=FILES_UPLOAD, channel=channel, payload=payload, ref=ref)
+
+
+def sent_message(session: Session, ref: str) -> OutboxMessage | None:
+    """The most recent message sent with `ref`, with its channel and ts, if any."""
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.ref == ref, OutboxMessage.status == "sent")
+        .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()

@@ -1,0 +1,1 @@
+"""Privacy: exporting and erasing a person's data (`service`) and retention (`retention`)."""

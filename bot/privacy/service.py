@@ -1,0 +1,639 @@
+"""Subject access and erasure (UK GDPR): everything held about a person, and erasing it.
+
+`export_person` gathers one person's data as JSON-ready dicts; other people appear only as
+ids. `erase_person` replaces their personal data and the free text they wrote, keeping ids,
+statuses and dates for the audit; nothing is offered to them again, open offers to them are
+withdrawn, their open requests cancelled and coordinators told what needs reassigning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, update
+from sqlmodel import Session, select
+
+from bot.core import audit
+from bot.core.context import ServiceContext
+from bot.directory.people import person_by_slack_id, roles_of, school_of
+from bot.outbox.notify import notify_coordinators
+from bot.outbox.owing import owe_update
+from bot.privacy.retention import (
+    DONE_SENDING,
+    erase_request_text,
+    erase_sent_messages,
+    erased_request_values,
+)
+from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
+from bot.routing.service import offer_next_round
+from handlers.slack.blocks import escape
+from handlers.slack.blocks.offers import coordinator_alert, offer_closed
+from handlers.slack.blocks.requests import channel_post, request_card
+from storage.models import (
+    ACCEPTED,
+    CANCELLED,
+    OFFERED,
+    OPEN,
+    AuditEntry,
+    CheckIn,
+    CheckInAnswer,
+    Deployment,
+    Offer,
+    OutboxMessage,
+    Person,
+    PersonExpertise,
+    PersonRole,
+    SupportRequest,
+)
+
+ERASED_NAME = "Erased person"
+# A name shorter than this is too likely to occur by chance to search sent messages for.
+SHORTEST_NAME_TO_SEARCH = 4
+
+
+# --- export ----------------------------------------------------------------------------------
+def _when(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
+    """Outbox rows addressed to this person: DMs (and updates of them) and ephemerals."""
+    direct = OutboxMessage.channel == slack_user_id
+    refs = [r for r in session.exec(select(OutboxMessage.ref).where(direct)) if r]
+    dm_channels = [
+        c
+        for c in session.exec(select(OutboxMessage.sent_channel).where(direct).distinct())
+        if c and c.startswith("D")
+    ]
+    return or_(
+        direct,
+        OutboxMessage.user == slack_user_id,
+        OutboxMessage.sent_channel.in_(dm_channels),  # type: ignore[union-attr]
+        OutboxMessage.update_of.in_(refs),  # type: ignore[union-attr]
+    )
+
+
+def export_person(session: Session, slack_user_id: str) -> dict[str, Any] | None:
+    """Everything held about the person with this Slack user id, or None if unknown."""
+    person = person_by_slack_id(session, slack_user_id)
+    if person is None or person.id is None:
+        return None
+    school = school_of(session, person)
+    requests = list(
+        session.exec(
+            select(SupportRequest)
+            .where(SupportRequest.requester_id == person.id)
+            .order_by(SupportRequest.id)  # type: ignore[arg-type]
+        )
+    )
+    request_ids = [r.id for r in requests]
+    offers = session.exec(
+        select(Offer).where(Offer.supporter_id == person.id).order_by(Offer.id)  # type: ignore[arg-type]
+    )
+    deployments = session.exec(
+        select(Deployment)
+        .where(
+            or_(
+                Deployment.supporter_id == person.id,
+                Deployment.request_id.in_(request_ids),  # type: ignore[attr-defined]
+            )
+        )
+        .order_by(Deployment.id)  # type: ignore[arg-type]
+    )
+    answers = session.exec(
+        select(CheckInAnswer, CheckIn.deployment_id)
+        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)  # type: ignore[arg-type]
+        .where(CheckInAnswer.person_id == person.id)
+        .order_by(CheckInAnswer.id)  # type: ignore[arg-type]
+    )
+    entries = session.exec(
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.actor == slack_user_id,
+                and_(AuditEntry.subject_type == "person", AuditEntry.subject_id == str(person.id)),
+            )
+        )
+        .order_by(AuditEntry.id)  # type: ignore[arg-type]
+    )
+    messages = session.exec(
+        select(OutboxMessage).where(messages_to(session, slack_user_id)).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+    )
+    return {
+        "slack_user_id": person.slack_user_id,
+        "directory_entry": {
+            "id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "roles": sorted(roles_of(session, person.id)),
+            "school": {
+                "name": school.name,
+                "urn": school.urn,
+                "phase": school.phase,
+                "region": school.region,
+                "local_authority": school.local_authority,
+            }
+            if school
+            else None,
+            "expertise": sorted(
+                session.exec(
+                    select(PersonExpertise.tag_slug).where(PersonExpertise.person_id == person.id)
+                )
+            ),
+            "capacity": person.capacity,
+            "available": person.available,
+            "away_until": _when(person.away_until),
+            "created_at": _when(person.created_at),
+            "updated_at": _when(person.updated_at),
+            "erased_at": _when(person.erased_at),
+        },
+        "requests": [
+            {
+                "id": r.id,
+                "status": r.status,
+                "source": r.source,
+                "title": r.title,
+                "description": r.description,
+                "impact_note": r.impact_note,
+                "urgency": r.urgency,
+                "preferred_start": _when(r.preferred_start),
+                "tags": request_tags(session, r.id or 0),
+                "created_at": _when(r.created_at),
+                "offered_at": _when(r.offered_at),
+                "accepted_at": _when(r.accepted_at),
+                "closed_at": _when(r.closed_at),
+                "escalated_at": _when(r.escalated_at),
+                "text_erased_at": _when(r.text_erased_at),
+            }
+            for r in requests
+        ],
+        "offers_received": [
+            {
+                "id": o.id,
+                "request_id": o.request_id,
+                "round": o.round,
+                "status": o.status,
+                "reasons": o.reasons,
+                "decline_reason": o.decline_reason,
+                "suggested_user_id": o.suggested_user_id,
+                "created_at": _when(o.created_at),
+                "expires_at": _when(o.expires_at),
+                "responded_at": _when(o.responded_at),
+            }
+            for o in offers
+        ],
+        "deployments": [
+            {
+                "id": d.id,
+                "request_id": d.request_id,
+                "role": "supporter" if d.supporter_id == person.id else "head",
+                "status": d.status,
+                "started_at": _when(d.started_at),
+                "ended_at": _when(d.ended_at),
+                "checkin_every_days": d.checkin_every_days,
+                "checkins_paused": d.checkins_paused,
+                "impact_note": d.impact_note,
+            }
+            for d in deployments
+        ],
+        "checkin_answers": [
+            {
+                "id": a.id,
+                "checkin_id": a.checkin_id,
+                "deployment_id": deployment_id,
+                "outcome": a.outcome,
+                "note": a.note,
+                "answered_at": _when(a.answered_at),
+            }
+            for a, deployment_id in answers
+        ],
+        "audit_entries": [
+            {
+                "id": e.id,
+                "at": _when(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "detail": e.detail,
+            }
+            for e in entries
+        ],
+        "messages_to_them": [
+            {
+                "id": m.id,
+                "method": m.method,
+                "channel": m.sent_channel or m.channel,
+                "status": m.status,
+                "created_at": _when(m.created_at),
+                "sent_at": _when(m.sent_at),
+                "text": m.payload.get("text"),
+                "blocks": m.payload.get("blocks"),
+                "text_erased_at": _when(m.text_erased_at),
+            }
+            for m in messages
+        ],
+    }
+
+
+# --- erasure ---------------------------------------------------------------------------------
+@dataclass
+class ErasureReport:
+    """What erasing a person did; ids only."""
+
+    slack_user_id: str
+    person_id: int
+    erased_at: datetime
+    already_erased: bool
+    requests_erased: list[int] = field(default_factory=list)
+    requests_cancelled: list[int] = field(default_factory=list)
+    offers_withdrawn: list[int] = field(default_factory=list)
+    deployments_to_reassign: list[int] = field(default_factory=list)
+    decline_reasons: int = 0
+    checkin_notes: int = 0
+    impact_notes: int = 0
+    messages: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether this run erased or changed anything."""
+        return not self.already_erased or any(
+            (
+                self.requests_erased,
+                self.offers_withdrawn,
+                self.deployments_to_reassign,
+                self.decline_reasons,
+                self.checkin_notes,
+                self.impact_notes,
+                self.messages,
+            )
+        )
+
+    def summary(self) -> str:
+        """One line for the operator."""
+        parts = [
+            _count(len(self.requests_erased), "request's text", "requests' text")
+            + (f" ({len(self.requests_cancelled)} cancelled)" if self.requests_cancelled else ""),
+            _count(len(self.offers_withdrawn), "open offer withdrawn", "open offers withdrawn"),
+            _count(
+                len(self.deployments_to_reassign),
+                "deployment left for coordinators to reassign",
+                "deployments left for coordinators to reassign",
+            ),
+            _count(self.decline_reasons, "decline reason", "decline reasons"),
+            _count(self.checkin_notes, "check-in note", "check-in notes"),
+            _count(self.impact_notes, "impact note", "impact notes"),
+            _count(self.messages, "sent message", "sent messages"),
+        ]
+        done = "; ".join(p for p in parts if p)
+        if not self.already_erased:
+            return (
+                f"Erased {self.slack_user_id} (person #{self.person_id}): name, email, school, "
+                f"roles and expertise" + (f"; {done}." if done else ".")
+            )
+        since = f"{self.slack_user_id} was already erased on {self.erased_at:%Y-%m-%d}"
+        return (
+            f"{since}; erased what had arrived since: {done}."
+            if done
+            else f"{since}; nothing more to erase."
+        )
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return "" if not number else f"1 {one}" if number == 1 else f"{number} {many}"
+
+
+def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> ErasureReport | None:
+    """Erase a person's personal data (idempotent); None if nobody has this Slack user id.
+
+    Owes offer withdrawals and coordinator notices in the caller's transaction.
+    """
+    person = session.exec(
+        select(Person)
+        .where(Person.slack_user_id == slack_user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if person is None or person.id is None:
+        return None
+    now = ctx.now
+    first = person.erased_at is None
+    name, email = person.name, person.email
+    if first:
+        person.name = ERASED_NAME
+        person.email = None
+        person.school_id = None
+        person.capacity = 0
+        person.available = False
+        person.away_until = None
+        person.erased_at = now
+        person.updated_at = now
+    # No roles at all: never a candidate, a coordinator or anyone allowed to act.
+    session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))  # type: ignore[arg-type]
+    session.execute(delete(PersonExpertise).where(PersonExpertise.person_id == person.id))  # type: ignore[arg-type]
+    session.flush()
+    report = ErasureReport(
+        slack_user_id=slack_user_id,
+        person_id=person.id,
+        erased_at=person.erased_at or now,
+        already_erased=not first,
+    )
+    _withdraw_open_offers(session, ctx, person.id, report)
+    if first:
+        _flag_deployments(session, ctx, person.id, report)
+    _erase_their_requests(session, ctx, person.id, report)
+    _erase_what_they_wrote(session, person, report, name=name if first else None)
+    report.messages += erase_sent_messages(
+        session, _messages_about(session, person, name, email, first=first), now=now
+    )
+    if report.changed:
+        audit.record(
+            session,
+            at=now,
+            actor=None,
+            action="person.erased",
+            subject_type="person",
+            subject_id=person.id,
+            again=not first,
+            requests_erased=report.requests_erased,
+            requests_cancelled=report.requests_cancelled,
+            offers_withdrawn=report.offers_withdrawn,
+            deployments_to_reassign=report.deployments_to_reassign,
+        )
+    return report
+
+
+def _withdraw_open_offers(
+    session: Session, ctx: ServiceContext, person_id: int, report: ErasureReport
+) -> None:
+    """Withdraw open offers to the person; a request left with none open is offered on."""
+    request_ids = sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.supporter_id == person_id, Offer.status == "open"
+                )
+            )
+        )
+    )
+    for request_id in request_ids:
+        request = get_request(session, request_id, for_update=True)  # request before offers
+        withdrawn = _withdraw(
+            session,
+            ctx,
+            and_(Offer.request_id == request_id, Offer.supporter_id == person_id),
+            "This offer has been withdrawn, so nothing more is needed. Thank you.",
+        )
+        report.offers_withdrawn.extend(withdrawn)
+        if withdrawn and request.status == OFFERED and not _open_offers(session, request_id):
+            offer_next_round(session, ctx, request, actor=None)
+
+
+def _withdraw(
+    session: Session, ctx: ServiceContext, which: ColumnElement[bool], text: str
+) -> list[int]:
+    """Withdraw the open offers matching `which` and owe an update of each offer DM."""
+    ids = list(
+        session.exec(select(Offer.id).where(which, Offer.status == "open").order_by(Offer.id))  # type: ignore[arg-type]
+    )
+    withdrawn: list[int] = []
+    for offer_id in ids:
+        won = session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id, Offer.status == "open")
+            .values(status="withdrawn", responded_at=ctx.now)
+        ).rowcount  # type: ignore[attr-defined]
+        if won and offer_id is not None:
+            withdrawn.append(offer_id)
+            owe_update(
+                session,
+                now=ctx.now,
+                update_of=f"offer:{offer_id}",
+                text=text,
+                blocks=offer_closed(text),
+            )
+    return withdrawn
+
+
+def _open_offers(session: Session, request_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Offer)
+        .where(Offer.request_id == request_id, Offer.status == "open")
+    ).one()
+
+
+def _flag_deployments(
+    session: Session, ctx: ServiceContext, person_id: int, report: ErasureReport
+) -> None:
+    """Active deployments the person supports stay, but coordinators are asked to reassign."""
+    deployments = session.exec(
+        select(Deployment)
+        .where(Deployment.supporter_id == person_id, Deployment.status == "active")
+        .order_by(Deployment.id)  # type: ignore[arg-type]
+    ).all()
+    reason = "its supporter's data was erased at their request"
+    for deployment in deployments:
+        request = get_request(session, deployment.request_id, for_update=True)
+        request.escalated_at = ctx.now
+        request.updated_at = ctx.now
+        report.deployments_to_reassign.append(deployment.id or 0)
+        audit.record(
+            session,
+            at=ctx.now,
+            actor=None,
+            action="request.escalated",
+            subject_type="request",
+            subject_id=request.id or 0,
+            reason="supporter erased",
+            deployment_id=deployment.id,
+        )
+        summary = summarise(session, request, ctx.vocabulary)
+        notify_coordinators(
+            session,
+            ctx.settings,
+            now=ctx.now,
+            text=f"Request #{summary.id} needs a new supporter: {reason}.",
+            blocks=coordinator_alert(summary, reason=reason),
+            ref=f"request:{summary.id}:alert:{ctx.now.timestamp():.0f}",
+        )
+
+
+def _erase_their_requests(
+    session: Session, ctx: ServiceContext, person_id: int, report: ErasureReport
+) -> None:
+    """Erase the text of the requests they made; cancel those not yet under way."""
+    requests = session.exec(
+        select(SupportRequest)
+        .where(
+            SupportRequest.requester_id == person_id,
+            SupportRequest.text_erased_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(SupportRequest.id)  # type: ignore[arg-type]
+    ).all()
+    under_way: list[int] = []
+    for stale in requests:
+        request = get_request(session, stale.id or 0, for_update=True)
+        if request.status in (OPEN, OFFERED):
+            request.status = CANCELLED
+            request.closed_at = ctx.now
+            request.updated_at = ctx.now
+            _withdraw(
+                session,
+                ctx,
+                Offer.request_id == request.id,
+                "This request has been withdrawn, so nothing more is needed. Thank you.",
+            )
+            report.requests_cancelled.append(request.id or 0)
+            audit.record(
+                session,
+                at=ctx.now,
+                actor=None,
+                action="request.cancelled",
+                subject_type="request",
+                subject_id=request.id or 0,
+                reason="requester erased",
+            )
+        elif request.status == ACCEPTED:
+            under_way.append(request.id or 0)
+        for column, value in erased_request_values(ctx.now).items():
+            setattr(request, column, value)
+        session.flush()
+        report.requests_erased.append(request.id or 0)
+        report.messages += erase_request_text(session, [request.id or 0], now=ctx.now)
+        _update_slack_copies(session, ctx, request)
+    if report.requests_cancelled or under_way:
+        listed = ", ".join(f"#{i}" for i in report.requests_cancelled) or "none"
+        going = ", ".join(f"#{i}" for i in under_way) or "none"
+        notify_coordinators(
+            session,
+            ctx.settings,
+            now=ctx.now,
+            text=(
+                "A head's data was erased at their request. Requests of theirs cancelled: "
+                f"{listed}. Still under way (please check who the school's contact is now): "
+                f"{going}."
+            ),
+        )
+
+
+def _update_slack_copies(session: Session, ctx: ServiceContext, request: SupportRequest) -> None:
+    """Replace the request card (and the bot's channel post) in Slack with the erased text.
+
+    Only messages owed and not failed: an update of a message never sent would wait forever.
+    """
+    summary = summarise(session, request, ctx.vocabulary)
+    text = "This request's details have been erased."
+    if _was_owed(session, card_ref(summary.id)):
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=card_ref(summary.id),
+            text=text,
+            blocks=request_card(summary),
+        )
+    if summary.source != "channel" and _was_owed(session, post_ref(summary.id)):
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=post_ref(summary.id),
+            text=text,
+            blocks=channel_post(summary),
+        )
+
+
+def _was_owed(session: Session, ref: str) -> bool:
+    return (
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref == ref, OutboxMessage.status != "failed"
+            )
+        ).first()
+        is not None
+    )
+
+
+def _erase_what_they_wrote(
+    session: Session, person: Person, report: ErasureReport, *, name: str | None
+) -> None:
+    """Their decline reasons, match reasons, check-in notes and the impact notes they gave."""
+    person_id = person.id or 0
+    report.decline_reasons += session.execute(
+        update(Offer)
+        .where(Offer.supporter_id == person_id, Offer.decline_reason.is_not(None))  # type: ignore[union-attr]
+        .values(decline_reason=None)
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(
+        update(Offer).where(Offer.supporter_id == person_id, Offer.reasons != "").values(reasons="")
+    )
+    report.checkin_notes += session.execute(
+        update(CheckInAnswer)
+        .where(CheckInAnswer.person_id == person_id, CheckInAnswer.note.is_not(None))  # type: ignore[union-attr]
+        .values(note=None)
+    ).rowcount  # type: ignore[attr-defined]
+    # The impact note is written by whoever completed the support; the audit says who.
+    completed = [
+        int(subject_id)
+        for subject_id in session.exec(
+            select(AuditEntry.subject_id).where(
+                AuditEntry.action == "deployment.completed",
+                AuditEntry.actor == person.slack_user_id,
+            )
+        )
+    ]
+    for deployment in session.exec(
+        select(Deployment).where(
+            Deployment.id.in_(completed),  # type: ignore[union-attr]
+            Deployment.impact_note.is_not(None),  # type: ignore[union-attr]
+        )
+    ):
+        deployment.impact_note = None
+        request = session.get(SupportRequest, deployment.request_id)
+        if request is not None:
+            request.impact_note = None
+        report.impact_notes += 1
+    if name:  # colleagues' offers say who suggested them
+        for offer in session.exec(
+            select(Offer).where(Offer.reasons.contains(f"suggested by {name}", autoescape=True))  # type: ignore[attr-defined]
+        ):
+            offer.reasons = offer.reasons.replace(
+                f"suggested by {name}", "suggested by a colleague"
+            )
+    session.flush()
+
+
+def _messages_about(
+    session: Session, person: Person, name: str, email: str | None, *, first: bool
+) -> ColumnElement[bool]:
+    """Sent messages to the person and, on the first erasure, any naming them or their email.
+
+    Later runs catch only messages owed before the erasure (still unsent at the time): the
+    ones owed since, such as the erasure's own withdrawals, hold nothing personal.
+    """
+    which = messages_to(session, person.slack_user_id)
+    if not first:
+        return and_(which, OutboxMessage.created_at < person.erased_at)  # type: ignore[operator]
+    needles = _needles(name, email)
+    if not needles:
+        return which
+    naming = []
+    query = select(OutboxMessage.id, OutboxMessage.payload).where(
+        OutboxMessage.status.in_(DONE_SENDING),  # type: ignore[attr-defined]
+        OutboxMessage.text_erased_at.is_(None),  # type: ignore[union-attr]
+    )
+    for message_id, payload in session.exec(query.execution_options(yield_per=500)):
+        text = json.dumps(payload, ensure_ascii=False)
+        if any(needle in text for needle in needles):
+            naming.append(message_id)
+    return or_(which, OutboxMessage.id.in_(naming))  # type: ignore[union-attr]
+
+
+def _needles(name: str, email: str | None) -> set[str]:
+    """The strings that identify the person in a message, as written and as escaped."""
+    found: Iterable[str] = [name, email or ""]
+    wanted = {s.strip() for s in found if len(s.strip()) >= SHORTEST_NAME_TO_SEARCH}
+    return wanted | {escape(s) for s in wanted}

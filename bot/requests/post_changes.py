@@ -1,0 +1,281 @@
+"""When a head edits or deletes the post (or DM) a request was captured from.
+
+An edit updates the request while nobody has accepted it yet; once a supporter has, the head
+is asked first (a button in the thread). A deletion never cancels anything by itself: the head
+is asked by DM whether to cancel. Each reaction is owed at most once per edit or deletion, so
+a replayed event changes nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.core import audit
+from bot.core.context import ServiceContext
+from bot.core.errors import Conflict, NotAllowed
+from bot.outbox.owing import owe_post, owe_update
+from bot.requests.intake import (
+    DESCRIPTION_LIMIT,
+    EDITABLE,
+    LONG_POST_NOTE,
+    find_by_source,
+    get_request,
+    guess_title,
+    guess_urgency,
+    may_change,
+    message_source_key,
+    refresh_card,
+    request_tags,
+    set_tags,
+    summarise,
+)
+from bot.requests.tagging import infer_tags
+from bot.routing.service import refresh_open_offers
+from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
+from handlers.slack.blocks.requests import description_preview
+from storage.models import ACCEPTED, OutboxMessage, Person, SupportRequest
+
+URGENCY_ORDER = ("routine", "soon", "urgent")
+UPDATE_ACTION = "request_update_from_post"
+
+
+@dataclass(frozen=True)
+class PostChange:
+    """What an edit or deletion of a request's post led to."""
+
+    request_id: int | None
+    result: str  # "ignored", "unchanged", "updated", "asked"
+
+
+def _request_of_post(
+    session: Session, channel: str, ts: str, author: str | None
+) -> SupportRequest | None:
+    """The request captured from this post (locked), if its author is the one who asked."""
+    found = find_by_source(session, message_source_key(channel, ts))
+    if found is None:
+        return None
+    request = get_request(session, found.id or 0, for_update=True)
+    requester = session.get(Person, request.requester_id)
+    if author is not None and (requester is None or requester.slack_user_id != author):
+        return None
+    return request
+
+
+def _owed(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with this dedupe key is already owed (a replayed event)."""
+    found = session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ).first()
+    return found is not None
+
+
+def _apply_text(session: Session, request: SupportRequest, text: str, now: datetime) -> None:
+    """The post's new text becomes the request's title and description (cut to the limit)."""
+    request.title = guess_title(text)
+    request.description = text[:DESCRIPTION_LIMIT]
+    request.updated_at = now
+
+
+def post_edited(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    channel: str,
+    ts: str,
+    author: str,
+    text: str,
+    edited_ts: str,
+) -> PostChange:
+    """The head edited the post `ts`: update its request while nobody has accepted it, ask the
+    head (in the thread) once someone has, ignore it once the request is over."""
+    request = _request_of_post(session, channel, ts, author)
+    if request is None or not text.strip():
+        return PostChange(None, "ignored")
+    request_id = request.id or 0
+    if text[:DESCRIPTION_LIMIT] == request.description:
+        return PostChange(request_id, "unchanged")  # a reply or unfurl, not a new text
+    if request.status in EDITABLE:
+        _update_open_request(session, ctx, request, text)
+        long_key = f"{_key(request_id)}:long:{edited_ts}"
+        if len(text) > DESCRIPTION_LIMIT and not _owed(session, long_key):
+            owe_post(
+                session,
+                now=ctx.now,
+                channel=channel,
+                thread_ts=ts,
+                text=LONG_POST_NOTE,
+                dedupe_key=long_key,
+            )
+        return PostChange(request_id, "updated")
+    if request.status != ACCEPTED or _owed(session, f"{_key(request_id)}:edited:{edited_ts}"):
+        return PostChange(request_id, "ignored")
+    owe_post(
+        session,
+        now=ctx.now,
+        channel=channel,
+        thread_ts=ts,
+        text="You've edited your post. Shall I update your request to match?",
+        blocks=update_prompt(request_id, request.assigned_id is not None),
+        ref=update_prompt_ref(request_id),
+        dedupe_key=f"{_key(request_id)}:edited:{edited_ts}",
+    )
+    return PostChange(request_id, "asked")
+
+
+def _key(request_id: int) -> str:
+    return f"request:{request_id}:post"
+
+
+def update_prompt_ref(request_id: int) -> str:
+    """The outbox ref of the question asked after an accepted request's post was edited."""
+    return f"request:{request_id}:post-edited"
+
+
+def update_prompt(request_id: int, assigned: bool) -> list[Block]:
+    """The question asked in the thread when an accepted request's post is edited."""
+    who = " Your supporter will be told." if assigned else ""
+    return [
+        section(
+            f"You've edited your post. Request #{request_id} is already under way, so I haven't "
+            f"changed it. Shall I update it to match your post?{who}"
+        ),
+        actions(button("Update the request", UPDATE_ACTION, str(request_id), style="primary")),
+    ]
+
+
+def _update_open_request(
+    session: Session, ctx: ServiceContext, request: SupportRequest, text: str
+) -> None:
+    """Apply an edited post to a request nobody has accepted yet.
+
+    Areas of need found in the new text are added (none the head chose are dropped) and the
+    urgency only ever goes up; open offers' DMs are refreshed."""
+    _apply_text(session, request, text, ctx.now)
+    guessed = guess_urgency(text)
+    if URGENCY_ORDER.index(guessed) > URGENCY_ORDER.index(_known_urgency(request.urgency)):
+        request.urgency = guessed
+    inferred = [match.slug for match in infer_tags(text, ctx.vocabulary)]
+    set_tags(session, request, sorted({*request_tags(session, request.id or 0), *inferred}))
+    requester = session.get(Person, request.requester_id)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=requester.slack_user_id if requester else None,
+        action="request.updated_from_post",
+        subject_type="request",
+        subject_id=request.id or 0,
+    )
+    refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
+    refresh_open_offers(session, ctx, request.id or 0)
+
+
+def _known_urgency(urgency: str) -> str:
+    return urgency if urgency in URGENCY_ORDER else "routine"
+
+
+def update_from_post(
+    session: Session, ctx: ServiceContext, *, actor: str, request_id: int, text: str
+) -> None:
+    """The head pressed *Update the request*: the post's current `text` becomes the request's
+    title and description, and the supporter (if any) is told."""
+    request = get_request(session, request_id, for_update=True)
+    if not may_change(session, request, actor):
+        raise NotAllowed(
+            "Only the head who asked for this support, or a coordinator, can update it.",
+            action="request.update",
+            subject_type="request",
+            subject_id=request_id,
+        )
+    if request.status not in (*EDITABLE, ACCEPTED):
+        raise Conflict(f"This request is {request.status}, so it can't be updated now.")
+    if not text.strip():
+        raise Conflict("I can't find your post any more, so nothing was changed.")
+    _apply_text(session, request, text, ctx.now)
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="request.updated_from_post",
+        subject_type="request",
+        subject_id=request_id,
+    )
+    summary = summarise(session, request, ctx.vocabulary)
+    refresh_card(session, summary, now=ctx.now)
+    refresh_open_offers(session, ctx, request_id)
+    done = f"Done — request #{request_id} now matches your post."
+    owe_update(
+        session,
+        now=ctx.now,
+        update_of=update_prompt_ref(request_id),
+        text=done,
+        blocks=[section(done)],
+    )
+    supporter = session.get(Person, request.assigned_id) if request.assigned_id else None
+    if supporter is not None:
+        preview, _ = description_preview(summary, limit=1500)
+        owe_post(
+            session,
+            now=ctx.now,
+            channel=supporter.slack_user_id,
+            text=f"The school has updated request #{request_id}.",
+            blocks=[
+                section(f"<@{summary.requester}> has updated request #{request_id}:"),
+                section(f"*{escape(summary.title)}*\n{preview}"),
+            ],
+        )
+
+
+def post_deleted(
+    session: Session, ctx: ServiceContext, *, channel: str, deleted_ts: str
+) -> PostChange:
+    """The post a request came from was deleted: ask the head by DM whether to cancel (never
+    cancel silently); if someone is already supporting them, say that it carries on."""
+    request = _request_of_post(session, channel, deleted_ts, None)
+    if request is None:
+        return PostChange(None, "ignored")
+    request_id = request.id or 0
+    key = f"{_key(request_id)}:deleted"
+    if _owed(session, key) or request.status not in (*EDITABLE, ACCEPTED):
+        return PostChange(request_id, "ignored")
+    requester = session.get(Person, request.requester_id)
+    if requester is None:
+        return PostChange(request_id, "ignored")
+    if request.status == ACCEPTED:
+        text = (
+            f"Your post asking for support (request #{request_id}) was deleted. The support is "
+            "already under way, so nothing has changed; if it's no longer needed, please tell "
+            "your supporter and your coordinator."
+        )
+        blocks = [section(text)]
+    else:
+        text = (
+            f"Your post asking for support (request #{request_id}) was deleted. Do you want to "
+            "cancel the request? If you still need support, there's nothing to do."
+        )
+        blocks = [section(text), actions(_cancel_button(request_id))]
+    owe_post(
+        session,
+        now=ctx.now,
+        channel=requester.slack_user_id,
+        text=text,
+        blocks=blocks,
+        dedupe_key=key,
+    )
+    return PostChange(request_id, "asked")
+
+
+def _cancel_button(request_id: int) -> Block:
+    return button(
+        "Cancel request",
+        "request_cancel",
+        str(request_id),
+        style="danger",
+        confirm=confirm_dialog(
+            "Cancel this request?",
+            "Anyone who has been asked will be told it's no longer needed.",
+            "Cancel request",
+        ),
+    )

@@ -1,0 +1,3 @@
+"""Routing: ranking supporters (`matching`), offering a request to them, acceptance, declines,
+suggestions and escalation (`service`).
+"""

@@ -1,1 +1,0 @@
-"""Test doubles that ship with the package: a local fake of the Slack Web API."""

@@ -1,0 +1,302 @@
+"""The Bolt app factory: builds the `App` from the runtime and registers every handler module.
+
+Events are saved before they are acknowledged (`bot.inbound.service`): a middleware writes each
+one to the database, Bolt acks it after that commit, and when its listener has run a completion hook
+marks it handled. Saved events left unhandled are replayed through this same app by the due
+work (`replay_saved_events`), as Socket Mode requests marked in their context as replays, which
+no HTTP request can be.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.error import BoltError
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.middleware import Middleware
+from slack_sdk.errors import SlackClientError
+
+from bot.entry.runtime import Runtime
+from bot.inbound import service as inbound
+from handlers.slack.sender import tell_now
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry, something went wrong on our side and nothing was changed. "
+    "Please try again in a minute; if it keeps happening, tell your coordinator."
+)
+# Keys in a request's Bolt context. Only this process sets them; no HTTP request can.
+VERIFIED = "school_support_signature_verified"  # set by the front door after its signature check
+INBOUND_ROW = "school_support_inbound_row"  # the saved event's row id, once claimed
+REPLAY = "school_support_replay"  # a threading.Event, set when a replayed event is done
+REPLAY_REACHED = "school_support_replay_reached"  # the replay got past Bolt's own middleware
+FAILED = "school_support_listener_failed"
+
+
+def create_app(
+    runtime: Runtime, *, token_verification: bool = True, listener_executor: Executor | None = None
+) -> App:
+    """Build the Bolt app for this runtime with every listener registered."""
+    from handlers.slack.listeners import register_all
+
+    settings = runtime.settings
+    app = App(
+        signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
+        client=runtime.client,
+        token_verification_enabled=token_verification,
+        logger=logging.getLogger("slack_bolt"),
+        listener_executor=listener_executor or listener_pool(settings.slack_listener_threads),
+        # Runs right after the signature check, before Bolt reads the payload.
+        before_authorize=RefuseMalformedPayloads(),
+    )
+    app.middleware(_save_events_before_ack(runtime))
+    app.error(_report_error(runtime))
+    app.listener_runner.listener_completion_handler = _InboundCompletion(runtime)
+    register_all(app, runtime)
+    # Last: every event reaches some listener, so each saved event is marked handled.
+    app.event(re.compile(".*"))(_no_listener_for_this_event)
+    runtime.replay_saved_events = lambda: replay_saved_events(runtime, app)
+    return app
+
+
+class RefuseMalformedPayloads(Middleware):
+    """Answer 400, doing nothing else, to a signed payload whose shape Slack never sends.
+
+    Bolt and the listeners index payloads by position; a list where an object belongs would
+    otherwise crash them into a 500. The log line names the fields, never their values.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        from handlers.slack.payloads import payload_problem
+
+        problem = payload_problem(req.body)
+        if problem is None:
+            return next()
+        log.info(
+            "refused a malformed %s payload (%s; %d bytes)",
+            _payload_kind(req.body),
+            problem,
+            len(req.raw_body.encode("utf-8")),
+        )
+        return BoltResponse(status=400, body="Bad request: not a payload Slack sends")
+
+
+def _payload_kind(body: Any) -> str:
+    """The payload's kind for the log: one of Slack's own names, never text from the body."""
+    from handlers.slack.payloads import KNOWN_KINDS
+
+    if not isinstance(body, dict):
+        return "unknown"
+    if "command" in body:
+        return "slash command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in KNOWN_KINDS else "unknown"
+
+
+def listener_pool(threads: int) -> ThreadPoolExecutor:
+    """The threads Bolt runs listeners in: one per Slack request being handled at once.
+
+    Bolt's default is 5, so the sixth simultaneous click waited for a whole Web API call
+    and missed Slack's 3-second deadlines (see docs/concurrency.md).
+    """
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-listener")
+
+
+def _no_listener_for_this_event() -> None:
+    """An event type nothing here listens to: acknowledged, and there is nothing to do."""
+
+
+def _save_events_before_ack(runtime: Runtime) -> Callable[..., BoltResponse | None]:
+    """Middleware: save each event (claiming its `event_id`) before Bolt acknowledges it.
+
+    Slack retries an event (same `event_id`) when it did not see our 200 in time, and
+    never re-sends one it got a 200 for; so the 200 waits for this commit. A retry of an
+    event already handled, or in another process's hands, is acknowledged and dropped.
+    """
+
+    def middleware(
+        request: BoltRequest, body: dict[str, Any], context: BoltContext, next: Callable[[], Any]
+    ) -> BoltResponse | None:
+        if context.get(REPLAY) is not None:
+            context[REPLAY_REACHED] = True
+            return next()
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not isinstance(event_id, str) or not event_id:
+            return next()
+        row_id = inbound.receive_event(
+            runtime.sessions, event_id=event_id, body=body, now=runtime.clock.now()
+        )
+        if row_id is None:
+            log.info("event %s already handled or in hand; acknowledging the retry", event_id)
+            return BoltResponse(status=200, body="")
+        context[INBOUND_ROW] = row_id
+        return next()
+
+    return middleware
+
+
+class _InboundCompletion(ListenerCompletionHandler):
+    """After a listener has run: mark its saved event handled, or release it for a retry."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        context = request.context
+        row_id = context.get(INBOUND_ROW)
+        try:
+            if row_id is not None:
+                now, sessions = self.runtime.clock.now(), self.runtime.sessions
+                if context.get(FAILED):
+                    inbound.release_after_failure(sessions, row_id, now=now)
+                else:
+                    inbound.mark_handled(sessions, row_id, now=now)
+        except Exception as exc:  # the lease lapses and the due work replays it
+            log.error("could not record saved event %s: %s", row_id, type(exc).__name__)
+        finally:
+            done = context.get(REPLAY)
+            if isinstance(done, threading.Event):
+                done.set()
+
+
+def replay_saved_events(runtime: Runtime, app: App, *, limit: int = 100) -> int:
+    """Handle saved events whose handling lapsed or failed, one at a time; returns how many.
+
+    Each is claimed first, so two processes never replay the same one.
+    """
+    replayed = 0
+    inbound.give_up_on_exhausted(runtime.sessions, now=runtime.clock.now())
+    while replayed < limit:
+        saved = inbound.claim_saved_event(runtime.sessions, now=runtime.clock.now())
+        if saved is None:
+            break
+        _replay(runtime, app, saved)
+        replayed += 1
+    return replayed
+
+
+def _replay(runtime: Runtime, app: App, saved: inbound.SavedEvent) -> None:
+    done = threading.Event()
+    context = {REPLAY: done, INBOUND_ROW: saved.id}
+    request = BoltRequest(body=saved.body, mode="socket_mode", context=context)
+    response = app.dispatch(request)
+    if not request.context.get(REPLAY_REACHED):
+        # Bolt's own middleware answered it (e.g. the bot's own message): nothing to run.
+        _finish_unrun(runtime, saved, ok=response.status == 200)
+        return
+    if not done.wait(timeout=inbound.EVENT_LEASE.total_seconds()):
+        log.warning("replayed event %s still running; its lease will lapse", saved.event_id)
+    log.info("replayed saved event %s", saved.event_id)
+
+
+def _finish_unrun(runtime: Runtime, saved: inbound.SavedEvent, *, ok: bool) -> None:
+    now = runtime.clock.now()
+    if ok:
+        inbound.mark_handled(runtime.sessions, saved.id, now=now)
+    else:
+        inbound.release_after_failure(runtime.sessions, saved.id, now=now)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _report_error(runtime: Runtime) -> Callable[..., None]:
+    """Global error handler: log with ids only, and tell the person something went wrong.
+
+    It acts only on a request that passed the signature check (or came over Socket Mode), and
+    says nothing for a replayed event: that person was told, or not kept waiting, at the time.
+    """
+
+    def handler(error: Exception, body: dict[str, Any], request: BoltRequest) -> None:
+        context = request.context
+        context[FAILED] = True
+        if request.mode != "socket_mode" and not context.get(VERIFIED):
+            log.error("unhandled %s in an unverified request; ignored", type(error).__name__)
+            return
+        user, channel = _who_and_where(body)
+        _log_error(error, body, user, channel)
+        if user and context.get(REPLAY) is None:
+            _apologise(runtime, user, channel, body.get("response_url"))
+
+    return handler
+
+
+def _who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    event = _dict(body.get("event"))
+    user = _text(_dict(body.get("user")).get("id") or body.get("user_id") or event.get("user"))
+    channel = _text(
+        _dict(body.get("channel")).get("id") or body.get("channel_id") or event.get("channel")
+    )
+    return user, channel
+
+
+def _log_error(
+    error: Exception, body: dict[str, Any], user: str | None, channel: str | None
+) -> None:
+    actions = (
+        [_dict(a) for a in body.get("actions") or [{}]]
+        if isinstance(body.get("actions"), list)
+        else [{}]
+    )
+    log.error(
+        "unhandled %s in %s (user=%s channel=%s action=%s callback=%s event=%s)",
+        type(error).__name__,
+        body.get("type") or body.get("command"),
+        user,
+        channel,
+        actions[0].get("action_id"),
+        _dict(body.get("view")).get("callback_id") or body.get("callback_id"),
+        body.get("event_id"),
+        exc_info=error,
+    )
+
+
+def _apologise(runtime: Runtime, user: str, channel: str | None, response_url: Any) -> None:
+    # A direct call, not the outbox: the database may be what failed, and this courtesy
+    # is only useful right now.
+    try:
+        tell_now(
+            runtime.client,
+            user=user,
+            text=SORRY,
+            channel=channel,
+            response_url=response_url
+            if isinstance(response_url, str) and response_url.startswith("http")
+            else None,
+        )
+    except Exception as exc:  # the original error is what matters
+        log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
+
+
+def connect(runtime: Runtime) -> App:
+    """Build the app, checking the bot token with Slack; a failure is one clear line."""
+    try:
+        return create_app(runtime)
+    except (BoltError, SlackClientError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SystemExit(
+            f"error: could not check SLACK_BOT_TOKEN with Slack at "
+            f"{runtime.settings.slack_api_url} ({reason})"
+        ) from None
+
+
+def run_socket_mode(app: App, app_token: str | None, *, threads: int) -> None:
+    """Connect to Slack over Socket Mode and serve until interrupted."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    # One socket worker per listener thread, so acks are never queued (docs/concurrency.md).
+    SocketModeHandler(app, app_token, concurrency=threads).start()

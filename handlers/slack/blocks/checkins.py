@@ -1,0 +1,325 @@
+"""Block Kit for check-ins: the DM to the head and the supporter, its states, the note
+modals, and what coordinators hear when support needs attention or is completed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.slack.blocks import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    escape,
+    fields,
+    header,
+    option,
+    plain,
+    section,
+    truncate,
+)
+from handlers.slack.blocks.offers import when
+
+if TYPE_CHECKING:
+    from bot.checkins.views import CheckinView
+
+__all__ = [
+    "attention_alert",
+    "attention_modal",
+    "cadence_label",
+    "checkin_closed",
+    "checkin_message",
+    "checkin_text",
+    "completed_modal",
+    "completed_notice",
+    "when",
+]
+
+OUTCOME_LABELS = {
+    "on_track": ":white_check_mark: *On track*",
+    "needs_attention": ":warning: *Needs attention*",
+    "completed": ":tada: *Completed*",
+    "snoozed": ":zzz: *Snoozed for a week*",
+}
+NOTE_PRIVACY = "Please don't name pupils or staff."
+
+
+def cadence_label(days: int) -> str:
+    """How often, in words: "Weekly", "Fortnightly", "Every four weeks", "Every 10 days"."""
+    return {7: "Weekly", 14: "Fortnightly", 28: "Every four weeks", 1: "Daily"}.get(
+        days, f"Every {days} days"
+    )
+
+
+def day_month(instant: datetime, tz: ZoneInfo) -> str:
+    """A local date as people write it: "2 November"."""
+    local = instant.astimezone(tz)
+    return f"{local.day} {local:%B}"
+
+
+def _needs(view: CheckinView) -> str:
+    return ", ".join(escape(label) for label in view.needs) or "support"
+
+
+def _person(slack_id: str | None, name: str) -> str:
+    return f"<@{slack_id}>" if slack_id else escape(name)
+
+
+def checkin_text(view: CheckinView, *, reminder: bool = False) -> str:
+    """The notification text of a check-in DM."""
+    where = f" at {escape(view.school)}" if view.school else ""
+    return ("Reminder: h" if reminder else "H") + f"ow is the support{where} going?"
+
+
+def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:
+    since = day_month(view.started_at, tz)
+    school = f"*{escape(view.school)}*" if view.school else "the school"
+    if viewer_id == view.supporter_id:
+        return (
+            f"Check-in {view.sequence} on your support for {school} ({_needs(view)}) with "
+            f"{_person(view.head_slack_id, view.head_name)}, since {since}."
+        )
+    return (
+        f"Check-in {view.sequence} on the support from "
+        f"{_person(view.supporter_slack_id, view.supporter_name)} with {_needs(view)}, "
+        f"since {since}."
+    )
+
+
+def _answers(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:
+    lines = []
+    for answer in view.answers:
+        who = "you" if answer.person_id == viewer_id else escape(answer.name)
+        lines.append(
+            f"{OUTCOME_LABELS.get(answer.outcome, escape(answer.outcome))} — {who} "
+            f"({answer.role}), {when(answer.answered_at, tz)}"
+        )
+    return "\n".join(lines)
+
+
+def _settings_block(view: CheckinView) -> Block:
+    """How often, or pause: a select whose values carry the check-in id."""
+    options = [
+        option(
+            cadence_label(days) + (" (usual)" if days == view.default_cadence_days else ""),
+            f"{view.checkin_id}:{days}",
+        )
+        for days in view.cadence_choices
+    ]
+    element: Block = {
+        "type": "static_select",
+        "action_id": "checkin_cadence",
+        "placeholder": plain("How often?" if not view.paused else "Resume how often?"),
+        "options": [*options]
+        + ([] if view.paused else [option("Pause check-ins", f"{view.checkin_id}:pause")]),
+    }
+    if not view.paused:
+        element["initial_option"] = next(
+            o for o in options if o["value"] == f"{view.checkin_id}:{view.cadence_days}"
+        )
+    elements: list[Block] = [element]
+    if view.paused:
+        elements.insert(
+            0,
+            button("Resume check-ins", "checkin_resume", str(view.checkin_id), style="primary"),
+        )
+    return actions(*elements, block_id=f"checkin_settings:{view.checkin_id}")
+
+
+def _answer_buttons(view: CheckinView) -> Block:
+    value = str(view.checkin_id)
+    buttons = [
+        button("On track", "checkin_on_track", value, style="primary"),
+        button("Needs attention", "checkin_needs_attention", value),
+        button("Completed", "checkin_completed", value),
+    ]
+    if view.status == "sent":
+        buttons.append(button("Snooze a week", "checkin_snooze", value))
+    return actions(*buttons, block_id=f"checkin:{view.checkin_id}")
+
+
+def checkin_message(
+    view: CheckinView, *, viewer_id: int, tz: ZoneInfo, reminder: bool = False
+) -> list[Block]:
+    """One recipient's check-in DM in its current state (asked, answered, missed, paused,
+    closed); each recipient sees their own buttons."""
+    title = "Reminder: how is the support going?" if reminder else "How is the support going?"
+    blocks: list[Block] = [header(title), section(_about(view, viewer_id, tz))]
+    if view.answers:
+        blocks.append(section(_answers(view, viewer_id, tz)))
+    if view.deployment_status != "active":
+        ended = (
+            "This support has been completed — thank you both."
+            if view.deployment_status == "completed"
+            else "This support has ended, so this check-in is closed. Thank you."
+        )
+        blocks.append(context(ended))
+        return blocks
+    next_due = f"Next check-in: {when(view.next_due_at, tz)}." if view.next_due_at else ""
+    answerable = (
+        view.status in ("sent", "answered")
+        and not view.superseded
+        and view.answered_by(viewer_id) is None
+    )
+    if answerable:
+        blocks.append(_answer_buttons(view))
+    if view.ask_if_still_wanted:
+        value = str(view.checkin_id)
+        blocks.append(
+            section(
+                f"Nobody has answered the last {view.missed_in_a_row} check-ins. "
+                "*Still want these?* Answer above to keep them coming, or:"
+            )
+        )
+        blocks.append(
+            actions(
+                button("Ask every four weeks", "checkin_less_often", value),
+                button(
+                    "Stop check-ins",
+                    "checkin_stop",
+                    value,
+                    confirm=confirm_dialog(
+                        "Stop check-ins?",
+                        "I'll stop asking how the support is going. You can resume them "
+                        "from this message at any time.",
+                        "Stop them",
+                    ),
+                ),
+                block_id=f"checkin_still_want:{view.checkin_id}",
+            )
+        )
+    blocks.append(_settings_block(view))
+    if view.paused:
+        blocks.append(context("Check-ins are paused. Resume them here whenever you like."))
+    elif view.status == "missed":
+        blocks.append(
+            context(
+                "Nobody answered this check-in before the next one was due, so I've marked it "
+                "missed."
+            )
+        )
+    elif view.status == "cancelled":
+        blocks.append(context(f"This check-in was closed. {next_due}"))
+    elif view.status == "sent" and not reminder and view.remind_at is not None:
+        blocks.append(
+            context(
+                "Either of you can answer. If neither of you has by "
+                f"{when(view.remind_at, tz)}, I'll send one reminder."
+            )
+        )
+    elif view.status == "sent":
+        blocks.append(context("Either of you can answer — it only takes a click."))
+    elif next_due:
+        blocks.append(context(next_due))
+    return blocks
+
+
+def checkin_closed(text: str) -> list[Block]:
+    """A check-in DM that no longer takes answers, with why."""
+    return [section(escape(text))]
+
+
+def _note_modal(
+    callback_id: str,
+    checkin_id: int,
+    *,
+    title: str,
+    intro: str,
+    label: str,
+    block_id: str,
+    submit: str,
+    max_length: int,
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Go back", 24),
+        "private_metadata": json.dumps({"checkin_id": checkin_id}),
+        "blocks": [
+            section(intro),
+            {
+                "type": "input",
+                "block_id": block_id,
+                "label": plain(label, 2000),
+                "hint": plain(NOTE_PRIVACY, 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": max_length,
+                },
+            },
+        ],
+    }
+
+
+def attention_modal(checkin_id: int) -> dict[str, Any]:
+    """Asks for a short note when support needs attention; coordinators will see it."""
+    return _note_modal(
+        "checkin_needs_attention",
+        checkin_id,
+        title="Needs attention",
+        intro="Thanks for flagging it. I'll pass your note to the coordinators so they can help.",
+        label="What needs attention?",
+        block_id="note",
+        submit="Tell coordinators",
+        max_length=1000,
+    )
+
+
+def completed_modal(checkin_id: int) -> dict[str, Any]:
+    """Asks for a short impact note before the support is closed."""
+    return _note_modal(
+        "checkin_completed",
+        checkin_id,
+        title="Support completed",
+        intro=(
+            "I'll close this support, free the supporter for other schools and stop the "
+            "check-ins. A short note on the impact helps coordinators and future schools."
+        ),
+        label="What difference has the support made?",
+        block_id="impact",
+        submit="Close the support",
+        max_length=2000,
+    )
+
+
+def _coordinator_fields(view: CheckinView) -> Block:
+    return fields(
+        f"*School*\n{escape(view.school) or '—'}",
+        f"*Needs*\n{_needs(view)}",
+        f"*Supporter*\n{_person(view.supporter_slack_id, view.supporter_name)}",
+        f"*Head*\n{_person(view.head_slack_id, view.head_name)}",
+    )
+
+
+def attention_alert(view: CheckinView, *, role: str, name: str, note: str) -> list[Block]:
+    """Coordinators hear that support needs attention, with the note (escaped)."""
+    quoted = "\n".join(f">{line}" for line in escape(truncate(note, 1500)).splitlines() or [""])
+    return [
+        section(
+            f":warning: *Support on request #{view.request_id} needs attention* "
+            f"(check-in {view.sequence})."
+        ),
+        _coordinator_fields(view),
+        section(f"*Note from {escape(name)} ({role})*\n{quoted}"),
+    ]
+
+
+def completed_notice(view: CheckinView, *, name: str, role: str, impact: str) -> list[Block]:
+    """Coordinators hear that support has been completed, with the impact note (escaped)."""
+    quoted = "\n".join(f">{line}" for line in escape(truncate(impact, 1500)).splitlines() or [""])
+    return [
+        section(
+            f":tada: *Support on request #{view.request_id} has been completed*, marked by "
+            f"{escape(name)} ({role}). The supporter is free for other schools."
+        ),
+        _coordinator_fields(view),
+        section(f"*Impact*\n{quoted}"),
+    ]

@@ -1,0 +1,124 @@
+"""Block Kit for the directory in Slack: the import modal, its "importing…" view, the report
+DM and the words that go with an exported file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.slack.blocks import (
+    MODAL_TITLE_LIMIT,
+    SECTION_TEXT_LIMIT,
+    Block,
+    chunk_text,
+    context,
+    escape,
+    plain,
+    section,
+)
+
+if TYPE_CHECKING:
+    from bot.directory.service import ImportReport
+
+IMPORT_CALLBACK_ID = "directory_import"
+FILE_BLOCK_ID = "directory_file"
+FILE_ACTION_ID = "csv_file"
+# Code blocks of the report shown at most; the message keeps well inside Slack's limits.
+MAX_REPORT_SECTIONS = 10
+_CODE_FENCE = "```"
+
+
+def import_modal(max_megabytes: int) -> dict[str, Any]:
+    """The modal a coordinator uploads a directory CSV into."""
+    return {
+        "type": "modal",
+        "callback_id": IMPORT_CALLBACK_ID,
+        "title": plain("Import the directory", MODAL_TITLE_LIMIT),
+        "submit": plain("Import", MODAL_TITLE_LIMIT),
+        "close": plain("Cancel", MODAL_TITLE_LIMIT),
+        "blocks": [
+            section(
+                "Upload the directory as a CSV file: UTF-8, comma-separated, with a header row, "
+                f"at most {max_megabytes} MB. People are added or updated by `slack_user_id`; "
+                "a bad row never stops the good ones, and I'll DM you a report."
+            ),
+            {
+                "type": "input",
+                "block_id": FILE_BLOCK_ID,
+                "label": plain("Directory CSV file"),
+                "element": {
+                    "type": "file_input",
+                    "action_id": FILE_ACTION_ID,
+                    "filetypes": ["csv"],
+                    "max_files": 1,
+                },
+            },
+            context(
+                "Columns: `slack_user_id`, `name`, `email`, `roles`, `school`, `school_urn`, "
+                "`phase`, `region`, `expertise`, `capacity`. `/support directory export` sends "
+                "you the current directory to edit."
+            ),
+        ],
+    }
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A small modal that replaces the import form with a few words."""
+    return {
+        "type": "modal",
+        "title": plain(title, MODAL_TITLE_LIMIT),
+        "close": plain("Close", MODAL_TITLE_LIMIT),
+        "blocks": [section(text)],
+    }
+
+
+def importing_view(file_name: str) -> dict[str, Any]:
+    """What the modal shows once the file is accepted: the import runs after it closes."""
+    return notice_view(
+        "Importing…", f"Importing *{escape(file_name)}*. I'll DM you the report when it's done."
+    )
+
+
+def import_summary(report: ImportReport, file_name: str) -> str:
+    """One line: what the import did, for the notification and the top of the report."""
+    icon = ":warning:" if report.rejected else ":white_check_mark:"
+    return (
+        f"{icon} Directory import from {escape(file_name)}: {len(report.added)} added, "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.rejected)} rejected."
+    )
+
+
+def import_report_message(report: ImportReport, file_name: str) -> tuple[str, list[Block]]:
+    """The report DM: the summary, then the full report in code blocks, cut with a note if long."""
+    summary = import_summary(report, file_name)
+    body = escape(report.render()).replace(_CODE_FENCE, "'''")
+    pieces = chunk_text(body, SECTION_TEXT_LIMIT - 2 * len(_CODE_FENCE) - 10)
+    blocks: list[Block] = [section(summary)]
+    blocks += [
+        section(f"{_CODE_FENCE}{piece}{_CODE_FENCE}") for piece in pieces[:MAX_REPORT_SECTIONS]
+    ]
+    if len(pieces) > MAX_REPORT_SECTIONS:
+        hidden = sum(piece.count("\n") + 1 for piece in pieces[MAX_REPORT_SECTIONS:])
+        blocks.append(
+            context(
+                f"About {hidden} more lines of the report are not shown. Fix the rows above and "
+                "import again, or run `python -m bot directory import FILE.csv` for everything."
+            )
+        )
+    elif report.rejected:
+        blocks.append(
+            context("Fix the rejected rows and import the file again; the other rows are saved.")
+        )
+    return summary, blocks
+
+
+def export_comment(count: int, at: datetime, tz: ZoneInfo) -> str:
+    """The words posted with an exported directory file."""
+    local = at.astimezone(tz)
+    people = f"{count} {'person' if count == 1 else 'people'}"
+    return (
+        f"The directory as of {local.day} {local:%B %Y, %H:%M}: {people}. Edit it in a "
+        "spreadsheet, save as CSV UTF-8, then `/support directory import` to load the changes."
+    )

@@ -1,0 +1,294 @@
+"""Block Kit for the App Home: a short welcome, then the person's own requests, offers and
+deployments, and a coordinator's overview — short lines that read well on a phone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.slack.blocks import (
+    VIEW_BLOCK_LIMIT,
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    fields,
+    header,
+    section,
+    truncate,
+)
+from handlers.slack.blocks.insight import headline_section
+from handlers.slack.blocks.offers import when
+from handlers.slack.blocks.requests import PHASE_LABELS
+
+if TYPE_CHECKING:
+    from bot.home.service import (
+        AttentionLine,
+        CoordinatorHome,
+        DeploymentLine,
+        HomeData,
+        OfferLine,
+        RequestLine,
+        SupporterHome,
+    )
+
+ASK_ACTION = "home_ask_support"
+AVAILABILITY_ACTION = "home_availability"
+AWAY, AVAILABLE = "away", "available"  # the availability button's values
+
+STATUS_LABELS = {
+    "open": "Open",
+    "offered": "Offered",
+    "accepted": "Accepted",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
+URGENCY_WORDS = {"urgent": "Urgent", "soon": "Soon", "routine": "Routine"}
+PRIVACY = (
+    "Only you can see this page. A request's details are shared only with the people who "
+    "can help and your coordinators."
+)
+TITLE_SHOWN = 100
+NEEDS_SHOWN = 200
+
+
+def home_view(
+    data: HomeData, tz: ZoneInfo, *, support_channel: str | None = None
+) -> dict[str, Any]:
+    """The Home tab for one person, always within Slack's limits for a view."""
+    blocks = _welcome(data, support_channel)
+    if data.requests is not None:
+        blocks += _own_requests(data, tz)
+    if data.supporter is not None:
+        blocks += _supporter(data.supporter, data.now, tz)
+    if data.coordinator is not None:
+        blocks += _coordinator(data.coordinator, data.now)
+    blocks += [divider(), context(PRIVACY)]
+    return {"type": "home", "blocks": fit_view(blocks)}
+
+
+def fit_view(blocks: list[Block], note: str = "There's more than fits here.") -> list[Block]:
+    """Keep a view within Slack's 100-block limit, ending with a note when cut."""
+    if len(blocks) <= VIEW_BLOCK_LIMIT:
+        return blocks
+    return [*blocks[: VIEW_BLOCK_LIMIT - 1], context(note)]
+
+
+# --- words ---------------------------------------------------------------------------------------
+def _title(request_id: int, title: str) -> str:
+    shown = escape(truncate(" ".join(title.split()), TITLE_SHOWN)) or "Support request"
+    return f"*#{request_id} · {shown}*"
+
+
+def _needs(labels: Sequence[str]) -> str:
+    return escape(truncate(", ".join(labels), NEEDS_SHOWN)) or "areas of need not chosen yet"
+
+
+def _day(instant: datetime, tz: ZoneInfo) -> str:
+    local = instant.astimezone(tz)
+    return f"{local.day} {local:%B %Y}"
+
+
+def duration(now: datetime, since: datetime) -> str:
+    """How long since `since`, roughly: "under an hour", "5 hours", "3 days"."""
+    seconds = max((now - since).total_seconds(), 0)
+    hours = int(seconds // 3600)
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
+
+
+def _more(count: int, what: str) -> str:
+    return f"and {count} more {what}" if count else ""
+
+
+# --- everyone ------------------------------------------------------------------------------------
+def _welcome(data: HomeData, support_channel: str | None) -> list[Block]:
+    hello = f"Hello {escape(data.name)}. " if data.name else "Hello. "
+    ways = ["press *Ask for support* below", "type `/support` in any channel"]
+    if support_channel:
+        ways.append(f"post in <#{support_channel}>")
+    ways.append("choose *Request support from this message* from a message's ⋯ menu")
+    blocks: list[Block] = [
+        header("School-to-school support"),
+        section(
+            hello + "I help schools get support from other schools: tell me what your school "
+            "needs, I offer it to the best-matched system leaders (NLEs, SLEs and trained "
+            "specialists), and I check in with you both while the support runs."
+        ),
+        section("*To ask for support*\n" + "\n".join(f"• {way}" for way in ways)),
+        actions(
+            button("Ask for support", ASK_ACTION, "home", style="primary"), block_id="home_ask"
+        ),
+    ]
+    if data.name is None:
+        blocks.append(
+            context(
+                "You're not in the support directory yet. I'll ask for your school's details "
+                "the first time you ask; system leaders, please ask your coordinator to add you."
+            )
+        )
+    return blocks
+
+
+# --- a head --------------------------------------------------------------------------------------
+def _own_requests(data: HomeData, tz: ZoneInfo) -> list[Block]:
+    requests = data.requests or ()
+    blocks: list[Block] = [divider(), header("Your requests")]
+    if not requests:
+        return [*blocks, section("You haven't asked for support yet.")]
+    for line in requests:
+        blocks.append(
+            section(
+                f"{_title(line.id, line.title)}\n{_head_status(line, data.now, tz)}\n"
+                f"{_needs(line.needs)} · asked {_day(line.created_at, tz)}"
+            )
+        )
+    if more := _more(data.requests_total - len(requests), "older requests not shown"):
+        blocks.append(context(more))
+    return blocks
+
+
+def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
+    """Where a request stands, as its head would want to hear it."""
+    if line.status == "accepted":
+        who = f"<@{line.assigned_to}>" if line.assigned_to else "A system leader"
+        since = f" since {_day(line.accepted_at, tz)}" if line.accepted_at else ""
+        return f":white_check_mark: *Accepted* — {who} is supporting you{since}"
+    if line.status == "offered":
+        waited = duration(now, line.offered_at or line.created_at)
+        return f":hourglass_flowing_sand: *Offered* {waited} ago — awaiting a reply"
+    if line.status == "expired" or line.escalated_at is not None:
+        return ":hourglass: *Nobody available yet* — the coordinators are finding someone"
+    if line.status == "open":
+        if line.awaiting_profile:
+            return ":pencil2: *Open* — waiting for your school's details (the button on it)"
+        if not line.needs:
+            return ":pencil2: *Open* — please choose the areas of need (press Edit on it)"
+        return ":pencil2: *Open* — not sent yet: press *Find support* on it"
+    if line.status == "closed":
+        return ":checkered_flag: *Completed*"
+    return f"*{STATUS_LABELS.get(line.status, escape(line.status))}*"
+
+
+# --- a supporter ---------------------------------------------------------------------------------
+def _supporter(home: SupporterHome, now: datetime, tz: ZoneInfo) -> list[Block]:
+    blocks: list[Block] = [divider(), header("Your support work"), _availability(home, tz)]
+    if home.offers:
+        blocks.append(section("*Offers waiting for your reply*"))
+        for offer in home.offers:
+            blocks += _offer(offer, tz)
+        if more := _more(home.offers_total - len(home.offers), "— see my messages to you"):
+            blocks.append(context(more))
+    else:
+        blocks.append(context("No offers are waiting for your reply."))
+    if home.deployments:
+        blocks.append(section("*Schools you're supporting*"))
+        blocks += [_deployment(d, tz) for d in home.deployments]
+        if more := _more(home.active - len(home.deployments), "schools you're supporting"):
+            blocks.append(context(more))
+    else:
+        blocks.append(context("You aren't supporting a school at the moment."))
+    return blocks
+
+
+def _availability(home: SupporterHome, tz: ZoneInfo) -> Block:
+    used = f"*Deployments:* {home.active} of {home.capacity} in use"
+    if home.available:
+        state = ":large_green_circle: *Available* — I'll offer you requests that match"
+        toggle = button("I'm away", AVAILABILITY_ACTION, AWAY)
+    else:
+        until = f" (back {home.away_until.day} {home.away_until:%B})" if home.away_until else ""
+        state = f":palm_tree: *Away*{until} — I won't offer you anything new"
+        toggle = button("I'm available again", AVAILABILITY_ACTION, AVAILABLE, style="primary")
+    return section(f"{used}\n{state}", accessory=toggle, block_id="home_availability")
+
+
+def _offer(offer: OfferLine, tz: ZoneInfo) -> list[Block]:
+    where = [
+        PHASE_LABELS.get(offer.phase or "", ""),
+        escape(offer.region),
+        escape(offer.school) if offer.school else "school shared when you accept",
+    ]
+    lines = [
+        _title(offer.request_id, offer.title),
+        f"{_needs(offer.needs)} · {URGENCY_WORDS.get(offer.urgency, escape(offer.urgency))}",
+        " · ".join(part for part in where if part),
+    ]
+    if offer.reasons:
+        lines.append(f"_Why you:_ {escape(truncate(offer.reasons, 300))}")
+    if offer.expires_at is not None:
+        lines.append(f"Please reply by {when(offer.expires_at, tz)}")
+    value = str(offer.offer_id)
+    return [
+        section("\n".join(lines)),
+        actions(
+            button("Accept", "offer_accept", value, style="primary"),
+            button("Decline", "offer_decline", value),
+            button("Show full request", "offer_show_full", value),
+            block_id=f"home_offer:{offer.offer_id}",
+        ),
+    ]
+
+
+def _deployment(line: DeploymentLine, tz: ZoneInfo) -> Block:
+    school = escape(truncate(line.school or "", TITLE_SHOWN)) or "A school"
+    head = f" — head <@{line.head}>" if line.head else ""
+    return section(
+        f"*{school}*{head}\n{_needs(line.needs)} · since {_day(line.started_at, tz)}"
+        f" · request #{line.request_id}"
+    )
+
+
+# --- a coordinator -------------------------------------------------------------------------------
+def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
+    blocks: list[Block] = [
+        divider(),
+        header("Coordinator overview"),
+        fields(
+            *(f"*{label}*\n{home.counts.get(status, 0)}" for status, label in STATUS_LABELS.items())
+        ),
+    ]
+    if home.headline is not None:
+        blocks.append(headline_section(home.headline))
+    if not home.attention:
+        return [*blocks, context("Nothing needs your attention right now.")]
+    blocks.append(section(f"*Needs attention* ({home.attention_total})"))
+    blocks += [_attention(item, now) for item in home.attention]
+    if more := _more(home.attention_total - len(home.attention), "— see the digest"):
+        blocks.append(context(more))
+    return blocks
+
+
+def _attention(item: AttentionLine, now: datetime) -> Block:
+    line = item.request
+    waited = duration(now, item.since)
+    school = escape(truncate(line.school or "", TITLE_SHOWN)) or "School not known yet"
+    text = (
+        f"{_title(line.id, line.title)}\n{school} · {_needs(line.needs)} · "
+        f"{URGENCY_WORDS.get(line.urgency, escape(line.urgency))}\n"
+    )
+    if item.kind == "unassigned":
+        why = "nobody accepted" if line.status == "expired" else "no available supporter matched"
+        return section(
+            text + f":warning: Needs someone assigned by hand ({why}) — waiting {waited}",
+            accessory=button("Assign someone", "request_assign", str(line.id), style="primary"),
+            block_id=f"home_assign:{line.id}",
+        )
+    if item.kind == "waiting":
+        replies = f"{line.open_offers} repl{'y' if line.open_offers == 1 else 'ies'} awaited"
+        return section(text + f":hourglass_flowing_sand: Offered {waited} ago — {replies}")
+    if line.awaiting_profile:
+        blocker = "waiting for the school's details"
+    elif not line.needs:
+        blocker = "areas of need not chosen"
+    else:
+        blocker = "waiting for the head to press Find support"
+    return section(text + f":pencil2: Not offered yet after {waited} — {blocker}")

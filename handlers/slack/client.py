@@ -1,0 +1,35 @@
+"""The Slack Web API client the bot uses: pointed at `SLACK_API_URL`, counting its calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.core.metrics import SLACK_CALLS, slack_outcome
+from bot.core.settings import Settings
+
+
+class InstrumentedWebClient(WebClient):
+    """A `WebClient` that counts every Web API call by method and outcome."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            response = super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", None)
+            SLACK_CALLS.labels(api_method, slack_outcome(status, False)).inc()
+            raise
+        except (SlackClientError, OSError):
+            SLACK_CALLS.labels(api_method, "connection_error").inc()
+            raise
+        SLACK_CALLS.labels(api_method, "ok").inc()
+        return response
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`, counting its calls."""
+    return InstrumentedWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+    )

@@ -1,0 +1,21 @@
+"""Slack listeners, one package per kind; each exposes `register(app, runtime)`.
+
+Listeners parse the payload, call one function in `bot/`, acknowledge once what it changed is
+committed (a 200 is a promise; only listeners that just open a form ack first), and render the
+result with the Block Kit builders in `handlers/slack/blocks/`. No SQL and no business rules
+live here. Events are saved before Bolt acknowledges them (`handlers.slack.app`), so their
+listeners need not hurry.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.entry.runtime import Runtime
+from handlers.slack.listeners import actions, commands, events, shortcuts, views
+
+
+def register_all(app: App, runtime: Runtime) -> None:
+    """Register every listener on `app`."""
+    for kind in (commands, events, actions, views, shortcuts):
+        kind.register(app, runtime)

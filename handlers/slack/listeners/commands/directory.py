@@ -1,0 +1,61 @@
+"""`/support directory export|import`: coordinators take the directory out of Slack as a CSV
+file in their DM with the bot, or open a form to upload one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.core.errors import InvalidInput
+from bot.directory.files import (
+    IMPORT_ACTION,
+    MAX_UPLOAD_BYTES,
+    require_coordinator,
+    send_directory_export,
+)
+from bot.entry.runtime import Runtime
+from handlers.slack.blocks.directory import import_modal
+from handlers.slack.files import dm_uploader
+from handlers.slack.listeners.common import friendly_errors, tell
+
+USAGE = (
+    "Try `/support directory export` (I DM you the directory as a CSV file) or "
+    "`/support directory import` (upload a CSV to add or update people). Coordinators only."
+)
+
+
+def directory_command(
+    runtime: Runtime, client: WebClient, command: dict[str, Any], text: str
+) -> None:
+    """After the ack: `/support directory export`, `… import`, or how to use them."""
+    words = text.lower().split()
+    with friendly_errors(runtime, command):
+        if words == ["directory", "export"]:
+            export_to_dm(runtime, client, command)
+        elif words == ["directory", "import"]:
+            open_import_modal(runtime, client, command)
+        else:
+            raise InvalidInput({"text": USAGE})
+
+
+def export_to_dm(runtime: Runtime, client: WebClient, command: dict[str, Any]) -> None:
+    """Upload the directory CSV into the coordinator's DM; say where it went if asked elsewhere."""
+    sent = send_directory_export(
+        runtime.sessions,
+        dm_uploader(client),
+        user=command["user_id"],
+        now=runtime.clock.now(),
+        tz=runtime.settings.tz,
+    )
+    if command.get("channel_id") != sent.channel:
+        tell(runtime, command, f"Sent: *{sent.filename}* is in your DM with me.")
+
+
+def open_import_modal(runtime: Runtime, client: WebClient, command: dict[str, Any]) -> None:
+    """Open the upload form, for coordinators only (the trigger lasts three seconds)."""
+    with runtime.sessions() as session:
+        require_coordinator(session, command["user_id"], action=IMPORT_ACTION)
+    client.views_open(
+        trigger_id=command["trigger_id"], view=import_modal(MAX_UPLOAD_BYTES // (1024 * 1024))
+    )

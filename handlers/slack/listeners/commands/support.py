@@ -1,0 +1,124 @@
+"""`/support [what you need]` opens the request modal, pre-filled from the text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.core.errors import InvalidInput
+from bot.entry.runtime import Runtime
+from bot.requests.intake import draft_from_text, needs_profile
+from bot.routing.service import assign_request
+from handlers.slack.blocks.requests import request_modal
+from handlers.slack.listeners.commands.directory import directory_command
+from handlers.slack.listeners.common import commit_then_ack, friendly_errors, tell
+
+HELP = (
+    "*/support* opens a form to ask for school-to-school support. You can add a few words to "
+    "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
+    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter; "
+    "`/support directory export` sends you the directory as a CSV file and "
+    "`/support directory import` loads one."
+)
+PRIVATE_CHANNEL_NAMES = ("directmessage", "privategroup")
+
+
+def asked_privately(channel_id: Any, channel_name: Any, support_channel: str | None) -> bool:
+    """Whether the modal was opened from a DM, a group DM or a private channel (not the support
+    channel): then the request is confirmed by DM and announced nowhere public."""
+    if not isinstance(channel_id, str) or not channel_id or channel_id == support_channel:
+        return False
+    name = channel_name if isinstance(channel_name, str) else ""
+    return (
+        channel_id.startswith(("D", "G"))
+        or name in PRIVATE_CHANNEL_NAMES
+        or name.startswith("mpdm-")
+    )
+
+
+ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
+
+
+def open_request_modal(
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    user: str,
+    text: str,
+    source: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
+    with runtime.sessions() as session:
+        draft = draft_from_text(session, text, user, runtime.vocabulary)
+        need_profile = needs_profile(session, user)
+    view = request_modal(
+        draft,
+        runtime.vocabulary,
+        need_profile=need_profile,
+        metadata={"source": source, **(extra or {})},
+    )
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def assign_from_command(runtime: Runtime, ack: Ack, command: dict[str, Any], text: str) -> None:
+    """`/support assign 12 @name`: a coordinator assigns request 12 by hand; the command is
+    acknowledged once the assignment (or the refusal) is saved."""
+    match = ASSIGN.match(text)
+    with friendly_errors(runtime, command, ack):
+        if match is None:
+            raise InvalidInput(
+                {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
+            )
+        request_id, supporter = int(match[1]), match[2]
+
+        def assign(session: Session) -> None:
+            assign_request(
+                session,
+                runtime.context(),
+                actor=command["user_id"],
+                request_id=request_id,
+                supporter_slack_id=supporter,
+            )
+            done = f"Done: request #{request_id} is now with <@{supporter}>."
+            tell(runtime, command, done, session=session)  # owed with the change itself
+
+        commit_then_ack(runtime, ack, assign)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to /support."""
+
+    @app.command("/support")
+    def on_support(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        text = (command.get("text") or "").strip()
+        if text.lower() in ("help", "?"):
+            ack(text=HELP)
+            return
+        if text.lower().startswith("assign"):
+            assign_from_command(runtime, ack, command, text)
+            return
+        if text.lower().split()[:1] == ["directory"]:
+            ack()
+            directory_command(runtime, client, command, text)
+            return
+        ack()
+        private = asked_privately(
+            command.get("channel_id"),
+            command.get("channel_name"),
+            runtime.settings.support_channel_id,
+        )
+        open_request_modal(
+            runtime,
+            client,
+            trigger_id=command["trigger_id"],
+            user=command["user_id"],
+            text=text,
+            source="command",
+            extra={"private": True} if private else None,
+        )

@@ -1,0 +1,171 @@
+"""Messages where heads ask: the support channel (public or private) and DMs to the bot.
+
+A new top-level post becomes a request; editing it updates the request (or asks, once it is
+accepted); deleting it asks the head whether to cancel. Every reaction is idempotent, so a
+retried or replayed event changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.directory.people import person_by_slack_id
+from bot.entry.runtime import Runtime
+from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
+from bot.requests.post_changes import post_deleted, post_edited
+from storage.db import run_once
+
+log = logging.getLogger(__name__)
+
+
+def is_asking_place(event: dict[str, Any], support_channel: str | None) -> bool:
+    """The support channel (public or private), or a DM to the bot (the Messages tab)."""
+    channel = event.get("channel")
+    if not isinstance(channel, str) or not channel:
+        return False
+    return channel == support_channel or event.get("channel_type") == "im"
+
+
+PERSON_SUBTYPES = (None, "file_share")  # a person's own words, with or without a file
+
+
+def is_request_post(event: dict[str, Any], support_channel: str | None) -> bool:
+    """A new, top-level, human message where heads ask (not an edit, join, bot…)."""
+    return bool(
+        is_asking_place(event, support_channel)
+        and event.get("subtype") in PERSON_SUBTYPES
+        and not event.get("bot_id")
+        and isinstance(event.get("user"), str)
+        and event.get("user")
+        and isinstance(event.get("ts"), str)
+        and (event.get("thread_ts") in (None, event.get("ts")))
+        and isinstance(event.get("text"), str)
+        and event["text"].strip()
+    )
+
+
+def edited_post(event: dict[str, Any], support_channel: str | None) -> dict[str, Any] | None:
+    """The message as it now stands, if `event` is a person's edit of a top-level post."""
+    if event.get("subtype") != "message_changed" or not is_asking_place(event, support_channel):
+        return None
+    message = event.get("message")
+    if (
+        not isinstance(message, dict)
+        or message.get("bot_id")
+        or message.get("subtype") not in PERSON_SUBTYPES
+    ):
+        return None
+    fields_ok = all(isinstance(message.get(key), str) for key in ("user", "ts", "text"))
+    top_level = message.get("thread_ts") in (None, message.get("ts"))
+    return message if fields_ok and top_level else None
+
+
+def deleted_ts(event: dict[str, Any], support_channel: str | None) -> str | None:
+    """The ts of the deleted message, if `event` is a deletion where heads ask."""
+    if event.get("subtype") != "message_deleted" or not is_asking_place(event, support_channel):
+        return None
+    ts = event.get("deleted_ts")
+    return ts if isinstance(ts, str) and ts else None
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to messages in the support channel and in DMs to the bot."""
+
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        support_channel = runtime.settings.support_channel_id
+        if is_request_post(event, support_channel):
+            capture_post(runtime, event)
+        elif (message := edited_post(event, support_channel)) is not None:
+            on_post_edited(runtime, event["channel"], message)
+        elif (ts := deleted_ts(event, support_channel)) is not None:
+            on_post_deleted(runtime, event["channel"], ts)
+
+
+def capture_post(runtime: Runtime, event: dict[str, Any]) -> None:
+    """A new post where heads ask becomes a request (once); a few words of thanks in a DM get
+    a hint on how to ask instead."""
+    if event.get("channel_type") == "im" and is_small_talk(event["text"], runtime.vocabulary):
+        run_once(
+            runtime.sessions,
+            lambda session: answer_small_talk(
+                session, now=runtime.clock.now(), channel=event["channel"], ts=event["ts"]
+            ),
+        )
+        runtime.deliverer.kick()
+        log.info("message %s in %s: not a request", event["ts"], event["channel"])
+        return
+    user = event["user"]
+    with runtime.sessions() as session:
+        known = person_by_slack_id(session, user) is not None
+    name = user if known else _display_name(runtime, user)
+    outcome = run_once(
+        runtime.sessions,
+        lambda session: capture_message(
+            session,
+            runtime.settings,
+            runtime.vocabulary,
+            now=runtime.clock.now(),
+            user=user,
+            user_name=name,
+            channel=event["channel"],
+            ts=event["ts"],
+            text=event["text"],
+        ),
+    )
+    runtime.deliverer.kick()
+    log.info(
+        "message %s in %s: request %s (%s)",
+        event["ts"],
+        event["channel"],
+        outcome.summary.id,
+        "captured" if outcome.created else "already captured",
+    )
+
+
+def on_post_edited(runtime: Runtime, channel: str, message: dict[str, Any]) -> None:
+    """A head edited a post: update its request, or ask them (see `bot.requests.post_changes`)."""
+    edited = message.get("edited")
+    edited_ts = str(edited.get("ts") or "") if isinstance(edited, dict) else ""
+    change = run_once(
+        runtime.sessions,
+        lambda session: post_edited(
+            session,
+            runtime.context(),
+            channel=channel,
+            ts=message["ts"],
+            author=message["user"],
+            text=message["text"],
+            edited_ts=edited_ts or message["ts"],
+        ),
+    )
+    runtime.deliverer.kick()
+    log.info("message %s in %s edited: request %s %s", message["ts"], channel, *change_ids(change))
+
+
+def on_post_deleted(runtime: Runtime, channel: str, ts: str) -> None:
+    """A post was deleted: ask the head whether to cancel its request."""
+    change = run_once(
+        runtime.sessions,
+        lambda session: post_deleted(session, runtime.context(), channel=channel, deleted_ts=ts),
+    )
+    runtime.deliverer.kick()
+    log.info("message %s in %s deleted: request %s %s", ts, channel, *change_ids(change))
+
+
+def change_ids(change: Any) -> tuple[Any, str]:
+    """The request id and result of a post change, for the log."""
+    return change.request_id, change.result
+
+
+def _display_name(runtime: Runtime, user: str) -> str:
+    """The person's name from Slack, for someone not yet in the directory."""
+    try:
+        profile = runtime.client.users_info(user=user)["user"]
+    except (SlackApiError, KeyError, TypeError, OSError):
+        return user
+    return str(profile.get("real_name") or profile.get("name") or user)

@@ -1,0 +1,82 @@
+"""Submission of the directory import modal: check the file, ack, then fetch and import it and
+DM the coordinator the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.core.errors import NotAllowed
+from bot.directory.files import (
+    IMPORT_ACTION,
+    SlackFile,
+    import_uploaded_csv,
+    owe_import_report,
+    require_coordinator,
+    upload_problem,
+)
+from bot.entry.runtime import Runtime
+from handlers.slack.blocks.directory import (
+    FILE_ACTION_ID,
+    FILE_BLOCK_ID,
+    IMPORT_CALLBACK_ID,
+    importing_view,
+    notice_view,
+)
+from handlers.slack.listeners.common import (
+    friendly_errors,
+    in_transaction,
+    record_refusal,
+    user_id_of,
+)
+
+
+def submitted_file(body: dict[str, Any]) -> SlackFile | None:
+    """The file chosen in the modal's file input, if any."""
+    found: Any = body
+    for key in ("view", "state", "values", FILE_BLOCK_ID, FILE_ACTION_ID, "files"):
+        found = found.get(key) if isinstance(found, dict) else None
+    return SlackFile.from_payload(found[0]) if isinstance(found, list) and found else None
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Listen to the directory import modal."""
+
+    @app.view(IMPORT_CALLBACK_ID)
+    def on_import(ack: Ack, body: dict[str, Any]) -> None:
+        user = user_id_of(body)
+        file = submitted_file(body)
+        if file is None:
+            ack(response_action="errors", errors={FILE_BLOCK_ID: "Choose a CSV file to import."})
+            return
+        try:
+            with runtime.sessions() as session:
+                require_coordinator(session, user, action=IMPORT_ACTION)
+        except NotAllowed as exc:
+            ack(response_action="update", view=notice_view("Not imported", exc.message))
+            refused, now = exc, runtime.clock.now()
+            in_transaction(runtime, lambda s: record_refusal(s, refused, actor=user, now=now))
+            return
+        if problem := upload_problem(file):
+            ack(response_action="errors", errors={FILE_BLOCK_ID: problem})
+            return
+        ack(response_action="update", view=importing_view(file.name))
+
+        # After the ack: downloading and importing may take longer than Slack's 3 seconds.
+        with friendly_errors(runtime, body):
+            report = import_uploaded_csv(
+                runtime.sessions,
+                file,
+                token=runtime.settings.slack_bot_token or "",
+                api_url=runtime.settings.slack_api_url,
+                now=runtime.clock.now(),
+                vocabulary=runtime.vocabulary,
+                actor=user,
+            )
+            in_transaction(
+                runtime,
+                lambda session: owe_import_report(
+                    session, report, now=runtime.clock.now(), actor=user, file_name=file.name
+                ),
+            )

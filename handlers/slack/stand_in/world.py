@@ -1,0 +1,174 @@
+"""A whole bot running locally against the fake Slack: for the test-suite and the demo.
+
+`running_world(env, clock)` serves the real Bolt app under uvicorn on a free port, points its
+`WebClient` (via SLACK_API_URL) at a `FakeSlack`, and gives a `SlackSender` that signs
+requests like Slack. `world.settle()` waits for listeners to finish and the outbox to drain.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from sqlalchemy import select
+
+from bot.core.clock import FixedClock
+from bot.core.settings import load_settings
+from bot.directory.service import import_directory
+from bot.entry.runtime import Runtime, build_runtime
+from bot.entry.web import create_web_app
+from handlers.slack.app import create_app
+from handlers.slack.front_door import slack_events_endpoint
+from handlers.slack.stand_in.fake_slack import FakeSlack
+from handlers.slack.stand_in.signing import SlackSender
+from storage.models import OutboxMessage
+
+SIGNING_SECRET = "local-signing-secret"
+
+
+class ErrorRecords(logging.Handler):
+    """Collects the global error handler's reports, so a listener that crashes is noticed."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A listener executor that knows when every listener it was given has finished."""
+
+    def __init__(self, max_workers: int = 16) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            self._running += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+
+    def idle(self) -> bool:
+        """True when no listener is running or queued."""
+        with self._lock:
+            return self._running == 0
+
+
+@dataclass
+class SlackWorld:
+    """A running bot with its fake Slack, clock and a signed-request sender."""
+
+    fake: FakeSlack
+    runtime: Runtime
+    sender: SlackSender
+    clock: FixedClock
+    executor: CountingExecutor
+    url: str
+    errors: list[logging.LogRecord]
+    directory: str = ""
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every listener has finished and nothing owed is still due."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.executor.idle():
+                self.runtime.deliverer.drain()
+                if self.executor.idle() and not self._due():
+                    return
+            time.sleep(0.01)
+        raise AssertionError("the bot did not settle in time")
+
+    def _due(self) -> bool:
+        with self.runtime.sessions() as session:
+            due = session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                    OutboxMessage.next_attempt_at <= self.clock.now(),
+                )
+            ).first()
+        return due is not None
+
+    def import_directory(self, text: str | None = None) -> None:
+        """Load people into the directory from CSV text (default: the world's directory)."""
+        report = import_directory(
+            self.runtime.sessions, io.StringIO(text or self.directory), now=self.clock.now()
+        )
+        if not report.ok:
+            raise AssertionError(report.render())
+
+
+def start_server(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve an ASGI app on a free loopback port in a background thread."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, port
+
+
+@contextmanager
+def running_world(
+    env: Mapping[str, str], clock: FixedClock, *, directory: str = ""
+) -> Iterator[SlackWorld]:
+    """Run the bot with settings `env` (SLACK_API_URL and the signing secret filled in)."""
+    # Like a real install, the bot is a member of the support and coordinators' channels only.
+    channels = [
+        env[name] for name in ("SUPPORT_CHANNEL_ID", "COORDINATOR_CHANNEL_ID") if env.get(name)
+    ]
+    fake = FakeSlack(clock=clock, bot_channels=channels)
+    settings = load_settings(
+        {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}, env_file=None
+    )
+    runtime = build_runtime(settings, clock=clock)
+    executor = CountingExecutor(settings.slack_listener_threads)
+    errors = ErrorRecords()
+    logging.getLogger("handlers.slack.app").addHandler(errors)
+    app = create_app(runtime, listener_executor=executor)
+    server, thread, port = start_server(
+        create_web_app(runtime, slack_events_endpoint(app, runtime.settings.slack_signing_secret))
+    )
+    url = f"http://127.0.0.1:{port}/slack/events"
+    world = SlackWorld(
+        fake=fake,
+        runtime=runtime,
+        sender=SlackSender(
+            url,
+            settings.slack_signing_secret or SIGNING_SECRET,
+            response_urls=fake.new_response_url,
+        ),
+        clock=clock,
+        executor=executor,
+        url=url,
+        errors=errors.records,
+        directory=directory,
+    )
+    try:
+        yield world
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        executor.shutdown(wait=True)
+        runtime.engine.dispose()
+        fake.close()
+        logging.getLogger("handlers.slack.app").removeHandler(errors)

@@ -1,0 +1,166 @@
+"""Settings: defaults, every CONTRACT.md name, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.core.settings import Settings, SettingsError, load_settings
+
+CONTRACT_NAMES = [
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "DATABASE_URL",
+    "PORT",
+    "SUPPORT_CHANNEL_ID",
+    "COORDINATOR_CHANNEL_ID",
+    "TIMEZONE",
+    "SCHEDULER_ENABLED",
+    "LOG_LEVEL",
+]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_defaults_match_the_contract() -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_url == "sqlite:///./data/support.db"
+    assert settings.port == 3000
+    assert settings.timezone == "Europe/London"
+    assert settings.scheduler_enabled is True
+    assert settings.log_level == "INFO"
+    assert settings.socket_mode is False
+    assert settings.offer_count == 3
+    assert settings.checkin_time == time(9, 30)
+
+
+def test_every_setting_is_read() -> None:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "PORT": "8080",
+            "SUPPORT_CHANNEL_ID": "C0SUPPORT",
+            "COORDINATOR_CHANNEL_ID": "G0COORD",
+            "TIMEZONE": "Europe/Dublin",
+            "SCHEDULER_ENABLED": "false",
+            "LOG_LEVEL": "debug",
+            "CHECKIN_TIME": "10:15",
+            "WORKING_HOURS": "07:30-16:00",
+            "DIGEST_CRON": "Fri 15:00",
+        },
+        env_file=None,
+    )
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.port == 8080
+    assert settings.support_channel_id == "C0SUPPORT"
+    assert settings.coordinator_channel_id == "G0COORD"
+    assert settings.scheduler_enabled is False
+    assert settings.log_level == "DEBUG"
+    assert settings.socket_mode is True
+    assert settings.checkin_time == time(10, 15)
+    assert settings.working_hours == (time(7, 30), time(16, 0))
+    assert settings.digest_cron == "fri 15:00"
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "PORT": "eighty",
+                "TIMEZONE": "Mars/Olympus",
+                "SCHEDULER_ENABLED": "perhaps",
+                "SLACK_BOT_TOKEN": "xoxp-user-token",
+                "SUPPORT_CHANNEL_ID": "#support",
+                "OFFER_COUNT": "0",
+                "DIGEST_CRON": "every monday",
+            },
+            env_file=None,
+        )
+    text = "\n".join(caught.value.problems)
+    for name in (
+        "PORT",
+        "TIMEZONE",
+        "SCHEDULER_ENABLED",
+        "SLACK_BOT_TOKEN",
+        "SUPPORT_CHANNEL_ID",
+        "OFFER_COUNT",
+        "DIGEST_CRON",
+    ):
+        assert name in text
+    assert len(caught.value.problems) == 7
+
+
+def test_missing_slack_settings_are_named_per_mode() -> None:
+    http = load_settings({}, env_file=None)
+    assert [p.split()[0] for p in http.missing_for_slack()] == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ]
+    socket = load_settings({"SLACK_APP_TOKEN": "xapp-1"}, env_file=None)
+    assert [p.split()[0] for p in socket.missing_for_slack()] == ["SLACK_BOT_TOKEN"]
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=4000\nLOG_LEVEL=WARNING\n# a comment\n")
+    settings = load_settings({"LOG_LEVEL": "ERROR"}, env_file=env_file)
+    assert settings.port == 4000
+    assert settings.log_level == "ERROR"
+
+
+def test_repr_never_shows_tokens_or_passwords() -> None:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-secret", "DATABASE_URL": "postgresql://u:hunter2@h/db"},
+        env_file=None,
+    )
+    assert "xoxb-secret" not in repr(settings)
+    assert "hunter2" not in repr(settings)
+
+
+def test_env_example_lists_every_setting() -> None:
+    example = (ROOT / ".env.example").read_text()
+    names = {line.split("=")[0] for line in example.splitlines() if "=" in line and line[0] != "#"}
+    assert set(CONTRACT_NAMES) <= names
+    fields = {f.upper() for f in Settings.__dataclass_fields__}
+    assert fields <= names, f"settings missing from .env.example: {sorted(fields - names)}"
+
+
+def test_run_names_each_missing_setting(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_fails_the_cli_with_one_line_each(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PORT": "x", "TIMEZONE": "Nowhere"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: PORT must be a whole number, not 'x'",
+        "error: TIMEZONE must be an IANA time zone like Europe/London, not 'Nowhere'",
+    ]

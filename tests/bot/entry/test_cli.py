@@ -1,0 +1,172 @@
+"""The command line as operators use it: real subprocesses, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from handlers.slack.manifest import BOT_EVENTS, BOT_SCOPES, SHORTCUT_CALLBACK_ID, render_manifest
+from handlers.slack.stand_in.fake_slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_manifest_for_a_url_has_everything_slack_needs() -> None:
+    result = run("manifest", "--url", "https://support.example.org/")
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    endpoint = "https://support.example.org/slack/events"
+    assert manifest["features"]["slash_commands"][0]["command"] == "/support"
+    assert manifest["features"]["slash_commands"][0]["url"] == endpoint
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == SHORTCUT_CALLBACK_ID
+    assert manifest["features"]["shortcuts"][0]["type"] == "message"
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    settings = manifest["settings"]
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": endpoint}
+    assert settings["event_subscriptions"]["request_url"] == endpoint
+    assert set(settings["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
+    assert settings["socket_mode_enabled"] is False
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+
+
+def test_socket_mode_manifest_has_no_urls() -> None:
+    manifest = yaml.safe_load(run("manifest", "--socket-mode").stdout)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in manifest["settings"]["interactivity"]
+    assert "url" not in manifest["features"]["slash_commands"][0]
+
+
+def test_committed_manifest_matches_the_generator() -> None:
+    assert (ROOT / "manifest.yml").read_text() == render_manifest()
+
+
+def test_bad_manifest_url_is_one_line() -> None:
+    result = run("manifest", "--url", "support.example.org")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "https://" in result.stderr
+
+
+def test_migrate_then_requests_list_on_an_empty_database(db_url: str) -> None:
+    env = {"DATABASE_URL": db_url}
+    assert run("migrate", env=env).returncode == 0
+    listed = run("requests", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    assert "No requests" in run("requests", "list", env=env).stdout
+
+
+def test_requests_list_rejects_an_unknown_status(db_url: str) -> None:
+    result = run("requests", "list", "--status", "lost", env={"DATABASE_URL": db_url})
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_jobs_run_due_needs_a_zoned_time(db_url: str) -> None:
+    env = {
+        "DATABASE_URL": db_url,
+        "SLACK_BOT_TOKEN": "xoxb-x",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+    bad = run("jobs", "run-due", "--now", "2026-11-23T09:30", env=env)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "error: --now needs a time zone, e.g. 2026-11-23T09:30:00+00:00 or …Z"
+    ]
+    good = run("jobs", "run-due", "--now", "2026-11-23T09:30:00+00:00", env=env)
+    assert good.returncode == 0, good.stderr
+    assert "messages_sent: 0" in good.stdout
+
+
+def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
+    result = run("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "Hannah Head (Mere Green Primary) posts in #school-support" in out
+    assert "bot → #school-support (in the thread)" in out
+    assert "Areas of need: Maths, Special educational needs and disabilities (SEND)" in out
+    assert "bot → DM to Sam Specialist" in out and "[Accept] [Decline]" in out
+    assert "Taken by Sam Specialist — thank you" in out
+    assert "@Sam Specialist will support you" in out
+    assert "already been taken by Sam Specialist" in out
+    assert '"status": "accepted"' in out
+    assert not (tmp_path / "data").exists(), "the demo leaves nothing behind"
+
+
+def test_serve_with_slack_unreachable_says_so_in_one_line(db_url: str) -> None:
+    env = {
+        "DATABASE_URL": db_url,
+        "SLACK_BOT_TOKEN": "xoxb-x",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+    result = run("serve", env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "error: could not check SLACK_BOT_TOKEN with Slack at http://127.0.0.1:9/api/"
+    )
+    assert "xoxb-x" not in result.stderr and "secret" not in result.stderr
+
+
+def _owe_one_message(db_url: str) -> None:
+    from bot.outbox.owing import owe_post
+    from storage.db import make_engine, make_session_factory, transaction
+
+    engine = make_engine(db_url)
+    with transaction(make_session_factory(engine)) as session:
+        owe_post(session, now=datetime(2026, 11, 23, 9, tzinfo=UTC), channel="U0HEAD1", text="Hi")
+    engine.dispose()
+
+
+def _outbox_statuses(db_url: str) -> list[str]:
+    from sqlmodel import select
+
+    from storage.db import make_engine, make_session_factory
+    from storage.models import OutboxMessage
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        statuses = [m.status for m in session.exec(select(OutboxMessage))]
+    engine.dispose()
+    return statuses
+
+
+def test_commands_that_need_slack_refuse_without_a_token_in_one_line(db_url: str) -> None:
+    _owe_one_message(db_url)
+    with FakeSlack() as fake:
+        env = {"DATABASE_URL": db_url, "SLACK_API_URL": fake.url}
+        for command in (
+            ("jobs", "run-due"),
+            ("jobs", "run-due", "--now", "2026-11-23T09:30:00+00:00"),
+            ("digest", "--week", "2026-11-16"),
+        ):
+            result = run(*command, env=env)
+            assert result.returncode == 1, (command, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: SLACK_BOT_TOKEN is not set")
+            assert f"`{' '.join(command[:2]) if command[0] == 'jobs' else 'digest'}`" in lines[0]
+            assert result.stdout == ""
+        assert fake.calls == [], "nothing may try to reach Slack"
+    assert _outbox_statuses(db_url) == ["pending"], "the owed message is still owed"
+    # The dry run needs no Slack and still works.
+    dry = run("digest", "--week", "2026-11-16", "--dry-run", env={"DATABASE_URL": db_url})
+    assert dry.returncode == 0, dry.stderr

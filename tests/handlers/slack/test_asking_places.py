@@ -1,0 +1,361 @@
+"""Where heads really ask: a private support channel, a DM to the bot, /support typed in a DM;
+and what happens when the post a request came from is edited or deleted.
+
+Events are the bodies Slack sends for `message.groups`, `message.im`, and the
+`message_changed` / `message_deleted` subtypes (with `message`, `previous_message`,
+`deleted_ts`, `channel_type`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.core.clock import FixedClock
+from handlers.slack.listeners.commands.support import asked_privately
+from handlers.slack.listeners.events.messages import deleted_ts, edited_post, is_request_post
+from handlers.slack.manifest import BOT_EVENTS, BOT_SCOPES
+from handlers.slack.stand_in.signing import (
+    TEAM_ID,
+    block_actions_payload,
+    message_event,
+    new_event_id,
+    view_submission_payload,
+)
+from handlers.slack.stand_in.world import running_world
+from storage.models import Offer, OutboxMessage, Person, RequestTag, SupportRequest
+from tests.handlers.slack.conftest import DIRECTORY, SUPPORT_CHANNEL, SlackWorld
+from tests.handlers.slack.test_intake import request_form
+from tests.support.blockkit import action_ids, button_value, texts
+
+PRIVATE_SUPPORT = "G0HEADSONLY"
+HEAD_DM = "DHEAD1"  # the fake's DM channel between UHEAD1 and the bot
+ASK = "Our SENCO is on long-term sick and six EHCP reviews are due this term. Can anyone help?"
+
+
+def requests(slack: SlackWorld) -> list[SupportRequest]:
+    with slack.runtime.sessions() as session:
+        return list(session.exec(select(SupportRequest).order_by(SupportRequest.id)))
+
+
+def send(slack: SlackWorld, event: dict[str, Any], event_id: str | None = None) -> None:
+    assert slack.sender.event(event, event_id=event_id or new_event_id())[0] == 200
+    slack.settle()
+
+
+def posts_to(slack: SlackWorld, channel: str) -> list[dict[str, Any]]:
+    return [c.args for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"] == channel]
+
+
+def outbox_size(slack: SlackWorld) -> int:
+    with slack.runtime.sessions() as session:
+        return len(session.exec(select(OutboxMessage.id)).all())
+
+
+def click(slack: SlackWorld, user: str, action: str, value: str, **kwargs: Any) -> None:
+    assert slack.sender.interact(block_actions_payload(user, action, value, **kwargs))[0] == 200
+    slack.settle()
+
+
+def changed_event(
+    channel: str, original: dict[str, Any], new_text: str, edited_ts: str
+) -> dict[str, Any]:
+    """The `message_changed` event Slack sends when `original` is edited to `new_text`."""
+    message = {**original, "text": new_text, "edited": {"user": original["user"], "ts": edited_ts}}
+    for key in ("channel", "channel_type", "event_ts"):
+        message.pop(key, None)
+    message |= {"source_team": TEAM_ID, "user_team": TEAM_ID}
+    previous = {k: v for k, v in original.items() if k not in ("channel", "channel_type")}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "message": message,
+        "previous_message": previous,
+        "channel": channel,
+        "hidden": True,
+        "ts": edited_ts,
+        "event_ts": edited_ts,
+        "channel_type": original["channel_type"],
+    }
+
+
+def deleted_event(channel: str, original: dict[str, Any], deleted_at: str) -> dict[str, Any]:
+    """The `message_deleted` event Slack sends when `original` is deleted."""
+    previous = {k: v for k, v in original.items() if k not in ("channel", "channel_type")}
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "previous_message": previous,
+        "channel": channel,
+        "hidden": True,
+        "ts": deleted_at,
+        "deleted_ts": original["ts"],
+        "event_ts": deleted_at,
+        "channel_type": original["channel_type"],
+    }
+
+
+def test_the_manifest_subscribes_to_private_channels_and_dms() -> None:
+    assert {"message.channels", "message.groups", "message.im"} <= set(BOT_EVENTS)
+    assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
+
+
+# --- a private support channel ---------------------------------------------------------------
+@pytest.fixture
+def private_slack(slack_settings_env: dict[str, str], clock: FixedClock) -> Iterator[SlackWorld]:
+    """A bot whose support channel is private (message.groups)."""
+    env = {**slack_settings_env, "SUPPORT_CHANNEL_ID": PRIVATE_SUPPORT}
+    with running_world(env, clock, directory=DIRECTORY) as world:
+        yield world
+    assert not world.errors
+
+
+def test_a_post_in_a_private_support_channel_becomes_a_request(private_slack: SlackWorld) -> None:
+    slack = private_slack
+    slack.import_directory()
+    event = message_event("UHEAD1", ASK, PRIVATE_SUPPORT)
+    assert event["channel_type"] == "group"
+    send(slack, event)
+    [request] = requests(slack)
+    assert (request.source, request.channel_id) == ("channel", PRIVATE_SUPPORT)
+    [card] = posts_to(slack, PRIVATE_SUPPORT)
+    assert card["thread_ts"] == event["ts"]
+    assert "request_confirm" in action_ids(card["blocks"])
+
+
+def test_a_post_with_a_file_attached_is_a_request_too(private_slack: SlackWorld) -> None:
+    private_slack.import_directory()
+    event = message_event(
+        "UHEAD1",
+        ASK,
+        PRIVATE_SUPPORT,
+        subtype="file_share",
+        files=[{"id": "F0PLAN", "name": "send-plan.pdf", "mimetype": "application/pdf"}],
+    )
+    send(private_slack, event)
+    [request] = requests(private_slack)
+    assert request.description == ASK
+
+
+def test_other_private_channels_are_not_read(private_slack: SlackWorld) -> None:
+    private_slack.import_directory()
+    send(private_slack, message_event("UHEAD1", ASK, "G0STAFFROOM"))
+    assert requests(private_slack) == []
+
+
+# --- a DM to the bot -------------------------------------------------------------------------
+def test_a_dm_to_the_bot_becomes_a_request_announced_nowhere_public(slack: SlackWorld) -> None:
+    slack.import_directory()
+    event = message_event("UHEAD1", ASK, HEAD_DM)
+    assert event["channel_type"] == "im"
+    send(slack, event)
+    [request] = requests(slack)
+    assert request.channel_id == HEAD_DM
+    [card] = posts_to(slack, HEAD_DM)
+    assert card["thread_ts"] == event["ts"]
+    click(slack, "UHEAD1", "request_confirm", str(request.id), channel_id=HEAD_DM)
+    [request] = requests(slack)
+    assert request.status == "offered"
+    assert posts_to(slack, SUPPORT_CHANNEL) == [], "nothing about it in the shared channel"
+    offered = [c for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"][0] == "U"]
+    assert offered, "supporters were asked by DM"
+
+
+def test_a_few_words_of_thanks_in_a_dm_are_not_a_request(slack: SlackWorld) -> None:
+    slack.import_directory()
+    thanks = message_event("USLE1", "Thanks, will do!", "DSLE1")
+    send(slack, thanks)
+    send(slack, thanks)  # Slack's retry with a new delivery: one answer
+    assert requests(slack) == []
+    [hint] = posts_to(slack, "DSLE1")
+    assert "To ask for support" in hint["text"]
+
+
+# --- /support typed in a DM or a private channel --------------------------------------------
+@pytest.mark.parametrize(
+    ("channel_id", "channel_name"), [(HEAD_DM, "directmessage"), ("C0PRIVATE9", "privategroup")]
+)
+def test_support_typed_privately_is_confirmed_by_dm_only(
+    slack: SlackWorld, channel_id: str, channel_name: str
+) -> None:
+    slack.import_directory()
+    slack.sender.command(
+        "/support", "SEND help", user_id="UHEAD1", channel_id=channel_id, channel_name=channel_name
+    )
+    [opened] = slack.fake.wait_for("views.open")
+    metadata = opened.args["view"]["private_metadata"]
+    assert json.loads(metadata)["private"] is True
+    slack.sender.interact(
+        view_submission_payload("UHEAD1", "request_new", request_form(), private_metadata=metadata)
+    )
+    slack.settle()
+    [request] = requests(slack)
+    assert request.status == "offered"
+    assert posts_to(slack, SUPPORT_CHANNEL) == []
+    cards = [p for p in posts_to(slack, "UHEAD1") if "Thanks" in p["text"]]
+    assert len(cards) == 1
+
+
+def test_support_typed_in_the_support_channel_is_still_announced_there(slack: SlackWorld) -> None:
+    slack.import_directory()
+    slack.sender.command("/support", "SEND help", user_id="UHEAD1", channel_id=SUPPORT_CHANNEL)
+    [opened] = slack.fake.wait_for("views.open")
+    metadata = opened.args["view"]["private_metadata"]
+    assert "private" not in json.loads(metadata)
+    slack.sender.interact(
+        view_submission_payload("UHEAD1", "request_new", request_form(), private_metadata=metadata)
+    )
+    slack.settle()
+    assert [p for p in posts_to(slack, SUPPORT_CHANNEL) if "thread_ts" not in p]
+
+
+# --- editing the original post ---------------------------------------------------------------
+def test_editing_the_post_updates_an_open_request(slack: SlackWorld) -> None:
+    slack.import_directory()
+    original = message_event("UHEAD1", ASK, SUPPORT_CHANNEL)
+    send(slack, original)
+    [request] = requests(slack)
+    new_text = ASK + " Our KS2 maths results also dropped badly."
+    edit = changed_event(SUPPORT_CHANNEL, original, new_text, "1796000000.000500")
+    send(slack, edit)
+    [request] = requests(slack)
+    assert request.description == new_text
+    with slack.runtime.sessions() as session:
+        tags = set(session.exec(select(RequestTag.tag_slug)))
+    assert {"send", "maths"} <= tags
+    [update] = slack.fake.calls_to("chat.update")
+    assert "Maths" in texts(update.args["blocks"])
+
+    owed = outbox_size(slack)
+    send(slack, edit)  # a replay of the same edit (new delivery) changes nothing more
+    send(slack, changed_event(SUPPORT_CHANNEL, original, new_text, "1796000000.000600"))
+    assert outbox_size(slack) == owed
+    assert len(slack.fake.calls_to("chat.update")) == 1
+
+
+def test_someone_elses_edit_event_changes_nothing(slack: SlackWorld) -> None:
+    slack.import_directory()
+    original = message_event("UHEAD1", ASK, SUPPORT_CHANNEL)
+    send(slack, original)
+    forged = changed_event(
+        SUPPORT_CHANNEL, {**original, "user": "UHEAD2"}, "Ignore this", "1796000000.000700"
+    )
+    send(slack, forged)
+    assert requests(slack)[0].description == ASK
+    assert slack.fake.calls_to("chat.update") == []
+
+
+def accepted(slack: SlackWorld, channel: str) -> tuple[SupportRequest, dict[str, Any]]:
+    """A head asks in `channel`, finds support, and USLE1 (or whoever was asked) accepts."""
+    original = slack.fake.add_message(channel, ASK, user="UHEAD1")
+    event = message_event("UHEAD1", ASK, channel, ts=original["ts"])
+    send(slack, event)
+    [request] = requests(slack)
+    click(slack, "UHEAD1", "request_confirm", str(request.id), channel_id=channel)
+    with slack.runtime.sessions() as session:
+        offer = session.exec(select(Offer).where(Offer.request_id == request.id)).first()
+        supporter = offer.supporter_id
+
+    with slack.runtime.sessions() as session:
+        who = session.get(Person, supporter).slack_user_id
+    click(slack, who, "offer_accept", str(offer.id))
+    [request] = requests(slack)
+    assert request.status == "accepted"
+    return request, event
+
+
+def test_editing_an_accepted_request_s_post_asks_first(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request, original = accepted(slack, SUPPORT_CHANNEL)
+    new_text = ASK + " Update: the reviews are now next week."
+    slack.fake.edit_message(SUPPORT_CHANNEL, original["ts"], new_text)
+    edit = changed_event(SUPPORT_CHANNEL, original, new_text, "1796000001.000100")
+    slack.fake.clear()
+    send(slack, edit)
+    send(slack, edit)
+    assert requests(slack)[0].description == ASK, "not changed without asking"
+    [prompt] = posts_to(slack, SUPPORT_CHANNEL)
+    assert prompt["thread_ts"] == original["ts"]
+    assert button_value(prompt["blocks"], "request_update_from_post") == str(request.id)
+
+    click(slack, "UHEAD2", "request_update_from_post", str(request.id), channel_id=SUPPORT_CHANNEL)
+    assert requests(slack)[0].description == ASK
+    assert any("Only the head who asked" in text for text in slack.fake.replies_to("UHEAD2"))
+
+    click(slack, "UHEAD1", "request_update_from_post", str(request.id), channel_id=SUPPORT_CHANNEL)
+    assert requests(slack)[0].description == new_text
+    with slack.runtime.sessions() as session:
+        supporter = session.get(Person, requests(slack)[0].assigned_id).slack_user_id
+    told = [p for p in posts_to(slack, supporter) if "updated request" in p["text"]]
+    assert len(told) == 1 and "next week" in texts(told[0]["blocks"])
+    done = [c.args for c in slack.fake.calls_to("chat.update") if "now matches" in c.args["text"]]
+    assert done, "the question is answered in place"
+
+
+# --- deleting the original post --------------------------------------------------------------
+def test_deleting_the_post_asks_the_head_whether_to_cancel(slack: SlackWorld) -> None:
+    slack.import_directory()
+    original = message_event("UHEAD1", ASK, HEAD_DM)
+    send(slack, original)
+    [request] = requests(slack)
+    gone = deleted_event(HEAD_DM, original, "1796000002.000100")
+    slack.fake.clear()
+    send(slack, gone)
+    send(slack, gone)
+    assert requests(slack)[0].status == "open", "never cancelled silently"
+    [question] = posts_to(slack, "UHEAD1")
+    assert "Do you want to cancel" in question["text"]
+    assert button_value(question["blocks"], "request_cancel") == str(request.id)
+    click(slack, "UHEAD1", "request_cancel", str(request.id))
+    assert requests(slack)[0].status == "cancelled"
+
+
+def test_deleting_an_accepted_request_s_post_says_it_carries_on(slack: SlackWorld) -> None:
+    slack.import_directory()
+    _, original = accepted(slack, SUPPORT_CHANNEL)
+    slack.fake.clear()
+    send(slack, deleted_event(SUPPORT_CHANNEL, original, "1796000003.000100"))
+    [note] = posts_to(slack, "UHEAD1")
+    assert "already under way" in note["text"]
+    assert "request_cancel" not in action_ids(note["blocks"])
+    assert requests(slack)[0].status == "accepted"
+
+
+def test_deleting_a_message_that_was_not_a_request_does_nothing(slack: SlackWorld) -> None:
+    slack.import_directory()
+    other = message_event("UHEAD1", "hello", SUPPORT_CHANNEL, thread_ts="1796000000.000001")
+    send(slack, deleted_event(SUPPORT_CHANNEL, other, "1796000004.000100"))
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+
+# --- the listeners' own checks, fast ---------------------------------------------------------
+def test_which_messages_count_as_posts_edits_and_deletions() -> None:
+    dm = message_event("UHEAD1", ASK, HEAD_DM)
+    private = message_event("UHEAD1", ASK, PRIVATE_SUPPORT)
+    assert is_request_post(dm, None), "DMs count even without a support channel"
+    assert is_request_post(private, PRIVATE_SUPPORT)
+    assert not is_request_post(private, SUPPORT_CHANNEL)
+    assert not is_request_post({**dm, "ts": None}, None)
+    assert not is_request_post({**dm, "text": "   "}, None)
+    edit = changed_event(HEAD_DM, dm, "new words", "1796000009.000100")
+    assert edited_post(edit, None)["text"] == "new words"
+    assert edited_post({**edit, "message": {**edit["message"], "bot_id": "B1"}}, None) is None
+    assert edited_post({**edit, "message": "not a message"}, None) is None
+    gone = deleted_event(PRIVATE_SUPPORT, private, "1796000009.000200")
+    assert deleted_ts(gone, PRIVATE_SUPPORT) == private["ts"]
+    assert deleted_ts(gone, SUPPORT_CHANNEL) is None
+    assert deleted_ts({**gone, "deleted_ts": ["x"]}, PRIVATE_SUPPORT) is None
+
+
+def test_which_places_are_private() -> None:
+    assert asked_privately("D0AB", "directmessage", SUPPORT_CHANNEL)
+    assert asked_privately("C0AB", "privategroup", SUPPORT_CHANNEL)
+    assert asked_privately("C0AB", "mpdm-a--b-1", SUPPORT_CHANNEL)
+    assert asked_privately("G0AB", "staffroom", SUPPORT_CHANNEL)
+    assert not asked_privately("C0AB", "general", SUPPORT_CHANNEL)
+    assert not asked_privately("G0AB", "privategroup", "G0AB"), "the support channel itself"
+    assert not asked_privately(None, None, SUPPORT_CHANNEL)

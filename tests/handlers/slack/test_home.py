@@ -1,0 +1,249 @@
+"""The App Home through Slack: published on open for each role, its buttons, the away switch
+changing who is offered next, and a busy coordinator's page within Slack's limits."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from handlers.slack.stand_in.fake_slack import dm_channel_id
+from handlers.slack.stand_in.signing import block_actions_payload, message_event, new_event_id
+from storage.db import transaction
+from storage.models import AuditEntry, Deployment, Offer, Person, SupportRequest
+from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
+from tests.support.blockkit import action_ids, button_value, texts
+
+
+def home_opened(user: str, tab: str = "home") -> dict[str, Any]:
+    """An `app_home_opened` event as Slack sends it."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": dm_channel_id(user),
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def open_home(slack: SlackWorld, user: str) -> dict[str, Any]:
+    """The user opens their Home tab; returns the view Slack accepted."""
+    before = len(slack.fake.calls_to("views.publish"))
+    status, _, _ = slack.sender.event(home_opened(user), event_id=new_event_id())
+    assert status == 200
+    slack.settle()
+    calls = slack.fake.calls_to("views.publish")[before:]
+    assert [c.args["user_id"] for c in calls] == [user]
+    assert calls[0].ok, calls[0].response
+    view = slack.fake.home_view(user)
+    assert view is not None and view["type"] == "home"
+    return view
+
+
+def values_of(blocks: list[dict[str, Any]], action_id: str) -> set[str]:
+    """The values of every button with `action_id`."""
+    return {
+        str(element.get("value"))
+        for block in blocks
+        for element in [*block.get("elements", []), block.get("accessory") or {}]
+        if isinstance(element, dict) and element.get("action_id") == action_id
+    }
+
+
+def click_in_home(slack: SlackWorld, user: str, action_id: str, value: str) -> None:
+    """A click on a button of the user's Home tab, as Slack sends it."""
+    view = slack.fake.home_view(user)
+    assert view is not None
+    status, _, _ = slack.sender.interact(block_actions_payload(user, action_id, value, view=view))
+    assert status == 200
+    slack.settle()
+
+
+def ask(slack: SlackWorld, text: str, user: str = "UHEAD1") -> int:
+    """A head posts in the support channel and presses Find support; returns the request id."""
+    slack.sender.event(message_event(user, text, SUPPORT_CHANNEL), event_id=new_event_id())
+    slack.settle()
+    with slack.runtime.sessions() as session:
+        request = session.exec(
+            select(SupportRequest).order_by(SupportRequest.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert request is not None and request.id is not None
+    slack.sender.interact(
+        block_actions_payload(user, "request_confirm", str(request.id), channel_id=SUPPORT_CHANNEL)
+    )
+    slack.settle()
+    return request.id
+
+
+def offered_to(slack: SlackWorld, request_id: int) -> set[str]:
+    with slack.runtime.sessions() as session:
+        return set(
+            session.exec(
+                select(Person.slack_user_id)
+                .join(Offer, Offer.supporter_id == Person.id)  # type: ignore[arg-type]
+                .where(Offer.request_id == request_id)
+            )
+        )
+
+
+def test_each_role_gets_their_own_home_when_they_open_it(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue; SEND help please")
+    ask(slack, "We need maths support for our new subject leader", user="UHEAD2")
+
+    head = open_home(slack, "UHEAD1")
+    assert button_value(head["blocks"], "home_ask_support")
+    head_text = texts(head["blocks"])
+    assert "Your requests" in head_text and "SENCO has left" in head_text
+    assert "*Offered*" in head_text
+    assert "maths support" not in head_text, "another school's request"
+    assert "Coordinator overview" not in head_text
+
+    other = texts(open_home(slack, "UHEAD2")["blocks"])
+    assert "maths support" in other and "SENCO" not in other
+
+    with slack.runtime.sessions() as session:
+        sam_offer = session.exec(
+            select(Offer.id)
+            .join(Person, Person.id == Offer.supporter_id)  # type: ignore[arg-type]
+            .where(Offer.request_id == request_id, Person.slack_user_id == "USLE1")
+        ).one()
+        sams = set(
+            session.exec(
+                select(Offer.id)
+                .join(Person, Person.id == Offer.supporter_id)  # type: ignore[arg-type]
+                .where(Person.slack_user_id == "USLE1")
+            )
+        )
+    sam = open_home(slack, "USLE1")
+    accepts = values_of(sam["blocks"], "offer_accept")
+    assert str(sam_offer) in accepts
+    assert accepts == values_of(sam["blocks"], "offer_decline")
+    assert accepts == {str(i) for i in sams}, "exactly Sam's open offers"
+    assert button_value(sam["blocks"], "home_availability") == "away"
+    assert "Your requests" not in texts(sam["blocks"])
+    priya = texts(open_home(slack, "USPEC1")["blocks"])
+    assert "SENCO has left" in priya
+    assert "maths support" not in priya, "not offered to Priya (SEND only)"
+
+    coordinator = texts(open_home(slack, "UCOORD")["blocks"])
+    assert "Coordinator overview" in coordinator
+    assert "SENCO has left" in coordinator and "maths support" in coordinator
+    assert "home_availability" not in action_ids(open_home(slack, "UCOORD")["blocks"])
+
+
+def test_opening_the_messages_tab_publishes_nothing(slack: SlackWorld) -> None:
+    slack.import_directory()
+    status, _, _ = slack.sender.event(home_opened("UHEAD1", tab="messages"))
+    assert status == 200
+    slack.settle()
+    assert slack.fake.calls_to("views.publish") == []
+
+
+def test_ask_for_support_opens_the_request_modal(slack: SlackWorld) -> None:
+    slack.import_directory()
+    open_home(slack, "UHEAD1")
+    click_in_home(slack, "UHEAD1", "home_ask_support", "home")
+    opened = slack.fake.calls_to("views.open")
+    assert len(opened) == 1 and opened[0].ok
+    assert opened[0].args["view"]["callback_id"] == "request_new"
+
+
+def test_accepting_from_the_home_tab_works_like_the_dm(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "SEND support please, our SENCO has left")
+    sam = open_home(slack, "USLE1")
+    click_in_home(slack, "USLE1", "offer_accept", button_value(sam["blocks"], "offer_accept"))
+    with slack.runtime.sessions() as session:
+        deployments = list(session.exec(select(Deployment)))
+        assert session.get(SupportRequest, request_id).status == "accepted"  # type: ignore[union-attr]
+    assert len(deployments) == 1
+    again = texts(open_home(slack, "USLE1")["blocks"])
+    assert "1 of 1 in use" in again and "Mere Green Primary School" in again
+
+
+def test_the_away_switch_changes_who_is_offered_next_time(slack: SlackWorld) -> None:
+    slack.import_directory()
+    first = ask(slack, "SEND help please: EHCP reviews are overdue")
+    assert offered_to(slack, first) == {"USLE1", "USPEC1", "UNLE1"}
+
+    open_home(slack, "USLE1")
+    click_in_home(slack, "USLE1", "home_availability", "away")
+    view = slack.fake.home_view("USLE1")
+    assert view is not None
+    assert button_value(view["blocks"], "home_availability") == "available", "republished"
+    assert "*Away*" in texts(view["blocks"])
+
+    second = ask(slack, "SEND support needed for our autism base", user="UHEAD2")
+    assert offered_to(slack, second) == {"USPEC1", "UNLE1"}
+
+    click_in_home(slack, "USLE1", "home_availability", "available")
+    third = ask(slack, "SEND advice needed on our provision map", user="UHEAD2")
+    assert "USLE1" in offered_to(slack, third)
+    with slack.runtime.sessions() as session:
+        audit = [
+            (a.action, a.actor)
+            for a in session.exec(select(AuditEntry).order_by(AuditEntry.id))  # type: ignore[arg-type]
+            if a.subject_type == "person" and a.actor == "USLE1"
+        ]
+    assert audit == [("person.away", "USLE1"), ("person.available", "USLE1")]
+
+
+def test_a_head_cannot_mark_themselves_away(slack: SlackWorld) -> None:
+    slack.import_directory()
+    open_home(slack, "UHEAD1")
+    click_in_home(slack, "UHEAD1", "home_availability", "away")
+    told = [c.args["text"] for c in slack.fake.calls_to("chat.postMessage") if c.ok]
+    assert any("Only supporters" in text for text in told)
+    with slack.runtime.sessions() as session:
+        head = session.exec(select(Person).where(Person.slack_user_id == "UHEAD1")).one()
+        refused = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "person.availability.refused")
+        ).all()
+    assert head.available
+    assert [a.actor for a in refused] == ["UHEAD1"]
+
+
+def test_a_coordinators_home_with_300_requests_stays_within_slacks_limits(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory()
+    now = slack.clock.now()
+    with transaction(slack.runtime.sessions) as session:
+        head = session.exec(select(Person).where(Person.slack_user_id == "UHEAD1")).one()
+        for i in range(300):
+            status = ("open", "offered", "expired", "closed")[i % 4]
+            session.add(
+                SupportRequest(
+                    requester_id=head.id or 0,
+                    school_id=head.school_id,
+                    title=f"<!channel> {'&' * 200} request {i}",
+                    description="details",
+                    status=status,
+                    created_at=now - timedelta(hours=i),
+                    updated_at=now,
+                    offered_at=now - timedelta(hours=i) if status != "open" else None,
+                )
+            )
+    view = open_home(slack, "UCOORD")  # the fake refuses any view Slack would refuse
+    assert len(view["blocks"]) <= 100
+    text = texts(view["blocks"])
+    assert "*Needs attention* (225)" in text
+    assert "and 210 more — see the digest" in text
+    assert "<!channel>" not in text
+    head = open_home(slack, "UHEAD1")
+    assert "and 290 more older requests not shown" in texts(head["blocks"])
+
+
+def test_a_slack_outage_while_publishing_is_logged_not_a_crash(slack: SlackWorld) -> None:
+    slack.import_directory()
+    slack.fake.outage(503)
+    status, _, _ = slack.sender.event(home_opened("UHEAD1"), event_id=new_event_id())
+    assert status == 200
+    slack.settle()
+    assert slack.fake.home_view("UHEAD1") is None
+    slack.fake.end_outage()
+    assert "Your requests" in texts(open_home(slack, "UHEAD1")["blocks"])
+    # The `slack` fixture fails the test if the failure reached the global error handler.
