@@ -1,4 +1,4 @@
-"""Slack listeners, one package per kind; each exposes `register(app, runtime)`.
+"""Slack listeners, one package per kind; each exposes `register(app, ctx)`.
 
 Listeners parse the payload, call one function in `bot/`, acknowledge once what it changed is
 committed (a 200 is a promise; only listeners that just open a form ack first), and render the
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners import actions, commands, events, shortcuts, views
 
 
-def register_all(app: App, runtime: Runtime) -> None:
+def register_all(app: App, ctx: SlackContext) -> None:
     """Register every listener on `app`."""
     for kind in (commands, events, actions, views, shortcuts):
-        kind.register(app, runtime)
+        kind.register(app, ctx)
