@@ -156,7 +156,9 @@ def click(user: str, action_id: str, value: str = "", **extra: Any) -> dict[str,
     }
 
 
-def submission(user: str, callback_id: str, values: dict[str, Any], metadata: str = "") -> dict[str, Any]:
+def submission(
+    user: str, callback_id: str, values: dict[str, Any], metadata: str = ""
+) -> dict[str, Any]:
     """A view_submission payload; `values` maps block ids to already-shaped element states."""
     return {
         "type": "view_submission",

@@ -16,10 +16,16 @@ def _sent_checkin(ctx: Runtime, client: MagicMock) -> tuple[int, str]:
     """A deployment whose first check-in has gone out; (check-in id, the supporter)."""
     request_id = new_request(ctx)
     offer_id, supporter, _ = offers_of(ctx, request_id)[0]
-    offers.on_accept(ctx, ack=Ack(), body=click(supporter, "offer_accept", str(offer_id)), client=client)
+    offers.on_accept(
+        ctx, ack=Ack(), body=click(supporter, "offer_accept", str(offer_id)), client=client
+    )
     with Session(ctx.engine) as session:
-        deployment = session.exec(select(Deployment).where(Deployment.request_id == request_id)).one()
-        checkin = session.exec(select(CheckIn).where(CheckIn.deployment_id == deployment.id)).first()
+        deployment = session.exec(
+            select(Deployment).where(Deployment.request_id == request_id)
+        ).one()
+        checkin = session.exec(
+            select(CheckIn).where(CheckIn.deployment_id == deployment.id)
+        ).first()
         assert checkin is not None
         checkin.status = "sent"
         session.add(checkin)
@@ -49,7 +55,9 @@ def _paused(ctx: Runtime, checkin_id: int) -> bool:
         return bool(deployment.checkins_paused)
 
 
-def test_on_track_acks_after_the_answer_is_committed(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_track_acks_after_the_answer_is_committed(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
     ack.check = lambda: _checkin(ctx, checkin_id).status
     checkins.on_track(ctx, ack=ack, body=click(supporter, "checkin_on_track", str(checkin_id)))
@@ -57,7 +65,9 @@ def test_on_track_acks_after_the_answer_is_committed(ctx: Runtime, ack: Ack, cli
     assert ack.seen == ["answered"]
 
 
-def test_on_snooze_acks_after_the_snooze_is_committed(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_snooze_acks_after_the_snooze_is_committed(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
     ack.check = lambda: _answers(ctx, checkin_id)
     checkins.on_snooze(ctx, ack=ack, body=click(supporter, "checkin_snooze", str(checkin_id)))
@@ -77,7 +87,9 @@ def test_on_completed_opens_the_impact_form_only_for_those_involved(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     checkin_id, _ = _sent_checkin(ctx, client)
-    checkins.on_completed(ctx, ack=ack, body=click("UHEAD2", "checkin_completed", str(checkin_id)), client=client)
+    checkins.on_completed(
+        ctx, ack=ack, body=click("UHEAD2", "checkin_completed", str(checkin_id)), client=client
+    )
     assert ack.once == {}
     client.views_open.assert_not_called()
 
@@ -85,7 +97,9 @@ def test_on_completed_opens_the_impact_form_only_for_those_involved(
 def test_on_cadence_pause_pauses_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
     ack.check = lambda: _paused(ctx, checkin_id)
-    checkins.on_cadence(ctx, ack=ack, body=click(supporter, "checkin_cadence", f"{checkin_id}:pause"))
+    checkins.on_cadence(
+        ctx, ack=ack, body=click(supporter, "checkin_cadence", f"{checkin_id}:pause")
+    )
     assert ack.once == {}
     assert ack.seen == [True]
 
@@ -93,24 +107,33 @@ def test_on_cadence_pause_pauses_before_the_ack(ctx: Runtime, ack: Ack, client: 
 def test_on_cadence_refuses_an_unknown_choice(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
     before = len(owed(ctx))
-    checkins.on_cadence(ctx, ack=ack, body=click(supporter, "checkin_cadence", f"{checkin_id}:often"))
+    checkins.on_cadence(
+        ctx, ack=ack, body=click(supporter, "checkin_cadence", f"{checkin_id}:often")
+    )
     assert ack.once == {}
     assert not _paused(ctx, checkin_id)
     assert len(owed(ctx)) == before + 1  # "I don't know that choice."
 
 
-def test_on_less_often_owes_the_reply_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_less_often_owes_the_reply_before_the_ack(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
     before = len(owed(ctx))
     ack.check = lambda: len(owed(ctx))
-    checkins.on_less_often(ctx, ack=ack, body=click(supporter, "checkin_less_often", str(checkin_id)))
+    checkins.on_less_often(
+        ctx, ack=ack, body=click(supporter, "checkin_less_often", str(checkin_id))
+    )
     assert ack.once == {}
     assert ack.seen[0] > before
 
 
 def test_on_stop_then_on_resume(ctx: Runtime, client: MagicMock) -> None:
     checkin_id, supporter = _sent_checkin(ctx, client)
-    stop, resume = Ack(check=lambda: _paused(ctx, checkin_id)), Ack(check=lambda: _paused(ctx, checkin_id))
+    stop, resume = (
+        Ack(check=lambda: _paused(ctx, checkin_id)),
+        Ack(check=lambda: _paused(ctx, checkin_id)),
+    )
     checkins.on_stop(ctx, ack=stop, body=click(supporter, "checkin_stop", str(checkin_id)))
     checkins.on_resume(ctx, ack=resume, body=click(supporter, "checkin_resume", str(checkin_id)))
     assert (stop.once, resume.once) == ({}, {})

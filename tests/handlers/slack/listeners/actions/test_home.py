@@ -31,16 +31,22 @@ def test_on_availability_saves_before_the_ack_then_republishes(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     ack.check = lambda: _available(ctx, "USLE1")
-    home.on_availability(ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, AWAY), client=client)
+    home.on_availability(
+        ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, AWAY), client=client
+    )
     assert ack.once == {}
     assert ack.seen == [False]
     assert client.views_publish.call_args.kwargs["user_id"] == "USLE1"
-    home.on_availability(ctx, ack=Ack(), body=click("USLE1", AVAILABILITY_ACTION, AVAILABLE), client=client)
+    home.on_availability(
+        ctx, ack=Ack(), body=click("USLE1", AVAILABILITY_ACTION, AVAILABLE), client=client
+    )
     assert _available(ctx, "USLE1")
 
 
 def test_on_availability_refuses_a_garbled_value(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
-    home.on_availability(ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, "maybe"), client=client)
+    home.on_availability(
+        ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, "maybe"), client=client
+    )
     assert ack.once == {}
     assert _available(ctx, "USLE1")
     client.views_publish.assert_not_called()

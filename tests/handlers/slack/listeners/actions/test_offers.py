@@ -32,7 +32,9 @@ def test_on_accept_acks_only_after_the_acceptance_is_committed(
 ) -> None:
     request_id, offer_id, supporter = _first_offer(ctx)
     ack.check = lambda: request_status(ctx, request_id)
-    offers.on_accept(ctx, ack=ack, body=click(supporter, "offer_accept", str(offer_id)), client=client)
+    offers.on_accept(
+        ctx, ack=ack, body=click(supporter, "offer_accept", str(offer_id)), client=client
+    )
     assert ack.once == {}
     assert ack.seen == ["accepted"]
     assert ctx.deliverer.kicks >= 1  # type: ignore[attr-defined]
@@ -51,14 +53,18 @@ def test_on_accept_of_a_garbled_button_tells_the_person_and_changes_nothing(
 
 def test_on_decline_opens_the_reason_form(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     _, offer_id, supporter = _first_offer(ctx)
-    offers.on_decline(ctx, ack=ack, body=click(supporter, "offer_decline", str(offer_id)), client=client)
+    offers.on_decline(
+        ctx, ack=ack, body=click(supporter, "offer_decline", str(offer_id)), client=client
+    )
     assert ack.once == {}
     view = client.views_open.call_args.kwargs["view"]
     assert view["callback_id"] == "offer_decline"
     assert view["private_metadata"] == str(offer_id)
 
 
-def test_on_decline_by_someone_else_opens_nothing(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_decline_by_someone_else_opens_nothing(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     _, offer_id, _ = _first_offer(ctx)
     offers.on_decline(ctx, ack=ack, body=click(HEAD, "offer_decline", str(offer_id)), client=client)
     assert ack.once == {}
@@ -66,10 +72,12 @@ def test_on_decline_by_someone_else_opens_nothing(ctx: Runtime, ack: Ack, client
 
 
 def test_on_suggest_owes_the_reply_with_the_change(ctx: Runtime, ack: Ack) -> None:
-    request_id, offer_id, supporter = _first_offer(ctx)
+    _, offer_id, supporter = _first_offer(ctx)
     colleague = next(u for u in ("USLE1", "USLE2", "UNLE1", "USPEC1") if u != supporter)
     before = len(owed(ctx))
-    body = click(supporter, "offer_suggest", "", block_id=f"suggest:{offer_id}", selected_user=colleague)
+    body = click(
+        supporter, "offer_suggest", "", block_id=f"suggest:{offer_id}", selected_user=colleague
+    )
     ack.check = lambda: len(owed(ctx))
     offers.on_suggest(ctx, ack=ack, body=body)
     assert ack.once == {}
@@ -80,18 +88,26 @@ def test_on_show_full_hides_the_school_before_acceptance(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     _, offer_id, supporter = _first_offer(ctx)
-    offers.on_show_full(ctx, ack=ack, body=click(supporter, "offer_show_full", str(offer_id)), client=client)
+    offers.on_show_full(
+        ctx, ack=ack, body=click(supporter, "offer_show_full", str(offer_id)), client=client
+    )
     assert ack.once == {}
     shown = str(client.views_open.call_args.kwargs["view"])
     assert "EHCP reviews" in shown
     assert "Mere Green" not in shown
 
 
-def test_on_release_acks_after_the_release_is_committed(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_release_acks_after_the_release_is_committed(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     request_id, offer_id, supporter = _first_offer(ctx)
-    offers.on_accept(ctx, ack=Ack(), body=click(supporter, "offer_accept", str(offer_id)), client=client)
+    offers.on_accept(
+        ctx, ack=Ack(), body=click(supporter, "offer_accept", str(offer_id)), client=client
+    )
     with Session(ctx.engine) as session:
-        deployment = session.exec(select(Deployment).where(Deployment.request_id == request_id)).one()
+        deployment = session.exec(
+            select(Deployment).where(Deployment.request_id == request_id)
+        ).one()
     ack.check = lambda: request_status(ctx, request_id)
     offers.on_release(ctx, ack=ack, body=click(supporter, "deployment_release", str(deployment.id)))
     assert ack.once == {}
@@ -102,7 +118,11 @@ def test_on_assign_opens_the_form_for_coordinators_only(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     request_id = new_request(ctx)
-    offers.on_assign(ctx, ack=ack, body=click(HEAD, "request_assign", str(request_id)), client=client)
+    offers.on_assign(
+        ctx, ack=ack, body=click(HEAD, "request_assign", str(request_id)), client=client
+    )
     client.views_open.assert_not_called()
-    offers.on_assign(ctx, ack=Ack(), body=click(COORDINATOR, "request_assign", str(request_id)), client=client)
+    offers.on_assign(
+        ctx, ack=Ack(), body=click(COORDINATOR, "request_assign", str(request_id)), client=client
+    )
     assert client.views_open.call_args.kwargs["view"]["callback_id"] == "assign"

@@ -24,7 +24,9 @@ def test_on_update_from_post_without_a_post_says_so_and_changes_nothing(
 ) -> None:
     request_id = new_request(ctx)
     before = len(owed(ctx))
-    requests.on_update_from_post(ctx, ack=ack, body=click(HEAD, UPDATE_ACTION, str(request_id)), client=client)
+    requests.on_update_from_post(
+        ctx, ack=ack, body=click(HEAD, UPDATE_ACTION, str(request_id)), client=client
+    )
     assert ack.once == {}
     client.conversations_history.assert_not_called()
     assert request_status(ctx, request_id) == "offered"
@@ -57,7 +59,9 @@ def test_on_cancel_by_a_stranger_is_refused(ctx: Runtime, ack: Ack) -> None:
 
 def test_on_edit_opens_the_filled_in_form(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     request_id = new_request(ctx)
-    requests.on_edit(ctx, ack=ack, body=click(COORDINATOR, "request_edit", str(request_id)), client=client)
+    requests.on_edit(
+        ctx, ack=ack, body=click(COORDINATOR, "request_edit", str(request_id)), client=client
+    )
     assert ack.once == {}
     view = client.views_open.call_args.kwargs["view"]
     assert view["callback_id"] == "request_edit"
@@ -66,16 +70,24 @@ def test_on_edit_opens_the_filled_in_form(ctx: Runtime, ack: Ack, client: MagicM
 
 def test_on_edit_by_a_stranger_opens_nothing(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     request_id = new_request(ctx)
-    requests.on_edit(ctx, ack=ack, body=click("USLE1", "request_edit", str(request_id)), client=client)
+    requests.on_edit(
+        ctx, ack=ack, body=click("USLE1", "request_edit", str(request_id)), client=client
+    )
     assert ack.once == {}
     client.views_open.assert_not_called()
 
 
-def test_on_profile_opens_the_form_for_the_head_only(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+def test_on_profile_opens_the_form_for_the_head_only(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
     request_id = new_request(ctx)
-    requests.on_profile(ctx, ack=ack, body=click(COORDINATOR, "request_profile", str(request_id)), client=client)
+    requests.on_profile(
+        ctx, ack=ack, body=click(COORDINATOR, "request_profile", str(request_id)), client=client
+    )
     client.views_open.assert_not_called()
-    requests.on_profile(ctx, ack=Ack(), body=click(HEAD, "request_profile", str(request_id)), client=client)
+    requests.on_profile(
+        ctx, ack=Ack(), body=click(HEAD, "request_profile", str(request_id)), client=client
+    )
     assert client.views_open.call_args.kwargs["view"]["callback_id"] == "profile"
 
 
@@ -83,7 +95,11 @@ def test_on_show_full_shows_the_request_to_the_head_not_to_strangers(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     request_id = new_request(ctx)
-    requests.on_show_full(ctx, ack=ack, body=click("UHEAD2", "request_show_full", str(request_id)), client=client)
+    requests.on_show_full(
+        ctx, ack=ack, body=click("UHEAD2", "request_show_full", str(request_id)), client=client
+    )
     client.views_open.assert_not_called()
-    requests.on_show_full(ctx, ack=Ack(), body=click(HEAD, "request_show_full", str(request_id)), client=client)
+    requests.on_show_full(
+        ctx, ack=Ack(), body=click(HEAD, "request_show_full", str(request_id)), client=client
+    )
     assert "EHCP reviews" in str(client.views_open.call_args.kwargs["view"])
