@@ -4,9 +4,9 @@ rest by parameter name).
 
 Listeners parse the payload, call one function in `bot/` inside `unit_of_work`, acknowledge
 once what it changed is committed (a 200 is a promise; only listeners that just open a form ack
-first), and render the result with the Block Kit builders in `handlers/slack/blocks/`. No SQL and no business rules
-live here. Events are saved before Bolt acknowledges them (`handlers.slack.app`), so their
-listeners need not hurry.
+first), and render the result with the Block Kit builders in `handlers/slack/blocks/`. No SQL
+and no business rules live here. Events are saved before Bolt acknowledges them
+(`handlers.slack.app`), so their listeners need not hurry.
 """
 
 from __future__ import annotations
