@@ -17,12 +17,12 @@ from slack_sdk import WebClient
 
 from bench.burst import SLACK_DEADLINE, Sent, modal_lateness, percentile, send_at_once
 from bot.core.clock import FixedClock, SystemClock
+from bot.entry.stand_in import SIGNING_SECRET, running_world, start_server
 from bot.entry.web import create_web_app
 from handlers.slack.app import listener_pool
 from handlers.slack.front_door import slack_events_endpoint
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import SlackSender, new_trigger_id, slash_command_body
-from handlers.slack.stand_in.world import SIGNING_SECRET, running_world, start_server
 
 TINY_MODAL = {
     "type": "modal",

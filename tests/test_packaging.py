@@ -21,7 +21,7 @@ def test_the_wheel_ships_the_demos_stand_in_for_slack() -> None:
     shipped = _shipped_packages()
     for package in ("bot.entry", "bot.core", "handlers.slack", "handlers.slack.stand_in"):
         assert package in shipped
-    assert (ROOT / "handlers/slack/stand_in/world.py").is_file()
+    assert (ROOT / "bot/entry/stand_in.py").is_file()
     assert (ROOT / "bot/data/demo_directory.csv").is_file()
 
 

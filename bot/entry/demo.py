@@ -18,10 +18,10 @@ from typing import Any, TextIO
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
+from bot.entry.stand_in import SlackWorld, running_world
 from bot.requests.report import list_requests
 from handlers.slack.stand_in.signing import block_actions_payload, message_event
 from handlers.slack.stand_in.transcript import describe
-from handlers.slack.stand_in.world import SlackWorld, running_world
 from storage.models import Offer, Person, SupportRequest
 
 DIRECTORY = Path(__file__).parents[1] / "data" / "demo_directory.csv"

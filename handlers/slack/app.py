@@ -1,4 +1,4 @@
-"""The Bolt app factory: builds the `App` from the runtime and registers every handler module.
+"""The Bolt app factory: builds the `App` for the running bot and registers every listener.
 
 Events are saved before they are acknowledged (`bot.inbound.service`): a middleware writes each
 one to the database, Bolt acks it after that commit, and when its listener has run a completion hook
@@ -22,8 +22,8 @@ from slack_bolt.listener.listener_completion_handler import ListenerCompletionHa
 from slack_bolt.middleware import Middleware
 from slack_sdk.errors import SlackClientError
 
-from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
+from handlers.slack.context import SlackContext
 from handlers.slack.sender import tell_now
 
 log = logging.getLogger(__name__)
@@ -41,28 +41,28 @@ FAILED = "school_support_listener_failed"
 
 
 def create_app(
-    runtime: Runtime, *, token_verification: bool = True, listener_executor: Executor | None = None
+    ctx: SlackContext, *, token_verification: bool = True, listener_executor: Executor | None = None
 ) -> App:
-    """Build the Bolt app for this runtime with every listener registered."""
+    """Build the Bolt app for this running bot with every listener registered."""
     from handlers.slack.listeners import register_all
 
-    settings = runtime.settings
+    settings = ctx.settings
     app = App(
         signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
-        client=runtime.client,
+        client=ctx.client,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slack_bolt"),
         listener_executor=listener_executor or listener_pool(settings.slack_listener_threads),
         # Runs right after the signature check, before Bolt reads the payload.
         before_authorize=RefuseMalformedPayloads(),
     )
-    app.middleware(_save_events_before_ack(runtime))
-    app.error(_report_error(runtime))
-    app.listener_runner.listener_completion_handler = _InboundCompletion(runtime)
-    register_all(app, runtime)
+    app.middleware(_save_events_before_ack(ctx))
+    app.error(_report_error(ctx))
+    app.listener_runner.listener_completion_handler = _InboundCompletion(ctx)
+    register_all(app, ctx)
     # Last: every event reaches some listener, so each saved event is marked handled.
     app.event(re.compile(".*"))(_no_listener_for_this_event)
-    runtime.replay_saved_events = lambda: replay_saved_events(runtime, app)
+    ctx.replay_saved_events = lambda: replay_saved_events(ctx, app)
     return app
 
 
@@ -115,7 +115,7 @@ def _no_listener_for_this_event() -> None:
     """An event type nothing here listens to: acknowledged, and there is nothing to do."""
 
 
-def _save_events_before_ack(runtime: Runtime) -> Callable[..., BoltResponse | None]:
+def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | None]:
     """Middleware: save each event (claiming its `event_id`) before Bolt acknowledges it.
 
     Slack retries an event (same `event_id`) when it did not see our 200 in time, and
@@ -133,7 +133,7 @@ def _save_events_before_ack(runtime: Runtime) -> Callable[..., BoltResponse | No
         if not isinstance(event_id, str) or not event_id:
             return next()
         row_id = inbound.receive_event(
-            runtime.sessions, event_id=event_id, body=body, now=runtime.clock.now()
+            ctx.sessions, event_id=event_id, body=body, now=ctx.clock.now()
         )
         if row_id is None:
             log.info("event %s already handled or in hand; acknowledging the retry", event_id)
@@ -147,15 +147,15 @@ def _save_events_before_ack(runtime: Runtime) -> Callable[..., BoltResponse | No
 class _InboundCompletion(ListenerCompletionHandler):
     """After a listener has run: mark its saved event handled, or release it for a retry."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, ctx: SlackContext) -> None:
+        self.ctx = ctx
 
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
         context = request.context
         row_id = context.get(INBOUND_ROW)
         try:
             if row_id is not None:
-                now, sessions = self.runtime.clock.now(), self.runtime.sessions
+                now, sessions = self.ctx.clock.now(), self.ctx.sessions
                 if context.get(FAILED):
                     inbound.release_after_failure(sessions, row_id, now=now)
                 else:
@@ -168,42 +168,42 @@ class _InboundCompletion(ListenerCompletionHandler):
                 done.set()
 
 
-def replay_saved_events(runtime: Runtime, app: App, *, limit: int = 100) -> int:
+def replay_saved_events(ctx: SlackContext, app: App, *, limit: int = 100) -> int:
     """Handle saved events whose handling lapsed or failed, one at a time; returns how many.
 
     Each is claimed first, so two processes never replay the same one.
     """
     replayed = 0
-    inbound.give_up_on_exhausted(runtime.sessions, now=runtime.clock.now())
+    inbound.give_up_on_exhausted(ctx.sessions, now=ctx.clock.now())
     while replayed < limit:
-        saved = inbound.claim_saved_event(runtime.sessions, now=runtime.clock.now())
+        saved = inbound.claim_saved_event(ctx.sessions, now=ctx.clock.now())
         if saved is None:
             break
-        _replay(runtime, app, saved)
+        _replay(ctx, app, saved)
         replayed += 1
     return replayed
 
 
-def _replay(runtime: Runtime, app: App, saved: inbound.SavedEvent) -> None:
+def _replay(ctx: SlackContext, app: App, saved: inbound.SavedEvent) -> None:
     done = threading.Event()
     context = {REPLAY: done, INBOUND_ROW: saved.id}
     request = BoltRequest(body=saved.body, mode="socket_mode", context=context)
     response = app.dispatch(request)
     if not request.context.get(REPLAY_REACHED):
         # Bolt's own middleware answered it (e.g. the bot's own message): nothing to run.
-        _finish_unrun(runtime, saved, ok=response.status == 200)
+        _finish_unrun(ctx, saved, ok=response.status == 200)
         return
     if not done.wait(timeout=inbound.EVENT_LEASE.total_seconds()):
         log.warning("replayed event %s still running; its lease will lapse", saved.event_id)
     log.info("replayed saved event %s", saved.event_id)
 
 
-def _finish_unrun(runtime: Runtime, saved: inbound.SavedEvent, *, ok: bool) -> None:
-    now = runtime.clock.now()
+def _finish_unrun(ctx: SlackContext, saved: inbound.SavedEvent, *, ok: bool) -> None:
+    now = ctx.clock.now()
     if ok:
-        inbound.mark_handled(runtime.sessions, saved.id, now=now)
+        inbound.mark_handled(ctx.sessions, saved.id, now=now)
     else:
-        inbound.release_after_failure(runtime.sessions, saved.id, now=now)
+        inbound.release_after_failure(ctx.sessions, saved.id, now=now)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -214,7 +214,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _report_error(runtime: Runtime) -> Callable[..., None]:
+def _report_error(ctx: SlackContext) -> Callable[..., None]:
     """Global error handler: log with ids only, and tell the person something went wrong.
 
     It acts only on a request that passed the signature check (or came over Socket Mode), and
@@ -230,7 +230,7 @@ def _report_error(runtime: Runtime) -> Callable[..., None]:
         user, channel = _who_and_where(body)
         _log_error(error, body, user, channel)
         if user and context.get(REPLAY) is None:
-            _apologise(runtime, user, channel, body.get("response_url"))
+            _apologise(ctx, user, channel, body.get("response_url"))
 
     return handler
 
@@ -265,12 +265,12 @@ def _log_error(
     )
 
 
-def _apologise(runtime: Runtime, user: str, channel: str | None, response_url: Any) -> None:
+def _apologise(ctx: SlackContext, user: str, channel: str | None, response_url: Any) -> None:
     # A direct call, not the outbox: the database may be what failed, and this courtesy
     # is only useful right now.
     try:
         tell_now(
-            runtime.client,
+            ctx.client,
             user=user,
             text=SORRY,
             channel=channel,
@@ -282,15 +282,15 @@ def _apologise(runtime: Runtime, user: str, channel: str | None, response_url: A
         log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
 
 
-def connect(runtime: Runtime) -> App:
+def connect(ctx: SlackContext) -> App:
     """Build the app, checking the bot token with Slack; a failure is one clear line."""
     try:
-        return create_app(runtime)
+        return create_app(ctx)
     except (BoltError, SlackClientError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SystemExit(
             f"error: could not check SLACK_BOT_TOKEN with Slack at "
-            f"{runtime.settings.slack_api_url} ({reason})"
+            f"{ctx.settings.slack_api_url} ({reason})"
         ) from None
 
 

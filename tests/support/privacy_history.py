@@ -17,12 +17,12 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.entry.jobs import run_due
+from bot.entry.stand_in import SlackWorld, running_world
 from handlers.slack.stand_in.signing import (
     block_actions_payload,
     message_event,
     view_submission_payload,
 )
-from handlers.slack.stand_in.world import SlackWorld, running_world
 from storage.models import CheckIn, Deployment, Offer, OutboxMessage, Person, SupportRequest
 from tests.handlers.slack.conftest import (
     COORDINATOR_CHANNEL,

@@ -7,17 +7,15 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.core import audit
 from bot.core.errors import NotAllowed, UserFacingError
-from bot.entry.runtime import Runtime
-from bot.outbox.owing import owe_ephemeral, owe_post, owe_reply
-from storage.db import transaction
+from bot.outbox.flows import owe_answer
+from handlers.slack.context import SlackContext, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +128,7 @@ def view_metadata(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def tell(
-    runtime: Runtime,
+    ctx: SlackContext,
     body: dict[str, Any],
     text: str,
     *,
@@ -139,49 +137,30 @@ def tell(
 ) -> None:
     """Tell the person who acted something only they see, wherever they acted.
 
-    Through the `response_url` of their command or click (which works in any conversation),
-    else ephemeral in their channel, else in their DM with the bot; the outbox falls back to
-    the DM whenever the first choice can't be delivered. Owed through the outbox like every
-    other message, then delivered straight away.
+    Owed through the outbox (`bot.outbox.flows.owe_answer`) like every other message: in
+    `session` with the change itself if given, else in a unit of work of its own.
     """
-    user = user_id_of(body)
-    channel = channel_id_of(body)
-    response_url = response_url_of(body)
-    now = runtime.clock.now()
 
     def owe(s: Session) -> None:
-        if refused is not None:
-            record_refusal(s, refused, actor=user, now=now)
-        if response_url:
-            owe_reply(s, now=now, user=user, channel=channel, response_url=response_url, text=text)
-        elif channel:
-            owe_ephemeral(s, now=now, channel=channel, user=user, text=text)
-        else:
-            owe_post(s, now=now, channel=user, text=text)
+        owe_answer(
+            s,
+            now=ctx.clock.now(),
+            user=user_id_of(body),
+            text=text,
+            channel=channel_id_of(body),
+            response_url=response_url_of(body),
+            refused=refused,
+        )
 
     if session is not None:
         owe(session)
-        return
-    with transaction(runtime.sessions) as s:
-        owe(s)
-    runtime.deliverer.kick()
-
-
-def record_refusal(session: Session, refused: NotAllowed, *, actor: str, now: datetime) -> None:
-    """Audit a refusal (in its own transaction: the refused one was rolled back)."""
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        action=f"{refused.action or 'action'}.refused",
-        subject_type=refused.subject_type or "unknown",
-        subject_id=refused.subject_id,
-    )
+    else:
+        unit_of_work(ctx, owe)
 
 
 @contextmanager
 def friendly_errors(
-    runtime: Runtime, body: dict[str, Any], ack: Callable[[], Any] | None = None
+    ctx: SlackContext, body: dict[str, Any], ack: Callable[[], Any] | None = None
 ) -> Iterator[None]:
     """Turn a UserFacingError into a reply only the person sees; nothing was changed.
 
@@ -192,42 +171,20 @@ def friendly_errors(
     except UserFacingError as exc:
         log.info("told user %s: %s", user_id_of(body), type(exc).__name__)
         refused = exc if isinstance(exc, NotAllowed) else None
-        _tell_then_ack(runtime, body, exc.message, ack, refused=refused)
+        _tell_then_ack(ctx, body, exc.message, ack, refused=refused)
     except OperationalError:
         log.exception("database busy or unavailable")
-        _tell_then_ack(runtime, body, BUSY, ack)
+        _tell_then_ack(ctx, body, BUSY, ack)
 
 
 def _tell_then_ack(
-    runtime: Runtime,
+    ctx: SlackContext,
     body: dict[str, Any],
     text: str,
     ack: Callable[[], Any] | None,
     *,
     refused: NotAllowed | None = None,
 ) -> None:
-    with transaction(runtime.sessions) as session:
-        tell(runtime, body, text, session=session, refused=refused)
-    if ack is not None:
-        ack()
-    runtime.deliverer.kick()
-
-
-def in_transaction(runtime: Runtime, work: Callable[[Session], Any]) -> Any:
-    """Run `work` in one transaction, then deliver whatever it owed."""
-    with transaction(runtime.sessions) as session:
-        result = work(session)
-    runtime.deliverer.kick()
-    return result
-
-
-def commit_then_ack(
-    runtime: Runtime, ack: Callable[[], Any], work: Callable[[Session], Any]
-) -> Any:
-    """Run `work` in one transaction and only then acknowledge (a 200 is a promise that the
-    click is saved), then deliver whatever it owed."""
-    with transaction(runtime.sessions) as session:
-        result = work(session)
-    ack()
-    runtime.deliverer.kick()
-    return result
+    unit_of_work(
+        ctx, lambda session: tell(ctx, body, text, session=session, refused=refused), then_ack=ack
+    )

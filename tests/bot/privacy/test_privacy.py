@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
+from bot.entry.stand_in import SlackWorld
 from bot.privacy.retention import ERASED
 from bot.privacy.service import ERASED_NAME, erase_person, export_person
 from bot.routing.service import load_candidates, rank_for
-from handlers.slack.stand_in.world import SlackWorld
 from storage.db import transaction
 from storage.models import (
     AuditEntry,

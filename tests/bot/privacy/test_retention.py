@@ -17,8 +17,8 @@ from bot.core.clock import FixedClock
 from bot.core.settings import load_settings
 from bot.entry.jobs import due_tasks, run_due
 from bot.entry.runtime import Runtime, build_runtime
+from bot.entry.stand_in import SlackWorld
 from bot.privacy.retention import ERASED, erase_expired_text
-from handlers.slack.stand_in.world import SlackWorld
 from storage.db import SessionFactory, transaction
 from storage.models import (
     AuditEntry,

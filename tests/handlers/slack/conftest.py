@@ -1,4 +1,4 @@
-"""The Slack harness for tests: `slack` is a running bot (see `handlers.slack.stand_in.world`).
+"""The Slack harness for tests: `slack` is a running bot (see `bot.entry.stand_in`).
 
 uvicorn serves the real Bolt app at `POST /slack/events` on a free port; its `WebClient`
 points (via SLACK_API_URL) at a `FakeSlack`; `slack.sender` signs requests like Slack;
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import FixedClock
-from handlers.slack.stand_in.world import SIGNING_SECRET, SlackWorld, running_world
+from bot.entry.stand_in import SIGNING_SECRET, SlackWorld, running_world
 
 SUPPORT_CHANNEL = "C0SUPPORT"
 COORDINATOR_CHANNEL = "G0COORDS"

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
+from bot.entry.stand_in import running_world
 from handlers.slack.listeners.commands.support import asked_privately
 from handlers.slack.listeners.events.messages import deleted_ts, edited_post, is_request_post
 from handlers.slack.manifest import BOT_EVENTS, BOT_SCOPES
@@ -26,7 +27,6 @@ from handlers.slack.stand_in.signing import (
     new_event_id,
     view_submission_payload,
 )
-from handlers.slack.stand_in.world import running_world
 from storage.models import Offer, OutboxMessage, Person, RequestTag, SupportRequest
 from tests.handlers.slack.conftest import DIRECTORY, SUPPORT_CHANNEL, SlackWorld
 from tests.handlers.slack.test_intake import request_form

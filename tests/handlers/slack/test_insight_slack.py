@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.entry.jobs import run_due
+from bot.entry.stand_in import running_world
 from bot.insight.charts import HEIGHT_PX, WIDTH_PX
 from bot.outbox.owing import FILES_UPLOAD
 from handlers.slack.stand_in.fake_slack import dm_channel_id
-from handlers.slack.stand_in.world import running_world
 from storage.models import OutboxMessage
 from tests.handlers.slack.conftest import COORDINATOR_CHANNEL, SlackWorld
 from tests.handlers.slack.test_home import open_home

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners.actions import checkins, home, offers, requests
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, ctx: SlackContext) -> None:
     """Register every action listener."""
-    requests.register(app, runtime)
-    offers.register(app, runtime)
-    home.register(app, runtime)
-    checkins.register(app, runtime)
+    requests.register(app, ctx)
+    offers.register(app, ctx)
+    home.register(app, ctx)
+    checkins.register(app, ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -19,8 +20,8 @@ from bot.checkins.service import (
     resume_checkins,
 )
 from bot.core.errors import NotFound
-from bot.entry.runtime import Runtime
 from handlers.slack.blocks.checkins import attention_modal, completed_modal
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     action_value,
     friendly_errors,
@@ -28,7 +29,6 @@ from handlers.slack.listeners.common import (
     tell,
     user_id_of,
 )
-from storage.db import run_once
 
 
 def _checkin_id(body: dict[str, Any]) -> int:
@@ -39,143 +39,162 @@ def _checkin_id(body: dict[str, Any]) -> int:
 
 
 def _run(
-    runtime: Runtime, ack: Ack, body: dict[str, Any], work: Any, *, reply: bool = False
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], work: Any, *, reply: bool = False
 ) -> Any:
-    """One transaction (once more if a double click raced it), owing the reply it returns if
+    """One unit of work (once more if a double click raced it), owing the reply it returns if
     asked, then the ack (only now: a 200 is a promise), then delivery of what it owed."""
 
     def work_and_reply(session: Session) -> Any:
         result = work(session)
         if reply:
-            tell(runtime, body, result, session=session)
+            tell(ctx, body, result, session=session)
         return result
 
-    result = run_once(runtime.sessions, work_and_reply)
+    return unit_of_work(ctx, work_and_reply, then_ack=ack, retry_on_conflict=True)
+
+
+def _answer(ctx: SlackContext, ack: Ack, body: dict[str, Any], outcome: str) -> None:
+    checkin_id = _checkin_id(body)
+    _run(
+        ctx,
+        ack,
+        body,
+        lambda session: answer_checkin(
+            session,
+            ctx.context(),
+            actor=user_id_of(body),
+            checkin_id=checkin_id,
+            outcome=outcome,
+        ),
+    )
+
+
+def on_track(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*On track*: the check-in answered; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
+        _answer(ctx, ack, body, ON_TRACK)
+
+
+def on_snooze(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Ask me later*: the check-in snoozed; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
+        _answer(ctx, ack, body, SNOOZED)
+
+
+def _open_note(ctx: SlackContext, body: dict[str, Any], client: WebClient, view: Any) -> None:
+    checkin_id = _checkin_id(body)
+    unit_of_work(
+        ctx,
+        lambda session: check_may_answer(
+            session, ctx.context(), actor=user_id_of(body), checkin_id=checkin_id
+        ),
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view(checkin_id))
+
+
+def on_needs_attention(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
+    """*Needs attention*: open the note form."""
+    ack()  # opening a form changes nothing, and the trigger lasts three seconds
+    with friendly_errors(ctx, body):
+        _open_note(ctx, body, client, attention_modal)
+
+
+def on_completed(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Completed*: open the impact-note form."""
     ack()
-    runtime.deliverer.kick()
-    return result
+    with friendly_errors(ctx, body):
+        _open_note(ctx, body, client, completed_modal)
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Listen to the check-in DM's buttons and menus."""
-
-    def answer(ack: Ack, body: dict[str, Any], outcome: str) -> None:
+def on_cadence(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """The cadence menu: check in every N days, or pause; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
         checkin_id = _checkin_id(body)
-        _run(
-            runtime,
-            ack,
-            body,
-            lambda session: answer_checkin(
-                session,
-                runtime.context(),
-                actor=user_id_of(body),
-                checkin_id=checkin_id,
-                outcome=outcome,
-            ),
-        )
-
-    @app.action("checkin_on_track")
-    def on_track(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            answer(ack, body, ON_TRACK)
-
-    @app.action("checkin_snooze")
-    def on_snooze(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            answer(ack, body, SNOOZED)
-
-    def open_note(body: dict[str, Any], client: WebClient, view: Any) -> None:
-        checkin_id = _checkin_id(body)
-        with runtime.sessions() as session:
-            check_may_answer(
-                session, runtime.context(), actor=user_id_of(body), checkin_id=checkin_id
-            )
-        client.views_open(trigger_id=body["trigger_id"], view=view(checkin_id))
-
-    @app.action("checkin_needs_attention")
-    def on_needs_attention(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()  # opening a form changes nothing, and the trigger lasts three seconds
-        with friendly_errors(runtime, body):
-            open_note(body, client, attention_modal)
-
-    @app.action("checkin_completed")
-    def on_completed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            open_note(body, client, completed_modal)
-
-    @app.action("checkin_cadence")
-    def on_cadence(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            checkin_id = _checkin_id(body)
-            choice = action_value(body).partition(":")[2]
-            actor = user_id_of(body)
-            if choice == "pause":
-                _run(
-                    runtime,
-                    ack,
-                    body,
-                    lambda session: pause_checkins(
-                        session, runtime.context(), actor=actor, checkin_id=checkin_id
-                    ),
-                    reply=True,
-                )
-                return
-            days = int_value(choice)
-            if days is None:
-                raise NotFound("I don't know that choice.")
+        choice = action_value(body).partition(":")[2]
+        actor = user_id_of(body)
+        if choice == "pause":
             _run(
-                runtime,
-                ack,
-                body,
-                lambda session: change_cadence(
-                    session, runtime.context(), actor=actor, checkin_id=checkin_id, days=days
-                ),
-                reply=True,
-            )
-
-    @app.action("checkin_less_often")
-    def on_less_often(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            checkin_id = _checkin_id(body)
-            _run(
-                runtime,
-                ack,
-                body,
-                lambda session: change_cadence(
-                    session,
-                    runtime.context(),
-                    actor=user_id_of(body),
-                    checkin_id=checkin_id,
-                    days=LESS_OFTEN_DAYS,
-                ),
-                reply=True,
-            )
-
-    @app.action("checkin_stop")
-    def on_stop(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            checkin_id = _checkin_id(body)
-            _run(
-                runtime,
+                ctx,
                 ack,
                 body,
                 lambda session: pause_checkins(
-                    session, runtime.context(), actor=user_id_of(body), checkin_id=checkin_id
+                    session, ctx.context(), actor=actor, checkin_id=checkin_id
                 ),
                 reply=True,
             )
+            return
+        days = int_value(choice)
+        if days is None:
+            raise NotFound("I don't know that choice.")
+        _run(
+            ctx,
+            ack,
+            body,
+            lambda session: change_cadence(
+                session, ctx.context(), actor=actor, checkin_id=checkin_id, days=days
+            ),
+            reply=True,
+        )
 
-    @app.action("checkin_resume")
-    def on_resume(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            checkin_id = _checkin_id(body)
-            _run(
-                runtime,
-                ack,
-                body,
-                lambda session: resume_checkins(
-                    session, runtime.context(), actor=user_id_of(body), checkin_id=checkin_id
-                ),
-                reply=True,
-            )
+
+def on_less_often(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Less often*: check in every LESS_OFTEN_DAYS days; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
+        checkin_id = _checkin_id(body)
+        _run(
+            ctx,
+            ack,
+            body,
+            lambda session: change_cadence(
+                session,
+                ctx.context(),
+                actor=user_id_of(body),
+                checkin_id=checkin_id,
+                days=LESS_OFTEN_DAYS,
+            ),
+            reply=True,
+        )
+
+
+def on_stop(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Stop check-ins*: pause them; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
+        checkin_id = _checkin_id(body)
+        _run(
+            ctx,
+            ack,
+            body,
+            lambda session: pause_checkins(
+                session, ctx.context(), actor=user_id_of(body), checkin_id=checkin_id
+            ),
+            reply=True,
+        )
+
+
+def on_resume(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Resume check-ins*; acknowledged once saved."""
+    with friendly_errors(ctx, body, ack):
+        checkin_id = _checkin_id(body)
+        _run(
+            ctx,
+            ack,
+            body,
+            lambda session: resume_checkins(
+                session, ctx.context(), actor=user_id_of(body), checkin_id=checkin_id
+            ),
+            reply=True,
+        )
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Listen to the check-in DM's buttons and menus."""
+    app.action("checkin_on_track")(partial(on_track, ctx))
+    app.action("checkin_snooze")(partial(on_snooze, ctx))
+    app.action("checkin_needs_attention")(partial(on_needs_attention, ctx))
+    app.action("checkin_completed")(partial(on_completed, ctx))
+    app.action("checkin_cadence")(partial(on_cadence, ctx))
+    app.action("checkin_less_often")(partial(on_less_often, ctx))
+    app.action("checkin_stop")(partial(on_stop, ctx))
+    app.action("checkin_resume")(partial(on_resume, ctx))

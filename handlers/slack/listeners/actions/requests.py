@@ -3,50 +3,31 @@ and *Update the request* after the head edited the post of an accepted request."
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
-from bot.core.errors import NotAllowed, NotFound
-from bot.directory.people import school_of
-from bot.entry.runtime import Runtime
-from bot.requests.intake import (
-    cancel_request,
-    get_request,
-    may_change,
-    may_view,
-    request_tags,
-    summarise,
+from bot.core.errors import NotFound
+from bot.requests.flows import (
+    check_may_add_profile,
+    draft_for_editing,
+    post_of_request,
+    request_in_full,
 )
+from bot.requests.intake import cancel_request
 from bot.requests.post_changes import UPDATE_ACTION, update_from_post
-from bot.requests.views import Draft
 from bot.routing.service import confirm_request
 from handlers.slack.blocks.requests import full_request_modal, profile_modal, request_modal
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     action_value,
-    commit_then_ack,
     friendly_errors,
-    in_transaction,
     int_value,
     user_id_of,
 )
-from storage.models import Person
-
-
-def find_support(runtime: Runtime, request_id: int, *, actor: str, ack: Ack | None = None) -> None:
-    """Offer a request to the best-matched supporters now (acknowledging, if asked, once
-    that is committed)."""
-
-    def offer(session: Session) -> None:
-        confirm_request(session, runtime.context(), actor=actor, request_id=request_id)
-
-    if ack is None:
-        in_transaction(runtime, offer)
-    else:
-        commit_then_ack(runtime, ack, offer)
 
 
 def _request_id(body: dict[str, Any]) -> int:
@@ -70,121 +51,117 @@ def current_post_text(client: WebClient, channel: str | None, ts: str | None) ->
     return ""
 
 
-def update_request_from_post(runtime: Runtime, body: dict[str, Any], client: WebClient) -> None:
+def update_request_from_post(ctx: SlackContext, body: dict[str, Any], client: WebClient) -> None:
     """*Update the request*: read the edited post from Slack and make the request match it."""
     request_id = _request_id(body)
-    with runtime.sessions() as session:
-        request = get_request(session, request_id)
-        channel, ts = request.channel_id, request.message_ts
+    channel, ts = unit_of_work(ctx, lambda session: post_of_request(session, request_id))
     text = current_post_text(client, channel, ts)
-    in_transaction(
-        runtime,
+    unit_of_work(
+        ctx,
         lambda session: update_from_post(
-            session, runtime.context(), actor=user_id_of(body), request_id=request_id, text=text
+            session, ctx.context(), actor=user_id_of(body), request_id=request_id, text=text
         ),
     )
 
 
-def register(app: App, runtime: Runtime) -> None:
+def on_update_from_post(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
+    """*Update the request* after the head edited the post of an accepted request."""
+    ack()
+    with friendly_errors(ctx, body):
+        update_request_from_post(ctx, body, client)
+
+
+def on_confirm(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Find support*: offer the request now; acknowledged once that is committed."""
+    with friendly_errors(ctx, body, ack):
+        request_id = _request_id(body)
+        unit_of_work(
+            ctx,
+            lambda session: confirm_request(
+                session, ctx.context(), actor=user_id_of(body), request_id=request_id
+            ),
+            then_ack=ack,
+        )
+
+
+def on_cancel(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Cancel*: the request is cancelled; acknowledged once that is committed."""
+    with friendly_errors(ctx, body, ack):
+        request_id = _request_id(body)
+        unit_of_work(
+            ctx,
+            lambda session: cancel_request(
+                session,
+                ctx.vocabulary,
+                now=ctx.clock.now(),
+                actor=user_id_of(body),
+                request_id=request_id,
+            ),
+            then_ack=ack,
+        )
+
+
+def on_edit(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Edit*: open the request form filled in (acknowledged first: it changes nothing)."""
+    ack()
+    user = user_id_of(body)
+    with friendly_errors(ctx, body):
+        request_id = _request_id(body)
+        draft = unit_of_work(
+            ctx,
+            lambda session: draft_for_editing(
+                session, ctx.vocabulary, actor=user, request_id=request_id
+            ),
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=request_modal(
+                draft,
+                ctx.vocabulary,
+                need_profile=False,
+                metadata={"request_id": request_id},
+                editing=True,
+            ),
+        )
+
+
+def on_profile(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Add your school's details*: open the profile form, for the head who asked."""
+    ack()
+    with friendly_errors(ctx, body):
+        request_id = _request_id(body)
+        unit_of_work(
+            ctx,
+            lambda session: check_may_add_profile(
+                session, actor=user_id_of(body), request_id=request_id
+            ),
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"], view=profile_modal({"request_id": request_id})
+        )
+
+
+def on_show_full(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Show in full*: the whole request, for those it is shared with."""
+    ack()
+    with friendly_errors(ctx, body):
+        request_id = _request_id(body)
+        summary = unit_of_work(
+            ctx,
+            lambda session: request_in_full(
+                session, ctx.vocabulary, actor=user_id_of(body), request_id=request_id
+            ),
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))
+
+
+def register(app: App, ctx: SlackContext) -> None:
     """Listen to the request card's buttons."""
-
-    @app.action(UPDATE_ACTION)
-    def on_update_from_post(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            update_request_from_post(runtime, body, client)
-
-    @app.action("request_confirm")
-    def on_confirm(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            find_support(runtime, _request_id(body), actor=user_id_of(body), ack=ack)
-
-    @app.action("request_cancel")
-    def on_cancel(ack: Ack, body: dict[str, Any]) -> None:
-        with friendly_errors(runtime, body, ack):
-            request_id = _request_id(body)
-            commit_then_ack(
-                runtime,
-                ack,
-                lambda session: cancel_request(
-                    session,
-                    runtime.vocabulary,
-                    now=runtime.clock.now(),
-                    actor=user_id_of(body),
-                    request_id=request_id,
-                ),
-            )
-
-    @app.action("request_edit")
-    def on_edit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user = user_id_of(body)
-        with friendly_errors(runtime, body):
-            request_id = _request_id(body)
-            with runtime.sessions() as session:
-                request = get_request(session, request_id)
-                if not may_change(session, request, user):
-                    raise NotAllowed(
-                        "Only the head who asked for this support, or a coordinator, can edit it.",
-                        action="request.edit",
-                        subject_type="request",
-                        subject_id=request_id,
-                    )
-                requester = session.get(Person, request.requester_id)
-                school = school_of(session, requester) if requester else None
-                summary = summarise(session, request, runtime.vocabulary)
-                draft = Draft(
-                    title=request.title,
-                    description=request.description,
-                    tags=tuple(request_tags(session, request_id)),
-                    urgency=request.urgency,
-                    preferred_start=request.preferred_start,
-                    school_name=summary.school or (school.name if school else ""),
-                )
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=request_modal(
-                    draft,
-                    runtime.vocabulary,
-                    need_profile=False,
-                    metadata={"request_id": request_id},
-                    editing=True,
-                ),
-            )
-
-    @app.action("request_profile")
-    def on_profile(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            request_id = _request_id(body)
-            with runtime.sessions() as session:
-                request = get_request(session, request_id)
-                requester = session.get(Person, request.requester_id)
-                if requester is None or requester.slack_user_id != user_id_of(body):
-                    raise NotAllowed(
-                        "Only the head who asked can add their school's details.",
-                        action="person.profile",
-                        subject_type="request",
-                        subject_id=request_id,
-                    )
-            client.views_open(
-                trigger_id=body["trigger_id"], view=profile_modal({"request_id": request_id})
-            )
-
-    @app.action("request_show_full")
-    def on_show_full(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with friendly_errors(runtime, body):
-            request_id = _request_id(body)
-            with runtime.sessions() as session:
-                request = get_request(session, request_id)
-                if not may_view(session, request, user_id_of(body)):
-                    raise NotAllowed(
-                        "The details of a request are shared only with the head, coordinators "
-                        "and the supporters asked to help.",
-                        action="request.view",
-                        subject_type="request",
-                        subject_id=request_id,
-                    )
-                summary = summarise(session, request, runtime.vocabulary)
-            client.views_open(trigger_id=body["trigger_id"], view=full_request_modal(summary))
+    app.action(UPDATE_ACTION)(partial(on_update_from_post, ctx))
+    app.action("request_confirm")(partial(on_confirm, ctx))
+    app.action("request_cancel")(partial(on_cancel, ctx))
+    app.action("request_edit")(partial(on_edit, ctx))
+    app.action("request_profile")(partial(on_profile, ctx))
+    app.action("request_show_full")(partial(on_show_full, ctx))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners.commands import support
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, ctx: SlackContext) -> None:
     """Register every slash-command listener."""
-    support.register(app, runtime)
+    support.register(app, ctx)

@@ -14,8 +14,8 @@ from bot.directory.files import (
     require_coordinator,
     send_directory_export,
 )
-from bot.entry.runtime import Runtime
 from handlers.slack.blocks.directory import import_modal
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.files import dm_uploader
 from handlers.slack.listeners.common import friendly_errors, tell
 
@@ -26,36 +26,37 @@ USAGE = (
 
 
 def directory_command(
-    runtime: Runtime, client: WebClient, command: dict[str, Any], text: str
+    ctx: SlackContext, client: WebClient, command: dict[str, Any], text: str
 ) -> None:
     """After the ack: `/support directory export`, `… import`, or how to use them."""
     words = text.lower().split()
-    with friendly_errors(runtime, command):
+    with friendly_errors(ctx, command):
         if words == ["directory", "export"]:
-            export_to_dm(runtime, client, command)
+            export_to_dm(ctx, client, command)
         elif words == ["directory", "import"]:
-            open_import_modal(runtime, client, command)
+            open_import_modal(ctx, client, command)
         else:
             raise InvalidInput({"text": USAGE})
 
 
-def export_to_dm(runtime: Runtime, client: WebClient, command: dict[str, Any]) -> None:
+def export_to_dm(ctx: SlackContext, client: WebClient, command: dict[str, Any]) -> None:
     """Upload the directory CSV into the coordinator's DM; say where it went if asked elsewhere."""
     sent = send_directory_export(
-        runtime.sessions,
+        ctx.sessions,
         dm_uploader(client),
         user=command["user_id"],
-        now=runtime.clock.now(),
-        tz=runtime.settings.tz,
+        now=ctx.clock.now(),
+        tz=ctx.settings.tz,
     )
     if command.get("channel_id") != sent.channel:
-        tell(runtime, command, f"Sent: *{sent.filename}* is in your DM with me.")
+        tell(ctx, command, f"Sent: *{sent.filename}* is in your DM with me.")
 
 
-def open_import_modal(runtime: Runtime, client: WebClient, command: dict[str, Any]) -> None:
+def open_import_modal(ctx: SlackContext, client: WebClient, command: dict[str, Any]) -> None:
     """Open the upload form, for coordinators only (the trigger lasts three seconds)."""
-    with runtime.sessions() as session:
-        require_coordinator(session, command["user_id"], action=IMPORT_ACTION)
+    unit_of_work(
+        ctx, lambda session: require_coordinator(session, command["user_id"], action=IMPORT_ACTION)
+    )
     client.views_open(
         trigger_id=command["trigger_id"], view=import_modal(MAX_UPLOAD_BYTES // (1024 * 1024))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,12 +11,12 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
-from bot.entry.runtime import Runtime
 from bot.requests.intake import draft_from_text, needs_profile
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.commands.directory import directory_command
-from handlers.slack.listeners.common import commit_then_ack, friendly_errors, tell
+from handlers.slack.listeners.common import friendly_errors, tell
 
 HELP = (
     "*/support* opens a form to ask for school-to-school support. You can add a few words to "
@@ -44,7 +45,7 @@ ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$
 
 
 def open_request_modal(
-    runtime: Runtime,
+    ctx: SlackContext,
     client: WebClient,
     *,
     trigger_id: str,
@@ -54,23 +55,27 @@ def open_request_modal(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
-    with runtime.sessions() as session:
-        draft = draft_from_text(session, text, user, runtime.vocabulary)
-        need_profile = needs_profile(session, user)
+    draft, need_profile = unit_of_work(
+        ctx,
+        lambda session: (
+            draft_from_text(session, text, user, ctx.vocabulary),
+            needs_profile(session, user),
+        ),
+    )
     view = request_modal(
         draft,
-        runtime.vocabulary,
+        ctx.vocabulary,
         need_profile=need_profile,
         metadata={"source": source, **(extra or {})},
     )
     client.views_open(trigger_id=trigger_id, view=view)
 
 
-def assign_from_command(runtime: Runtime, ack: Ack, command: dict[str, Any], text: str) -> None:
+def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], text: str) -> None:
     """`/support assign 12 @name`: a coordinator assigns request 12 by hand; the command is
     acknowledged once the assignment (or the refusal) is saved."""
     match = ASSIGN.match(text)
-    with friendly_errors(runtime, command, ack):
+    with friendly_errors(ctx, command, ack):
         if match is None:
             raise InvalidInput(
                 {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
@@ -80,45 +85,47 @@ def assign_from_command(runtime: Runtime, ack: Ack, command: dict[str, Any], tex
         def assign(session: Session) -> None:
             assign_request(
                 session,
-                runtime.context(),
+                ctx.context(),
                 actor=command["user_id"],
                 request_id=request_id,
                 supporter_slack_id=supporter,
             )
             done = f"Done: request #{request_id} is now with <@{supporter}>."
-            tell(runtime, command, done, session=session)  # owed with the change itself
+            tell(ctx, command, done, session=session)  # owed with the change itself
 
-        commit_then_ack(runtime, ack, assign)
+        unit_of_work(ctx, assign, then_ack=ack)
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Listen to /support."""
-
-    @app.command("/support")
-    def on_support(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        text = (command.get("text") or "").strip()
-        if text.lower() in ("help", "?"):
-            ack(text=HELP)
-            return
-        if text.lower().startswith("assign"):
-            assign_from_command(runtime, ack, command, text)
-            return
-        if text.lower().split()[:1] == ["directory"]:
-            ack()
-            directory_command(runtime, client, command, text)
-            return
+def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    """`/support [text]`: help, `assign`, `directory …`, or open the request form."""
+    text = (command.get("text") or "").strip()
+    if text.lower() in ("help", "?"):
+        ack(text=HELP)
+        return
+    if text.lower().startswith("assign"):
+        assign_from_command(ctx, ack, command, text)
+        return
+    if text.lower().split()[:1] == ["directory"]:
         ack()
-        private = asked_privately(
-            command.get("channel_id"),
-            command.get("channel_name"),
-            runtime.settings.support_channel_id,
-        )
-        open_request_modal(
-            runtime,
-            client,
-            trigger_id=command["trigger_id"],
-            user=command["user_id"],
-            text=text,
-            source="command",
-            extra={"private": True} if private else None,
-        )
+        directory_command(ctx, client, command, text)
+        return
+    ack()
+    private = asked_privately(
+        command.get("channel_id"),
+        command.get("channel_name"),
+        ctx.settings.support_channel_id,
+    )
+    open_request_modal(
+        ctx,
+        client,
+        trigger_id=command["trigger_id"],
+        user=command["user_id"],
+        text=text,
+        source="command",
+        extra={"private": True} if private else None,
+    )
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Listen to /support."""
+    app.command("/support")(partial(on_support, ctx))

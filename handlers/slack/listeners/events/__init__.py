@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners.events import home, messages
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, ctx: SlackContext) -> None:
     """Register every event listener."""
-    messages.register(app, runtime)
-    home.register(app, runtime)
+    messages.register(app, ctx)
+    home.register(app, ctx)

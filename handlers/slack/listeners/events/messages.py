@@ -8,16 +8,16 @@ retried or replayed event changes nothing more.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.directory.people import person_by_slack_id
-from bot.entry.runtime import Runtime
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from bot.requests.post_changes import post_deleted, post_edited
-from storage.db import run_once
+from handlers.slack.context import SlackContext, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -72,52 +72,48 @@ def deleted_ts(event: dict[str, Any], support_channel: str | None) -> str | None
     return ts if isinstance(ts, str) and ts else None
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Listen to messages in the support channel and in DMs to the bot."""
-
-    @app.event("message")
-    def on_message(event: dict[str, Any]) -> None:
-        support_channel = runtime.settings.support_channel_id
-        if is_request_post(event, support_channel):
-            capture_post(runtime, event)
-        elif (message := edited_post(event, support_channel)) is not None:
-            on_post_edited(runtime, event["channel"], message)
-        elif (ts := deleted_ts(event, support_channel)) is not None:
-            on_post_deleted(runtime, event["channel"], ts)
+def on_message(ctx: SlackContext, event: dict[str, Any]) -> None:
+    """A message where heads ask: a new post, an edit of one, or a deletion."""
+    support_channel = ctx.settings.support_channel_id
+    if is_request_post(event, support_channel):
+        capture_post(ctx, event)
+    elif (message := edited_post(event, support_channel)) is not None:
+        on_post_edited(ctx, event["channel"], message)
+    elif (ts := deleted_ts(event, support_channel)) is not None:
+        on_post_deleted(ctx, event["channel"], ts)
 
 
-def capture_post(runtime: Runtime, event: dict[str, Any]) -> None:
+def capture_post(ctx: SlackContext, event: dict[str, Any]) -> None:
     """A new post where heads ask becomes a request (once); a few words of thanks in a DM get
     a hint on how to ask instead."""
-    if event.get("channel_type") == "im" and is_small_talk(event["text"], runtime.vocabulary):
-        run_once(
-            runtime.sessions,
+    if event.get("channel_type") == "im" and is_small_talk(event["text"], ctx.vocabulary):
+        unit_of_work(
+            ctx,
             lambda session: answer_small_talk(
-                session, now=runtime.clock.now(), channel=event["channel"], ts=event["ts"]
+                session, now=ctx.clock.now(), channel=event["channel"], ts=event["ts"]
             ),
+            retry_on_conflict=True,
         )
-        runtime.deliverer.kick()
         log.info("message %s in %s: not a request", event["ts"], event["channel"])
         return
     user = event["user"]
-    with runtime.sessions() as session:
-        known = person_by_slack_id(session, user) is not None
-    name = user if known else _display_name(runtime, user)
-    outcome = run_once(
-        runtime.sessions,
+    known = unit_of_work(ctx, lambda session: person_by_slack_id(session, user)) is not None
+    name = user if known else _display_name(ctx, user)
+    outcome = unit_of_work(
+        ctx,
         lambda session: capture_message(
             session,
-            runtime.settings,
-            runtime.vocabulary,
-            now=runtime.clock.now(),
+            ctx.settings,
+            ctx.vocabulary,
+            now=ctx.clock.now(),
             user=user,
             user_name=name,
             channel=event["channel"],
             ts=event["ts"],
             text=event["text"],
         ),
+        retry_on_conflict=True,
     )
-    runtime.deliverer.kick()
     log.info(
         "message %s in %s: request %s (%s)",
         event["ts"],
@@ -127,33 +123,33 @@ def capture_post(runtime: Runtime, event: dict[str, Any]) -> None:
     )
 
 
-def on_post_edited(runtime: Runtime, channel: str, message: dict[str, Any]) -> None:
+def on_post_edited(ctx: SlackContext, channel: str, message: dict[str, Any]) -> None:
     """A head edited a post: update its request, or ask them (see `bot.requests.post_changes`)."""
     edited = message.get("edited")
     edited_ts = str(edited.get("ts") or "") if isinstance(edited, dict) else ""
-    change = run_once(
-        runtime.sessions,
+    change = unit_of_work(
+        ctx,
         lambda session: post_edited(
             session,
-            runtime.context(),
+            ctx.context(),
             channel=channel,
             ts=message["ts"],
             author=message["user"],
             text=message["text"],
             edited_ts=edited_ts or message["ts"],
         ),
+        retry_on_conflict=True,
     )
-    runtime.deliverer.kick()
     log.info("message %s in %s edited: request %s %s", message["ts"], channel, *change_ids(change))
 
 
-def on_post_deleted(runtime: Runtime, channel: str, ts: str) -> None:
+def on_post_deleted(ctx: SlackContext, channel: str, ts: str) -> None:
     """A post was deleted: ask the head whether to cancel its request."""
-    change = run_once(
-        runtime.sessions,
-        lambda session: post_deleted(session, runtime.context(), channel=channel, deleted_ts=ts),
+    change = unit_of_work(
+        ctx,
+        lambda session: post_deleted(session, ctx.context(), channel=channel, deleted_ts=ts),
+        retry_on_conflict=True,
     )
-    runtime.deliverer.kick()
     log.info("message %s in %s deleted: request %s %s", ts, channel, *change_ids(change))
 
 
@@ -162,10 +158,15 @@ def change_ids(change: Any) -> tuple[Any, str]:
     return change.request_id, change.result
 
 
-def _display_name(runtime: Runtime, user: str) -> str:
+def _display_name(ctx: SlackContext, user: str) -> str:
     """The person's name from Slack, for someone not yet in the directory."""
     try:
-        profile = runtime.client.users_info(user=user)["user"]
+        profile = ctx.client.users_info(user=user)["user"]
     except (SlackApiError, KeyError, TypeError, OSError):
         return user
     return str(profile.get("real_name") or profile.get("name") or user)
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Listen to messages in the support channel and in DMs to the bot."""
+    app.event("message")(partial(on_message, ctx))

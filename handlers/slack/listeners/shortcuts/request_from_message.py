@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners.commands.support import asked_privately, open_request_modal
 from handlers.slack.manifest import SHORTCUT_CALLBACK_ID
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Listen to the message shortcut."""
+def on_shortcut(ctx: SlackContext, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+    """ "Request support from this message": open the request form pre-filled from it."""
+    ack()
+    message = shortcut.get("message") or {}
+    channel = (shortcut.get("channel") or {}).get("id")
+    name = (shortcut.get("channel") or {}).get("name")
+    private = asked_privately(channel, name, ctx.settings.support_channel_id)
+    open_request_modal(
+        ctx,
+        client,
+        trigger_id=shortcut["trigger_id"],
+        user=shortcut["user"]["id"],
+        text=message.get("text") or "",
+        source="shortcut",
+        extra={
+            "channel": channel,
+            "message_ts": message.get("ts"),
+            **({"private": True} if private else {}),
+        },
+    )
 
-    @app.shortcut(SHORTCUT_CALLBACK_ID)
-    def on_shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
-        ack()
-        message = shortcut.get("message") or {}
-        channel = (shortcut.get("channel") or {}).get("id")
-        name = (shortcut.get("channel") or {}).get("name")
-        private = asked_privately(channel, name, runtime.settings.support_channel_id)
-        open_request_modal(
-            runtime,
-            client,
-            trigger_id=shortcut["trigger_id"],
-            user=shortcut["user"]["id"],
-            text=message.get("text") or "",
-            source="shortcut",
-            extra={
-                "channel": channel,
-                "message_ts": message.get("ts"),
-                **({"private": True} if private else {}),
-            },
-        )
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Listen to the message shortcut."""
+    app.shortcut(SHORTCUT_CALLBACK_ID)(partial(on_shortcut, ctx))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.entry.runtime import Runtime
+from handlers.slack.context import SlackContext
 from handlers.slack.listeners.views import checkins, directory, offers, requests
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App, ctx: SlackContext) -> None:
     """Register every view listener."""
-    requests.register(app, runtime)
-    offers.register(app, runtime)
-    checkins.register(app, runtime)
-    directory.register(app, runtime)
+    requests.register(app, ctx)
+    offers.register(app, ctx)
+    checkins.register(app, ctx)
+    directory.register(app, ctx)

@@ -3,6 +3,7 @@ DM the coordinator the report."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -16,7 +17,7 @@ from bot.directory.files import (
     require_coordinator,
     upload_problem,
 )
-from bot.entry.runtime import Runtime
+from bot.outbox.flows import record_refusal
 from handlers.slack.blocks.directory import (
     FILE_ACTION_ID,
     FILE_BLOCK_ID,
@@ -24,10 +25,9 @@ from handlers.slack.blocks.directory import (
     importing_view,
     notice_view,
 )
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     friendly_errors,
-    in_transaction,
-    record_refusal,
     user_id_of,
 )
 
@@ -40,43 +40,44 @@ def submitted_file(body: dict[str, Any]) -> SlackFile | None:
     return SlackFile.from_payload(found[0]) if isinstance(found, list) and found else None
 
 
-def register(app: App, runtime: Runtime) -> None:
+def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """The import form: checked and acknowledged, then the file fetched and imported."""
+    user = user_id_of(body)
+    file = submitted_file(body)
+    if file is None:
+        ack(response_action="errors", errors={FILE_BLOCK_ID: "Choose a CSV file to import."})
+        return
+    try:
+        unit_of_work(ctx, lambda session: require_coordinator(session, user, action=IMPORT_ACTION))
+    except NotAllowed as exc:
+        ack(response_action="update", view=notice_view("Not imported", exc.message))
+        refused, now = exc, ctx.clock.now()
+        unit_of_work(ctx, lambda s: record_refusal(s, refused, actor=user, now=now))
+        return
+    if problem := upload_problem(file):
+        ack(response_action="errors", errors={FILE_BLOCK_ID: problem})
+        return
+    ack(response_action="update", view=importing_view(file.name))
+
+    # After the ack: downloading and importing may take longer than Slack's 3 seconds.
+    with friendly_errors(ctx, body):
+        report = import_uploaded_csv(
+            ctx.sessions,
+            file,
+            token=ctx.settings.slack_bot_token or "",
+            api_url=ctx.settings.slack_api_url,
+            now=ctx.clock.now(),
+            vocabulary=ctx.vocabulary,
+            actor=user,
+        )
+        unit_of_work(
+            ctx,
+            lambda session: owe_import_report(
+                session, report, now=ctx.clock.now(), actor=user, file_name=file.name
+            ),
+        )
+
+
+def register(app: App, ctx: SlackContext) -> None:
     """Listen to the directory import modal."""
-
-    @app.view(IMPORT_CALLBACK_ID)
-    def on_import(ack: Ack, body: dict[str, Any]) -> None:
-        user = user_id_of(body)
-        file = submitted_file(body)
-        if file is None:
-            ack(response_action="errors", errors={FILE_BLOCK_ID: "Choose a CSV file to import."})
-            return
-        try:
-            with runtime.sessions() as session:
-                require_coordinator(session, user, action=IMPORT_ACTION)
-        except NotAllowed as exc:
-            ack(response_action="update", view=notice_view("Not imported", exc.message))
-            refused, now = exc, runtime.clock.now()
-            in_transaction(runtime, lambda s: record_refusal(s, refused, actor=user, now=now))
-            return
-        if problem := upload_problem(file):
-            ack(response_action="errors", errors={FILE_BLOCK_ID: problem})
-            return
-        ack(response_action="update", view=importing_view(file.name))
-
-        # After the ack: downloading and importing may take longer than Slack's 3 seconds.
-        with friendly_errors(runtime, body):
-            report = import_uploaded_csv(
-                runtime.sessions,
-                file,
-                token=runtime.settings.slack_bot_token or "",
-                api_url=runtime.settings.slack_api_url,
-                now=runtime.clock.now(),
-                vocabulary=runtime.vocabulary,
-                actor=user,
-            )
-            in_transaction(
-                runtime,
-                lambda session: owe_import_report(
-                    session, report, now=runtime.clock.now(), actor=user, file_name=file.name
-                ),
-            )
+    app.view(IMPORT_CALLBACK_ID)(partial(on_import, ctx))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.core.errors import InvalidInput, NotAllowed, UserFacingError
-from bot.entry.runtime import Runtime
-from bot.requests.intake import edit_request, needs_profile, save_profile, submit_request, validate
+from bot.requests.intake import needs_profile, save_profile, submit_request, validate
 from bot.requests.views import Draft
-from bot.routing.service import refresh_open_offers
+from bot.routing.flows import edit_request_and_refresh_offers, find_support_if_new
 from handlers.slack.blocks import plain, section
-from handlers.slack.listeners.actions.requests import find_support
+from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     int_value,
     tell,
@@ -22,7 +23,6 @@ from handlers.slack.listeners.common import (
     view_metadata,
     view_values,
 )
-from storage.db import run_once, transaction
 
 log = logging.getLogger(__name__)
 
@@ -52,106 +52,113 @@ def message_view(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Listen to the request and profile modals."""
+def _today(ctx: SlackContext) -> date:
+    return ctx.clock.now().astimezone(ctx.settings.tz).date()
 
-    def today() -> Any:
-        return runtime.clock.now().astimezone(runtime.settings.tz).date()
 
-    @app.view("request_new")
-    def on_new_request(ack: Ack, body: dict[str, Any]) -> None:
-        user = user_id_of(body)
-        with runtime.sessions() as session:
-            need_profile = needs_profile(session, user)
-        try:
-            draft = validate(
-                draft_from_view(body), runtime.vocabulary, today=today(), need_profile=need_profile
-            )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        metadata = view_metadata(body)
-        source = metadata.get("source")
-        view_id = (body.get("view") or {}).get("id") or ""
-        outcome = run_once(
-            runtime.sessions,
-            lambda session: submit_request(
-                session,
-                runtime.settings,
-                runtime.vocabulary,
-                now=runtime.clock.now(),
-                user=user,
-                user_name=user_name_of(body),
-                draft=draft,
-                source=source if source in ("command", "shortcut", "home") else "command",
-                source_key=f"view:{view_id}",
-                private=metadata.get("private") is True,
-            ),
+def on_new_request(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """A new request from the form: saved (once), acknowledged, then offered."""
+    user = user_id_of(body)
+    need_profile = unit_of_work(ctx, lambda session: needs_profile(session, user))
+    try:
+        draft = validate(
+            draft_from_view(body), ctx.vocabulary, today=_today(ctx), need_profile=need_profile
         )
-        ack()
-        if outcome.created:
-            find_support(runtime, outcome.summary.id, actor=user)
-        runtime.deliverer.kick()
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    metadata = view_metadata(body)
+    source = metadata.get("source")
+    view_id = (body.get("view") or {}).get("id") or ""
+    outcome = unit_of_work(
+        ctx,
+        lambda session: submit_request(
+            session,
+            ctx.settings,
+            ctx.vocabulary,
+            now=ctx.clock.now(),
+            user=user,
+            user_name=user_name_of(body),
+            draft=draft,
+            source=source if source in ("command", "shortcut", "home") else "command",
+            source_key=f"view:{view_id}",
+            private=metadata.get("private") is True,
+        ),
+        then_ack=ack,
+        retry_on_conflict=True,
+    )
+    # After the ack: matching may take longer than Slack's three seconds.
+    unit_of_work(
+        ctx,
+        lambda session: find_support_if_new(session, ctx.context(), actor=user, outcome=outcome),
+    )
 
-    @app.view("request_edit")
-    def on_edit_request(ack: Ack, body: dict[str, Any]) -> None:
-        user = user_id_of(body)
-        request_id = int_value(str(view_metadata(body).get("request_id", "")))
-        # An over-long description (stored before the limit) is shown as a note, not a field.
-        keep_description = "description" not in view_values(body)
-        try:
-            draft = validate(
-                draft_from_view(body),
-                runtime.vocabulary,
-                today=today(),
-                need_profile=False,
+
+def on_edit_request(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """An edited request from the form: saved with its open offers refreshed, then acknowledged."""
+    user = user_id_of(body)
+    request_id = int_value(str(view_metadata(body).get("request_id", "")))
+    # An over-long description (stored before the limit) is shown as a note, not a field.
+    keep_description = "description" not in view_values(body)
+    try:
+        draft = validate(
+            draft_from_view(body),
+            ctx.vocabulary,
+            today=_today(ctx),
+            need_profile=False,
+            keep_description=keep_description,
+        )
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    if request_id is None:
+        ack(
+            response_action="update",
+            view=message_view("Not saved", "I couldn't tell which request this was."),
+        )
+        return
+    try:
+        unit_of_work(
+            ctx,
+            lambda session: edit_request_and_refresh_offers(
+                session,
+                ctx.context(),
+                actor=user,
+                request_id=request_id,
+                draft=draft,
                 keep_description=keep_description,
-            )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        if request_id is None:
-            ack(
-                response_action="update",
-                view=message_view("Not saved", "I couldn't tell which request this was."),
-            )
-            return
-        try:
-            with transaction(runtime.sessions) as session:
-                edit_request(
-                    session,
-                    runtime.vocabulary,
-                    now=runtime.clock.now(),
-                    actor=user,
-                    request_id=request_id,
-                    draft=draft,
-                    keep_description=keep_description,
-                )
-                refresh_open_offers(session, runtime.context(), request_id)
-        except UserFacingError as exc:
-            ack(response_action="update", view=message_view("Not saved", exc.message))
-            tell(runtime, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)
-            return
-        ack()
-        runtime.deliverer.kick()
+            ),
+            then_ack=ack,
+        )
+    except UserFacingError as exc:
+        ack(response_action="update", view=message_view("Not saved", exc.message))
+        tell(ctx, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)
 
-    @app.view("profile")
-    def on_profile(ack: Ack, body: dict[str, Any]) -> None:
-        values = view_values(body)
-        try:
-            with transaction(runtime.sessions) as session:
-                save_profile(
-                    session,
-                    runtime.vocabulary,
-                    now=runtime.clock.now(),
-                    user=user_id_of(body),
-                    user_name=user_name_of(body),
-                    school_name=values.get("school") or "",
-                    phase=values.get("phase"),
-                    region=values.get("region"),
-                )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        ack()
-        runtime.deliverer.kick()
+
+def on_profile(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """The newcomer's school details: saved, then acknowledged."""
+    values = view_values(body)
+    try:
+        unit_of_work(
+            ctx,
+            lambda session: save_profile(
+                session,
+                ctx.vocabulary,
+                now=ctx.clock.now(),
+                user=user_id_of(body),
+                user_name=user_name_of(body),
+                school_name=values.get("school") or "",
+                phase=values.get("phase"),
+                region=values.get("region"),
+            ),
+            then_ack=ack,
+        )
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=exc.errors)
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Listen to the request and profile modals."""
+    app.view("request_new")(partial(on_new_request, ctx))
+    app.view("request_edit")(partial(on_edit_request, ctx))
+    app.view("profile")(partial(on_profile, ctx))

@@ -1,4 +1,4 @@
-"""A whole bot running locally against the fake Slack: for the test-suite and the demo.
+"""The whole bot composed around the local stand-in for Slack: for the demo and the tests.
 
 `running_world(env, clock)` serves the real Bolt app under uvicorn on a free port, points its
 `WebClient` (via SLACK_API_URL) at a `FakeSlack`, and gives a `SlackSender` that signs

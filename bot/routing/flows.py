@@ -1,0 +1,68 @@
+"""Routing flows the Slack (and later Teams) listeners call: checks and views around offers."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.core.context import ServiceContext
+from bot.core.errors import NotAllowed
+from bot.directory.people import is_coordinator
+from bot.requests.intake import Outcome, edit_request, summarise
+from bot.requests.views import Draft, RequestSummary
+from bot.routing.service import confirm_request, offer_for_supporter, refresh_open_offers
+
+
+def offered_request_in_full(
+    session: Session, ctx: ServiceContext, *, actor: str, offer_id: int
+) -> tuple[RequestSummary, bool]:
+    """The request behind `actor`'s offer in full, and whether its school may be shown.
+
+    The school stays hidden until they accept, as in the offer DM itself (unless the settings
+    show it before acceptance).
+    """
+    _, request, supporter = offer_for_supporter(session, offer_id, actor)
+    summary = summarise(session, request, ctx.vocabulary)
+    show_school = ctx.settings.show_school_before_accept or request.assigned_id == supporter.id
+    return summary, show_school
+
+
+def check_may_assign(session: Session, *, actor: str, request_id: int) -> None:
+    """Refuse (NotAllowed) unless `actor` is a coordinator, who alone assign requests."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(
+            "Only coordinators can assign requests.",
+            action="request.assign",
+            subject_type="request",
+            subject_id=request_id,
+        )
+
+
+def edit_request_and_refresh_offers(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    actor: str,
+    request_id: int,
+    draft: Draft,
+    keep_description: bool,
+) -> None:
+    """Edit a request from its form, and owe every open offer's DM an update to match."""
+    edit_request(
+        session,
+        ctx.vocabulary,
+        now=ctx.now,
+        actor=actor,
+        request_id=request_id,
+        draft=draft,
+        keep_description=keep_description,
+    )
+    refresh_open_offers(session, ctx, request_id)
+
+
+def find_support_if_new(
+    session: Session, ctx: ServiceContext, *, actor: str, outcome: Outcome
+) -> None:
+    """Offer a just-submitted request to the best-matched supporters, unless it was already
+    submitted (a resubmitted form finds the request it made the first time)."""
+    if outcome.created:
+        confirm_request(session, ctx, actor=actor, request_id=outcome.summary.id)

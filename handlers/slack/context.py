@@ -1,0 +1,101 @@
+"""What the Slack adapter needs from the running bot, and the one way it opens a session.
+
+`bot.entry.runtime.Runtime` satisfies `SlackContext`; the adapter names only this protocol,
+so it never imports the composition root above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.core.clock import Clock
+from bot.core.context import ServiceContext
+from bot.core.school_calendar import SchoolCalendar
+from bot.core.settings import Settings
+from bot.core.vocabulary import Vocabulary
+from storage.db import SessionFactory, run_once, transaction
+
+T = TypeVar("T")
+
+
+class Outbox(Protocol):
+    """Delivers owed messages; `kick` wakes it after a commit."""
+
+    def kick(self) -> None:
+        """Deliver what is owed soon, without waiting for the next tick."""
+        ...
+
+
+class SlackContext(Protocol):
+    """Settings, database, clock, Slack client, outbox, vocabulary and calendar."""
+
+    replay_saved_events: Callable[[], int] | None
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings."""
+        ...
+
+    @property
+    def sessions(self) -> SessionFactory:
+        """Opens a database session (use `unit_of_work`, not this, in listeners)."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock."""
+        ...
+
+    @property
+    def client(self) -> WebClient:
+        """The Slack Web API client."""
+        ...
+
+    @property
+    def deliverer(self) -> Outbox:
+        """The outbox's deliverer."""
+        ...
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The expertise vocabulary."""
+        ...
+
+    @property
+    def calendar(self) -> SchoolCalendar:
+        """The school calendar."""
+        ...
+
+    def context(self) -> ServiceContext:
+        """The services' context as of now."""
+        ...
+
+
+def unit_of_work(
+    ctx: SlackContext,
+    work: Callable[[Session], T],
+    *,
+    then_ack: Callable[[], Any] | None = None,
+    retry_on_conflict: bool = False,
+) -> T:
+    """Run `work` in one transaction (committed on success, rolled back on error), then
+    acknowledge, then kick the outbox so whatever the work owed is delivered.
+
+    The only way the adapter opens a session. With `then_ack`, Slack's 200 goes out only
+    after the commit: a 200 is a promise that the click or form is saved. With
+    `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs the
+    work once more, when it finds the row that won.
+    """
+    if retry_on_conflict:
+        result = run_once(ctx.sessions, work)
+    else:
+        with transaction(ctx.sessions) as session:
+            result = work(session)
+    if then_ack is not None:
+        then_ack()
+    ctx.deliverer.kick()
+    return result

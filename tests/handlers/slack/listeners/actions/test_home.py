@@ -1,0 +1,52 @@
+"""The Home tab buttons' listeners, called as Bolt calls them."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+from sqlmodel import Session, select
+
+from bot.entry.runtime import Runtime
+from handlers.slack.blocks.home import ASK_ACTION, AVAILABILITY_ACTION, AVAILABLE, AWAY
+from handlers.slack.listeners.actions import home
+from storage.models import Person
+from tests.handlers.slack.listeners.conftest import HEAD, Ack, click
+
+
+def _available(ctx: Runtime, user: str) -> bool:
+    with Session(ctx.engine) as session:
+        person = session.exec(select(Person).where(Person.slack_user_id == user)).one()
+        return bool(person.available)
+
+
+def test_on_ask_opens_the_request_form(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    home.on_ask(ctx, ack=ack, body=click(HEAD, ASK_ACTION), client=client)
+    assert ack.once == {}
+    view = client.views_open.call_args.kwargs["view"]
+    assert view["callback_id"] == "request_new"
+    assert '"source": "home"' in view["private_metadata"]
+
+
+def test_on_availability_saves_before_the_ack_then_republishes(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    ack.check = lambda: _available(ctx, "USLE1")
+    home.on_availability(
+        ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, AWAY), client=client
+    )
+    assert ack.once == {}
+    assert ack.seen == [False]
+    assert client.views_publish.call_args.kwargs["user_id"] == "USLE1"
+    home.on_availability(
+        ctx, ack=Ack(), body=click("USLE1", AVAILABILITY_ACTION, AVAILABLE), client=client
+    )
+    assert _available(ctx, "USLE1")
+
+
+def test_on_availability_refuses_a_garbled_value(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    home.on_availability(
+        ctx, ack=ack, body=click("USLE1", AVAILABILITY_ACTION, "maybe"), client=client
+    )
+    assert ack.once == {}
+    assert _available(ctx, "USLE1")
+    client.views_publish.assert_not_called()

@@ -1,0 +1,69 @@
+"""The `/support` command's listener, called as Bolt calls it."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import MagicMock
+
+from bot.entry.runtime import Runtime
+from handlers.slack.listeners.commands import support
+from tests.handlers.slack.listeners.conftest import (
+    COORDINATOR,
+    HEAD,
+    Ack,
+    new_request,
+    offers_of,
+    request_status,
+)
+
+
+def _command(user: str, text: str, channel: str = "C0SUPPORT") -> dict[str, Any]:
+    return {
+        "command": "/support",
+        "text": text,
+        "user_id": user,
+        "user_name": user.lower(),
+        "channel_id": channel,
+        "channel_name": "support",
+        "trigger_id": "trigger-1",
+    }
+
+
+def test_on_support_help_answers_in_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    support.on_support(ctx, ack=ack, command=_command(HEAD, "help"), client=client)
+    assert ack.once["text"] == support.HELP
+    client.views_open.assert_not_called()
+
+
+def test_on_support_opens_the_form_prefilled(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    support.on_support(ctx, ack=ack, command=_command(HEAD, "our SENCO is on leave"), client=client)
+    assert ack.once == {}
+    view = client.views_open.call_args.kwargs["view"]
+    assert view["callback_id"] == "request_new"
+    assert "our SENCO is on leave" in str(view)
+
+
+def test_on_support_from_a_dm_marks_the_request_private(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    support.on_support(ctx, ack=ack, command=_command(HEAD, "", channel="D0DM"), client=client)
+    assert '"private": true' in client.views_open.call_args.kwargs["view"]["private_metadata"]
+
+
+def test_on_support_assign_saves_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    request_id = new_request(ctx)
+    supporter = offers_of(ctx, request_id)[0][1]
+    ack.check = lambda: request_status(ctx, request_id)
+    command = _command(COORDINATOR, f"assign {request_id} <@{supporter}>")
+    support.on_support(ctx, ack=ack, command=command, client=client)
+    assert ack.once == {}
+    assert ack.seen == ["accepted"]
+
+
+def test_on_support_assign_by_a_head_is_refused(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    request_id = new_request(ctx)
+    supporter = offers_of(ctx, request_id)[0][1]
+    command = _command(HEAD, f"assign {request_id} <@{supporter}>")
+    support.on_support(ctx, ack=ack, command=command, client=client)
+    assert ack.once == {}
+    assert request_status(ctx, request_id) == "offered"
