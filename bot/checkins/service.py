@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.views import AnswerView, CheckinView
 from bot.core import audit
@@ -41,9 +41,12 @@ from storage.models import (
     CLOSED,
     CheckIn,
     CheckInAnswer,
+    CheckInStatus,
     Deployment,
+    DeploymentStatus,
     ExpertiseTag,
     OutboxMessage,
+    OutboxStatus,
     Person,
     RequestTag,
     School,
@@ -86,7 +89,7 @@ def need_labels(session: Session, request_id: int) -> tuple[str, ...]:
     return tuple(
         session.exec(
             select(ExpertiseTag.label)
-            .join(RequestTag, RequestTag.tag_slug == ExpertiseTag.slug)  # type: ignore[arg-type]
+            .join(RequestTag, col(RequestTag.tag_slug) == col(ExpertiseTag.slug))
             .where(RequestTag.request_id == request_id)
             .order_by(ExpertiseTag.label)
         )
@@ -118,7 +121,7 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
     for answer in session.exec(
         select(CheckInAnswer)
         .where(CheckInAnswer.checkin_id == checkin.id)
-        .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)  # type: ignore[arg-type]
+        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
     ):
         person = session.get(Person, answer.person_id)
         answers.append(
@@ -132,17 +135,17 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
         )
     next_due = session.exec(
         select(CheckIn.due_at)
-        .where(CheckIn.deployment_id == deployment.id, CheckIn.status == "scheduled")
-        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
+        .where(CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SCHEDULED)
+        .order_by(col(CheckIn.sequence).desc())
     ).first()
     earlier = session.exec(
         select(CheckIn.status)
         .where(CheckIn.deployment_id == deployment.id, CheckIn.sequence < checkin.sequence)
-        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
+        .order_by(col(CheckIn.sequence).desc())
     ).all()
     missed_in_a_row = 0
     for status in earlier:
-        if status != "missed":
+        if status != CheckInStatus.MISSED:
             break
         missed_in_a_row += 1
     superseded = (
@@ -152,7 +155,9 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
             .where(
                 CheckIn.deployment_id == deployment.id,
                 CheckIn.sequence > checkin.sequence,
-                CheckIn.status.in_(("sent", "answered", "missed")),  # type: ignore[attr-defined]
+                col(CheckIn.status).in_(
+                    (CheckInStatus.SENT, CheckInStatus.ANSWERED, CheckInStatus.MISSED)
+                ),
             )
         ).one()
         > 0
@@ -183,7 +188,7 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
         missed_in_a_row=missed_in_a_row,
         superseded=superseded,
         ask_if_still_wanted=(
-            checkin.status == "sent"
+            checkin.status == CheckInStatus.SENT
             and missed_in_a_row >= STILL_WANT_AFTER
             and not deployment.checkins_paused
             and cadence_of(deployment, ctx.settings.checkin_every_days) < LESS_OFTEN_DAYS
@@ -230,9 +235,12 @@ def set_next_due(session: Session, deployment_id: int, due: datetime) -> None:
     """
     moved = session.execute(
         update(CheckIn)
-        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
+        .where(
+            col(CheckIn.deployment_id) == deployment_id,
+            col(CheckIn.status) == CheckInStatus.SCHEDULED,
+        )
         .values(due_at=due)
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     if not moved:
         session.add(
             CheckIn(
@@ -249,16 +257,21 @@ def cancel_future_checkins(session: Session, deployment_id: int, *, now: datetim
     answer (their DMs say so); returns how many were cancelled."""
     result = session.execute(
         update(CheckIn)
-        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
-        .values(status="cancelled")
+        .where(
+            col(CheckIn.deployment_id) == deployment_id,
+            col(CheckIn.status) == CheckInStatus.SCHEDULED,
+        )
+        .values(status=CheckInStatus.CANCELLED)
     )
-    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML result is a CursorResult
     deployment = session.get(Deployment, deployment_id)
-    ended = deployment is not None and deployment.status != "active"
+    ended = deployment is not None and deployment.status != DeploymentStatus.ACTIVE
     for checkin in session.exec(
-        select(CheckIn).where(CheckIn.deployment_id == deployment_id, CheckIn.status == "sent")
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
+        )
     ).all():
-        checkin.status = "cancelled"
+        checkin.status = CheckInStatus.CANCELLED
         checkin.claimed_until = None
         cancelled += 1
         if ended:
@@ -313,7 +326,7 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
 
 
 def _ended_message(deployment: Deployment) -> str:
-    if deployment.status == "completed":
+    if deployment.status == DeploymentStatus.COMPLETED:
         return "This support has been marked completed, so nothing more is needed. Thank you!"
     return "This support has ended, so this check-in is closed. Thank you."
 
@@ -321,18 +334,18 @@ def _ended_message(deployment: Deployment) -> str:
 def _check_answerable(session: Session, ctx: ServiceContext, involved: _Involved) -> None:
     """Conflict (a polite message, nothing changed) when this check-in can't take answers."""
     checkin, deployment = involved.checkin, involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
-    if checkin.status == "cancelled":
+    if checkin.status == CheckInStatus.CANCELLED:
         raise Conflict(
             "Check-ins for this support are paused, so this one is closed. Choose a frequency "
             "or press *Resume check-ins* to start them again."
             if deployment.checkins_paused
             else "This check-in was cancelled, so nothing more is needed."
         )
-    if checkin.status == "missed" or load_view(session, ctx, checkin).superseded:
+    if checkin.status == CheckInStatus.MISSED or load_view(session, ctx, checkin).superseded:
         raise Conflict("There's a newer check-in for this support — please answer that one.")
-    if checkin.status not in ("sent", "answered"):
+    if checkin.status not in (CheckInStatus.SENT, CheckInStatus.ANSWERED):
         raise Conflict("This check-in hasn't been sent yet.")
     mine = session.exec(
         select(CheckInAnswer).where(
@@ -389,7 +402,7 @@ def answer_checkin(
     involved = _involved(session, checkin_id, actor, action="checkin.answer")
     _check_answerable(session, ctx, involved)
     checkin, deployment = involved.checkin, involved.deployment
-    first = checkin.status == "sent"
+    first = checkin.status == CheckInStatus.SENT
     if outcome == SNOOZED and not first:
         raise Conflict("Someone has already answered this check-in, so there's nothing to snooze.")
     limit = IMPACT_LIMIT if outcome == COMPLETED else NOTE_LIMIT
@@ -403,7 +416,7 @@ def answer_checkin(
         )
     )
     if first:
-        checkin.status = "answered"
+        checkin.status = CheckInStatus.ANSWERED
         checkin.answered_at = ctx.now
         checkin.claimed_until = None
     session.flush()
@@ -444,9 +457,11 @@ def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, imp
     deployment, request = involved.deployment, involved.request
     closed = session.execute(
         update(Deployment)
-        .where(Deployment.id == deployment.id, Deployment.status == "active")
-        .values(status="completed", ended_at=ctx.now, impact_note=impact)
-    ).rowcount  # type: ignore[attr-defined]
+        .where(
+            col(Deployment.id) == deployment.id, col(Deployment.status) == DeploymentStatus.ACTIVE
+        )
+        .values(status=DeploymentStatus.COMPLETED, ended_at=ctx.now, impact_note=impact)
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     if closed != 1:
         session.refresh(deployment)
         raise Conflict(_ended_message(deployment))
@@ -489,7 +504,7 @@ def change_cadence(
     deployment = involved.deployment
     if days not in cadence_choices(deployment, ctx.settings.checkin_every_days):
         raise Conflict("Please choose a frequency from the list.")
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     was_paused = deployment.checkins_paused
     deployment.checkin_every_days = days
@@ -527,21 +542,23 @@ def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin
     """Pause a deployment's check-ins: nothing more is sent until someone resumes them."""
     involved = _involved(session, checkin_id, actor, action="checkin.pause")
     deployment = involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     if deployment.checkins_paused:
         raise Conflict("Check-ins for this support are already paused.")
     deployment.checkins_paused = True
     waiting = session.exec(
-        select(CheckIn).where(CheckIn.deployment_id == deployment.id, CheckIn.status == "sent")
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SENT
+        )
     ).all()
     session.execute(
         update(CheckIn)
         .where(
-            CheckIn.deployment_id == deployment.id,
-            CheckIn.status.in_(("scheduled", "sent")),  # type: ignore[attr-defined]
+            col(CheckIn.deployment_id) == deployment.id,
+            col(CheckIn.status).in_((CheckInStatus.SCHEDULED, CheckInStatus.SENT)),
         )
-        .values(status="cancelled", claimed_until=None)
+        .values(status=CheckInStatus.CANCELLED, claimed_until=None)
     )
     for checkin in waiting:
         if checkin.id != involved.checkin.id:
@@ -567,7 +584,7 @@ def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checki
     """Resume paused check-ins at the deployment's cadence, counting from today."""
     involved = _involved(session, checkin_id, actor, action="checkin.resume")
     deployment = involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     if not deployment.checkins_paused:
         raise Conflict("Check-ins for this support aren't paused.")
@@ -600,17 +617,14 @@ def _owed_refs(session: Session, checkin_id: int) -> list[str]:
 
     Only these are updated: an update of a message that was never sent would wait forever.
     """
-    return sorted(
-        set(
-            session.exec(
-                select(OutboxMessage.ref).where(
-                    OutboxMessage.ref.like(f"checkin:{checkin_id}:%"),  # type: ignore[union-attr]
-                    OutboxMessage.method == "chat.postMessage",
-                    OutboxMessage.status != "failed",
-                )
-            )
+    refs = session.exec(
+        select(col(OutboxMessage.ref)).where(
+            col(OutboxMessage.ref).like(f"checkin:{checkin_id}:%"),
+            col(OutboxMessage.method) == "chat.postMessage",
+            col(OutboxMessage.status) != OutboxStatus.FAILED,
         )
     )
+    return sorted({ref for ref in refs if ref is not None})
 
 
 def _was_owed(session: Session, ref: str) -> bool:
@@ -619,7 +633,7 @@ def _was_owed(session: Session, ref: str) -> bool:
             select(OutboxMessage.id).where(
                 OutboxMessage.ref == ref,
                 OutboxMessage.method == "chat.postMessage",
-                OutboxMessage.status != "failed",
+                OutboxMessage.status != OutboxStatus.FAILED,
             )
         ).first()
         is not None

@@ -227,4 +227,4 @@ def load_settings(
 
     if problems:
         raise SettingsError(problems)
-    return Settings(**kwargs)  # type: ignore[arg-type]
+    return Settings(**kwargs)  # type: ignore[arg-type]  # each value was parsed to its type above

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
 from bot.requests.report import list_requests
@@ -70,7 +70,7 @@ class Demo:
     def latest_request(self) -> SupportRequest:
         with self.world.runtime.sessions() as session:
             request = session.exec(
-                select(SupportRequest).order_by(SupportRequest.id.desc())
+                select(SupportRequest).order_by(col(SupportRequest.id).desc())
             ).first()
         assert request is not None, "the demo request was not captured"
         return request
@@ -131,7 +131,7 @@ def play_checkin_and_digest(demo: Demo) -> None:
 
     world = demo.world
     with world.runtime.sessions() as session:
-        checkin = session.exec(select(CheckIn).order_by(CheckIn.id)).first()
+        checkin = session.exec(select(CheckIn).order_by(col(CheckIn.id))).first()
     assert checkin is not None, "no check-in was scheduled"
 
     def a_week_later() -> None:

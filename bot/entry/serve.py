@@ -12,7 +12,7 @@ from handlers.slack.front_door import slack_events_endpoint
 log = logging.getLogger(__name__)
 
 
-def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def build_asgi_app(settings: Settings | None = None):
     """The ASGI app for `uvicorn --factory bot.entry.serve:build_asgi_app` (the Procfile's web)."""
     from bot.core.logs import configure_logging
     from bot.core.settings import load_settings

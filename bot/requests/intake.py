@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -41,6 +41,7 @@ from storage.models import (
     PHASES,
     URGENCIES,
     Offer,
+    OfferStatus,
     OutboxMessage,
     Person,
     RequestTag,
@@ -566,9 +567,9 @@ def cancel_request(
     request.updated_at = now
     withdrawn = 0
     for offer in session.exec(
-        select(Offer).where(Offer.request_id == request_id, Offer.status == "open")
+        select(Offer).where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
     ):
-        offer.status = "withdrawn"
+        offer.status = OfferStatus.WITHDRAWN
         offer.responded_at = now
         withdrawn += 1
         owe_update(
@@ -625,9 +626,9 @@ def save_profile(
             select(SupportRequest.id)
             .where(
                 SupportRequest.requester_id == known.id,
-                SupportRequest.awaiting_profile.is_(True),  # type: ignore[attr-defined]
+                col(SupportRequest.awaiting_profile).is_(True),
             )
-            .order_by(SupportRequest.id)  # type: ignore[arg-type]
+            .order_by(col(SupportRequest.id))
         ).all()
         if known is not None
         else []

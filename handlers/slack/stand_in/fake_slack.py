@@ -441,7 +441,7 @@ class FakeSlack:
         }
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
-        self.origin = f"http://{host}:{port}"
+        self.origin = f"http://{host!s}:{port}"
         self.url = f"{self.origin}/api/"
         self._closed = False
         self._thread = threading.Thread(
