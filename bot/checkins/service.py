@@ -117,51 +117,14 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
     head = session.get(Person, request.requester_id)
     supporter = session.get(Person, deployment.supporter_id)
     school = session.get(School, request.school_id) if request.school_id else None
-    answers = []
-    for answer in session.exec(
-        select(CheckInAnswer)
-        .where(CheckInAnswer.checkin_id == checkin.id)
-        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
-    ):
-        person = session.get(Person, answer.person_id)
-        answers.append(
-            AnswerView(
-                person_id=answer.person_id,
-                name=_name(person),
-                role="head" if answer.person_id == request.requester_id else "supporter",
-                outcome=answer.outcome,
-                answered_at=answer.answered_at,
-            )
-        )
+    answers = _answer_views(session, checkin.id or 0, request.requester_id)
     next_due = session.exec(
         select(CheckIn.due_at)
         .where(CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SCHEDULED)
         .order_by(col(CheckIn.sequence).desc())
     ).first()
-    earlier = session.exec(
-        select(CheckIn.status)
-        .where(CheckIn.deployment_id == deployment.id, CheckIn.sequence < checkin.sequence)
-        .order_by(col(CheckIn.sequence).desc())
-    ).all()
-    missed_in_a_row = 0
-    for status in earlier:
-        if status != CheckInStatus.MISSED:
-            break
-        missed_in_a_row += 1
-    superseded = (
-        session.exec(
-            select(func.count())
-            .select_from(CheckIn)
-            .where(
-                CheckIn.deployment_id == deployment.id,
-                CheckIn.sequence > checkin.sequence,
-                col(CheckIn.status).in_(
-                    (CheckInStatus.SENT, CheckInStatus.ANSWERED, CheckInStatus.MISSED)
-                ),
-            )
-        ).one()
-        > 0
-    )
+    missed_in_a_row = _missed_in_a_row(session, checkin)
+    superseded = _superseded(session, checkin)
     return CheckinView(
         checkin_id=checkin.id or 0,
         sequence=checkin.sequence,
@@ -194,6 +157,58 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
             and cadence_of(deployment, ctx.settings.checkin_every_days) < LESS_OFTEN_DAYS
         ),
     )
+
+
+def _answer_views(session: Session, checkin_id: int, requester_id: int) -> list[AnswerView]:
+    """The answers to one check-in so far, oldest first."""
+    answers = []
+    for answer in session.exec(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id == checkin_id)
+        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
+    ):
+        person = session.get(Person, answer.person_id)
+        answers.append(
+            AnswerView(
+                person_id=answer.person_id,
+                name=_name(person),
+                role="head" if answer.person_id == requester_id else "supporter",
+                outcome=answer.outcome,
+                answered_at=answer.answered_at,
+            )
+        )
+    return answers
+
+
+def _missed_in_a_row(session: Session, checkin: CheckIn) -> int:
+    """How many check-ins just before this one of its deployment were missed."""
+    earlier = session.exec(
+        select(CheckIn.status)
+        .where(CheckIn.deployment_id == checkin.deployment_id, CheckIn.sequence < checkin.sequence)
+        .order_by(col(CheckIn.sequence).desc())
+    ).all()
+    missed = 0
+    for status in earlier:
+        if status != CheckInStatus.MISSED:
+            break
+        missed += 1
+    return missed
+
+
+def _superseded(session: Session, checkin: CheckIn) -> bool:
+    """Whether a later check-in of the same deployment has already gone out."""
+    later = session.exec(
+        select(func.count())
+        .select_from(CheckIn)
+        .where(
+            CheckIn.deployment_id == checkin.deployment_id,
+            CheckIn.sequence > checkin.sequence,
+            col(CheckIn.status).in_(
+                (CheckInStatus.SENT, CheckInStatus.ANSWERED, CheckInStatus.MISSED)
+            ),
+        )
+    ).one()
+    return later > 0
 
 
 def _name(person: Person | None) -> str:
@@ -392,13 +407,7 @@ def answer_checkin(
     asks again in seven days. Either person's first answer makes the check-in answered; the
     other's answer is recorded too. Both DMs are updated in place.
     """
-    if outcome not in OUTCOMES:
-        raise NotFound("I don't know that answer.")
-    note = (note or "").strip()
-    if outcome == NEEDS_ATTENTION and not note:
-        raise InvalidInput({"note": "Please say briefly what needs attention."})
-    if outcome == COMPLETED and not note:
-        raise InvalidInput({"impact": "Please say briefly what difference the support made."})
+    note = _checked_note(outcome, note)
     involved = _involved(session, checkin_id, actor, action="checkin.answer")
     _check_answerable(session, ctx, involved)
     checkin, deployment = involved.checkin, involved.deployment
@@ -406,31 +415,7 @@ def answer_checkin(
     if outcome == SNOOZED and not first:
         raise Conflict("Someone has already answered this check-in, so there's nothing to snooze.")
     limit = IMPACT_LIMIT if outcome == COMPLETED else NOTE_LIMIT
-    session.add(
-        CheckInAnswer(
-            checkin_id=checkin.id or 0,
-            person_id=involved.person.id or 0,
-            outcome=outcome,
-            note=note[:limit] or None,
-            answered_at=ctx.now,
-        )
-    )
-    if first:
-        checkin.status = CheckInStatus.ANSWERED
-        checkin.answered_at = ctx.now
-        checkin.claimed_until = None
-    session.flush()
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=actor,
-        action="checkin.answered",
-        subject_type="checkin",
-        subject_id=checkin_id,
-        deployment_id=deployment.id,
-        outcome=outcome,
-        role=involved.role,
-    )
+    _record_answer(session, ctx, involved, actor=actor, outcome=outcome, note=note[:limit])
     if outcome == COMPLETED:
         _complete(session, ctx, involved, impact=note[:limit])
     elif outcome == SNOOZED:
@@ -450,6 +435,56 @@ def answer_checkin(
     refresh_checkin_messages(session, ctx, checkin)
     next_due = load_view(session, ctx, checkin).next_due_at
     return AnswerResult(checkin.id or 0, outcome, first, next_due)
+
+
+def _checked_note(outcome: str, note: str | None) -> str:
+    """The answer's note, stripped; raises when the outcome is unknown or needs a note."""
+    if outcome not in OUTCOMES:
+        raise NotFound("I don't know that answer.")
+    note = (note or "").strip()
+    if outcome == NEEDS_ATTENTION and not note:
+        raise InvalidInput({"note": "Please say briefly what needs attention."})
+    if outcome == COMPLETED and not note:
+        raise InvalidInput({"impact": "Please say briefly what difference the support made."})
+    return note
+
+
+def _record_answer(
+    session: Session,
+    ctx: ServiceContext,
+    involved: _Involved,
+    *,
+    actor: str,
+    outcome: str,
+    note: str,
+) -> None:
+    """Store one person's answer; the first answer makes the check-in answered."""
+    checkin = involved.checkin
+    session.add(
+        CheckInAnswer(
+            checkin_id=checkin.id or 0,
+            person_id=involved.person.id or 0,
+            outcome=outcome,
+            note=note or None,
+            answered_at=ctx.now,
+        )
+    )
+    if checkin.status == CheckInStatus.SENT:
+        checkin.status = CheckInStatus.ANSWERED
+        checkin.answered_at = ctx.now
+        checkin.claimed_until = None
+    session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="checkin.answered",
+        subject_type="checkin",
+        subject_id=checkin.id or 0,
+        deployment_id=involved.deployment.id,
+        outcome=outcome,
+        role=involved.role,
+    )
 
 
 def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, impact: str) -> None:

@@ -316,24 +316,10 @@ def _supporter_home(
     school_ids = {r.school_id for r in requests if r.school_id}
     schools = {s.id: s for s in session.exec(select(School).where(col(School.id).in_(school_ids)))}
     heads = _slack_ids(session, {r.requester_id for _, r in deployments})
-    offers = []
-    for offer, request in offer_rows:
-        school = schools.get(request.school_id)
-        offers.append(
-            OfferLine(
-                offer_id=offer.id or 0,
-                request_id=request.id or 0,
-                title=request.title,
-                needs=needs.get(request.id or 0, ()),
-                urgency=request.urgency,
-                phase=school.phase if school else None,
-                region=school.region if school else None,
-                school=school.name if school and show_school else None,
-                reasons=offer.reasons,
-                offered_at=offer.created_at,
-                expires_at=offer.expires_at,
-            )
-        )
+    offers = [
+        _offer_line(offer, request, schools.get(request.school_id), needs, show_school)
+        for offer, request in offer_rows
+    ]
     shown = [
         DeploymentLine(
             deployment_id=deployment.id or 0,
@@ -353,6 +339,28 @@ def _supporter_home(
         capacity=person.capacity,
         available=person.available,
         away_until=person.away_until,
+    )
+
+
+def _offer_line(
+    offer: Offer,
+    request: SupportRequest,
+    school: School | None,
+    needs: Mapping[int, tuple[str, ...]],
+    show_school: bool,
+) -> OfferLine:
+    return OfferLine(
+        offer_id=offer.id or 0,
+        request_id=request.id or 0,
+        title=request.title,
+        needs=needs.get(request.id or 0, ()),
+        urgency=request.urgency,
+        phase=school.phase if school else None,
+        region=school.region if school else None,
+        school=school.name if school and show_school else None,
+        reasons=offer.reasons,
+        offered_at=offer.created_at,
+        expires_at=offer.expires_at,
     )
 
 

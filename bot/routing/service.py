@@ -455,18 +455,7 @@ def _start_deployment(
     )
     session.add(deployment)
     session.flush()
-    for other in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
-    ):
-        other.status = OfferStatus.WITHDRAWN
-        other.responded_at = ctx.now
-        owe_update(
-            session,
-            now=ctx.now,
-            update_of=f"offer:{other.id}",
-            text=f"Taken by {escape(supporter.name)} — thank you",
-            blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
-        )
+    _withdraw_other_offers(session, ctx, request, supporter)
     summary = summarise(session, request, ctx.vocabulary)
     head = session.get(Person, request.requester_id)
     if accepted_offer is not None:
@@ -510,6 +499,24 @@ def _start_deployment(
         offer_id=accepted_offer.id if accepted_offer else None,
     )
     return deployment
+
+
+def _withdraw_other_offers(
+    session: Session, ctx: ServiceContext, request: SupportRequest, supporter: Person
+) -> None:
+    """Withdraw the request's still-open offers and owe each a "Taken by …" update."""
+    for other in session.exec(
+        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
+    ):
+        other.status = OfferStatus.WITHDRAWN
+        other.responded_at = ctx.now
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=f"offer:{other.id}",
+            text=f"Taken by {escape(supporter.name)} — thank you",
+            blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
+        )
 
 
 def decline_offer(
