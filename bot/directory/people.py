@@ -32,17 +32,6 @@ def is_coordinator(session: Session, slack_user_id: str) -> bool:
     return has_role(session, slack_user_id, "coordinator")
 
 
-def coordinators(session: Session) -> list[Person]:
-    """Every coordinator, by name."""
-    query = (
-        select(Person)
-        .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
-        .where(col(PersonRole.role) == "coordinator", col(Person.erased_at).is_(None))
-        .order_by(Person.name)
-    )
-    return list(session.exec(query))
-
-
 def ensure_person(session: Session, slack_user_id: str, *, name: str, now: datetime) -> Person:
     """The person for a Slack user, added (with no roles yet) if the directory lacks them or
     their data was erased."""

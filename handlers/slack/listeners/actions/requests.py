@@ -21,8 +21,9 @@ from bot.requests.intake import (
     request_tags,
     summarise,
 )
-from bot.requests.post_changes import UPDATE_ACTION, update_from_post
+from bot.requests.post_changes import UPDATE_ACTION
 from bot.requests.views import Draft
+from bot.routing import flows
 from bot.routing.service import confirm_request
 from handlers.slack.blocks.requests import full_request_modal, profile_modal, request_modal
 from handlers.slack.listeners.common import (
@@ -79,7 +80,7 @@ def update_request_from_post(runtime: Runtime, body: dict[str, Any], client: Web
     text = current_post_text(client, channel, ts)
     in_transaction(
         runtime,
-        lambda session: update_from_post(
+        lambda session: flows.update_request_from_post(
             session, runtime.context(), actor=user_id_of(body), request_id=request_id, text=text
         ),
     )

@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 from bot.directory.people import person_by_slack_id
 from bot.entry.runtime import Runtime
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
-from bot.requests.post_changes import post_deleted, post_edited
+from bot.requests.post_changes import post_deleted
+from bot.routing.flows import apply_post_edit
 from storage.db import run_once
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def on_post_edited(runtime: Runtime, channel: str, message: dict[str, Any]) -> N
     edited_ts = str(edited.get("ts") or "") if isinstance(edited, dict) else ""
     change = run_once(
         runtime.sessions,
-        lambda session: post_edited(
+        lambda session: apply_post_edit(
             session,
             runtime.context(),
             channel=channel,
