@@ -571,6 +571,7 @@ def digest_charts(
     """The term's charts for a week's digest (none if it was already sent or the term has no
     requests yet). Drawn outside any transaction: drawing takes a moment, and SQLite's write
     lock is held by every transaction."""
+    # Lazy: charts import matplotlib, which takes a second; only a digest with charts needs it.
     from bot.insight.charts import render_charts
 
     with sessions() as session:

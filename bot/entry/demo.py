@@ -18,11 +18,12 @@ from typing import Any, TextIO
 from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.entry.jobs import run_due
 from bot.requests.report import list_requests
 from handlers.slack.stand_in.signing import block_actions_payload, message_event
 from handlers.slack.stand_in.transcript import describe
 from handlers.slack.stand_in.world import SlackWorld, running_world
-from storage.models import Offer, Person, SupportRequest
+from storage.models import CheckIn, Offer, Person, SupportRequest
 
 DIRECTORY = Path(__file__).parents[1] / "data" / "demo_directory.csv"
 SUPPORT_CHANNEL = "C0SUPPORT"
@@ -126,9 +127,6 @@ def play(demo: Demo) -> None:
 
 def play_checkin_and_digest(demo: Demo) -> None:
     """A week on: the weekly digest and the first check-in go out; Sam answers it."""
-    from bot.entry.jobs import run_due
-    from storage.models import CheckIn
-
     world = demo.world
     with world.runtime.sessions() as session:
         checkin = session.exec(select(CheckIn).order_by(col(CheckIn.id))).first()
