@@ -84,6 +84,22 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class CheckInOutcome(StrEnum):
+    """What one person answered to a check-in."""
+
+    ON_TRACK = "on_track"
+    NEEDS_ATTENTION = "needs_attention"
+    COMPLETED = "completed"
+    SNOOZED = "snoozed"
+
+
+class InboundOutcome(StrEnum):
+    """How a saved Slack event ended: handled, or given up after its attempts."""
+
+    HANDLED = "handled"
+    GAVE_UP = "gave_up"
+
+
 class StatusColumn(TypeDecorator[StrEnum]):
     """A status kept as a plain string column and read back as a member of its `StrEnum`."""
 
@@ -307,7 +323,7 @@ class CheckInAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkin.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    outcome: str  # on_track | needs_attention | completed | snoozed
+    outcome: CheckInOutcome = Field(sa_type=StatusColumn(CheckInOutcome))
     note: str | None = Field(default=None, sa_type=Text)
     answered_at: datetime = _ts()
 
@@ -343,7 +359,7 @@ class InboundEvent(SQLModel, table=True):
     attempts: int = 0
     claimed_until: datetime | None = _ts(default=None)
     processed_at: datetime | None = _ts(default=None, index=True)
-    outcome: str | None = None  # handled | gave_up
+    outcome: InboundOutcome | None = Field(default=None, sa_type=StatusColumn(InboundOutcome))
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -41,6 +41,7 @@ from storage.models import (
     CLOSED,
     CheckIn,
     CheckInAnswer,
+    CheckInOutcome,
     CheckInStatus,
     Deployment,
     DeploymentStatus,
@@ -58,13 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED = (
-    "on_track",
-    "needs_attention",
-    "completed",
-    "snoozed",
-)
-OUTCOMES = (ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED)
+ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED = CheckInOutcome
+OUTCOMES = tuple(CheckInOutcome)
 OUTCOME_WORDS = {
     ON_TRACK: "on track",
     NEEDS_ATTENTION: "needs attention",
@@ -464,7 +460,7 @@ def _record_answer(
         CheckInAnswer(
             checkin_id=checkin.id or 0,
             person_id=involved.person.id or 0,
-            outcome=outcome,
+            outcome=CheckInOutcome(outcome),
             note=note or None,
             answered_at=ctx.now,
         )

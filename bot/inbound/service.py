@@ -21,14 +21,14 @@ from sqlmodel import col
 
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
-from storage.models import InboundEvent
+from storage.models import InboundEvent, InboundOutcome
 
 log = logging.getLogger(__name__)
 
 EVENT_LEASE = timedelta(minutes=1)  # the grace period before a saved event is replayed
 EVENT_MEMORY = timedelta(days=7)  # Slack's retries come within minutes; a week is ample
 MAX_ATTEMPTS = 3
-HANDLED, GAVE_UP = "handled", "gave_up"
+HANDLED, GAVE_UP = InboundOutcome
 
 
 @dataclass(frozen=True)
