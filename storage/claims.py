@@ -25,7 +25,7 @@ def claim_rows(
 
     The caller commits. A row claimed by another transaction is skipped, never taken twice.
     """
-    pk = model.id  # type: ignore[attr-defined]
+    pk = model.id  # type: ignore[attr-defined]  # every claimable table has an integer id
     if session.get_bind().dialect.name == "postgresql":
         ids = list(
             session.scalars(
@@ -42,6 +42,6 @@ def claim_rows(
     won = []
     for row_id in session.scalars(select(pk).where(claimable).order_by(order_by).limit(limit)):
         result = session.execute(update(model).where(pk == row_id, claimable).values(**values))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # a DML result is a CursorResult
             won.append(row_id)
     return won

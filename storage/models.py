@@ -7,10 +7,11 @@ Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,16 +33,93 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# --- request statuses (CONTRACT.md) -------------------------------------------------------
-OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED = (
-    "open",
-    "offered",
-    "accepted",
-    "closed",
-    "cancelled",
-    "expired",
-)
-REQUEST_STATUSES = (OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED)
+# --- statuses: stored as their plain strings, read back as members ---------------------------
+class RequestStatus(StrEnum):
+    """Where a request is in its life (CONTRACT.md)."""
+
+    OPEN = "open"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class OfferStatus(StrEnum):
+    """How one supporter's offer ended, or that it is still open."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class DeploymentStatus(StrEnum):
+    """Whether a deployment is running, and if not, how it ended."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    RELEASED = "released"
+    REASSIGNED = "reassigned"
+    CANCELLED = "cancelled"
+
+
+class CheckInStatus(StrEnum):
+    """Where one check-in is: waiting to be sent, sent, answered, missed or cancelled."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    """Where an owed message is on its way to Slack."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class CheckInOutcome(StrEnum):
+    """What one person answered to a check-in."""
+
+    ON_TRACK = "on_track"
+    NEEDS_ATTENTION = "needs_attention"
+    COMPLETED = "completed"
+    SNOOZED = "snoozed"
+
+
+class InboundOutcome(StrEnum):
+    """How a saved Slack event ended: handled, or given up after its attempts."""
+
+    HANDLED = "handled"
+    GAVE_UP = "gave_up"
+
+
+class StatusColumn(TypeDecorator[StrEnum]):
+    """A status kept as a plain string column and read back as a member of its `StrEnum`."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else str(self.enum(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+# Kept for the many callers that name request statuses directly.
+OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED = RequestStatus
+REQUEST_STATUSES = tuple(RequestStatus)
 ROLES = ("head", "nle", "sle", "specialist", "coordinator")
 SUPPORTER_ROLES = ("nle", "sle", "specialist")
 PHASES = ("nursery", "primary", "secondary", "all-through", "special", "16-plus")
@@ -128,7 +206,9 @@ class SupportRequest(SQLModel, table=True):
     description: str = Field(default="", sa_type=Text)
     urgency: str = "routine"
     preferred_start: date | None = None
-    status: str = Field(default=OPEN, index=True)
+    status: RequestStatus = Field(
+        default=RequestStatus.OPEN, index=True, sa_type=StatusColumn(RequestStatus)
+    )
     source: str = "command"  # channel | command | shortcut | cli
     # Identifies where the request came from (e.g. "msg:C1:1700000000.0001") so a Slack
     # retry, a double submit or a second capture of the same message never stores it twice.
@@ -171,7 +251,7 @@ class Offer(SQLModel, table=True):
     request_id: int = Field(foreign_key="support_request.id", index=True)
     supporter_id: int = Field(foreign_key="person.id", index=True)
     round: int = 1
-    status: str = "open"  # open | accepted | declined | withdrawn | expired
+    status: OfferStatus = Field(default=OfferStatus.OPEN, sa_type=StatusColumn(OfferStatus))
     score: float = 0.0
     reasons: str = ""
     created_at: datetime = _ts()
@@ -198,9 +278,9 @@ class Deployment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="support_request.id", index=True)
     supporter_id: int = Field(foreign_key="person.id", index=True)
-    status: str = Field(
-        default="active", index=True
-    )  # active|completed|released|reassigned|cancelled
+    status: DeploymentStatus = Field(
+        default=DeploymentStatus.ACTIVE, index=True, sa_type=StatusColumn(DeploymentStatus)
+    )
     started_at: datetime = _ts()
     ended_at: datetime | None = _ts(default=None)
     checkin_every_days: int | None = None
@@ -221,7 +301,9 @@ class CheckIn(SQLModel, table=True):
     deployment_id: int = Field(foreign_key="deployment.id", index=True)
     sequence: int = 1
     due_at: datetime = _ts()
-    status: str = "scheduled"  # scheduled | sent | answered | missed | cancelled
+    status: CheckInStatus = Field(
+        default=CheckInStatus.SCHEDULED, sa_type=StatusColumn(CheckInStatus)
+    )
     sent_at: datetime | None = _ts(default=None)
     reminded_at: datetime | None = _ts(default=None)
     answered_at: datetime | None = _ts(default=None)
@@ -241,7 +323,7 @@ class CheckInAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkin.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    outcome: str  # on_track | needs_attention | completed | snoozed
+    outcome: CheckInOutcome = Field(sa_type=StatusColumn(CheckInOutcome))
     note: str | None = Field(default=None, sa_type=Text)
     answered_at: datetime = _ts()
 
@@ -277,7 +359,7 @@ class InboundEvent(SQLModel, table=True):
     attempts: int = 0
     claimed_until: datetime | None = _ts(default=None)
     processed_at: datetime | None = _ts(default=None, index=True)
-    outcome: str | None = None  # handled | gave_up
+    outcome: InboundOutcome | None = Field(default=None, sa_type=StatusColumn(InboundOutcome))
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -298,7 +380,7 @@ class OutboxMessage(SQLModel, table=True):
     update_of: str | None = Field(default=None, index=True)  # chat.update: `ref` to edit
     thread_of: str | None = Field(default=None, index=True)  # reply to the message with this `ref`
     dedupe_key: str | None = Field(default=None, unique=True)
-    status: str = "pending"  # pending | sending | sent | failed
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=StatusColumn(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime = _ts()
     claimed_until: datetime | None = _ts(default=None)

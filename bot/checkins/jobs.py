@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, exists, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.service import (
     FAILED_ROW_BACKOFF,
@@ -23,7 +23,7 @@ from bot.checkins.service import (
 from bot.core import audit
 from storage.claims import claim_rows
 from storage.db import transaction
-from storage.models import CheckIn, Deployment
+from storage.models import CheckIn, CheckInStatus, Deployment, DeploymentStatus
 
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext, Services
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # --- due work ------------------------------------------------------------------------------------
 def _claim_free(now: datetime) -> ColumnElement[bool]:
-    return or_(CheckIn.claimed_until.is_(None), CheckIn.claimed_until <= now)  # type: ignore[union-attr,operator]
+    return or_(col(CheckIn.claimed_until).is_(None), col(CheckIn.claimed_until) <= now)
 
 
 def _work_through(
@@ -54,7 +54,9 @@ def _work_through(
             with transaction(runtime.sessions) as session:
                 due = and_(claimable, _claim_free(ctx.now))
                 candidate = session.exec(
-                    select(CheckIn.id, CheckIn.deployment_id).where(due).order_by(CheckIn.due_at)
+                    select(CheckIn.id, col(CheckIn.deployment_id))
+                    .where(due)
+                    .order_by(col(CheckIn.due_at))
                 ).first()
                 if candidate is None:
                     return done
@@ -64,7 +66,7 @@ def _work_through(
                 ids = claim_rows(
                     session,
                     CheckIn,
-                    and_(due, CheckIn.id == candidate[0]),
+                    and_(due, col(CheckIn.id) == candidate[0]),
                     values,
                     order_by=CheckIn.due_at,
                     limit=1,
@@ -83,15 +85,19 @@ def _work_through(
             with transaction(runtime.sessions) as session:
                 session.execute(
                     update(CheckIn)
-                    .where(CheckIn.id == claimed)
+                    .where(col(CheckIn.id) == claimed)
                     .values(claimed_until=ctx.now + FAILED_ROW_BACKOFF)
                 )
 
 
 def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     deployment = session.get(Deployment, checkin.deployment_id)
-    if deployment is None or deployment.status != "active" or deployment.checkins_paused:
-        checkin.status = "cancelled"
+    if (
+        deployment is None
+        or deployment.status != DeploymentStatus.ACTIVE
+        or deployment.checkins_paused
+    ):
+        checkin.status = CheckInStatus.CANCELLED
         return
     checkin.remind_at = ctx.calendar.add_working_hours(ctx.now, ctx.settings.checkin_reminder_hours)
     days = cadence_of(deployment, ctx.settings.checkin_every_days)
@@ -116,8 +122,8 @@ def send_due_checkins(runtime: Services) -> int:
     now = runtime.clock.now()
     return _work_through(
         runtime,
-        and_(CheckIn.status == "scheduled", CheckIn.due_at <= now),  # type: ignore[arg-type]
-        {"status": "sent", "sent_at": now, "claimed_until": None},
+        and_(col(CheckIn.status) == CheckInStatus.SCHEDULED, col(CheckIn.due_at) <= now),
+        {"status": CheckInStatus.SENT, "sent_at": now, "claimed_until": None},
         _send_one,
         what="sending",
     )
@@ -125,7 +131,11 @@ def send_due_checkins(runtime: Services) -> int:
 
 def _remind_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     deployment = session.get(Deployment, checkin.deployment_id)
-    if deployment is None or deployment.status != "active" or deployment.checkins_paused:
+    if (
+        deployment is None
+        or deployment.status != DeploymentStatus.ACTIVE
+        or deployment.checkins_paused
+    ):
         return
     view = load_view(session, ctx, checkin)
     sent_to = owe_checkin_dms(session, ctx, view, reminder=True)
@@ -148,9 +158,9 @@ def send_due_reminders(runtime: Services) -> int:
     return _work_through(
         runtime,
         and_(
-            CheckIn.status == "sent",
-            CheckIn.reminded_at.is_(None),  # type: ignore[union-attr]
-            CheckIn.remind_at <= now,  # type: ignore[operator]
+            col(CheckIn.status) == CheckInStatus.SENT,
+            col(CheckIn.reminded_at).is_(None),
+            col(CheckIn.remind_at) <= now,
         ),
         {"reminded_at": now},
         _remind_one,
@@ -179,14 +189,14 @@ def mark_missed_checkins(runtime: Services) -> int:
         select(later.id).where(
             later.deployment_id == CheckIn.deployment_id,
             later.sequence > CheckIn.sequence,
-            later.due_at <= now,  # type: ignore[operator]
-            later.status != "cancelled",
+            later.due_at <= now,
+            later.status != CheckInStatus.CANCELLED,
         )
     )
     return _work_through(
         runtime,
-        and_(CheckIn.status == "sent", next_is_due),  # type: ignore[arg-type]
-        {"status": "missed", "missed_at": now},
+        and_(col(CheckIn.status) == CheckInStatus.SENT, next_is_due),
+        {"status": CheckInStatus.MISSED, "missed_at": now},
         _mark_one_missed,
         what="marking missed",
     )

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.views import AnswerView, CheckinView
 from bot.core import audit
@@ -41,9 +41,13 @@ from storage.models import (
     CLOSED,
     CheckIn,
     CheckInAnswer,
+    CheckInOutcome,
+    CheckInStatus,
     Deployment,
+    DeploymentStatus,
     ExpertiseTag,
     OutboxMessage,
+    OutboxStatus,
     Person,
     RequestTag,
     School,
@@ -55,13 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED = (
-    "on_track",
-    "needs_attention",
-    "completed",
-    "snoozed",
-)
-OUTCOMES = (ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED)
+ON_TRACK, NEEDS_ATTENTION, COMPLETED, SNOOZED = CheckInOutcome
+OUTCOMES = tuple(CheckInOutcome)
 OUTCOME_WORDS = {
     ON_TRACK: "on track",
     NEEDS_ATTENTION: "needs attention",
@@ -86,7 +85,7 @@ def need_labels(session: Session, request_id: int) -> tuple[str, ...]:
     return tuple(
         session.exec(
             select(ExpertiseTag.label)
-            .join(RequestTag, RequestTag.tag_slug == ExpertiseTag.slug)  # type: ignore[arg-type]
+            .join(RequestTag, col(RequestTag.tag_slug) == col(ExpertiseTag.slug))
             .where(RequestTag.request_id == request_id)
             .order_by(ExpertiseTag.label)
         )
@@ -114,49 +113,14 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
     head = session.get(Person, request.requester_id)
     supporter = session.get(Person, deployment.supporter_id)
     school = session.get(School, request.school_id) if request.school_id else None
-    answers = []
-    for answer in session.exec(
-        select(CheckInAnswer)
-        .where(CheckInAnswer.checkin_id == checkin.id)
-        .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)  # type: ignore[arg-type]
-    ):
-        person = session.get(Person, answer.person_id)
-        answers.append(
-            AnswerView(
-                person_id=answer.person_id,
-                name=_name(person),
-                role="head" if answer.person_id == request.requester_id else "supporter",
-                outcome=answer.outcome,
-                answered_at=answer.answered_at,
-            )
-        )
+    answers = _answer_views(session, checkin.id or 0, request.requester_id)
     next_due = session.exec(
         select(CheckIn.due_at)
-        .where(CheckIn.deployment_id == deployment.id, CheckIn.status == "scheduled")
-        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
+        .where(CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SCHEDULED)
+        .order_by(col(CheckIn.sequence).desc())
     ).first()
-    earlier = session.exec(
-        select(CheckIn.status)
-        .where(CheckIn.deployment_id == deployment.id, CheckIn.sequence < checkin.sequence)
-        .order_by(CheckIn.sequence.desc())  # type: ignore[attr-defined]
-    ).all()
-    missed_in_a_row = 0
-    for status in earlier:
-        if status != "missed":
-            break
-        missed_in_a_row += 1
-    superseded = (
-        session.exec(
-            select(func.count())
-            .select_from(CheckIn)
-            .where(
-                CheckIn.deployment_id == deployment.id,
-                CheckIn.sequence > checkin.sequence,
-                CheckIn.status.in_(("sent", "answered", "missed")),  # type: ignore[attr-defined]
-            )
-        ).one()
-        > 0
-    )
+    missed_in_a_row = _missed_in_a_row(session, checkin)
+    superseded = _superseded(session, checkin)
     return CheckinView(
         checkin_id=checkin.id or 0,
         sequence=checkin.sequence,
@@ -183,12 +147,64 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
         missed_in_a_row=missed_in_a_row,
         superseded=superseded,
         ask_if_still_wanted=(
-            checkin.status == "sent"
+            checkin.status == CheckInStatus.SENT
             and missed_in_a_row >= STILL_WANT_AFTER
             and not deployment.checkins_paused
             and cadence_of(deployment, ctx.settings.checkin_every_days) < LESS_OFTEN_DAYS
         ),
     )
+
+
+def _answer_views(session: Session, checkin_id: int, requester_id: int) -> list[AnswerView]:
+    """The answers to one check-in so far, oldest first."""
+    answers = []
+    for answer in session.exec(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id == checkin_id)
+        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
+    ):
+        person = session.get(Person, answer.person_id)
+        answers.append(
+            AnswerView(
+                person_id=answer.person_id,
+                name=_name(person),
+                role="head" if answer.person_id == requester_id else "supporter",
+                outcome=answer.outcome,
+                answered_at=answer.answered_at,
+            )
+        )
+    return answers
+
+
+def _missed_in_a_row(session: Session, checkin: CheckIn) -> int:
+    """How many check-ins just before this one of its deployment were missed."""
+    earlier = session.exec(
+        select(CheckIn.status)
+        .where(CheckIn.deployment_id == checkin.deployment_id, CheckIn.sequence < checkin.sequence)
+        .order_by(col(CheckIn.sequence).desc())
+    ).all()
+    missed = 0
+    for status in earlier:
+        if status != CheckInStatus.MISSED:
+            break
+        missed += 1
+    return missed
+
+
+def _superseded(session: Session, checkin: CheckIn) -> bool:
+    """Whether a later check-in of the same deployment has already gone out."""
+    later = session.exec(
+        select(func.count())
+        .select_from(CheckIn)
+        .where(
+            CheckIn.deployment_id == checkin.deployment_id,
+            CheckIn.sequence > checkin.sequence,
+            col(CheckIn.status).in_(
+                (CheckInStatus.SENT, CheckInStatus.ANSWERED, CheckInStatus.MISSED)
+            ),
+        )
+    ).one()
+    return later > 0
 
 
 def _name(person: Person | None) -> str:
@@ -230,9 +246,12 @@ def set_next_due(session: Session, deployment_id: int, due: datetime) -> None:
     """
     moved = session.execute(
         update(CheckIn)
-        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
+        .where(
+            col(CheckIn.deployment_id) == deployment_id,
+            col(CheckIn.status) == CheckInStatus.SCHEDULED,
+        )
         .values(due_at=due)
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     if not moved:
         session.add(
             CheckIn(
@@ -249,16 +268,21 @@ def cancel_future_checkins(session: Session, deployment_id: int, *, now: datetim
     answer (their DMs say so); returns how many were cancelled."""
     result = session.execute(
         update(CheckIn)
-        .where(CheckIn.deployment_id == deployment_id, CheckIn.status == "scheduled")
-        .values(status="cancelled")
+        .where(
+            col(CheckIn.deployment_id) == deployment_id,
+            col(CheckIn.status) == CheckInStatus.SCHEDULED,
+        )
+        .values(status=CheckInStatus.CANCELLED)
     )
-    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML result is a CursorResult
     deployment = session.get(Deployment, deployment_id)
-    ended = deployment is not None and deployment.status != "active"
+    ended = deployment is not None and deployment.status != DeploymentStatus.ACTIVE
     for checkin in session.exec(
-        select(CheckIn).where(CheckIn.deployment_id == deployment_id, CheckIn.status == "sent")
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
+        )
     ).all():
-        checkin.status = "cancelled"
+        checkin.status = CheckInStatus.CANCELLED
         checkin.claimed_until = None
         cancelled += 1
         if ended:
@@ -313,7 +337,7 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
 
 
 def _ended_message(deployment: Deployment) -> str:
-    if deployment.status == "completed":
+    if deployment.status == DeploymentStatus.COMPLETED:
         return "This support has been marked completed, so nothing more is needed. Thank you!"
     return "This support has ended, so this check-in is closed. Thank you."
 
@@ -321,18 +345,18 @@ def _ended_message(deployment: Deployment) -> str:
 def _check_answerable(session: Session, ctx: ServiceContext, involved: _Involved) -> None:
     """Conflict (a polite message, nothing changed) when this check-in can't take answers."""
     checkin, deployment = involved.checkin, involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
-    if checkin.status == "cancelled":
+    if checkin.status == CheckInStatus.CANCELLED:
         raise Conflict(
             "Check-ins for this support are paused, so this one is closed. Choose a frequency "
             "or press *Resume check-ins* to start them again."
             if deployment.checkins_paused
             else "This check-in was cancelled, so nothing more is needed."
         )
-    if checkin.status == "missed" or load_view(session, ctx, checkin).superseded:
+    if checkin.status == CheckInStatus.MISSED or load_view(session, ctx, checkin).superseded:
         raise Conflict("There's a newer check-in for this support — please answer that one.")
-    if checkin.status not in ("sent", "answered"):
+    if checkin.status not in (CheckInStatus.SENT, CheckInStatus.ANSWERED):
         raise Conflict("This check-in hasn't been sent yet.")
     mine = session.exec(
         select(CheckInAnswer).where(
@@ -379,45 +403,15 @@ def answer_checkin(
     asks again in seven days. Either person's first answer makes the check-in answered; the
     other's answer is recorded too. Both DMs are updated in place.
     """
-    if outcome not in OUTCOMES:
-        raise NotFound("I don't know that answer.")
-    note = (note or "").strip()
-    if outcome == NEEDS_ATTENTION and not note:
-        raise InvalidInput({"note": "Please say briefly what needs attention."})
-    if outcome == COMPLETED and not note:
-        raise InvalidInput({"impact": "Please say briefly what difference the support made."})
+    note = _checked_note(outcome, note)
     involved = _involved(session, checkin_id, actor, action="checkin.answer")
     _check_answerable(session, ctx, involved)
     checkin, deployment = involved.checkin, involved.deployment
-    first = checkin.status == "sent"
+    first = checkin.status == CheckInStatus.SENT
     if outcome == SNOOZED and not first:
         raise Conflict("Someone has already answered this check-in, so there's nothing to snooze.")
     limit = IMPACT_LIMIT if outcome == COMPLETED else NOTE_LIMIT
-    session.add(
-        CheckInAnswer(
-            checkin_id=checkin.id or 0,
-            person_id=involved.person.id or 0,
-            outcome=outcome,
-            note=note[:limit] or None,
-            answered_at=ctx.now,
-        )
-    )
-    if first:
-        checkin.status = "answered"
-        checkin.answered_at = ctx.now
-        checkin.claimed_until = None
-    session.flush()
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=actor,
-        action="checkin.answered",
-        subject_type="checkin",
-        subject_id=checkin_id,
-        deployment_id=deployment.id,
-        outcome=outcome,
-        role=involved.role,
-    )
+    _record_answer(session, ctx, involved, actor=actor, outcome=outcome, note=note[:limit])
     if outcome == COMPLETED:
         _complete(session, ctx, involved, impact=note[:limit])
     elif outcome == SNOOZED:
@@ -439,14 +433,66 @@ def answer_checkin(
     return AnswerResult(checkin.id or 0, outcome, first, next_due)
 
 
+def _checked_note(outcome: str, note: str | None) -> str:
+    """The answer's note, stripped; raises when the outcome is unknown or needs a note."""
+    if outcome not in OUTCOMES:
+        raise NotFound("I don't know that answer.")
+    note = (note or "").strip()
+    if outcome == NEEDS_ATTENTION and not note:
+        raise InvalidInput({"note": "Please say briefly what needs attention."})
+    if outcome == COMPLETED and not note:
+        raise InvalidInput({"impact": "Please say briefly what difference the support made."})
+    return note
+
+
+def _record_answer(
+    session: Session,
+    ctx: ServiceContext,
+    involved: _Involved,
+    *,
+    actor: str,
+    outcome: str,
+    note: str,
+) -> None:
+    """Store one person's answer; the first answer makes the check-in answered."""
+    checkin = involved.checkin
+    session.add(
+        CheckInAnswer(
+            checkin_id=checkin.id or 0,
+            person_id=involved.person.id or 0,
+            outcome=CheckInOutcome(outcome),
+            note=note or None,
+            answered_at=ctx.now,
+        )
+    )
+    if checkin.status == CheckInStatus.SENT:
+        checkin.status = CheckInStatus.ANSWERED
+        checkin.answered_at = ctx.now
+        checkin.claimed_until = None
+    session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="checkin.answered",
+        subject_type="checkin",
+        subject_id=checkin.id or 0,
+        deployment_id=involved.deployment.id,
+        outcome=outcome,
+        role=involved.role,
+    )
+
+
 def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, impact: str) -> None:
     """Close the deployment and its request with the impact note; free the supporter."""
     deployment, request = involved.deployment, involved.request
     closed = session.execute(
         update(Deployment)
-        .where(Deployment.id == deployment.id, Deployment.status == "active")
-        .values(status="completed", ended_at=ctx.now, impact_note=impact)
-    ).rowcount  # type: ignore[attr-defined]
+        .where(
+            col(Deployment.id) == deployment.id, col(Deployment.status) == DeploymentStatus.ACTIVE
+        )
+        .values(status=DeploymentStatus.COMPLETED, ended_at=ctx.now, impact_note=impact)
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     if closed != 1:
         session.refresh(deployment)
         raise Conflict(_ended_message(deployment))
@@ -489,7 +535,7 @@ def change_cadence(
     deployment = involved.deployment
     if days not in cadence_choices(deployment, ctx.settings.checkin_every_days):
         raise Conflict("Please choose a frequency from the list.")
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     was_paused = deployment.checkins_paused
     deployment.checkin_every_days = days
@@ -527,21 +573,23 @@ def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin
     """Pause a deployment's check-ins: nothing more is sent until someone resumes them."""
     involved = _involved(session, checkin_id, actor, action="checkin.pause")
     deployment = involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     if deployment.checkins_paused:
         raise Conflict("Check-ins for this support are already paused.")
     deployment.checkins_paused = True
     waiting = session.exec(
-        select(CheckIn).where(CheckIn.deployment_id == deployment.id, CheckIn.status == "sent")
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SENT
+        )
     ).all()
     session.execute(
         update(CheckIn)
         .where(
-            CheckIn.deployment_id == deployment.id,
-            CheckIn.status.in_(("scheduled", "sent")),  # type: ignore[attr-defined]
+            col(CheckIn.deployment_id) == deployment.id,
+            col(CheckIn.status).in_((CheckInStatus.SCHEDULED, CheckInStatus.SENT)),
         )
-        .values(status="cancelled", claimed_until=None)
+        .values(status=CheckInStatus.CANCELLED, claimed_until=None)
     )
     for checkin in waiting:
         if checkin.id != involved.checkin.id:
@@ -567,7 +615,7 @@ def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checki
     """Resume paused check-ins at the deployment's cadence, counting from today."""
     involved = _involved(session, checkin_id, actor, action="checkin.resume")
     deployment = involved.deployment
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
     if not deployment.checkins_paused:
         raise Conflict("Check-ins for this support aren't paused.")
@@ -600,17 +648,14 @@ def _owed_refs(session: Session, checkin_id: int) -> list[str]:
 
     Only these are updated: an update of a message that was never sent would wait forever.
     """
-    return sorted(
-        set(
-            session.exec(
-                select(OutboxMessage.ref).where(
-                    OutboxMessage.ref.like(f"checkin:{checkin_id}:%"),  # type: ignore[union-attr]
-                    OutboxMessage.method == "chat.postMessage",
-                    OutboxMessage.status != "failed",
-                )
-            )
+    refs = session.exec(
+        select(col(OutboxMessage.ref)).where(
+            col(OutboxMessage.ref).like(f"checkin:{checkin_id}:%"),
+            col(OutboxMessage.method) == "chat.postMessage",
+            col(OutboxMessage.status) != OutboxStatus.FAILED,
         )
     )
+    return sorted({ref for ref in refs if ref is not None})
 
 
 def _was_owed(session: Session, ref: str) -> bool:
@@ -619,7 +664,7 @@ def _was_owed(session: Session, ref: str) -> bool:
             select(OutboxMessage.id).where(
                 OutboxMessage.ref == ref,
                 OutboxMessage.method == "chat.postMessage",
-                OutboxMessage.status != "failed",
+                OutboxMessage.status != OutboxStatus.FAILED,
             )
         ).first()
         is not None

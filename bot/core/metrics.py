@@ -17,9 +17,17 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
+from sqlmodel import col
 
 from bot.core.clock import Clock
-from storage.models import REQUEST_STATUSES, Offer, OutboxMessage, SupportRequest
+from storage.models import (
+    REQUEST_STATUSES,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+    SupportRequest,
+)
 
 PREFIX = "school_support"
 PROCESS = CollectorRegistry(auto_describe=True)
@@ -74,20 +82,26 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self.engine.connect() as connection:
             owed = connection.scalar(
-                select(func.count()).where(OutboxMessage.status.in_(OWED))  # type: ignore[attr-defined]
+                select(func.count()).where(col(OutboxMessage.status).in_(OWED))
             )
-            failed = connection.scalar(select(func.count()).where(OutboxMessage.status == "failed"))
+            failed = connection.scalar(
+                select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.FAILED)
+            )
             oldest: datetime | None = connection.scalar(
-                select(func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.status.in_(OWED)  # type: ignore[attr-defined]
+                select(func.min(col(OutboxMessage.created_at))).where(
+                    col(OutboxMessage.status).in_(OWED)
                 )
             )
             by_status = dict(
                 connection.execute(
-                    select(SupportRequest.status, func.count()).group_by(SupportRequest.status)
+                    select(col(SupportRequest.status), func.count()).group_by(
+                        col(SupportRequest.status)
+                    )
                 ).all()
             )
-            awaiting = connection.scalar(select(func.count()).where(Offer.status == "open"))
+            awaiting = connection.scalar(
+                select(func.count()).where(col(Offer.status) == OfferStatus.OPEN)
+            )
         yield _gauge("outbox_owed_messages", "Messages owed to Slack, not yet delivered.", owed)
         yield _gauge("outbox_failed_messages", "Messages Slack refused for good.", failed)
         age = max(0.0, (self.clock.now() - _aware(oldest)).total_seconds()) if oldest else 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -125,6 +125,9 @@ def parse_digest_cron(raw: str) -> tuple[str, time]:
     return match[1], time(int(match[2]), int(match[3]))
 
 
+_Getter = Callable[[str], str | None]
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -143,6 +146,20 @@ def load_settings(
 
     problems: list[str] = []
     kwargs: dict[str, object] = {}
+    _read_slack(get, kwargs, problems)
+    _read_service(get, kwargs, problems)
+    _read_timings(get, kwargs, problems)
+    holidays_file = kwargs.get("holidays_file")
+    if holidays_file and not Path(str(holidays_file)).is_file():
+        problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")
+
+    if problems:
+        raise SettingsError(problems)
+    return Settings(**kwargs)  # type: ignore[arg-type]  # each value was parsed to its type above
+
+
+def _read_slack(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
+    """The Slack tokens, channels and API address."""
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "HOLIDAYS_FILE"):
         kwargs[name.lower()] = get(name)
     for name in ("SUPPORT_CHANNEL_ID", "COORDINATOR_CHANNEL_ID"):
@@ -162,6 +179,10 @@ def load_settings(
     if not re.match(r"https?://", api_url):
         problems.append(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}")
     kwargs["slack_api_url"] = api_url if api_url.endswith("/") else api_url + "/"
+
+
+def _read_service(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
+    """The database, the web server, the time zone, switches and logging."""
     kwargs["database_url"] = get("DATABASE_URL") or DEFAULT_DATABASE_URL
     public_url = get("PUBLIC_URL")
     if public_url and not re.match(r"https?://", public_url):
@@ -191,6 +212,9 @@ def load_settings(
             problems.append(f"LOG_FORMAT must be text or json, not {raw!r}")
         kwargs["log_format"] = raw.lower()
 
+
+def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
+    """Counts, delays and times of day for offers, check-ins, retention and the digest."""
     bounds = {
         "OFFER_COUNT": (1, 20),
         "OFFER_TIMEOUT_HOURS": (1, 24 * 30),
@@ -221,10 +245,3 @@ def load_settings(
             kwargs["digest_cron"] = raw.lower().strip()
         except ValueError as exc:
             problems.append(str(exc))
-    holidays_file = kwargs.get("holidays_file")
-    if holidays_file and not Path(str(holidays_file)).is_file():
-        problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")
-
-    if problems:
-        raise SettingsError(problems)
-    return Settings(**kwargs)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import ExpertiseTag, PersonExpertise, RequestTag
 
@@ -271,7 +271,7 @@ def _insert_if_absent(session: Session, tag: Tag) -> int:
         insert(ExpertiseTag)
         .values(**_row_values(tag))
         .on_conflict_do_nothing(index_elements=["slug"])
-        .returning(ExpertiseTag.slug)
+        .returning(col(ExpertiseTag.slug))
     )
     return len(session.execute(statement).all())
 
@@ -289,9 +289,9 @@ def _update_row(row: ExpertiseTag, tag: Tag) -> bool:
 def _delete_unreferenced(session: Session, slugs: list[str]) -> int:
     """Delete those of `slugs` that no person and no request refers to; return how many."""
     referenced = or_(
-        exists().where(PersonExpertise.tag_slug == ExpertiseTag.slug),
-        exists().where(RequestTag.tag_slug == ExpertiseTag.slug),
+        exists().where(col(PersonExpertise.tag_slug) == col(ExpertiseTag.slug)),
+        exists().where(col(RequestTag.tag_slug) == col(ExpertiseTag.slug)),
     )
-    statement = delete(ExpertiseTag).where(ExpertiseTag.slug.in_(slugs), ~referenced)  # type: ignore[attr-defined]
+    statement = delete(ExpertiseTag).where(col(ExpertiseTag.slug).in_(slugs), ~referenced)
     result = session.execute(statement.execution_options(synchronize_session=False))
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult

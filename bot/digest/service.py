@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.service import NEEDS_ATTENTION, cadence_of
 from bot.core import audit
@@ -54,9 +54,12 @@ from storage.models import (
     SUPPORTER_ROLES,
     CheckIn,
     CheckInAnswer,
+    CheckInStatus,
+    DeploymentStatus,
     DigestRun,
     ExpertiseTag,
     Offer,
+    OfferStatus,
     Person,
     PersonExpertise,
     PersonRole,
@@ -102,141 +105,202 @@ def current_week_start(ctx: ServiceContext) -> date:
 # --- gathering -----------------------------------------------------------------------------------
 def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> WeeklyDigest:
     """Read everything the week's digests say from the database (nothing is changed)."""
-    start, end = week.start, week.end
-    people = {p.id: p for p in session.exec(select(Person))}
-    schools = {s.id: s.name for s in session.exec(select(School))}
-    labels: dict[int, list[str]] = defaultdict(list)
-    for request_id, label in session.exec(
-        select(RequestTag.request_id, ExpertiseTag.label)
-        .join(ExpertiseTag, ExpertiseTag.slug == RequestTag.tag_slug)  # type: ignore[arg-type]
-        .order_by(ExpertiseTag.label)
-    ):
-        labels[request_id].append(label)
-
-    def name(person_id: int | None) -> str:
-        person = people.get(person_id)
-        return "someone" if person is None or person.erased_at is not None else person.name
-
-    requests = {
-        r.id: r
-        for r in session.exec(
-            select(SupportRequest).where(
-                or_(
-                    SupportRequest.status.in_((*WAITING_STATUSES, ACCEPTED)),  # type: ignore[attr-defined]
-                    SupportRequest.created_at >= start,
-                    SupportRequest.closed_at >= start,  # type: ignore[operator]
-                )
-            )
-        )
-    }
-    offers_open = dict(
-        session.exec(
-            select(Offer.request_id, func.count())
-            .where(Offer.status == "open")
-            .group_by(Offer.request_id)
-        ).all()
-    )
-
-    def request_item(r: SupportRequest) -> RequestItem:
-        return RequestItem(
-            request_id=r.id or 0,
-            school=schools.get(r.school_id) if r.school_id else None,
-            needs=tuple(labels[r.id or 0]),
-            status=r.status,
-            created_at=r.created_at,
-            waiting_since=r.escalated_at if _escalated(r) else r.offered_at,
-            offers_open=int(offers_open.get(r.id, 0)),
-            requester_id=r.requester_id,
-            escalated=_escalated(r),
-        )
-
-    deployments = list(
-        session.exec(
-            select(DeploymentRow).where(
-                or_(
-                    DeploymentRow.status == "active",
-                    DeploymentRow.started_at >= start,
-                    DeploymentRow.ended_at >= start,  # type: ignore[operator]
-                )
-            )
-        )
-    )
-    deployment_ids = [d.id for d in deployments]
+    requests = _requests_in_view(session, week.start)
+    deployments = _deployments_in_view(session, week.start)
     for missing in {d.request_id for d in deployments} - set(requests):
         request = session.get(SupportRequest, missing)
         if request is not None:
             requests[missing] = request
+    next_due, last_outcome = _checkin_facts(session, [d.id for d in deployments])
+    lookups = _Lookups(
+        people={p.id: p for p in session.exec(select(Person))},
+        schools={s.id: s.name for s in session.exec(select(School))},
+        labels=_request_labels(session),
+        requests=requests,
+        offers_open=_open_offer_counts(session),
+        next_due=next_due,
+        last_outcome=last_outcome,
+        checkin_every_days=ctx.settings.checkin_every_days,
+    )
+    items = [lookups.deployment_item(d) for d in deployments]
+    active = sorted(
+        (i for i in items if i.status == DeploymentStatus.ACTIVE),
+        key=lambda i: (i.supporter_name.lower(), i.started_at),
+    )
+    coordinator = _coordinator_digest(session, ctx, week, lookups, items, active)
+    personal = _personal(session, lookups.people, requests, active, lookups.request_item)
+    return WeeklyDigest(coordinator, personal)
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """What the digest read once, to describe requests and deployments from."""
+
+    people: dict[int | None, Person]
+    schools: dict[int | None, str]
+    labels: dict[int, list[str]]
+    requests: dict[int | None, SupportRequest]
+    offers_open: dict[int, int]
+    next_due: dict[int, datetime]
+    last_outcome: dict[int, str]
+    checkin_every_days: int
+
+    def name(self, person_id: int | None) -> str:
+        person = self.people.get(person_id)
+        return "someone" if person is None or person.erased_at is not None else person.name
+
+    def request_item(self, r: SupportRequest) -> RequestItem:
+        return RequestItem(
+            request_id=r.id or 0,
+            school=self.schools.get(r.school_id) if r.school_id else None,
+            needs=tuple(self.labels[r.id or 0]),
+            status=r.status,
+            created_at=r.created_at,
+            waiting_since=r.escalated_at if _escalated(r) else r.offered_at,
+            offers_open=int(self.offers_open.get(r.id or 0, 0)),
+            requester_id=r.requester_id,
+            escalated=_escalated(r),
+        )
+
+    def deployment_item(self, d: DeploymentRow) -> DeploymentItem:
+        request = self.requests.get(d.request_id)
+        return DeploymentItem(
+            deployment_id=d.id or 0,
+            request_id=d.request_id,
+            school=self.schools.get(request.school_id) if request and request.school_id else None,
+            needs=tuple(self.labels[d.request_id]),
+            supporter_id=d.supporter_id,
+            supporter_name=self.name(d.supporter_id),
+            head_id=request.requester_id if request else 0,
+            head_name=self.name(request.requester_id) if request else "someone",
+            status=d.status,
+            started_at=d.started_at,
+            ended_at=d.ended_at,
+            last_outcome=self.last_outcome.get(d.id or 0),
+            next_checkin=self.next_due.get(d.id or 0) if not d.checkins_paused else None,
+            cadence_days=cadence_of(d, self.checkin_every_days),
+            paused=d.checkins_paused,
+            impact=d.impact_note,
+        )
+
+
+def _request_labels(session: Session) -> dict[int, list[str]]:
+    labels: dict[int, list[str]] = defaultdict(list)
+    for request_id, label in session.exec(
+        select(RequestTag.request_id, ExpertiseTag.label)
+        .join(ExpertiseTag, col(ExpertiseTag.slug) == col(RequestTag.tag_slug))
+        .order_by(ExpertiseTag.label)
+    ):
+        labels[request_id].append(label)
+    return labels
+
+
+def _requests_in_view(session: Session, start: datetime) -> dict[int | None, SupportRequest]:
+    """Requests still waiting or running, and those created or closed since `start`."""
+    return {
+        r.id: r
+        for r in session.exec(
+            select(SupportRequest).where(
+                or_(
+                    col(SupportRequest.status).in_((*WAITING_STATUSES, ACCEPTED)),
+                    col(SupportRequest.created_at) >= start,
+                    col(SupportRequest.closed_at) >= start,
+                )
+            )
+        )
+    }
+
+
+def _open_offer_counts(session: Session) -> dict[int, int]:
+    return dict(
+        session.exec(
+            select(Offer.request_id, func.count())
+            .where(Offer.status == OfferStatus.OPEN)
+            .group_by(col(Offer.request_id))
+        ).all()
+    )
+
+
+def _deployments_in_view(session: Session, start: datetime) -> list[DeploymentRow]:
+    """Deployments still active, and those started or ended since `start`."""
+    return list(
+        session.exec(
+            select(DeploymentRow).where(
+                or_(
+                    col(DeploymentRow.status) == DeploymentStatus.ACTIVE,
+                    col(DeploymentRow.started_at) >= start,
+                    col(DeploymentRow.ended_at) >= start,
+                )
+            )
+        )
+    )
+
+
+def _checkin_facts(
+    session: Session, deployment_ids: list[int | None]
+) -> tuple[dict[int, datetime], dict[int, str]]:
+    """Each deployment's next scheduled check-in and the latest answer's outcome."""
     next_due = dict(
         session.exec(
             select(CheckIn.deployment_id, func.min(CheckIn.due_at))
-            .where(CheckIn.status == "scheduled", CheckIn.deployment_id.in_(deployment_ids))  # type: ignore[attr-defined]
-            .group_by(CheckIn.deployment_id)
+            .where(
+                col(CheckIn.status) == CheckInStatus.SCHEDULED,
+                col(CheckIn.deployment_id).in_(deployment_ids),
+            )
+            .group_by(col(CheckIn.deployment_id))
         ).all()
     )
     last_outcome: dict[int, str] = {}
     for deployment_id, outcome in session.exec(
         select(CheckIn.deployment_id, CheckInAnswer.outcome)
-        .join(CheckInAnswer, CheckInAnswer.checkin_id == CheckIn.id)  # type: ignore[arg-type]
-        .where(CheckIn.deployment_id.in_(deployment_ids))  # type: ignore[attr-defined]
-        .order_by(CheckInAnswer.answered_at, CheckInAnswer.id)  # type: ignore[arg-type]
+        .join(CheckInAnswer, col(CheckInAnswer.checkin_id) == col(CheckIn.id))
+        .where(col(CheckIn.deployment_id).in_(deployment_ids))
+        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
     ):
         last_outcome[deployment_id] = outcome
+    return next_due, last_outcome
 
-    def deployment_item(d: DeploymentRow) -> DeploymentItem:
-        request = requests.get(d.request_id)
-        return DeploymentItem(
-            deployment_id=d.id or 0,
-            request_id=d.request_id,
-            school=schools.get(request.school_id) if request and request.school_id else None,
-            needs=tuple(labels[d.request_id]),
-            supporter_id=d.supporter_id,
-            supporter_name=name(d.supporter_id),
-            head_id=request.requester_id if request else 0,
-            head_name=name(request.requester_id) if request else "someone",
-            status=d.status,
-            started_at=d.started_at,
-            ended_at=d.ended_at,
-            last_outcome=last_outcome.get(d.id or 0),
-            next_checkin=next_due.get(d.id) if not d.checkins_paused else None,
-            cadence_days=cadence_of(d, ctx.settings.checkin_every_days),
-            paused=d.checkins_paused,
-            impact=d.impact_note,
-        )
 
-    items = [deployment_item(d) for d in deployments]
-    active = sorted(
-        (i for i in items if i.status == "active"),
-        key=lambda i: (i.supporter_name.lower(), i.started_at),
-    )
-    coordinator = CoordinatorDigest(
+def _coordinator_digest(
+    session: Session,
+    ctx: ServiceContext,
+    week: DigestWeek,
+    lookups: _Lookups,
+    items: list[DeploymentItem],
+    active: list[DeploymentItem],
+) -> CoordinatorDigest:
+    start, end = week.start, week.end
+    requests = lookups.requests
+    return CoordinatorDigest(
         week=week,
         new_requests=[
-            request_item(r)
+            lookups.request_item(r)
             for r in sorted(requests.values(), key=lambda r: r.created_at)
             if start <= r.created_at < end
         ],
         awaiting=sorted(
-            (request_item(r) for r in requests.values() if _awaiting(r)),
+            (lookups.request_item(r) for r in requests.values() if _awaiting(r)),
             key=lambda i: i.waiting_since or i.created_at,
         ),
         accepted=sorted(
             (i for i in items if start <= i.started_at < end), key=lambda i: i.started_at
         ),
         active=active,
-        attention=_attention(session, start, end, requests, schools, name),
+        attention=_attention(session, start, end, requests, lookups.schools, lookups.name),
         completed=sorted(
             (
                 i
                 for i in items
-                if i.status == "completed" and i.ended_at is not None and start <= i.ended_at < end
+                if i.status == DeploymentStatus.COMPLETED
+                and i.ended_at is not None
+                and start <= i.ended_at < end
             ),
             key=lambda i: i.ended_at or end,
         ),
-        capacity=_capacity(session, people, active),
-        unmet_demand=_unmet_demand(session, ctx, people, requests, active),
+        capacity=_capacity(session, lookups.people, active),
+        unmet_demand=_unmet_demand(session, ctx, lookups.people, requests, active),
         headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
     )
-    return WeeklyDigest(coordinator, _personal(session, people, requests, active, request_item))
 
 
 def _escalated(request: SupportRequest) -> bool:
@@ -263,8 +327,8 @@ def _attention(
     found: list[AttentionItem] = []
     flagged = session.exec(
         select(CheckInAnswer, CheckIn, DeploymentRow)
-        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)  # type: ignore[arg-type]
-        .join(DeploymentRow, DeploymentRow.id == CheckIn.deployment_id)  # type: ignore[arg-type]
+        .join(CheckIn, col(CheckIn.id) == col(CheckInAnswer.checkin_id))
+        .join(DeploymentRow, col(DeploymentRow.id) == col(CheckIn.deployment_id))
         .where(
             CheckInAnswer.outcome == NEEDS_ATTENTION,
             CheckInAnswer.answered_at >= start,
@@ -273,11 +337,11 @@ def _attention(
     )
     missed = session.exec(
         select(CheckIn, DeploymentRow)
-        .join(DeploymentRow, DeploymentRow.id == CheckIn.deployment_id)  # type: ignore[arg-type]
+        .join(DeploymentRow, col(DeploymentRow.id) == col(CheckIn.deployment_id))
         .where(
-            CheckIn.status == "missed",
-            CheckIn.missed_at >= start,  # type: ignore[operator]
-            CheckIn.missed_at < end,  # type: ignore[operator]
+            CheckIn.status == CheckInStatus.MISSED,
+            col(CheckIn.missed_at) >= start,
+            col(CheckIn.missed_at) < end,
         )
     )
     for answer, _checkin, deployment in flagged:
@@ -315,7 +379,7 @@ def _attention(
 def _supporters(session: Session, people: dict[int | None, Person]) -> list[Person]:
     ids = set(
         session.exec(
-            select(PersonRole.person_id).where(PersonRole.role.in_(SUPPORTER_ROLES))  # type: ignore[attr-defined]
+            select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
         )
     )
     return [p for pid, p in people.items() if pid in ids and p.erased_at is None]
@@ -368,9 +432,7 @@ def _unmet_demand(
     demand: dict[str, int] = defaultdict(int)
     tag_labels = dict(session.exec(select(ExpertiseTag.slug, ExpertiseTag.label)).all())
     for slug in session.exec(
-        select(RequestTag.tag_slug).where(
-            RequestTag.request_id.in_(waiting)  # type: ignore[attr-defined]
-        )
+        select(RequestTag.tag_slug).where(col(RequestTag.request_id).in_(waiting))
     ):
         if slug not in covered:
             demand[tag_labels.get(slug, slug)] += 1
@@ -409,8 +471,8 @@ def _personal(
             head.waiting.append(request_item(request))
     for supporter_id, count in session.exec(
         select(Offer.supporter_id, func.count())
-        .where(Offer.status == "open")
-        .group_by(Offer.supporter_id)
+        .where(Offer.status == OfferStatus.OPEN)
+        .group_by(col(Offer.supporter_id))
     ):
         if (mine := digest_for(supporter_id)) is not None:
             mine.offers_waiting = int(count)
@@ -509,6 +571,7 @@ def digest_charts(
     """The term's charts for a week's digest (none if it was already sent or the term has no
     requests yet). Drawn outside any transaction: drawing takes a moment, and SQLite's write
     lock is held by every transaction."""
+    # Lazy: charts import matplotlib, which takes a second; only a digest with charts needs it.
     from bot.insight.charts import render_charts
 
     with sessions() as session:

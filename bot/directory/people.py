@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Person, PersonRole, School
 
@@ -30,17 +30,6 @@ def has_role(session: Session, slack_user_id: str, role: str) -> bool:
 def is_coordinator(session: Session, slack_user_id: str) -> bool:
     """Whether the Slack user is a coordinator."""
     return has_role(session, slack_user_id, "coordinator")
-
-
-def coordinators(session: Session) -> list[Person]:
-    """Every coordinator, by name."""
-    query = (
-        select(Person)
-        .join(PersonRole, PersonRole.person_id == Person.id)  # type: ignore[arg-type]
-        .where(PersonRole.role == "coordinator", Person.erased_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Person.name)
-    )
-    return list(session.exec(query))
 
 
 def ensure_person(session: Session, slack_user_id: str, *, name: str, now: datetime) -> Person:
@@ -71,7 +60,7 @@ def find_or_create_school(
 ) -> School:
     """The school with this name (case-insensitive), created if new; fills in phase/region."""
     clean = " ".join(name.split())
-    school = session.exec(select(School).where(School.name.ilike(clean))).first()  # type: ignore[attr-defined]
+    school = session.exec(select(School).where(col(School.name).ilike(clean))).first()
     if school is None:
         school = School(name=clean, phase=phase, region=region)
         session.add(school)

@@ -306,10 +306,7 @@ def _parse_row(
     first_seen: dict[str, int],
 ) -> DirectoryRow | RejectedRow:
     """Validate and normalise one record; every problem with it is reported at once."""
-    cells: dict[str, str] = {}
-    for name, value in zip((_column_name(h) for h in header), values, strict=False):
-        if name in COLUMNS:
-            cells[name] = value.strip()
+    cells = _cells_of(header, values)
     slack_user_id = cells.get("slack_user_id", "")
     problems: list[str] = []
     warnings: list[str] = []
@@ -319,20 +316,7 @@ def _parse_row(
             f"has {len(values)} values but the header has {len(header)} columns "
             "(a comma inside a name needs the value in double quotes)"
         )
-    if not slack_user_id:
-        problems.append("missing slack_user_id")
-    elif not _SLACK_USER_ID.fullmatch(slack_user_id):
-        problems.append(
-            f"slack_user_id {slack_user_id!r} does not look like a Slack user id "
-            "(U or W then capital letters and digits, e.g. U01ABCDEF)"
-        )
-    elif slack_user_id in first_seen:
-        problems.append(
-            f"duplicate of line {first_seen[slack_user_id]}: each person may appear only once"
-        )
-    else:
-        first_seen[slack_user_id] = line
-
+    _check_slack_user_id(slack_user_id, line, first_seen, problems)
     name = " ".join(cells.get("name", "").split())
     if not name:
         problems.append("missing name")
@@ -344,41 +328,15 @@ def _parse_row(
     roles = _parse_roles(cells.get("roles", ""), problems)
     expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
 
-    capacity = DEFAULT_CAPACITY
-    if raw := cells.get("capacity"):
-        if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_CAPACITY:
-            capacity = int(raw)
-        else:
-            problems.append(
-                f"capacity must be a whole number from 0 to {MAX_CAPACITY}, not {raw!r}"
-            )
-
+    capacity = _parse_capacity(cells.get("capacity", ""), problems)
     urn = cells.get("school_urn") or None
     if urn and not _URN.fullmatch(urn):
         problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
     school = " ".join(cells.get("school", "").split()) or None
-
-    phase = None
-    if raw := cells.get("phase"):
-        phase = normalise_phase(raw)
-        if phase is None:
-            problems.append(f"unknown phase {raw!r} — use {_or_list(PHASES)}")
-
-    region = None
-    if raw := cells.get("region"):
-        region = normalise_region(raw)
-        if region is None:
-            region = " ".join(raw.split())
-            warnings.append(
-                f"line {line} ({slack_user_id}): region {region!r} is not one of England's "
-                f"nine regions ({', '.join(REGIONS)}); stored as given"
-            )
-    if (phase or region) and not (school or urn):
-        warnings.append(
-            f"line {line} ({slack_user_id}): phase and region belong to the school, "
-            "and this row names none; ignored"
-        )
-        phase = region = None
+    where = f"line {line} ({slack_user_id})"
+    phase, region = _parse_phase_and_region(
+        cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
+    )
 
     if problems:
         valid_id = bool(slack_user_id) and _SLACK_USER_ID.fullmatch(slack_user_id) is not None
@@ -398,6 +356,75 @@ def _parse_row(
         capacity=capacity,
         warnings=tuple(warnings),
     )
+
+
+def _cells_of(header: list[str], values: list[str]) -> dict[str, str]:
+    """The known columns' values of one record, stripped."""
+    return {
+        name: value.strip()
+        for name, value in zip((_column_name(h) for h in header), values, strict=False)
+        if name in COLUMNS
+    }
+
+
+def _check_slack_user_id(
+    slack_user_id: str, line: int, first_seen: dict[str, int], problems: list[str]
+) -> None:
+    """Report a missing, malformed or repeated Slack user id; remember where each was seen."""
+    if not slack_user_id:
+        problems.append("missing slack_user_id")
+    elif not _SLACK_USER_ID.fullmatch(slack_user_id):
+        problems.append(
+            f"slack_user_id {slack_user_id!r} does not look like a Slack user id "
+            "(U or W then capital letters and digits, e.g. U01ABCDEF)"
+        )
+    elif slack_user_id in first_seen:
+        problems.append(
+            f"duplicate of line {first_seen[slack_user_id]}: each person may appear only once"
+        )
+    else:
+        first_seen[slack_user_id] = line
+
+
+def _parse_capacity(raw: str, problems: list[str]) -> int:
+    if not raw:
+        return DEFAULT_CAPACITY
+    if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_CAPACITY:
+        return int(raw)
+    problems.append(f"capacity must be a whole number from 0 to {MAX_CAPACITY}, not {raw!r}")
+    return DEFAULT_CAPACITY
+
+
+def _parse_phase_and_region(
+    cells: dict[str, str],
+    where: str,
+    *,
+    named_school: bool,
+    problems: list[str],
+    warnings: list[str],
+) -> tuple[str | None, str | None]:
+    """The school's phase and region; both are ignored (with a warning) if no school is named."""
+    phase = None
+    if raw := cells.get("phase"):
+        phase = normalise_phase(raw)
+        if phase is None:
+            problems.append(f"unknown phase {raw!r} — use {_or_list(PHASES)}")
+
+    region = None
+    if raw := cells.get("region"):
+        region = normalise_region(raw)
+        if region is None:
+            region = " ".join(raw.split())
+            warnings.append(
+                f"{where}: region {region!r} is not one of England's "
+                f"nine regions ({', '.join(REGIONS)}); stored as given"
+            )
+    if (phase or region) and not named_school:
+        warnings.append(
+            f"{where}: phase and region belong to the school, and this row names none; ignored"
+        )
+        return None, None
+    return phase, region
 
 
 def _split(raw: str) -> list[str]:
@@ -497,6 +524,48 @@ def _import_row(
         seen[(school_id, attribute)] = (value, row.line)
 
 
+def _school_values(school: School | None, row: DirectoryRow) -> dict[tuple[int, str], str]:
+    """The school attributes this row sets, keyed by (school id, attribute)."""
+    if school is None:
+        return {}
+    assert school.id is not None
+    return {
+        (school.id, attribute): value
+        for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
+        if value
+    }
+
+
+def _add_person(
+    session: Session, row: DirectoryRow, school_id: int | None, *, now: datetime, actor: str | None
+) -> None:
+    """Add the person this row describes, with their roles and expertise."""
+    person = Person(
+        slack_user_id=row.slack_user_id,
+        name=row.name,
+        email=row.email,
+        school_id=school_id,
+        capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(person)
+    session.flush()
+    assert person.id is not None
+    _replace_roles(session, person.id, row.roles)
+    _replace_expertise(session, person.id, row.expertise if row.has("expertise") else ())
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="directory.person_added",
+        subject_type="person",
+        subject_id=person.id,
+        line=row.line,
+        school_id=school_id,
+    )
+
+
 def _save_row(
     session: Session, row: DirectoryRow, *, now: datetime, actor: str | None
 ) -> tuple[str, bool, dict[tuple[int, str], str]]:
@@ -515,45 +584,12 @@ def _save_row(
     if row.has("school") or row.has("school_urn"):
         school, school_created, school_changed = _resolve_school(session, row)
         school_id = school.id if school else None
-        if school is not None:
-            assert school.id is not None
-            school_values = {
-                (school.id, attribute): value
-                for attribute, value in (
-                    ("name", row.school),
-                    ("phase", row.phase),
-                    ("region", row.region),
-                )
-                if value
-            }
-            if school_changed or school_created:
-                changed.append("school")
+        school_values = _school_values(school, row)
+        if school is not None and (school_changed or school_created):
+            changed.append("school")
 
     if person is None:
-        person = Person(
-            slack_user_id=row.slack_user_id,
-            name=row.name,
-            email=row.email,
-            school_id=school_id,
-            capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(person)
-        session.flush()
-        assert person.id is not None
-        _replace_roles(session, person.id, row.roles)
-        _replace_expertise(session, person.id, row.expertise if row.has("expertise") else ())
-        record(
-            session,
-            at=now,
-            actor=actor,
-            action="directory.person_added",
-            subject_type="person",
-            subject_id=person.id,
-            line=row.line,
-            school_id=school_id,
-        )
+        _add_person(session, row, school_id, now=now, actor=actor)
         return "added", school_created, school_values
 
     assert person.id is not None

@@ -351,6 +351,29 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_migrate
     )
 
+    _add_data_commands(sub)
+    jobs = sub.add_parser("jobs", help="run scheduled work")
+    jobs_sub = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    due = jobs_sub.add_parser("run-due", help="run everything due now, once")
+    due.add_argument("--now", help="ISO-8601 instant to run as of (default: now)")
+    due.set_defaults(run=cmd_jobs_run_due)
+
+    _add_digest_and_privacy_commands(sub)
+    sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
+
+    _add_report_command(sub)
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
+    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
+    manifest.set_defaults(run=cmd_manifest)
+    return parser
+
+
+_Commands = argparse._SubParsersAction  # argparse's (private) type of `add_subparsers()`
+
+
+def _add_data_commands(sub: _Commands) -> None:
+    """`directory import|export` and `requests list`."""
     directory = sub.add_parser("directory", help="import or export the directory CSV")
     directory_sub = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = directory_sub.add_parser("import", help="add or update people from a CSV file")
@@ -367,12 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(run=cmd_requests_list)
 
-    jobs = sub.add_parser("jobs", help="run scheduled work")
-    jobs_sub = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
-    due = jobs_sub.add_parser("run-due", help="run everything due now, once")
-    due.add_argument("--now", help="ISO-8601 instant to run as of (default: now)")
-    due.set_defaults(run=cmd_jobs_run_due)
 
+def _add_digest_and_privacy_commands(sub: _Commands) -> None:
+    """`digest` and `privacy export|erase`."""
     digest = sub.add_parser(
         "digest",
         help="build and send the weekly digest (at most once a week)",
@@ -396,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("user", metavar="USER", help="Slack user id, e.g. U0123ABCD")
         p.set_defaults(run=run)
 
-    sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
 
+def _add_report_command(sub: _Commands) -> None:
+    """`report`: the supply-and-demand figures."""
     report = sub.add_parser(
         "report",
         help="supply and demand: time to acceptance, unmet demand, capacity; charts as PNG",
@@ -410,12 +431,6 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("png", "csv", "json"), default="png")
     report.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
     report.set_defaults(run=cmd_report)
-
-    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
-    manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
-    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
-    manifest.set_defaults(run=cmd_manifest)
-    return parser
 
 
 def _statuses() -> Sequence[str]:

@@ -15,14 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
 from bot.requests.report import list_requests
 from handlers.slack.stand_in.signing import block_actions_payload, message_event
 from handlers.slack.stand_in.transcript import describe
-from storage.models import Offer, Person, SupportRequest
+from storage.models import CheckIn, Offer, Person, SupportRequest
 
 DIRECTORY = Path(__file__).parents[1] / "data" / "demo_directory.csv"
 SUPPORT_CHANNEL = "C0SUPPORT"
@@ -70,7 +71,7 @@ class Demo:
     def latest_request(self) -> SupportRequest:
         with self.world.runtime.sessions() as session:
             request = session.exec(
-                select(SupportRequest).order_by(SupportRequest.id.desc())
+                select(SupportRequest).order_by(col(SupportRequest.id).desc())
             ).first()
         assert request is not None, "the demo request was not captured"
         return request
@@ -126,12 +127,9 @@ def play(demo: Demo) -> None:
 
 def play_checkin_and_digest(demo: Demo) -> None:
     """A week on: the weekly digest and the first check-in go out; Sam answers it."""
-    from bot.entry.jobs import run_due
-    from storage.models import CheckIn
-
     world = demo.world
     with world.runtime.sessions() as session:
-        checkin = session.exec(select(CheckIn).order_by(CheckIn.id)).first()
+        checkin = session.exec(select(CheckIn).order_by(col(CheckIn.id))).first()
     assert checkin is not None, "no check-in was scheduled"
 
     def a_week_later() -> None:

@@ -17,6 +17,7 @@ from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
 from bot.privacy.retention import erase_expired_text
 from bot.routing.service import expire_overdue_offers
+from handlers.slack.app import create_app
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ def _replay_saved_events(runtime: Runtime) -> int:
     if runtime.replay_saved_events is None:
         if not inbound.any_to_replay(runtime.sessions, now=runtime.clock.now()):
             return 0
-        from handlers.slack.app import create_app
-
         create_app(runtime)  # only when there is something to replay: it checks the token
     assert runtime.replay_saved_events is not None
     return runtime.replay_saved_events()

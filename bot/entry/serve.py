@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.settings import Settings
+import uvicorn
+
+from bot.core.logs import configure_logging
+from bot.core.settings import Settings, load_settings
 from bot.entry.runtime import Runtime, build_runtime
+from bot.entry.scheduler import start_scheduler
+from bot.entry.web import create_web_app
 from handlers.slack.app import connect, run_socket_mode
 from handlers.slack.front_door import slack_events_endpoint
 
 log = logging.getLogger(__name__)
 
 
-def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def build_asgi_app(settings: Settings | None = None):
     """The ASGI app for `uvicorn --factory bot.entry.serve:build_asgi_app` (the Procfile's web)."""
-    from bot.core.logs import configure_logging
-    from bot.core.settings import load_settings
-    from bot.entry.web import create_web_app
-
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     missing = settings.missing_for_slack()
@@ -32,8 +33,6 @@ def build_asgi_app(settings: Settings | None = None):  # type: ignore[no-untyped
 def _start_background_work(runtime: Runtime) -> None:
     runtime.deliverer.start()
     if runtime.settings.scheduler_enabled:
-        from bot.entry.scheduler import start_scheduler
-
         start_scheduler(runtime)
     else:
         log.info("scheduler disabled in this process (SCHEDULER_ENABLED=false)")
@@ -48,10 +47,6 @@ def serve(settings: Settings) -> None:
         log.info("connecting to Slack over Socket Mode")
         run_socket_mode(app, settings.slack_app_token, threads=settings.slack_listener_threads)
         return
-
-    import uvicorn
-
-    from bot.entry.web import create_web_app
 
     runtime = build_runtime(settings)
     app = connect(runtime)

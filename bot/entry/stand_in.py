@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.core.clock import FixedClock
 from bot.core.settings import load_settings
@@ -29,7 +30,7 @@ from handlers.slack.app import create_app
 from handlers.slack.front_door import slack_events_endpoint
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import SlackSender
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 SIGNING_SECRET = "local-signing-secret"
 
@@ -97,9 +98,9 @@ class SlackWorld:
     def _due(self) -> bool:
         with self.runtime.sessions() as session:
             due = session.scalars(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
-                    OutboxMessage.next_attempt_at <= self.clock.now(),
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    col(OutboxMessage.next_attempt_at) <= self.clock.now(),
                 )
             ).first()
         return due is not None

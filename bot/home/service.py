@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.errors import NotAllowed, NotFound
@@ -30,7 +30,9 @@ from storage.models import (
     REQUEST_STATUSES,
     SUPPORTER_ROLES,
     Deployment,
+    DeploymentStatus,
     Offer,
+    OfferStatus,
     Person,
     RequestTag,
     School,
@@ -199,7 +201,7 @@ def _own_requests(
     rows = session.exec(
         select(SupportRequest)
         .where(mine)
-        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(SupportRequest.created_at).desc(), col(SupportRequest.id).desc())
         .limit(OWN_REQUESTS_SHOWN)
     ).all()
     return _lines(session, rows, vocabulary), int(total)
@@ -219,8 +221,8 @@ def _lines(
         open_offers = dict(
             session.exec(
                 select(Offer.request_id, func.count())
-                .where(Offer.request_id.in_(ids), Offer.status == "open")  # type: ignore[attr-defined]
-                .group_by(Offer.request_id)
+                .where(col(Offer.request_id).in_(ids), col(Offer.status) == OfferStatus.OPEN)
+                .group_by(col(Offer.request_id))
             ).all()
         )
     return tuple(
@@ -252,8 +254,8 @@ def _needs(
     found: dict[int, list[str]] = defaultdict(list)
     for link in session.exec(
         select(RequestTag)
-        .where(RequestTag.request_id.in_(request_ids))  # type: ignore[attr-defined]
-        .order_by(RequestTag.request_id, RequestTag.tag_slug)
+        .where(col(RequestTag.request_id).in_(request_ids))
+        .order_by(col(RequestTag.request_id), col(RequestTag.tag_slug))
     ):
         found[link.request_id].append(vocabulary.label(link.tag_slug))
     return {request_id: tuple(labels) for request_id, labels in found.items()}
@@ -264,7 +266,7 @@ def _school_names(session: Session, school_ids: set[int]) -> dict[int, str]:
         return {}
     return {
         s.id or 0: s.name
-        for s in session.exec(select(School).where(School.id.in_(school_ids)))  # type: ignore[union-attr]
+        for s in session.exec(select(School).where(col(School.id).in_(school_ids)))
     }
 
 
@@ -274,7 +276,7 @@ def _slack_ids(session: Session, person_ids: set[int]) -> dict[int, str]:
         return {}
     return {
         p.id or 0: p.slack_user_id
-        for p in session.exec(select(Person).where(Person.id.in_(person_ids)))  # type: ignore[union-attr]
+        for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
         if p.erased_at is None
     }
 
@@ -285,56 +287,39 @@ def _supporter_home(
 ) -> SupporterHome:
     waiting = (
         Offer.supporter_id == person.id,
-        Offer.status == "open",
+        Offer.status == OfferStatus.OPEN,
         SupportRequest.status == OFFERED,
     )
     joined = select(Offer, SupportRequest).join(
         SupportRequest,
-        SupportRequest.id == Offer.request_id,  # type: ignore[arg-type]
+        col(SupportRequest.id) == col(Offer.request_id),
     )
     offers_total = session.exec(
         select(func.count())
         .select_from(Offer)
-        .join(SupportRequest, SupportRequest.id == Offer.request_id)  # type: ignore[arg-type]
+        .join(SupportRequest, col(SupportRequest.id) == col(Offer.request_id))
         .where(*waiting)
     ).one()
     offer_rows = session.exec(
         joined.where(*waiting)
-        .order_by(Offer.created_at.desc(), Offer.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Offer.created_at).desc(), col(Offer.id).desc())
         .limit(OFFERS_SHOWN)
     ).all()
     deployments = session.exec(
         select(Deployment, SupportRequest)
-        .join(SupportRequest, SupportRequest.id == Deployment.request_id)  # type: ignore[arg-type]
-        .where(Deployment.supporter_id == person.id, Deployment.status == "active")
-        .order_by(Deployment.started_at.desc(), Deployment.id.desc())  # type: ignore[attr-defined,union-attr]
+        .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
+        .where(Deployment.supporter_id == person.id, Deployment.status == DeploymentStatus.ACTIVE)
+        .order_by(col(Deployment.started_at).desc(), col(Deployment.id).desc())
     ).all()
     requests = [r for _, r in offer_rows] + [r for _, r in deployments]
     needs = _needs(session, [r.id for r in requests if r.id is not None], vocabulary)
     school_ids = {r.school_id for r in requests if r.school_id}
-    schools = {
-        s.id: s
-        for s in session.exec(select(School).where(School.id.in_(school_ids)))  # type: ignore[union-attr]
-    }
+    schools = {s.id: s for s in session.exec(select(School).where(col(School.id).in_(school_ids)))}
     heads = _slack_ids(session, {r.requester_id for _, r in deployments})
-    offers = []
-    for offer, request in offer_rows:
-        school = schools.get(request.school_id)
-        offers.append(
-            OfferLine(
-                offer_id=offer.id or 0,
-                request_id=request.id or 0,
-                title=request.title,
-                needs=needs.get(request.id or 0, ()),
-                urgency=request.urgency,
-                phase=school.phase if school else None,
-                region=school.region if school else None,
-                school=school.name if school and show_school else None,
-                reasons=offer.reasons,
-                offered_at=offer.created_at,
-                expires_at=offer.expires_at,
-            )
-        )
+    offers = [
+        _offer_line(offer, request, schools.get(request.school_id), needs, show_school)
+        for offer, request in offer_rows
+    ]
     shown = [
         DeploymentLine(
             deployment_id=deployment.id or 0,
@@ -357,25 +342,47 @@ def _supporter_home(
     )
 
 
+def _offer_line(
+    offer: Offer,
+    request: SupportRequest,
+    school: School | None,
+    needs: Mapping[int, tuple[str, ...]],
+    show_school: bool,
+) -> OfferLine:
+    return OfferLine(
+        offer_id=offer.id or 0,
+        request_id=request.id or 0,
+        title=request.title,
+        needs=needs.get(request.id or 0, ()),
+        urgency=request.urgency,
+        phase=school.phase if school else None,
+        region=school.region if school else None,
+        school=school.name if school and show_school else None,
+        reasons=offer.reasons,
+        offered_at=offer.created_at,
+        expires_at=offer.expires_at,
+    )
+
+
 # --- a coordinator's overview --------------------------------------------------------------------
 def _coordinator_home(
     session: Session, vocabulary: Vocabulary, calendar: SchoolCalendar, now: datetime
 ) -> CoordinatorHome:
-    counts = dict.fromkeys(REQUEST_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(REQUEST_STATUSES, 0)
     for status, count in session.exec(
-        select(SupportRequest.status, func.count()).group_by(SupportRequest.status)
+        select(col(SupportRequest.status), func.count()).group_by(col(SupportRequest.status))
     ).all():
         counts[status] = int(count)
     # Only the few columns needed to rank; the shown few are then loaded in full.
     candidates = session.exec(
-        select(
-            SupportRequest.id,
-            SupportRequest.status,
-            SupportRequest.urgency,
-            SupportRequest.created_at,
-            SupportRequest.offered_at,
-            SupportRequest.escalated_at,
-        ).where(SupportRequest.status.in_((OPEN, OFFERED, EXPIRED)))  # type: ignore[attr-defined]
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+            col(SupportRequest.id),
+            col(SupportRequest.status),
+            col(SupportRequest.urgency),
+            col(SupportRequest.created_at),
+            col(SupportRequest.offered_at),
+            col(SupportRequest.escalated_at),
+        ).where(col(SupportRequest.status).in_((OPEN, OFFERED, EXPIRED)))
     ).all()
     ranked = sorted(
         (_attention(*row) for row in candidates),
@@ -390,7 +397,7 @@ def _coordinator_home(
     rows = {
         r.id: r
         for r in session.exec(
-            select(SupportRequest).where(SupportRequest.id.in_([t[0] for t in top]))  # type: ignore[union-attr]
+            select(SupportRequest).where(col(SupportRequest.id).in_([t[0] for t in top]))
         )
     }
     lines = {line.id: line for line in _lines(session, rows.values(), vocabulary)}

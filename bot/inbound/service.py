@@ -17,17 +17,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
-from storage.models import InboundEvent
+from storage.models import InboundEvent, InboundOutcome
 
 log = logging.getLogger(__name__)
 
 EVENT_LEASE = timedelta(minutes=1)  # the grace period before a saved event is replayed
 EVENT_MEMORY = timedelta(days=7)  # Slack's retries come within minutes; a week is ample
 MAX_ATTEMPTS = 3
-HANDLED, GAVE_UP = "handled", "gave_up"
+HANDLED, GAVE_UP = InboundOutcome
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,12 @@ class SavedEvent:
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(
-        InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
+        col(InboundEvent.processed_at).is_(None),
         or_(
-            InboundEvent.claimed_until.is_(None),  # type: ignore[union-attr]
-            InboundEvent.claimed_until <= now,  # type: ignore[operator]
+            col(InboundEvent.claimed_until).is_(None),
+            col(InboundEvent.claimed_until) <= now,
         ),
-        InboundEvent.attempts < MAX_ATTEMPTS,  # type: ignore[arg-type]
+        col(InboundEvent.attempts) < MAX_ATTEMPTS,
     )
 
 
@@ -80,7 +81,7 @@ def receive_event(
         won = claim_rows(
             session,
             InboundEvent,
-            and_(InboundEvent.event_id == event_id, _claimable(now)),
+            and_(col(InboundEvent.event_id) == event_id, _claimable(now)),
             _claim_values(now),
             order_by=InboundEvent.id,
             limit=1,
@@ -92,7 +93,7 @@ def any_to_replay(sessions: SessionFactory, *, now: datetime) -> bool:
     """Whether any saved event is waiting to be replayed (a cheap check, claiming nothing)."""
     with sessions() as session:
         return (
-            session.scalars(select(InboundEvent.id).where(_claimable(now)).limit(1)).first()
+            session.scalars(select(col(InboundEvent.id)).where(_claimable(now)).limit(1)).first()
             is not None
         )
 
@@ -119,7 +120,7 @@ def mark_handled(sessions: SessionFactory, row_id: int, *, now: datetime) -> Non
     with transaction(sessions) as session:
         session.execute(
             update(InboundEvent)
-            .where(InboundEvent.id == row_id)  # type: ignore[arg-type]
+            .where(col(InboundEvent.id) == row_id)
             .values(processed_at=now, outcome=HANDLED, body=None, claimed_until=None)
         )
 
@@ -140,16 +141,16 @@ def give_up_on_exhausted(sessions: SessionFactory, *, now: datetime) -> int:
     """Events whose last attempt was cut short (its lease lapsed) are given up, as after a
     failure; returns how many."""
     exhausted = and_(
-        InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
-        InboundEvent.attempts >= MAX_ATTEMPTS,  # type: ignore[operator]
-        InboundEvent.claimed_until <= now,  # type: ignore[operator]
+        col(InboundEvent.processed_at).is_(None),
+        col(InboundEvent.attempts) >= MAX_ATTEMPTS,
+        col(InboundEvent.claimed_until) <= now,
     )
     with transaction(sessions) as session:
-        event_ids = list(session.scalars(select(InboundEvent.event_id).where(exhausted)))
+        event_ids = list(session.scalars(select(col(InboundEvent.event_id)).where(exhausted)))
         if event_ids:
             session.execute(
                 update(InboundEvent)
-                .where(exhausted, InboundEvent.event_id.in_(event_ids))  # type: ignore[attr-defined]
+                .where(exhausted, col(InboundEvent.event_id).in_(event_ids))
                 .values(processed_at=now, outcome=GAVE_UP, body=None, claimed_until=None)
             )
     for event_id in event_ids:
@@ -161,6 +162,6 @@ def forget_old_events(sessions: SessionFactory, *, now: datetime) -> int:
     """Drop events received more than `EVENT_MEMORY` ago; returns how many."""
     with transaction(sessions) as session:
         result = session.execute(
-            delete(InboundEvent).where(InboundEvent.received_at < now - EVENT_MEMORY)  # type: ignore[arg-type]
+            delete(InboundEvent).where(col(InboundEvent.received_at) < now - EVENT_MEMORY)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML result is a CursorResult

@@ -4,18 +4,19 @@ Three charts, each 1200 × 800 pixels: a heatmap of unmet demand by area of need
 bar chart of time to acceptance by area of need, and a weekly trend of new against accepted
 requests. Colours are colour-blind-safe (Okabe–Ito for lines and bars, cividis for the
 heatmap); labels are in British English. Counts only: no names and no request text.
-matplotlib is imported here alone, and only when a chart is drawn.
+matplotlib is imported here alone; this module is imported only when a chart is drawn.
 """
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.insight.service import Insight
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 800, 100
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with any colour vision.
@@ -34,8 +35,6 @@ def render_charts(insight: Insight) -> dict[str, bytes]:
 
 
 def _figure(title: str, insight: Insight) -> tuple[Figure, Any]:
-    from matplotlib.figure import Figure
-
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     figure.suptitle(f"{title}\n{insight.period.label}", fontsize=15)
@@ -43,8 +42,6 @@ def _figure(title: str, insight: Insight) -> tuple[Figure, Any]:
 
 
 def _png(figure: Figure) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -77,8 +74,6 @@ def _unmet_demand(insight: Insight) -> Figure:
         for x, value in enumerate(row):
             colour = "black" if value > top / 2 else "white"
             axes.text(x, y, str(value), ha="center", va="center", color=colour, fontsize=12)
-    from matplotlib.ticker import MaxNLocator
-
     figure.colorbar(image, ax=axes, label="Requests not accepted", ticks=MaxNLocator(integer=True))
     return figure
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.easter import easter
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.school_calendar import SchoolCalendar
 from storage.models import (
@@ -30,6 +30,7 @@ from storage.models import (
     EXPIRED,
     SUPPORTER_ROLES,
     Deployment,
+    DeploymentStatus,
     ExpertiseTag,
     Person,
     PersonExpertise,
@@ -255,22 +256,22 @@ def build_insight(
 
 def _requests_made(session: Session, start: datetime, end: datetime) -> list[_Request]:
     rows = session.exec(
-        select(
-            SupportRequest.id,
-            SupportRequest.status,
-            School.region,
-            SupportRequest.created_at,
-            SupportRequest.accepted_at,
-            SupportRequest.escalated_at,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+            col(SupportRequest.id),
+            col(SupportRequest.status),
+            col(School.region),
+            col(SupportRequest.created_at),
+            col(SupportRequest.accepted_at),
+            col(SupportRequest.escalated_at),
         )
-        .join(School, School.id == SupportRequest.school_id, isouter=True)  # type: ignore[arg-type]
+        .join(School, col(School.id) == col(SupportRequest.school_id), isouter=True)
         .where(SupportRequest.created_at >= start, SupportRequest.created_at < end)
-        .order_by(SupportRequest.id)  # type: ignore[arg-type]
+        .order_by(col(SupportRequest.id))
     ).all()
     tags: dict[int, list[str]] = defaultdict(list)
     for request_id, slug in session.exec(
         select(RequestTag.request_id, RequestTag.tag_slug)
-        .join(SupportRequest, SupportRequest.id == RequestTag.request_id)  # type: ignore[arg-type]
+        .join(SupportRequest, col(SupportRequest.id) == col(RequestTag.request_id))
         .where(SupportRequest.created_at >= start, SupportRequest.created_at < end)
         .order_by(RequestTag.tag_slug)
     ):
@@ -309,14 +310,14 @@ def _capacity(
     today = calendar.local(now).date()
     supporter_ids = set(
         session.exec(
-            select(PersonRole.person_id).where(PersonRole.role.in_(SUPPORTER_ROLES))  # type: ignore[attr-defined]
+            select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
         )
     )
     active = dict(
         session.exec(
             select(Deployment.supporter_id, func.count())
-            .where(Deployment.status == "active")
-            .group_by(Deployment.supporter_id)
+            .where(Deployment.status == DeploymentStatus.ACTIVE)
+            .group_by(col(Deployment.supporter_id))
         ).all()
     )
     expertise: dict[int, set[str]] = defaultdict(set)
@@ -328,8 +329,8 @@ def _capacity(
     at, near = [], []
     people = session.exec(
         select(Person, School.region)
-        .join(School, School.id == Person.school_id, isouter=True)  # type: ignore[arg-type]
-        .where(Person.erased_at.is_(None))  # type: ignore[union-attr]
+        .join(School, col(School.id) == col(Person.school_id), isouter=True)
+        .where(col(Person.erased_at).is_(None))
         .order_by(Person.slack_user_id)
     ).all()
     for person, region in people:
@@ -408,8 +409,8 @@ def _weekly(
             weeks[week][0] += 1
     accepted_in_period = session.exec(
         select(SupportRequest.accepted_at).where(
-            SupportRequest.accepted_at >= start,  # type: ignore[operator]
-            SupportRequest.accepted_at < end,  # type: ignore[operator]
+            col(SupportRequest.accepted_at) >= start,
+            col(SupportRequest.accepted_at) < end,
         )
     )
     for accepted_at in accepted_in_period:
@@ -468,7 +469,7 @@ def insight_tables(insight: Insight) -> dict[str, list[list[object]]]:
     stat_header = ["group", "accepted", "median_working_days", "p90_working_days"]
 
     def rows(stats: list[WaitStats]) -> list[list[object]]:
-        return [stat_header] + [
+        return [list[object](stat_header)] + [
             [s.key, s.accepted, _round(s.median_days), _round(s.p90_days)] for s in stats
         ]
 

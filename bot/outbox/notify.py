@@ -6,15 +6,25 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
-from bot.directory.people import coordinators
 from bot.outbox.owing import owe_post
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Person, PersonRole
+
+
+def coordinators(session: Session) -> list[Person]:
+    """Every coordinator (erased people aside), by name: who notices go to without a channel."""
+    query = (
+        select(Person)
+        .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
+        .where(col(PersonRole.role) == "coordinator", col(Person.erased_at).is_(None))
+        .order_by(Person.name)
+    )
+    return list(session.exec(query))
 
 
 def notify_coordinators(

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core.text import visible_payload
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 REPLY = "response_url"  # the outbox method of a reply through a response_url
 FILES_UPLOAD = "files.upload"
@@ -168,7 +168,7 @@ def sent_message(session: Session, ref: str) -> OutboxMessage | None:
     """The most recent message sent with `ref`, with its channel and ts, if any."""
     return session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.ref == ref, OutboxMessage.status == "sent")
-        .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == OutboxStatus.SENT)
+        .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     ).first()

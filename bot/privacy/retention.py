@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core import audit
 from storage.claims import claim_rows
@@ -55,11 +55,11 @@ def due_for_erasure(cutoff: datetime) -> ColumnElement[bool]:
     """Finished requests whose text is still held (or came back after an earlier erasure)."""
     ended = finished_at()
     return and_(
-        SupportRequest.status.in_(FINISHED),  # type: ignore[attr-defined]
+        col(SupportRequest.status).in_(FINISHED),
         ended <= cutoff,
         or_(
-            SupportRequest.text_erased_at.is_(None),  # type: ignore[union-attr]
-            SupportRequest.text_erased_at < ended,  # type: ignore[operator]
+            col(SupportRequest.text_erased_at).is_(None),
+            col(SupportRequest.text_erased_at) < ended,
         ),
     )
 
@@ -76,34 +76,34 @@ def erase_request_text(session: Session, request_ids: list[int], *, now: datetim
         return 0
     session.execute(
         update(Offer)
-        .where(Offer.request_id.in_(request_ids))  # type: ignore[attr-defined]
+        .where(col(Offer.request_id).in_(request_ids))
         .values(reasons="", decline_reason=None)
     )
     deployment_ids = list(
         session.scalars(
-            select(Deployment.id).where(Deployment.request_id.in_(request_ids))  # type: ignore[attr-defined]
+            select(col(Deployment.id)).where(col(Deployment.request_id).in_(request_ids))
         )
     )
     checkin_ids: list[int] = []
     if deployment_ids:
         session.execute(
             update(Deployment)
-            .where(Deployment.id.in_(deployment_ids))  # type: ignore[union-attr]
+            .where(col(Deployment.id).in_(deployment_ids))
             .values(impact_note=None)
         )
         checkin_ids = list(
             session.scalars(
-                select(CheckIn.id).where(CheckIn.deployment_id.in_(deployment_ids))  # type: ignore[attr-defined]
+                select(col(CheckIn.id)).where(col(CheckIn.deployment_id).in_(deployment_ids))
             )
         )
     if checkin_ids:
         session.execute(
             update(CheckInAnswer)
-            .where(CheckInAnswer.checkin_id.in_(checkin_ids))  # type: ignore[attr-defined]
+            .where(col(CheckInAnswer.checkin_id).in_(checkin_ids))
             .values(note=None)
         )
     offer_ids = list(
-        session.scalars(select(Offer.id).where(Offer.request_id.in_(request_ids)))  # type: ignore[attr-defined]
+        session.scalars(select(col(Offer.id)).where(col(Offer.request_id).in_(request_ids)))
     )
     prefixes = (
         [f"request:{i}:" for i in request_ids]
@@ -118,12 +118,12 @@ def erase_request_text(session: Session, request_ids: list[int], *, now: datetim
 def about_refs(exact: Iterable[str], prefixes: Iterable[str]) -> ColumnElement[bool]:
     """Outbox rows sent with, updating, or replying to a message with one of these refs."""
     exact, prefixes = list(exact), list(prefixes)
-    columns = (OutboxMessage.ref, OutboxMessage.update_of, OutboxMessage.thread_of)
+    columns = (col(OutboxMessage.ref), col(OutboxMessage.update_of), col(OutboxMessage.thread_of))
     matches: list[ColumnElement[bool]] = []
     for column in columns:
         if exact:
-            matches.append(column.in_(exact))  # type: ignore[union-attr]
-        matches.extend(column.startswith(prefix) for prefix in prefixes)  # type: ignore[union-attr]
+            matches.append(column.in_(exact))
+        matches.extend(column.startswith(prefix) for prefix in prefixes)
     return or_(*matches) if matches else false()
 
 
@@ -142,8 +142,8 @@ def erase_sent_batch(session: Session, which: ColumnElement[bool], *, now: datet
     """Claim up to `OUTBOX_BATCH` sent rows matching `which` and erase their text."""
     claimable = and_(
         which,
-        OutboxMessage.status.in_(DONE_SENDING),  # type: ignore[attr-defined]
-        OutboxMessage.text_erased_at.is_(None),  # type: ignore[union-attr]
+        col(OutboxMessage.status).in_(DONE_SENDING),
+        col(OutboxMessage.text_erased_at).is_(None),
     )
     ids = claim_rows(
         session,
@@ -153,9 +153,7 @@ def erase_sent_batch(session: Session, which: ColumnElement[bool], *, now: datet
         order_by=OutboxMessage.id,
         limit=OUTBOX_BATCH,
     )
-    for message in session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
-    ):
+    for message in session.scalars(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))):
         message.payload = erased_payload(message.payload)
     session.flush()
     return len(ids)
@@ -202,7 +200,7 @@ def erase_expired_text(runtime: Services) -> int:
         erased.extend(ids)
         if len(ids) < BATCH:
             break
-    old = OutboxMessage.created_at <= cutoff  # type: ignore[operator]
+    old = col(OutboxMessage.created_at) <= cutoff
     messages = 0
     while True:  # one transaction per batch: the first run may find years of messages
         with transaction(runtime.sessions) as session:

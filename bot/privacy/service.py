@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.context import ServiceContext
@@ -42,8 +42,11 @@ from storage.models import (
     CheckIn,
     CheckInAnswer,
     Deployment,
+    DeploymentStatus,
     Offer,
+    OfferStatus,
     OutboxMessage,
+    OutboxStatus,
     Person,
     PersonExpertise,
     PersonRole,
@@ -62,7 +65,7 @@ def _when(value: datetime | date | None) -> str | None:
 
 def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
     """Outbox rows addressed to this person: DMs (and updates of them) and ephemerals."""
-    direct = OutboxMessage.channel == slack_user_id
+    direct = col(OutboxMessage.channel) == slack_user_id
     refs = [r for r in session.exec(select(OutboxMessage.ref).where(direct)) if r]
     dm_channels = [
         c
@@ -71,9 +74,9 @@ def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
     ]
     return or_(
         direct,
-        OutboxMessage.user == slack_user_id,
-        OutboxMessage.sent_channel.in_(dm_channels),  # type: ignore[union-attr]
-        OutboxMessage.update_of.in_(refs),  # type: ignore[union-attr]
+        col(OutboxMessage.user) == slack_user_id,
+        col(OutboxMessage.sent_channel).in_(dm_channels),
+        col(OutboxMessage.update_of).in_(refs),
     )
 
 
@@ -82,162 +85,193 @@ def export_person(session: Session, slack_user_id: str) -> dict[str, Any] | None
     person = person_by_slack_id(session, slack_user_id)
     if person is None or person.id is None:
         return None
-    school = school_of(session, person)
     requests = list(
         session.exec(
             select(SupportRequest)
             .where(SupportRequest.requester_id == person.id)
-            .order_by(SupportRequest.id)  # type: ignore[arg-type]
+            .order_by(col(SupportRequest.id))
         )
-    )
-    request_ids = [r.id for r in requests]
-    offers = session.exec(
-        select(Offer).where(Offer.supporter_id == person.id).order_by(Offer.id)  # type: ignore[arg-type]
-    )
-    deployments = session.exec(
-        select(Deployment)
-        .where(
-            or_(
-                Deployment.supporter_id == person.id,
-                Deployment.request_id.in_(request_ids),  # type: ignore[attr-defined]
-            )
-        )
-        .order_by(Deployment.id)  # type: ignore[arg-type]
-    )
-    answers = session.exec(
-        select(CheckInAnswer, CheckIn.deployment_id)
-        .join(CheckIn, CheckIn.id == CheckInAnswer.checkin_id)  # type: ignore[arg-type]
-        .where(CheckInAnswer.person_id == person.id)
-        .order_by(CheckInAnswer.id)  # type: ignore[arg-type]
-    )
-    entries = session.exec(
-        select(AuditEntry)
-        .where(
-            or_(
-                AuditEntry.actor == slack_user_id,
-                and_(AuditEntry.subject_type == "person", AuditEntry.subject_id == str(person.id)),
-            )
-        )
-        .order_by(AuditEntry.id)  # type: ignore[arg-type]
-    )
-    messages = session.exec(
-        select(OutboxMessage).where(messages_to(session, slack_user_id)).order_by(OutboxMessage.id)  # type: ignore[arg-type]
     )
     return {
         "slack_user_id": person.slack_user_id,
-        "directory_entry": {
-            "id": person.id,
-            "name": person.name,
-            "email": person.email,
-            "roles": sorted(roles_of(session, person.id)),
-            "school": {
-                "name": school.name,
-                "urn": school.urn,
-                "phase": school.phase,
-                "region": school.region,
-                "local_authority": school.local_authority,
-            }
-            if school
-            else None,
-            "expertise": sorted(
-                session.exec(
-                    select(PersonExpertise.tag_slug).where(PersonExpertise.person_id == person.id)
-                )
-            ),
-            "capacity": person.capacity,
-            "available": person.available,
-            "away_until": _when(person.away_until),
-            "created_at": _when(person.created_at),
-            "updated_at": _when(person.updated_at),
-            "erased_at": _when(person.erased_at),
-        },
-        "requests": [
-            {
-                "id": r.id,
-                "status": r.status,
-                "source": r.source,
-                "title": r.title,
-                "description": r.description,
-                "impact_note": r.impact_note,
-                "urgency": r.urgency,
-                "preferred_start": _when(r.preferred_start),
-                "tags": request_tags(session, r.id or 0),
-                "created_at": _when(r.created_at),
-                "offered_at": _when(r.offered_at),
-                "accepted_at": _when(r.accepted_at),
-                "closed_at": _when(r.closed_at),
-                "escalated_at": _when(r.escalated_at),
-                "text_erased_at": _when(r.text_erased_at),
-            }
-            for r in requests
-        ],
-        "offers_received": [
-            {
-                "id": o.id,
-                "request_id": o.request_id,
-                "round": o.round,
-                "status": o.status,
-                "reasons": o.reasons,
-                "decline_reason": o.decline_reason,
-                "suggested_user_id": o.suggested_user_id,
-                "created_at": _when(o.created_at),
-                "expires_at": _when(o.expires_at),
-                "responded_at": _when(o.responded_at),
-            }
-            for o in offers
-        ],
-        "deployments": [
-            {
-                "id": d.id,
-                "request_id": d.request_id,
-                "role": "supporter" if d.supporter_id == person.id else "head",
-                "status": d.status,
-                "started_at": _when(d.started_at),
-                "ended_at": _when(d.ended_at),
-                "checkin_every_days": d.checkin_every_days,
-                "checkins_paused": d.checkins_paused,
-                "impact_note": d.impact_note,
-            }
-            for d in deployments
-        ],
-        "checkin_answers": [
-            {
-                "id": a.id,
-                "checkin_id": a.checkin_id,
-                "deployment_id": deployment_id,
-                "outcome": a.outcome,
-                "note": a.note,
-                "answered_at": _when(a.answered_at),
-            }
-            for a, deployment_id in answers
-        ],
-        "audit_entries": [
-            {
-                "id": e.id,
-                "at": _when(e.at),
-                "actor": e.actor,
-                "action": e.action,
-                "subject_type": e.subject_type,
-                "subject_id": e.subject_id,
-                "detail": e.detail,
-            }
-            for e in entries
-        ],
-        "messages_to_them": [
-            {
-                "id": m.id,
-                "method": m.method,
-                "channel": m.sent_channel or m.channel,
-                "status": m.status,
-                "created_at": _when(m.created_at),
-                "sent_at": _when(m.sent_at),
-                "text": m.payload.get("text"),
-                "blocks": m.payload.get("blocks"),
-                "text_erased_at": _when(m.text_erased_at),
-            }
-            for m in messages
-        ],
+        "directory_entry": _directory_entry(session, person),
+        "requests": [_request_export(session, r) for r in requests],
+        "offers_received": _offers_export(session, person.id),
+        "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
+        "checkin_answers": _answers_export(session, person.id),
+        "audit_entries": _audit_export(session, person.id, slack_user_id),
+        "messages_to_them": _messages_export(session, slack_user_id),
     }
+
+
+def _directory_entry(session: Session, person: Person) -> dict[str, Any]:
+    school = school_of(session, person)
+    return {
+        "id": person.id,
+        "name": person.name,
+        "email": person.email,
+        "roles": sorted(roles_of(session, person.id or 0)),
+        "school": {
+            "name": school.name,
+            "urn": school.urn,
+            "phase": school.phase,
+            "region": school.region,
+            "local_authority": school.local_authority,
+        }
+        if school
+        else None,
+        "expertise": sorted(
+            session.exec(
+                select(PersonExpertise.tag_slug).where(PersonExpertise.person_id == person.id)
+            )
+        ),
+        "capacity": person.capacity,
+        "available": person.available,
+        "away_until": _when(person.away_until),
+        "created_at": _when(person.created_at),
+        "updated_at": _when(person.updated_at),
+        "erased_at": _when(person.erased_at),
+    }
+
+
+def _request_export(session: Session, r: SupportRequest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "status": r.status,
+        "source": r.source,
+        "title": r.title,
+        "description": r.description,
+        "impact_note": r.impact_note,
+        "urgency": r.urgency,
+        "preferred_start": _when(r.preferred_start),
+        "tags": request_tags(session, r.id or 0),
+        "created_at": _when(r.created_at),
+        "offered_at": _when(r.offered_at),
+        "accepted_at": _when(r.accepted_at),
+        "closed_at": _when(r.closed_at),
+        "escalated_at": _when(r.escalated_at),
+        "text_erased_at": _when(r.text_erased_at),
+    }
+
+
+def _offers_export(session: Session, person_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Offer).where(col(Offer.supporter_id) == person_id).order_by(col(Offer.id))
+    )
+    return [
+        {
+            "id": o.id,
+            "request_id": o.request_id,
+            "round": o.round,
+            "status": o.status,
+            "reasons": o.reasons,
+            "decline_reason": o.decline_reason,
+            "suggested_user_id": o.suggested_user_id,
+            "created_at": _when(o.created_at),
+            "expires_at": _when(o.expires_at),
+            "responded_at": _when(o.responded_at),
+        }
+        for o in rows
+    ]
+
+
+def _deployments_export(
+    session: Session, person_id: int, request_ids: list[int | None]
+) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Deployment)
+        .where(
+            or_(
+                col(Deployment.supporter_id) == person_id,
+                col(Deployment.request_id).in_(request_ids),
+            )
+        )
+        .order_by(col(Deployment.id))
+    )
+    return [
+        {
+            "id": d.id,
+            "request_id": d.request_id,
+            "role": "supporter" if d.supporter_id == person_id else "head",
+            "status": d.status,
+            "started_at": _when(d.started_at),
+            "ended_at": _when(d.ended_at),
+            "checkin_every_days": d.checkin_every_days,
+            "checkins_paused": d.checkins_paused,
+            "impact_note": d.impact_note,
+        }
+        for d in rows
+    ]
+
+
+def _answers_export(session: Session, person_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(CheckInAnswer, CheckIn.deployment_id)
+        .join(CheckIn, col(CheckIn.id) == col(CheckInAnswer.checkin_id))
+        .where(CheckInAnswer.person_id == person_id)
+        .order_by(col(CheckInAnswer.id))
+    )
+    return [
+        {
+            "id": a.id,
+            "checkin_id": a.checkin_id,
+            "deployment_id": deployment_id,
+            "outcome": a.outcome,
+            "note": a.note,
+            "answered_at": _when(a.answered_at),
+        }
+        for a, deployment_id in rows
+    ]
+
+
+def _audit_export(session: Session, person_id: int, slack_user_id: str) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(AuditEntry)
+        .where(
+            or_(
+                col(AuditEntry.actor) == slack_user_id,
+                and_(
+                    col(AuditEntry.subject_type) == "person",
+                    col(AuditEntry.subject_id) == str(person_id),
+                ),
+            )
+        )
+        .order_by(col(AuditEntry.id))
+    )
+    return [
+        {
+            "id": e.id,
+            "at": _when(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "subject_type": e.subject_type,
+            "subject_id": e.subject_id,
+            "detail": e.detail,
+        }
+        for e in rows
+    ]
+
+
+def _messages_export(session: Session, slack_user_id: str) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(messages_to(session, slack_user_id))
+        .order_by(col(OutboxMessage.id))
+    )
+    return [
+        {
+            "id": m.id,
+            "method": m.method,
+            "channel": m.sent_channel or m.channel,
+            "status": m.status,
+            "created_at": _when(m.created_at),
+            "sent_at": _when(m.sent_at),
+            "text": m.payload.get("text"),
+            "blocks": m.payload.get("blocks"),
+            "text_erased_at": _when(m.text_erased_at),
+        }
+        for m in rows
+    ]
 
 
 # --- erasure ---------------------------------------------------------------------------------
@@ -333,8 +367,8 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
         person.erased_at = now
         person.updated_at = now
     # No roles at all: never a candidate, a coordinator or anyone allowed to act.
-    session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))  # type: ignore[arg-type]
-    session.execute(delete(PersonExpertise).where(PersonExpertise.person_id == person.id))  # type: ignore[arg-type]
+    session.execute(delete(PersonRole).where(col(PersonRole.person_id) == person.id))
+    session.execute(delete(PersonExpertise).where(col(PersonExpertise.person_id) == person.id))
     session.flush()
     report = ErasureReport(
         slack_user_id=slack_user_id,
@@ -375,7 +409,7 @@ def _withdraw_open_offers(
         set(
             session.exec(
                 select(Offer.request_id).where(
-                    Offer.supporter_id == person_id, Offer.status == "open"
+                    Offer.supporter_id == person_id, Offer.status == OfferStatus.OPEN
                 )
             )
         )
@@ -385,7 +419,7 @@ def _withdraw_open_offers(
         withdrawn = _withdraw(
             session,
             ctx,
-            and_(Offer.request_id == request_id, Offer.supporter_id == person_id),
+            and_(col(Offer.request_id) == request_id, col(Offer.supporter_id) == person_id),
             "This offer has been withdrawn, so nothing more is needed. Thank you.",
         )
         report.offers_withdrawn.extend(withdrawn)
@@ -398,15 +432,19 @@ def _withdraw(
 ) -> list[int]:
     """Withdraw the open offers matching `which` and owe an update of each offer DM."""
     ids = list(
-        session.exec(select(Offer.id).where(which, Offer.status == "open").order_by(Offer.id))  # type: ignore[arg-type]
+        session.exec(
+            select(col(Offer.id))
+            .where(which, col(Offer.status) == OfferStatus.OPEN)
+            .order_by(col(Offer.id))
+        )
     )
     withdrawn: list[int] = []
     for offer_id in ids:
         won = session.execute(
             update(Offer)
-            .where(Offer.id == offer_id, Offer.status == "open")
-            .values(status="withdrawn", responded_at=ctx.now)
-        ).rowcount  # type: ignore[attr-defined]
+            .where(col(Offer.id) == offer_id, col(Offer.status) == OfferStatus.OPEN)
+            .values(status=OfferStatus.WITHDRAWN, responded_at=ctx.now)
+        ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
         if won and offer_id is not None:
             withdrawn.append(offer_id)
             owe_update(
@@ -423,7 +461,7 @@ def _open_offers(session: Session, request_id: int) -> int:
     return session.exec(
         select(func.count())
         .select_from(Offer)
-        .where(Offer.request_id == request_id, Offer.status == "open")
+        .where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
     ).one()
 
 
@@ -433,8 +471,8 @@ def _flag_deployments(
     """Active deployments the person supports stay, but coordinators are asked to reassign."""
     deployments = session.exec(
         select(Deployment)
-        .where(Deployment.supporter_id == person_id, Deployment.status == "active")
-        .order_by(Deployment.id)  # type: ignore[arg-type]
+        .where(Deployment.supporter_id == person_id, Deployment.status == DeploymentStatus.ACTIVE)
+        .order_by(col(Deployment.id))
     ).all()
     reason = "its supporter's data was erased at their request"
     for deployment in deployments:
@@ -471,9 +509,9 @@ def _erase_their_requests(
         select(SupportRequest)
         .where(
             SupportRequest.requester_id == person_id,
-            SupportRequest.text_erased_at.is_(None),  # type: ignore[union-attr]
+            col(SupportRequest.text_erased_at).is_(None),
         )
-        .order_by(SupportRequest.id)  # type: ignore[arg-type]
+        .order_by(col(SupportRequest.id))
     ).all()
     under_way: list[int] = []
     for stale in requests:
@@ -485,7 +523,7 @@ def _erase_their_requests(
             _withdraw(
                 session,
                 ctx,
-                Offer.request_id == request.id,
+                col(Offer.request_id) == request.id,
                 "This request has been withdrawn, so nothing more is needed. Thank you.",
             )
             report.requests_cancelled.append(request.id or 0)
@@ -550,7 +588,7 @@ def _was_owed(session: Session, ref: str) -> bool:
     return (
         session.exec(
             select(OutboxMessage.id).where(
-                OutboxMessage.ref == ref, OutboxMessage.status != "failed"
+                OutboxMessage.ref == ref, OutboxMessage.status != OutboxStatus.FAILED
             )
         ).first()
         is not None
@@ -564,17 +602,19 @@ def _erase_what_they_wrote(
     person_id = person.id or 0
     report.decline_reasons += session.execute(
         update(Offer)
-        .where(Offer.supporter_id == person_id, Offer.decline_reason.is_not(None))  # type: ignore[union-attr]
+        .where(col(Offer.supporter_id) == person_id, col(Offer.decline_reason).is_not(None))
         .values(decline_reason=None)
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     session.execute(
-        update(Offer).where(Offer.supporter_id == person_id, Offer.reasons != "").values(reasons="")
+        update(Offer)
+        .where(col(Offer.supporter_id) == person_id, col(Offer.reasons) != "")
+        .values(reasons="")
     )
     report.checkin_notes += session.execute(
         update(CheckInAnswer)
-        .where(CheckInAnswer.person_id == person_id, CheckInAnswer.note.is_not(None))  # type: ignore[union-attr]
+        .where(col(CheckInAnswer.person_id) == person_id, col(CheckInAnswer.note).is_not(None))
         .values(note=None)
-    ).rowcount  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     # The impact note is written by whoever completed the support; the audit says who.
     completed = [
         int(subject_id)
@@ -587,8 +627,8 @@ def _erase_what_they_wrote(
     ]
     for deployment in session.exec(
         select(Deployment).where(
-            Deployment.id.in_(completed),  # type: ignore[union-attr]
-            Deployment.impact_note.is_not(None),  # type: ignore[union-attr]
+            col(Deployment.id).in_(completed),
+            col(Deployment.impact_note).is_not(None),
         )
     ):
         deployment.impact_note = None
@@ -598,7 +638,9 @@ def _erase_what_they_wrote(
         report.impact_notes += 1
     if name:  # colleagues' offers say who suggested them
         for offer in session.exec(
-            select(Offer).where(Offer.reasons.contains(f"suggested by {name}", autoescape=True))  # type: ignore[attr-defined]
+            select(Offer).where(
+                col(Offer.reasons).contains(f"suggested by {name}", autoescape=True)
+            )
         ):
             offer.reasons = offer.reasons.replace(
                 f"suggested by {name}", "suggested by a colleague"
@@ -616,20 +658,20 @@ def _messages_about(
     """
     which = messages_to(session, person.slack_user_id)
     if not first:
-        return and_(which, OutboxMessage.created_at < person.erased_at)  # type: ignore[operator]
+        return and_(which, col(OutboxMessage.created_at) < person.erased_at)
     needles = _needles(name, email)
     if not needles:
         return which
     naming = []
     query = select(OutboxMessage.id, OutboxMessage.payload).where(
-        OutboxMessage.status.in_(DONE_SENDING),  # type: ignore[attr-defined]
-        OutboxMessage.text_erased_at.is_(None),  # type: ignore[union-attr]
+        col(OutboxMessage.status).in_(DONE_SENDING),
+        col(OutboxMessage.text_erased_at).is_(None),
     )
     for message_id, payload in session.exec(query.execution_options(yield_per=500)):
         text = json.dumps(payload, ensure_ascii=False)
         if any(needle in text for needle in needles):
             naming.append(message_id)
-    return or_(which, OutboxMessage.id.in_(naming))  # type: ignore[union-attr]
+    return or_(which, col(OutboxMessage.id).in_(naming))
 
 
 def _needles(name: str, email: str | None) -> set[str]:

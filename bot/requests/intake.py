@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -41,6 +41,7 @@ from storage.models import (
     PHASES,
     URGENCIES,
     Offer,
+    OfferStatus,
     OutboxMessage,
     Person,
     RequestTag,
@@ -311,18 +312,8 @@ def capture_message(
         created_at=now,
         updated_at=now,
     )
-    session.add(request)
-    session.flush()
-    set_tags(session, request, [m.slug for m in infer_tags(text, vocabulary)])
-    audit.record(
-        session,
-        at=now,
-        actor=user,
-        action="request.captured",
-        subject_type="request",
-        subject_id=request.id or 0,
-        source="channel",
-    )
+    tags = [m.slug for m in infer_tags(text, vocabulary)]
+    _store_request(session, request, tags, now=now, actor=user, action="request.captured")
     summary = summarise(session, request, vocabulary)
     owe_post(
         session,
@@ -393,19 +384,47 @@ def submit_request(
         created_at=now,
         updated_at=now,
     )
+    _store_request(
+        session, request, list(draft.tags), now=now, actor=user, action="request.submitted"
+    )
+    summary = summarise(session, request, vocabulary)
+    _owe_submitted_posts(session, summary, now=now, user=user, shared_channel=shared_channel)
+    return Outcome(summary)
+
+
+def _store_request(
+    session: Session,
+    request: SupportRequest,
+    tags: list[str],
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+) -> None:
+    """Add a new request with its tags and audit how it came in."""
     session.add(request)
     session.flush()
-    set_tags(session, request, list(draft.tags))
+    set_tags(session, request, tags)
     audit.record(
         session,
         at=now,
-        actor=user,
-        action="request.submitted",
+        actor=actor,
+        action=action,
         subject_type="request",
         subject_id=request.id or 0,
-        source=source,
+        source=request.source,
     )
-    summary = summarise(session, request, vocabulary)
+
+
+def _owe_submitted_posts(
+    session: Session,
+    summary: RequestSummary,
+    *,
+    now: datetime,
+    user: str,
+    shared_channel: str | None,
+) -> None:
+    """The post and card in the support channel, or for a private ask the card by DM."""
     if shared_channel:
         owe_post(
             session,
@@ -433,7 +452,6 @@ def submit_request(
             blocks=request_card(summary),
             ref=card_ref(summary.id),
         )
-    return Outcome(summary)
 
 
 def _school_for(session: Session, person: Person, draft: Draft) -> School:
@@ -566,9 +584,9 @@ def cancel_request(
     request.updated_at = now
     withdrawn = 0
     for offer in session.exec(
-        select(Offer).where(Offer.request_id == request_id, Offer.status == "open")
+        select(Offer).where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
     ):
-        offer.status = "withdrawn"
+        offer.status = OfferStatus.WITHDRAWN
         offer.responded_at = now
         withdrawn += 1
         owe_update(
@@ -595,6 +613,19 @@ def cancel_request(
     return Outcome(summary, created=False)
 
 
+def _check_profile(school_name: str, phase: str | None, region: str | None) -> None:
+    """Raise `InvalidInput` naming each missing or unknown part of a newcomer's profile."""
+    errors: dict[str, str] = {}
+    if not school_name.strip():
+        errors["school"] = "Please tell us the name of your school."
+    if phase not in PHASES:
+        errors["phase"] = "Please choose your school's phase."
+    if not region:
+        errors["region"] = "Please choose your region."
+    if errors:
+        raise InvalidInput(errors)
+
+
 def save_profile(
     session: Session,
     vocabulary: Vocabulary,
@@ -608,15 +639,7 @@ def save_profile(
 ) -> list[RequestSummary]:
     """Record a newcomer's school, phase and region (once); they become a head in the
     directory and their waiting requests go ahead. Returns the requests released."""
-    errors: dict[str, str] = {}
-    if not school_name.strip():
-        errors["school"] = "Please tell us the name of your school."
-    if phase not in PHASES:
-        errors["phase"] = "Please choose your school's phase."
-    if not region:
-        errors["region"] = "Please choose your region."
-    if errors:
-        raise InvalidInput(errors)
+    _check_profile(school_name, phase, region)
     # The waiting requests' locks first, then the person (the lock order everywhere), and
     # fresh copies of them: a cancel or edit committed meanwhile must not be drawn over.
     known = person_by_slack_id(session, user)
@@ -625,9 +648,9 @@ def save_profile(
             select(SupportRequest.id)
             .where(
                 SupportRequest.requester_id == known.id,
-                SupportRequest.awaiting_profile.is_(True),  # type: ignore[attr-defined]
+                col(SupportRequest.awaiting_profile).is_(True),
             )
-            .order_by(SupportRequest.id)  # type: ignore[arg-type]
+            .order_by(col(SupportRequest.id))
         ).all()
         if known is not None
         else []

@@ -33,7 +33,6 @@ from bot.requests.intake import (
     summarise,
 )
 from bot.requests.tagging import infer_tags
-from bot.routing.service import refresh_open_offers
 from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
 from handlers.slack.blocks.requests import description_preview
 from storage.models import ACCEPTED, OutboxMessage, Person, SupportRequest
@@ -152,7 +151,7 @@ def _update_open_request(
     """Apply an edited post to a request nobody has accepted yet.
 
     Areas of need found in the new text are added (none the head chose are dropped) and the
-    urgency only ever goes up; open offers' DMs are refreshed."""
+    urgency only ever goes up. (`bot.routing.flows` then refreshes the open offers' DMs.)"""
     _apply_text(session, request, text, ctx.now)
     guessed = guess_urgency(text)
     if URGENCY_ORDER.index(guessed) > URGENCY_ORDER.index(_known_urgency(request.urgency)):
@@ -169,7 +168,6 @@ def _update_open_request(
         subject_id=request.id or 0,
     )
     refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
-    refresh_open_offers(session, ctx, request.id or 0)
 
 
 def _known_urgency(urgency: str) -> str:
@@ -180,7 +178,8 @@ def update_from_post(
     session: Session, ctx: ServiceContext, *, actor: str, request_id: int, text: str
 ) -> None:
     """The head pressed *Update the request*: the post's current `text` becomes the request's
-    title and description, and the supporter (if any) is told."""
+    title and description, and the supporter (if any) is told. (`bot.routing.flows` then
+    refreshes the open offers' DMs.)"""
     request = get_request(session, request_id, for_update=True)
     if not may_change(session, request, actor):
         raise NotAllowed(
@@ -204,7 +203,6 @@ def update_from_post(
     )
     summary = summarise(session, request, ctx.vocabulary)
     refresh_card(session, summary, now=ctx.now)
-    refresh_open_offers(session, ctx, request_id)
     done = f"Done — request #{request_id} now matches your post."
     owe_update(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Offer, Person, RequestTag, School, SupportRequest
 
@@ -15,7 +15,7 @@ def list_requests(session: Session, *, status: str | None = None) -> list[dict[s
 
     People appear as Slack user ids; `assigned_to` is None until a supporter accepts.
     """
-    query = select(SupportRequest).order_by(SupportRequest.id.desc())  # type: ignore[union-attr]
+    query = select(SupportRequest).order_by(col(SupportRequest.id).desc())
     if status:
         query = query.where(SupportRequest.status == status)
     requests = list(session.exec(query))
@@ -26,12 +26,14 @@ def list_requests(session: Session, *, status: str | None = None) -> list[dict[s
     schools = {s.id: s.name for s in session.exec(select(School))}
     tags: dict[int, list[str]] = defaultdict(list)
     for link in session.exec(
-        select(RequestTag).where(RequestTag.request_id.in_(ids)).order_by(RequestTag.tag_slug)  # type: ignore[attr-defined]
+        select(RequestTag)
+        .where(col(RequestTag.request_id).in_(ids))
+        .order_by(col(RequestTag.tag_slug))
     ):
         tags[link.request_id].append(link.tag_slug)
     offers: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for offer in session.exec(
-        select(Offer).where(Offer.request_id.in_(ids)).order_by(Offer.id)  # type: ignore[attr-defined]
+        select(Offer).where(col(Offer.request_id).in_(ids)).order_by(col(Offer.id))
     ):
         offers[offer.request_id].append(
             {

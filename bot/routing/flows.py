@@ -1,4 +1,5 @@
-"""Routing flows the Slack (and later Teams) listeners call: checks and views around offers."""
+"""Routing flows the listeners call: checks and views around offers, and flows across
+requests and routing (an edited request refreshes the DMs of its open offers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.core.context import ServiceContext
 from bot.core.errors import NotAllowed
 from bot.directory.people import is_coordinator
 from bot.requests.intake import Outcome, edit_request, summarise
+from bot.requests.post_changes import PostChange, post_edited, update_from_post
 from bot.requests.views import Draft, RequestSummary
 from bot.routing.service import confirm_request, offer_for_supporter, refresh_open_offers
 
@@ -66,3 +68,32 @@ def find_support_if_new(
     submitted (a resubmitted form finds the request it made the first time)."""
     if outcome.created:
         confirm_request(session, ctx, actor=actor, request_id=outcome.summary.id)
+
+
+def apply_post_edit(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    channel: str,
+    ts: str,
+    author: str,
+    text: str,
+    edited_ts: str,
+) -> PostChange:
+    """A head edited the post of a request: see `post_edited`; an updated request's open
+    offers are refreshed in the same transaction."""
+    change = post_edited(
+        session, ctx, channel=channel, ts=ts, author=author, text=text, edited_ts=edited_ts
+    )
+    if change.result == "updated" and change.request_id is not None:
+        refresh_open_offers(session, ctx, change.request_id)
+    return change
+
+
+def update_request_from_post(
+    session: Session, ctx: ServiceContext, *, actor: str, request_id: int, text: str
+) -> None:
+    """The head pressed *Update the request*: see `update_from_post`; the request's open
+    offers are refreshed in the same transaction."""
+    update_from_post(session, ctx, actor=actor, request_id=request_id, text=text)
+    refresh_open_offers(session, ctx, request_id)

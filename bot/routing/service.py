@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.service import cancel_future_checkins, schedule_for_new_deployment
 from bot.core import audit
@@ -44,10 +44,13 @@ from storage.models import (
     OPEN,
     SUPPORTER_ROLES,
     Deployment,
+    DeploymentStatus,
     Offer,
+    OfferStatus,
     Person,
     PersonExpertise,
     PersonRole,
+    RequestStatus,
     School,
     SupportRequest,
 )
@@ -68,33 +71,35 @@ def load_candidates(session: Session) -> list[Candidate]:
     """Everyone with a supporter role, with what ranking needs to know about them."""
     supporter_ids = set(
         session.exec(
-            select(PersonRole.person_id).where(PersonRole.role.in_(SUPPORTER_ROLES))  # type: ignore[attr-defined]
+            select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
         )
     )
     if not supporter_ids:
         return []
     people = session.exec(
-        select(Person).where(Person.id.in_(supporter_ids), Person.erased_at.is_(None))  # type: ignore[union-attr]
+        select(Person).where(col(Person.id).in_(supporter_ids), col(Person.erased_at).is_(None))
     ).all()
     roles: dict[int, set[str]] = defaultdict(set)
-    for role in session.exec(select(PersonRole).where(PersonRole.person_id.in_(supporter_ids))):  # type: ignore[attr-defined]
+    for role in session.exec(
+        select(PersonRole).where(col(PersonRole.person_id).in_(supporter_ids))
+    ):
         roles[role.person_id].add(role.role)
     tags: dict[int, set[str]] = defaultdict(set)
     for link in session.exec(
-        select(PersonExpertise).where(PersonExpertise.person_id.in_(supporter_ids))  # type: ignore[attr-defined]
+        select(PersonExpertise).where(col(PersonExpertise.person_id).in_(supporter_ids))
     ):
         tags[link.person_id].add(link.tag_slug)
     active = dict(
         session.exec(
             select(Deployment.supporter_id, func.count())
-            .where(Deployment.status == "active")
-            .group_by(Deployment.supporter_id)
+            .where(Deployment.status == DeploymentStatus.ACTIVE)
+            .group_by(col(Deployment.supporter_id))
         ).all()
     )
     last = dict(
         session.exec(
             select(Deployment.supporter_id, func.max(Deployment.started_at)).group_by(
-                Deployment.supporter_id
+                col(Deployment.supporter_id)
             )
         ).all()
     )
@@ -113,8 +118,8 @@ def load_candidates(session: Session) -> list[Candidate]:
                 phase=school.phase if school else None,
                 region=school.region if school else None,
                 capacity=person.capacity,
-                active_deployments=int(active.get(person.id, 0)),
-                last_deployed_at=_aware(last.get(person.id)),
+                active_deployments=int(active.get(person.id or 0, 0)),
+                last_deployed_at=_aware(last.get(person.id or 0)),
                 available=person.available,
             )
         )
@@ -169,7 +174,7 @@ def confirm_request(
     return offer_next_round(session, ctx, request, actor=actor)
 
 
-def _already(status: str) -> str:
+def _already(status: RequestStatus) -> str:
     return {
         OFFERED: "I'm already finding support for this request.",
         ACCEPTED: "This request has already been accepted.",
@@ -310,7 +315,7 @@ def refresh_open_offers(session: Session, ctx: ServiceContext, request_id: int) 
     request = get_request(session, request_id)
     summary = summarise(session, request, ctx.vocabulary)
     offers = session.exec(
-        select(Offer).where(Offer.request_id == request_id, Offer.status == "open")
+        select(Offer).where(Offer.request_id == request_id, Offer.status == OfferStatus.OPEN)
     ).all()
     for offer in offers:
         owe_update(
@@ -368,7 +373,7 @@ def _closed_offer_message(session: Session, offer: Offer, request: SupportReques
             return "You've already accepted this one — thank you!"
         name = taker.name if taker else "a colleague"
         return f"Thank you — this request has already been taken by {name}."
-    if request.status == "cancelled":
+    if request.status == RequestStatus.CANCELLED:
         return "This request was cancelled by the school, so nothing more is needed. Thank you."
     return {
         "declined": "You've already declined this one — thanks for letting us know.",
@@ -383,26 +388,26 @@ def accept_offer(session: Session, ctx: ServiceContext, *, actor: str, offer_id:
     # Lock the request first, always: every accept (and every withdrawal of the other
     # offers) then queues on this one row, never on offer rows in differing orders.
     request = get_request(session, request.id or 0, for_update=True)
-    if offer.status != "open" or request.status != OFFERED:
+    if offer.status != OfferStatus.OPEN or request.status != OFFERED:
         raise Conflict(_closed_offer_message(session, offer, request))
     _check_capacity(session, supporter)
     # Two conditional updates decide it: the offer must still be open (not expired or
     # withdrawn meanwhile) and the request still offered (nobody else accepted first).
     offer_won = session.execute(
         update(Offer)
-        .where(Offer.id == offer.id, Offer.status == "open")
-        .values(status="accepted", responded_at=ctx.now)
-    ).rowcount  # type: ignore[attr-defined]
+        .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.OPEN)
+        .values(status=OfferStatus.ACCEPTED, responded_at=ctx.now)
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     won = (
         offer_won
         and session.execute(
             update(SupportRequest)
-            .where(SupportRequest.id == request.id, SupportRequest.status == OFFERED)
+            .where(col(SupportRequest.id) == request.id, col(SupportRequest.status) == OFFERED)
             .values(
                 status=ACCEPTED, assigned_id=supporter.id, accepted_at=ctx.now, updated_at=ctx.now
             )
-        ).rowcount
-    )  # type: ignore[attr-defined]
+        ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+    )
     if won != 1:
         session.rollback()
         session.refresh(request)
@@ -425,7 +430,7 @@ def _check_capacity(session: Session, supporter: Person) -> None:
     active = session.exec(
         select(func.count())
         .select_from(Deployment)
-        .where(Deployment.supporter_id == locked.id, Deployment.status == "active")
+        .where(Deployment.supporter_id == locked.id, Deployment.status == DeploymentStatus.ACTIVE)
     ).one()
     if active >= locked.capacity:
         raise Conflict(
@@ -450,18 +455,7 @@ def _start_deployment(
     )
     session.add(deployment)
     session.flush()
-    for other in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == "open")
-    ):
-        other.status = "withdrawn"
-        other.responded_at = ctx.now
-        owe_update(
-            session,
-            now=ctx.now,
-            update_of=f"offer:{other.id}",
-            text=f"Taken by {escape(supporter.name)} — thank you",
-            blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
-        )
+    _withdraw_other_offers(session, ctx, request, supporter)
     summary = summarise(session, request, ctx.vocabulary)
     head = session.get(Person, request.requester_id)
     if accepted_offer is not None:
@@ -507,6 +501,24 @@ def _start_deployment(
     return deployment
 
 
+def _withdraw_other_offers(
+    session: Session, ctx: ServiceContext, request: SupportRequest, supporter: Person
+) -> None:
+    """Withdraw the request's still-open offers and owe each a "Taken by …" update."""
+    for other in session.exec(
+        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
+    ):
+        other.status = OfferStatus.WITHDRAWN
+        other.responded_at = ctx.now
+        owe_update(
+            session,
+            now=ctx.now,
+            update_of=f"offer:{other.id}",
+            text=f"Taken by {escape(supporter.name)} — thank you",
+            blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
+        )
+
+
 def decline_offer(
     session: Session, ctx: ServiceContext, *, actor: str, offer_id: int, reason: str | None
 ) -> RoutingOutcome | None:
@@ -514,9 +526,9 @@ def decline_offer(
     offer, request, _supporter = offer_for_supporter(session, offer_id, actor)
     request = get_request(session, request.id or 0, for_update=True)  # request before offers
     session.refresh(offer)
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         raise Conflict(_closed_offer_message(session, offer, request))
-    offer.status = "declined"
+    offer.status = OfferStatus.DECLINED
     offer.responded_at = ctx.now
     offer.decline_reason = (reason or "").strip()[:2000] or None
     owe_update(
@@ -546,7 +558,7 @@ def _after_offer_closed(
     still_open = session.exec(
         select(func.count())
         .select_from(Offer)
-        .where(Offer.request_id == request.id, Offer.status == "open")
+        .where(Offer.request_id == request.id, Offer.status == OfferStatus.OPEN)
     ).one()
     if still_open or request.status != OFFERED:
         return None
@@ -643,7 +655,7 @@ def expire_due_offers(session: Session, ctx: ServiceContext, offer_ids: list[int
 
 def expire_overdue_offers(session: Session, ctx: ServiceContext) -> int:
     """Claim offers past their expiry (never two processes the same one) and move on."""
-    overdue = and_(Offer.status == "open", Offer.expires_at <= ctx.now)  # type: ignore[operator]
+    overdue = and_(col(Offer.status) == OfferStatus.OPEN, col(Offer.expires_at) <= ctx.now)
     request_ids = sorted(set(session.exec(select(Offer.request_id).where(overdue))))
     moved = 0
     for request_id in request_ids:
@@ -652,8 +664,8 @@ def expire_overdue_offers(session: Session, ctx: ServiceContext) -> int:
         ids = claim_rows(
             session,
             Offer,
-            and_(overdue, Offer.request_id == request_id),
-            {"status": "expired", "responded_at": ctx.now},
+            and_(overdue, col(Offer.request_id) == request_id),
+            {"status": OfferStatus.EXPIRED, "responded_at": ctx.now},
             order_by=Offer.id,
             limit=500,
         )
@@ -674,7 +686,7 @@ def assign_request(
             subject_id=request_id,
         )
     request = get_request(session, request_id, for_update=True)
-    if request.status in ("closed", "cancelled"):
+    if request.status in (RequestStatus.CLOSED, RequestStatus.CANCELLED):
         raise Conflict(f"This request is {request.status}, so it can't be assigned.")
     supporter = person_by_slack_id(session, supporter_slack_id)
     if supporter is None or not roles_of(session, supporter.id) & set(SUPPORTER_ROLES):
@@ -682,12 +694,14 @@ def assign_request(
             f"<@{supporter_slack_id}> isn't a supporter (NLE, SLE or specialist) in the directory."
         )
     current = session.exec(
-        select(Deployment).where(Deployment.request_id == request_id, Deployment.status == "active")
+        select(Deployment).where(
+            Deployment.request_id == request_id, Deployment.status == DeploymentStatus.ACTIVE
+        )
     ).first()
     if current is not None:
         if current.supporter_id == supporter.id:
             raise Conflict("That person is already supporting this request.")
-        _end_deployment(session, ctx, current, status="reassigned")
+        _end_deployment(session, ctx, current, status=DeploymentStatus.REASSIGNED)
     request.status = ACCEPTED
     request.assigned_id = supporter.id
     request.accepted_at = ctx.now
@@ -696,7 +710,7 @@ def assign_request(
 
 
 def _end_deployment(
-    session: Session, ctx: ServiceContext, deployment: Deployment, *, status: str
+    session: Session, ctx: ServiceContext, deployment: Deployment, *, status: DeploymentStatus
 ) -> None:
     deployment.status = status
     deployment.ended_at = ctx.now
@@ -735,9 +749,9 @@ def release_deployment(
     # may have ended it while we waited, and must not re-open a request someone now supports.
     request = get_request(session, deployment.request_id, for_update=True)
     session.refresh(deployment)
-    if deployment.status != "active":
+    if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict("This deployment has already ended.")
-    _end_deployment(session, ctx, deployment, status="released")
+    _end_deployment(session, ctx, deployment, status=DeploymentStatus.RELEASED)
     request.status = OPEN
     request.assigned_id = None
     request.offer_round = 0

@@ -24,6 +24,8 @@ from slack_sdk.errors import SlackClientError
 
 from bot.inbound import service as inbound
 from handlers.slack.context import SlackContext
+from handlers.slack.listeners import register_all
+from handlers.slack.payloads import KNOWN_KINDS, payload_problem
 from handlers.slack.sender import tell_now
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,6 @@ def create_app(
     ctx: SlackContext, *, token_verification: bool = True, listener_executor: Executor | None = None
 ) -> App:
     """Build the Bolt app for this running bot with every listener registered."""
-    from handlers.slack.listeners import register_all
-
     settings = ctx.settings
     app = App(
         signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
@@ -76,8 +76,6 @@ class RefuseMalformedPayloads(Middleware):
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
-        from handlers.slack.payloads import payload_problem
-
         problem = payload_problem(req.body)
         if problem is None:
             return next()
@@ -92,8 +90,6 @@ class RefuseMalformedPayloads(Middleware):
 
 def _payload_kind(body: Any) -> str:
     """The payload's kind for the log: one of Slack's own names, never text from the body."""
-    from handlers.slack.payloads import KNOWN_KINDS
-
     if not isinstance(body, dict):
         return "unknown"
     if "command" in body:
@@ -296,6 +292,7 @@ def connect(ctx: SlackContext) -> App:
 
 def run_socket_mode(app: App, app_token: str | None, *, threads: int) -> None:
     """Connect to Slack over Socket Mode and serve until interrupted."""
+    # Lazy: only Socket Mode needs this adapter, and it loads a websocket client.
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     # One socket worker per listener thread, so acks are never queued (docs/concurrency.md).

@@ -14,7 +14,7 @@ from bot.core.settings import Settings
 class InstrumentedWebClient(WebClient):
     """A `WebClient` that counts every Web API call by method and outcome."""
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as exc:

@@ -31,12 +31,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import and_, or_, select, update
+from sqlmodel import col
 
 from bot.core.clock import Clock
 from bot.outbox.owing import FILES_UPLOAD, REPLY, sent_message
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 # slack_sdk logs a webhook's URL at DEBUG; a response_url is a capability, so never below INFO.
@@ -192,9 +193,9 @@ class Deliverer:
     def _seconds_until_next_due(self) -> float:
         with self.sessions() as session:
             due = session.scalars(
-                select(OutboxMessage.next_attempt_at)
-                .where(OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.next_attempt_at)
+                select(col(OutboxMessage.next_attempt_at))
+                .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+                .order_by(col(OutboxMessage.next_attempt_at))
                 .limit(1)
             ).first()
         if due is None:
@@ -216,8 +217,14 @@ class Deliverer:
         now = self.clock.now()
         token = uuid.uuid4().hex
         claimable = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),  # type: ignore[operator]
+            and_(
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+                col(OutboxMessage.next_attempt_at) <= now,
+            ),
+            and_(
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
+                col(OutboxMessage.claimed_until) < now,
+            ),
         )
         with transaction(self.sessions) as session:
             ids = claim_rows(
@@ -225,10 +232,10 @@ class Deliverer:
                 OutboxMessage,
                 claimable,
                 {
-                    "status": "sending",
+                    "status": OutboxStatus.SENDING,
                     "claim_token": token,
                     # A lapsed "sending" claim means a process died mid-send: in doubt.
-                    "in_doubt": OutboxMessage.status == "sending",
+                    "in_doubt": OutboxMessage.status == OutboxStatus.SENDING,
                     "claimed_until": now + LEASE,
                     "attempts": OutboxMessage.attempts + 1,
                 },
@@ -254,7 +261,10 @@ class Deliverer:
                         "outbox %s: a later edit of %s replaces it", message.id, message.update_of
                     )
                     self._finish(
-                        message, status="sent", sent_at=self.clock.now(), last_error="superseded"
+                        message,
+                        status=OutboxStatus.SENT,
+                        sent_at=self.clock.now(),
+                        last_error="superseded",
                     )
                     return
                 channel, ts = self._sent_target(message.update_of or "")
@@ -418,7 +428,7 @@ class Deliverer:
         shared = [{k: v for k, v in f.items() if k != "content_b64"} for f in files]
         self._finish(
             message,
-            status="sent",
+            status=OutboxStatus.SENT,
             sent_channel=channel,
             sent_ts=found,
             sent_at=self.clock.now(),
@@ -429,7 +439,8 @@ class Deliverer:
     def _already_uploaded(self, channel: str, names: list[str]) -> str | None:
         """The ts of a recent message in `channel` sharing exactly these file names, if any."""
         history = self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT)
-        for item in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for item in messages:
             if [f.get("name") for f in item.get("files") or []] == names:
                 return str(item["ts"])
         return None
@@ -438,9 +449,9 @@ class Deliverer:
         """An edit or reply whose message isn't sent: wait while it may still be, else give up."""
         with self.sessions() as session:
             pending = session.scalars(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.ref == ref,
-                    OutboxMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.ref) == ref,
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 )
             ).first()
         if pending is not None:
@@ -455,11 +466,11 @@ class Deliverer:
         """Whether a later edit of the same message is owed or sent (and hasn't failed)."""
         with self.sessions() as session:
             later = session.scalars(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.id > message.id,  # type: ignore[operator]
-                    OutboxMessage.method == "chat.update",
-                    OutboxMessage.update_of == message.update_of,
-                    OutboxMessage.status != "failed",
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.id) > message.id,
+                    col(OutboxMessage.method) == "chat.update",
+                    col(OutboxMessage.update_of) == message.update_of,
+                    col(OutboxMessage.status) != OutboxStatus.FAILED,
                 )
             ).first()
         return later is not None
@@ -481,7 +492,8 @@ class Deliverer:
         history = self.client.conversations_history(
             channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
         )
-        for item in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for item in messages:
             meta = item.get("metadata") or {}
             if (
                 meta.get("event_type") == METADATA_EVENT_TYPE
@@ -505,8 +517,8 @@ class Deliverer:
             session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == message.id,
-                    OutboxMessage.claim_token == message.claim_token,
+                    col(OutboxMessage.id) == message.id,
+                    col(OutboxMessage.claim_token) == message.claim_token,
                 )
                 .values(**values)
             )
@@ -517,7 +529,7 @@ class Deliverer:
     def _mark_sent(self, message: OutboxMessage, channel: str | None, ts: str | None) -> None:
         self._finish(
             message,
-            status="sent",
+            status=OutboxStatus.SENT,
             response_url=None,
             sent_channel=channel,
             sent_ts=ts,
@@ -526,13 +538,13 @@ class Deliverer:
         )
 
     def _mark_failed(self, message: OutboxMessage, error: str) -> None:
-        self._finish(message, status="failed", last_error=error, response_url=None)
+        self._finish(message, status=OutboxStatus.FAILED, last_error=error, response_url=None)
 
     def _reschedule(
         self, message: OutboxMessage, delay: timedelta, error: str | None, *, count: bool = True
     ) -> None:
         values: dict[str, Any] = {
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "next_attempt_at": self.clock.now() + delay,
             "last_error": error,
         }

@@ -23,6 +23,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.offers import when
+from storage.models import CheckInStatus, DeploymentStatus
 
 if TYPE_CHECKING:
     from bot.checkins.views import CheckinView
@@ -137,7 +138,7 @@ def _answer_buttons(view: CheckinView) -> Block:
         button("Needs attention", "checkin_needs_attention", value),
         button("Completed", "checkin_completed", value),
     ]
-    if view.status == "sent":
+    if view.status == CheckInStatus.SENT:
         buttons.append(button("Snooze a week", "checkin_snooze", value))
     return actions(*buttons, block_id=f"checkin:{view.checkin_id}")
 
@@ -151,17 +152,17 @@ def checkin_message(
     blocks: list[Block] = [header(title), section(_about(view, viewer_id, tz))]
     if view.answers:
         blocks.append(section(_answers(view, viewer_id, tz)))
-    if view.deployment_status != "active":
+    if view.deployment_status != DeploymentStatus.ACTIVE:
         ended = (
             "This support has been completed — thank you both."
-            if view.deployment_status == "completed"
+            if view.deployment_status == DeploymentStatus.COMPLETED
             else "This support has ended, so this check-in is closed. Thank you."
         )
         blocks.append(context(ended))
         return blocks
     next_due = f"Next check-in: {when(view.next_due_at, tz)}." if view.next_due_at else ""
     answerable = (
-        view.status in ("sent", "answered")
+        view.status in (CheckInStatus.SENT, CheckInStatus.ANSWERED)
         and not view.superseded
         and view.answered_by(viewer_id) is None
     )
@@ -195,23 +196,23 @@ def checkin_message(
     blocks.append(_settings_block(view))
     if view.paused:
         blocks.append(context("Check-ins are paused. Resume them here whenever you like."))
-    elif view.status == "missed":
+    elif view.status == CheckInStatus.MISSED:
         blocks.append(
             context(
                 "Nobody answered this check-in before the next one was due, so I've marked it "
                 "missed."
             )
         )
-    elif view.status == "cancelled":
+    elif view.status == CheckInStatus.CANCELLED:
         blocks.append(context(f"This check-in was closed. {next_due}"))
-    elif view.status == "sent" and not reminder and view.remind_at is not None:
+    elif view.status == CheckInStatus.SENT and not reminder and view.remind_at is not None:
         blocks.append(
             context(
                 "Either of you can answer. If neither of you has by "
                 f"{when(view.remind_at, tz)}, I'll send one reminder."
             )
         )
-    elif view.status == "sent":
+    elif view.status == CheckInStatus.SENT:
         blocks.append(context("Either of you can answer — it only takes a click."))
     elif next_due:
         blocks.append(context(next_due))

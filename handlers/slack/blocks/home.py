@@ -24,6 +24,7 @@ from handlers.slack.blocks import (
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
+from storage.models import RequestStatus
 
 if TYPE_CHECKING:
     from bot.home.service import (
@@ -158,22 +159,22 @@ def _own_requests(data: HomeData, tz: ZoneInfo) -> list[Block]:
 
 def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
     """Where a request stands, as its head would want to hear it."""
-    if line.status == "accepted":
+    if line.status == RequestStatus.ACCEPTED:
         who = f"<@{line.assigned_to}>" if line.assigned_to else "A system leader"
         since = f" since {_day(line.accepted_at, tz)}" if line.accepted_at else ""
         return f":white_check_mark: *Accepted* — {who} is supporting you{since}"
-    if line.status == "offered":
+    if line.status == RequestStatus.OFFERED:
         waited = duration(now, line.offered_at or line.created_at)
         return f":hourglass_flowing_sand: *Offered* {waited} ago — awaiting a reply"
-    if line.status == "expired" or line.escalated_at is not None:
+    if line.status == RequestStatus.EXPIRED or line.escalated_at is not None:
         return ":hourglass: *Nobody available yet* — the coordinators are finding someone"
-    if line.status == "open":
+    if line.status == RequestStatus.OPEN:
         if line.awaiting_profile:
             return ":pencil2: *Open* — waiting for your school's details (the button on it)"
         if not line.needs:
             return ":pencil2: *Open* — please choose the areas of need (press Edit on it)"
         return ":pencil2: *Open* — not sent yet: press *Find support* on it"
-    if line.status == "closed":
+    if line.status == RequestStatus.CLOSED:
         return ":checkered_flag: *Completed*"
     return f"*{STATUS_LABELS.get(line.status, escape(line.status))}*"
 
@@ -276,7 +277,11 @@ def _attention(item: AttentionLine, now: datetime) -> Block:
         f"{URGENCY_WORDS.get(line.urgency, escape(line.urgency))}\n"
     )
     if item.kind == "unassigned":
-        why = "nobody accepted" if line.status == "expired" else "no available supporter matched"
+        why = (
+            "nobody accepted"
+            if line.status == RequestStatus.EXPIRED
+            else "no available supporter matched"
+        )
         return section(
             text + f":warning: Needs someone assigned by hand ({why}) — waiting {waited}",
             accessory=button("Assign someone", "request_assign", str(line.id), style="primary"),

@@ -24,7 +24,7 @@ from handlers.slack.blocks import (
     truncate,
     visible_only,
 )
-from storage.models import REGIONS
+from storage.models import REGIONS, RequestStatus
 
 if TYPE_CHECKING:
     from bot.core.vocabulary import Vocabulary
@@ -62,22 +62,22 @@ def _school_line(summary: RequestSummary) -> str:
 
 
 def _next_step(summary: RequestSummary) -> str:
-    if summary.status == "cancelled":
+    if summary.status == RequestStatus.CANCELLED:
         return "This request has been cancelled. Anyone who was asked has been told."
-    if summary.status == "accepted":
+    if summary.status == RequestStatus.ACCEPTED:
         who = f"<@{summary.assigned_to}>" if summary.assigned_to else "A system leader"
         return f"*{who} is supporting you.* They'll be in touch to arrange a first meeting."
-    if summary.status == "offered":
+    if summary.status == RequestStatus.OFFERED:
         return (
             "*I've offered this to the best-matched system leaders.* "
             "You'll hear here as soon as one of them accepts."
         )
-    if summary.status == "expired":
+    if summary.status == RequestStatus.EXPIRED:
         return (
             "*I haven't found an available system leader yet*, so the coordinators are "
             "finding someone by hand. You'll hear here as soon as someone is lined up."
         )
-    if summary.status == "closed":
+    if summary.status == RequestStatus.CLOSED:
         return "This deployment has been completed. Thank you."
     if summary.awaiting_profile:
         return "*Before I look for support*, please tell me about your school — I'll only ask once."
@@ -106,14 +106,14 @@ def request_card(summary: RequestSummary) -> list[Block]:
         ),
         section(_next_step(summary)),
     ]
-    if summary.status not in ("open", "offered", "expired"):
+    if summary.status not in (RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.EXPIRED):
         return blocks
     buttons: list[Block] = []
     if summary.awaiting_profile:
         buttons.append(button("Add school details", "request_profile", value, style="primary"))
     elif not summary.tags:
         buttons.append(button("Choose areas of need", "request_edit", value, style="primary"))
-    elif summary.status == "open":
+    elif summary.status == RequestStatus.OPEN:
         buttons.append(button("Find support", "request_confirm", value, style="primary"))
     if summary.tags or summary.awaiting_profile:
         buttons.append(button("Edit", "request_edit", value))

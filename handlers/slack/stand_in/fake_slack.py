@@ -420,7 +420,23 @@ class FakeSlack:
         self._conversations: dict[str, tuple[str, bool]] = {}  # id -> (kind, bot is a member)
         self._response_urls: dict[str, dict[str, Any]] = {}  # key -> who, where, when, uses
         self._responses: list[dict[str, Any]] = []
-        self._handlers: dict[str, _MethodHandler] = {
+        self._handlers = self._method_handlers()
+        self._server = _Server(self)
+        host, port = self._server.server_address[:2]
+        self.origin = f"http://{host!s}:{port}"
+        self.url = f"{self.origin}/api/"
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-slack-{port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _method_handlers(self) -> dict[str, _MethodHandler]:
+        """The Web API methods this stand-in answers, by name."""
+        return {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -439,18 +455,6 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.origin = f"http://{host}:{port}"
-        self.url = f"{self.origin}/api/"
-        self._closed = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-slack-{port}",
-            daemon=True,
-        )
-        self._thread.start()
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -176,24 +176,7 @@ def block_actions_payload(
     they hold the action. Select menus (`action_type="static_select"`) send `selected_option`.
     """
     source = view if view is not None else message
-    found_block_id, element = _find_element((source or {}).get("blocks"), action_id)
-    action: dict[str, Any] = {
-        "type": action_type,
-        "action_id": action_id,
-        "block_id": block_id or found_block_id or uuid.uuid4().hex[:5],
-        "action_ts": _now_ts(),
-    }
-    if action_type == "button":
-        text = (element or {}).get("text") or {"type": "plain_text", "text": value, "emoji": True}
-        action |= {"text": text, "value": value}
-    elif action_type.startswith("multi_"):
-        action["selected_options"] = [_option(value)]
-    elif action_type in ("users_select", "conversations_select", "datepicker"):
-        key = {"users_select": "selected_user", "conversations_select": "selected_conversation"}
-        action[key.get(action_type, "selected_date")] = value
-    else:
-        action["selected_option"] = _option(value)
-
+    action = _action(source, action_id, value, action_type=action_type, block_id=block_id)
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": _user(user_id, team_id),
@@ -222,6 +205,35 @@ def block_actions_payload(
     payload["state"] = {"values": {}}
     payload["actions"] = [action]
     return payload
+
+
+def _action(
+    source: Mapping[str, Any] | None,
+    action_id: str,
+    value: str,
+    *,
+    action_type: str,
+    block_id: str | None,
+) -> dict[str, Any]:
+    """One entry of `actions`: the element's block id and button text come from `source`."""
+    found_block_id, element = _find_element((source or {}).get("blocks"), action_id)
+    action: dict[str, Any] = {
+        "type": action_type,
+        "action_id": action_id,
+        "block_id": block_id or found_block_id or uuid.uuid4().hex[:5],
+        "action_ts": _now_ts(),
+    }
+    if action_type == "button":
+        text = (element or {}).get("text") or {"type": "plain_text", "text": value, "emoji": True}
+        action |= {"text": text, "value": value}
+    elif action_type.startswith("multi_"):
+        action["selected_options"] = [_option(value)]
+    elif action_type in ("users_select", "conversations_select", "datepicker"):
+        key = {"users_select": "selected_user", "conversations_select": "selected_conversation"}
+        action[key.get(action_type, "selected_date")] = value
+    else:
+        action["selected_option"] = _option(value)
+    return action
 
 
 def _bot_message(ts: str, team_id: str) -> dict[str, Any]:
@@ -293,26 +305,10 @@ def view_submission_payload(
         for action_id, entry in actions.items()
     ]
     the_view_id = view_id or f"V{uuid.uuid4().hex[:10].upper()}"
-    view = {
-        "id": the_view_id,
-        "team_id": team_id,
-        "type": "modal",
-        "blocks": blocks,
-        "private_metadata": private_metadata,
-        "callback_id": callback_id,
-        "state": {"values": state},
+    view = _modal(the_view_id, team_id, blocks, state, private_metadata, callback_id, title)
+    view |= {
         "hash": hash or f"{int(_SLACK_TIME.now().timestamp())}.{uuid.uuid4().hex[:8]}",
-        "title": {"type": "plain_text", "text": title, "emoji": True},
-        "clear_on_close": False,
-        "notify_on_close": False,
-        "close": {"type": "plain_text", "text": "Cancel", "emoji": True},
-        "submit": {"type": "plain_text", "text": "Submit", "emoji": True},
-        "previous_view_id": None,
-        "root_view_id": the_view_id,
-        "app_id": APP_ID,
         "external_id": external_id,
-        "app_installed_team_id": team_id,
-        "bot_id": BOT_ID,
     }
     return {
         "type": "view_submission",
@@ -325,6 +321,39 @@ def view_submission_payload(
         "response_urls": [],
         "is_enterprise_install": False,
         "enterprise": None,
+    }
+
+
+def _modal(
+    the_view_id: str,
+    team_id: str,
+    blocks: list[dict[str, Any]],
+    state: dict[str, Any],
+    private_metadata: str,
+    callback_id: str,
+    title: str,
+) -> dict[str, Any]:
+    """A submitted modal view as Slack describes it (its `hash` and `external_id` aside)."""
+    return {
+        "id": the_view_id,
+        "team_id": team_id,
+        "type": "modal",
+        "blocks": blocks,
+        "private_metadata": private_metadata,
+        "callback_id": callback_id,
+        "state": {"values": state},
+        "hash": "",
+        "title": {"type": "plain_text", "text": title, "emoji": True},
+        "clear_on_close": False,
+        "notify_on_close": False,
+        "close": {"type": "plain_text", "text": "Cancel", "emoji": True},
+        "submit": {"type": "plain_text", "text": "Submit", "emoji": True},
+        "previous_view_id": None,
+        "root_view_id": the_view_id,
+        "app_id": APP_ID,
+        "external_id": "",
+        "app_installed_team_id": team_id,
+        "bot_id": BOT_ID,
     }
 
 

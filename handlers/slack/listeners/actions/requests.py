@@ -18,7 +18,8 @@ from bot.requests.flows import (
     request_in_full,
 )
 from bot.requests.intake import cancel_request
-from bot.requests.post_changes import UPDATE_ACTION, update_from_post
+from bot.requests.post_changes import UPDATE_ACTION
+from bot.routing import flows
 from bot.routing.service import confirm_request
 from handlers.slack.blocks.requests import full_request_modal, profile_modal, request_modal
 from handlers.slack.context import SlackContext, unit_of_work
@@ -58,7 +59,7 @@ def update_request_from_post(ctx: SlackContext, body: dict[str, Any], client: We
     text = current_post_text(client, channel, ts)
     unit_of_work(
         ctx,
-        lambda session: update_from_post(
+        lambda session: flows.update_request_from_post(
             session, ctx.context(), actor=user_id_of(body), request_id=request_id, text=text
         ),
     )

@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory.people import person_by_slack_id
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
-from bot.requests.post_changes import post_deleted, post_edited
+from bot.requests.post_changes import post_deleted
+from bot.routing.flows import apply_post_edit
 from handlers.slack.context import SlackContext, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def on_post_edited(ctx: SlackContext, channel: str, message: dict[str, Any]) -> 
     edited_ts = str(edited.get("ts") or "") if isinstance(edited, dict) else ""
     change = unit_of_work(
         ctx,
-        lambda session: post_edited(
+        lambda session: apply_post_edit(
             session,
             ctx.context(),
             channel=channel,
