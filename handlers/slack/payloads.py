@@ -238,6 +238,23 @@ _CHECKS: dict[str, Check] = {
 KNOWN_KINDS = frozenset(_CHECKS)
 
 
+def _read_by_bolt_whatever_the_kind(body: Mapping[str, Any]) -> str | None:
+    """Fields Bolt's own middleware reads from every payload, whatever its `type` (team,
+    user and channel ids, `ignoring_self_events`): each must have a shape Slack sends."""
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, Mapping) for a in authorizations)
+    ):
+        return f"authorizations: {_kind(authorizations)}, not a list of objects"
+    return _first(
+        lambda: _optional(
+            body, ("event", "view", "message", "previous_message", "item"), Mapping, ""
+        ),
+        lambda: _optional(body, ("assistant_thread", "container"), Mapping, ""),
+        lambda: _optional(body, ("team", "enterprise", "user", "channel"), (str, Mapping), ""),
+    )
+
+
 def payload_problem(body: Any) -> str | None:
     """What is structurally wrong with a verified Slack payload, or None if nothing is.
 
@@ -248,6 +265,9 @@ def payload_problem(body: Any) -> str | None:
         return f"body: {_kind(body)}, not an object"
     if "command" in body:
         return _command(body)
+    problem = _read_by_bolt_whatever_the_kind(body)
+    if problem:
+        return problem
     kind = body.get("type")
     if kind is None:
         return None

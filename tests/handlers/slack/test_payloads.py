@@ -99,6 +99,13 @@ def test_what_slack_sends_passes() -> None:
         (command(text=[SECRET]), "text"),
         ({"type": "url_verification", "challenge": [SECRET]}, "challenge"),
         ([SECRET], "body"),
+        # Bolt's middleware reads these whatever the `type`, even with none or one unknown.
+        ({"event": 5}, "event"),
+        ({"type": "not_a_kind", "event": [SECRET]}, "event"),
+        ({"view": SECRET}, "view"),
+        ({"team": [SECRET]}, "team"),
+        ({"authorizations": [SECRET]}, "authorizations"),
+        ({"type": "url_verification", "challenge": "abc", "user": 5}, "user"),
     ],
 )
 def test_what_slack_never_sends_is_named_without_its_value(payload: Any, field: str) -> None:
