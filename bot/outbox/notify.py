@@ -24,6 +24,7 @@ def notify_coordinators(
     now: datetime,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
     ref: str | None = None,
     prefer_channel: bool = True,
 ) -> int:
@@ -39,6 +40,7 @@ def notify_coordinators(
             channel=settings.coordinator_channel_id,
             text=text,
             blocks=blocks,
+            view=view,
             ref=ref,
         )
         return 1
@@ -50,6 +52,7 @@ def notify_coordinators(
             channel=person.slack_user_id,
             text=text,
             blocks=blocks,
+            view=view,
             ref=f"{ref}:{person.slack_user_id}" if ref else None,
         )
     return len(people)
