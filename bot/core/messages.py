@@ -40,6 +40,11 @@ def message_view(name: str) -> typing.Callable[[ViewClass], ViewClass]:
     return register
 
 
+def registered_views() -> dict[str, type[Any]]:
+    """Every message view by name: what an adapter must be able to render."""
+    return dict(_VIEWS)
+
+
 def view_name(view: object) -> str:
     """The registered name of `view`'s class."""
     return _NAMES[type(view)]
