@@ -1,6 +1,8 @@
 """Messages owed: services call `owe_post`, `owe_update`, `owe_ephemeral`, `owe_reply` or
 `owe_files` inside the transaction that changes state, so a message is owed exactly when the
-change is committed. The platform's sender (`handlers.slack.sender`) delivers them.
+change is committed. What a message shows is a neutral `view` (`bot.core.messages`); the
+platform's sender (`handlers.slack.sender`) renders and delivers it. `blocks` are for the
+adapter's own messages only.
 """
 
 from __future__ import annotations
