@@ -371,6 +371,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _ts()
     method: str  # chat.postMessage | chat.update | chat.postEphemeral | response_url
+    # The chat platform whose adapter renders and delivers it; the payload's `view` is neutral.
+    platform: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
     channel: str  # a channel id, or a user id for a DM
     user: str | None = None  # for ephemeral messages and replies through a response_url
     # A reply's `response_url` (a capability: never logged; cleared once used or refused).

@@ -21,21 +21,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.checkins.views import AnswerView, CheckinView
+from bot.checkins.views import (
+    AnswerView,
+    AttentionAlert,
+    CheckinClosed,
+    CheckinMessage,
+    CheckinView,
+    CompletedNotice,
+    cadence_label,
+    checkin_text,
+)
 from bot.core import audit
+from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import card_ref, refresh_card, summarise
-from handlers.slack.blocks.checkins import (
-    attention_alert,
-    cadence_label,
-    checkin_closed,
-    checkin_message,
-    checkin_text,
-    completed_notice,
-    when,
-)
 from storage.models import (
     ACCEPTED,
     CLOSED,
@@ -288,7 +289,7 @@ def cancel_future_checkins(session: Session, deployment_id: int, *, now: datetim
         if ended:
             text = "This support has ended, so this check-in is closed. Thank you."
             for ref in _owed_refs(session, checkin.id or 0):
-                owe_update(session, now=now, update_of=ref, text=text, blocks=checkin_closed(text))
+                owe_update(session, now=now, update_of=ref, text=text, view=CheckinClosed(text))
     return cancelled
 
 
@@ -426,7 +427,7 @@ def answer_checkin(
             ctx.settings,
             now=ctx.now,
             text=f"Check-in on request #{view.request_id} needs attention.",
-            blocks=attention_alert(view, role=involved.role, name=involved.person.name, note=note),
+            view=AttentionAlert(view, role=involved.role, name=involved.person.name, note=note),
         )
     refresh_checkin_messages(session, ctx, checkin)
     next_due = load_view(session, ctx, checkin).next_due_at
@@ -519,7 +520,7 @@ def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, imp
         ctx.settings,
         now=ctx.now,
         text=f"Support on request #{request.id} has been completed.",
-        blocks=completed_notice(view, name=involved.person.name, role=involved.role, impact=impact),
+        view=CompletedNotice(view, name=involved.person.name, role=involved.role, impact=impact),
     )
     if _was_owed(session, card_ref(request.id or 0)):
         refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
@@ -685,8 +686,8 @@ def refresh_checkin_messages(session: Session, ctx: ServiceContext, checkin: Che
             now=ctx.now,
             update_of=ref,
             text=checkin_text(view, reminder=reminder),
-            blocks=checkin_message(
-                view, viewer_id=person_id, tz=ctx.settings.tz, reminder=reminder
+            view=CheckinMessage(
+                view, viewer_id=person_id, tz=str(ctx.settings.tz), reminder=reminder
             ),
         )
     return len(refs)
@@ -712,8 +713,8 @@ def owe_checkin_dms(
             now=ctx.now,
             channel=person.slack_user_id,
             text=checkin_text(view, reminder=reminder),
-            blocks=checkin_message(
-                view, viewer_id=person.id or 0, tz=ctx.settings.tz, reminder=reminder
+            view=CheckinMessage(
+                view, viewer_id=person.id or 0, tz=str(ctx.settings.tz), reminder=reminder
             ),
             ref=checkin_ref(view.checkin_id, person.id or 0, reminder=reminder),
         )

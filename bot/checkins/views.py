@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.messages import message_view
+from bot.core.text import escape
+
 
 @dataclass(frozen=True)
 class AnswerView:
@@ -50,3 +53,58 @@ class CheckinView:
     def answered_by(self, person_id: int) -> AnswerView | None:
         """This person's answer, if they gave one."""
         return next((a for a in self.answers if a.person_id == person_id), None)
+
+
+def cadence_label(days: int) -> str:
+    """How often, in words: "Weekly", "Fortnightly", "Every four weeks", "Every 10 days"."""
+    return {7: "Weekly", 14: "Fortnightly", 28: "Every four weeks", 1: "Daily"}.get(
+        days, f"Every {days} days"
+    )
+
+
+def checkin_text(view: CheckinView, *, reminder: bool = False) -> str:
+    """The notification text of a check-in DM."""
+    where = f" at {escape(view.school)}" if view.school else ""
+    return ("Reminder: h" if reminder else "H") + f"ow is the support{where} going?"
+
+
+# --- messages: what the check-in DMs and coordinator notices say, for an adapter to render ----
+@message_view("checkins.message")
+@dataclass(frozen=True)
+class CheckinMessage:
+    """The check-in DM as `viewer_id` (the head or the supporter) sees it, times in `tz`."""
+
+    checkin: CheckinView
+    viewer_id: int
+    tz: str
+    reminder: bool = False
+
+
+@message_view("checkins.closed")
+@dataclass(frozen=True)
+class CheckinClosed:
+    """A check-in DM that can no longer be answered, with why."""
+
+    text: str
+
+
+@message_view("checkins.attention_alert")
+@dataclass(frozen=True)
+class AttentionAlert:
+    """Tells coordinators that someone said the support needs attention, with their note."""
+
+    checkin: CheckinView
+    role: str
+    name: str
+    note: str
+
+
+@message_view("checkins.completed_notice")
+@dataclass(frozen=True)
+class CompletedNotice:
+    """Tells coordinators that the support was marked completed, with its impact."""
+
+    checkin: CheckinView
+    name: str
+    role: str
+    impact: str

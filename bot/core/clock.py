@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -48,3 +49,15 @@ class FixedClock:
 def as_utc(value: datetime) -> datetime:
     """Treat a naive datetime read back from the database as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def when(instant: datetime, tz: ZoneInfo) -> str:
+    """A local date and time the way people say it: "Wednesday 25 November, 17:00"."""
+    local = instant.astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+
+
+def day_month(instant: datetime, tz: ZoneInfo) -> str:
+    """A local date as people write it: "2 November"."""
+    local = instant.astimezone(tz)
+    return f"{local.day} {local:%B}"

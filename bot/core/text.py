@@ -25,6 +25,11 @@ def visible_only(text: str | None) -> str:
     return (text or "").translate(INVISIBLE)
 
 
+def escape(text: str | None) -> str:
+    """Escape user text for the bot's markup (`&`, `<`, `>`), invisible characters dropped."""
+    return visible_only(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def visible_payload(value: Any) -> Any:
     """A message payload (text, blocks, nested lists and dicts) with every string `visible_only`."""
     if isinstance(value, str):

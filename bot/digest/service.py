@@ -28,23 +28,20 @@ from bot.digest.views import (
     AttentionItem,
     CapacityItem,
     CoordinatorDigest,
+    CoordinatorDigestMessage,
     DemandItem,
     DeploymentItem,
     DigestWeek,
     PersonalDigest,
+    PersonalDigestMessage,
     RequestItem,
     WeeklyDigest,
+    coordinator_digest_text,
+    personal_digest_text,
 )
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
-from handlers.slack.blocks.digest import (
-    blocks_as_text,
-    coordinator_digest_blocks,
-    coordinator_digest_text,
-    personal_digest_blocks,
-    personal_digest_text,
-)
 from storage.db import SessionFactory, transaction
 from storage.models import (
     ACCEPTED,
@@ -517,7 +514,7 @@ def send_weekly_digest(
                 ctx.settings,
                 now=ctx.now,
                 text=coordinator_digest_text(digest.coordinators),
-                blocks=coordinator_digest_blocks(digest.coordinators, ctx.settings.tz),
+                view=CoordinatorDigestMessage(digest.coordinators, str(ctx.settings.tz)),
                 ref=digest_ref(week.week_start),
             )
             if not owed:
@@ -537,7 +534,7 @@ def send_weekly_digest(
                     now=ctx.now,
                     channel=personal.slack_user_id,
                     text=personal_digest_text(personal),
-                    blocks=personal_digest_blocks(personal, week, ctx.settings.tz),
+                    view=PersonalDigestMessage(personal, week, str(ctx.settings.tz)),
                     ref=digest_ref(week.week_start, personal.person_id),
                 )
             audit.record(
@@ -602,15 +599,22 @@ def charts_comment(week: DigestWeek, headline: Headline | None) -> str:
     )
 
 
-def preview_digest(sessions: SessionFactory, ctx: ServiceContext, *, week_start: date) -> str:
-    """The week's digests as readable text, built without sending or recording anything."""
+def preview_digest(
+    sessions: SessionFactory,
+    ctx: ServiceContext,
+    *,
+    week_start: date,
+    as_text: Callable[[object], str],
+) -> str:
+    """The week's digests as readable text (each message view as the platform's `as_text`
+    renders it), built without sending or recording anything."""
     week = digest_week(ctx, week_start)
     with sessions() as session:
         digest = build_digest(session, ctx, week)
         already = session.get(DigestRun, week.week_start)
     tz = ctx.settings.tz
     parts = [
-        blocks_as_text(coordinator_digest_blocks(digest.coordinators, tz)),
+        as_text(CoordinatorDigestMessage(digest.coordinators, str(tz))),
     ]
     if already is not None and already.sent_at is not None:
         parts.append(
@@ -619,6 +623,6 @@ def preview_digest(sessions: SessionFactory, ctx: ServiceContext, *, week_start:
         )
     parts.append(f"Personal digests ({len(digest.personal)}):")
     for personal in digest.personal:
-        body = blocks_as_text(personal_digest_blocks(personal, week, tz))
+        body = as_text(PersonalDigestMessage(personal, week, str(tz)))
         parts.append(f"--- to {personal.name} ({personal.slack_user_id}) ---\n{body}")
     return "\n\n".join(parts) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.core.messages import message_view
 from bot.insight.service import Headline
 
 
@@ -120,3 +121,53 @@ class WeeklyDigest:
 
     coordinators: CoordinatorDigest
     personal: list[PersonalDigest]
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def coordinator_digest_text(digest: CoordinatorDigest) -> str:
+    """The notification text: the week's counts in one sentence."""
+    monday = digest.week.week_start
+    return (
+        f"Weekly digest for the week of {monday.day} {monday:%B %Y}: "
+        f"{_plural(len(digest.new_requests), 'new request')}, "
+        f"{len(digest.awaiting)} awaiting acceptance, {len(digest.accepted)} accepted, "
+        f"{_plural(len(digest.active), 'active deployment')}, "
+        f"{len(digest.attention)} check-ins to look at, {len(digest.completed)} completed."
+    )
+
+
+def personal_digest_text(digest: PersonalDigest) -> str:
+    """The notification text of a personal digest."""
+    parts = []
+    if digest.supporting:
+        parts.append(f"supporting {_plural(len(digest.supporting), 'school')}")
+    if digest.supported:
+        parts.append(f"{_plural(len(digest.supported), 'supporter')} working with you")
+    if digest.waiting:
+        parts.append(f"{_plural(len(digest.waiting), 'request')} looking for support")
+    if digest.offers_waiting:
+        parts.append(f"{_plural(digest.offers_waiting, 'offer')} awaiting your answer")
+    return "Your week in school-to-school support: " + ", ".join(parts) + "."
+
+
+# --- messages: the digests as owed, for an adapter to render ---------------------------------
+@message_view("digest.coordinators")
+@dataclass(frozen=True)
+class CoordinatorDigestMessage:
+    """The coordinators' weekly digest, times in `tz`."""
+
+    digest: CoordinatorDigest
+    tz: str
+
+
+@message_view("digest.personal")
+@dataclass(frozen=True)
+class PersonalDigestMessage:
+    """One person's weekly digest for `week`, times in `tz`."""
+
+    digest: PersonalDigest
+    week: DigestWeek
+    tz: str

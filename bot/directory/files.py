@@ -25,8 +25,8 @@ from bot.core.errors import NotAllowed, UserFacingError
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator
 from bot.directory.service import DirectoryError, ImportReport, export_directory, import_directory
+from bot.directory.views import export_comment, report_message
 from bot.outbox.owing import owe_post
-from handlers.slack.blocks.directory import export_comment, import_report_message
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -267,8 +267,8 @@ def owe_import_report(
     session: Session, report: ImportReport, *, now: datetime, actor: str, file_name: str
 ) -> None:
     """Owe the coordinator their import report by DM, and audit the import as a whole."""
-    text, blocks = import_report_message(report, file_name)
-    owe_post(session, now=now, channel=actor, text=text, blocks=blocks)
+    message = report_message(report, file_name)
+    owe_post(session, now=now, channel=actor, text=message.summary, view=message)
     audit.record(
         session,
         at=now,

@@ -173,6 +173,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         week_start_of,
     )
     from bot.entry.runtime import build_runtime
+    from handlers.slack.blocks.render import view_as_text
 
     if not args.dry_run:
         _require_slack_token(settings, "digest", "sends it through Slack (--dry-run prints it)")
@@ -181,7 +182,9 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     this_week = current_week_start(ctx)
     week = week_start_of(parse_week(args.week)) if args.week else this_week
     if args.dry_run:
-        sys.stdout.write(preview_digest(runtime.sessions, ctx, week_start=week))
+        sys.stdout.write(
+            preview_digest(runtime.sessions, ctx, week_start=week, as_text=view_as_text)
+        )
         return 0
     if week > this_week:
         raise CommandError(
@@ -217,10 +220,11 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
     """Print everything held about a person (Slack user id) as JSON."""
     from bot.entry.runtime import build_runtime
     from bot.privacy.service import export_person
+    from handlers.slack.blocks.render import slack_payload
 
     runtime = build_runtime(settings)
     with runtime.sessions() as session:
-        data = export_person(session, args.user)
+        data = export_person(session, args.user, as_sent=slack_payload)
     if data is None:
         raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
     print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -34,6 +34,7 @@ def notify_coordinators(
     now: datetime,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
     ref: str | None = None,
     prefer_channel: bool = True,
 ) -> int:
@@ -49,6 +50,7 @@ def notify_coordinators(
             channel=settings.coordinator_channel_id,
             text=text,
             blocks=blocks,
+            view=view,
             ref=ref,
         )
         return 1
@@ -60,6 +62,7 @@ def notify_coordinators(
             channel=person.slack_user_id,
             text=text,
             blocks=blocks,
+            view=view,
             ref=f"{ref}:{person.slack_user_id}" if ref else None,
         )
     return len(people)

@@ -1,6 +1,8 @@
 """Messages owed: services call `owe_post`, `owe_update`, `owe_ephemeral`, `owe_reply` or
 `owe_files` inside the transaction that changes state, so a message is owed exactly when the
-change is committed. The platform's sender (`handlers.slack.sender`) delivers them.
+change is committed. What a message shows is a neutral `view` (`bot.core.messages`); the
+platform's sender (`handlers.slack.sender`) renders and delivers it. `blocks` are for the
+adapter's own messages only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.core.messages import encode_view
 from bot.core.text import visible_payload
 from storage.models import OutboxMessage, OutboxStatus
 
@@ -28,6 +31,22 @@ def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
     return message
 
 
+def _add_content(
+    payload: dict[str, Any],
+    blocks: list[dict[str, Any]] | None,
+    view: object | None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Put what the message shows into `payload`: a neutral `view` (`bot.core.messages`) the
+    platform's adapter renders at delivery, or (from the adapter itself) ready-made blocks.
+    An update (`replace`) always says what the blocks become, even none."""
+    if view is not None:
+        payload["view"] = encode_view(view)
+    elif blocks or replace:
+        payload["blocks"] = blocks or []
+
+
 def owe_post(
     session: Session,
     *,
@@ -35,6 +54,7 @@ def owe_post(
     channel: str,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
     thread_ts: str | None = None,
     ref: str | None = None,
     thread_of: str | None = None,
@@ -45,8 +65,7 @@ def owe_post(
     `thread_of` makes it a reply to the message owed with that `ref`, once that one is sent.
     """
     payload: dict[str, Any] = {"text": text, "unfurl_links": False, "unfurl_media": False}
-    if blocks:
-        payload["blocks"] = blocks
+    _add_content(payload, blocks, view)
     if thread_ts:
         payload["thread_ts"] = thread_ts
     return _owe(
@@ -68,9 +87,11 @@ def owe_update(
     update_of: str,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
 ) -> OutboxMessage:
     """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts)."""
-    payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
+    payload: dict[str, Any] = {"text": text}
+    _add_content(payload, blocks, view, replace=True)
     return _owe(
         session, now, method="chat.update", channel="", payload=payload, update_of=update_of
     )
@@ -84,12 +105,12 @@ def owe_ephemeral(
     user: str,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
     thread_ts: str | None = None,
 ) -> OutboxMessage:
     """Owe a `chat.postEphemeral` visible only to `user` in `channel`."""
     payload: dict[str, Any] = {"text": text}
-    if blocks:
-        payload["blocks"] = blocks
+    _add_content(payload, blocks, view)
     if thread_ts:
         payload["thread_ts"] = thread_ts
     return _owe(
@@ -106,13 +127,13 @@ def owe_reply(
     text: str,
     channel: str | None = None,
     blocks: list[dict[str, Any]] | None = None,
+    view: object | None = None,
 ) -> OutboxMessage:
     """Owe a reply only `user` sees, through the `response_url` of what they did (in
     `channel`, if it came from one); by DM instead once that URL is expired, used up or refused.
     """
     payload: dict[str, Any] = {"text": text}
-    if blocks:
-        payload["blocks"] = blocks
+    _add_content(payload, blocks, view)
     return _owe(
         session,
         now,

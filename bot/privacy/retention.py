@@ -160,8 +160,9 @@ def erase_sent_batch(session: Session, which: ColumnElement[bool], *, now: datet
 
 
 def erased_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """A message payload with its text and blocks gone (thread and unfurl settings kept)."""
-    kept = {k: v for k, v in payload.items() if k not in ("text", "blocks", "attachments")}
+    """A message payload with its text, blocks and view gone (thread and unfurl settings kept)."""
+    gone = ("text", "blocks", "view", "attachments")
+    kept = {k: v for k, v in payload.items() if k not in gone}
     return {**kept, "text": ERASED}
 
 

@@ -9,7 +9,7 @@ withdrawn, their open requests cancelled and coordinators told what needs reassi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.context import ServiceContext
+from bot.core.text import escape
 from bot.directory.people import person_by_slack_id, roles_of, school_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_update
@@ -29,10 +30,8 @@ from bot.privacy.retention import (
     erased_request_values,
 )
 from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
+from bot.requests.views import ChannelPost, CoordinatorAlert, OfferClosed, RequestCard
 from bot.routing.service import offer_next_round
-from handlers.slack.blocks import escape
-from handlers.slack.blocks.offers import coordinator_alert, offer_closed
-from handlers.slack.blocks.requests import channel_post, request_card
 from storage.models import (
     ACCEPTED,
     CANCELLED,
@@ -80,8 +79,17 @@ def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
     )
 
 
-def export_person(session: Session, slack_user_id: str) -> dict[str, Any] | None:
-    """Everything held about the person with this Slack user id, or None if unknown."""
+def export_person(
+    session: Session,
+    slack_user_id: str,
+    *,
+    as_sent: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """Everything held about the person with this Slack user id, or None if unknown.
+
+    `as_sent` turns a message's stored payload into what the platform was sent (its adapter
+    renders neutral views); without it, messages show the stored, neutral payload.
+    """
     person = person_by_slack_id(session, slack_user_id)
     if person is None or person.id is None:
         return None
@@ -100,7 +108,7 @@ def export_person(session: Session, slack_user_id: str) -> dict[str, Any] | None
         "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
         "checkin_answers": _answers_export(session, person.id),
         "audit_entries": _audit_export(session, person.id, slack_user_id),
-        "messages_to_them": _messages_export(session, slack_user_id),
+        "messages_to_them": _messages_export(session, slack_user_id, as_sent),
     }
 
 
@@ -252,7 +260,11 @@ def _audit_export(session: Session, person_id: int, slack_user_id: str) -> list[
     ]
 
 
-def _messages_export(session: Session, slack_user_id: str) -> list[dict[str, Any]]:
+def _messages_export(
+    session: Session,
+    slack_user_id: str,
+    as_sent: Callable[[dict[str, Any]], dict[str, Any]] | None,
+) -> list[dict[str, Any]]:
     rows = session.exec(
         select(OutboxMessage)
         .where(messages_to(session, slack_user_id))
@@ -267,7 +279,8 @@ def _messages_export(session: Session, slack_user_id: str) -> list[dict[str, Any
             "created_at": _when(m.created_at),
             "sent_at": _when(m.sent_at),
             "text": m.payload.get("text"),
-            "blocks": m.payload.get("blocks"),
+            "blocks": (as_sent(m.payload) if as_sent else m.payload).get("blocks"),
+            "view": None if as_sent else m.payload.get("view"),
             "text_erased_at": _when(m.text_erased_at),
         }
         for m in rows
@@ -452,7 +465,7 @@ def _withdraw(
                 now=ctx.now,
                 update_of=f"offer:{offer_id}",
                 text=text,
-                blocks=offer_closed(text),
+                view=OfferClosed(text),
             )
     return withdrawn
 
@@ -496,7 +509,7 @@ def _flag_deployments(
             ctx.settings,
             now=ctx.now,
             text=f"Request #{summary.id} needs a new supporter: {reason}.",
-            blocks=coordinator_alert(summary, reason=reason),
+            view=CoordinatorAlert(summary, reason=reason),
             ref=f"request:{summary.id}:alert:{ctx.now.timestamp():.0f}",
         )
 
@@ -572,7 +585,7 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
             now=ctx.now,
             update_of=card_ref(summary.id),
             text=text,
-            blocks=request_card(summary),
+            view=RequestCard(summary),
         )
     if summary.source != "channel" and _was_owed(session, post_ref(summary.id)):
         owe_update(
@@ -580,7 +593,7 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
             now=ctx.now,
             update_of=post_ref(summary.id),
             text=text,
-            blocks=channel_post(summary),
+            view=ChannelPost(summary),
         )
 
 

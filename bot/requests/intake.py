@@ -28,10 +28,13 @@ from bot.directory.people import (
 )
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.tagging import infer_tags
-from bot.requests.views import Draft, RequestSummary
-from handlers.slack.blocks import TEXT_INPUT_LIMIT
-from handlers.slack.blocks.offers import offer_closed
-from handlers.slack.blocks.requests import channel_post, request_card
+from bot.requests.views import (
+    ChannelPost,
+    Draft,
+    OfferClosed,
+    RequestCard,
+    RequestSummary,
+)
 from storage.models import (
     ACCEPTED,
     CANCELLED,
@@ -51,7 +54,9 @@ from storage.models import (
 
 EDITABLE = (OPEN, OFFERED, EXPIRED)
 TITLE_LIMIT = 150
-DESCRIPTION_LIMIT = TEXT_INPUT_LIMIT  # so the Edit form can always show all of it
+# The most an edit form's text box holds on the platforms we serve (Slack's plain_text_input
+# takes 3,000), so the Edit form can always show all of it.
+DESCRIPTION_LIMIT = 3000
 LONG_POST_NOTE = (
     f"Your post was longer than {DESCRIPTION_LIMIT:,} characters, so I kept the first "
     f"{DESCRIPTION_LIMIT:,} in your request; the full text stays in your post above."
@@ -321,7 +326,7 @@ def capture_message(
         channel=channel,
         thread_ts=ts,
         text=_card_text(summary),
-        blocks=request_card(summary),
+        view=RequestCard(summary),
         ref=card_ref(summary.id),
     )
     if len(text) > DESCRIPTION_LIMIT:
@@ -431,7 +436,7 @@ def _owe_submitted_posts(
             now=now,
             channel=shared_channel,
             text=f"<@{user}> has asked for support with {_labels(summary)}.",
-            blocks=channel_post(summary),
+            view=ChannelPost(summary),
             ref=post_ref(summary.id),
         )
         owe_post(
@@ -440,7 +445,7 @@ def _owe_submitted_posts(
             channel=shared_channel,
             thread_of=post_ref(summary.id),
             text=_card_text(summary),
-            blocks=request_card(summary),
+            view=RequestCard(summary),
             ref=card_ref(summary.id),
         )
     else:
@@ -449,7 +454,7 @@ def _owe_submitted_posts(
             now=now,
             channel=user,
             text=_card_text(summary),
-            blocks=request_card(summary),
+            view=RequestCard(summary),
             ref=card_ref(summary.id),
         )
 
@@ -502,7 +507,7 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
         now=now,
         update_of=card_ref(summary.id),
         text=_card_text(summary),
-        blocks=request_card(summary),
+        view=RequestCard(summary),
     )
     was_posted = session.exec(
         select(OutboxMessage.id).where(OutboxMessage.ref == post_ref(summary.id))
@@ -513,7 +518,7 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
             now=now,
             update_of=post_ref(summary.id),
             text=f"Support request #{summary.id}",
-            blocks=channel_post(summary),
+            view=ChannelPost(summary),
         )
 
 
@@ -594,7 +599,7 @@ def cancel_request(
             now=now,
             update_of=f"offer:{offer.id}",
             text="This request has been cancelled by the school.",
-            blocks=offer_closed(
+            view=OfferClosed(
                 "This request has been cancelled by the school. Thank you for "
                 "considering it — nothing more is needed from you."
             ),

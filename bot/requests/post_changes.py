@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed
+from bot.core.messages import Action, Card, Confirm
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import (
     DESCRIPTION_LIMIT,
@@ -33,8 +34,7 @@ from bot.requests.intake import (
     summarise,
 )
 from bot.requests.tagging import infer_tags
-from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
-from handlers.slack.blocks.requests import description_preview
+from bot.requests.views import RequestUpdated
 from storage.models import ACCEPTED, OutboxMessage, Person, SupportRequest
 
 URGENCY_ORDER = ("routine", "soon", "urgent")
@@ -117,7 +117,7 @@ def post_edited(
         channel=channel,
         thread_ts=ts,
         text="You've edited your post. Shall I update your request to match?",
-        blocks=update_prompt(request_id, request.assigned_id is not None),
+        view=update_prompt(request_id, request.assigned_id is not None),
         ref=update_prompt_ref(request_id),
         dedupe_key=f"{_key(request_id)}:edited:{edited_ts}",
     )
@@ -133,16 +133,16 @@ def update_prompt_ref(request_id: int) -> str:
     return f"request:{request_id}:post-edited"
 
 
-def update_prompt(request_id: int, assigned: bool) -> list[Block]:
+def update_prompt(request_id: int, assigned: bool) -> Card:
     """The question asked in the thread when an accepted request's post is edited."""
     who = " Your supporter will be told." if assigned else ""
-    return [
-        section(
+    return Card(
+        (
             f"You've edited your post. Request #{request_id} is already under way, so I haven't "
-            f"changed it. Shall I update it to match your post?{who}"
+            f"changed it. Shall I update it to match your post?{who}",
         ),
-        actions(button("Update the request", UPDATE_ACTION, str(request_id), style="primary")),
-    ]
+        (Action(UPDATE_ACTION, "Update the request", str(request_id), style="primary"),),
+    )
 
 
 def _update_open_request(
@@ -209,20 +209,16 @@ def update_from_post(
         now=ctx.now,
         update_of=update_prompt_ref(request_id),
         text=done,
-        blocks=[section(done)],
+        view=Card((done,)),
     )
     supporter = session.get(Person, request.assigned_id) if request.assigned_id else None
     if supporter is not None:
-        preview, _ = description_preview(summary, limit=1500)
         owe_post(
             session,
             now=ctx.now,
             channel=supporter.slack_user_id,
             text=f"The school has updated request #{request_id}.",
-            blocks=[
-                section(f"<@{summary.requester}> has updated request #{request_id}:"),
-                section(f"*{escape(summary.title)}*\n{preview}"),
-            ],
+            view=RequestUpdated(summary),
         )
 
 
@@ -247,31 +243,31 @@ def post_deleted(
             "already under way, so nothing has changed; if it's no longer needed, please tell "
             "your supporter and your coordinator."
         )
-        blocks = [section(text)]
+        view = Card((text,))
     else:
         text = (
             f"Your post asking for support (request #{request_id}) was deleted. Do you want to "
             "cancel the request? If you still need support, there's nothing to do."
         )
-        blocks = [section(text), actions(_cancel_button(request_id))]
+        view = Card((text,), (_cancel_action(request_id),))
     owe_post(
         session,
         now=ctx.now,
         channel=requester.slack_user_id,
         text=text,
-        blocks=blocks,
+        view=view,
         dedupe_key=key,
     )
     return PostChange(request_id, "asked")
 
 
-def _cancel_button(request_id: int) -> Block:
-    return button(
-        "Cancel request",
+def _cancel_action(request_id: int) -> Action:
+    return Action(
         "request_cancel",
+        "Cancel request",
         str(request_id),
         style="danger",
-        confirm=confirm_dialog(
+        confirm=Confirm(
             "Cancel this request?",
             "Anyone who has been asked will be told it's no longer needed.",
             "Cancel request",

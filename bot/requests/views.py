@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+
+from bot.core.messages import message_view
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,55 @@ class RequestSummary:
     awaiting_profile: bool
     source: str
     created_at: datetime
+
+
+# --- messages: what is posted about a request, for an adapter to render ----------------------
+# A view holds only what its message shows: it waits in the outbox, and is erased by the refs
+# of what it is about, so the request's own words stay out of messages that never show them.
+def without_words(summary: RequestSummary) -> RequestSummary:
+    """`summary` less the request's own words (title and description)."""
+    return replace(summary, title="", description="")
+
+
+@message_view("requests.card")
+@dataclass(frozen=True)
+class RequestCard:
+    """The requester's card of their request: where it stands, with Edit and Cancel."""
+
+    summary: RequestSummary
+
+
+@message_view("requests.channel_post")
+@dataclass(frozen=True)
+class ChannelPost:
+    """A request as announced in the requests channel (no school where it is hidden)."""
+
+    summary: RequestSummary
+
+
+@message_view("requests.updated")
+@dataclass(frozen=True)
+class RequestUpdated:
+    """A thread reply saying the requester changed the request, with a preview of it."""
+
+    summary: RequestSummary
+
+
+@message_view("requests.offer_closed")
+@dataclass(frozen=True)
+class OfferClosed:
+    """An offer DM that can no longer be accepted, with why."""
+
+    text: str
+
+
+@message_view("requests.coordinator_alert")
+@dataclass(frozen=True)
+class CoordinatorAlert:
+    """Tells coordinators a request needs them (nobody to offer it to, released, ...)."""
+
+    summary: RequestSummary
+    reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "summary", without_words(self.summary))

@@ -20,22 +20,16 @@ from bot.core import audit
 from bot.core.clock import as_utc
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed, NotFound
+from bot.core.messages import Card
+from bot.core.text import escape
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_slack_id, roles_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
-from bot.requests.views import RequestSummary
+from bot.requests.views import CoordinatorAlert, OfferClosed, RequestSummary
 from bot.routing.matching import Candidate, Match, Need, rank_candidates
-from handlers.slack.blocks import escape, section
-from handlers.slack.blocks.offers import (
-    accepted_dm,
-    assigned_notice,
-    coordinator_alert,
-    offer_closed,
-    offer_dm,
-    supporter_line,
-)
+from bot.routing.views import Accepted, AssignedNotice, OfferInvitation, supporter_line
 from storage.claims import claim_rows
 from storage.models import (
     ACCEPTED,
@@ -214,7 +208,7 @@ def offer_next_round(
             now=ctx.now,
             channel=match.candidate.slack_user_id,
             text=f"Can you help a school with {_labels_of(summary)}?",
-            blocks=_offer_blocks(summary, offer, ctx),
+            view=_offer_view(summary, offer, ctx),
             ref=f"offer:{offer.id}",
         )
         outcome.offered.append(match.candidate.slack_user_id)
@@ -271,7 +265,7 @@ def _escalate(
         ctx.settings,
         now=ctx.now,
         text=f"Request #{summary.id} needs someone assigned by hand ({reason}).",
-        blocks=coordinator_alert(summary, reason=reason),
+        view=CoordinatorAlert(summary, reason=reason),
         ref=f"request:{summary.id}:alert:{ctx.now.timestamp():.0f}",
     )
     outcome.escalated = True
@@ -283,7 +277,7 @@ def _reply_in_thread(
     session: Session, ctx: ServiceContext, request: SupportRequest, text: str
 ) -> None:
     """Owe a reply in the request's thread (or a DM to the head when it has none)."""
-    blocks = [section(escape(text) if "<@" not in text else text)]
+    view = Card((escape(text) if "<@" not in text else text,))
     if request.thread_channel_id and request.thread_ts:
         owe_post(
             session,
@@ -291,7 +285,7 @@ def _reply_in_thread(
             channel=request.thread_channel_id,
             thread_ts=request.thread_ts,
             text=text,
-            blocks=blocks,
+            view=view,
         )
     elif request.thread_channel_id:
         owe_post(
@@ -300,14 +294,12 @@ def _reply_in_thread(
             channel=request.thread_channel_id,
             thread_of=post_ref(request.id or 0),
             text=text,
-            blocks=blocks,
+            view=view,
         )
     else:
         requester = session.get(Person, request.requester_id)
         if requester is not None:
-            owe_post(
-                session, now=ctx.now, channel=requester.slack_user_id, text=text, blocks=blocks
-            )
+            owe_post(session, now=ctx.now, channel=requester.slack_user_id, text=text, view=view)
 
 
 def refresh_open_offers(session: Session, ctx: ServiceContext, request_id: int) -> int:
@@ -323,7 +315,7 @@ def refresh_open_offers(session: Session, ctx: ServiceContext, request_id: int) 
             now=ctx.now,
             update_of=f"offer:{offer.id}",
             text=f"Updated by the school: can you help with {_labels_of(summary)}?",
-            blocks=_offer_blocks(summary, offer, ctx),
+            view=_offer_view(summary, offer, ctx),
         )
     return len(offers)
 
@@ -332,15 +324,25 @@ def _labels_of(summary: RequestSummary) -> str:
     return ", ".join(label for _, label in summary.tags)
 
 
-def _offer_blocks(summary: RequestSummary, offer: Offer, ctx: ServiceContext) -> list[dict]:
+def _offer_view(summary: RequestSummary, offer: Offer, ctx: ServiceContext) -> OfferInvitation:
     """The DM for one offer, as first sent and as refreshed after an edit."""
-    return offer_dm(
+    return OfferInvitation(
         summary,
         offer_id=offer.id or 0,
         reasons=offer.reasons,
         show_school=ctx.settings.show_school_before_accept,
         expires_at=offer.expires_at,
-        tz=ctx.settings.tz,
+        tz=str(ctx.settings.tz),
+    )
+
+
+def _accepted(summary: RequestSummary, deployment: Deployment, head: Person | None) -> Accepted:
+    """The supporter's DM once the request is theirs."""
+    return Accepted(
+        summary,
+        deployment_id=deployment.id or 0,
+        head_slack_id=head.slack_user_id if head else None,
+        head_email=head.email if head else None,
     )
 
 
@@ -464,7 +466,7 @@ def _start_deployment(
             now=ctx.now,
             update_of=f"offer:{accepted_offer.id}",
             text="You've accepted this request — thank you!",
-            blocks=accepted_dm(summary, deployment_id=deployment.id or 0, head=head),
+            view=_accepted(summary, deployment, head),
         )
     else:
         owe_post(
@@ -472,7 +474,7 @@ def _start_deployment(
             now=ctx.now,
             channel=supporter.slack_user_id,
             text="You've been asked to support a school — thank you!",
-            blocks=accepted_dm(summary, deployment_id=deployment.id or 0, head=head),
+            view=_accepted(summary, deployment, head),
             ref=f"deployment:{deployment.id}:dm",
         )
     _reply_in_thread(
@@ -483,7 +485,7 @@ def _start_deployment(
         ctx.settings,
         now=ctx.now,
         text=f"Request #{summary.id} is now supported by {escape(supporter.name)}.",
-        blocks=assigned_notice(summary, supporter_slack_id=supporter.slack_user_id),
+        view=AssignedNotice(summary, supporter_slack_id=supporter.slack_user_id),
     )
     refresh_card(session, summary, now=ctx.now)
     schedule_for_new_deployment(session, ctx, deployment)
@@ -515,7 +517,7 @@ def _withdraw_other_offers(
             now=ctx.now,
             update_of=f"offer:{other.id}",
             text=f"Taken by {escape(supporter.name)} — thank you",
-            blocks=offer_closed(f"Taken by {supporter.name} — thank you for considering it."),
+            view=OfferClosed(f"Taken by {supporter.name} — thank you for considering it."),
         )
 
 
@@ -536,7 +538,7 @@ def decline_offer(
         now=ctx.now,
         update_of=f"offer:{offer.id}",
         text="You declined this request — thanks for letting us know.",
-        blocks=offer_closed("You declined this request — thanks for letting us know."),
+        view=OfferClosed("You declined this request — thanks for letting us know."),
     )
     audit.record(
         session,
@@ -607,7 +609,7 @@ def suggest_colleague(
             now=ctx.now,
             channel=person.slack_user_id,
             text=f"{escape(supporter.name)} suggested you might be able to help a school.",
-            blocks=_offer_blocks(summary, new, ctx),
+            view=_offer_view(summary, new, ctx),
             ref=f"offer:{new.id}",
         )
         return f"Thanks — I've asked <@{colleague}> too."
@@ -640,9 +642,7 @@ def expire_due_offers(session: Session, ctx: ServiceContext, offer_ids: list[int
             now=ctx.now,
             update_of=f"offer:{offer.id}",
             text="This offer has expired — thank you.",
-            blocks=offer_closed(
-                "This offer has expired and has gone to other colleagues. Thank you."
-            ),
+            view=OfferClosed("This offer has expired and has gone to other colleagues. Thank you."),
         )
         request = session.get(SupportRequest, offer.request_id)
         if request is not None:

@@ -35,6 +35,7 @@ from sqlmodel import col
 
 from bot.core.clock import Clock
 from bot.outbox.owing import FILES_UPLOAD, REPLY, sent_message
+from handlers.slack.blocks.render import slack_payload
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, OutboxStatus
@@ -250,6 +251,9 @@ class Deliverer:
             return message
 
     def _deliver(self, message: OutboxMessage, report: DeliveryReport) -> None:
+        # The core owes neutral views; Slack gets them as Block Kit, rendered now (the row is
+        # detached: what is stored stays neutral).
+        message.payload = slack_payload(message.payload)
         try:
             if message.method == FILES_UPLOAD:
                 self._upload(message)

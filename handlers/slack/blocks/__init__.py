@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.text import visible_only
+from bot.core.text import escape, visible_only
+
+__all__ = ["escape"]  # the core's escaping is mrkdwn's: `&`, `<`, `>`
 
 Block = dict[str, Any]
 
@@ -23,11 +25,6 @@ MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 MODAL_TITLE_LIMIT = 24
 TEXT_INPUT_LIMIT = 3000  # the most a modal's plain_text_input can hold
-
-
-def escape(text: str | None) -> str:
-    """Escape user text for mrkdwn (Slack's three control characters), invisible ones dropped."""
-    return visible_only(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -4,10 +4,11 @@ modals, and what coordinators hear when support needs attention or is completed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.checkins.views import cadence_label, checkin_text
+from bot.core.clock import day_month, when
 from handlers.slack.blocks import (
     Block,
     actions,
@@ -22,7 +23,6 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
-from handlers.slack.blocks.offers import when
 from storage.models import CheckInStatus, DeploymentStatus
 
 if TYPE_CHECKING:
@@ -49,31 +49,12 @@ OUTCOME_LABELS = {
 NOTE_PRIVACY = "Please don't name pupils or staff."
 
 
-def cadence_label(days: int) -> str:
-    """How often, in words: "Weekly", "Fortnightly", "Every four weeks", "Every 10 days"."""
-    return {7: "Weekly", 14: "Fortnightly", 28: "Every four weeks", 1: "Daily"}.get(
-        days, f"Every {days} days"
-    )
-
-
-def day_month(instant: datetime, tz: ZoneInfo) -> str:
-    """A local date as people write it: "2 November"."""
-    local = instant.astimezone(tz)
-    return f"{local.day} {local:%B}"
-
-
 def _needs(view: CheckinView) -> str:
     return ", ".join(escape(label) for label in view.needs) or "support"
 
 
 def _person(slack_id: str | None, name: str) -> str:
     return f"<@{slack_id}>" if slack_id else escape(name)
-
-
-def checkin_text(view: CheckinView, *, reminder: bool = False) -> str:
-    """The notification text of a check-in DM."""
-    where = f" at {escape(view.school)}" if view.school else ""
-    return ("Reminder: h" if reminder else "H") + f"ow is the support{where} going?"
 
 
 def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:

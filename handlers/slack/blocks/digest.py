@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import when
 from handlers.slack.blocks import (
     SECTION_TEXT_LIMIT,
     Block,
@@ -26,7 +27,6 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.insight import headline_section
-from handlers.slack.blocks.offers import when
 
 if TYPE_CHECKING:
     from bot.digest.views import (
@@ -199,18 +199,6 @@ def _active_lines(items: list[DeploymentItem]) -> list[str]:
     return lines
 
 
-def coordinator_digest_text(digest: CoordinatorDigest) -> str:
-    """The notification text: the week's counts in one sentence."""
-    monday = digest.week.week_start
-    return (
-        f"Weekly digest for the week of {monday.day} {monday:%B %Y}: "
-        f"{_plural(len(digest.new_requests), 'new request')}, "
-        f"{len(digest.awaiting)} awaiting acceptance, {len(digest.accepted)} accepted, "
-        f"{_plural(len(digest.active), 'active deployment')}, "
-        f"{len(digest.attention)} check-ins to look at, {len(digest.completed)} completed."
-    )
-
-
 def coordinator_digest_blocks(digest: CoordinatorDigest, tz: ZoneInfo) -> list[Block]:
     """The coordinators' weekly digest: counts first, then short lists, within Slack's limits."""
     week = digest.week
@@ -278,20 +266,6 @@ def coordinator_digest_blocks(digest: CoordinatorDigest, tz: ZoneInfo) -> list[B
 
 
 # --- personal digests ----------------------------------------------------------------------------
-def personal_digest_text(digest: PersonalDigest) -> str:
-    """The notification text of a personal digest."""
-    parts = []
-    if digest.supporting:
-        parts.append(f"supporting {_plural(len(digest.supporting), 'school')}")
-    if digest.supported:
-        parts.append(f"{_plural(len(digest.supported), 'supporter')} working with you")
-    if digest.waiting:
-        parts.append(f"{_plural(len(digest.waiting), 'request')} looking for support")
-    if digest.offers_waiting:
-        parts.append(f"{_plural(digest.offers_waiting, 'offer')} awaiting your answer")
-    return "Your week in school-to-school support: " + ", ".join(parts) + "."
-
-
 def _next(item: DeploymentItem, tz: ZoneInfo) -> str:
     if item.paused:
         return "Check-ins are paused."

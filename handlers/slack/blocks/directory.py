@@ -3,10 +3,9 @@ DM and the words that go with an exported file."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from bot.directory.views import ImportReportMessage, export_comment, import_summary, report_message
 from handlers.slack.blocks import (
     MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -17,6 +16,8 @@ from handlers.slack.blocks import (
     plain,
     section,
 )
+
+__all__ = ["export_comment", "import_summary"]
 
 if TYPE_CHECKING:
     from bot.directory.service import ImportReport
@@ -80,20 +81,16 @@ def importing_view(file_name: str) -> dict[str, Any]:
     )
 
 
-def import_summary(report: ImportReport, file_name: str) -> str:
-    """One line: what the import did, for the notification and the top of the report."""
-    icon = ":warning:" if report.rejected else ":white_check_mark:"
-    return (
-        f"{icon} Directory import from {escape(file_name)}: {len(report.added)} added, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.rejected)} rejected."
-    )
-
-
 def import_report_message(report: ImportReport, file_name: str) -> tuple[str, list[Block]]:
+    """The report DM's text and blocks, straight from an import's report."""
+    message = report_message(report, file_name)
+    return message.summary, import_report_blocks(message)
+
+
+def import_report_blocks(message: ImportReportMessage) -> list[Block]:
     """The report DM: the summary, then the full report in code blocks, cut with a note if long."""
-    summary = import_summary(report, file_name)
-    body = escape(report.render()).replace(_CODE_FENCE, "'''")
+    summary = message.summary
+    body = escape(message.report).replace(_CODE_FENCE, "'''")
     pieces = chunk_text(body, SECTION_TEXT_LIMIT - 2 * len(_CODE_FENCE) - 10)
     blocks: list[Block] = [section(summary)]
     blocks += [
@@ -107,18 +104,8 @@ def import_report_message(report: ImportReport, file_name: str) -> tuple[str, li
                 "import again, or run `python -m bot directory import FILE.csv` for everything."
             )
         )
-    elif report.rejected:
+    elif message.rejected:
         blocks.append(
             context("Fix the rejected rows and import the file again; the other rows are saved.")
         )
-    return summary, blocks
-
-
-def export_comment(count: int, at: datetime, tz: ZoneInfo) -> str:
-    """The words posted with an exported directory file."""
-    local = at.astimezone(tz)
-    people = f"{count} {'person' if count == 1 else 'people'}"
-    return (
-        f"The directory as of {local.day} {local:%B %Y, %H:%M}: {people}. Edit it in a "
-        "spreadsheet, save as CSV UTF-8, then `/support directory import` to load the changes."
-    )
+    return blocks

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import when
 from handlers.slack.blocks import (
     Block,
     actions,
@@ -22,17 +23,10 @@ from handlers.slack.blocks.requests import PHASE_LABELS, URGENCY_LABELS, titled_
 
 if TYPE_CHECKING:
     from bot.requests.views import RequestSummary
-    from storage.models import Person
 
 
 def _needs(summary: RequestSummary) -> str:
     return ", ".join(escape(label) for _, label in summary.tags) or "—"
-
-
-def when(instant: datetime, tz: ZoneInfo) -> str:
-    """A local date and time the way people say it: "Wednesday 25 November, 17:00"."""
-    local = instant.astimezone(tz)
-    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
 
 
 def offer_dm(
@@ -94,10 +88,16 @@ def offer_closed(text: str) -> list[Block]:
     return [section(escape(text))]
 
 
-def accepted_dm(summary: RequestSummary, *, deployment_id: int, head: Person | None) -> list[Block]:
+def accepted_dm(
+    summary: RequestSummary,
+    *,
+    deployment_id: int,
+    head_slack_id: str | None,
+    head_email: str | None = None,
+) -> list[Block]:
     """What the supporter sees once the request is theirs: who, how to reach them, next steps."""
-    contact = f"<@{head.slack_user_id}>" if head else "the head"
-    email = f" ({escape(head.email)})" if head and head.email else ""
+    contact = f"<@{head_slack_id}>" if head_slack_id else "the head"
+    email = f" ({escape(head_email)})" if head_email else ""
     about, _ = titled_preview(summary, limit=1500)
     return [
         header("Thank you — you're supporting this school"),
@@ -128,15 +128,6 @@ def accepted_dm(summary: RequestSummary, *, deployment_id: int, head: Person | N
             block_id=f"deployment:{deployment_id}",
         ),
     ]
-
-
-def supporter_line(supporter_slack_id: str, email: str | None) -> str:
-    """The thread reply telling the head who will support them and how to reach them."""
-    reach = f" or by email at {escape(email)}" if email else ""
-    return (
-        f"Good news: <@{supporter_slack_id}> will support you. They'll be in touch within a "
-        f"week; you can also message them here in Slack{reach}."
-    )
 
 
 def coordinator_alert(summary: RequestSummary, *, reason: str) -> list[Block]:

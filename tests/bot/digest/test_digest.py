@@ -29,6 +29,7 @@ from bot.digest.service import (
 )
 from bot.entry.scheduler import digest_trigger, start_scheduler
 from handlers.slack.blocks import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT
+from handlers.slack.blocks.render import view_as_text
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import (
@@ -247,7 +248,9 @@ def test_digest_contents_on_a_seeded_history(history: World) -> None:
     ]
     assert [(d.label, d.waiting) for d in digest.unmet_demand] == [("Governance", 1)]
 
-    text = preview_digest(world.runtime.sessions, ctx, week_start=week.week_start)
+    text = preview_digest(
+        world.runtime.sessions, ctx, week_start=week.week_start, as_text=view_as_text
+    )
     for expected in (
         "Weekly digest — week of 30 November 2026",
         "New requests: 3",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
+from bot.core.messages import Action, Card, encode_view
 from bot.core.settings import load_settings
 from bot.outbox.notify import undeliverable_reporter
 from bot.outbox.owing import owe_ephemeral, owe_post, owe_reply, owe_update
+from handlers.slack.blocks.render import render_blocks
 from handlers.slack.sender import LEASE, Deliverer
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from storage.db import SessionFactory, transaction
@@ -365,3 +368,19 @@ def test_a_reply_whose_dm_fails_for_good_is_marked_failed(sessions, fake, clock)
     row = rows(sessions)[0]  # coordinators are owed a notice about it
     assert row.status == "failed" and row.last_error == "account_inactive"
     assert row.response_url is None
+
+
+def test_a_view_is_stored_neutral_and_sent_as_block_kit(sessions, fake, clock) -> None:
+    view = Card(("Hello *there*",), (Action("say_hi", "Say hi", "1", style="primary"),))
+    with transaction(sessions) as session:
+        owe_post(session, now=clock.now(), channel="C0SUPPORT", text="Hello", view=view)
+    [owed] = rows(sessions)
+    assert owed.platform == "slack" and "blocks" not in owed.payload
+    assert owed.payload["view"] == encode_view(view)
+    assert deliverer(sessions, fake, clock).drain().sent == 1
+    [call] = fake.calls_to("chat.postMessage")
+    blocks = call.args["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert blocks == render_blocks(view) and "view" not in call.args
+    [sent] = rows(sessions)
+    assert sent.status == "sent" and sent.payload == owed.payload, "the stored row stays neutral"

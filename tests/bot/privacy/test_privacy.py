@@ -18,6 +18,7 @@ from bot.entry.stand_in import SlackWorld
 from bot.privacy.retention import ERASED
 from bot.privacy.service import ERASED_NAME, erase_person, export_person
 from bot.routing.service import load_candidates, rank_for
+from handlers.slack.blocks.render import slack_payload
 from storage.db import transaction
 from storage.models import (
     AuditEntry,
@@ -86,7 +87,7 @@ def run_cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
 
 def export(slack: SlackWorld, user: str) -> dict[str, Any]:
     with slack.runtime.sessions() as session:
-        data = export_person(session, user)
+        data = export_person(session, user, as_sent=slack_payload)
     assert data is not None
     return json.loads(json.dumps(data))  # what the CLI prints must be plain JSON
 

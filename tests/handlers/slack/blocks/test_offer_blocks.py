@@ -73,7 +73,7 @@ def test_the_offer_and_accepted_dms_show_the_title_once() -> None:
         offer_dm(
             request, offer_id=3, reasons="SEND", show_school=False, expires_at=None, tz=london
         ),
-        accepted_dm(request, deployment_id=4, head=None),
+        accepted_dm(request, deployment_id=4, head_slack_id=None),
     ):
         text = section_texts(blocks)
         assert text.count("Our SENCO has left at short notice") == 1

@@ -1,0 +1,51 @@
+"""What the directory's messages say: platform-neutral, for an adapter to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.core.messages import message_view
+from bot.core.text import escape
+
+if TYPE_CHECKING:
+    from bot.directory.service import ImportReport
+
+
+@message_view("directory.import_report")
+@dataclass(frozen=True)
+class ImportReportMessage:
+    """The import report DM: a one-line summary, then the full report as preformatted text."""
+
+    summary: str
+    report: str
+    rejected: bool  # some rows were rejected: say how to fix them
+
+
+def report_message(report: ImportReport, file_name: str) -> ImportReportMessage:
+    """The import report DM for `report` of `file_name`."""
+    return ImportReportMessage(
+        import_summary(report, file_name), report.render(), bool(report.rejected)
+    )
+
+
+def import_summary(report: ImportReport, file_name: str) -> str:
+    """One line: what the import did, for the notification and the top of the report."""
+    icon = ":warning:" if report.rejected else ":white_check_mark:"
+    return (
+        f"{icon} Directory import from {escape(file_name)}: {len(report.added)} added, "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.rejected)} rejected."
+    )
+
+
+def export_comment(count: int, at: datetime, tz: ZoneInfo) -> str:
+    """The words posted with an exported directory file."""
+    local = at.astimezone(tz)
+    people = f"{count} {'person' if count == 1 else 'people'}"
+    return (
+        f"The directory as of {local.day} {local:%B %Y, %H:%M}: {people}. Edit it in a "
+        "spreadsheet, save as CSV UTF-8, then `/support directory import` to load the changes."
+    )
