@@ -58,12 +58,18 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # Routing orders names as Python's casefold() does (bot.routing.ranking_sql).
+        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return  # a read outside any transaction (the health check): no lock at all
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -26,7 +26,8 @@ from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import RequestSummary
-from bot.routing.matching import Candidate, Match, Need, rank_candidates
+from bot.routing.matching import Candidate, Match, Need
+from bot.routing.ranking_sql import rank_in_sql
 from handlers.slack.blocks import escape, section
 from handlers.slack.blocks.offers import (
     accepted_dm,
@@ -65,7 +66,11 @@ class RoutingOutcome:
 
 # --- candidates ------------------------------------------------------------------------------
 def load_candidates(session: Session) -> list[Candidate]:
-    """Everyone with a supporter role, with what ranking needs to know about them."""
+    """Everyone with a supporter role, with what ranking needs to know about them.
+
+    Routing ranks in SQL (`bot.routing.ranking_sql`); this whole-directory load stays as the
+    reference the SQL ranking is tested against, and for tests that inspect a candidate.
+    """
     supporter_ids = set(
         session.exec(
             select(PersonRole.person_id).where(PersonRole.role.in_(SUPPORTER_ROLES))  # type: ignore[attr-defined]
@@ -140,10 +145,23 @@ def need_of(session: Session, request: SupportRequest) -> Need:
     )
 
 
-def rank_for(session: Session, request: SupportRequest, vocabulary: Vocabulary) -> list[Match]:
-    """The ranked candidates for a request right now."""
+def rank_for(
+    session: Session,
+    request: SupportRequest,
+    vocabulary: Vocabulary,
+    *,
+    limit: int | None = None,
+    only_person_id: int | None = None,
+) -> list[Match]:
+    """The best `limit` candidates for a request right now (all when None), ranked in SQL."""
     labels = {tag.slug: tag.label for tag in vocabulary.tags}
-    return rank_candidates(need_of(session, request), load_candidates(session), tag_labels=labels)
+    return rank_in_sql(
+        session,
+        need_of(session, request),
+        limit=limit,
+        tag_labels=labels,
+        only_person_id=only_person_id,
+    )
 
 
 # --- offering --------------------------------------------------------------------------------
@@ -183,7 +201,7 @@ def offer_next_round(
     outcome = RoutingOutcome(request_id=request.id or 0)
     if request.offer_round >= ctx.settings.max_offer_rounds:
         return _escalate(session, ctx, request, outcome, reason="no one accepted in time")
-    matches = rank_for(session, request, ctx.vocabulary)[: ctx.settings.offer_count]
+    matches = rank_for(session, request, ctx.vocabulary, limit=ctx.settings.offer_count)
     if not matches:
         return _escalate(session, ctx, request, outcome, reason="no available supporter matches")
     request.offer_round += 1
@@ -576,9 +594,13 @@ def suggest_colleague(
         colleague=colleague,
     )
     person = person_by_slack_id(session, colleague)
-    candidates = {m.candidate.person_id: m for m in rank_for(session, request, ctx.vocabulary)}
-    if person is not None and person.id in candidates:
-        match = candidates[person.id]
+    fits = (
+        rank_for(session, request, ctx.vocabulary, only_person_id=person.id)
+        if person is not None and person.id is not None
+        else []
+    )
+    if person is not None and fits:
+        [match] = fits
         summary = summarise(session, request, ctx.vocabulary)
         new = Offer(
             request_id=request.id or 0,
