@@ -98,6 +98,7 @@ def _history(n: int, rng: random.Random, now: datetime, first_request: int) -> l
             "supporter_id": n,
             "status": rng.choice(["active", "completed", "completed", "released"]),
             "started_at": now - timedelta(days=rng.randint(1, 3650)),
+            "checkins_paused": False,
         }
         for k in range(rng.choice([0, 0, 1, 2]))
     ]
@@ -107,6 +108,12 @@ def _request(request_id: int, requester_id: int, now: datetime) -> dict:
     return {
         "id": request_id,
         "requester_id": requester_id,
+        "title": "",
+        "description": "",
+        "urgency": "routine",
+        "source": "cli",
+        "awaiting_profile": False,
+        "offer_round": 1,
         "status": "accepted",
         "created_at": now,
         "updated_at": now,
@@ -114,9 +121,18 @@ def _request(request_id: int, requester_id: int, now: datetime) -> dict:
 
 
 def _bulk(session: Session, table: type, rows: list[dict]) -> None:
-    """executemany in batches (one statement per batch, a few parameters per row)."""
+    """executemany in batches (one statement per batch); COPY on PostgreSQL (much faster)."""
+    connection = session.connection()
+    if rows and connection.dialect.name == "postgresql":
+        columns = list(rows[0])
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"  # type: ignore[attr-defined]
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+        return
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(table), rows[start : start + BATCH])
+        connection.execute(insert(table.__table__), rows[start : start + BATCH])  # type: ignore[attr-defined]
 
 
 def _advance_sequences(session: Session, tables: list[str]) -> None:
