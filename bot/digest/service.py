@@ -45,7 +45,7 @@ from handlers.slack.blocks.digest import (
     personal_digest_blocks,
     personal_digest_text,
 )
-from storage.db import SessionFactory, transaction
+from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
     ACCEPTED,
     EXPIRED,
@@ -105,13 +105,6 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
     start, end = week.start, week.end
     people = {p.id: p for p in session.exec(select(Person))}
     schools = {s.id: s.name for s in session.exec(select(School))}
-    labels: dict[int, list[str]] = defaultdict(list)
-    for request_id, label in session.exec(
-        select(RequestTag.request_id, ExpertiseTag.label)
-        .join(ExpertiseTag, ExpertiseTag.slug == RequestTag.tag_slug)  # type: ignore[arg-type]
-        .order_by(ExpertiseTag.label)
-    ):
-        labels[request_id].append(label)
 
     def name(person_id: int | None) -> str:
         person = people.get(person_id)
@@ -166,6 +159,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
         request = session.get(SupportRequest, missing)
         if request is not None:
             requests[missing] = request
+    labels = _labels_of_requests(session, [i for i in requests if i is not None])
     next_due = dict(
         session.exec(
             select(CheckIn.deployment_id, func.min(CheckIn.due_at))
@@ -237,6 +231,20 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
         headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
     )
     return WeeklyDigest(coordinator, _personal(session, people, requests, active, request_item))
+
+
+def _labels_of_requests(session: Session, request_ids: list[int]) -> dict[int, list[str]]:
+    """The need labels of just these requests (the week's), alphabetically; not all history."""
+    labels: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(request_ids), 5_000):
+        for request_id, label in session.exec(
+            select(RequestTag.request_id, ExpertiseTag.label)
+            .join(ExpertiseTag, ExpertiseTag.slug == RequestTag.tag_slug)  # type: ignore[arg-type]
+            .where(RequestTag.request_id.in_(request_ids[start : start + 5_000]))  # type: ignore[attr-defined]
+            .order_by(ExpertiseTag.label)
+        ):
+            labels[request_id].append(label)
+    return labels
 
 
 def _escalated(request: SupportRequest) -> bool:
@@ -511,7 +519,7 @@ def digest_charts(
     lock is held by every transaction."""
     from bot.insight.charts import render_charts
 
-    with sessions() as session:
+    with read_only(sessions) as session:
         if session.get(DigestRun, week.week_start) is not None:
             return []
         insight = term_insight(session, ctx.calendar, ctx.now)
@@ -542,7 +550,7 @@ def charts_comment(week: DigestWeek, headline: Headline | None) -> str:
 def preview_digest(sessions: SessionFactory, ctx: ServiceContext, *, week_start: date) -> str:
     """The week's digests as readable text, built without sending or recording anything."""
     week = digest_week(ctx, week_start)
-    with sessions() as session:
+    with read_only(sessions) as session:
         digest = build_digest(session, ctx, week)
         already = session.get(DigestRun, week.week_start)
     tz = ctx.settings.tz

@@ -96,9 +96,10 @@ def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
     """List requests with status, school, tags, offers and the assigned supporter."""
     from bot.entry.runtime import build_runtime
     from bot.requests.report import list_requests
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         rows = list_requests(session, status=args.status)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -134,9 +135,10 @@ def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the directory back out in the import format."""
     from bot.directory.service import DirectoryError, export_directory
     from bot.entry.runtime import build_runtime
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         try:
             if args.file:
                 with open(args.file, "w", newline="", encoding="utf-8") as stream:
@@ -217,9 +219,10 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
     """Print everything held about a person (Slack user id) as JSON."""
     from bot.entry.runtime import build_runtime
     from bot.privacy.service import export_person
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         data = export_person(session, args.user)
     if data is None:
         raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
@@ -286,8 +289,9 @@ def write_report(
     """Compute the figures, write them as PNG charts, CSV tables or one JSON file, and return
     the files written and the headline figures."""
     from bot.insight.service import build_insight, headline_of, insight_as_dict, insight_tables
+    from storage.db import read_only
 
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         insight = build_insight(session, runtime.calendar, period, now=runtime.clock.now())
     files: dict[str, bytes] = {}
     if fmt == "png":
