@@ -422,9 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _statuses() -> Sequence[str]:
-    from storage.models import REQUEST_STATUSES
+# CONTRACT.md's request statuses, spelled out here so that `--help` and argument errors
+# never import the database layer (SQLAlchemy and the models take most of a second); a test
+# keeps this equal to storage.models.REQUEST_STATUSES.
+REQUEST_STATUSES = ("open", "offered", "accepted", "closed", "cancelled", "expired")
 
+
+def _statuses() -> Sequence[str]:
     return REQUEST_STATUSES
 
 
