@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from bot.core.text import visible_payload
+from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage
 
 REPLY = "response_url"  # the outbox method of a reply through a response_url
@@ -172,3 +173,21 @@ def sent_message(session: Session, ref: str) -> OutboxMessage | None:
         .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
         .limit(1)
     ).first()
+
+
+def prune_sent_messages(sessions: SessionFactory, *, now: datetime, days: int) -> int:
+    """Delete messages delivered more than `days` ago; returns how many.
+
+    Kept whatever the age: a message with a `ref` (a later edit or thread reply finds its
+    timestamp through it) and one with a `dedupe_key` (it stops the same message twice).
+    """
+    with transaction(sessions) as session:
+        result = session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status == "sent",
+                OutboxMessage.sent_at < now - timedelta(days=days),  # type: ignore[operator]
+                OutboxMessage.ref.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.dedupe_key.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
