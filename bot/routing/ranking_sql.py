@@ -1,3 +1,6 @@
+# SQLModel types table attributes as Python values, which Core `select()`, `and_()` and
+# `or_()` overloads reject; the expressions are SQLAlchemy columns at run time.
+# mypy: disable-error-code="call-overload, list-item, arg-type"
 """Ranking in the database: filter and order supporters in SQL, load only the top few.
 
 The order is `bot.routing.matching`'s (see `Match.score`), written as SQL so a directory
