@@ -20,6 +20,7 @@ from sqlmodel import Session
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 SessionFactory = Callable[[], Session]
+READ_ONLY = "school_support_read_only"  # execution option: see `read_only`
 T = TypeVar("T")
 
 
@@ -58,12 +59,24 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # Routing orders names as Python's casefold() does (bot.routing.ranking_sql).
+        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
             return  # a read outside any transaction (the health check): no lock at all
+        if options.get(READ_ONLY):
+            # A deferred BEGIN: under WAL a reader sees a snapshot and never queues
+            # behind a writer (nor holds one up).
+            connection.exec_driver_sql("BEGIN")
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
@@ -85,6 +98,20 @@ def transaction(sessions: SessionFactory) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_only(sessions: SessionFactory) -> Iterator[Session]:
+    """A session for reading only (digest, reports, lists): never takes SQLite's write lock,
+    and PostgreSQL refuses any write in it. Always rolled back."""
+    with sessions() as session:
+        connection = session.connection(execution_options={READ_ONLY: True})
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -220,11 +220,11 @@ class SupportRequest(SQLModel, table=True):
     awaiting_profile: bool = False
     offer_round: int = 0
     assigned_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    created_at: datetime = _ts()
+    created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     offered_at: datetime | None = _ts(default=None)
     accepted_at: datetime | None = _ts(default=None)
-    closed_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None, index=True)
     escalated_at: datetime | None = _ts(default=None)
     impact_note: str | None = Field(default=None, sa_type=Text)
     text_erased_at: datetime | None = _ts(default=None)
@@ -273,6 +273,8 @@ class Deployment(SQLModel, table=True):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # Routing's "last deployed" per supporter, read from the index alone.
+        Index("ix_deployment_supporter_started", "supporter_id", "started_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -281,8 +283,8 @@ class Deployment(SQLModel, table=True):
     status: DeploymentStatus = Field(
         default=DeploymentStatus.ACTIVE, index=True, sa_type=StatusColumn(DeploymentStatus)
     )
-    started_at: datetime = _ts()
-    ended_at: datetime | None = _ts(default=None)
+    started_at: datetime = _ts(index=True)
+    ended_at: datetime | None = _ts(default=None, index=True)
     checkin_every_days: int | None = None
     checkins_paused: bool = False
     impact_note: str | None = Field(default=None, sa_type=Text)
@@ -323,9 +325,9 @@ class CheckInAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkin.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    outcome: CheckInOutcome = Field(sa_type=StatusColumn(CheckInOutcome))
+    outcome: CheckInOutcome = Field(index=True, sa_type=StatusColumn(CheckInOutcome))
     note: str | None = Field(default=None, sa_type=Text)
-    answered_at: datetime = _ts()
+    answered_at: datetime = _ts(index=True)
 
 
 # --- plumbing: audit, Slack events, the outbox, digests --------------------------------------
@@ -366,7 +368,10 @@ class OutboxMessage(SQLModel, table=True):
     """A Slack Web API call the bot owes, written in the transaction that caused it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_status_sent", "status", "sent_at"),  # pruning sent rows
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _ts()

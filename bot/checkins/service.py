@@ -648,15 +648,35 @@ def _owed_refs(session: Session, checkin_id: int) -> list[str]:
     """Refs of this check-in's DMs that were owed and have not failed for good.
 
     Only these are updated: an update of a message that was never sent would wait forever.
+    The refs possible are few (head and supporter, each with a reminder), so they are looked
+    up exactly in the `ref` index rather than by a LIKE prefix that scans the whole outbox.
     """
+    possible = [
+        checkin_ref(checkin_id, person_id, reminder=reminder)
+        for person_id in _people_of_checkin(session, checkin_id)
+        for reminder in (False, True)
+    ]
+    if not possible:
+        return []
     refs = session.exec(
         select(col(OutboxMessage.ref)).where(
-            col(OutboxMessage.ref).like(f"checkin:{checkin_id}:%"),
+            col(OutboxMessage.ref).in_(possible),
             col(OutboxMessage.method) == "chat.postMessage",
             col(OutboxMessage.status) != OutboxStatus.FAILED,
         )
     )
     return sorted({ref for ref in refs if ref is not None})
+
+
+def _people_of_checkin(session: Session, checkin_id: int) -> set[int]:
+    """The head and supporter a check-in's DMs went to (by person id)."""
+    row = session.exec(
+        select(SupportRequest.requester_id, Deployment.supporter_id)
+        .join(Deployment, col(Deployment.request_id) == col(SupportRequest.id))
+        .join(CheckIn, col(CheckIn.deployment_id) == col(Deployment.id))
+        .where(col(CheckIn.id) == checkin_id)
+    ).first()
+    return {person_id for person_id in row or () if person_id}
 
 
 def _was_owed(session: Session, ref: str) -> bool:

@@ -55,6 +55,7 @@ class Settings:
     digest_cron: str = "mon 08:00"
     holidays_file: str | None = None
     retention_days: int = 365
+    outbox_retention_days: int = 30
     slack_listener_threads: int = 100
 
     @property
@@ -223,6 +224,7 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
         "CHECKIN_EVERY_DAYS": (1, 90),
         "CHECKIN_REMINDER_HOURS": (1, 24 * 14),
         "RETENTION_DAYS": (1, 365 * 10),
+        "OUTBOX_RETENTION_DAYS": (1, 365 * 10),
         "SLACK_LISTENER_THREADS": (5, 1000),
     }
     for name, (low, high) in bounds.items():

@@ -42,7 +42,7 @@ from bot.digest.views import (
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
-from storage.db import SessionFactory, transaction
+from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
     ACCEPTED,
     EXPIRED,
@@ -112,7 +112,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
     lookups = _Lookups(
         people={p.id: p for p in session.exec(select(Person))},
         schools={s.id: s.name for s in session.exec(select(School))},
-        labels=_request_labels(session),
+        labels=_labels_of_requests(session, [i for i in requests if i is not None]),
         requests=requests,
         offers_open=_open_offer_counts(session),
         next_due=next_due,
@@ -179,17 +179,6 @@ class _Lookups:
             paused=d.checkins_paused,
             impact=d.impact_note,
         )
-
-
-def _request_labels(session: Session) -> dict[int, list[str]]:
-    labels: dict[int, list[str]] = defaultdict(list)
-    for request_id, label in session.exec(
-        select(RequestTag.request_id, ExpertiseTag.label)
-        .join(ExpertiseTag, col(ExpertiseTag.slug) == col(RequestTag.tag_slug))
-        .order_by(ExpertiseTag.label)
-    ):
-        labels[request_id].append(label)
-    return labels
 
 
 def _requests_in_view(session: Session, start: datetime) -> dict[int | None, SupportRequest]:
@@ -298,6 +287,20 @@ def _coordinator_digest(
         unmet_demand=_unmet_demand(session, ctx, lookups.people, requests, active),
         headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
     )
+
+
+def _labels_of_requests(session: Session, request_ids: list[int]) -> dict[int, list[str]]:
+    """The need labels of just these requests (the week's), alphabetically; not all history."""
+    labels: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(request_ids), 5_000):
+        for request_id, label in session.exec(
+            select(RequestTag.request_id, ExpertiseTag.label)
+            .join(ExpertiseTag, col(ExpertiseTag.slug) == col(RequestTag.tag_slug))
+            .where(col(RequestTag.request_id).in_(request_ids[start : start + 5_000]))
+            .order_by(col(ExpertiseTag.label))
+        ):
+            labels[request_id].append(label)
+    return labels
 
 
 def _escalated(request: SupportRequest) -> bool:
@@ -571,7 +574,7 @@ def digest_charts(
     # Lazy: charts import matplotlib, which takes a second; only a digest with charts needs it.
     from bot.insight.charts import render_charts
 
-    with sessions() as session:
+    with read_only(sessions) as session:
         if session.get(DigestRun, week.week_start) is not None:
             return []
         insight = term_insight(session, ctx.calendar, ctx.now)
@@ -609,7 +612,7 @@ def preview_digest(
     """The week's digests as readable text (each message view as the platform's `as_text`
     renders it), built without sending or recording anything."""
     week = digest_week(ctx, week_start)
-    with sessions() as session:
+    with read_only(sessions) as session:
         digest = build_digest(session, ctx, week)
         already = session.get(DigestRun, week.week_start)
     tz = ctx.settings.tz

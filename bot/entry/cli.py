@@ -96,9 +96,10 @@ def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
     """List requests with status, school, tags, offers and the assigned supporter."""
     from bot.entry.runtime import build_runtime
     from bot.requests.report import list_requests
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         rows = list_requests(session, status=args.status)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -134,9 +135,10 @@ def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write the directory back out in the import format."""
     from bot.directory.service import DirectoryError, export_directory
     from bot.entry.runtime import build_runtime
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         try:
             if args.file:
                 with open(args.file, "w", newline="", encoding="utf-8") as stream:
@@ -221,9 +223,10 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.entry.runtime import build_runtime
     from bot.privacy.service import export_person
     from handlers.slack.blocks.render import slack_payload
+    from storage.db import read_only
 
     runtime = build_runtime(settings)
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         data = export_person(session, args.user, as_sent=slack_payload)
     if data is None:
         raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
@@ -290,8 +293,9 @@ def write_report(
     """Compute the figures, write them as PNG charts, CSV tables or one JSON file, and return
     the files written and the headline figures."""
     from bot.insight.service import build_insight, headline_of, insight_as_dict, insight_tables
+    from storage.db import read_only
 
-    with runtime.sessions() as session:
+    with read_only(runtime.sessions) as session:
         insight = build_insight(session, runtime.calendar, period, now=runtime.clock.now())
     files: dict[str, bytes] = {}
     if fmt == "png":
@@ -437,9 +441,13 @@ def _add_report_command(sub: _Commands) -> None:
     report.set_defaults(run=cmd_report)
 
 
-def _statuses() -> Sequence[str]:
-    from storage.models import REQUEST_STATUSES
+# CONTRACT.md's request statuses, spelled out here so that `--help` and argument errors
+# never import the database layer (SQLAlchemy and the models take most of a second); a test
+# keeps this equal to storage.models.REQUEST_STATUSES.
+REQUEST_STATUSES = ("open", "offered", "accepted", "closed", "cancelled", "expired")
 
+
+def _statuses() -> Sequence[str]:
     return REQUEST_STATUSES
 
 

@@ -15,6 +15,7 @@ from bot.core.metrics import DUE_WORK_CLAIMED, DUE_WORK_FAILED
 from bot.digest.jobs import send_due_digest
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
+from bot.outbox.owing import prune_sent_messages
 from bot.privacy.retention import erase_expired_text
 from bot.routing.service import expire_overdue_offers
 from handlers.slack.app import create_app
@@ -48,6 +49,11 @@ def _forget_old_events(runtime: Runtime) -> int:
     return inbound.forget_old_events(runtime.sessions, now=runtime.clock.now())
 
 
+def _prune_sent_messages(runtime: Runtime) -> int:
+    days = runtime.settings.outbox_retention_days
+    return prune_sent_messages(runtime.sessions, now=runtime.clock.now(), days=days)
+
+
 def due_tasks() -> list[tuple[str, DueTask]]:
     """The periodic tasks, in the order they run; messages are delivered last."""
     return [
@@ -60,6 +66,7 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("checkin_reminders", send_due_reminders),
         ("digests_sent", send_due_digest),
         ("requests_text_erased", erase_expired_text),
+        ("outbox_pruned", _prune_sent_messages),
         ("messages_sent", _deliver_owed_messages),
     ]
 

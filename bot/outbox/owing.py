@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from bot.core.messages import encode_view
 from bot.core.text import visible_payload
+from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, OutboxStatus
 
 REPLY = "response_url"  # the outbox method of a reply through a response_url
@@ -193,3 +194,21 @@ def sent_message(session: Session, ref: str) -> OutboxMessage | None:
         .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     ).first()
+
+
+def prune_sent_messages(sessions: SessionFactory, *, now: datetime, days: int) -> int:
+    """Delete messages delivered more than `days` ago; returns how many.
+
+    Kept whatever the age: a message with a `ref` (a later edit or thread reply finds its
+    timestamp through it) and one with a `dedupe_key` (it stops the same message twice).
+    """
+    with transaction(sessions) as session:
+        result = session.execute(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.status) == OutboxStatus.SENT,
+                col(OutboxMessage.sent_at) < now - timedelta(days=days),
+                col(OutboxMessage.ref).is_(None),
+                col(OutboxMessage.dedupe_key).is_(None),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -28,7 +28,8 @@ from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import CoordinatorAlert, OfferClosed, RequestSummary
-from bot.routing.matching import Candidate, Match, Need, rank_candidates
+from bot.routing.matching import Candidate, Match, Need
+from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation, supporter_line
 from storage.claims import claim_rows
 from storage.models import (
@@ -62,7 +63,8 @@ class RoutingOutcome:
 
 # --- candidates ------------------------------------------------------------------------------
 def load_candidates(session: Session) -> list[Candidate]:
-    """Everyone with a supporter role, with what ranking needs to know about them."""
+    """Everyone with a supporter role as ranking sees them: the whole-directory reference
+    that the SQL ranking (`bot.routing.ranking_sql`) is tested against."""
     supporter_ids = set(
         session.exec(
             select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
@@ -139,10 +141,23 @@ def need_of(session: Session, request: SupportRequest) -> Need:
     )
 
 
-def rank_for(session: Session, request: SupportRequest, vocabulary: Vocabulary) -> list[Match]:
-    """The ranked candidates for a request right now."""
+def rank_for(
+    session: Session,
+    request: SupportRequest,
+    vocabulary: Vocabulary,
+    *,
+    limit: int | None = None,
+    only_person_id: int | None = None,
+) -> list[Match]:
+    """The best `limit` candidates for a request right now (all when None), ranked in SQL."""
     labels = {tag.slug: tag.label for tag in vocabulary.tags}
-    return rank_candidates(need_of(session, request), load_candidates(session), tag_labels=labels)
+    return rank_in_sql(
+        session,
+        need_of(session, request),
+        limit=limit,
+        tag_labels=labels,
+        only_person_id=only_person_id,
+    )
 
 
 # --- offering --------------------------------------------------------------------------------
@@ -182,7 +197,7 @@ def offer_next_round(
     outcome = RoutingOutcome(request_id=request.id or 0)
     if request.offer_round >= ctx.settings.max_offer_rounds:
         return _escalate(session, ctx, request, outcome, reason="no one accepted in time")
-    matches = rank_for(session, request, ctx.vocabulary)[: ctx.settings.offer_count]
+    matches = rank_for(session, request, ctx.vocabulary, limit=ctx.settings.offer_count)
     if not matches:
         return _escalate(session, ctx, request, outcome, reason="no available supporter matches")
     request.offer_round += 1
@@ -590,27 +605,14 @@ def suggest_colleague(
         colleague=colleague,
     )
     person = person_by_slack_id(session, colleague)
-    candidates = {m.candidate.person_id: m for m in rank_for(session, request, ctx.vocabulary)}
-    if person is not None and person.id in candidates:
-        match = candidates[person.id]
-        summary = summarise(session, request, ctx.vocabulary)
-        new = Offer(
-            request_id=request.id or 0,
-            supporter_id=person.id or 0,
-            round=request.offer_round,
-            reasons=f"suggested by {supporter.name}; {match.reasons}",
-            created_at=ctx.now,
-            expires_at=ctx.calendar.add_working_hours(ctx.now, ctx.settings.offer_timeout_hours),
-        )
-        session.add(new)
-        session.flush()
-        owe_post(
-            session,
-            now=ctx.now,
-            channel=person.slack_user_id,
-            text=f"{escape(supporter.name)} suggested you might be able to help a school.",
-            view=_offer_view(summary, new, ctx),
-            ref=f"offer:{new.id}",
+    fits = (
+        rank_for(session, request, ctx.vocabulary, only_person_id=person.id)
+        if person is not None and person.id is not None
+        else []
+    )
+    if person is not None and fits:
+        _offer_to_suggested(
+            session, ctx, request, suggested_by=supporter, person=person, match=fits[0]
         )
         return f"Thanks — I've asked <@{colleague}> too."
     notify_coordinators(
@@ -625,6 +627,37 @@ def suggest_colleague(
     return (
         f"Thanks — <@{colleague}> isn't an available supporter in the directory yet, so I've "
         "passed your suggestion to the coordinators."
+    )
+
+
+def _offer_to_suggested(
+    session: Session,
+    ctx: ServiceContext,
+    request: SupportRequest,
+    *,
+    suggested_by: Person,
+    person: Person,
+    match: Match,
+) -> None:
+    """Offer the request to a colleague whom a supporter suggested, and owe them the DM."""
+    summary = summarise(session, request, ctx.vocabulary)
+    new = Offer(
+        request_id=request.id or 0,
+        supporter_id=person.id or 0,
+        round=request.offer_round,
+        reasons=f"suggested by {suggested_by.name}; {match.reasons}",
+        created_at=ctx.now,
+        expires_at=ctx.calendar.add_working_hours(ctx.now, ctx.settings.offer_timeout_hours),
+    )
+    session.add(new)
+    session.flush()
+    owe_post(
+        session,
+        now=ctx.now,
+        channel=person.slack_user_id,
+        text=f"{escape(suggested_by.name)} suggested you might be able to help a school.",
+        view=_offer_view(summary, new, ctx),
+        ref=f"offer:{new.id}",
     )
 
 

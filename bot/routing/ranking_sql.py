@@ -1,0 +1,205 @@
+# SQLModel types table attributes as Python values, which Core `select()`, `and_()` and
+# `or_()` overloads reject; the expressions are SQLAlchemy columns at run time.
+# mypy: disable-error-code="call-overload, list-item, arg-type"
+"""Ranking in the database: filter and order supporters in SQL, load only the top few.
+
+The order is `bot.routing.matching`'s (see `Match.score`), written as SQL so a directory
+of 100,000 supporters costs one indexed query rather than loading everyone as objects. The
+rows that come back are re-ranked by `rank_candidates`, which words the reasons and applies
+the exact Python sort key to them. No IN-list grows with the directory (PostgreSQL allows at
+most 65,535 parameters in one statement): the only lists are the request's tags, the phase
+and region spellings that match, and the people already offered this request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from bot.routing.matching import (
+    SUPPORTER_ROLES,
+    Candidate,
+    Match,
+    Need,
+    fitting_roles,
+    phases_match,
+    rank_candidates,
+    regions_match,
+)
+from storage.models import Deployment, Person, PersonExpertise, PersonRole, School
+
+# Ids per IN-list when everyone is ranked: far below PostgreSQL's 65,535 parameters.
+_CHUNK = 5_000
+# Where casefold() differs from PostgreSQL's lower() in the alphabets names use.
+_FOLDS_LOWER_MISSES = (("ß", "ss"), ("ſ", "s"), ("ς", "σ"))
+
+
+def rank_in_sql(
+    session: Session,
+    need: Need,
+    *,
+    limit: int | None = None,
+    tag_labels: Mapping[str, str],
+    only_person_id: int | None = None,
+) -> list[Match]:
+    """The best `limit` candidates for `need` (everyone when None), best first.
+
+    `only_person_id` asks whether one person may be offered it (their match, or nothing).
+    """
+    if not need.tags:
+        return []
+    query = _ranked_query(session, need, only_person_id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    return rank_candidates(need, _candidates(session, rows), tag_labels=tag_labels)
+
+
+def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> Any:
+    """SELECT the candidates who may be offered `need`, in ranking order."""
+    covered = (
+        select(PersonExpertise.person_id, func.count().label("covered"))
+        .where(col(PersonExpertise.tag_slug).in_(sorted(need.tags)))
+        .group_by(PersonExpertise.person_id)
+        .subquery()
+    )
+    active = (
+        select(Deployment.supporter_id, func.count().label("n"))
+        .where(Deployment.status == "active")
+        .group_by(Deployment.supporter_id)
+        .subquery()
+    )
+    last = (
+        select(Deployment.supporter_id, func.max(Deployment.started_at).label("at"))
+        .group_by(Deployment.supporter_id)
+        .subquery()
+    )
+    active_count = func.coalesce(active.c.n, 0)
+    role_fit = _holds_role(fitting_roles(need))
+    phase_fit = _spelled_as(session, School.phase, need.phase, phases_match)
+    region_fit = _spelled_as(session, School.region, need.region, regions_match)
+    query = (
+        select(
+            Person.id,
+            Person.slack_user_id,
+            Person.name,
+            Person.school_id,
+            Person.capacity,
+            Person.available,
+            School.phase,
+            School.region,
+            active_count.label("active"),
+            last.c.at,
+        )
+        .select_from(Person)
+        .join(covered, covered.c.person_id == Person.id)
+        .outerjoin(School, col(School.id) == col(Person.school_id))
+        .outerjoin(active, active.c.supporter_id == Person.id)
+        .outerjoin(last, last.c.supporter_id == Person.id)
+        .where(*_eligible(need, active_count))
+        .order_by(
+            covered.c.covered.desc(),
+            case((role_fit, 0), else_=1),
+            case((phase_fit, 0), else_=1),
+            case((region_fit, 0), else_=1),
+            active_count,
+            last.c.at.is_not(None),  # never deployed first (the Python key's -inf)
+            last.c.at,
+            _casefolded(session, Person.name),
+            Person.id,
+        )
+    )
+    if only_person_id is not None:
+        query = query.where(Person.id == only_person_id)
+    return query
+
+
+def _eligible(need: Need, active_count: Any) -> list[ColumnElement[bool]]:
+    """The SQL form of `exclusion_reason(...) is None` (shared expertise is the inner join)."""
+    conditions: list[ColumnElement[bool]] = [
+        _holds_role(SUPPORTER_ROLES),
+        col(Person.erased_at).is_(None),
+        col(Person.available).is_(True),
+        Person.capacity > 0,
+        active_count < Person.capacity,
+    ]
+    if need.requester_person_id is not None:
+        conditions.append(Person.id != need.requester_person_id)
+    if need.school_id is not None:
+        conditions.append(
+            or_(col(Person.school_id).is_(None), col(Person.school_id) != need.school_id)
+        )
+    if need.excluded_person_ids:
+        conditions.append(col(Person.id).not_in(sorted(need.excluded_person_ids)))
+    return conditions
+
+
+def _holds_role(roles: Iterable[str]) -> ColumnElement[bool]:
+    return exists().where(
+        and_(col(PersonRole.person_id) == col(Person.id), col(PersonRole.role).in_(sorted(roles)))
+    )
+
+
+def _spelled_as(session: Session, column: Any, wanted: str | None, same: Any) -> Any:
+    """`column IN (the spellings in use that match `wanted`)`: few distinct values, compared
+    in Python so the rule (case, spacing, all-through) stays `matching`'s own."""
+    if not wanted:
+        return false()
+    spellings = [
+        value
+        for value in session.execute(select(column).where(column.is_not(None)).distinct()).scalars()
+        if same(wanted, value)
+    ]
+    return column.in_(spellings) if spellings else false()
+
+
+def _casefolded(session: Session, column: Any) -> Any:
+    """The name as Python's `str.casefold()` orders it: SQLite calls Python's own (registered
+    in `storage.db`); on PostgreSQL `lower()` plus the folds it lacks for Latin and Greek
+    (ß, ſ, final sigma). Codepoint order ("C"), as Python compares strings."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.casefold(column)
+    folded = func.lower(column)
+    for letter, fold in _FOLDS_LOWER_MISSES:
+        folded = func.replace(folded, letter, fold)
+    return folded.collate("C")
+
+
+def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
+    """Candidates for the few rows ranked, with their roles and tags (one query each)."""
+    roles: dict[int, set[str]] = defaultdict(set)
+    tags: dict[int, set[str]] = defaultdict(set)
+    for start in range(0, len(rows), _CHUNK):
+        ids = [row.id for row in rows[start : start + _CHUNK]]
+        for person_id, role in session.execute(
+            select(PersonRole.person_id, PersonRole.role).where(col(PersonRole.person_id).in_(ids))
+        ):
+            roles[person_id].add(role)
+        for person_id, tag in session.execute(
+            select(PersonExpertise.person_id, PersonExpertise.tag_slug).where(
+                col(PersonExpertise.person_id).in_(ids)
+            )
+        ):
+            tags[person_id].add(tag)
+    return [
+        Candidate(
+            person_id=row.id,
+            slack_user_id=row.slack_user_id,
+            name=row.name,
+            roles=frozenset(roles[row.id]),
+            tags=frozenset(tags[row.id]),
+            school_id=row.school_id,
+            phase=row.phase,
+            region=row.region,
+            capacity=row.capacity,
+            active_deployments=int(row.active),
+            last_deployed_at=row.at,
+            available=row.available,
+        )
+        for row in rows
+    ]
