@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
@@ -15,7 +14,7 @@ from bot.core.school_calendar import SchoolCalendar, load_calendar
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from bot.outbox.notify import undeliverable_reporter
-from handlers.slack.client import make_web_client
+from handlers.slack.client import SlackClient, make_web_client
 from handlers.slack.sender import Deliverer
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
@@ -28,7 +27,7 @@ class Runtime:
     engine: Engine
     sessions: SessionFactory
     clock: Clock
-    client: WebClient
+    client: SlackClient
     deliverer: Deliverer
     vocabulary: Vocabulary
     calendar: SchoolCalendar
@@ -56,7 +55,7 @@ def build_runtime(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    client: WebClient | None = None,
+    client: SlackClient | None = None,
     engine: Engine | None = None,
     prepare: bool = True,
 ) -> Runtime:

@@ -10,6 +10,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.core.metrics import SLACK_CALLS, slack_outcome
 from bot.core.settings import Settings
 
+# The client type the composition root holds, named here so that only this adapter imports
+# Slack's libraries.
+SlackClient = WebClient
+
 
 class InstrumentedWebClient(WebClient):
     """A `WebClient` that counts every Web API call by method and outcome."""
