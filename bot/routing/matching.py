@@ -193,24 +193,7 @@ def _reasons(
     tag_labels: Mapping[str, str],
 ) -> str:
     """Say why in words; each part has shorter wordings used in turn until the text fits."""
-    labels = sorted((tag_labels.get(slug) or slug for slug in covered), key=str.casefold)
-    if len(need.tags) == 1:
-        share = ""
-    elif covered == need.tags:
-        share = " (all needs)"
-    else:
-        share = f" ({len(covered)} of {len(need.tags)} needs)"
-    coverage = [_join(labels) + share]
-    coverage += [_some(labels, shown) + share for shown in range(len(labels) - 1, 0, -1)]
-
-    leadership = needs_leadership(need.tags)
-    role = _role_name(candidate, leadership)
-    if role_fit:
-        fit = [f"{role} for {'leadership' if leadership else 'a specialism'}", role]
-    elif leadership:
-        fit = [f"{role}, not an NLE"]
-    else:
-        fit = [f"{role}, not an SLE or specialist", f"{role}, not an SLE"]
+    coverage = _coverage_wordings(need, covered, tag_labels)
     phase: list[str] = []
     if phase_fit:
         same = _normalise(need.phase or "") == _normalise(candidate.phase or "")
@@ -223,18 +206,51 @@ def _reasons(
         f"{_load(candidate)} active",
         f"{candidate.active_deployments}/{candidate.capacity} active",
     ]
+    fit = _fit_wordings(need, candidate, role_fit)
+    parts = [coverage, fit, phase, region, load, _recency_wordings(candidate)]
+    return _shortest_that_fits(parts, len(coverage))
+
+
+def _coverage_wordings(
+    need: Need, covered: frozenset[str], tag_labels: Mapping[str, str]
+) -> list[str]:
+    """The needs covered, then wordings naming fewer of them."""
+    labels = sorted((tag_labels.get(slug) or slug for slug in covered), key=str.casefold)
+    if len(need.tags) == 1:
+        share = ""
+    elif covered == need.tags:
+        share = " (all needs)"
+    else:
+        share = f" ({len(covered)} of {len(need.tags)} needs)"
+    coverage = [_join(labels) + share]
+    return coverage + [_some(labels, shown) + share for shown in range(len(labels) - 1, 0, -1)]
+
+
+def _fit_wordings(need: Need, candidate: Candidate, role_fit: bool) -> list[str]:
+    """How the supporter's role fits the need, long then short."""
+    leadership = needs_leadership(need.tags)
+    role = _role_name(candidate, leadership)
+    if role_fit:
+        return [f"{role} for {'leadership' if leadership else 'a specialism'}", role]
+    if leadership:
+        return [f"{role}, not an NLE"]
+    return [f"{role}, not an SLE or specialist", f"{role}, not an SLE"]
+
+
+def _recency_wordings(candidate: Candidate) -> list[str]:
+    """When they were last deployed, long then short."""
     last = candidate.last_deployed_at
     if last is None:
-        recency = ["never deployed"]
-    else:
-        when = as_utc(last)
-        month = _MONTHS[when.month - 1]
-        recency = [f"last deployed {month} {when.year}", f"last {month[:3]} {when.year}"]
+        return ["never deployed"]
+    when = as_utc(last)
+    month = _MONTHS[when.month - 1]
+    return [f"last deployed {month} {when.year}", f"last {month[:3]} {when.year}"]
 
-    # In reading order. When too long, shorten phase and region, then the last deployment,
-    # then the load, then the role, and only then list fewer tags.
-    parts = [coverage, fit, phase, region, load, recency]
-    steps = [(2, 3), (5,), (4,), (1,)] + [(0,)] * (len(coverage) - 1)
+
+def _shortest_that_fits(parts: list[list[str]], coverage_wordings: int) -> str:
+    """The parts in reading order, shortened until they fit: phase and region first, then
+    the last deployment, then the load, then the role, and only then fewer tags."""
+    steps = [(2, 3), (5,), (4,), (1,)] + [(0,)] * (coverage_wordings - 1)
     levels = [0] * len(parts)
     text = _render(parts, levels)
     for step in steps:

@@ -141,7 +141,6 @@ def checkin_message(
         )
         blocks.append(context(ended))
         return blocks
-    next_due = f"Next check-in: {when(view.next_due_at, tz)}." if view.next_due_at else ""
     answerable = (
         view.status in (CheckInStatus.SENT, CheckInStatus.ANSWERED)
         and not view.superseded
@@ -150,54 +149,60 @@ def checkin_message(
     if answerable:
         blocks.append(_answer_buttons(view))
     if view.ask_if_still_wanted:
-        value = str(view.checkin_id)
-        blocks.append(
-            section(
-                f"Nobody has answered the last {view.missed_in_a_row} check-ins. "
-                "*Still want these?* Answer above to keep them coming, or:"
-            )
-        )
-        blocks.append(
-            actions(
-                button("Ask every four weeks", "checkin_less_often", value),
-                button(
-                    "Stop check-ins",
-                    "checkin_stop",
-                    value,
-                    confirm=confirm_dialog(
-                        "Stop check-ins?",
-                        "I'll stop asking how the support is going. You can resume them "
-                        "from this message at any time.",
-                        "Stop them",
-                    ),
-                ),
-                block_id=f"checkin_still_want:{view.checkin_id}",
-            )
-        )
+        blocks.extend(_still_wanted_blocks(view))
     blocks.append(_settings_block(view))
-    if view.paused:
-        blocks.append(context("Check-ins are paused. Resume them here whenever you like."))
-    elif view.status == CheckInStatus.MISSED:
-        blocks.append(
-            context(
-                "Nobody answered this check-in before the next one was due, so I've marked it "
-                "missed."
-            )
-        )
-    elif view.status == CheckInStatus.CANCELLED:
-        blocks.append(context(f"This check-in was closed. {next_due}"))
-    elif view.status == CheckInStatus.SENT and not reminder and view.remind_at is not None:
-        blocks.append(
-            context(
-                "Either of you can answer. If neither of you has by "
-                f"{when(view.remind_at, tz)}, I'll send one reminder."
-            )
-        )
-    elif view.status == CheckInStatus.SENT:
-        blocks.append(context("Either of you can answer — it only takes a click."))
-    elif next_due:
-        blocks.append(context(next_due))
+    footnote = _footnote(view, tz, reminder=reminder)
+    if footnote:
+        blocks.append(context(footnote))
     return blocks
+
+
+def _still_wanted_blocks(view: CheckinView) -> list[Block]:
+    """After several unanswered check-ins: ask whether they are still wanted."""
+    value = str(view.checkin_id)
+    return [
+        section(
+            f"Nobody has answered the last {view.missed_in_a_row} check-ins. "
+            "*Still want these?* Answer above to keep them coming, or:"
+        ),
+        actions(
+            button("Ask every four weeks", "checkin_less_often", value),
+            button(
+                "Stop check-ins",
+                "checkin_stop",
+                value,
+                confirm=confirm_dialog(
+                    "Stop check-ins?",
+                    "I'll stop asking how the support is going. You can resume them "
+                    "from this message at any time.",
+                    "Stop them",
+                ),
+            ),
+            block_id=f"checkin_still_want:{view.checkin_id}",
+        ),
+    ]
+
+
+def _footnote(view: CheckinView, tz: ZoneInfo, *, reminder: bool) -> str:
+    """The line under a check-in DM: paused, missed, closed, when to expect a reminder, or
+    when the next check-in is due (empty when there is nothing to say)."""
+    next_due = f"Next check-in: {when(view.next_due_at, tz)}." if view.next_due_at else ""
+    if view.paused:
+        return "Check-ins are paused. Resume them here whenever you like."
+    if view.status == CheckInStatus.MISSED:
+        return (
+            "Nobody answered this check-in before the next one was due, so I've marked it missed."
+        )
+    if view.status == CheckInStatus.CANCELLED:
+        return f"This check-in was closed. {next_due}"
+    if view.status == CheckInStatus.SENT and not reminder and view.remind_at is not None:
+        return (
+            "Either of you can answer. If neither of you has by "
+            f"{when(view.remind_at, tz)}, I'll send one reminder."
+        )
+    if view.status == CheckInStatus.SENT:
+        return "Either of you can answer — it only takes a click."
+    return next_due
 
 
 def checkin_closed(text: str) -> list[Block]:

@@ -229,7 +229,23 @@ def coordinator_digest_blocks(digest: CoordinatorDigest, tz: ZoneInfo) -> list[B
     ]
     if digest.headline is not None:
         blocks.append(headline_section(digest.headline))
-    lists = [
+    lists = _digest_lists(digest, tz)
+    shown = [list_section(title, lines) for title, lines in lists if lines]
+    blocks += shown or [
+        section("A quiet week: nothing new, nothing waiting and no check-ins to flag.")
+    ]
+    blocks.append(
+        context(
+            "Counts and statuses only: each request's details stay in its thread. Preview any "
+            "week with `python -m bot digest --week YYYY-MM-DD --dry-run`."
+        )
+    )
+    return fit_message(blocks, "The digest was cut short to fit in one message.")
+
+
+def _digest_lists(digest: CoordinatorDigest, tz: ZoneInfo) -> list[tuple[str, list[str]]]:
+    """The digest's short lists, each with its title, in the order coordinators read them."""
+    return [
         (":warning: Check-ins needing attention or missed", _attention_lines(digest, tz)),
         (":hourglass: Awaiting acceptance (longest first)", _awaiting_lines(digest)),
         (":inbox_tray: New requests", _request_lines(digest.new_requests)),
@@ -252,17 +268,6 @@ def coordinator_digest_blocks(digest: CoordinatorDigest, tz: ZoneInfo) -> list[B
             ],
         ),
     ]
-    shown = [list_section(title, lines) for title, lines in lists if lines]
-    blocks += shown or [
-        section("A quiet week: nothing new, nothing waiting and no check-ins to flag.")
-    ]
-    blocks.append(
-        context(
-            "Counts and statuses only: each request's details stay in its thread. Preview any "
-            "week with `python -m bot digest --week YYYY-MM-DD --dry-run`."
-        )
-    )
-    return fit_message(blocks, "The digest was cut short to fit in one message.")
 
 
 # --- personal digests ----------------------------------------------------------------------------
