@@ -12,12 +12,10 @@ from typing import Any, Protocol, TypeVar
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core.clock import Clock
-from bot.core.context import ServiceContext
+from bot.core.context import Services
 from bot.core.school_calendar import SchoolCalendar
-from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary
-from storage.db import SessionFactory, run_once, transaction
+from storage.db import run_once, transaction
 
 T = TypeVar("T")
 
@@ -30,25 +28,11 @@ class Outbox(Protocol):
         ...
 
 
-class SlackContext(Protocol):
-    """Settings, database, clock, Slack client, outbox, vocabulary and calendar."""
+class SlackContext(Services, Protocol):
+    """The services (settings, database, clock, context) plus the Slack client, the outbox,
+    the vocabulary and the calendar."""
 
     replay_saved_events: Callable[[], int] | None
-
-    @property
-    def settings(self) -> Settings:
-        """The bot's settings."""
-        ...
-
-    @property
-    def sessions(self) -> SessionFactory:
-        """Opens a database session (use `unit_of_work`, not this, in listeners)."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """The clock."""
-        ...
 
     @property
     def client(self) -> WebClient:
@@ -68,10 +52,6 @@ class SlackContext(Protocol):
     @property
     def calendar(self) -> SchoolCalendar:
         """The school calendar."""
-        ...
-
-    def context(self) -> ServiceContext:
-        """The services' context as of now."""
         ...
 
 
