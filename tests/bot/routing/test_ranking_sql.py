@@ -5,13 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import Engine
 
 from bench.directory import generate_directory, random_need
 from bot.routing.matching import rank_candidates
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.service import load_candidates
-from storage.db import SessionFactory, transaction
+from storage.db import SessionFactory, make_engine, make_session_factory, transaction
 
 LABELS = {"send": "SEND", "maths": "Maths"}
 
@@ -54,12 +53,18 @@ def test_one_person_is_ranked_alone_or_not_at_all(sessions: SessionFactory) -> N
 
 
 @pytest.mark.slow
-def test_more_supporters_than_postgresql_allows_parameters(
-    engine: Engine, sessions: SessionFactory
-) -> None:
-    """70,000 supporters: an IN-list of every supporter once failed on PostgreSQL."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the 65,535-parameter limit is PostgreSQL's; SQLite is covered above")
+def test_more_supporters_than_postgresql_allows_parameters(postgres_url: str) -> None:
+    """70,000 supporters: an IN-list of every supporter once failed on PostgreSQL (the
+    65,535-parameter limit is PostgreSQL's; SQLite is covered above)."""
+    engine = make_engine(postgres_url)
+    sessions = make_session_factory(engine)
+    try:
+        _rank_among_70_000(sessions)
+    finally:
+        engine.dispose()
+
+
+def _rank_among_70_000(sessions: SessionFactory) -> None:
     rng = random.Random(5)
     with transaction(sessions) as session:
         slugs = generate_directory(session, 70_000)
