@@ -10,13 +10,13 @@ import io
 import logging
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -43,6 +43,7 @@ COLUMNS = (
 # column could import nobody.
 REQUIRED_COLUMNS = ("slack_user_id", "name", "roles")
 MAX_CAPACITY = 20
+BATCH_SIZE = 500  # rows saved per transaction
 DEFAULT_CAPACITY = 1
 
 
@@ -209,7 +210,9 @@ def import_directory(
     vocabulary: Vocabulary | None = None,
     actor: str | None = None,
 ) -> ImportReport:
-    """Add or update people from directory CSV text; each good row is saved on its own.
+    """Add or update people from directory CSV text, `BATCH_SIZE` rows per transaction.
+
+    A row that is rejected, or that the database refuses, never stops the good ones.
 
     Raises `DirectoryError` (and saves nothing) when the header lacks a required column.
     """
@@ -234,8 +237,9 @@ def import_directory(
         sync_vocabulary(session, vocabulary)
 
     school_values: dict[tuple[int, str], tuple[str, int]] = {}
-    for row in rows:
-        _import_row(sessions, row, now=now, actor=actor, report=report, seen=school_values)
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        _import_batch(sessions, batch, now=now, actor=actor, report=report, seen=school_values)
     report.rejected.sort(key=lambda rejected: rejected.line)
     return report
 
@@ -478,23 +482,25 @@ def normalise_region(raw: str) -> str | None:
     return _REGION_VARIANTS.get(_region_key(raw))
 
 
-def _import_row(
+def _import_batch(
     sessions: SessionFactory,
-    row: DirectoryRow,
+    rows: list[DirectoryRow],
     *,
     now: datetime,
     actor: str | None,
     report: ImportReport,
     seen: dict[tuple[int, str], tuple[str, int]],
 ) -> None:
-    """Save one row in its own transaction; a failure rejects only this row."""
+    """Save `rows` in one transaction; if that fails, save them one by one so only bad rows fail."""
     try:
         with transaction(sessions) as session:
-            outcome, school_created, school_values = _save_row(session, row, now=now, actor=actor)
-    except _RowRejected as exc:
-        report.rejected.append(RejectedRow(row.line, row.slack_user_id, str(exc)))
-        return
+            results = _save_batch(session, rows, now=now, actor=actor)
     except SQLAlchemyError as exc:
+        if len(rows) > 1:
+            for row in rows:
+                _import_batch(sessions, [row], now=now, actor=actor, report=report, seen=seen)
+            return
+        [row] = rows
         log.warning(
             "directory import: line %d (%s) not saved: %s",
             row.line,
@@ -502,19 +508,25 @@ def _import_row(
             type(exc).__name__,
             exc_info=True,
         )
-        report.rejected.append(
-            RejectedRow(
-                row.line,
-                row.slack_user_id,
-                f"could not be saved ({type(exc).__name__}); try importing the file again",
-            )
-        )
-        return
+        results = [f"could not be saved ({type(exc).__name__}); try importing the file again"]
+    for row, result in zip(rows, results, strict=True):
+        _report_row(row, result, report, seen)
 
-    getattr(report, outcome).append(row.slack_user_id)
-    report.schools_created += school_created
+
+def _report_row(
+    row: DirectoryRow,
+    result: _Saved | str,
+    report: ImportReport,
+    seen: dict[tuple[int, str], tuple[str, int]],
+) -> None:
+    """Add one row's outcome (or rejection) and its warnings to the report."""
+    if isinstance(result, str):
+        report.rejected.append(RejectedRow(row.line, row.slack_user_id, result))
+        return
+    getattr(report, result.outcome).append(row.slack_user_id)
+    report.schools_created += result.school_created
     report.warnings.extend(row.warnings)
-    for (school_id, attribute), value in school_values.items():
+    for (school_id, attribute), value in result.school_values.items():
         earlier = seen.get((school_id, attribute))
         if earlier and earlier[0] != value:
             report.warnings.append(
@@ -524,122 +536,128 @@ def _import_row(
         seen[(school_id, attribute)] = (value, row.line)
 
 
-def _school_values(school: School | None, row: DirectoryRow) -> dict[tuple[int, str], str]:
-    """The school attributes this row sets, keyed by (school id, attribute)."""
-    if school is None:
-        return {}
-    assert school.id is not None
-    return {
-        (school.id, attribute): value
-        for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
-        if value
-    }
+@dataclass
+class _Saved:
+    """What saving one row did: "added", "updated" or "unchanged", and to its school."""
+
+    outcome: str
+    school_created: bool = False
+    school_values: dict[tuple[int, str], str] = field(default_factory=dict)
 
 
-def _add_person(
-    session: Session, row: DirectoryRow, school_id: int | None, *, now: datetime, actor: str | None
-) -> None:
-    """Add the person this row describes, with their roles and expertise."""
-    person = Person(
-        slack_user_id=row.slack_user_id,
-        name=row.name,
-        email=row.email,
-        school_id=school_id,
-        capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(person)
-    session.flush()
-    assert person.id is not None
-    _replace_roles(session, person.id, row.roles)
-    _replace_expertise(session, person.id, row.expertise if row.has("expertise") else ())
-    record(
-        session,
-        at=now,
-        actor=actor,
-        action="directory.person_added",
-        subject_type="person",
-        subject_id=person.id,
-        line=row.line,
-        school_id=school_id,
-    )
+@dataclass
+class _Plan:
+    """One accepted row of a batch on its way to the database."""
+
+    row: DirectoryRow
+    person: Person | None
+    school: School | None = None
+    school_created: bool = False
+    changed: list[str] = field(default_factory=list)
+    outcome: str = "unchanged"
 
 
-def _save_row(
-    session: Session, row: DirectoryRow, *, now: datetime, actor: str | None
-) -> tuple[str, bool, dict[tuple[int, str], str]]:
-    """Apply one row: ("added" | "updated" | "unchanged", school created?, school values set)."""
-    person = session.exec(select(Person).where(Person.slack_user_id == row.slack_user_id)).first()
+def _save_batch(
+    session: Session, rows: list[DirectoryRow], *, now: datetime, actor: str | None
+) -> list[_Saved | str]:
+    """Apply `rows` in order with a fixed number of statements; a str is a row's rejection."""
+    known = _Known(session, rows)
+    plans: dict[int, _Plan] = {}
+    results: list[_Saved | str] = []
+    for index, row in enumerate(rows):
+        try:
+            plans[index] = _plan_school(known, row)
+        except _RowRejected as exc:
+            results.append(str(exc))
+            continue
+        results.append(_Saved("unchanged"))
+    session.flush()  # new schools get their ids
+    for plan in plans.values():
+        _apply_person(session, known, plan, now=now)
+    session.flush()  # new people get their ids
+    for index, plan in plans.items():
+        _finish_person(session, known, plan, now=now, actor=actor)
+        results[index] = _Saved(plan.outcome, plan.school_created, _school_values(plan))
+    return results
+
+
+class _Known:
+    """The batch's people (with roles and expertise) and the schools it names, loaded at once."""
+
+    def __init__(self, session: Session, rows: list[DirectoryRow]) -> None:
+        self.session = session
+        ids = [row.slack_user_id for row in rows]
+        people = session.exec(select(Person).where(col(Person.slack_user_id).in_(ids))).all()
+        self.people = {person.slack_user_id: person for person in people}
+        person_ids = [person.id for person in people]
+        self.roles: dict[int | None, dict[str, Any]] = {}
+        for role in session.exec(
+            select(PersonRole).where(col(PersonRole.person_id).in_(person_ids))
+        ):
+            self.roles.setdefault(role.person_id, {})[role.role] = role
+        self.expertise: dict[int | None, dict[str, Any]] = {}
+        for tag in session.exec(
+            select(PersonExpertise).where(col(PersonExpertise.person_id).in_(person_ids))
+        ):
+            self.expertise.setdefault(tag.person_id, {})[tag.tag_slug] = tag
+        urns = sorted({row.school_urn for row in rows if row.school_urn})
+        names = sorted({row.school.lower() for row in rows if row.school})
+        schools = session.exec(
+            select(School)
+            .where(or_(col(School.urn).in_(urns), func.lower(School.name).in_(names)))
+            .order_by(col(School.id))
+        ).all()
+        self.by_urn: dict[str, School] = {}
+        self.by_name: dict[str, list[School]] = {}
+        for school in schools:
+            self.index(school)
+
+    def index(self, school: School) -> None:
+        """Make `school` findable by its URN and name."""
+        if school.urn:
+            self.by_urn[school.urn] = school
+        self.by_name.setdefault(school.name.lower(), []).append(school)
+
+    def unindex(self, school: School) -> None:
+        """Forget `school` under its current URN and name (before they change)."""
+        if school.urn and self.by_urn.get(school.urn) is school:
+            del self.by_urn[school.urn]
+        named = self.by_name.get(school.name.lower(), [])
+        if school in named:
+            named.remove(school)
+
+    def named(self, name: str) -> list[School]:
+        """Schools called `name` (ignoring case), oldest first."""
+        schools = self.by_name.get(name.lower(), [])
+        return sorted(schools, key=lambda school: (school.id is None, school.id or 0))
+
+
+def _plan_school(known: _Known, row: DirectoryRow) -> _Plan:
+    """Reject an erased person; find, create or update the row's school."""
+    person = known.people.get(row.slack_user_id)
     if person is not None and person.erased_at is not None:
         raise _RowRejected(
             f"this person's data was erased on {person.erased_at:%Y-%m-%d}; "
             "they are not re-added from a file"
         )
-
-    changed: list[str] = []
-    school_created = False
-    school_values: dict[tuple[int, str], str] = {}
-    school_id = person.school_id if person else None
+    plan = _Plan(row, person)
     if row.has("school") or row.has("school_urn"):
-        school, school_created, school_changed = _resolve_school(session, row)
-        school_id = school.id if school else None
-        school_values = _school_values(school, row)
-        if school is not None and (school_changed or school_created):
-            changed.append("school")
-
-    if person is None:
-        _add_person(session, row, school_id, now=now, actor=actor)
-        return "added", school_created, school_values
-
-    assert person.id is not None
-    wanted = {"name": row.name, "school_id": school_id}
-    if row.has("email"):
-        wanted["email"] = row.email
-    if row.has("capacity"):
-        wanted["capacity"] = row.capacity
-    for attribute, value in wanted.items():
-        if getattr(person, attribute) != value:
-            setattr(person, attribute, value)
-            changed.append("school" if attribute == "school_id" else attribute)
-    if _replace_roles(session, person.id, row.roles):
-        changed.append("roles")
-    if row.has("expertise") and _replace_expertise(session, person.id, row.expertise):
-        changed.append("expertise")
-    if not changed:
-        return "unchanged", school_created, school_values
-
-    person.updated_at = now
-    session.add(person)
-    record(
-        session,
-        at=now,
-        actor=actor,
-        action="directory.person_updated",
-        subject_type="person",
-        subject_id=person.id,
-        line=row.line,
-        changed=sorted(set(changed)),
-        school_id=school_id,
-    )
-    return "updated", school_created, school_values
+        plan.school, plan.school_created, school_changed = _resolve_school(known, row)
+        if plan.school is not None and (school_changed or plan.school_created):
+            plan.changed.append("school")
+    return plan
 
 
-def _resolve_school(session: Session, row: DirectoryRow) -> tuple[School | None, bool, bool]:
+def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bool, bool]:
     """The row's school (found by URN, else by name, else created): (school, created, changed)."""
     if not row.school and not row.school_urn:
         return None, False, False
     school: School | None = None
     if row.school_urn:
-        school = session.exec(select(School).where(School.urn == row.school_urn)).first()
+        school = known.by_urn.get(row.school_urn)
         if school is None and row.school:
             # A school first imported without its URN gains it now.
-            school = session.exec(
-                select(School)
-                .where(func.lower(School.name) == row.school.lower())
-                .where(col(School.urn).is_(None))
-                .order_by(col(School.id))
-            ).first()
+            school = next((s for s in known.named(row.school) if s.urn is None), None)
         if school is None and not row.school:
             raise _RowRejected(
                 f"school_urn {row.school_urn} is not a school we know yet; "
@@ -647,11 +665,7 @@ def _resolve_school(session: Session, row: DirectoryRow) -> tuple[School | None,
             )
     else:
         assert row.school is not None
-        matches = session.exec(
-            select(School)
-            .where(func.lower(School.name) == row.school.lower())
-            .order_by(col(School.id))
-        ).all()
+        matches = known.named(row.school)
         if len(matches) > 1:
             raise _RowRejected(f"more than one school is called {row.school!r}; add its school_urn")
         school = matches[0] if matches else None
@@ -660,54 +674,125 @@ def _resolve_school(session: Session, row: DirectoryRow) -> tuple[School | None,
         school = School(
             name=row.school or "", urn=row.school_urn, phase=row.phase, region=row.region
         )
-        session.add(school)
-        session.flush()
+        known.session.add(school)
+        known.index(school)
         return school, True, False
 
-    changed = False
     wanted = {"name": row.school, "urn": row.school_urn, "phase": row.phase, "region": row.region}
-    for attribute, value in wanted.items():
-        # Blank cells leave the school as it is: other rows may describe it fully.
-        if value and getattr(school, attribute) != value:
+    # Blank cells leave the school as it is: other rows may describe it fully.
+    changes = {
+        key: value for key, value in wanted.items() if value and getattr(school, key) != value
+    }
+    if changes:
+        known.unindex(school)
+        for attribute, value in changes.items():
             setattr(school, attribute, value)
-            changed = True
-    if changed:
-        session.add(school)
-        session.flush()
-    return school, False, changed
+        known.index(school)
+        known.session.add(school)
+    return school, False, bool(changes)
 
 
-def _replace_roles(session: Session, person_id: int, roles: Iterable[str]) -> bool:
-    """Make the person's roles exactly `roles`; True if anything changed."""
-    current = {
-        link.role: link
-        for link in session.exec(select(PersonRole).where(PersonRole.person_id == person_id))
-    }
-    wanted = set(roles)
-    for role, link in current.items():
-        if role not in wanted:
-            session.delete(link)
-    for role in wanted - set(current):
-        session.add(PersonRole(person_id=person_id, role=role))
-    return wanted != set(current)
-
-
-def _replace_expertise(session: Session, person_id: int, slugs: Iterable[str]) -> bool:
-    """Make the person's expertise exactly `slugs`; True if anything changed."""
-    current = {
-        link.tag_slug: link
-        for link in session.exec(
-            select(PersonExpertise).where(PersonExpertise.person_id == person_id)
+def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime) -> None:
+    """Add the row's person, or bring their name, school, email and capacity up to date."""
+    row, person = plan.row, plan.person
+    school_id = person.school_id if person else None
+    if row.has("school") or row.has("school_urn"):
+        school_id = plan.school.id if plan.school else None
+    if person is None:
+        plan.person = Person(
+            slack_user_id=row.slack_user_id,
+            name=row.name,
+            email=row.email,
+            school_id=school_id,
+            capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
+            created_at=now,
+            updated_at=now,
         )
-    }
-    wanted = set(slugs)
-    for slug, link in current.items():
-        if slug not in wanted:
-            session.delete(link)
-    for slug in wanted - set(current):
-        session.add(PersonExpertise(person_id=person_id, tag_slug=slug))
-    return wanted != set(current)
+        session.add(plan.person)
+        plan.outcome = "added"
+        return
+    wanted: dict[str, Any] = {"name": row.name, "school_id": school_id}
+    if row.has("email"):
+        wanted["email"] = row.email
+    if row.has("capacity"):
+        wanted["capacity"] = row.capacity
+    for attribute, value in wanted.items():
+        if getattr(person, attribute) != value:
+            setattr(person, attribute, value)
+            plan.changed.append("school" if attribute == "school_id" else attribute)
+    if _replace_links(session, known.roles.get(person.id, {}), row.roles, _role_link(person.id)):
+        plan.changed.append("roles")
+    if row.has("expertise") and _replace_links(
+        session, known.expertise.get(person.id, {}), row.expertise, _tag_link(person.id)
+    ):
+        plan.changed.append("expertise")
+    if plan.changed:
+        person.updated_at = now
+        session.add(person)
+        plan.outcome = "updated"
 
+
+def _finish_person(
+    session: Session, known: _Known, plan: _Plan, *, now: datetime, actor: str | None
+) -> None:
+    """A new person's roles and expertise; the audit entry of an added or updated person."""
+    person, row = plan.person, plan.row
+    assert person is not None and person.id is not None
+    school_id = person.school_id
+    if plan.outcome == "added":
+        _replace_links(session, {}, row.roles, _role_link(person.id))
+        slugs = row.expertise if row.has("expertise") else ()
+        _replace_links(session, {}, slugs, _tag_link(person.id))
+        detail: dict[str, Any] = {}
+    elif plan.outcome == "updated":
+        detail = {"changed": sorted(set(plan.changed))}
+    else:
+        return
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action=f"directory.person_{plan.outcome}",
+        subject_type="person",
+        subject_id=person.id,
+        line=row.line,
+        **detail,
+        school_id=school_id,
+    )
+
+
+def _role_link(person_id: int | None) -> Callable[[str], Any]:
+    return lambda role: PersonRole(person_id=person_id, role=role)
+
+
+def _tag_link(person_id: int | None) -> Callable[[str], Any]:
+    return lambda slug: PersonExpertise(person_id=person_id, tag_slug=slug)
+
+
+def _replace_links(
+    session: Session, current: dict[str, Any], wanted: Iterable[str], make: Callable[[str], Any]
+) -> bool:
+    """Make a person's links (roles or expertise) exactly `wanted`; True if anything changed."""
+    keep = set(wanted)
+    for key, link in current.items():
+        if key not in keep:
+            session.delete(link)
+    for key in sorted(keep - set(current)):
+        session.add(make(key))
+    return keep != set(current)
+
+
+def _school_values(plan: _Plan) -> dict[tuple[int, str], str]:
+    """The school attributes this row sets, keyed by (school id, attribute)."""
+    school, row = plan.school, plan.row
+    if school is None:
+        return {}
+    assert school.id is not None
+    return {
+        (school.id, attribute): value
+        for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
+        if value
+    }
 
 # --- export --------------------------------------------------------------------------------
 def export_directory(session: Session, stream: TextIO) -> int:

@@ -215,16 +215,16 @@ def test_a_bad_row_is_rejected_with_a_reason_and_the_good_rows_land(
 def test_a_database_error_on_one_row_rejects_only_that_row(
     sessions: SessionFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_save = directory._save_row
+    real_save = directory._save_batch
 
-    def save_or_fail(session: Session, row: directory.DirectoryRow, **kwargs: Any) -> Any:
-        outcome = real_save(session, row, **kwargs)
-        if row.slack_user_id == "U0BOOM001":
+    def save_or_fail(session: Session, rows: list[directory.DirectoryRow], **kwargs: Any) -> Any:
+        outcome = real_save(session, rows, **kwargs)
+        if any(row.slack_user_id == "U0BOOM001" for row in rows):
             session.flush()
             raise OperationalError("INSERT …", {}, Exception("connection lost"))
         return outcome
 
-    monkeypatch.setattr(directory, "_save_row", save_or_fail)
+    monkeypatch.setattr(directory, "_save_batch", save_or_fail)
     text = (
         f"{HEADER}\nU0BOOM001,Ann Lee,,sle,Boom School,222222,primary,London,send,1\n{GOOD_ROW}\n"
     )
