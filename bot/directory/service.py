@@ -16,14 +16,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
+from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from bot.core.audit import record
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
-from storage.models import PHASES, REGIONS, ROLES, Person, PersonExpertise, PersonRole, School
+from storage.models import (
+    PHASES,
+    REGIONS,
+    ROLES,
+    AuditEntry,
+    Person,
+    PersonExpertise,
+    PersonRole,
+    School,
+)
 
 log = logging.getLogger(__name__)
 
@@ -555,30 +564,65 @@ class _Plan:
     school_created: bool = False
     changed: list[str] = field(default_factory=list)
     outcome: str = "unchanged"
+    school_id: int | None = None
+    update: dict[str, Any] = field(default_factory=dict)
 
 
 def _save_batch(
     session: Session, rows: list[DirectoryRow], *, now: datetime, actor: str | None
 ) -> list[_Saved | str]:
     """Apply `rows` in order with a fixed number of statements; a str is a row's rejection."""
-    known = _Known(session, rows)
-    plans: dict[int, _Plan] = {}
-    results: list[_Saved | str] = []
-    for index, row in enumerate(rows):
-        try:
-            plans[index] = _plan_school(known, row)
-        except _RowRejected as exc:
-            results.append(str(exc))
-            continue
-        results.append(_Saved("unchanged"))
-    session.flush()  # new schools get their ids
-    for plan in plans.values():
-        _apply_person(session, known, plan, now=now)
-    session.flush()  # new people get their ids
-    for index, plan in plans.items():
-        _finish_person(session, known, plan, now=now, actor=actor)
-        results[index] = _Saved(plan.outcome, plan.school_created, _school_values(plan))
-    return results
+    with session.no_autoflush:  # ids are given just before the one flush at commit
+        known = _Known(session, rows)
+        plans: dict[int, _Plan] = {}
+        results: list[_Saved | str] = []
+        for index, row in enumerate(rows):
+            try:
+                plans[index] = _plan_school(known, row)
+            except _RowRejected as exc:
+                results.append(str(exc))
+                continue
+            results.append(_Saved("unchanged"))
+        _give_ids(session, known.created)
+        for plan in plans.values():
+            _apply_person(session, known, plan, now=now)
+        if updates := [plan.update for plan in plans.values() if plan.update]:
+            session.execute(update(Person), updates)  # one executemany for the batch
+        _give_ids(session, [plan.person for plan in plans.values() if plan.outcome == "added"])
+        entries = [_finish_person(session, plan, now=now, actor=actor) for plan in plans.values()]
+        _give_ids(session, [entry for entry in entries if entry is not None])
+        for index, plan in plans.items():
+            results[index] = _Saved(plan.outcome, plan.school_created, _school_values(plan))
+        return results
+
+
+def _give_ids(session: Session, rows: list[Any]) -> None:
+    """Reserve ids for new rows in one statement and insert them in one batch.
+
+    (Without ids, SQLAlchemy inserts rows one at a time to read each generated id back.)
+    """
+    if not rows:
+        return
+    table = type(rows[0]).__tablename__
+    if session.get_bind().dialect.name == "postgresql":
+        ids = (
+            session.execute(
+                sql(
+                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            )
+            .scalars()
+            .all()
+        )
+    else:  # SQLite: the transaction holds the write lock, so nobody else takes these
+        first = session.execute(sql(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar_one()
+        ids = list(range(first, first + len(rows)))
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+    session.add_all(rows)
+    session.flush()  # in table order: the ORM does not order tables without relationships
 
 
 class _Known:
@@ -609,6 +653,7 @@ class _Known:
         ).all()
         self.by_urn: dict[str, School] = {}
         self.by_name: dict[str, list[School]] = {}
+        self.created: list[School] = []
         for school in schools:
             self.index(school)
 
@@ -676,6 +721,7 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
         )
         known.session.add(school)
         known.index(school)
+        known.created.append(school)
         return school, True, False
 
     wanted = {"name": row.school, "urn": row.school_urn, "phase": row.phase, "region": row.region}
@@ -698,6 +744,7 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
     school_id = person.school_id if person else None
     if row.has("school") or row.has("school_urn"):
         school_id = plan.school.id if plan.school else None
+    plan.school_id = school_id
     if person is None:
         plan.person = Person(
             slack_user_id=row.slack_user_id,
@@ -718,7 +765,6 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
         wanted["capacity"] = row.capacity
     for attribute, value in wanted.items():
         if getattr(person, attribute) != value:
-            setattr(person, attribute, value)
             plan.changed.append("school" if attribute == "school_id" else attribute)
     if _replace_links(session, known.roles.get(person.id, {}), row.roles, _role_link(person.id)):
         plan.changed.append("roles")
@@ -727,18 +773,18 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
     ):
         plan.changed.append("expertise")
     if plan.changed:
-        person.updated_at = now
-        session.add(person)
+        # Every row of a file sets the same columns, so the batch's updates share one statement.
+        plan.update = {"id": person.id, **wanted, "updated_at": now}
         plan.outcome = "updated"
 
 
 def _finish_person(
-    session: Session, known: _Known, plan: _Plan, *, now: datetime, actor: str | None
-) -> None:
+    session: Session, plan: _Plan, *, now: datetime, actor: str | None
+) -> AuditEntry | None:
     """A new person's roles and expertise; the audit entry of an added or updated person."""
     person, row = plan.person, plan.row
     assert person is not None and person.id is not None
-    school_id = person.school_id
+    school_id = plan.school_id
     if plan.outcome == "added":
         _replace_links(session, {}, row.roles, _role_link(person.id))
         slugs = row.expertise if row.has("expertise") else ()
@@ -747,17 +793,14 @@ def _finish_person(
     elif plan.outcome == "updated":
         detail = {"changed": sorted(set(plan.changed))}
     else:
-        return
-    record(
-        session,
+        return None
+    return AuditEntry(
         at=now,
         actor=actor,
         action=f"directory.person_{plan.outcome}",
         subject_type="person",
-        subject_id=person.id,
-        line=row.line,
-        **detail,
-        school_id=school_id,
+        subject_id=str(person.id),
+        detail={"line": row.line, **detail, "school_id": school_id},
     )
 
 
@@ -793,6 +836,7 @@ def _school_values(plan: _Plan) -> dict[tuple[int, str], str]:
         for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
         if value
     }
+
 
 # --- export --------------------------------------------------------------------------------
 def export_directory(session: Session, stream: TextIO) -> int:
