@@ -23,12 +23,19 @@ def main() -> None:
     `BENCH_DATABASE_URL` (a PostgreSQL database it may empty) adds the PostgreSQL rows;
     `BENCH_SIZES` (default "10,10000,100000") the directory sizes ranked.
     """
+    from bench.digest import report_digest
+    from bench.directory_import import report_directory_import
     from bench.routing import report_ranking
     from bench.startup import report_startup
 
     sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "10,10000,100000").split(",")]
     print("benchmark                       ratio   (baseline measured in this run)")
-    for line in report_ranking(sizes, postgres_url=os.environ.get("BENCH_DATABASE_URL")):
+    postgres_url = os.environ.get("BENCH_DATABASE_URL")
+    for line in report_ranking(sizes, postgres_url=postgres_url):
+        print(line)
+    for line in report_directory_import(10_000, postgres_url=postgres_url):
+        print(line)
+    for line in report_digest([1, 10], postgres_url=postgres_url):
         print(line)
     for line in report_startup():
         print(line)

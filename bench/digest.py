@@ -1,0 +1,146 @@
+"""The weekly digest over 1 and 10 years of history against one hand-written query.
+
+History is written in bulk: per year 5,000 closed requests, each with a completed deployment
+and two answered check-ins (so 10 years is 50,000 requests and 100,000 check-ins). The digest
+reads only the week and what is still running, so its time should stay flat with history.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, func, select, text
+
+from bench.directory import _advance_sequences, _bulk, generate_directory
+from bench.routing import fresh_engine, median_of
+from bot.core.context import ServiceContext
+from bot.core.school_calendar import load_calendar
+from bot.core.settings import load_settings
+from bot.core.vocabulary import default_vocabulary
+from bot.digest.service import build_digest, digest_week
+from storage.db import make_session_factory, read_only, transaction
+from storage.models import CheckIn, CheckInAnswer, Deployment, SupportRequest
+
+NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
+PEOPLE = 200
+BASELINE = """
+SELECT (SELECT count(*) FROM support_request WHERE created_at >= :start),
+       (SELECT count(*) FROM deployment WHERE started_at >= :start OR ended_at >= :start),
+       (SELECT count(*) FROM checkin_answer WHERE answered_at >= :start)
+"""
+
+
+def generate_history(engine: Engine, years: int, per_year: int) -> None:
+    """A directory of PEOPLE, then `years` of finished requests, deployments and check-ins."""
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        generate_directory(session, PEOPLE)
+        first = session.execute(select(func.max(SupportRequest.id))).scalar_one() or 0
+        offset = session.execute(select(func.max(Deployment.id))).scalar_one() or 0
+        total = years * per_year
+        requests, deployments, checkins, answers = [], [], [], []
+        for n in range(1, total + 1):
+            at = NOW - timedelta(days=8 + (n * 365 * years) // total)
+            person = 1 + n % PEOPLE
+            requests.append(_request(first + n, person, at))
+            deployments.append(_deployment(offset + n, first + n, 1 + (n * 7) % PEOPLE, at))
+            for k in (1, 2):
+                checkin = 2 * n + k - 2
+                due = at + timedelta(days=14 * k)
+                checkins.append(_checkin(checkin, offset + n, k, due))
+                answers.append(_answer(checkin, person, due))
+        _bulk(session, SupportRequest, requests)
+        _bulk(session, Deployment, deployments)
+        _bulk(session, CheckIn, checkins)
+        _bulk(session, CheckInAnswer, answers)
+        _advance_sequences(session, ["support_request", "deployment", "checkin", "checkin_answer"])
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def _request(request_id: int, person: int, at: datetime) -> dict:
+    return {
+        "id": request_id,
+        "requester_id": person,
+        "title": "",
+        "description": "",
+        "urgency": "routine",
+        "status": "closed",
+        "source": "cli",
+        "awaiting_profile": False,
+        "offer_round": 1,
+        "created_at": at,
+        "updated_at": at,
+        "closed_at": at + timedelta(days=40),
+    }
+
+
+def _deployment(deployment_id: int, request_id: int, supporter: int, at: datetime) -> dict:
+    return {
+        "id": deployment_id,
+        "request_id": request_id,
+        "supporter_id": supporter,
+        "status": "completed",
+        "started_at": at,
+        "ended_at": at + timedelta(days=40),
+        "checkins_paused": False,
+    }
+
+
+def _checkin(checkin_id: int, deployment_id: int, sequence: int, due: datetime) -> dict:
+    return {
+        "id": checkin_id,
+        "deployment_id": deployment_id,
+        "sequence": sequence,
+        "due_at": due,
+        "status": "answered",
+        "answered_at": due,
+    }
+
+
+def _answer(checkin_id: int, person: int, at: datetime) -> dict:
+    return {
+        "id": checkin_id,
+        "checkin_id": checkin_id,
+        "person_id": person,
+        "outcome": "on_track",
+        "answered_at": at,
+    }
+
+
+def time_digest(engine: Engine, repeats: int) -> tuple[float, float]:
+    """(building the week's digests, the baseline query), median seconds."""
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-bench"}, env_file=None)
+    ctx = ServiceContext(settings, default_vocabulary(), load_calendar(settings), NOW)
+    week = digest_week(ctx, NOW.date())
+    sessions = make_session_factory(engine)
+    with read_only(sessions) as session:
+        real = median_of(lambda: build_digest(session, ctx, week), repeats)
+        base = median_of(
+            lambda: session.execute(text(BASELINE), {"start": week.start}).all(), repeats
+        )
+    return real, base
+
+
+def report_digest(
+    years: list[int], *, per_year: int = 5_000, postgres_url: str | None = None, repeats: int = 7
+) -> list[str]:
+    """One line per database and history: the digest against the baseline and the first."""
+    lines = []
+    for label, url in [("SQLite", None), ("PostgreSQL", postgres_url)]:
+        if label == "PostgreSQL" and url is None:
+            continue
+        first: float | None = None
+        with tempfile.TemporaryDirectory() as folder:
+            for count in years:
+                engine = fresh_engine(url, folder, f"h{count}")
+                generate_history(engine, count, per_year)
+                real, base = time_digest(engine, repeats)
+                engine.dispose()
+                first = first or real
+                lines.append(
+                    f"{f'digest, {count} y history ({label})':<28} {real / base:8.1f}×  "
+                    f"(vs one hand-written query; {real / first:.1f}× the {years[0]} y time)"
+                )
+    return lines
