@@ -223,7 +223,7 @@ class SupportRequest(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     offered_at: datetime | None = _ts(default=None)
-    accepted_at: datetime | None = _ts(default=None)
+    accepted_at: datetime | None = _ts(default=None, index=True)
     closed_at: datetime | None = _ts(default=None, index=True)
     escalated_at: datetime | None = _ts(default=None)
     impact_note: str | None = Field(default=None, sa_type=Text)
@@ -313,7 +313,7 @@ class CheckIn(SQLModel, table=True):
     # When the one reminder falls due (sent_at plus CHECKIN_REMINDER_HOURS working hours).
     remind_at: datetime | None = _ts(default=None)
     # When it was marked missed: nobody answered before the next check-in was due.
-    missed_at: datetime | None = _ts(default=None)
+    missed_at: datetime | None = _ts(default=None, index=True)
 
 
 class CheckInAnswer(SQLModel, table=True):
