@@ -758,6 +758,7 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
         session.add(plan.person)
         plan.outcome = "added"
         return
+    assert person.id is not None
     wanted: dict[str, Any] = {"name": row.name, "school_id": school_id}
     if row.has("email"):
         wanted["email"] = row.email
@@ -804,11 +805,11 @@ def _finish_person(
     )
 
 
-def _role_link(person_id: int | None) -> Callable[[str], Any]:
+def _role_link(person_id: int) -> Callable[[str], Any]:
     return lambda role: PersonRole(person_id=person_id, role=role)
 
 
-def _tag_link(person_id: int | None) -> Callable[[str], Any]:
+def _tag_link(person_id: int) -> Callable[[str], Any]:
     return lambda slug: PersonExpertise(person_id=person_id, tag_slug=slug)
 
 
