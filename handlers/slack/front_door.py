@@ -16,7 +16,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from slack_bolt import App
@@ -25,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.core.clock import Clock, SystemClock
 from handlers.slack.app import VERIFIED
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def signature_problem(
         return "no signature"
     if not _SIGNATURE.fullmatch(signature):
         return "malformed signature"
-    age = (time.time() if now is None else now) - int(timestamp)
+    age = (SystemClock().now().timestamp() if now is None else now) - int(timestamp)
     if age > MAX_CLOCK_SKEW_SECONDS:
         return "stale timestamp"
     if age < -MAX_CLOCK_SKEW_SECONDS:
@@ -66,17 +66,26 @@ def signature_problem(
 
 
 def slack_events_endpoint(
-    app: App, signing_secret: str | None
+    app: App, signing_secret: str | None, *, wall_clock: Clock | None = None
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint for every request from Slack: size and signature checked, then Bolt."""
+    """The endpoint for every request from Slack: size and signature checked, then Bolt.
+
+    Freshness is judged by `wall_clock` (the real time by default), not the bot's business
+    clock: Slack stamps requests with the real time, while tests and the demo fix the bot's.
+    """
     secret = signing_secret or ""
+    clock = wall_clock or SystemClock()
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             log.info("refused a Slack request: too large (%d bytes)", len(body))
             return Response("Request too large", status_code=413)
-        problem = signature_problem(secret, request.headers, body) if secret else "no secret"
+        problem = (
+            signature_problem(secret, request.headers, body, now=clock.now().timestamp())
+            if secret
+            else "no secret"
+        )
         if problem:
             log.info("refused a Slack request: %s (%d bytes)", problem, len(body))
             return Response("Unauthorised", status_code=401)
