@@ -52,8 +52,11 @@ def current_post_text(client: WebClient, channel: str | None, ts: str | None) ->
     return ""
 
 
-def update_request_from_post(ctx: SlackContext, body: dict[str, Any], client: WebClient) -> None:
-    """*Update the request*: read the edited post from Slack and make the request match it."""
+def update_request_from_post(
+    ctx: SlackContext, body: dict[str, Any], client: WebClient, ack: Ack
+) -> None:
+    """*Update the request*: read the edited post from Slack and make the request match it;
+    acknowledged once the change is committed."""
     request_id = _request_id(body)
     channel, ts = unit_of_work(ctx, lambda session: post_of_request(session, request_id))
     text = current_post_text(client, channel, ts)
@@ -62,6 +65,7 @@ def update_request_from_post(ctx: SlackContext, body: dict[str, Any], client: We
         lambda session: flows.update_request_from_post(
             session, ctx.context(), actor=user_id_of(body), request_id=request_id, text=text
         ),
+        then_ack=ack,
     )
 
 
@@ -69,9 +73,8 @@ def on_update_from_post(
     ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient
 ) -> None:
     """*Update the request* after the head edited the post of an accepted request."""
-    ack()
-    with friendly_errors(ctx, body):
-        update_request_from_post(ctx, body, client)
+    with friendly_errors(ctx, body, ack):
+        update_request_from_post(ctx, body, client, ack)
 
 
 def on_confirm(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
