@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -141,49 +142,31 @@ def on_cadence(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
 
 def on_less_often(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """*Less often*: check in every LESS_OFTEN_DAYS days; acknowledged once saved."""
-    with friendly_errors(ctx, body, ack):
-        checkin_id = _checkin_id(body)
-        _run(
-            ctx,
-            ack,
-            body,
-            lambda session: change_cadence(
-                session,
-                ctx.context(),
-                actor=user_id_of(body),
-                checkin_id=checkin_id,
-                days=LESS_OFTEN_DAYS,
-            ),
-            reply=True,
-        )
+    _change_checkins(ctx, ack, body, partial(change_cadence, days=LESS_OFTEN_DAYS))
 
 
 def on_stop(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """*Stop check-ins*: pause them; acknowledged once saved."""
-    with friendly_errors(ctx, body, ack):
-        checkin_id = _checkin_id(body)
-        _run(
-            ctx,
-            ack,
-            body,
-            lambda session: pause_checkins(
-                session, ctx.context(), actor=user_id_of(body), checkin_id=checkin_id
-            ),
-            reply=True,
-        )
+    _change_checkins(ctx, ack, body, pause_checkins)
 
 
 def on_resume(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """*Resume check-ins*; acknowledged once saved."""
+    _change_checkins(ctx, ack, body, resume_checkins)
+
+
+def _change_checkins(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], change: Callable[..., Any]
+) -> None:
+    """Apply one change to the clicked check-in's deployment, then acknowledge and reply."""
     with friendly_errors(ctx, body, ack):
         checkin_id = _checkin_id(body)
+        actor = user_id_of(body)
         _run(
             ctx,
             ack,
             body,
-            lambda session: resume_checkins(
-                session, ctx.context(), actor=user_id_of(body), checkin_id=checkin_id
-            ),
+            lambda session: change(session, ctx.context(), actor=actor, checkin_id=checkin_id),
             reply=True,
         )
 
