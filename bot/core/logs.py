@@ -20,7 +20,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt")
+LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt", "microsoft_teams")
 NOISY = ("alembic", "apscheduler.executors", "httpx")
 _DETAIL = re.compile(r"[(:{\[\n]")
 

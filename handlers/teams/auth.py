@@ -1,0 +1,151 @@
+"""Checking the Bot Framework token on every request to `/api/messages`.
+
+Our own verifier replaces the SDK's (docs/teams-design.md §2.2): the SDK's fetches keys with
+blocking `urllib` inside the event loop (stalling `/slack/events` too), skips the OpenID
+document, never checks the key's `endorsements` and has no tenant check.
+
+`BotFrameworkVerifier.verify` reads the OpenID document, then its `jwks_uri`, with an async
+httpx client; caches the keys for a day; fetches again for an unknown `kid` at most once per
+five minutes (so random `kid`s cannot make it hammer Microsoft); and checks RS256, the
+audience (our app id), the issuer, expiry (five minutes' leeway), the `serviceurl` claim
+against the activity's `serviceUrl`, and that the key is endorsed for Teams. Anything it cannot
+verify, a network failure included, raises `TokenRejected`, which the adapter answers with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+
+log = logging.getLogger(__name__)
+
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TEAMS_CHANNEL = "msteams"
+LEEWAY_SECONDS = 300
+KEYS_LIFETIME_SECONDS = 24 * 3600
+UNKNOWN_KID_COOLDOWN_SECONDS = 300
+FETCH_TIMEOUT_SECONDS = 10.0
+
+
+class TokenRejected(Exception):
+    """The request's token cannot be verified; the reason is safe to log (no token text)."""
+
+
+@dataclass
+class _KeySet:
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetched_at: float = float("-inf")
+
+
+class BotFrameworkVerifier:
+    """Verifies Bot Framework bearer tokens against Microsoft's published keys, async."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        openid_metadata_url: str = OPENID_METADATA_URL,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app_id = app_id
+        self.openid_metadata_url = openid_metadata_url
+        self._monotonic = monotonic
+        self._wall_clock = wall_clock
+        self._key_set = _KeySet()
+        self._last_forced_fetch = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetches = 0  # how many times the key set was fetched (for tests and metrics)
+
+    async def verify(self, raw_token: str, service_url: str | None) -> dict[str, Any]:
+        """The token's claims, or `TokenRejected` saying why not."""
+        try:
+            header = jwt.get_unverified_header(raw_token)
+        except jwt.PyJWTError as exc:
+            raise TokenRejected("not a JWT") from exc
+        if header.get("alg") != "RS256":
+            raise TokenRejected("algorithm is not RS256")
+        key = await self._key_for(str(header.get("kid") or ""))
+        if TEAMS_CHANNEL not in (key.get("endorsements") or []):
+            raise TokenRejected("signing key is not endorsed for Teams")
+        claims = self._decode(raw_token, key)
+        if not service_url or claims.get("serviceurl") != service_url:
+            raise TokenRejected("serviceurl claim does not match the activity")
+        return claims
+
+    def _decode(self, raw_token: str, key: dict[str, Any]) -> dict[str, Any]:
+        try:
+            signing_key = jwt.PyJWK(key, algorithm="RS256")
+            return jwt.decode(
+                raw_token,
+                signing_key,
+                algorithms=["RS256"],
+                audience=self.app_id,
+                issuer=BOT_FRAMEWORK_ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenRejected(type(exc).__name__) from exc
+
+    async def _key_for(self, kid: str) -> dict[str, Any]:
+        async with self._lock:
+            now = self._monotonic()
+            stale = now - self._key_set.fetched_at > KEYS_LIFETIME_SECONDS
+            unknown = kid not in self._key_set.keys
+            may_force = now - self._last_forced_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
+            if stale or (unknown and may_force):
+                if unknown and not stale:
+                    self._last_forced_fetch = now
+                await self._refresh(now)
+            key = self._key_set.keys.get(kid)
+        if key is None:
+            raise TokenRejected("unknown signing key")
+        return key
+
+    async def _refresh(self, now: float) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
+                metadata = (await http.get(self.openid_metadata_url)).raise_for_status().json()
+                jwks = (await http.get(str(metadata["jwks_uri"]))).raise_for_status().json()
+            keys = {str(k["kid"]): k for k in jwks["keys"] if k.get("kid")}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            log.warning("Teams signing keys could not be fetched (%s)", type(exc).__name__)
+            if not self._key_set.keys:
+                raise TokenRejected("signing keys unavailable") from exc
+            return  # keep the keys we have; try again after the cooldown
+        self.fetches += 1
+        self._key_set = _KeySet(keys=keys, fetched_at=now)
+
+
+def activity_tenant(body: dict[str, Any]) -> str | None:
+    """The Microsoft 365 tenant an activity comes from, as Teams states it."""
+    conversation = body.get("conversation")
+    if isinstance(conversation, dict) and conversation.get("tenantId"):
+        return str(conversation["tenantId"])
+    channel_data = body.get("channelData")
+    if isinstance(channel_data, dict):
+        tenant = channel_data.get("tenant")
+        if isinstance(tenant, dict) and tenant.get("id"):
+            return str(tenant["id"])
+    return None
+
+
+class SdkValidatorShim:
+    """Stands in for the SDK's `InboundActivityTokenValidator` (same `validate_token`), so the
+    SDK's blocking validator never runs; the adapter has verified already, this checks again."""
+
+    def __init__(self, verifier: BotFrameworkVerifier) -> None:
+        self.verifier = verifier
+
+    async def validate_token(self, raw_token: str, service_url: str | None = None) -> None:
+        """Raise if the token does not verify (the SDK turns that into a 401)."""
+        await self.verifier.verify(raw_token, service_url)

@@ -1,0 +1,156 @@
+"""The production token check on `/api/messages`, offline: keys generated in the test and an
+OpenID document and key set served by `FakeMicrosoft`. A token that cannot be verified, for
+any reason, gets 401, and nothing reaches a listener or Microsoft."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from handlers.teams import load_teams_endpoint
+from handlers.teams.auth import SdkValidatorShim
+from handlers.teams.config import TeamsConfig
+from handlers.teams.context import TeamsContext
+from handlers.teams.stand_in.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft
+
+
+@dataclass
+class Spy:
+    """What reached the listeners."""
+
+    seen: list[str] = field(default_factory=list)
+
+    def kick(self) -> None:
+        pass
+
+
+@dataclass
+class Harness:
+    fake: FakeMicrosoft
+    client: TestClient
+    spy: Spy
+    endpoint: Any
+
+    def post(self, activity: dict[str, Any], token: str | None, **headers: str):
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.post("/api/messages", json=activity, headers=headers)
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    with FakeMicrosoft() as fake:
+        config = TeamsConfig(
+            client_id=APP_ID,
+            tenant_id=TENANT_ID,
+            client_secret="test-secret",
+            login_url=fake.login_url,
+            openid_metadata_url=fake.openid_metadata_url,
+            service_url=fake.service_url,
+        )
+        spy = Spy()
+        ctx = TeamsContext(services=spy, config=config)  # type: ignore[arg-type]
+        endpoint = load_teams_endpoint(ctx, max_body=100_000)
+
+        @endpoint.app.on_message
+        async def record(activity_ctx: Any) -> None:
+            spy.seen.append(activity_ctx.activity.id)
+
+        with TestClient(Starlette(routes=endpoint.routes)) as client:
+            yield Harness(fake, client, spy, endpoint)
+
+
+def test_a_token_teams_signed_is_accepted(harness: Harness) -> None:
+    activity = harness.fake.message("we need help with phonics", user="29:head")
+    response = harness.post(activity, harness.fake.sign(activity))
+    assert response.status_code == 200
+    assert harness.spy.seen == [activity["id"]]
+
+
+def test_our_verifier_stands_in_for_the_sdks(harness: Harness) -> None:
+    assert isinstance(harness.endpoint.app.server._token_validator, SdkValidatorShim)
+
+
+def _other_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+BAD_TOKENS = {
+    "forged signature": lambda fake, act: fake.sign(act, key=_other_key()),
+    "wrong audience": lambda fake, act: fake.sign(act, aud="another-bot"),
+    "wrong issuer": lambda fake, act: fake.sign(act, iss="https://evil.example"),
+    "expired": lambda fake, act: fake.sign(act, exp=int(time.time()) - 3600),
+    "serviceurl mismatch": lambda fake, act: fake.sign(act, serviceurl="https://evil.example/"),
+    "unknown kid": lambda fake, act: fake.sign(act, kid="someone-elses-key"),
+    "not a JWT": lambda fake, act: "not.a.jwt",
+    "empty": lambda fake, act: "",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(BAD_TOKENS))
+def test_a_token_that_does_not_verify_gets_401_and_changes_nothing(
+    harness: Harness, reason: str
+) -> None:
+    activity = harness.fake.message("we need help with phonics", user="29:head")
+    token = BAD_TOKENS[reason](harness.fake, activity)
+    response = harness.post(activity, token)
+    assert response.status_code == 401
+    assert harness.spy.seen == []
+    assert harness.fake.connector_calls() == []
+
+
+def test_no_token_at_all_gets_401_even_with_a_garbage_body(harness: Harness) -> None:
+    response = harness.client.post("/api/messages", content=b"{not json")
+    assert response.status_code == 401
+    assert harness.spy.seen == []
+
+
+def test_keys_unreachable_gets_401(harness: Harness) -> None:
+    harness.fake.set_keys_available(False)
+    activity = harness.fake.message("we need help with phonics", user="29:head")
+    response = harness.post(activity, harness.fake.sign(activity))
+    assert response.status_code == 401
+    assert harness.spy.seen == []
+
+
+def test_a_key_not_endorsed_for_teams_is_refused(harness: Harness) -> None:
+    original = harness.fake.jwks
+
+    def without_endorsement() -> dict[str, Any]:
+        keys = original()
+        keys["keys"][0]["endorsements"] = ["webchat"]
+        return keys
+
+    harness.fake.jwks = without_endorsement  # type: ignore[method-assign]
+    activity = harness.fake.message("we need help with phonics", user="29:head")
+    assert harness.post(activity, harness.fake.sign(activity)).status_code == 401
+    assert harness.spy.seen == []
+
+
+def test_random_kids_do_not_make_it_fetch_keys_again_and_again(harness: Harness) -> None:
+    activity = harness.fake.message("hello", user="29:head")
+    assert harness.post(activity, harness.fake.sign(activity)).status_code == 200
+    for n in range(20):
+        assert harness.post(activity, harness.fake.sign(activity, kid=f"k{n}")).status_code == 401
+    assert harness.fake.keys_served <= 2
+
+
+def test_an_activity_from_another_tenant_is_dropped(harness: Harness) -> None:
+    activity = harness.fake.message("hello", user="29:head")
+    activity["conversation"]["tenantId"] = "another-tenant"
+    activity["channelData"]["tenant"]["id"] = "another-tenant"
+    assert harness.post(activity, harness.fake.sign(activity)).status_code == 200
+    assert harness.spy.seen == []
+
+
+def test_an_oversized_body_is_refused(harness: Harness) -> None:
+    activity = harness.fake.message("x" * 200_000, user="29:head")
+    assert harness.post(activity, harness.fake.sign(activity)).status_code == 413
+    assert harness.spy.seen == []
