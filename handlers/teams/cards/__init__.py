@@ -1,0 +1,114 @@
+"""Adaptive Card building blocks, and the bot's light markup translated to Teams text.
+
+Views carry text in the bot's light markup: `*bold*`, `_italic_`, mentions `<@ID>` or
+`<@ID|Name>`, links `<url|label>`, and user text escaped (`&amp;`, `&lt;`, `&gt;`). Teams'
+TextBlock takes a small Markdown: `**bold**`, `_italic_`, `[label](url)`. `teams_text`
+translates, and defuses Markdown links in what users wrote (`](` → `] (`), so a request cannot
+smuggle a disguised link into a card someone else is shown.
+
+Cards are plain JSON (the Adaptive Card schema 1.5, which Universal Actions need ≥ 1.4); every
+button is an `Action.Execute` whose `data.action` routes it to a listener
+(`handlers.teams.listeners.actions`) with the same action ids and values as the Slack buttons.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+Element = dict[str, Any]
+CARD_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_TEXT = 4000  # per TextBlock: Teams caps a whole message near 28 KB
+
+_MENTION = re.compile(r"<@([^|<>\s]+)(?:\|([^<>]*))?>")
+_LINK = re.compile(r"<(https?://[^|<>\s]+)\|([^<>]*)>")
+_BARE_LINK = re.compile(r"<(https?://[^|<>\s]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+URGENCY_LABELS = {  # as the Slack renderer words them (handlers/slack/blocks/requests.py)
+    "routine": "Routine — within a few weeks",
+    "soon": "Soon — within two weeks",
+    "urgent": "Urgent — this week",
+}
+PHASE_LABELS = {
+    "nursery": "Nursery",
+    "primary": "Primary",
+    "secondary": "Secondary",
+    "all-through": "All-through",
+    "special": "Special",
+    "16-plus": "16 plus",
+}
+
+
+def teams_text(text: str) -> str:
+    """The bot's light markup as Teams Markdown (see the module docstring)."""
+    text = text.replace("](", "] (")  # user text: no Markdown links of its own
+    text = _LINK.sub(lambda m: f"[{_unescape(m.group(2))}]({m.group(1)})", text)
+    text = _BARE_LINK.sub(lambda m: m.group(1), text)
+    text = _MENTION.sub(lambda m: f"**{_unescape(m.group(2) or 'someone')}**", text)
+    text = _BOLD.sub(lambda m: f"**{m.group(1)}**", text)
+    text = _unescape(text)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def text_block(text: str, **extra: Any) -> Element:
+    """A wrapped paragraph of the bot's markup."""
+    return {"type": "TextBlock", "text": teams_text(text), "wrap": True, **extra}
+
+
+def heading(text: str) -> Element:
+    """A card's title."""
+    return text_block(text, size="Medium", weight="Bolder")
+
+
+def note(text: str) -> Element:
+    """Small print under a card."""
+    return text_block(text, isSubtle=True, size="Small")
+
+
+def facts(*pairs: tuple[str, str]) -> Element:
+    """Label / value pairs (a FactSet)."""
+    return {
+        "type": "FactSet",
+        "facts": [{"title": label, "value": teams_text(value)} for label, value in pairs],
+    }
+
+
+def execute(
+    label: str, action: str, value: str, *, style: str | None = None, **data: Any
+) -> Element:
+    """A Universal Actions button; `data.action` routes it, `data.value` is what it acts on."""
+    button: Element = {
+        "type": "Action.Execute",
+        "title": label,
+        "verb": action,
+        "data": {"action": action, "value": value, **data},
+    }
+    if style == "primary":
+        button["style"] = "positive"
+    elif style == "danger":
+        button["style"] = "destructive"
+    return button
+
+
+def card(body: list[Element], actions: list[Element] | None = None) -> Element:
+    """An Adaptive Card."""
+    content: Element = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def as_attachment(content: Element) -> Element:
+    """A card as a message attachment."""
+    return {"contentType": CARD_CONTENT_TYPE, "content": content}

@@ -1,0 +1,381 @@
+"""The Teams renderer of neutral messages: each view the core owes becomes an Adaptive Card.
+
+`render_card(view)` dispatches on the view's type (a view with no renderer is a programming
+error: `TypeError`, and a test checks every registered view has one); `teams_activity` turns an
+outbox payload (`{"text": …, "view": …}`) into the message activity the Bot Connector takes.
+The wording follows the Slack renderer's; the buttons carry the same action ids and values.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.checkins.views import (
+    AttentionAlert,
+    CheckinClosed,
+    CheckinMessage,
+    CheckinView,
+    CompletedNotice,
+    cadence_label,
+)
+from bot.core.clock import when
+from bot.core.messages import Action, Card, decode_view
+from bot.core.text import escape, visible_payload
+from bot.digest.views import (
+    CoordinatorDigestMessage,
+    DeploymentItem,
+    PersonalDigestMessage,
+    RequestItem,
+)
+from bot.directory.views import ImportReportMessage
+from bot.requests.views import (
+    ChannelPost,
+    CoordinatorAlert,
+    OfferClosed,
+    RequestCard,
+    RequestSummary,
+    RequestUpdated,
+)
+from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
+from handlers.teams.cards import (
+    PHASE_LABELS,
+    URGENCY_LABELS,
+    Element,
+    as_attachment,
+    card,
+    execute,
+    facts,
+    heading,
+    note,
+    teams_text,
+    text_block,
+)
+from storage.models import CheckInStatus, DeploymentStatus, RequestStatus
+
+LIST_LIMIT = 10  # lines per digest list; the rest are counted
+
+
+def teams_activity(payload: dict[str, Any]) -> dict[str, Any]:
+    """An outbox payload as a Bot Connector message activity (a card when it has a view)."""
+    activity: dict[str, Any] = {"type": "message", "text": teams_text(payload.get("text") or "")}
+    if "view" in payload:
+        content = visible_payload(render_card(decode_view(payload["view"])))
+        activity["attachments"] = [as_attachment(content)]
+        activity.pop("text")  # the card says it; Teams uses `summary` for the notification
+        activity["summary"] = teams_text(payload.get("text") or "")[:200]
+    return activity
+
+
+@singledispatch
+def render_card(view: object) -> Element:
+    """The Adaptive Card of a neutral message view."""
+    raise TypeError(f"no Teams renderer for {type(view).__name__}")
+
+
+@render_card.register
+def _card(view: Card) -> Element:
+    return card([text_block(p) for p in view.paragraphs], [_button(a) for a in view.actions])
+
+
+def _button(action: Action) -> Element:
+    return execute(action.label, action.id, action.value, style=action.style)
+
+
+# --- requests --------------------------------------------------------------------------------
+def _needs(summary: RequestSummary) -> str:
+    return ", ".join(escape(label) for _, label in summary.tags) or "not known yet"
+
+
+def _school(summary: RequestSummary) -> str:
+    extra = ", ".join(x for x in (PHASE_LABELS.get(summary.phase or ""), summary.region) if x)
+    school = escape(summary.school) if summary.school else "not known yet"
+    return school + (f" ({escape(extra)})" if extra else "")
+
+
+def _next_step(summary: RequestSummary) -> str:
+    status = summary.status
+    if status == RequestStatus.CANCELLED:
+        return "This request has been cancelled. Anyone who was asked has been told."
+    if status == RequestStatus.ACCEPTED:
+        who = f"<@{summary.assigned_to}>" if summary.assigned_to else "A system leader"
+        return f"*{who} is supporting you.* They'll be in touch to arrange a first meeting."
+    if status == RequestStatus.OFFERED:
+        return "*I've offered this to the best-matched system leaders.* You'll hear here soon."
+    if status == RequestStatus.EXPIRED:
+        return "*No system leader is free yet*, so the coordinators are finding someone."
+    if status == RequestStatus.CLOSED:
+        return "This deployment has been completed. Thank you."
+    if summary.awaiting_profile:
+        return "*Before I look for support*, please tell me about your school."
+    if not summary.tags:
+        return "*I couldn't tell which areas you need help with*: please choose them."
+    return "*Is that right?* Press *Find support* and I'll offer it to the best-matched leaders."
+
+
+def _request_buttons(summary: RequestSummary) -> list[Element]:
+    live = (RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.EXPIRED)
+    if summary.status not in live:
+        return []
+    value = str(summary.id)
+    buttons = []
+    if summary.status == RequestStatus.OPEN and summary.tags and not summary.awaiting_profile:
+        buttons.append(execute("Find support", "request_confirm", value, style="primary"))
+    buttons.append(execute("Cancel request", "request_cancel", value, style="danger"))
+    return buttons
+
+
+@render_card.register
+def _request_card(view: RequestCard) -> Element:
+    summary = view.summary
+    body = [
+        text_block(f"Thanks <@{summary.requester}>: here's your request as I understood it."),
+        facts(
+            ("School", _school(summary)),
+            ("Areas of need", _needs(summary)),
+            ("Urgency", URGENCY_LABELS.get(summary.urgency, summary.urgency)),
+            ("Request", f"#{summary.id}"),
+        ),
+        text_block(_next_step(summary)),
+        note("Only you and coordinators can change this request."),
+    ]
+    return card(body, _request_buttons(summary))
+
+
+@render_card.register
+def _channel_post(view: ChannelPost) -> Element:
+    summary = view.summary
+    return card(
+        [
+            heading(f"Request #{summary.id}: {escape(summary.title)}"),
+            facts(("Needs", _needs(summary)), ("School", _school(summary))),
+            text_block(escape(summary.description[:1500])),
+        ]
+    )
+
+
+@render_card.register
+def _request_updated(view: RequestUpdated) -> Element:
+    summary = view.summary
+    return card(
+        [
+            text_block(f"<@{summary.requester}> has updated request #{summary.id}:"),
+            text_block(f"*{escape(summary.title)}*\n\n{escape(summary.description[:1500])}"),
+        ]
+    )
+
+
+@render_card.register
+def _offer_closed(view: OfferClosed) -> Element:
+    return card([text_block(escape(view.text))])
+
+
+@render_card.register
+def _coordinator_alert(view: CoordinatorAlert) -> Element:
+    summary = view.summary
+    return card(
+        [
+            heading(f"Request #{summary.id} needs a coordinator"),
+            text_block(escape(view.reason)),
+            facts(("Needs", _needs(summary)), ("School", _school(summary))),
+        ]
+    )
+
+
+# --- offers ----------------------------------------------------------------------------------
+@render_card.register
+def _offer_invitation(view: OfferInvitation) -> Element:
+    summary = view.summary
+    school = escape(summary.school) if view.show_school and summary.school else None
+    start = f"{summary.preferred_start:%d %B %Y}" if summary.preferred_start else "Flexible"
+    body = [
+        heading("Can you help a school?"),
+        facts(
+            ("Needs", _needs(summary)),
+            ("Urgency", URGENCY_LABELS.get(summary.urgency, summary.urgency)),
+            ("Phase", PHASE_LABELS.get(summary.phase or "", "—")),
+            ("Region", escape(summary.region) or "—"),
+            ("School", school or "_shared when you accept_"),
+            ("Preferred start", start),
+        ),
+        text_block(f"*{escape(summary.title)}*\n\n{escape(summary.description[:900])}"),
+        note(f"*Why you:* {escape(view.reasons)}"),
+    ]
+    if view.expires_at is not None:
+        body.append(
+            note(
+                f"I'll offer it to someone else if I haven't heard by "
+                f"{when(view.expires_at, ZoneInfo(view.tz))}."
+            )
+        )
+    value = str(view.offer_id)
+    actions = [
+        execute("Accept", "offer_accept", value, style="primary"),
+        execute("Decline", "offer_decline", value),
+    ]
+    return card(body, actions)
+
+
+@render_card.register
+def _accepted(view: Accepted) -> Element:
+    summary = view.summary
+    contact = f"<@{view.head_slack_id}>" if view.head_slack_id else "the head"
+    email = f" ({escape(view.head_email)})" if view.head_email else ""
+    return card(
+        [
+            heading("Thank you: you're supporting this school"),
+            facts(
+                ("School", escape(summary.school) or "—"),
+                ("Needs", _needs(summary)),
+                ("Head", f"{contact}{email}"),
+            ),
+            text_block(f"*{escape(summary.title)}*\n\n{escape(summary.description[:1500])}"),
+            text_block(
+                f"*Next steps*\n\n1. Get in touch with {contact} within 7 days.\n"
+                "2. Agree the focus, outcomes, and how often you'll visit.\n"
+                "3. I'll check in with you both every couple of weeks."
+            ),
+        ],
+        [execute("I can no longer do this", "deployment_release", str(view.deployment_id))],
+    )
+
+
+@render_card.register
+def _assigned_notice(view: AssignedNotice) -> Element:
+    summary = view.summary
+    return card(
+        [
+            text_block(f"<@{view.supporter_slack_id}> is now supporting request #{summary.id}."),
+            facts(("Needs", _needs(summary)), ("School", _school(summary))),
+        ]
+    )
+
+
+# --- check-ins -------------------------------------------------------------------------------
+def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:
+    where = f" at *{escape(view.school)}*" if view.school else ""
+    other = view.head_name if viewer_id == view.supporter_id else view.supporter_name
+    return (
+        f"Check-in {view.sequence} on the support{where} with {escape(other)}, "
+        f"since {when(view.started_at, tz)}."
+    )
+
+
+def _checkin_buttons(view: CheckinView, viewer_id: int) -> list[Element]:
+    answerable = (
+        view.deployment_status == DeploymentStatus.ACTIVE
+        and view.status in (CheckInStatus.SENT, CheckInStatus.ANSWERED)
+        and not view.superseded
+        and view.answered_by(viewer_id) is None
+    )
+    if not answerable:
+        return []
+    value = str(view.checkin_id)
+    return [
+        execute("On track", "checkin_on_track", value, style="primary"),
+        execute("Needs attention", "checkin_needs_attention", value),
+        execute("Completed", "checkin_completed", value),
+    ]
+
+
+@render_card.register
+def _checkin_message(view: CheckinMessage) -> Element:
+    checkin, tz = view.checkin, ZoneInfo(view.tz)
+    title = "Reminder: how is the support going?" if view.reminder else "How is the support going?"
+    body = [heading(title), text_block(_about(checkin, view.viewer_id, tz))]
+    for answer in checkin.answers:
+        body.append(text_block(f"{escape(answer.name)}: *{answer.outcome.replace('_', ' ')}*"))
+    if checkin.deployment_status != DeploymentStatus.ACTIVE:
+        body.append(note("This support has ended, so this check-in is closed. Thank you."))
+    else:
+        body.append(note(f"Check-ins: {cadence_label(checkin.cadence_days).lower()}."))
+    return card(body, _checkin_buttons(checkin, view.viewer_id))
+
+
+@render_card.register
+def _checkin_closed(view: CheckinClosed) -> Element:
+    return card([text_block(escape(view.text))])
+
+
+@render_card.register
+def _attention_alert(view: AttentionAlert) -> Element:
+    checkin = view.checkin
+    return card(
+        [
+            heading(f"Request #{checkin.request_id} needs attention"),
+            text_block(f"{escape(view.name)} ({escape(view.role)}) says: {escape(view.note)}"),
+        ]
+    )
+
+
+@render_card.register
+def _completed_notice(view: CompletedNotice) -> Element:
+    checkin = view.checkin
+    return card(
+        [
+            heading(f"Request #{checkin.request_id} completed"),
+            text_block(f"{escape(view.name)} ({escape(view.role)}): {escape(view.impact)}"),
+        ]
+    )
+
+
+# --- digests and the directory ---------------------------------------------------------------
+def _listed(title: str, lines: list[str]) -> list[Element]:
+    if not lines:
+        return []
+    more = len(lines) - LIST_LIMIT
+    shown = lines[:LIST_LIMIT] + ([f"…and {more} more"] if more > 0 else [])
+    listing = text_block("\n".join(f"- {line}" for line in shown))
+    return [text_block(f"*{title}*"), listing] if title else [listing]
+
+
+def _request_line(item: RequestItem) -> str:
+    return f"#{item.request_id} {escape(item.school or 'a school')}: {', '.join(item.needs)}"
+
+
+def _deployment_line(item: DeploymentItem) -> str:
+    return (
+        f"#{item.request_id} {escape(item.supporter_name)} with {escape(item.school or 'a school')}"
+    )
+
+
+@render_card.register
+def _coordinator_digest(view: CoordinatorDigestMessage) -> Element:
+    digest, tz = view.digest, ZoneInfo(view.tz)
+    monday = digest.week.week_start
+    body = [
+        heading(f"Weekly digest: week of {monday.day} {monday:%B %Y}"),
+        note(f"As of {when(digest.week.as_of, tz)} ({tz.key})."),
+        facts(
+            ("New requests", str(len(digest.new_requests))),
+            ("Awaiting acceptance", str(len(digest.awaiting))),
+            ("Accepted", str(len(digest.accepted))),
+            ("Active deployments", str(len(digest.active))),
+            ("Check-ins to look at", str(len(digest.attention))),
+            ("Completed", str(len(digest.completed))),
+        ),
+        *_listed("Awaiting acceptance", [_request_line(i) for i in digest.awaiting]),
+        *_listed("Accepted this week", [_deployment_line(i) for i in digest.accepted]),
+        *_listed("Completed this week", [_deployment_line(i) for i in digest.completed]),
+    ]
+    return card(body)
+
+
+@render_card.register
+def _personal_digest(view: PersonalDigestMessage) -> Element:
+    digest = view.digest
+    lines = [f"You're supporting {_deployment_line(i)}" for i in digest.supporting]
+    lines += [f"{escape(i.supporter_name)} is supporting your school" for i in digest.supported]
+    lines += [f"Request #{i.request_id} is looking for support" for i in digest.waiting]
+    if digest.offers_waiting:
+        lines.append(f"{digest.offers_waiting} offer(s) waiting for your answer")
+    return card([heading("Your week in school-to-school support"), *_listed("", lines)])
+
+
+@render_card.register
+def _import_report(view: ImportReportMessage) -> Element:
+    body = [text_block(escape(view.summary)), text_block(escape(view.report[:3000]))]
+    if view.rejected:
+        body.append(note("Fix the rejected rows and import the file again."))
+    return card(body)

@@ -1,0 +1,84 @@
+"""The Teams renderer: every neutral view has an Adaptive Card, and the bot's markup becomes
+Teams Markdown without letting user text smuggle links in."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.messages import Action, Card, encode_view, registered_views
+from bot.requests.post_changes import update_prompt
+from handlers.teams.cards import teams_text
+from handlers.teams.cards.render import render_card, teams_activity
+
+
+def test_every_registered_view_has_a_teams_renderer() -> None:
+    rendered = set(render_card.registry)
+    missing = [name for name, cls in registered_views().items() if cls not in rendered]
+    assert missing == []
+
+
+def _buttons(element: Any) -> list[dict[str, Any]]:
+    if isinstance(element, dict):
+        found = [element] if str(element.get("type", "")).startswith("Action.") else []
+        return found + [b for value in element.values() for b in _buttons(value)]
+    if isinstance(element, list):
+        return [b for item in element for b in _buttons(item)]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(registered_views()))
+@settings(max_examples=5, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_any_view_renders_as_a_card_teams_takes(name: str, data: st.DataObject) -> None:
+    view = data.draw(st.from_type(registered_views()[name]))
+    if hasattr(view, "tz"):
+        view = dataclasses.replace(view, tz="Europe/London")
+    activity = teams_activity({"text": "Notification", "view": encode_view(view)})
+    content = activity["attachments"][0]["content"]
+    assert activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert content["type"] == "AdaptiveCard" and content["version"] == "1.5"
+    assert all(isinstance(block.get("text", ""), str) for block in content["body"])
+    for button in _buttons(content):
+        assert button["type"] == "Action.Execute"
+        assert "action" in button["data"] and isinstance(button["data"]["value"], str)
+    json.dumps(activity)
+
+
+def test_a_card_keeps_its_action_ids_and_values() -> None:
+    content = render_card(update_prompt(7, assigned=True))
+    assert content["actions"] == [
+        {
+            "type": "Action.Execute",
+            "title": "Update the request",
+            "verb": "request_update_from_post",
+            "data": {"action": "request_update_from_post", "value": "7"},
+            "style": "positive",
+        }
+    ]
+
+
+def test_light_markup_becomes_teams_markdown() -> None:
+    assert teams_text("*Hello* <@U1|Anna Balson>, see <https://x.org/a|the guide>") == (
+        "**Hello** **Anna Balson**, see [the guide](https://x.org/a)"
+    )
+    assert teams_text("Fish &amp; chips &lt;b&gt;") == "Fish & chips <b>"
+
+
+def test_user_text_cannot_make_a_link() -> None:
+    assert "](" not in teams_text("click [here](https://evil.example)")
+
+
+def test_hidden_characters_are_dropped_from_cards() -> None:
+    card = Card(("Hello\u202e there",), (Action("a", "Go", "1"),))
+    activity = teams_activity({"text": "Hi", "view": encode_view(card)})
+    assert "\u202e" not in json.dumps(activity, ensure_ascii=False)
+
+
+def test_a_payload_without_a_view_is_plain_text() -> None:
+    assert teams_activity({"text": "*Done*"}) == {"type": "message", "text": "**Done**"}
