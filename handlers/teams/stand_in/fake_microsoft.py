@@ -18,6 +18,7 @@ posts to `/api/messages`.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -74,12 +75,14 @@ class FakeMicrosoft:
         self.tenant_id = tenant_id
         self.app_id = app_id
         self.kid = f"fake-{uuid.uuid4().hex[:8]}"
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._key = _signing_key()
         self._lock = threading.Lock()
         self._state = _State()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     # ---- addresses -------------------------------------------------------------------------
@@ -312,6 +315,12 @@ class FakeMicrosoft:
             messages[parts[2]] = {**body, "id": parts[2]}
             return 200, {"id": parts[2]}
         return 405, {"error": {"code": "MethodNotAllowed"}}
+
+
+@functools.cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    """One RSA key per process (generating one takes a while), never written anywhere."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _handler_for(fake: FakeMicrosoft) -> type[BaseHTTPRequestHandler]:
