@@ -1,16 +1,17 @@
-"""The HTTP face: a Starlette app serving Slack at POST /slack/events, GET /healthz
-(alive), GET /readyz (database answers, migrations current) and GET /metrics (Prometheus).
+"""The HTTP face: a Starlette app serving Slack at POST /slack/events, Microsoft Teams at
+POST /api/messages (when configured), GET /healthz (alive), GET /readyz (database answers,
+migrations current) and GET /metrics (Prometheus).
 
 Served by uvicorn in production (see Procfile). The Slack endpoint itself, with its
-signature check, is the Slack adapter's front door (`handlers.slack.front_door`). A Microsoft
-Teams endpoint can be mounted beside it later.
+signature check, is the Slack adapter's front door (`handlers.slack.front_door`); the Teams
+routes, with their token check and the same body-size limit, come from `handlers.teams`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio.to_thread
@@ -20,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.core.metrics import SLACK_REQUEST_SECONDS, render_metrics
 from bot.entry.runtime import Runtime
@@ -49,8 +50,15 @@ def _threads_for_slack(
     return lifespan
 
 
-def create_web_app(runtime: Runtime, slack_events: Endpoint) -> Starlette:
-    """The ASGI application for HTTP mode, with `slack_events` (`handlers.slack.front_door`)."""
+def create_web_app(
+    runtime: Runtime,
+    slack_events: Endpoint | None,
+    *,
+    teams_routes: Sequence[BaseRoute] = (),
+    teams_unauthenticated: bool = False,
+) -> Starlette:
+    """The ASGI application for HTTP mode, with `slack_events` (`handlers.slack.front_door`)
+    and the Teams routes (`handlers.teams`), whichever are configured."""
 
     async def healthz(_request: Request) -> Response:
         def check() -> bool:
@@ -72,6 +80,8 @@ def create_web_app(runtime: Runtime, slack_events: Endpoint) -> Starlette:
 
     async def readyz(_request: Request) -> Response:
         ready, detail = await run_in_threadpool(readiness, runtime)
+        if teams_unauthenticated:
+            detail["teams_auth"] = "UNAUTHENTICATED"
         return JSONResponse(detail, status_code=200 if ready else 503)
 
     async def metrics(_request: Request) -> Response:
@@ -81,7 +91,12 @@ def create_web_app(runtime: Runtime, slack_events: Endpoint) -> Starlette:
     return Starlette(
         lifespan=_threads_for_slack(runtime.settings.slack_listener_threads),
         routes=[
-            Route("/slack/events", timed(slack_events), methods=["POST"]),
+            *(
+                [Route("/slack/events", timed(slack_events), methods=["POST"])]
+                if slack_events
+                else []
+            ),
+            *teams_routes,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
