@@ -56,6 +56,8 @@ class Settings:
     holidays_file: str | None = None
     retention_days: int = 365
     outbox_retention_days: int = 30
+    outbox_workers: int = 4
+    slack_messages_per_second: int = 10
     slack_listener_threads: int = 100
 
     @property
@@ -225,6 +227,8 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
         "CHECKIN_REMINDER_HOURS": (1, 24 * 14),
         "RETENTION_DAYS": (1, 365 * 10),
         "OUTBOX_RETENTION_DAYS": (1, 365 * 10),
+        "OUTBOX_WORKERS": (1, 64),
+        "SLACK_MESSAGES_PER_SECOND": (1, 1000),
         "SLACK_LISTENER_THREADS": (5, 1000),
     }
     for name, (low, high) in bounds.items():

@@ -15,7 +15,9 @@ from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from bot.outbox.notify import undeliverable_reporter
 from handlers.slack.client import SlackClient, make_web_client
-from handlers.slack.sender import Deliverer
+from bot.outbox.delivery import Deliverer
+from bot.outbox.pacing import Pacer
+from handlers.slack.sender import SlackRates, SlackTransport
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
 
@@ -76,8 +78,10 @@ def build_runtime(
         client=client,
         deliverer=Deliverer(
             sessions,
-            client,
             clock,
+            [SlackTransport(client, SlackRates(settings.slack_messages_per_second))],
+            workers=settings.outbox_workers,
+            pacer=Pacer(),
             on_permanent_failure=undeliverable_reporter(sessions, settings, clock),
         ),
         vocabulary=vocabulary,

@@ -1,0 +1,354 @@
+"""Delivering the outbox, for any chat platform (`docs/delivery.md`).
+
+`Deliverer.drain()` claims due rows in batches (only rows of the platforms it has a
+`Transport` for; never two processes the same row), sends them on worker threads
+(`bot.outbox.workers`) through their platform's transport, and records what each came to,
+many rows per transaction. Everything not about one platform lives here: order per message
+(an edit waits for its original, a thread reply for its parent), retries with backoff or
+after `Retry-After`, pausing every worker under a limit the platform said was hit, marking
+rows sent or failed, reporting the undeliverable, and the lease that lets the next claim
+find a row whose process died mid-send ("in doubt", checked by the transport before it
+sends again).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session, col
+
+from bot.core.clock import Clock
+from bot.outbox.owing import sent_message
+from bot.outbox.pacing import Limit, Pacer, TooLongAWait
+from bot.outbox.transport import (
+    Claim,
+    DeliveryReport,
+    Failed,
+    Outcome,
+    RateLimited,
+    Retry,
+    Sent,
+    Target,
+    Transport,
+)
+from bot.outbox.workers import DrainRun, Recorded, depends_on
+from storage.claims import claim_rows
+from storage.db import SessionFactory, transaction
+from storage.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # a claimed row not recorded by then is in doubt
+LEASE_MARGIN = timedelta(seconds=30)  # a row this close to its lease's end is not started
+MAX_BACKOFF = timedelta(minutes=30)
+ORIGINAL_WAIT = timedelta(seconds=2)  # an edit or reply looks for its original again after
+MAX_PACED_WAIT = 20.0  # seconds a worker waits for its limits before rescheduling the row
+DEFAULT_WORKERS = 4
+
+
+class Deliverer:
+    """Delivers owed messages. Safe to run in any number of threads and processes at once."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        transports: Iterable[Transport],
+        *,
+        workers: int = 1,
+        pacer: Pacer | None = None,
+        on_permanent_failure: Callable[[int, str], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.transports = {t.platform: t for t in transports}
+        self.workers = workers
+        self.pacer = pacer
+        self.on_permanent_failure = on_permanent_failure
+        self.jitter = jitter
+        self._count_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- running ---------------------------------------------------------------------------
+    def kick(self) -> None:
+        """Deliver what is owed now: wake the background worker, or drain in this thread."""
+        if self._thread is not None and self._thread.is_alive():
+            self._wake.set()
+        else:
+            self.drain()
+
+    def start(self) -> None:
+        """Run in the background: drain whenever kicked and at least every few seconds."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background worker."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain(limit=1000)
+            except Exception:
+                log.exception("outbox drain failed; will try again")
+            self._wake.wait(timeout=self._seconds_until_next_due())
+            self._wake.clear()
+
+    def _seconds_until_next_due(self) -> float:
+        with self.sessions() as session:
+            due = session.scalars(
+                select(col(OutboxMessage.next_attempt_at))
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.PENDING,
+                    col(OutboxMessage.platform).in_(list(self.transports)),
+                )
+                .order_by(col(OutboxMessage.next_attempt_at))
+                .limit(1)
+            ).first()
+        if due is None:
+            return 5.0
+        return min(5.0, max(0.05, (due - self.clock.now()).total_seconds()))
+
+    def drain(self, *, limit: int = 200) -> DeliveryReport:
+        """Send every owed message that is due now (up to `limit`), each at most once."""
+        report = DeliveryReport()
+        while True:
+            done, failed = report.sent + report.retried + report.failed, report.failed
+            DrainRun(
+                claim=self._claim,
+                send=lambda message, run: self._deliver(message, run, report),
+                record=lambda batch: self._record(batch, report),
+                workers=self.workers,
+                limit=limit - done,
+            ).run()
+            # Reporting a failure owes a notice: send that too, within the same limit.
+            if report.failed == failed or self.on_permanent_failure is None:
+                return report
+
+    # --- claiming --------------------------------------------------------------------------
+    def _claim(self, size: int) -> list[OutboxMessage]:
+        """Claim up to `size` due rows, oldest first, for `LEASE`; detached copies."""
+        now = self.clock.now()
+        claimable = and_(
+            col(OutboxMessage.platform).in_(list(self.transports)),
+            or_(
+                and_(
+                    col(OutboxMessage.status) == OutboxStatus.PENDING,
+                    col(OutboxMessage.next_attempt_at) <= now,
+                ),
+                and_(
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                    col(OutboxMessage.claimed_until) < now,
+                ),
+            ),
+        )
+        token = uuid.uuid4().hex
+        with transaction(self.sessions) as session:
+            ids = claim_rows(
+                session,
+                OutboxMessage,
+                claimable,
+                {
+                    "status": OutboxStatus.SENDING,
+                    "claim_token": token,
+                    # A lapsed "sending" claim means a process died mid-send: in doubt.
+                    "in_doubt": OutboxMessage.status == OutboxStatus.SENDING,
+                    "claimed_until": now + LEASE,
+                    "attempts": OutboxMessage.attempts + 1,
+                },
+                order_by=OutboxMessage.id,
+                limit=size,
+            )
+            if not ids:
+                return []
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.id).in_(ids))
+                    .order_by(col(OutboxMessage.id))
+                    .execution_options(populate_existing=True)
+                )
+            )
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+    # --- sending ---------------------------------------------------------------------------
+    def _deliver(self, message: OutboxMessage, run: DrainRun, report: DeliveryReport) -> Outcome:
+        """Send one claimed row through its transport: what it came to."""
+        if message.claimed_until and message.claimed_until - self.clock.now() < LEASE_MARGIN:
+            # Waited so long in this run that the lease may lapse mid-send: let it go.
+            return self._counted(Retry(None, after=timedelta(0), count=False), message, report)
+        if message.update_of and self._superseded(message):
+            # A retried (older) edit must not overwrite a newer one: each edit is the whole
+            # message, so the newest owed edit alone decides what it says.
+            log.info("outbox %s: a later edit of %s replaces it", message.id, message.update_of)
+            return self._counted(Sent(None, None, note="superseded"), message, report)
+        original: Target | None = None
+        if ref := depends_on(message):
+            original = run.sent_in_this_run(ref) or self._sent_target(ref)
+            if original is None:
+                return self._counted(self._wait_for_original(message, ref), message, report)
+        transport = self.transports[message.platform]
+        claim = Claim(
+            message,
+            original=original,
+            now=self.clock.now,
+            pace=self._pace,
+            record=lambda m, values: self.update_claimed(m, **values),
+        )
+        return self._counted(self._send(transport, claim), message, report)
+
+    def _send(self, transport: Transport, claim: Claim) -> Outcome:
+        message = claim.message
+        try:
+            return transport.send(claim)
+        except TooLongAWait as exc:
+            return Retry("paced", after=timedelta(seconds=exc.seconds), count=False)
+        except RateLimited as exc:
+            if self.pacer is not None:
+                self.pacer.pause(exc.keys, exc.retry_after)
+            log.info("outbox %s: rate limited, retrying after %ss", message.id, exc.retry_after)
+            return Retry("ratelimited", after=timedelta(seconds=exc.retry_after))
+        except Exception as exc:
+            outcome = transport.classify(message, exc)
+            if outcome is None:
+                raise
+            return outcome
+
+    def _pace(self, limits: list[Limit]) -> None:
+        if self.pacer is not None:
+            self.pacer.acquire(limits, max_wait=MAX_PACED_WAIT)
+
+    def _counted(self, outcome: Outcome, message: OutboxMessage, report: DeliveryReport) -> Outcome:
+        with self._count_lock:
+            _count(report, outcome, message)
+        return outcome
+
+    def _wait_for_original(self, message: OutboxMessage, ref: str) -> Outcome:
+        """An edit or reply whose message isn't sent: wait while it may still be, else give up."""
+        with self.sessions() as session:
+            pending = session.scalars(
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.ref) == ref,
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                )
+            ).first()
+        if pending is not None:
+            return Retry(None, after=ORIGINAL_WAIT, count=False)
+        # Never owed, or failed for good: there is nothing to edit or reply to.
+        log.warning("outbox %s: its message %s was never sent; dropping", message.id, ref)
+        return Failed("original_not_sent")
+
+    def _superseded(self, message: OutboxMessage) -> bool:
+        """Whether a later edit of the same message is owed or sent (and hasn't failed)."""
+        with self.sessions() as session:
+            later = session.scalars(
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.id) > message.id,
+                    col(OutboxMessage.update_of) == message.update_of,
+                    col(OutboxMessage.status) != OutboxStatus.FAILED,
+                )
+            ).first()
+        return later is not None
+
+    def _sent_target(self, ref: str) -> Target | None:
+        """Where the message owed with `ref` was sent, or None if it isn't sent yet."""
+        with self.sessions() as session:
+            original = sent_message(session, ref)
+        if original is None or not original.sent_ts:
+            return None
+        return Target(original.sent_channel or original.channel, original.sent_ts)
+
+    # --- recording outcomes (only while the claim is still ours) ----------------------------
+    def update_claimed(self, message: OutboxMessage, **values: Any) -> None:
+        """Change the row now, only while this process still holds its claim."""
+        with transaction(self.sessions) as session:
+            _update_claimed(session, message, values)
+
+    def _record(self, batch: list[Recorded], report: DeliveryReport) -> None:
+        """Record a batch of outcomes in one transaction; then report the undeliverable."""
+        with transaction(self.sessions) as session:
+            for message, outcome in batch:
+                _update_claimed(session, message, self._values(message, outcome))
+        if self.on_permanent_failure is not None:
+            for message, outcome in batch:
+                if isinstance(outcome, Failed):
+                    self.on_permanent_failure(message.id or 0, outcome.error)
+
+    def _values(self, message: OutboxMessage, outcome: Outcome) -> dict[str, Any]:
+        """The row's new columns for `outcome` (the claim is released)."""
+        values: dict[str, Any] = {"claim_token": None, "claimed_until": None}
+        if isinstance(outcome, Sent):
+            values |= {
+                "status": OutboxStatus.SENT,
+                "response_url": None,
+                "sent_channel": outcome.channel,
+                "sent_ts": outcome.ts,
+                "sent_at": self.clock.now(),
+                "last_error": outcome.note,
+                **outcome.values,
+            }
+        elif isinstance(outcome, Failed):
+            values |= {
+                "status": OutboxStatus.FAILED,
+                "last_error": outcome.error,
+                "response_url": None,
+            }
+        else:
+            delay = outcome.after if outcome.after is not None else self.backoff(message.attempts)
+            values |= {
+                "status": OutboxStatus.PENDING,
+                "next_attempt_at": self.clock.now() + delay,
+                "last_error": outcome.error,
+            }
+            if not outcome.count:
+                values["attempts"] = OutboxMessage.attempts - 1
+        return values
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential backoff with jitter: about 1 s, 2 s, 4 s … up to 30 minutes."""
+        base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
+        return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+
+def _update_claimed(session: Session, message: OutboxMessage, values: dict[str, Any]) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message.id,
+            col(OutboxMessage.claim_token) == message.claim_token,
+        )
+        .values(**values)
+    )
+
+
+def _count(report: DeliveryReport, outcome: Outcome, message: OutboxMessage) -> None:
+    """Add one row's outcome to `report` (under the deliverer's lock)."""
+    if isinstance(outcome, Sent):
+        report.sent += 1
+    elif isinstance(outcome, Retry):
+        report.retried += 1
+        if outcome.error == "ratelimited":
+            report.rate_limited += 1
+    else:
+        log.error("outbox %s: permanent failure %s", message.id, outcome.error)
+        report.failed += 1
+        report.failures.append((message.id or 0, outcome.error))
