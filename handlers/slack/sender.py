@@ -38,7 +38,7 @@ from bot.outbox.owing import FILES_UPLOAD, REPLY, sent_message
 from handlers.slack.blocks.render import slack_payload
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, Platform
 
 log = logging.getLogger(__name__)
 # slack_sdk logs a webhook's URL at DEBUG; a response_url is a capability, so never below INFO.
@@ -217,14 +217,17 @@ class Deliverer:
     def _claim_one(self) -> OutboxMessage | None:
         now = self.clock.now()
         token = uuid.uuid4().hex
-        claimable = or_(
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.next_attempt_at) <= now,
-            ),
-            and_(
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.claimed_until) < now,
+        claimable = and_(
+            col(OutboxMessage.platform) == Platform.SLACK,  # Teams' rows are its sender's
+            or_(
+                and_(
+                    col(OutboxMessage.status) == OutboxStatus.PENDING,
+                    col(OutboxMessage.next_attempt_at) <= now,
+                ),
+                and_(
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                    col(OutboxMessage.claimed_until) < now,
+                ),
             ),
         )
         with transaction(self.sessions) as session:
@@ -474,6 +477,7 @@ class Deliverer:
                     col(OutboxMessage.id) > message.id,
                     col(OutboxMessage.method) == "chat.update",
                     col(OutboxMessage.update_of) == message.update_of,
+                    col(OutboxMessage.platform) == message.platform,
                     col(OutboxMessage.status) != OutboxStatus.FAILED,
                 )
             ).first()
