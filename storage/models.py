@@ -10,7 +10,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import AutoString, Field, SQLModel
 
 
@@ -154,11 +163,32 @@ class School(SQLModel, table=True):
     local_authority: str | None = None
 
 
+class Platform(StrEnum):
+    """A chat platform the bot reaches people on."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
 class Person(SQLModel, table=True):
-    """Someone in the directory: a head, a supporter, a coordinator, or several at once."""
+    """Someone in the directory: a head, a supporter, a coordinator, or several at once.
+
+    They are known on Slack, on Microsoft Teams (by their Entra object id), or on both; the
+    database refuses a person with neither id.
+    """
+
+    __table_args__ = (
+        CheckConstraint(
+            "slack_user_id IS NOT NULL OR teams_user_id IS NOT NULL",
+            name="ck_person_has_platform_id",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    slack_user_id: str = Field(unique=True, index=True)
+    slack_user_id: str | None = Field(default=None, unique=True, index=True)
+    teams_user_id: str | None = Field(default=None, unique=True, index=True)
+    # Where to reach them when they have both ids; None: Slack first.
+    preferred_platform: Platform | None = Field(default=None, sa_type=StatusColumn(Platform))
     name: str
     email: str | None = None
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
@@ -399,6 +429,28 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _ts(default=None)
     # When a sent message's text was erased (bot.privacy.retention); its ids and times are kept.
     text_erased_at: datetime | None = _ts(default=None)
+
+
+class TeamsConversationRef(SQLModel, table=True):
+    """Where the bot can write to on Teams: one conversation's reference (its `serviceUrl`,
+    tenant, bot and conversation), saved when the bot is installed or spoken to there.
+
+    A personal (1:1) conversation also names the Teams user (Entra object id) it is with, so a
+    message owed to that person finds its way; the newest reference wins.
+    """
+
+    __tablename__ = "teams_conversation_ref"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(unique=True)
+    conversation_type: str = "personal"  # personal | channel | groupChat
+    teams_user_id: str | None = Field(default=None, unique=True)  # personal conversations only
+    tenant_id: str | None = None
+    service_url: str
+    reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    removed_at: datetime | None = _ts(default=None)
 
 
 class DigestRun(SQLModel, table=True):

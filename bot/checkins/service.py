@@ -34,8 +34,10 @@ from bot.checkins.views import (
 from bot.core import audit
 from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.directory.people import person_by_user_id
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
+from bot.reach.people import address_of, user_id_of
 from bot.requests.intake import card_ref, refresh_card, summarise
 from storage.models import (
     ACCEPTED,
@@ -132,10 +134,10 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
         school=school.name if school else None,
         needs=need_labels(session, request.id or 0),
         head_id=head.id if head else None,
-        head_slack_id=head.slack_user_id if head and head.erased_at is None else None,
+        head_slack_id=user_id_of(head) if head and head.erased_at is None else None,
         head_name=_name(head),
         supporter_id=deployment.supporter_id,
-        supporter_slack_id=supporter.slack_user_id if supporter else "",
+        supporter_slack_id=user_id_of(supporter) if supporter else "",
         supporter_name=_name(supporter),
         started_at=deployment.started_at,
         cadence_days=cadence_of(deployment, ctx.settings.checkin_every_days),
@@ -320,7 +322,7 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
     request = session.get(SupportRequest, deployment.request_id) if deployment else None
     if deployment is None or request is None:
         raise NotFound("I can't find the support this check-in was about any more.")
-    person = session.exec(select(Person).where(Person.slack_user_id == actor)).first()
+    person = person_by_user_id(session, actor)
     role = None
     if person is not None and person.id == deployment.supporter_id:
         role = "supporter"
@@ -507,7 +509,7 @@ def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, imp
     audit.record(
         session,
         at=ctx.now,
-        actor=involved.person.slack_user_id,
+        actor=user_id_of(involved.person),
         action="deployment.completed",
         subject_type="deployment",
         subject_id=deployment.id or 0,
@@ -731,7 +733,7 @@ def owe_checkin_dms(
         owe_post(
             session,
             now=ctx.now,
-            channel=person.slack_user_id,
+            channel=address_of(person),
             text=checkin_text(view, reminder=reminder),
             view=CheckinMessage(
                 view, viewer_id=person.id or 0, tz=str(ctx.settings.tz), reminder=reminder

@@ -12,6 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.core.teams_settings import (
+    DEFAULT_TEAMS_LOGIN_URL,
+    DEFAULT_TEAMS_OPENID_METADATA_URL,
+    DEFAULT_TEAMS_SERVICE_URL,
+    read_teams,
+)
+
 DEFAULT_DATABASE_URL = "sqlite:///./data/support.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -59,6 +66,14 @@ class Settings:
     outbox_workers: int = 4
     slack_messages_per_second: int = 10
     slack_listener_threads: int = 100
+    teams_client_id: str | None = None
+    teams_client_secret: str | None = field(default=None, repr=False)
+    teams_tenant_id: str | None = None
+    teams_coordinator_conversation_id: str | None = None
+    teams_service_url: str = DEFAULT_TEAMS_SERVICE_URL
+    teams_login_url: str = DEFAULT_TEAMS_LOGIN_URL
+    teams_openid_metadata_url: str = DEFAULT_TEAMS_OPENID_METADATA_URL
+    teams_local_unauthenticated: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -69,6 +84,28 @@ class Settings:
     def socket_mode(self) -> bool:
         """True when an app-level token is set, so the bot connects over Socket Mode."""
         return bool(self.slack_app_token)
+
+    @property
+    def teams_configured(self) -> bool:
+        """True when the Teams bot's app registration is set (`TEAMS_CLIENT_ID`)."""
+        return bool(self.teams_client_id)
+
+    @property
+    def slack_configured(self) -> bool:
+        """True when any Slack credential is set: then all that Slack needs must be."""
+        return bool(self.slack_bot_token or self.slack_signing_secret or self.slack_app_token)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The chat platforms this deployment talks to ("slack", "teams"), Slack first."""
+        slack = ("slack",) if self.slack_configured or not self.teams_configured else ()
+        return slack + (("teams",) if self.teams_configured else ())
+
+    def missing_to_serve(self) -> list[str]:
+        """What is still needed to serve: Slack's settings, unless only Teams is configured."""
+        if self.teams_configured and not self.slack_configured:
+            return []
+        return self.missing_for_slack()
 
     def missing_for_slack(self) -> list[str]:
         """The settings still needed to talk to Slack in the configured mode."""
@@ -152,6 +189,7 @@ def load_settings(
     _read_slack(get, kwargs, problems)
     _read_service(get, kwargs, problems)
     _read_timings(get, kwargs, problems)
+    read_teams(get, kwargs, problems)
     holidays_file = kwargs.get("holidays_file")
     if holidays_file and not Path(str(holidays_file)).is_file():
         problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")

@@ -42,6 +42,7 @@ from bot.digest.views import (
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
+from bot.reach.people import address_of, user_id_of
 from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
     ACCEPTED,
@@ -458,7 +459,9 @@ def _personal(
         if person is None or person.erased_at is not None:
             return None
         if person_id not in digests:
-            digests[person_id] = PersonalDigest(person_id, person.slack_user_id, person.name)
+            digests[person_id] = PersonalDigest(
+                person_id, user_id_of(person), person.name, address=address_of(person)
+            )
         return digests[person_id]
 
     for item in active:
@@ -535,7 +538,7 @@ def send_weekly_digest(
                 owe_post(
                     session,
                     now=ctx.now,
-                    channel=personal.slack_user_id,
+                    channel=personal.address or personal.slack_user_id,
                     text=personal_digest_text(personal),
                     view=PersonalDigestMessage(personal, week, str(ctx.settings.tz)),
                     ref=digest_ref(week.week_start, personal.person_id),

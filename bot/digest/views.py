@@ -107,12 +107,13 @@ class PersonalDigest:
     """One head's or supporter's week: their deployments, their waiting requests, offers."""
 
     person_id: int
-    slack_user_id: str
+    slack_user_id: str  # their user id: Slack's, else Teams' (bot.reach.people.user_id_of)
     name: str
     supporting: list[DeploymentItem] = field(default_factory=list)
     supported: list[DeploymentItem] = field(default_factory=list)
     waiting: list[RequestItem] = field(default_factory=list)
     offers_waiting: int = 0
+    address: str = ""  # where it goes (bot.reach.people.address_of); "": `slack_user_id`
 
 
 @dataclass

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
-from storage.models import Person, PersonRole, School
+from bot.reach.people import platform_of
+from storage.models import Person, PersonRole, Platform, School
 
 
-def person_by_slack_id(session: Session, slack_user_id: str) -> Person | None:
-    """The directory entry for a Slack user, if any (erased people included)."""
-    return session.exec(select(Person).where(Person.slack_user_id == slack_user_id)).first()
+def person_by_user_id(session: Session, user_id: str) -> Person | None:
+    """The directory entry for a Slack or Teams user id, if any (erased people included)."""
+    if not user_id:
+        return None
+    return session.exec(
+        select(Person).where(
+            or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id)
+        )
+    ).first()
 
 
 def roles_of(session: Session, person_id: int | None) -> set[str]:
@@ -21,23 +28,30 @@ def roles_of(session: Session, person_id: int | None) -> set[str]:
     return set(session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id)))
 
 
-def has_role(session: Session, slack_user_id: str, role: str) -> bool:
-    """Whether the Slack user holds `role` in the directory."""
-    person = person_by_slack_id(session, slack_user_id)
+def has_role(session: Session, user_id: str, role: str) -> bool:
+    """Whether the Slack or Teams user holds `role` in the directory."""
+    person = person_by_user_id(session, user_id)
     return person is not None and role in roles_of(session, person.id)
 
 
-def is_coordinator(session: Session, slack_user_id: str) -> bool:
-    """Whether the Slack user is a coordinator."""
-    return has_role(session, slack_user_id, "coordinator")
+def is_coordinator(session: Session, user_id: str) -> bool:
+    """Whether the Slack or Teams user is a coordinator."""
+    return has_role(session, user_id, "coordinator")
 
 
-def ensure_person(session: Session, slack_user_id: str, *, name: str, now: datetime) -> Person:
-    """The person for a Slack user, added (with no roles yet) if the directory lacks them or
-    their data was erased."""
-    person = person_by_slack_id(session, slack_user_id)
+def ensure_person(session: Session, user_id: str, *, name: str, now: datetime) -> Person:
+    """The person for a Slack or Teams user id, added (with no roles yet) if the directory
+    lacks them or their data was erased."""
+    person = person_by_user_id(session, user_id)
     if person is None:
-        person = Person(slack_user_id=slack_user_id, name=name, created_at=now, updated_at=now)
+        on_teams = platform_of(user_id) == Platform.TEAMS
+        person = Person(
+            slack_user_id=None if on_teams else user_id,
+            teams_user_id=user_id if on_teams else None,
+            name=name,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(person)
         session.flush()
     elif person.erased_at is not None:

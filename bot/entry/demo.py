@@ -18,8 +18,10 @@ from typing import Any, TextIO
 from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.directory.people import person_by_user_id
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
+from bot.reach.people import user_id_of
 from bot.requests.report import list_requests
 from handlers.slack.stand_in.signing import block_actions_payload, message_event
 from handlers.slack.stand_in.transcript import describe
@@ -66,7 +68,7 @@ class Demo:
     def load_names(self) -> None:
         with self.world.runtime.sessions() as session:
             for person in session.exec(select(Person)):
-                self.names[person.slack_user_id] = person.name
+                self.names[user_id_of(person)] = person.name
 
     def latest_request(self) -> SupportRequest:
         with self.world.runtime.sessions() as session:
@@ -78,7 +80,8 @@ class Demo:
 
     def offer_for(self, request_id: int, user: str) -> Offer:
         with self.world.runtime.sessions() as session:
-            person = session.exec(select(Person).where(Person.slack_user_id == user)).one()
+            person = person_by_user_id(session, user)
+            assert person is not None, f"{user} is not in the directory"
             offer = session.exec(
                 select(Offer).where(Offer.request_id == request_id, Offer.supporter_id == person.id)
             ).first()

@@ -21,8 +21,9 @@ from bot.core import audit
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
-from bot.directory.people import person_by_slack_id, roles_of
+from bot.directory.people import person_by_user_id, roles_of
 from bot.insight.service import Headline, headline_of, term_insight
+from bot.reach.people import user_id_of
 from storage.models import (
     EXPIRED,
     OFFERED,
@@ -167,7 +168,7 @@ def home_for(
 ) -> HomeData:
     """What `slack_user_id` sees on their Home tab right now (`calendar` counts working days
     for a coordinator's headline figures; default: Europe/London, 08:00-17:00)."""
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     if person is None or person.erased_at is not None or person.id is None:
         return HomeData(slack_user_id=slack_user_id, now=now)
     roles = frozenset(roles_of(session, person.id))
@@ -275,7 +276,7 @@ def _slack_ids(session: Session, person_ids: set[int]) -> dict[int, str]:
     if not person_ids:
         return {}
     return {
-        p.id or 0: p.slack_user_id
+        p.id or 0: user_id_of(p)
         for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
         if p.erased_at is None
     }
@@ -435,7 +436,7 @@ def set_availability(
     session: Session, *, now: datetime, actor: str, available: bool
 ) -> AvailabilityChange:
     """A supporter marks themselves away (offered nothing new) or available again."""
-    person = person_by_slack_id(session, actor)
+    person = person_by_user_id(session, actor)
     if person is None or person.erased_at is not None or person.id is None:
         raise NotFound("You're not in the support directory yet, so there's nothing to change.")
     if not roles_of(session, person.id) & set(SUPPORTER_ROLES):

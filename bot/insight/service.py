@@ -25,6 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.core.school_calendar import SchoolCalendar
+from bot.reach.people import user_id_of
 from storage.models import (
     CANCELLED,
     EXPIRED,
@@ -331,16 +332,16 @@ def _capacity(
         select(Person, School.region)
         .join(School, col(School.id) == col(Person.school_id), isouter=True)
         .where(col(Person.erased_at).is_(None))
-        .order_by(Person.slack_user_id)
+        .order_by(func.coalesce(Person.slack_user_id, Person.teams_user_id))
     ).all()
     for person, region in people:
         if person.id not in supporter_ids:
             continue
         used = int(active.get(person.id, 0))
         if used and used >= person.capacity:
-            at.append(person.slack_user_id)
+            at.append(user_id_of(person))
         elif used and person.capacity >= 2 and used == person.capacity - 1:
-            near.append(person.slack_user_id)
+            near.append(user_id_of(person))
         away = not person.available or (
             person.away_until is not None and person.away_until >= today
         )

@@ -203,7 +203,7 @@ class Deliverer:
             return self._counted(Sent(None, None, note="superseded"), message, report)
         original: Target | None = None
         if ref := depends_on(message):
-            original = run.sent_in_this_run(ref) or self._sent_target(ref)
+            original = run.sent_in_this_run(ref) or self._sent_target(ref, message.platform)
             if original is None:
                 return self._counted(self._wait_for_original(message, ref), message, report)
         transport = self.transports[message.platform]
@@ -264,15 +264,16 @@ class Deliverer:
                 select(col(OutboxMessage.id)).where(
                     col(OutboxMessage.id) > message.id,
                     col(OutboxMessage.update_of) == message.update_of,
+                    col(OutboxMessage.platform) == message.platform,
                     col(OutboxMessage.status) != OutboxStatus.FAILED,
                 )
             ).first()
         return later is not None
 
-    def _sent_target(self, ref: str) -> Target | None:
-        """Where the message owed with `ref` was sent, or None if it isn't sent yet."""
+    def _sent_target(self, ref: str, platform: str) -> Target | None:
+        """Where the message owed with `ref` was sent on `platform`, or None if not yet."""
         with self.sessions() as session:
-            original = sent_message(session, ref)
+            original = sent_message(session, ref, platform=platform)
         if original is None or not original.sent_ts:
             return None
         return Target(original.sent_channel or original.channel, original.sent_ts)

@@ -1,4 +1,4 @@
-"""Telling coordinators: their private channel if set, else a DM to each coordinator."""
+"""Telling coordinators: their private channel on each platform, else a DM to each one."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
 from bot.outbox.owing import owe_post
+from bot.reach.people import address_of, mention, platform_of, user_id_of
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage, Person, PersonRole
+from storage.models import OutboxMessage, Person, PersonRole, Platform
 
 
 def coordinators(session: Session) -> list[Person]:
@@ -40,39 +41,58 @@ def notify_coordinators(
 ) -> int:
     """Owe a notice to the coordinators in this transaction; returns messages owed.
 
-    `prefer_channel=False` DMs each coordinator even when the channel is set (used when the
-    channel itself is what failed).
+    It goes to the coordinators' channel on each configured platform (Slack's
+    `COORDINATOR_CHANNEL_ID`, Teams' `TEAMS_COORDINATOR_CONVERSATION_ID`), and by direct
+    message to each coordinator no such channel reaches. `prefer_channel=False` writes to
+    each coordinator directly even so (used when a channel itself is what failed).
     """
-    if settings.coordinator_channel_id and prefer_channel:
-        owe_post(
-            session,
-            now=now,
-            channel=settings.coordinator_channel_id,
-            text=text,
-            blocks=blocks,
-            view=view,
-            ref=ref,
-        )
-        return 1
-    people = coordinators(session)
+    channels = coordinator_channels(settings) if prefer_channel else {}
+    for channel in channels.values():
+        owe_post(session, now=now, channel=channel, text=text, blocks=blocks, view=view, ref=ref)
+    people = [p for p in coordinators(session) if not _reached_by(p, channels)]
     for person in people:
         owe_post(
             session,
             now=now,
-            channel=person.slack_user_id,
+            channel=address_of(person),
             text=text,
             blocks=blocks,
             view=view,
-            ref=f"{ref}:{person.slack_user_id}" if ref else None,
+            ref=f"{ref}:{user_id_of(person)}" if ref else None,
         )
-    return len(people)
+    return len(channels) + len(people)
+
+
+def coordinator_channels(settings: Settings) -> dict[Platform, str]:
+    """The coordinators' channel on each platform this bot is configured for."""
+    channels: dict[Platform, str] = {}
+    if settings.coordinator_channel_id and Platform.SLACK in settings.platforms:
+        channels[Platform.SLACK] = settings.coordinator_channel_id
+    if settings.teams_coordinator_conversation_id and settings.teams_configured:
+        channels[Platform.TEAMS] = settings.teams_coordinator_conversation_id
+    return channels
+
+
+def _reached_by(person: Person, channels: dict[Platform, str]) -> bool:
+    """Whether one of the coordinators' `channels` is on a platform `person` is on."""
+    return (Platform.SLACK in channels and bool(person.slack_user_id)) or (
+        Platform.TEAMS in channels and bool(person.teams_user_id)
+    )
 
 
 def coordinator_targets(session: Session, settings: Settings) -> list[str]:
-    """Where coordinators are told things: their channel if set, else each one's user id."""
-    if settings.coordinator_channel_id:
-        return [settings.coordinator_channel_id]
-    return [person.slack_user_id for person in coordinators(session)]
+    """Where coordinators are told things: their channels, and each coordinator none reaches."""
+    channels = coordinator_channels(settings)
+    people = [p for p in coordinators(session) if not _reached_by(p, channels)]
+    return list(channels.values()) + [address_of(person) for person in people]
+
+
+def _where(session: Session, target: str) -> str:
+    """The person or channel a message was for, as the notice names it."""
+    if platform_of(target) == Platform.SLACK:
+        return f"<@{target}>" if target[:1] in ("U", "W") else f"<#{target}>"
+    person = session.exec(select(Person).where(col(Person.teams_user_id) == target)).first()
+    return mention(person) if person is not None else "a Teams conversation"
 
 
 def _about(ref: str | None) -> str:
@@ -107,12 +127,13 @@ def undeliverable_reporter(
             if (message.ref or "").startswith("undeliverable:"):
                 return  # a failed failure notice is only logged, never reported in a loop
             target = message.channel or ""
-            where = f"<@{target}>" if target[:1] in ("U", "W") else f"<#{target}>"
+            platform = "Teams" if message.platform == Platform.TEAMS else "Slack"
             text = (
-                f":warning: I couldn't deliver a message to {where}{_about(message.ref)}: "
-                f"Slack said `{error}`. Please check the channel or person and follow up by hand."
+                f":warning: I couldn't deliver a message to {_where(session, target)}"
+                f"{_about(message.ref)}: {platform} said `{error}`. Please check the channel "
+                "or person and follow up by hand."
             )
-            to_channel = target != settings.coordinator_channel_id
+            to_channel = target not in coordinator_channels(settings).values()
             notify_coordinators(
                 session,
                 settings,

@@ -3,6 +3,11 @@
 change is committed. What a message shows is a neutral `view` (`bot.core.messages`); the
 platform's sender (`handlers.slack.sender`) renders and delivers it. `blocks` are for the
 adapter's own messages only.
+
+Each row names its `platform`, read from the shape of its address (`bot.reach.people`): a
+Slack channel or user id, or a Teams user id or conversation id. A message to a person goes
+to `address_of(person)`, on the platform they are reached on. An update or a threaded reply
+goes where the message it edits or answers went.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from sqlmodel import Session, col
 
 from bot.core.messages import encode_view
 from bot.core.text import visible_payload
+from bot.reach.people import platform_of
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, Platform
 
 REPLY = "response_url"  # the outbox method of a reply through a response_url
 FILES_UPLOAD = "files.upload"
@@ -27,6 +33,7 @@ FILES_UPLOAD = "files.upload"
 def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
     # The one way out: whatever a caller built, no bidi control or zero-width character leaves.
     fields["payload"] = visible_payload(fields["payload"])
+    fields.setdefault("platform", platform_of(fields["channel"]))
     message = OutboxMessage(created_at=now, next_attempt_at=now, **fields)
     session.add(message)
     return message
@@ -61,7 +68,7 @@ def owe_post(
     thread_of: str | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Owe a `chat.postMessage` to a channel, or to a user id for a DM from the bot.
+    """Owe a post to a channel, or to a user id for a DM from the bot (`address_of(person)`).
 
     `thread_of` makes it a reply to the message owed with that `ref`, once that one is sent.
     """
@@ -90,12 +97,31 @@ def owe_update(
     blocks: list[dict[str, Any]] | None = None,
     view: object | None = None,
 ) -> OutboxMessage:
-    """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts)."""
+    """Owe a `chat.update` of the message posted with `ref=update_of` (sent once it has a ts),
+    on the platform it was posted on; on each, if it went to both."""
     payload: dict[str, Any] = {"text": text}
     _add_content(payload, blocks, view, replace=True)
-    return _owe(
-        session, now, method="chat.update", channel="", payload=payload, update_of=update_of
-    )
+    owed = [
+        _owe(
+            session,
+            now,
+            method="chat.update",
+            channel="",
+            platform=platform,
+            payload=dict(payload),
+            update_of=update_of,
+        )
+        for platform in platforms_of(session, update_of)
+    ]
+    return owed[0]
+
+
+def platforms_of(session: Session, ref: str) -> list[str]:
+    """The platforms the message(s) owed with `ref` went to; Slack if none is owed yet."""
+    found = session.scalars(
+        select(col(OutboxMessage.platform)).where(col(OutboxMessage.ref) == ref).distinct()
+    ).all()
+    return sorted(found) or [Platform.SLACK]
 
 
 def owe_ephemeral(
@@ -186,11 +212,17 @@ def owe_files(
     return _owe(session, now, method=FILES_UPLOAD, channel=channel, payload=payload, ref=ref)
 
 
-def sent_message(session: Session, ref: str) -> OutboxMessage | None:
-    """The most recent message sent with `ref`, with its channel and ts, if any."""
+def sent_message(
+    session: Session, ref: str, *, platform: str = Platform.SLACK
+) -> OutboxMessage | None:
+    """The most recent message sent on `platform` with `ref`, with its channel and ts, if any."""
     return session.scalars(
         select(OutboxMessage)
-        .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == OutboxStatus.SENT)
+        .where(
+            col(OutboxMessage.ref) == ref,
+            col(OutboxMessage.status) == OutboxStatus.SENT,
+            col(OutboxMessage.platform) == platform,
+        )
         .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     ).first()

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.core.text import escape
-from bot.directory.people import person_by_slack_id, roles_of, school_of
+from bot.directory.people import person_by_user_id, roles_of, school_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_update
 from bot.privacy.retention import (
@@ -29,6 +29,7 @@ from bot.privacy.retention import (
     erase_sent_messages,
     erased_request_values,
 )
+from bot.reach.conversations import conversations_of, forget_conversations_of
 from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
 from bot.requests.views import ChannelPost, CoordinatorAlert, OfferClosed, RequestCard
 from bot.routing.service import offer_next_round
@@ -62,9 +63,11 @@ def _when(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
-    """Outbox rows addressed to this person: DMs (and updates of them) and ephemerals."""
-    direct = col(OutboxMessage.channel) == slack_user_id
+def messages_to(session: Session, *user_ids: str | None) -> ColumnElement[bool]:
+    """Outbox rows addressed to this person, by any of their ids (Slack, Teams): direct
+    messages (and updates of them) and ephemerals."""
+    ids = [i for i in user_ids if i]
+    direct = col(OutboxMessage.channel).in_(ids)
     refs = [r for r in session.exec(select(OutboxMessage.ref).where(direct)) if r]
     dm_channels = [
         c
@@ -73,7 +76,7 @@ def messages_to(session: Session, slack_user_id: str) -> ColumnElement[bool]:
     ]
     return or_(
         direct,
-        col(OutboxMessage.user) == slack_user_id,
+        col(OutboxMessage.user).in_(ids),
         col(OutboxMessage.sent_channel).in_(dm_channels),
         col(OutboxMessage.update_of).in_(refs),
     )
@@ -85,12 +88,12 @@ def export_person(
     *,
     as_sent: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """Everything held about the person with this Slack user id, or None if unknown.
+    """Everything held about the person with this Slack or Teams user id, or None if unknown.
 
     `as_sent` turns a message's stored payload into what the platform was sent (its adapter
     renders neutral views); without it, messages show the stored, neutral payload.
     """
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     if person is None or person.id is None:
         return None
     requests = list(
@@ -100,16 +103,35 @@ def export_person(
             .order_by(col(SupportRequest.id))
         )
     )
+    ids = (person.slack_user_id, person.teams_user_id)
     return {
         "slack_user_id": person.slack_user_id,
+        "teams_user_id": person.teams_user_id,
         "directory_entry": _directory_entry(session, person),
         "requests": [_request_export(session, r) for r in requests],
         "offers_received": _offers_export(session, person.id),
         "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
         "checkin_answers": _answers_export(session, person.id),
-        "audit_entries": _audit_export(session, person.id, slack_user_id),
-        "messages_to_them": _messages_export(session, slack_user_id, as_sent),
+        "audit_entries": _audit_export(session, person.id, ids),
+        "messages_to_them": _messages_export(session, ids, as_sent),
+        "teams_conversations": _conversations_export(session, person.teams_user_id),
     }
+
+
+def _conversations_export(session: Session, teams_user_id: str | None) -> list[dict[str, Any]]:
+    """The Teams conversation references naming the person (their 1:1 chat with the bot)."""
+    if not teams_user_id:
+        return []
+    return [
+        {
+            "conversation_id": ref.conversation_id,
+            "conversation_type": ref.conversation_type,
+            "service_url": ref.service_url,
+            "reference": ref.reference,
+            "updated_at": _when(ref.updated_at),
+        }
+        for ref in conversations_of(session, teams_user_id)
+    ]
 
 
 def _directory_entry(session: Session, person: Person) -> dict[str, Any]:
@@ -118,6 +140,7 @@ def _directory_entry(session: Session, person: Person) -> dict[str, Any]:
         "id": person.id,
         "name": person.name,
         "email": person.email,
+        "preferred_platform": person.preferred_platform,
         "roles": sorted(roles_of(session, person.id or 0)),
         "school": {
             "name": school.name,
@@ -232,12 +255,14 @@ def _answers_export(session: Session, person_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _audit_export(session: Session, person_id: int, slack_user_id: str) -> list[dict[str, Any]]:
+def _audit_export(
+    session: Session, person_id: int, user_ids: tuple[str | None, ...]
+) -> list[dict[str, Any]]:
     rows = session.exec(
         select(AuditEntry)
         .where(
             or_(
-                col(AuditEntry.actor) == slack_user_id,
+                col(AuditEntry.actor).in_([i for i in user_ids if i]),
                 and_(
                     col(AuditEntry.subject_type) == "person",
                     col(AuditEntry.subject_id) == str(person_id),
@@ -262,13 +287,11 @@ def _audit_export(session: Session, person_id: int, slack_user_id: str) -> list[
 
 def _messages_export(
     session: Session,
-    slack_user_id: str,
+    user_ids: tuple[str | None, ...],
     as_sent: Callable[[dict[str, Any]], dict[str, Any]] | None,
 ) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(OutboxMessage)
-        .where(messages_to(session, slack_user_id))
-        .order_by(col(OutboxMessage.id))
+        select(OutboxMessage).where(messages_to(session, *user_ids)).order_by(col(OutboxMessage.id))
     )
     return [
         {
@@ -355,16 +378,12 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> ErasureReport | None:
-    """Erase a person's personal data (idempotent); None if nobody has this Slack user id.
+    """Erase a person's personal data (idempotent); None if nobody has this Slack or Teams
+    user id. Their Teams conversation references go too; their ids stay, for the audit.
 
     Owes offer withdrawals and coordinator notices in the caller's transaction.
     """
-    person = session.exec(
-        select(Person)
-        .where(Person.slack_user_id == slack_user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    person = _locked_person(session, slack_user_id)
     if person is None or person.id is None:
         return None
     now = ctx.now
@@ -382,6 +401,8 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     # No roles at all: never a candidate, a coordinator or anyone allowed to act.
     session.execute(delete(PersonRole).where(col(PersonRole.person_id) == person.id))
     session.execute(delete(PersonExpertise).where(col(PersonExpertise.person_id) == person.id))
+    if person.teams_user_id:
+        forget_conversations_of(session, person.teams_user_id)
     session.flush()
     report = ErasureReport(
         slack_user_id=slack_user_id,
@@ -412,6 +433,16 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
             deployments_to_reassign=report.deployments_to_reassign,
         )
     return report
+
+
+def _locked_person(session: Session, user_id: str) -> Person | None:
+    """The person with this Slack or Teams user id, locked for the erasure and read afresh."""
+    return session.exec(
+        select(Person)
+        .where(or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def _withdraw_open_offers(
@@ -634,7 +665,9 @@ def _erase_what_they_wrote(
         for subject_id in session.exec(
             select(AuditEntry.subject_id).where(
                 AuditEntry.action == "deployment.completed",
-                AuditEntry.actor == person.slack_user_id,
+                col(AuditEntry.actor).in_(
+                    [i for i in (person.slack_user_id, person.teams_user_id) if i]
+                ),
             )
         )
     ]
@@ -669,7 +702,7 @@ def _messages_about(
     Later runs catch only messages owed before the erasure (still unsent at the time): the
     ones owed since, such as the erasure's own withdrawals, hold nothing personal.
     """
-    which = messages_to(session, person.slack_user_id)
+    which = messages_to(session, person.slack_user_id, person.teams_user_id)
     if not first:
         return and_(which, col(OutboxMessage.created_at) < person.erased_at)
     needles = _needles(name, email)

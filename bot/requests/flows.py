@@ -7,6 +7,7 @@ from sqlmodel import Session
 from bot.core.errors import NotAllowed
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import school_of
+from bot.reach.people import is_user
 from bot.requests.intake import get_request, may_change, may_view, request_tags, summarise
 from bot.requests.views import Draft, RequestSummary
 from storage.models import Person
@@ -41,7 +42,7 @@ def check_may_add_profile(session: Session, *, actor: str, request_id: int) -> N
     """Refuse (NotAllowed) unless `actor` is the head who asked: only they add school details."""
     request = get_request(session, request_id)
     requester = session.get(Person, request.requester_id)
-    if requester is None or requester.slack_user_id != actor:
+    if requester is None or not is_user(requester, actor):
         raise NotAllowed(
             "Only the head who asked can add their school's details.",
             action="person.profile",

@@ -22,11 +22,12 @@ from bot.directory.people import (
     find_or_create_school,
     give_role,
     is_coordinator,
-    person_by_slack_id,
+    person_by_user_id,
     roles_of,
     school_of,
 )
 from bot.outbox.owing import owe_post, owe_update
+from bot.reach.people import user_id_of
 from bot.requests.tagging import infer_tags
 from bot.requests.views import (
     ChannelPost,
@@ -130,8 +131,8 @@ def summarise(session: Session, request: SupportRequest, vocabulary: Vocabulary)
         school=school.name if school else None,
         phase=school.phase if school else None,
         region=school.region if school else None,
-        requester=requester.slack_user_id if requester else "",
-        assigned_to=assigned.slack_user_id if assigned else None,
+        requester=user_id_of(requester) if requester else "",
+        assigned_to=user_id_of(assigned) if assigned else None,
         awaiting_profile=request.awaiting_profile,
         source=request.source,
         created_at=request.created_at,
@@ -140,7 +141,7 @@ def summarise(session: Session, request: SupportRequest, vocabulary: Vocabulary)
 
 def may_change(session: Session, request: SupportRequest, slack_user_id: str) -> bool:
     """Only the head who asked, or a coordinator, may edit or cancel a request."""
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     if person is not None and person.id == request.requester_id:
         return True
     return is_coordinator(session, slack_user_id)
@@ -150,7 +151,7 @@ def may_view(session: Session, request: SupportRequest, slack_user_id: str) -> b
     """The full request is for the head, coordinators and supporters offered or assigned it."""
     if may_change(session, request, slack_user_id):
         return True
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     if person is None:
         return False
     if request.assigned_id == person.id:
@@ -198,7 +199,7 @@ def draft_from_text(
     session: Session, text: str, slack_user_id: str, vocabulary: Vocabulary
 ) -> Draft:
     """A pre-filled draft for the modal from free text (the command's text or a message)."""
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     school = school_of(session, person) if person else None
     return Draft(
         title=guess_title(text) if text.strip() else "",
@@ -213,7 +214,7 @@ def draft_from_text(
 
 def needs_profile(session: Session, slack_user_id: str) -> bool:
     """Whether we still need to ask this person for their school, phase and region."""
-    person = person_by_slack_id(session, slack_user_id)
+    person = person_by_user_id(session, slack_user_id)
     return person is None or person.school_id is None
 
 
@@ -647,7 +648,7 @@ def save_profile(
     _check_profile(school_name, phase, region)
     # The waiting requests' locks first, then the person (the lock order everywhere), and
     # fresh copies of them: a cancel or edit committed meanwhile must not be drawn over.
-    known = person_by_slack_id(session, user)
+    known = person_by_user_id(session, user)
     waiting_ids = (
         session.exec(
             select(SupportRequest.id)

@@ -18,6 +18,7 @@ from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed
 from bot.core.messages import Action, Card, Confirm
 from bot.outbox.owing import owe_post, owe_update
+from bot.reach.people import address_of, is_user, user_id_of
 from bot.requests.intake import (
     DESCRIPTION_LIMIT,
     EDITABLE,
@@ -58,7 +59,7 @@ def _request_of_post(
         return None
     request = get_request(session, found.id or 0, for_update=True)
     requester = session.get(Person, request.requester_id)
-    if author is not None and (requester is None or requester.slack_user_id != author):
+    if author is not None and (requester is None or not is_user(requester, author)):
         return None
     return request
 
@@ -162,7 +163,7 @@ def _update_open_request(
     audit.record(
         session,
         at=ctx.now,
-        actor=requester.slack_user_id if requester else None,
+        actor=user_id_of(requester) if requester else None,
         action="request.updated_from_post",
         subject_type="request",
         subject_id=request.id or 0,
@@ -216,7 +217,7 @@ def update_from_post(
         owe_post(
             session,
             now=ctx.now,
-            channel=supporter.slack_user_id,
+            channel=address_of(supporter),
             text=f"The school has updated request #{request_id}.",
             view=RequestUpdated(summary),
         )
@@ -253,7 +254,7 @@ def post_deleted(
     owe_post(
         session,
         now=ctx.now,
-        channel=requester.slack_user_id,
+        channel=address_of(requester),
         text=text,
         view=view,
         dedupe_key=key,

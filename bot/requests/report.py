@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.reach.people import user_id_of
 from storage.models import Offer, Person, RequestTag, School, SupportRequest
 
 
@@ -22,7 +23,7 @@ def list_requests(session: Session, *, status: str | None = None) -> list[dict[s
     ids = [r.id for r in requests]
     if not ids:
         return []
-    people = {p.id: p.slack_user_id for p in session.exec(select(Person))}
+    people = {p.id: user_id_of(p) for p in session.exec(select(Person))}
     schools = {s.id: s.name for s in session.exec(select(School))}
     tags: dict[int, list[str]] = defaultdict(list)
     for link in session.exec(

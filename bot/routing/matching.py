@@ -50,7 +50,7 @@ class Candidate:
     """A person who might be offered a request, with what routing needs to know about them."""
 
     person_id: int
-    slack_user_id: str
+    user_id: str  # their Slack user id, else their Teams user id (bot.reach.people)
     name: str
     roles: frozenset[str]  # subset of {"nle", "sle", "specialist", "coordinator", "head"}
     tags: frozenset[str]  # expertise tag slugs
@@ -61,6 +61,7 @@ class Candidate:
     active_deployments: int
     last_deployed_at: datetime | None  # most recent deployment start, aware UTC
     available: bool = True  # False when marked away
+    address: str = ""  # where their offer goes (bot.reach.people.direct_address); "": user_id
 
 
 @dataclass(frozen=True)

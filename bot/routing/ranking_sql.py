@@ -31,12 +31,23 @@ from bot.routing.matching import (
     rank_candidates,
     regions_match,
 )
-from storage.models import Deployment, Person, PersonExpertise, PersonRole, School
+from storage.models import Deployment, Person, PersonExpertise, PersonRole, Platform, School
 
 # Ids per IN-list when everyone is ranked: far below PostgreSQL's 65,535 parameters.
 _CHUNK = 5_000
 # Where casefold() differs from PostgreSQL's lower() in the alphabets names use.
 _FOLDS_LOWER_MISSES = (("ß", "ss"), ("ſ", "s"), ("ς", "σ"))
+
+
+def _direct_address() -> ColumnElement[str]:
+    """`bot.reach.people.direct_address` in SQL: where a candidate's offer goes."""
+    prefers_teams = and_(
+        col(Person.preferred_platform) == Platform.TEAMS, col(Person.teams_user_id).is_not(None)
+    )
+    return case(
+        (prefers_teams, Person.teams_user_id),
+        else_=func.coalesce(Person.slack_user_id, Person.teams_user_id),
+    )
 
 
 def rank_in_sql(
@@ -86,7 +97,8 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
     query = (
         select(
             Person.id,
-            Person.slack_user_id,
+            func.coalesce(Person.slack_user_id, Person.teams_user_id).label("user_id"),
+            _direct_address().label("address"),
             Person.name,
             Person.school_id,
             Person.capacity,
@@ -189,7 +201,8 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     return [
         Candidate(
             person_id=row.id,
-            slack_user_id=row.slack_user_id,
+            user_id=row.user_id,
+            address=row.address,
             name=row.name,
             roles=frozenset(roles[row.id]),
             tags=frozenset(tags[row.id]),

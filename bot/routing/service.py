@@ -23,9 +23,10 @@ from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.core.messages import Card
 from bot.core.text import escape
 from bot.core.vocabulary import Vocabulary
-from bot.directory.people import is_coordinator, person_by_slack_id, roles_of
+from bot.directory.people import is_coordinator, person_by_user_id, roles_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
+from bot.reach.people import address_of, is_user, user_id_of
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import CoordinatorAlert, OfferClosed, RequestSummary
 from bot.routing.matching import Candidate, Match, Need
@@ -106,7 +107,8 @@ def load_candidates(session: Session) -> list[Candidate]:
         candidates.append(
             Candidate(
                 person_id=person.id or 0,
-                slack_user_id=person.slack_user_id,
+                user_id=user_id_of(person),
+                address=address_of(person),
                 name=person.name,
                 roles=frozenset(roles[person.id or 0]),
                 tags=frozenset(tags[person.id or 0]),
@@ -166,7 +168,7 @@ def confirm_request(
 ) -> RoutingOutcome:
     """The head (or a coordinator) confirms a captured request: offer it now."""
     request = get_request(session, request_id, for_update=True)
-    person = person_by_slack_id(session, actor)
+    person = person_by_user_id(session, actor)
     if not (person and person.id == request.requester_id) and not is_coordinator(session, actor):
         raise NotAllowed(
             "Only the head who asked for this support, or a coordinator, can send it out.",
@@ -221,12 +223,12 @@ def offer_next_round(
         owe_post(
             session,
             now=ctx.now,
-            channel=match.candidate.slack_user_id,
+            channel=match.candidate.address or match.candidate.user_id,
             text=f"Can you help a school with {_labels_of(summary)}?",
             view=_offer_view(summary, offer, ctx),
             ref=f"offer:{offer.id}",
         )
-        outcome.offered.append(match.candidate.slack_user_id)
+        outcome.offered.append(match.candidate.user_id)
     audit.record(
         session,
         at=ctx.now,
@@ -314,7 +316,7 @@ def _reply_in_thread(
     else:
         requester = session.get(Person, request.requester_id)
         if requester is not None:
-            owe_post(session, now=ctx.now, channel=requester.slack_user_id, text=text, view=view)
+            owe_post(session, now=ctx.now, channel=address_of(requester), text=text, view=view)
 
 
 def refresh_open_offers(session: Session, ctx: ServiceContext, request_id: int) -> int:
@@ -356,7 +358,7 @@ def _accepted(summary: RequestSummary, deployment: Deployment, head: Person | No
     return Accepted(
         summary,
         deployment_id=deployment.id or 0,
-        head_slack_id=head.slack_user_id if head else None,
+        head_slack_id=user_id_of(head) if head else None,
         head_email=head.email if head else None,
     )
 
@@ -370,7 +372,7 @@ def offer_for_supporter(
     if offer is None:
         raise NotFound("I can't find that offer any more.")
     supporter = session.get(Person, offer.supporter_id)
-    if supporter is None or supporter.slack_user_id != actor:
+    if supporter is None or not is_user(supporter, actor):
         raise NotAllowed(
             "This offer was sent to someone else, so only they can answer it.",
             action="offer.respond",
@@ -487,20 +489,18 @@ def _start_deployment(
         owe_post(
             session,
             now=ctx.now,
-            channel=supporter.slack_user_id,
+            channel=address_of(supporter),
             text="You've been asked to support a school — thank you!",
             view=_accepted(summary, deployment, head),
             ref=f"deployment:{deployment.id}:dm",
         )
-    _reply_in_thread(
-        session, ctx, request, supporter_line(supporter.slack_user_id, supporter.email)
-    )
+    _reply_in_thread(session, ctx, request, supporter_line(user_id_of(supporter), supporter.email))
     notify_coordinators(
         session,
         ctx.settings,
         now=ctx.now,
         text=f"Request #{summary.id} is now supported by {escape(supporter.name)}.",
-        view=AssignedNotice(summary, supporter_slack_id=supporter.slack_user_id),
+        view=AssignedNotice(summary, supporter_slack_id=user_id_of(supporter)),
     )
     refresh_card(session, summary, now=ctx.now)
     schedule_for_new_deployment(session, ctx, deployment)
@@ -604,7 +604,7 @@ def suggest_colleague(
         subject_id=offer_id,
         colleague=colleague,
     )
-    person = person_by_slack_id(session, colleague)
+    person = person_by_user_id(session, colleague)
     fits = (
         rank_for(session, request, ctx.vocabulary, only_person_id=person.id)
         if person is not None and person.id is not None
@@ -654,7 +654,7 @@ def _offer_to_suggested(
     owe_post(
         session,
         now=ctx.now,
-        channel=person.slack_user_id,
+        channel=address_of(person),
         text=f"{escape(suggested_by.name)} suggested you might be able to help a school.",
         view=_offer_view(summary, new, ctx),
         ref=f"offer:{new.id}",
@@ -721,7 +721,7 @@ def assign_request(
     request = get_request(session, request_id, for_update=True)
     if request.status in (RequestStatus.CLOSED, RequestStatus.CANCELLED):
         raise Conflict(f"This request is {request.status}, so it can't be assigned.")
-    supporter = person_by_slack_id(session, supporter_slack_id)
+    supporter = person_by_user_id(session, supporter_slack_id)
     if supporter is None or not roles_of(session, supporter.id) & set(SUPPORTER_ROLES):
         raise Conflict(
             f"<@{supporter_slack_id}> isn't a supporter (NLE, SLE or specialist) in the directory."
@@ -753,7 +753,7 @@ def _end_deployment(
         owe_post(
             session,
             now=ctx.now,
-            channel=previous.slack_user_id,
+            channel=address_of(previous),
             text=(
                 f"Request #{deployment.request_id} has been {status} — thank you for your "
                 "help so far."
@@ -769,9 +769,7 @@ def release_deployment(
     if deployment is None:
         raise NotFound("I can't find that deployment any more.")
     supporter = session.get(Person, deployment.supporter_id)
-    if (supporter is None or supporter.slack_user_id != actor) and not is_coordinator(
-        session, actor
-    ):
+    if (supporter is None or not is_user(supporter, actor)) and not is_coordinator(session, actor):
         raise NotAllowed(
             "Only the supporter on this deployment, or a coordinator, can release it.",
             action="deployment.release",

@@ -322,7 +322,7 @@ def test_completed_closes_the_deployment_and_frees_the_supporter(
 ) -> None:
     world, deployment_id, checkin_id = asked
     with world.runtime.sessions() as session:
-        [sam] = [c for c in load_candidates(session) if c.slack_user_id == "USLE1"]
+        [sam] = [c for c in load_candidates(session) if c.user_id == "USLE1"]
     assert sam.active_deployments == 1
     world.clock.set(utc(2026, 12, 1, 11, 0))
     impact = "Our new SENCO is confident with EHCP reviews.\nAll six are now done."
@@ -340,7 +340,7 @@ def test_completed_closes_the_deployment_and_frees_the_supporter(
     assert deployment.impact_note == impact
     with world.runtime.sessions() as session:
         request = session.get(SupportRequest, deployment.request_id)
-        [sam] = [c for c in load_candidates(session) if c.slack_user_id == "USLE1"]
+        [sam] = [c for c in load_candidates(session) if c.user_id == "USLE1"]
     assert request.status == "closed" and request.closed_at == utc(2026, 12, 1, 11, 0)
     assert request.impact_note == impact
     assert sam.active_deployments == 0

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot.core.clock import FixedClock
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.vocabulary import default_vocabulary
-from bot.directory.people import person_by_slack_id
+from bot.directory.people import person_by_user_id
 from bot.directory.service import import_directory
 from bot.home.service import (
     ATTENTION_SHOWN,
@@ -65,7 +65,7 @@ class World:
 
 
 def person(session: Session, slack_id: str) -> Person:
-    found = person_by_slack_id(session, slack_id)
+    found = person_by_user_id(session, slack_id)
     assert found is not None and found.id is not None
     return found
 

@@ -259,19 +259,19 @@ def test_erasing_a_supporter_withdraws_open_offers_and_flags_their_deployment(
 
 def test_an_erased_person_is_never_a_routing_candidate(slack: SlackWorld, history: History) -> None:
     with slack.runtime.sessions() as session:
-        assert "USLE1" in {c.slack_user_id for c in load_candidates(session)}
+        assert "USLE1" in {c.user_id for c in load_candidates(session)}
     erase(slack, "USLE1")
     sam = person(slack, "USLE1")
     with slack.runtime.sessions() as session:
-        assert "USLE1" not in {c.slack_user_id for c in load_candidates(session)}
+        assert "USLE1" not in {c.user_id for c in load_candidates(session)}
         # Not even with his roles and expertise back (say, a stray manual fix).
         session.add(PersonRole(person_id=sam.id or 0, role="sle"))
         session.add(PersonExpertise(person_id=sam.id or 0, tag_slug="maths"))
         session.flush()
-        assert "USLE1" not in {c.slack_user_id for c in load_candidates(session)}
+        assert "USLE1" not in {c.user_id for c in load_candidates(session)}
         maths = session.get(SupportRequest, history.maths_request)
         assert "USLE1" not in {
-            m.candidate.slack_user_id for m in rank_for(session, maths, slack.runtime.vocabulary)
+            m.candidate.user_id for m in rank_for(session, maths, slack.runtime.vocabulary)
         }
         session.rollback()
 

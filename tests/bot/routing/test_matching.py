@@ -62,7 +62,7 @@ def load_directory(path: Path = FIXTURE) -> list[Candidate]:
             people.append(
                 Candidate(
                     person_id=person_id,
-                    slack_user_id=row["slack_user_id"],
+                    user_id=row["slack_user_id"],
                     name=row["name"],
                     roles=_split(row["roles"]),
                     tags=_split(row["expertise"]),
@@ -123,7 +123,7 @@ def person(
     """A made-up candidate for the rule-by-rule tests."""
     return Candidate(
         person_id=person_id,
-        slack_user_id=f"U{person_id:08d}",
+        user_id=f"U{person_id:08d}",
         name=name,
         roles=_split(roles),
         tags=_split(tags),
@@ -162,7 +162,7 @@ def need(
 
 def test_the_fixture_is_a_realistic_directory() -> None:
     assert len(DIRECTORY) >= 45
-    assert len({p.slack_user_id for p in DIRECTORY}) == len(DIRECTORY)
+    assert len({p.user_id for p in DIRECTORY}) == len(DIRECTORY)
     assert {p.region for p in DIRECTORY} == NINE_REGIONS
     roles = {role for p in DIRECTORY for role in p.roles}
     assert roles == {"nle", "sle", "specialist", "head", "coordinator"}

@@ -191,7 +191,7 @@ def test_completed_asks_for_impact_closes_the_support_and_frees_the_supporter(
     with slack.runtime.sessions() as session:
         deployment = session.exec(select(Deployment)).one()
         request = session.get(SupportRequest, deployment.request_id)
-        [sam] = [c for c in load_candidates(session) if c.slack_user_id == SUPPORTER]
+        [sam] = [c for c in load_candidates(session) if c.user_id == SUPPORTER]
     assert deployment.status == "completed" and request.status == "closed"
     assert request.impact_note.startswith("All six EHCP reviews done")
     assert sam.active_deployments == 0

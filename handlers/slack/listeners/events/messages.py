@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.directory.people import person_by_slack_id
+from bot.directory.people import person_by_user_id
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from bot.requests.post_changes import post_deleted
 from bot.routing.flows import apply_post_edit
@@ -98,7 +98,7 @@ def capture_post(ctx: SlackContext, event: dict[str, Any]) -> None:
         log.info("message %s in %s: not a request", event["ts"], event["channel"])
         return
     user = event["user"]
-    known = unit_of_work(ctx, lambda session: person_by_slack_id(session, user)) is not None
+    known = unit_of_work(ctx, lambda session: person_by_user_id(session, user)) is not None
     name = user if known else _display_name(ctx, user)
     outcome = unit_of_work(
         ctx,

@@ -1,0 +1,67 @@
+"""Who someone is to the core, and where to write to them.
+
+The core names a person by their *user id*: their Slack user id if they have one, else their
+Teams user id (Entra object id). Adapters hand the core the id of whoever acted, on either
+platform; `is_user` and `bot.directory.people.person_by_user_id` accept both.
+
+An outbox address says its platform by its shape: Slack ids are upper-case letters and digits
+(`C0123`, `U0456`); anything else (a GUID, `19:…@thread.tacv2`, `a:1…`) is a Teams address.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.text import escape
+from storage.models import Person, Platform
+
+SLACK_ADDRESS = re.compile(r"[A-Z0-9]+")
+MENTION = re.compile(r"<@([^|<>\s]+)(?:\|([^<>]*))?>")
+
+
+def platform_of(address: str) -> Platform:
+    """The platform an outbox address belongs to, from its shape (see the module's doc)."""
+    return Platform.SLACK if SLACK_ADDRESS.fullmatch(address) else Platform.TEAMS
+
+
+def user_id_of(person: Person) -> str:
+    """The id the core names `person` by: Slack user id first, else Teams user id."""
+    return person.slack_user_id or person.teams_user_id or ""
+
+
+def is_user(person: Person | None, actor: str | None) -> bool:
+    """Whether `actor` (a Slack or Teams user id) is `person`."""
+    return (
+        person is not None and bool(actor) and actor in (person.slack_user_id, person.teams_user_id)
+    )
+
+
+def platform_for(person: Person) -> Platform:
+    """Where to write to `person`: their preferred platform if they have an id there, else
+    the platform they have an id on (Slack first)."""
+    return platform_of(address_of(person)) if address_of(person) else Platform.SLACK
+
+
+def direct_address(
+    slack_user_id: str | None, teams_user_id: str | None, preferred: str | None
+) -> str:
+    """The outbox address of a direct message to someone with these ids: the preferred
+    platform's id if they have one, else their Slack id, else their Teams id."""
+    if preferred == Platform.TEAMS and teams_user_id:
+        return teams_user_id
+    return slack_user_id or teams_user_id or ""
+
+
+def address_of(person: Person) -> str:
+    """The outbox address of a direct message to `person`: their Slack user id, or their
+    Teams user id (the Teams sender finds or opens the 1:1 chat with them)."""
+    return direct_address(person.slack_user_id, person.teams_user_id, person.preferred_platform)
+
+
+def mention(person: Person) -> str:
+    """A neutral mention of `person` for view text: `<@ID|Name>` (see docs/messages.md).
+
+    Each platform's renderer turns it into its own mention, or the name where the id is not
+    one of its own."""
+    name = escape(person.name).replace("|", "/")
+    return f"<@{user_id_of(person)}|{name}>"
