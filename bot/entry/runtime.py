@@ -13,11 +13,13 @@ from bot.core.logs import keep_personal_data_out_of_logs
 from bot.core.school_calendar import SchoolCalendar, load_calendar
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
-from bot.outbox.notify import undeliverable_reporter
-from handlers.slack.client import SlackClient, make_web_client
 from bot.outbox.delivery import Deliverer
+from bot.outbox.notify import undeliverable_reporter
 from bot.outbox.pacing import Pacer
+from bot.outbox.transport import Transport
+from handlers.slack.client import SlackClient, make_web_client
 from handlers.slack.sender import SlackRates, SlackTransport
+from handlers.teams.sender import teams_transport
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
 
@@ -53,6 +55,19 @@ def prepare_database(engine: Engine, vocabulary: Vocabulary | None = None) -> No
         sync_vocabulary(session, vocabulary or default_vocabulary())
 
 
+def _transports(
+    settings: Settings, sessions: SessionFactory, client: SlackClient
+) -> list[Transport]:
+    """The outbox's senders: Slack's, and Teams' when Teams is configured."""
+    transports: list[Transport] = [
+        SlackTransport(client, SlackRates(settings.slack_messages_per_second))
+    ]
+    teams = teams_transport(settings, sessions)
+    if teams is not None:
+        transports.append(teams)
+    return transports
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -79,7 +94,7 @@ def build_runtime(
         deliverer=Deliverer(
             sessions,
             clock,
-            [SlackTransport(client, SlackRates(settings.slack_messages_per_second))],
+            _transports(settings, sessions, client),
             workers=settings.outbox_workers,
             pacer=Pacer(),
             on_permanent_failure=undeliverable_reporter(sessions, settings, clock),

@@ -1,10 +1,12 @@
-"""Running the bot for real: Socket Mode when an app token is set, else HTTP under uvicorn."""
+"""Running the bot for real: Socket Mode when an app token is set, else HTTP under uvicorn,
+serving Slack at `/slack/events` and, when configured, Microsoft Teams at `/api/messages`."""
 
 from __future__ import annotations
 
 import logging
 
 import uvicorn
+from starlette.applications import Starlette
 
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings, load_settings
@@ -12,22 +14,43 @@ from bot.entry.runtime import Runtime, build_runtime
 from bot.entry.scheduler import start_scheduler
 from bot.entry.web import create_web_app
 from handlers.slack.app import connect, run_socket_mode
-from handlers.slack.front_door import slack_events_endpoint
+from handlers.slack.front_door import MAX_BODY_BYTES, slack_events_endpoint
+from handlers.teams import load_teams_endpoint
+from handlers.teams.config import teams_config
+from handlers.teams.context import TeamsContext
 
 log = logging.getLogger(__name__)
 
 
-def build_asgi_app(settings: Settings | None = None):
+def build_asgi_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app for `uvicorn --factory bot.entry.serve:build_asgi_app` (the Procfile's web)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    missing = settings.missing_for_slack()
+    missing = settings.missing_to_serve()
     if missing:
         raise SystemExit("cannot start: " + "; ".join(missing))
     runtime = build_runtime(settings)
-    app = connect(runtime)
+    web_app = _web_app(runtime)
     _start_background_work(runtime)
-    return create_web_app(runtime, slack_events_endpoint(app, settings.slack_signing_secret))
+    return web_app
+
+
+def _web_app(runtime: Runtime) -> Starlette:
+    """Slack's endpoint if Slack is configured, Teams' if Teams is (the SDK loaded only then)."""
+    settings = runtime.settings
+    slack_events = None
+    if settings.slack_configured:
+        slack_events = slack_events_endpoint(connect(runtime), settings.slack_signing_secret)
+    config = teams_config(settings)
+    if config is None:
+        return create_web_app(runtime, slack_events)
+    teams = load_teams_endpoint(TeamsContext(runtime, config), max_body=MAX_BODY_BYTES)
+    return create_web_app(
+        runtime,
+        slack_events,
+        teams_routes=teams.routes,
+        teams_unauthenticated=teams.local_unauthenticated,
+    )
 
 
 def _start_background_work(runtime: Runtime) -> None:
@@ -40,6 +63,11 @@ def _start_background_work(runtime: Runtime) -> None:
 
 def serve(settings: Settings) -> None:
     """Run until interrupted."""
+    if settings.socket_mode and settings.teams_configured:
+        raise SystemExit(
+            "cannot start: Teams needs HTTP mode; unset SLACK_APP_TOKEN to serve Slack and "
+            "Teams over HTTP on one port"
+        )
     if settings.socket_mode:
         runtime = build_runtime(settings)
         app = connect(runtime)
@@ -49,8 +77,9 @@ def serve(settings: Settings) -> None:
         return
 
     runtime = build_runtime(settings)
-    app = connect(runtime)
+    web_app = _web_app(runtime)
     _start_background_work(runtime)
-    log.info("serving Slack at http://0.0.0.0:%s/slack/events", settings.port)
-    web_app = create_web_app(runtime, slack_events_endpoint(app, settings.slack_signing_secret))
-    uvicorn.run(web_app, host="0.0.0.0", port=settings.port, log_level="info")
+    # Local unauthenticated Teams mode answers anyone: never beyond this machine.
+    host = "127.0.0.1" if settings.teams_local_unauthenticated else "0.0.0.0"
+    log.info("serving on http://%s:%s (%s)", host, settings.port, ", ".join(settings.platforms))
+    uvicorn.run(web_app, host=host, port=settings.port, log_level="info")

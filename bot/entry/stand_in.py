@@ -1,8 +1,13 @@
-"""The whole bot composed around the local stand-in for Slack: for the demo and the tests.
+"""The whole bot composed around the local stand-ins for Slack and Microsoft: for the demo
+and the tests.
 
 `running_world(env, clock)` serves the real Bolt app under uvicorn on a free port, points its
 `WebClient` (via SLACK_API_URL) at a `FakeSlack`, and gives a `SlackSender` that signs
-requests like Slack. `world.settle()` waits for listeners to finish and the outbox to drain.
+requests like Slack. With `teams=True` it also serves the Teams adapter at `/api/messages`,
+its Microsoft side (keys, token endpoint, Bot Connector) a `FakeMicrosoft`, and
+`world.teams_send(activity)` posts an activity with a token signed like Teams'. Without Slack
+settings it is a Teams-only bot. `world.settle()` waits for listeners to finish and the
+outbox to drain.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import uvicorn
 from sqlalchemy import select
 from sqlmodel import col
@@ -27,9 +33,13 @@ from bot.directory.service import import_directory
 from bot.entry.runtime import Runtime, build_runtime
 from bot.entry.web import create_web_app
 from handlers.slack.app import create_app
-from handlers.slack.front_door import slack_events_endpoint
+from handlers.slack.front_door import MAX_BODY_BYTES, slack_events_endpoint
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import SlackSender
+from handlers.teams import load_teams_endpoint
+from handlers.teams.config import teams_config
+from handlers.teams.context import TeamsContext
+from handlers.teams.stand_in.fake_microsoft import FakeMicrosoft
 from storage.models import OutboxMessage, OutboxStatus
 
 SIGNING_SECRET = "local-signing-secret"
@@ -83,6 +93,16 @@ class SlackWorld:
     url: str
     errors: list[logging.LogRecord]
     directory: str = ""
+    teams: FakeMicrosoft | None = None
+    teams_url: str = ""
+
+    def teams_send(self, activity: dict[str, Any], *, token: str | None = None) -> httpx.Response:
+        """Post `activity` to `/api/messages` as Teams does (signed by the fake's key)."""
+        assert self.teams is not None, "this world has no Teams"
+        bearer = self.teams.sign(activity) if token is None else token
+        return httpx.post(
+            self.teams_url, json=activity, headers={"Authorization": f"Bearer {bearer}"}
+        )
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every listener has finished and nothing owed is still due."""
@@ -128,26 +148,55 @@ def start_server(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
     return server, thread, port
 
 
+def teams_env(fake: FakeMicrosoft) -> dict[str, str]:
+    """Settings for a Teams bot whose Microsoft is `fake` (tokens checked as in production)."""
+    return {
+        "TEAMS_CLIENT_ID": fake.app_id,
+        "TEAMS_TENANT_ID": fake.tenant_id,
+        "TEAMS_CLIENT_SECRET": "stand-in-secret",
+        "TEAMS_SERVICE_URL": fake.service_url,
+        "TEAMS_LOGIN_URL": fake.login_url,
+        "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url,
+    }
+
+
+def _teams_routes(runtime: Runtime) -> list[Any]:
+    config = teams_config(runtime.settings)
+    if config is None:
+        return []
+    return load_teams_endpoint(TeamsContext(runtime, config), max_body=MAX_BODY_BYTES).routes
+
+
 @contextmanager
 def running_world(
-    env: Mapping[str, str], clock: FixedClock, *, directory: str = ""
+    env: Mapping[str, str], clock: FixedClock, *, directory: str = "", teams: bool = False
 ) -> Iterator[SlackWorld]:
-    """Run the bot with settings `env` (SLACK_API_URL and the signing secret filled in)."""
+    """Run the bot with settings `env` (SLACK_API_URL and the signing secret filled in when
+    Slack is configured; the `TEAMS_*` settings too with `teams`)."""
     # Like a real install, the bot is a member of the support and coordinators' channels only.
     channels = [
         env[name] for name in ("SUPPORT_CHANNEL_ID", "COORDINATOR_CHANNEL_ID") if env.get(name)
     ]
     fake = FakeSlack(clock=clock, bot_channels=channels)
+    microsoft = FakeMicrosoft() if teams else None
+    slack_env = (
+        {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}
+        if env.get("SLACK_BOT_TOKEN")
+        else dict(env)
+    )
     settings = load_settings(
-        {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}, env_file=None
+        {**slack_env, **(teams_env(microsoft) if microsoft else {})}, env_file=None
     )
     runtime = build_runtime(settings, clock=clock)
     executor = CountingExecutor(settings.slack_listener_threads)
     errors = ErrorRecords()
     logging.getLogger("handlers.slack.app").addHandler(errors)
-    app = create_app(runtime, listener_executor=executor)
+    slack_events = None
+    if settings.slack_configured:
+        app = create_app(runtime, listener_executor=executor)
+        slack_events = slack_events_endpoint(app, runtime.settings.slack_signing_secret)
     server, thread, port = start_server(
-        create_web_app(runtime, slack_events_endpoint(app, runtime.settings.slack_signing_secret))
+        create_web_app(runtime, slack_events, teams_routes=_teams_routes(runtime))
     )
     url = f"http://127.0.0.1:{port}/slack/events"
     world = SlackWorld(
@@ -163,6 +212,8 @@ def running_world(
         url=url,
         errors=errors.records,
         directory=directory,
+        teams=microsoft,
+        teams_url=f"http://127.0.0.1:{port}/api/messages",
     )
     try:
         yield world
@@ -172,4 +223,6 @@ def running_world(
         executor.shutdown(wait=True)
         runtime.engine.dispose()
         fake.close()
+        if microsoft is not None:
+            microsoft.close()
         logging.getLogger("handlers.slack.app").removeHandler(errors)

@@ -8,6 +8,7 @@ for it. Only this package (and its stand-in) imports `microsoft_teams` (an impor
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,11 +16,16 @@ if TYPE_CHECKING:
     from handlers.teams.context import TeamsContext
 
 
-def load_teams_endpoint(ctx: TeamsContext, *, max_body: int) -> TeamsEndpoint:
+def load_teams_endpoint(
+    ctx: TeamsContext, *, max_body: int, register: Callable[..., None] | None = None
+) -> TeamsEndpoint:
     """Import the SDK (quietly: it flags one of its own classes as experimental) and build
-    the `/api/messages` endpoint; exits with a one-line reason if the settings are unsafe."""
+    the `/api/messages` endpoint, with the bot's listeners or `register`'s; exits with a
+    one-line reason if the settings are unsafe."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is in preview.*")
         from handlers.teams.app import build_teams_app
 
-    return build_teams_app(ctx, max_body=max_body)
+    if register is None:
+        return build_teams_app(ctx, max_body=max_body)
+    return build_teams_app(ctx, max_body=max_body, register=register)

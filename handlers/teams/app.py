@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
@@ -42,8 +43,14 @@ class TeamsEndpoint:
     local_unauthenticated: bool
 
 
-def build_teams_app(ctx: TeamsContext, *, max_body: int) -> TeamsEndpoint:
-    """The Teams endpoint for `ctx.config`; refuses (exit 1) unsafe or incomplete settings."""
+def build_teams_app(
+    ctx: TeamsContext,
+    *,
+    max_body: int,
+    register: Callable[[App, TeamsContext], None] = register_listeners,
+) -> TeamsEndpoint:
+    """The Teams endpoint for `ctx.config` with the bot's listeners (`register`); refuses
+    (exit 1) unsafe or incomplete settings."""
     config = ctx.config
     problems = problems_with(config)
     if problems:
@@ -70,7 +77,7 @@ def build_teams_app(ctx: TeamsContext, *, max_body: int) -> TeamsEndpoint:
         fetch_user_token=False,
         state=False,
     )
-    register_listeners(app, ctx)
+    register(app, ctx)
     asyncio.run(app.initialize())
     if verifier is not None:
         if app.server._token_validator is None:  # the SDK changed: never run unverified

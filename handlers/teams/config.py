@@ -1,38 +1,35 @@
-"""What the Teams adapter needs to know, and the rules that keep local mode local.
+"""What the Teams adapter needs to know, read from the settings, and one last check that local
+mode stays local (the settings check it too; this guards anything that builds the adapter
+another way).
 
-Kept free of the SDK so the entry points can check it without importing `microsoft_teams`.
+Kept free of the SDK so the entry points and the outbox can use it without importing
+`microsoft_teams`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from handlers.teams.auth import OPENID_METADATA_URL
-from handlers.teams.token import LOGIN_URL
-
-DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
-# The fixed ids local unauthenticated mode insists on, so it never runs with a real bot's.
-LOCAL_CLIENT_ID = "00000000-0000-4000-8000-00000000d3e0"
-LOCAL_TENANT_ID = "00000000-0000-4000-8000-00000000d3e1"
-# Environment names the SDK reads by itself whenever an option is not passed (§3.3).
-SDK_ENV_NAMES = (
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "TENANT_ID",
-    "SERVICE_URL",
-    "CLOUD",
-    "MANAGED_IDENTITY_CLIENT_ID",
-    "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS",
+from bot.core.settings import Settings
+from bot.core.teams_settings import (
+    DEFAULT_TEAMS_LOGIN_URL,
+    DEFAULT_TEAMS_OPENID_METADATA_URL,
+    DEFAULT_TEAMS_SERVICE_URL,
+    DEMO_TEAMS_CLIENT_ID,
+    DEMO_TEAMS_TENANT_ID,
+    SDK_ENV_NAMES,
 )
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 BANNER = """
-************************************************************************
+**************************************************************************
 *  TEAMS UNAUTHENTICATED LOCAL MODE - /api/messages ACCEPTS ANY REQUEST  *
 *  For tests and the demo only. Never expose this process to a network.  *
-************************************************************************"""
+**************************************************************************"""
 
 
 @dataclass(frozen=True)
@@ -43,15 +40,31 @@ class TeamsConfig:
     tenant_id: str
     client_secret: str | None = None
     coordinator_conversation_id: str | None = None
-    service_url: str = DEFAULT_SERVICE_URL
-    login_url: str = LOGIN_URL
-    openid_metadata_url: str = OPENID_METADATA_URL
+    service_url: str = DEFAULT_TEAMS_SERVICE_URL
+    login_url: str = DEFAULT_TEAMS_LOGIN_URL
+    openid_metadata_url: str = DEFAULT_TEAMS_OPENID_METADATA_URL
     local_unauthenticated: bool = False
 
 
-def problems_with(config: TeamsConfig, environ: dict[str, str] | None = None) -> list[str]:
+def teams_config(settings: Settings) -> TeamsConfig | None:
+    """The Teams configuration, or None for a Slack-only bot."""
+    if not settings.teams_client_id:
+        return None
+    return TeamsConfig(
+        client_id=settings.teams_client_id,
+        tenant_id=settings.teams_tenant_id or "",
+        client_secret=settings.teams_client_secret,
+        coordinator_conversation_id=settings.teams_coordinator_conversation_id,
+        service_url=settings.teams_service_url,
+        login_url=settings.teams_login_url,
+        openid_metadata_url=settings.teams_openid_metadata_url,
+        local_unauthenticated=settings.teams_local_unauthenticated,
+    )
+
+
+def problems_with(config: TeamsConfig, environ: Mapping[str, str] | None = None) -> list[str]:
     """Why the adapter must not start with `config` (empty: it may)."""
-    environ = dict(os.environ) if environ is None else environ
+    environ = os.environ if environ is None else environ
     problems = [
         f"{name} is set: the Teams SDK would read it behind our back; unset it and use the "
         "TEAMS_* settings"
@@ -70,15 +83,14 @@ def _local_mode_problems(config: TeamsConfig) -> list[str]:
     problems = []
     if config.client_secret:
         problems.append("TEAMS_LOCAL_UNAUTHENTICATED refuses to run with TEAMS_CLIENT_SECRET set")
-    if (config.client_id, config.tenant_id) != (LOCAL_CLIENT_ID, LOCAL_TENANT_ID):
+    if (config.client_id, config.tenant_id) != (DEMO_TEAMS_CLIENT_ID, DEMO_TEAMS_TENANT_ID):
         problems.append(
             "TEAMS_LOCAL_UNAUTHENTICATED needs the demo ids "
-            f"TEAMS_CLIENT_ID={LOCAL_CLIENT_ID} and TEAMS_TENANT_ID={LOCAL_TENANT_ID}"
+            f"TEAMS_CLIENT_ID={DEMO_TEAMS_CLIENT_ID} and TEAMS_TENANT_ID={DEMO_TEAMS_TENANT_ID}"
         )
     for name, url in (
         ("TEAMS_LOGIN_URL", config.login_url),
         ("TEAMS_OPENID_METADATA_URL", config.openid_metadata_url),
-        ("TEAMS_SERVICE_URL", config.service_url),
     ):
         if urlsplit(url).hostname not in LOOPBACK:
             problems.append(f"TEAMS_LOCAL_UNAUTHENTICATED needs {name} on this machine (loopback)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from microsoft_teams.apps import App
 
 from handlers.teams.context import TeamsContext
-from handlers.teams.listeners import help
+from handlers.teams.listeners import actions, install, messages
 
 
 def register_listeners(app: App, ctx: TeamsContext) -> None:
     """Register every Teams listener on `app`."""
-    help.register(app, ctx)
+    install.register(app, ctx)
+    messages.register(app, ctx)
+    actions.register(app, ctx)

@@ -155,9 +155,16 @@ class FakeMicrosoft:
             return list(self._state.conversations.get(conversation_id, {}).values())
 
     def personal_conversation(self, member_id: str) -> str | None:
-        """The 1:1 conversation the bot created with `member_id`, if any."""
+        """The 1:1 conversation between the bot and `member_id`, if it exists yet."""
         with self._lock:
             return self._state.members.get(member_id)
+
+    def _chat_with(self, aad: str) -> str:
+        """The 1:1 conversation with `aad` (as Teams: one per user and bot, made on first use)."""
+        with self._lock:
+            conv = self._state.members.setdefault(aad, f"a:1:{uuid.uuid4().hex[:12]}")
+            self._state.conversations.setdefault(conv, {})
+            return conv
 
     @property
     def tokens_issued(self) -> int:
@@ -194,9 +201,9 @@ class FakeMicrosoft:
     ) -> dict[str, Any]:
         """A message activity: a 1:1 chat by default, else a post in a team channel."""
         kind = "channel" if channel else "personal"
-        conv = conversation_id or (
-            f"19:{uuid.uuid4().hex}@thread.tacv2" if channel else f"a:{user}"
-        )
+        aad = aad or user.split(":")[-1]
+        new_channel = f"19:{uuid.uuid4().hex}@thread.tacv2"
+        conv = conversation_id or (new_channel if channel else self._chat_with(aad))
         body = self._base("message", user=user, aad=aad, conversation={"id": conv})
         body["conversation"]["conversationType"] = kind
         body["text"] = text
@@ -207,7 +214,8 @@ class FakeMicrosoft:
         self, data: dict[str, Any], *, user: str, aad: str | None = None, reply_to: str = ""
     ) -> dict[str, Any]:
         """An `adaptiveCard/action` invoke: someone pressed an `Action.Execute` button."""
-        body = self._base("invoke", user=user, aad=aad, conversation={"id": f"a:{user}"})
+        aad = aad or user.split(":")[-1]
+        body = self._base("invoke", user=user, aad=aad, conversation={"id": self._chat_with(aad)})
         body["conversation"]["conversationType"] = "personal"
         body["name"] = "adaptiveCard/action"
         body["replyToId"] = reply_to
@@ -221,7 +229,8 @@ class FakeMicrosoft:
         self, *, user: str, aad: str | None = None, conversation_id: str | None = None
     ) -> dict[str, Any]:
         """An `installationUpdate` (add): the app was installed for `user` (1:1)."""
-        conv = conversation_id or f"a:{user}"
+        aad = aad or user.split(":")[-1]
+        conv = conversation_id or self._chat_with(aad)
         body = self._base("installationUpdate", user=user, aad=aad, conversation={"id": conv})
         body["conversation"]["conversationType"] = "personal"
         body["action"] = "add"
@@ -302,7 +311,7 @@ class FakeMicrosoft:
             member = str(body["members"][0]["id"])
             conv = state.members.setdefault(member, f"a:1:{uuid.uuid4().hex[:12]}")
             state.conversations.setdefault(conv, {})
-            return 201, {"id": conv}
+            return 201, {"id": conv}  # the same chat every time for the same member
         conv = parts[0].split(";")[0]
         if len(parts) == 2 and method == "POST":
             activity_id = f"1{uuid.uuid4().int % 10**12:012d}"

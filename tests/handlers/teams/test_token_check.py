@@ -57,11 +57,13 @@ def harness() -> Iterator[Harness]:
         )
         spy = Spy()
         ctx = TeamsContext(services=spy, config=config)  # type: ignore[arg-type]
-        endpoint = load_teams_endpoint(ctx, max_body=100_000)
 
-        @endpoint.app.on_message
-        async def record(activity_ctx: Any) -> None:
-            spy.seen.append(activity_ctx.activity.id)
+        def register(app: Any, _ctx: Any) -> None:
+            @app.on_message
+            async def record(activity_ctx: Any) -> None:
+                spy.seen.append(activity_ctx.activity.id)
+
+        endpoint = load_teams_endpoint(ctx, max_body=100_000, register=register)
 
         with TestClient(Starlette(routes=endpoint.routes)) as client:
             yield Harness(fake, client, spy, endpoint)

@@ -1,0 +1,158 @@
+"""The demo's Teams chapter: people on Microsoft Teams and on Slack working on one request.
+
+Harry Head and Priya Senco use Teams; everyone else Slack. Harry asks in a 1:1 chat with the
+bot and a Slack NLE accepts; then Hannah Head asks in Slack and Priya accepts in Teams. Teams'
+side is `handlers.teams.stand_in.fake_microsoft.FakeMicrosoft`, and every activity carries a
+token signed like Teams', checked by the bot's production verifier.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from handlers.slack.stand_in.signing import message_event
+from handlers.teams.stand_in.transcript import describe
+from storage.models import Offer, Person, SupportRequest
+
+if TYPE_CHECKING:
+    from bot.entry.demo import Demo
+
+ON_TEAMS = {  # slack id in the demo directory -> their Entra object id
+    "UHEAD2": "0a1b2c3d-0000-4000-8000-0000000000a2",
+    "USPEC1": "0a1b2c3d-0000-4000-8000-0000000000c1",
+}
+TEAMS_REQUEST = (
+    "We're a secondary with a new maths department this year and Year 7 results have dipped. "
+    "Could an experienced maths leader help us plan the next two terms?"
+)
+SLACK_REQUEST = (
+    "Our new SENCO would value some mentoring on SEND provision and writing EHCP reviews."
+)
+
+
+def play_teams(demo: Demo) -> None:
+    """Teams head → Slack NLE, then Slack head → Teams specialist."""
+    world, teams = demo.world, demo.world.teams
+    assert teams is not None
+    demo.say("\n\n=== Microsoft Teams: the same bot, people on either platform ===")
+    _move_to_teams(demo)
+    harry = ON_TEAMS["UHEAD2"]
+    chat = teams.message(TEAMS_REQUEST, user="29:harry", aad=harry)
+    names = {chat["conversation"]["id"]: "Harry's 1:1 chat with the bot"}
+    teams_step(
+        demo,
+        names,
+        "Harry Head (Castle Vale Academy) asks in a Teams chat:\n    “" + TEAMS_REQUEST + "”",
+        lambda: world.teams_send(chat),
+    )
+    request = _latest_request(demo)
+    teams_step(
+        demo,
+        names,
+        "Harry presses [Find support] on the card in Teams",
+        lambda: _press(demo, harry, "request_confirm", request.id),
+    )
+    offer = _first_open_offer(demo, request.id, platform="slack")
+    supporter = _slack_id(demo, offer.supporter_id)
+    teams_step(
+        demo,
+        names,
+        f"{demo.names.get(supporter, supporter)} presses [Accept] in Slack",
+        lambda: demo.click(supporter, "offer_accept", str(offer.id)),
+    )
+
+    event = message_event("UHEAD1", SLACK_REQUEST, "C0SUPPORT")
+    teams_step(
+        demo,
+        names,
+        "Hannah Head posts in #school-support (Slack):\n    “" + SLACK_REQUEST + "”",
+        lambda: world.sender.event(event),
+    )
+    second = _latest_request(demo)
+    teams_step(
+        demo,
+        names,
+        "Hannah presses [Find support] in Slack",
+        lambda: demo.click("UHEAD1", "request_confirm", str(second.id), "C0SUPPORT"),
+    )
+    priya = ON_TEAMS["USPEC1"]
+    names[teams.personal_conversation(priya) or ""] = "Priya's 1:1 chat with the bot"
+    priya_offer = _offer_to(demo, second.id, priya)
+    teams_step(
+        demo,
+        names,
+        "Priya Senco presses [Accept] on the card in Teams",
+        lambda: _press(demo, priya, "offer_accept", priya_offer.id),
+    )
+
+
+def teams_step(demo: Demo, names: dict[str, str], title: str, action: Any) -> None:
+    """A demo step that also prints what the bot said in Teams."""
+    teams = demo.world.teams
+    assert teams is not None
+    before = len(teams.calls)
+    demo.step(title, action)
+    for call in teams.calls[before:]:
+        for line in describe(call, names):
+            demo.say(line)
+
+
+def _move_to_teams(demo: Demo) -> None:
+    with demo.world.runtime.sessions() as session:
+        for slack_id, teams_id in ON_TEAMS.items():
+            session.execute(
+                update(Person)
+                .where(Person.slack_user_id == slack_id)  # type: ignore[arg-type]  # SQL expression
+                .values(slack_user_id=None, teams_user_id=teams_id, preferred_platform="teams")
+            )
+        session.commit()
+    demo.say(
+        "    Harry Head and Priya Senco now use Teams (their Entra object ids are in the "
+        "directory); everyone else stays on Slack."
+    )
+
+
+def _press(demo: Demo, aad: str, action: str, value: int | None) -> Any:
+    teams = demo.world.teams
+    assert teams is not None
+    click = teams.card_action(
+        {"action": action, "value": str(value)}, user=f"29:{aad[:8]}", aad=aad
+    )
+    return demo.world.teams_send(click)
+
+
+def _latest_request(demo: Demo) -> SupportRequest:
+    with demo.world.runtime.sessions() as session:
+        request = session.exec(
+            select(SupportRequest).order_by(SupportRequest.id.desc())  # type: ignore[union-attr]  # a column
+        ).first()
+    assert request is not None
+    return request
+
+
+def _first_open_offer(demo: Demo, request_id: int | None, *, platform: str) -> Offer:
+    with demo.world.runtime.sessions() as session:
+        for offer in session.exec(select(Offer).where(Offer.request_id == request_id)):
+            person = session.get(Person, offer.supporter_id)
+            if person is not None and (person.slack_user_id is not None) == (platform == "slack"):
+                return offer
+    raise AssertionError(f"nobody on {platform} was offered request {request_id}")
+
+
+def _offer_to(demo: Demo, request_id: int | None, teams_id: str) -> Offer:
+    with demo.world.runtime.sessions() as session:
+        person = session.exec(select(Person).where(Person.teams_user_id == teams_id)).one()
+        offer = session.exec(
+            select(Offer).where(Offer.request_id == request_id, Offer.supporter_id == person.id)
+        ).first()
+    assert offer is not None, "Priya was not offered the request"
+    return offer
+
+
+def _slack_id(demo: Demo, person_id: int) -> str:
+    with demo.world.runtime.sessions() as session:
+        person = session.get(Person, person_id)
+        return str(person.slack_user_id if person else "")

@@ -1,0 +1,129 @@
+"""Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
+offer, release a deployment, send out or cancel a request, answer a check-in.
+
+Each button's `data` carries the same action id and value as its Slack twin, and runs the same
+core function, so the database decides exactly as for a Slack click ("the first Accept wins").
+The change is committed before the invoke is answered; the answer is a short message the
+clicker sees at once, while every card the change touches (every offer of the request, for
+everyone, on either platform) is updated through the outbox. A refusal (taken already, not
+yours…) is answered with its friendly words and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
+from microsoft_teams.api.models.adaptive_card import AdaptiveCardActionMessageResponse
+from microsoft_teams.api.models.invoke_response import AdaptiveCardInvokeResponse
+from microsoft_teams.apps import ActivityContext, App
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
+from bot.core.errors import UserFacingError
+from bot.requests.intake import cancel_request
+from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
+from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.listeners.common import BUSY, actor_of, remember
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[Session, TeamsContext, str, int, dict[str, Any]], str]
+
+
+def _accept(session: Session, ctx: TeamsContext, actor: str, offer_id: int, _: Any) -> str:
+    accept_offer(session, ctx.services.context(), actor=actor, offer_id=offer_id)
+    return "Thank you: it's yours. I've told the school and the coordinators."
+
+
+def _decline(session: Session, ctx: TeamsContext, actor: str, offer_id: int, data: Any) -> str:
+    reason = str(data.get("reason") or "").strip() or None
+    decline_offer(session, ctx.services.context(), actor=actor, offer_id=offer_id, reason=reason)
+    return "Thanks for letting me know. I'll offer it to someone else."
+
+
+def _release(session: Session, ctx: TeamsContext, actor: str, deployment: int, _: Any) -> str:
+    release_deployment(session, ctx.services.context(), actor=actor, deployment_id=deployment)
+    return "Thanks for letting me know. I'm finding someone else for the school."
+
+
+def _confirm(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: Any) -> str:
+    confirm_request(session, ctx.services.context(), actor=actor, request_id=request_id)
+    return "I'm offering it to the best-matched system leaders now."
+
+
+def _cancel(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: Any) -> str:
+    now = ctx.services.clock.now()
+    cancel_request(session, ctx.services.vocabulary, now=now, actor=actor, request_id=request_id)
+    return "Your request has been cancelled."
+
+
+def _answer(outcome: str) -> Work:
+    def answer(session: Session, ctx: TeamsContext, actor: str, checkin: int, data: Any) -> str:
+        note = str(data.get("note") or "") or None
+        answer_checkin(
+            session,
+            ctx.services.context(),
+            actor=actor,
+            checkin_id=checkin,
+            outcome=outcome,
+            note=note,
+        )
+        return "Thank you: noted."
+
+    return answer
+
+
+ACTIONS: dict[str, Work] = {
+    "offer_accept": _accept,
+    "offer_decline": _decline,
+    "deployment_release": _release,
+    "request_confirm": _confirm,
+    "request_cancel": _cancel,
+    "checkin_on_track": _answer(ON_TRACK),
+    "checkin_needs_attention": _answer(NEEDS_ATTENTION),
+    "checkin_completed": _answer(COMPLETED),
+    "checkin_snooze": _answer(SNOOZED),
+}
+
+
+def _message(text: str) -> AdaptiveCardActionMessageResponse:
+    return AdaptiveCardActionMessageResponse(value=text)
+
+
+async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity) -> Any:
+    """Run the button's action for whoever pressed it; answer with what happened."""
+    data = dict(activity.value.action.data or {})
+    work = ACTIONS.get(str(data.get("action") or ""))
+    value = str(data.get("value") or "")
+    actor = actor_of(activity)
+    if work is None or not value.isdigit() or not actor:
+        return _message("Sorry, I don't recognise that button any more.")
+
+    def act(session: Session) -> str:
+        remember(session, activity, ctx)
+        return work(session, ctx, actor, int(value), data)
+
+    try:
+        text = await unit_of_work(ctx, act)
+    except UserFacingError as exc:
+        log.info("Teams action %s by %s refused: %s", data["action"], actor, type(exc).__name__)
+        return _message(exc.message)
+    except OperationalError:
+        log.exception("database busy or unavailable")
+        return _message(BUSY)
+    log.info("Teams action %s on %s by %s", data["action"], value, actor)
+    return _message(text)
+
+
+def register(app: App, ctx: TeamsContext) -> None:
+    """Listen to every `Action.Execute` button the bot's cards carry."""
+
+    @app.on_card_action_execute
+    async def card_action(
+        activity_ctx: ActivityContext[AdaptiveCardInvokeActivity],
+    ) -> AdaptiveCardInvokeResponse:
+        return await on_card_action(ctx, activity_ctx.activity)

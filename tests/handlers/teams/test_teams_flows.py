@@ -1,0 +1,212 @@
+"""`/api/messages` driven with the activities Teams sends, against the fake Bot Connector:
+requests from chats and channels, the card buttons, installation, and Slack and Teams people
+working on one request."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.entry.stand_in import SlackWorld
+from bot.reach.conversations import conversation_with
+from handlers.slack.stand_in.signing import block_actions_payload
+from storage.models import Deployment, Offer, SupportRequest, TeamsConversationRef
+from tests.handlers.teams.conftest import HEAD, NLE, teams_user
+
+SEND_REQUEST = "We need help with SEND: our SENCO has left and we are struggling"
+
+
+def fake(world: SlackWorld) -> Any:
+    assert world.teams is not None
+    return world.teams
+
+
+def requests(world: SlackWorld) -> list[SupportRequest]:
+    with world.runtime.sessions() as session:
+        return list(session.exec(select(SupportRequest).order_by(col(SupportRequest.id))))
+
+
+def offers(world: SlackWorld, request_id: int) -> list[Offer]:
+    with world.runtime.sessions() as session:
+        return list(session.exec(select(Offer).where(Offer.request_id == request_id)))
+
+
+def head_posts(world: SlackWorld, text: str = SEND_REQUEST) -> dict[str, Any]:
+    activity = fake(world).message(text, user=teams_user(HEAD), aad=HEAD)
+    assert world.teams_send(activity).status_code == 200
+    world.settle()
+    return activity
+
+
+def press(world: SlackWorld, aad: str, action: str, value: int | str, **data: Any) -> Any:
+    """Press a card button as the Teams user `aad`; the invoke's answer."""
+    activity = fake(world).card_action(
+        {"action": action, "value": str(value), **data}, user=teams_user(aad), aad=aad
+    )
+    response = world.teams_send(activity)
+    assert response.status_code == 200
+    world.settle()
+    return response.json()
+
+
+def card_texts(message: dict[str, Any]) -> str:
+    """Every text on a Bot Connector message (its cards included), as one string."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("text", "title", "value") and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message)
+    return "\n".join(found)
+
+
+def test_a_chat_message_becomes_one_request_and_the_card_comes_back(teams: SlackWorld) -> None:
+    activity = head_posts(teams)
+    assert teams.teams_send(activity).status_code == 200  # Teams delivers it again
+    teams.settle()
+    [request] = requests(teams)
+    assert request.requester_id is not None and request.status == "open"
+    conversation_id = activity["conversation"]["id"]
+    [reply] = fake(teams).messages(conversation_id)
+    assert "Find support" in card_texts(reply)
+    with teams.runtime.sessions() as session:
+        assert conversation_with(session, HEAD) is not None
+
+
+def test_a_channel_post_is_answered_in_its_thread(teams: SlackWorld) -> None:
+    activity = fake(teams).message(SEND_REQUEST, user=teams_user(HEAD), aad=HEAD, channel=True)
+    assert teams.teams_send(activity).status_code == 200
+    teams.settle()
+    assert len(requests(teams)) == 1
+    [post] = [c for c in fake(teams).connector_calls() if c.method == "POST"]
+    assert post.path.endswith(f";messageid={activity['id']}/activities")
+
+
+def test_installation_stores_the_reference_and_says_hello_once(teams: SlackWorld) -> None:
+    activity = fake(teams).installation_update(user=teams_user(NLE), aad=NLE)
+    for _ in range(2):
+        assert teams.teams_send(activity).status_code == 200
+        teams.settle()
+    with teams.runtime.sessions() as session:
+        refs = list(session.exec(select(TeamsConversationRef)))
+    assert [(r.conversation_id, r.teams_user_id) for r in refs] == [
+        (activity["conversation"]["id"], NLE)
+    ]
+    [hello] = fake(teams).messages(activity["conversation"]["id"])
+    assert "school-to-school support" in card_texts(hello)
+
+
+def test_help_says_what_the_bot_does_and_makes_no_request(teams: SlackWorld) -> None:
+    activity = head_posts(teams, "help")
+    assert requests(teams) == []
+    [reply] = fake(teams).messages(activity["conversation"]["id"])
+    assert "school-to-school support" in card_texts(reply)
+
+
+def test_a_teams_head_is_supported_by_whoever_accepts_first(teams: SlackWorld) -> None:
+    head_posts(teams)
+    [request] = requests(teams)
+    assert press(teams, HEAD, "request_confirm", request.id)["statusCode"] == 200
+    made = offers(teams, request.id)
+    nle_offer = next(o for o in made if o.supporter_id == _person_id(teams, NLE))
+    nle_chat = fake(teams).personal_conversation(NLE)
+    assert nle_chat is not None
+    [offer_card] = fake(teams).messages(nle_chat)
+    assert "Accept" in card_texts(offer_card)
+
+    answer = press(teams, NLE, "offer_accept", nle_offer.id)
+    assert "it's yours" in answer["value"]
+    with teams.runtime.sessions() as session:
+        deployments = list(session.exec(select(Deployment)))
+    assert len(deployments) == 1
+    # Every other offer, on Slack, was updated for everyone.
+    updated = [c for c in teams.fake.calls_to("chat.update") if c.ok]
+    assert len(updated) >= len(made) - 1
+
+
+def test_a_late_accept_is_told_it_was_taken_and_changes_nothing(teams: SlackWorld) -> None:
+    head_posts(teams)
+    [request] = requests(teams)
+    press(teams, HEAD, "request_confirm", request.id)
+    made = offers(teams, request.id)
+    nle_offer = next(o for o in made if o.supporter_id == _person_id(teams, NLE))
+    slack_offer = next(o for o in made if o.id != nle_offer.id)
+    slack_id = _slack_id(teams, slack_offer.supporter_id)
+    teams.sender.interact(block_actions_payload(slack_id, "offer_accept", str(slack_offer.id)))
+    teams.settle()
+    answer = press(teams, NLE, "offer_accept", nle_offer.id)
+    assert "it's yours" not in answer["value"]
+    with teams.runtime.sessions() as session:
+        assert len(list(session.exec(select(Deployment)))) == 1
+
+
+def test_accept_pressed_at_once_on_slack_and_teams_leaves_one_deployment(
+    teams: SlackWorld,
+) -> None:
+    head_posts(teams)
+    [request] = requests(teams)
+    press(teams, HEAD, "request_confirm", request.id)
+    made = offers(teams, request.id)
+    nle_offer = next(o for o in made if o.supporter_id == _person_id(teams, NLE))
+    slack_offer = next(o for o in made if o.id != nle_offer.id)
+    slack_id = _slack_id(teams, slack_offer.supporter_id)
+    teams_click = fake(teams).card_action(
+        {"action": "offer_accept", "value": str(nle_offer.id)}, user=teams_user(NLE), aad=NLE
+    )
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def from_teams() -> None:
+        start.wait()
+        statuses.append(teams.teams_send(teams_click).status_code)
+
+    def from_slack() -> None:
+        start.wait()
+        payload = block_actions_payload(slack_id, "offer_accept", str(slack_offer.id))
+        statuses.append(teams.sender.interact(payload)[0])
+
+    threads = [threading.Thread(target=from_teams), threading.Thread(target=from_slack)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    teams.settle()
+    assert statuses == [200, 200]
+    with teams.runtime.sessions() as session:
+        deployments = list(session.exec(select(Deployment)))
+        accepted = list(session.exec(select(Offer).where(Offer.status == "accepted")))
+    assert len(deployments) == 1 and len(accepted) == 1
+
+
+def test_a_forged_token_changes_nothing(teams: SlackWorld) -> None:
+    activity = fake(teams).message(SEND_REQUEST, user=teams_user(HEAD), aad=HEAD)
+    forged = fake(teams).sign(activity, aud="someone-else")
+    assert teams.teams_send(activity, token=forged).status_code == 401
+    teams.settle()
+    assert requests(teams) == []
+    assert fake(teams).connector_calls() == []
+
+
+def _person_id(world: SlackWorld, teams_id: str) -> int:
+    from storage.models import Person
+
+    with world.runtime.sessions() as session:
+        person = session.exec(select(Person).where(Person.teams_user_id == teams_id)).one()
+        return int(person.id or 0)
+
+
+def _slack_id(world: SlackWorld, person_id: int) -> str:
+    from storage.models import Person
+
+    with world.runtime.sessions() as session:
+        return str(session.get(Person, person_id).slack_user_id)  # type: ignore[union-attr]
