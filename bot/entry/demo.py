@@ -1,4 +1,5 @@
-"""`python -m bot demo`: the life of a request, played against a local stand-in for Slack.
+"""`python -m bot demo`: the life of a request, played against local stand-ins for Slack and
+Microsoft Teams (its Teams chapter: `bot.entry.demo_teams`).
 
 It runs the real app — Bolt listeners, services, database, outbox — serving signed requests
 on a loopback port, with `SLACK_API_URL` pointed at
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
 from bot.directory.people import person_by_user_id
+from bot.entry.demo_teams import play_teams
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
 from bot.reach.people import user_id_of
@@ -126,6 +128,7 @@ def play(demo: Demo) -> None:
     demo.say("\n== python -m bot requests list --json")
     demo.say(json.dumps(rows[0], indent=2, ensure_ascii=False))
     play_checkin_and_digest(demo)
+    play_teams(demo)
 
 
 def play_checkin_and_digest(demo: Demo) -> None:
@@ -160,7 +163,8 @@ def run_demo(out: TextIO, *, story: Callable[[Demo], None] = play) -> int:
             "COORDINATOR_CHANNEL_ID": COORDINATOR_CHANNEL,
             "SCHEDULER_ENABLED": "false",
         }
-        with running_world(env, FixedClock(START), directory=DIRECTORY.read_text()) as world:
+        directory = DIRECTORY.read_text()
+        with running_world(env, FixedClock(START), directory=directory, teams=True) as world:
             print(
                 "school-support-bot demo — a local stand-in for Slack, no workspace needed.",
                 file=out,

@@ -39,9 +39,14 @@ def play_teams(demo: Demo) -> None:
     assert teams is not None
     demo.say("\n\n=== Microsoft Teams: the same bot, people on either platform ===")
     _move_to_teams(demo)
+    for aad in ON_TEAMS.values():  # the admin's setup policy installed the app for them
+        world.teams_send(teams.installation_update(user=f"29:{aad[:8]}", aad=aad))
     harry = ON_TEAMS["UHEAD2"]
     chat = teams.message(TEAMS_REQUEST, user="29:harry", aad=harry)
-    names = {chat["conversation"]["id"]: "Harry's 1:1 chat with the bot"}
+    names = {
+        teams.personal_conversation(ON_TEAMS["UHEAD2"]) or "": "Harry's 1:1 chat with the bot",
+        teams.personal_conversation(ON_TEAMS["USPEC1"]) or "": "Priya's 1:1 chat with the bot",
+    }
     teams_step(
         demo,
         names,
@@ -79,7 +84,6 @@ def play_teams(demo: Demo) -> None:
         lambda: demo.click("UHEAD1", "request_confirm", str(second.id), "C0SUPPORT"),
     )
     priya = ON_TEAMS["USPEC1"]
-    names[teams.personal_conversation(priya) or ""] = "Priya's 1:1 chat with the bot"
     priya_offer = _offer_to(demo, second.id, priya)
     teams_step(
         demo,

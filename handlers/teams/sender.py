@@ -20,17 +20,24 @@ and logged, so a crash costs at most one duplicate, never a lost message (docs/d
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, or_, select
+
 from bot.core.settings import Settings
+from bot.core.text import escape
 from bot.outbox.owing import REPLY
 from bot.outbox.pacing import Limit
 from bot.outbox.transport import Claim, Failed, Outcome, RateLimited, Retry, Sent
 from bot.reach.conversations import ConversationSeen, conversation, conversation_with
 from bot.reach.conversations import save_conversation as save_reference
+from bot.reach.people import user_id_of
+from handlers.teams.cards import mention_names
 from handlers.teams.cards.render import teams_activity
 from handlers.teams.config import TeamsConfig, teams_config
 from handlers.teams.connector import BotConnector, Done
@@ -38,10 +45,12 @@ from handlers.teams.connector import Failed as ConnectorFailed
 from handlers.teams.connector import Retry as ConnectorRetry
 from handlers.teams.token import ClientCredentialsToken
 from storage.db import SessionFactory, transaction
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
+BARE_MENTION = re.compile(r"<@([A-Za-z0-9:_.-]+)>")
+PERSON_ID = re.compile(r"[UW][A-Z0-9]{2,20}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 GUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 IN_DOUBT_RESENT = "Teams send in doubt, re-sent (possible duplicate)"
 PER_CONVERSATION = (1.8, 7.0)  # messages a second, burst: inside Teams' 60 per 30 s
@@ -67,7 +76,7 @@ class TeamsTransport:
     def send(self, claim: Claim) -> Outcome:
         """Send one claimed row: an update, a thread reply, or a new message."""
         message = claim.message
-        activity = teams_activity(message.payload)
+        activity = self._activity(message.payload)
         if message.method == "chat.update":
             assert claim.original is not None  # the deliverer waits for the original
             target = claim.original
@@ -91,6 +100,23 @@ class TeamsTransport:
             log.warning("outbox %s: %s", message.id, IN_DOUBT_RESENT)
             return Sent(sent.channel, sent.ts, note=IN_DOUBT_RESENT)
         return sent
+
+    def _activity(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The message activity for `payload`, people named where the core mentions them:
+        Teams cannot mention someone by a Slack id, so it shows their name instead."""
+        ids = {value for value in _strings(payload) if PERSON_ID.fullmatch(value)}
+        ids |= set(BARE_MENTION.findall(json.dumps(payload)))
+        names: dict[str, str] = {}
+        if ids:
+            with self.sessions() as session:
+                people = session.exec(
+                    select(Person).where(
+                        or_(col(Person.slack_user_id).in_(ids), col(Person.teams_user_id).in_(ids))
+                    )
+                )
+                names = {user_id_of(person): escape(person.name) for person in people}
+        with mention_names(names):
+            return teams_activity(payload)
 
     # --- where a message goes ---------------------------------------------------------------
     def _where(self, claim: Claim) -> tuple[str, str, str | None] | Retry | Failed:
@@ -155,6 +181,18 @@ class TeamsTransport:
         if isinstance(outcome, Done):
             return Sent(conversation_id, activity_id or outcome.id)
         return _as_outcome(outcome)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON-like value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _as_outcome(outcome: ConnectorRetry | ConnectorFailed) -> Retry | Failed:

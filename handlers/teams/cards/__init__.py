@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 Element = dict[str, Any]
@@ -46,10 +49,25 @@ def teams_text(text: str) -> str:
     text = text.replace("](", "] (")  # user text: no Markdown links of its own
     text = _LINK.sub(lambda m: f"[{_unescape(m.group(2))}]({m.group(1)})", text)
     text = _BARE_LINK.sub(lambda m: m.group(1), text)
-    text = _MENTION.sub(lambda m: f"**{_unescape(m.group(2) or 'someone')}**", text)
     text = _BOLD.sub(lambda m: f"**{m.group(1)}**", text)
+    # Teams cannot @mention a Slack user (nor is it worth a mention entity): show the name.
+    names = _NAMES.get() or {}
+    text = _MENTION.sub(lambda m: m.group(2) or names.get(m.group(1), "someone"), text)
     text = _unescape(text)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+_NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("mention_names", default=None)
+
+
+@contextmanager
+def mention_names(names: Mapping[str, str]) -> Iterator[None]:
+    """While rendering, name a bare mention `<@ID>` by `names[ID]` (the sender looks them up)."""
+    token = _NAMES.set(names)
+    try:
+        yield
+    finally:
+        _NAMES.reset(token)
 
 
 def _unescape(text: str) -> str:

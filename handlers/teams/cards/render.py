@@ -84,6 +84,15 @@ def _button(action: Action) -> Element:
 
 
 # --- requests --------------------------------------------------------------------------------
+def _words(summary: RequestSummary, limit: int) -> str:
+    """The request's title and words, the title left out where the words begin with it."""
+    title = summary.title.rstrip("…").strip()
+    words = summary.description[:limit] + ("…" if len(summary.description) > limit else "")
+    if title and summary.description.startswith(title):
+        return escape(words)
+    return f"*{escape(summary.title)}*\n\n{escape(words)}"
+
+
 def _needs(summary: RequestSummary) -> str:
     return ", ".join(escape(label) for _, label in summary.tags) or "not known yet"
 
@@ -196,10 +205,10 @@ def _offer_invitation(view: OfferInvitation) -> Element:
             ("Urgency", URGENCY_LABELS.get(summary.urgency, summary.urgency)),
             ("Phase", PHASE_LABELS.get(summary.phase or "", "—")),
             ("Region", escape(summary.region) or "—"),
-            ("School", school or "_shared when you accept_"),
+            ("School", school or "shared when you accept"),
             ("Preferred start", start),
         ),
-        text_block(f"*{escape(summary.title)}*\n\n{escape(summary.description[:900])}"),
+        text_block(_words(summary, 900)),
         note(f"*Why you:* {escape(view.reasons)}"),
     ]
     if view.expires_at is not None:
@@ -220,7 +229,9 @@ def _offer_invitation(view: OfferInvitation) -> Element:
 @render_card.register
 def _accepted(view: Accepted) -> Element:
     summary = view.summary
-    contact = f"<@{view.head_slack_id}>" if view.head_slack_id else "the head"
+    contact = (
+        f"<@{view.head_slack_id}>" if view.head_slack_id else "The head"
+    )  # named by the sender
     email = f" ({escape(view.head_email)})" if view.head_email else ""
     return card(
         [
@@ -230,9 +241,9 @@ def _accepted(view: Accepted) -> Element:
                 ("Needs", _needs(summary)),
                 ("Head", f"{contact}{email}"),
             ),
-            text_block(f"*{escape(summary.title)}*\n\n{escape(summary.description[:1500])}"),
+            text_block(_words(summary, 1500)),
             text_block(
-                f"*Next steps*\n\n1. Get in touch with {contact} within 7 days.\n"
+                "*Next steps*\n\n1. Get in touch with the head within 7 days.\n"
                 "2. Agree the focus, outcomes, and how often you'll visit.\n"
                 "3. I'll check in with you both every couple of weeks."
             ),

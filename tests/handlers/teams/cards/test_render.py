@@ -65,9 +65,13 @@ def test_a_card_keeps_its_action_ids_and_values() -> None:
 
 def test_light_markup_becomes_teams_markdown() -> None:
     assert teams_text("*Hello* <@U1|Anna Balson>, see <https://x.org/a|the guide>") == (
-        "**Hello** **Anna Balson**, see [the guide](https://x.org/a)"
+        "**Hello** Anna Balson, see [the guide](https://x.org/a)"
     )
     assert teams_text("Fish &amp; chips &lt;b&gt;") == "Fish & chips <b>"
+
+
+def test_a_mention_inside_bold_stays_bold() -> None:
+    assert teams_text("*<@U1|Sam> is supporting you.*") == "**Sam is supporting you.**"
 
 
 def test_user_text_cannot_make_a_link() -> None:
