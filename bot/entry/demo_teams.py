@@ -8,17 +8,30 @@ token signed like Teams', checked by the bot's production verifier.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import select
 
+from bot.entry.stand_in import SlackWorld
 from handlers.slack.stand_in.signing import message_event
 from handlers.teams.stand_in.transcript import describe
 from storage.models import Offer, Person, SupportRequest
 
-if TYPE_CHECKING:
-    from bot.entry.demo import Demo
+
+class Demo(Protocol):
+    """What this chapter uses of `bot.entry.demo.Demo`."""
+
+    world: SlackWorld
+    names: dict[str, str]
+
+    def say(self, text: str) -> None: ...
+
+    def step(self, title: str, action: Callable[[], Any] | None = None) -> None: ...
+
+    def click(self, user: str, action_id: str, value: str, channel: str | None = None) -> None: ...
+
 
 ON_TEAMS = {  # slack id in the demo directory -> their Entra object id
     "UHEAD2": "0a1b2c3d-0000-4000-8000-0000000000a2",
