@@ -219,7 +219,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
-    """Print everything held about a person (Slack user id) as JSON."""
+    """Print everything held about a person (Slack or Teams user id) as JSON."""
     from bot.entry.runtime import build_runtime
     from bot.privacy.service import export_person
     from handlers.slack.blocks.render import slack_payload
@@ -229,7 +229,7 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
     with read_only(runtime.sessions) as session:
         data = export_person(session, args.user, as_sent=slack_payload)
     if data is None:
-        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+        raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
@@ -244,7 +244,7 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
     with transaction(runtime.sessions) as session:
         report = erase_person(session, runtime.context(), args.user)
     if report is None:
-        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+        raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     if settings.slack_bot_token:  # else the running bot delivers what was owed
         runtime.deliverer.drain()
     print(report.summary())
@@ -421,7 +421,11 @@ def _add_digest_and_privacy_commands(sub: _Commands) -> None:
         ("erase", cmd_privacy_erase, "erase a person's personal data, keeping ids"),
     ):
         p = privacy_sub.add_parser(name, help=what)
-        p.add_argument("user", metavar="USER", help="Slack user id, e.g. U0123ABCD")
+        p.add_argument(
+            "user",
+            metavar="USER",
+            help="Slack user id (e.g. U0123ABCD) or Teams user id (Entra object id)",
+        )
         p.set_defaults(run=run)
 
 
