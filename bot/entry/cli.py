@@ -78,6 +78,23 @@ def cmd_manifest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_manifest(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the Teams app package (manifest.json and the two icons) to --out."""
+    from bot.entry.teams_manifest import ManifestError, teams_package
+
+    try:
+        package = teams_package(settings.teams_client_id or "", args.url)
+    except ManifestError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        with open(args.out, "wb") as out:
+            out.write(package)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"Wrote {args.out}: upload it in the Teams admin centre (Teams apps → Manage apps).")
+    return 0
+
+
 def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     """Run everything due at --now (default: the real now) once."""
     from bot.core.clock import FixedClock, SystemClock
@@ -374,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
     manifest.set_defaults(run=cmd_manifest)
+    teams = sub.add_parser("teams-manifest", help="write the Teams app package (a zip)")
+    teams.add_argument(
+        "--url", required=True, help="public https URL, e.g. https://support.example.org"
+    )
+    teams.add_argument(
+        "--out", default="school-support-teams.zip", help="zip to write (default: %(default)s)"
+    )
+    teams.set_defaults(run=cmd_teams_manifest)
     return parser
 
 
