@@ -21,6 +21,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from bot.core.teams_settings import is_guid
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
 from storage.models import (
@@ -31,6 +32,7 @@ from storage.models import (
     Person,
     PersonExpertise,
     PersonRole,
+    Platform,
     School,
 )
 
@@ -47,16 +49,20 @@ COLUMNS = (
     "region",
     "expertise",
     "capacity",
+    "teams_user_id",
+    "preferred_platform",
 )
 # `roles` is required too: a row without a role cannot be imported, so a file without the
-# column could import nobody.
-REQUIRED_COLUMNS = ("slack_user_id", "name", "roles")
+# column could import nobody. A person is keyed by either id column (at least one is needed).
+REQUIRED_COLUMNS = ("name", "roles")
+ID_COLUMNS = ("slack_user_id", "teams_user_id")
 MAX_CAPACITY = 20
 BATCH_SIZE = 500  # rows saved per transaction
 DEFAULT_CAPACITY = 1
 
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_PLATFORMS = tuple(Platform)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _URN = re.compile(r"[0-9]{6,7}")
 
@@ -158,10 +164,12 @@ class DirectoryRow:
     """One valid row, normalised. Optional columns missing from the file are left alone."""
 
     line: int
-    slack_user_id: str
+    slack_user_id: str | None
     name: str
     roles: tuple[str, ...]
     columns: frozenset[str]
+    teams_user_id: str | None = None
+    preferred_platform: Platform | None = None
     email: str | None = None
     school: str | None = None
     school_urn: str | None = None
@@ -174,6 +182,11 @@ class DirectoryRow:
     def has(self, column: str) -> bool:
         """True when the file has `column`."""
         return column in self.columns
+
+    @property
+    def key(self) -> str:
+        """The id the report names the row's person by: Slack's, else Teams'."""
+        return self.slack_user_id or self.teams_user_id or ""
 
 
 class _RowRejected(Exception):
@@ -290,6 +303,8 @@ def _check_header(header: list[str], report: ImportReport) -> frozenset[str]:
     if duplicates:
         raise DirectoryError(f"the header names {_quoted_list(duplicates)} more than once")
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if not any(name in names for name in ID_COLUMNS):
+        missing.insert(0, "slack_user_id (or teams_user_id)")
     if missing:
         hint = ""
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
@@ -321,6 +336,7 @@ def _parse_row(
     """Validate and normalise one record; every problem with it is reported at once."""
     cells = _cells_of(header, values)
     slack_user_id = cells.get("slack_user_id", "")
+    teams_user_id = cells.get("teams_user_id", "").lower()
     problems: list[str] = []
     warnings: list[str] = []
 
@@ -329,7 +345,8 @@ def _parse_row(
             f"has {len(values)} values but the header has {len(header)} columns "
             "(a comma inside a name needs the value in double quotes)"
         )
-    _check_slack_user_id(slack_user_id, line, first_seen, problems)
+    _check_ids(slack_user_id, teams_user_id, line, first_seen, problems)
+    preferred = _parse_platform(cells.get("preferred_platform", ""), cells, problems)
     name = " ".join(cells.get("name", "").split())
     if not name:
         problems.append("missing name")
@@ -346,17 +363,18 @@ def _parse_row(
     if urn and not _URN.fullmatch(urn):
         problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
     school = " ".join(cells.get("school", "").split()) or None
-    where = f"line {line} ({slack_user_id})"
+    where = f"line {line} ({slack_user_id or teams_user_id})"
     phase, region = _parse_phase_and_region(
         cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
     )
 
     if problems:
-        valid_id = bool(slack_user_id) and _SLACK_USER_ID.fullmatch(slack_user_id) is not None
-        return RejectedRow(line, slack_user_id if valid_id else None, "; ".join(problems))
+        return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), "; ".join(problems))
     return DirectoryRow(
         line=line,
-        slack_user_id=slack_user_id,
+        slack_user_id=slack_user_id or None,
+        teams_user_id=teams_user_id or None,
+        preferred_platform=preferred,
         name=name,
         roles=roles,
         columns=columns,
@@ -380,13 +398,60 @@ def _cells_of(header: list[str], values: list[str]) -> dict[str, str]:
     }
 
 
+def _valid_key(slack_user_id: str, teams_user_id: str) -> str | None:
+    """The id a rejected row is reported under, if it has a well-formed one."""
+    if slack_user_id and _SLACK_USER_ID.fullmatch(slack_user_id):
+        return slack_user_id
+    return teams_user_id if teams_user_id and is_guid(teams_user_id) else None
+
+
+def _check_ids(
+    slack_user_id: str,
+    teams_user_id: str,
+    line: int,
+    first_seen: dict[str, int],
+    problems: list[str],
+) -> None:
+    """A row needs a Slack user id, a Teams user id (Entra object id) or both, each valid and
+    not repeated from an earlier line."""
+    if not slack_user_id and not teams_user_id:
+        problems.append("missing slack_user_id (or teams_user_id for someone on Teams)")
+        return
+    if slack_user_id:
+        _check_slack_user_id(slack_user_id, line, first_seen, problems)
+    if not teams_user_id:
+        return
+    if not is_guid(teams_user_id):
+        problems.append(
+            f"teams_user_id {teams_user_id!r} does not look like a Microsoft Entra object id "
+            "(a GUID such as 6f1c2b1e-2d3a-4c5b-9e8f-0a1b2c3d4e5f)"
+        )
+    elif teams_user_id in first_seen:
+        problems.append(
+            f"duplicate of line {first_seen[teams_user_id]}: each person may appear only once"
+        )
+    else:
+        first_seen[teams_user_id] = line
+
+
+def _parse_platform(raw: str, cells: dict[str, str], problems: list[str]) -> Platform | None:
+    """The preferred platform: blank, `slack` or `teams`, and only one the row has an id on."""
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value not in _PLATFORMS:
+        problems.append(f"preferred_platform {raw!r} must be slack or teams (or blank)")
+        return None
+    if not cells.get(f"{value}_user_id"):
+        problems.append(f"preferred_platform {value} needs the person's {value}_user_id")
+    return Platform(value)
+
+
 def _check_slack_user_id(
     slack_user_id: str, line: int, first_seen: dict[str, int], problems: list[str]
 ) -> None:
-    """Report a missing, malformed or repeated Slack user id; remember where each was seen."""
-    if not slack_user_id:
-        problems.append("missing slack_user_id")
-    elif not _SLACK_USER_ID.fullmatch(slack_user_id):
+    """Report a malformed or repeated Slack user id; remember where each was seen."""
+    if not _SLACK_USER_ID.fullmatch(slack_user_id):
         problems.append(
             f"slack_user_id {slack_user_id!r} does not look like a Slack user id "
             "(U or W then capital letters and digits, e.g. U01ABCDEF)"
@@ -513,7 +578,7 @@ def _import_batch(
         log.warning(
             "directory import: line %d (%s) not saved: %s",
             row.line,
-            row.slack_user_id,
+            row.key,
             type(exc).__name__,
             exc_info=True,
         )
@@ -530,16 +595,16 @@ def _report_row(
 ) -> None:
     """Add one row's outcome (or rejection) and its warnings to the report."""
     if isinstance(result, str):
-        report.rejected.append(RejectedRow(row.line, row.slack_user_id, result))
+        report.rejected.append(RejectedRow(row.line, row.key, result))
         return
-    getattr(report, result.outcome).append(row.slack_user_id)
+    getattr(report, result.outcome).append(row.key)
     report.schools_created += result.school_created
     report.warnings.extend(row.warnings)
     for (school_id, attribute), value in result.school_values.items():
         earlier = seen.get((school_id, attribute))
         if earlier and earlier[0] != value:
             report.warnings.append(
-                f"line {row.line} ({row.slack_user_id}): gives the school's {attribute} as "
+                f"line {row.line} ({row.key}): gives the school's {attribute} as "
                 f"{value!r} but line {earlier[1]} gave {earlier[0]!r}; kept {value!r}"
             )
         seen[(school_id, attribute)] = (value, row.line)
@@ -630,9 +695,18 @@ class _Known:
 
     def __init__(self, session: Session, rows: list[DirectoryRow]) -> None:
         self.session = session
-        ids = [row.slack_user_id for row in rows]
-        people = session.exec(select(Person).where(col(Person.slack_user_id).in_(ids))).all()
-        self.people = {person.slack_user_id: person for person in people}
+        slack_ids = [row.slack_user_id for row in rows if row.slack_user_id]
+        teams_ids = [row.teams_user_id for row in rows if row.teams_user_id]
+        people = session.exec(
+            select(Person).where(
+                or_(
+                    col(Person.slack_user_id).in_(slack_ids),
+                    col(Person.teams_user_id).in_(teams_ids),
+                )
+            )
+        ).all()
+        self.by_slack = {person.slack_user_id: person for person in people if person.slack_user_id}
+        self.by_teams = {person.teams_user_id: person for person in people if person.teams_user_id}
         person_ids = [person.id for person in people]
         self.roles: dict[int | None, dict[str, Any]] = {}
         for role in session.exec(
@@ -657,6 +731,17 @@ class _Known:
         for school in schools:
             self.index(school)
 
+    def person(self, row: DirectoryRow) -> Person | None:
+        """The person the row is about, found by either id; rejects ids of two people."""
+        by_slack = self.by_slack.get(row.slack_user_id or "")
+        by_teams = self.by_teams.get(row.teams_user_id or "")
+        if by_slack is not None and by_teams is not None and by_slack is not by_teams:
+            raise _RowRejected(
+                f"slack_user_id {row.slack_user_id} and teams_user_id {row.teams_user_id} "
+                "belong to two different people in the directory"
+            )
+        return by_slack or by_teams
+
     def index(self, school: School) -> None:
         """Make `school` findable by its URN and name."""
         if school.urn:
@@ -679,7 +764,7 @@ class _Known:
 
 def _plan_school(known: _Known, row: DirectoryRow) -> _Plan:
     """Reject an erased person; find, create or update the row's school."""
-    person = known.people.get(row.slack_user_id)
+    person = known.person(row)
     if person is not None and person.erased_at is not None:
         raise _RowRejected(
             f"this person's data was erased on {person.erased_at:%Y-%m-%d}; "
@@ -748,6 +833,8 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
     if person is None:
         plan.person = Person(
             slack_user_id=row.slack_user_id,
+            teams_user_id=row.teams_user_id,
+            preferred_platform=row.preferred_platform,
             name=row.name,
             email=row.email,
             school_id=school_id,
@@ -759,7 +846,16 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
         plan.outcome = "added"
         return
     assert person.id is not None
-    wanted: dict[str, Any] = {"name": row.name, "school_id": school_id}
+    wanted: dict[str, Any] = {
+        "name": row.name,
+        "school_id": school_id,
+        # A blank id leaves the person's id as it is: an import never takes an id away.
+        "slack_user_id": row.slack_user_id or person.slack_user_id,
+        "teams_user_id": row.teams_user_id or person.teams_user_id,
+        "preferred_platform": (
+            row.preferred_platform if row.has("preferred_platform") else person.preferred_platform
+        ),
+    }
     if row.has("email"):
         wanted["email"] = row.email
     if row.has("capacity"):
@@ -844,7 +940,7 @@ def export_directory(session: Session, stream: TextIO) -> int:
     """Write everyone not erased as directory CSV, sorted by name; return how many."""
     people = sorted(
         session.exec(select(Person).where(col(Person.erased_at).is_(None))).all(),
-        key=lambda person: (person.name.casefold(), person.name, person.slack_user_id),
+        key=lambda p: (p.name.casefold(), p.name, p.slack_user_id or "", p.teams_user_id or ""),
     )
     schools = {school.id: school for school in session.exec(select(School))}
     roles: dict[int, list[str]] = {}
@@ -861,7 +957,7 @@ def export_directory(session: Session, stream: TextIO) -> int:
         school = schools.get(person.school_id) if person.school_id else None
         writer.writerow(
             [
-                person.slack_user_id,
+                person.slack_user_id or "",
                 person.name,
                 person.email or "",
                 ";".join(sorted(roles.get(person.id, []), key=_role_order)),
@@ -871,6 +967,8 @@ def export_directory(session: Session, stream: TextIO) -> int:
                 (school.region or "") if school else "",
                 ";".join(sorted(expertise.get(person.id, []))),
                 person.capacity,
+                person.teams_user_id or "",
+                person.preferred_platform or "",
             ]
         )
     return len(people)

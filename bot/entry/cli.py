@@ -78,6 +78,23 @@ def cmd_manifest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_manifest(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the Teams app package (manifest.json and the two icons) to --out."""
+    from bot.entry.teams_manifest import ManifestError, teams_package
+
+    try:
+        package = teams_package(settings.teams_client_id or "", args.url)
+    except ManifestError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        with open(args.out, "wb") as out:
+            out.write(package)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"Wrote {args.out}: upload it in the Teams admin centre (Teams apps → Manage apps).")
+    return 0
+
+
 def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     """Run everything due at --now (default: the real now) once."""
     from bot.core.clock import FixedClock, SystemClock
@@ -219,7 +236,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
-    """Print everything held about a person (Slack user id) as JSON."""
+    """Print everything held about a person (Slack or Teams user id) as JSON."""
     from bot.entry.runtime import build_runtime
     from bot.privacy.service import export_person
     from handlers.slack.blocks.render import slack_payload
@@ -229,7 +246,7 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
     with read_only(runtime.sessions) as session:
         data = export_person(session, args.user, as_sent=slack_payload)
     if data is None:
-        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+        raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
@@ -244,7 +261,7 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
     with transaction(runtime.sessions) as session:
         report = erase_person(session, runtime.context(), args.user)
     if report is None:
-        raise CommandError(f"nobody with Slack user id {args.user} is in the directory")
+        raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     if settings.slack_bot_token:  # else the running bot delivers what was owed
         runtime.deliverer.drain()
     print(report.summary())
@@ -374,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
     manifest.set_defaults(run=cmd_manifest)
+    teams = sub.add_parser("teams-manifest", help="write the Teams app package (a zip)")
+    teams.add_argument(
+        "--url", required=True, help="public https URL, e.g. https://support.example.org"
+    )
+    teams.add_argument(
+        "--out", default="school-support-teams.zip", help="zip to write (default: %(default)s)"
+    )
+    teams.set_defaults(run=cmd_teams_manifest)
     return parser
 
 
@@ -421,7 +446,11 @@ def _add_digest_and_privacy_commands(sub: _Commands) -> None:
         ("erase", cmd_privacy_erase, "erase a person's personal data, keeping ids"),
     ):
         p = privacy_sub.add_parser(name, help=what)
-        p.add_argument("user", metavar="USER", help="Slack user id, e.g. U0123ABCD")
+        p.add_argument(
+            "user",
+            metavar="USER",
+            help="Slack user id (e.g. U0123ABCD) or Teams user id (Entra object id)",
+        )
         p.set_defaults(run=run)
 
 

@@ -41,7 +41,8 @@ def import_modal(max_megabytes: int) -> dict[str, Any]:
         "blocks": [
             section(
                 "Upload the directory as a CSV file: UTF-8, comma-separated, with a header row, "
-                f"at most {max_megabytes} MB. People are added or updated by `slack_user_id`; "
+                f"at most {max_megabytes} MB. People are added or updated by `slack_user_id` "
+                "(or `teams_user_id` for people on Teams); "
                 "a bad row never stops the good ones, and I'll DM you a report."
             ),
             {
@@ -57,8 +58,9 @@ def import_modal(max_megabytes: int) -> dict[str, Any]:
             },
             context(
                 "Columns: `slack_user_id`, `name`, `email`, `roles`, `school`, `school_urn`, "
-                "`phase`, `region`, `expertise`, `capacity`. `/support directory export` sends "
-                "you the current directory to edit."
+                "`phase`, `region`, `expertise`, `capacity`, `teams_user_id`, "
+                "`preferred_platform`. `/support directory export` sends you the current "
+                "directory to edit."
             ),
         ],
     }

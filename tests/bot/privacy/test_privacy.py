@@ -372,7 +372,7 @@ def test_cli_unknown_person_is_one_line_and_fails(slack: SlackWorld, db_url: str
         assert result.returncode == 1
         assert result.stdout == ""
         assert result.stderr.strip().splitlines() == [
-            "error: nobody with Slack user id U0NOBODY is in the directory"
+            "error: nobody with Slack or Teams user id U0NOBODY is in the directory"
         ]
 
 
