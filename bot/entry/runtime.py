@@ -13,10 +13,10 @@ from bot.core.logs import keep_personal_data_out_of_logs
 from bot.core.school_calendar import SchoolCalendar, load_calendar
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
-from bot.outbox.notify import undeliverable_reporter
-from handlers.slack.client import SlackClient, make_web_client
 from bot.outbox.delivery import Deliverer
+from bot.outbox.notify import undeliverable_reporter
 from bot.outbox.pacing import Pacer
+from handlers.slack.client import SlackClient, make_web_client
 from handlers.slack.sender import SlackRates, SlackTransport
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
