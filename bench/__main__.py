@@ -25,6 +25,7 @@ def main() -> None:
     """
     from bench.digest import report_digest
     from bench.directory_import import report_directory_import
+    from bench.outbox_fanout import report_fanout
     from bench.routing import report_ranking
     from bench.startup import report_startup
 
@@ -40,6 +41,7 @@ def main() -> None:
     for line in report_startup():
         print(line)
     bench_slack_burst()
+    print("\n".join(report_fanout(postgres_url=postgres_url)))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 0.25  # seconds between recording batches of outcomes
 FLUSH_SIZE = 50  # outcomes recorded in one transaction at most
-BATCH_PER_WORKER = 4  # rows claimed at a time, per worker
+BATCH_PER_WORKER = 4  # rows claimed at a time, per worker …
+MIN_BATCH = 16  # … and at least this many
 
 Recorded = tuple[OutboxMessage, Outcome]
 
@@ -120,7 +121,7 @@ class DrainRun:
             self._claim_more()
 
     def _claim_more(self) -> None:
-        size = min(self.workers * BATCH_PER_WORKER, self._left)
+        size = min(max(MIN_BATCH, self.workers * BATCH_PER_WORKER), self._left)
         rows: list[OutboxMessage] = []
         try:
             rows = self._claim(size) if size > 0 else []

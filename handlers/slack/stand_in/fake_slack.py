@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import mimetypes
+import sys
 import threading
 import time
 import uuid
@@ -152,6 +154,64 @@ def _default_error(status: int) -> str:
     if status > 500:
         return "service_unavailable"
     return "fatal_error"
+
+
+# Calls a second by Slack's published tier (Tier 2: 20+, Tier 3: 50+, Tier 4: 100+ a minute);
+# `chat.postMessage` is "special": about one a second per channel, plus a workspace limit.
+SLACK_TIERS: dict[str, float] = {
+    "chat.postMessage": 10.0,
+    "chat.update": 50 / 60,
+    "chat.postEphemeral": 100 / 60,
+    "conversations.open": 50 / 60,
+    "conversations.history": 50 / 60,
+    "conversations.replies": 50 / 60,
+    "views.publish": 100 / 60,
+    "views.open": 100 / 60,
+    "files.getUploadURLExternal": 100 / 60,
+    "files.completeUploadExternal": 100 / 60,
+    "users.info": 100 / 60,
+}
+
+
+class _RateLimits:
+    """Token buckets by method and, for posts, by channel (call under the fake's lock)."""
+
+    def __init__(
+        self,
+        per_second: dict[str, float],
+        per_channel: float | None,
+        burst_seconds: float,
+        channel_burst: float,
+    ) -> None:
+        self.per_second = per_second
+        self.per_channel = per_channel
+        self.burst_seconds = burst_seconds
+        self.channel_burst = channel_burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    def take(self, method: str, channel: str | None) -> float | None:
+        """Take a token for `method` (and `channel`); None if allowed, else seconds to wait."""
+        now = time.monotonic()
+        wanted: list[tuple[str, float, float]] = []
+        if method in self.per_second:
+            rate = self.per_second[method]
+            wanted.append((method, rate, max(1.0, rate * self.burst_seconds)))
+        if channel and self.per_channel:
+            wanted.append((f"channel:{channel}", self.per_channel, self.channel_burst))
+        levels = []
+        for key, rate, capacity in wanted:
+            tokens, at = self._buckets.get(key, (capacity, now))
+            levels.append(min(capacity, tokens + (now - at) * rate))
+        short = [
+            (1 - level) / rate
+            for level, (_, rate, _) in zip(levels, wanted, strict=True)
+            if level < 1
+        ]
+        if short:
+            return max(short)
+        for level, (key, _, _) in zip(levels, wanted, strict=True):
+            self._buckets[key] = (level - 1, now)
+        return None
 
 
 # --- what Slack refuses -------------------------------------------------------------------
@@ -408,6 +468,7 @@ class FakeSlack:
         self._view_seq = 0
         self._hash_seq = 0
         self._one_off: list[_Failure] = []
+        self._rates: _RateLimits | None = None
         self._outage: _Failure | None = None
         self._method_errors: dict[str, str] = {}
         self._channel_errors: dict[str, str] = {}
@@ -729,6 +790,39 @@ class FakeSlack:
             self._channel_errors.clear()
             self._outage = None
 
+    def limit_rates(
+        self,
+        per_second: dict[str, float] | None = None,
+        *,
+        per_channel: float | None = None,
+        burst_seconds: float = 1.0,
+        channel_burst: float = 3.0,
+    ) -> None:
+        """Answer 429 with `Retry-After`, as Slack does, to calls coming faster than
+        `per_second[method]` (default: Slack's published tiers, `SLACK_TIERS`; a method not
+        listed is not limited) or posts into one channel faster than `per_channel` a second.
+        Each limit is a token bucket holding `burst_seconds` worth of calls (a channel's,
+        `channel_burst` posts). A refused call is recorded (status 429) but not acted on."""
+        limits = dict(SLACK_TIERS if per_second is None else per_second)
+        with self._cond:
+            self._rates = _RateLimits(limits, per_channel, burst_seconds, channel_burst)
+
+    def unlimit_rates(self) -> None:
+        """Stop enforcing rate limits."""
+        with self._cond:
+            self._rates = None
+
+    def _over_the_limit(self, method: str, args: dict[str, Any]) -> _Failure | None:
+        if self._rates is None:
+            return None
+        channel = args.get("channel") if method == "chat.postMessage" else None
+        wait = self._rates.take(
+            method, dm_channel_id(channel) if isinstance(channel, str) else None
+        )
+        if wait is None:
+            return None
+        return _Failure(method, 429, "ratelimited", max(1, math.ceil(wait)), None, 1)
+
     # --- answering ---------------------------------------------------------------------------
     def hold(self) -> None:
         """Stop answering: calls wait (unrecorded) until `release()`, as in a Slack stall."""
@@ -753,7 +847,7 @@ class FakeSlack:
     ) -> tuple[int, bytes, dict[str, str]]:
         received_at = time.monotonic()
         with self._cond:
-            failure = self._take_failure(method)
+            failure = self._take_failure(method) or self._over_the_limit(method, args or {})
             if failure is not None:
                 status, response, body, headers = failure.answer()
             else:
@@ -1397,6 +1491,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeSlack) -> None:
         super().__init__(("127.0.0.1", 0), _RequestHandler)
         self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (killed mid-call, as crash tests do) is not an error."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -883,3 +883,32 @@ def test_the_sender_gives_commands_and_clicks_response_urls_the_fake_serves() ->
         home = block_actions_payload("U0HEAD001", "offer_accept", "1", view={"id": "V1"})
         assert sender._with_response_url(home) is home
         assert minted == [("actions", "U0HEAD001", "C0X")]
+
+
+def test_rate_limits_answer_429_with_retry_after_and_act_on_nothing(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.limit_rates({"chat.postMessage": 0.01, "chat.update": 0.01}, per_channel=None)
+    posted = client.chat_postMessage(channel="C0SUPPORT", text="first")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C0OTHER", text="too soon")
+    assert refused.value.response.status_code == 429
+    assert refused.value.response["error"] == "ratelimited"
+    assert int(refused.value.response.headers["Retry-After"]) >= 90
+    assert fake.messages("C0OTHER") == [], "a refused call changes nothing"
+    client.chat_update(channel="C0SUPPORT", ts=posted["ts"], text="edited")  # its own bucket
+    assert client.auth_test()["ok"], "a method not limited is answered"
+    assert [c.status for c in fake.calls_to("chat.postMessage")] == [200, 429]
+    fake.unlimit_rates()
+    assert client.chat_postMessage(channel="C0OTHER", text="now")["ok"]
+
+
+def test_rate_limits_hold_each_channel_to_its_own_pace(fake: FakeSlack, client: WebClient) -> None:
+    fake.limit_rates({}, per_channel=0.01, channel_burst=2)
+    for _ in range(2):
+        client.chat_postMessage(channel="C0SUPPORT", text="burst")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C0SUPPORT", text="third")
+    assert refused.value.response.status_code == 429
+    assert client.chat_postMessage(channel="C0OTHER", text="elsewhere")["ok"]
+    assert client.chat_postMessage(channel="UHEAD1", text="a DM")["ok"]
