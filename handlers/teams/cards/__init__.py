@@ -97,6 +97,17 @@ def facts(*pairs: tuple[str, str]) -> Element:
     }
 
 
+def text_input(input_id: str, placeholder: str, *, multiline: bool = False) -> Element:
+    """A text box on the card; Teams sends its value with the card's buttons (`data[id]`)."""
+    return {
+        "type": "Input.Text",
+        "id": input_id,
+        "placeholder": placeholder,
+        "isMultiline": multiline,
+        "maxLength": 1000,
+    }
+
+
 def execute(
     label: str, action: str, value: str, *, style: str | None = None, **data: Any
 ) -> Element:

@@ -51,10 +51,14 @@ from handlers.teams.cards import (
     note,
     teams_text,
     text_block,
+    text_input,
 )
 from storage.models import CheckInStatus, DeploymentStatus, RequestStatus
 
 LIST_LIMIT = 10  # lines per digest list; the rest are counted
+NOTE_PLACEHOLDER = (
+    "For Needs attention: what needs attention. For Completed: what difference it made."
+)
 
 
 def teams_activity(payload: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +222,7 @@ def _offer_invitation(view: OfferInvitation) -> Element:
                 f"{when(view.expires_at, ZoneInfo(view.tz))}."
             )
         )
+    body.append(text_input("reason", "Declining? A reason helps the coordinators (optional)"))
     value = str(view.offer_id)
     actions = [
         execute("Accept", "offer_accept", value, style="primary"),
@@ -301,7 +306,10 @@ def _checkin_message(view: CheckinMessage) -> Element:
         body.append(note("This support has ended, so this check-in is closed. Thank you."))
     else:
         body.append(note(f"Check-ins: {cadence_label(checkin.cadence_days).lower()}."))
-    return card(body, _checkin_buttons(checkin, view.viewer_id))
+    buttons = _checkin_buttons(checkin, view.viewer_id)
+    if buttons:  # Needs attention and Completed need a few words: inline, not a dialog
+        body.append(text_input("note", NOTE_PLACEHOLDER, multiline=True))
+    return card(body, buttons)
 
 
 @render_card.register

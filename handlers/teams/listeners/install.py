@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from bot.reach.conversations import PERSONAL, mark_removed
 from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.listeners.commands import HELP_TEXT
 from handlers.teams.listeners.common import conversation_of, remember, say_once
-from handlers.teams.listeners.messages import HELP_TEXT
 
 log = logging.getLogger(__name__)
 

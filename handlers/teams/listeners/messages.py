@@ -1,12 +1,13 @@
 """Messages to the bot: a post in a team channel or a 1:1 chat becomes a request (once: a
 re-delivered activity has the same id, and the request's source key is built from it); a few
-words of thanks in a chat get a hint instead; `help` says what the bot does. Every message
+words of thanks in a chat get a hint instead; commands (`support …`, `home`, `away`, `back`,
+`help`) are answered in place (`commands`). Every message
 also refreshes the stored reference of its conversation, so the bot can write there later."""
 
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from typing import Any
 
 from microsoft_teams.api.activities import MessageActivity
@@ -16,6 +17,12 @@ from sqlmodel import Session
 from bot.reach.conversations import PERSONAL
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.listeners.commands import (
+    HELP_TEXT,
+    availability_reply,
+    home_reply,
+    split_command,
+)
 from handlers.teams.listeners.common import (
     actor_of,
     conversation_of,
@@ -25,15 +32,6 @@ from handlers.teams.listeners.common import (
 )
 
 log = logging.getLogger(__name__)
-
-HELP = re.compile(r"^\s*(help|\?)\s*$", re.IGNORECASE)
-HELP_TEXT = (
-    "*I broker school-to-school support.* Tell me in a sentence or two what your school needs "
-    'help with (for example: "We need support with SEND provision in Key Stage 2") and I\'ll '
-    "offer it to the best-matched system leaders. You'll hear here when someone accepts.\n\n"
-    "Please don't name pupils or staff. Details are shared only with the people who can help "
-    "and your coordinators."
-)
 
 
 def message_text(activity: MessageActivity) -> str:
@@ -51,7 +49,7 @@ def is_top_level(activity: MessageActivity) -> bool:
 
 
 async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
-    """A message where the bot is: a request, `help`, or small talk."""
+    """A message where the bot is: a request, a command, or small talk."""
     text = message_text(activity)
     conversation_id, kind = conversation_of(activity)
     actor = actor_of(activity)
@@ -61,31 +59,61 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
         await unit_of_work(ctx, lambda session: remember(session, activity, ctx))
         return
 
+    reply_key = f"teams-reply:{conversation_id}:{activity.id}"
+    command, rest = split_command(text)
+    request_text = rest if command == "support" else text
+
     def handle(session: Session) -> str:
         remember(session, activity, ctx)
-        now = ctx.services.clock.now()
-        if HELP.match(text):
-            key = f"teams-help:{conversation_id}:{activity.id}"
-            say_once(session, ctx, key, conversation_id, HELP_TEXT)
-            return "help"
-        if kind == PERSONAL and is_small_talk(text, ctx.services.vocabulary):
+        if command in REPLIES or (command == "support" and not rest):
+            reply = REPLIES.get(command, REPLIES["help"])(session, ctx, actor)
+            say_once(session, ctx, reply_key, conversation_id, reply)
+            return str(command)
+        if kind == PERSONAL and is_small_talk(request_text, ctx.services.vocabulary):
+            now = ctx.services.clock.now()
             answer_small_talk(session, now=now, channel=conversation_id, ts=str(activity.id))
             return "small talk"
-        outcome = capture_message(
-            session,
-            ctx.services.settings,
-            ctx.services.vocabulary,
-            now=now,
-            user=actor,
-            user_name=name_of(activity),
-            channel=conversation_id,
-            ts=str(activity.id),
-            text=text,
-        )
-        return f"request {outcome.summary.id} {'captured' if outcome.created else 'seen'}"
+        return capture(session, ctx, activity, actor, conversation_id, request_text)
 
     result = await unit_of_work(ctx, handle)
     log.info("Teams message %s in %s: %s", activity.id, conversation_id, result)
+
+
+def capture(
+    session: Session,
+    ctx: TeamsContext,
+    activity: MessageActivity,
+    actor: str,
+    where: str,
+    text: str,
+) -> str:
+    """Store the message as a request (once) and owe the card in reply."""
+    outcome = capture_message(
+        session,
+        ctx.services.settings,
+        ctx.services.vocabulary,
+        now=ctx.services.clock.now(),
+        user=actor,
+        user_name=name_of(activity),
+        channel=where,
+        ts=str(activity.id),
+        text=text,
+    )
+    return f"request {outcome.summary.id} {'captured' if outcome.created else 'seen'}"
+
+
+REPLIES: dict[str | None, Callable[[Session, TeamsContext, str], str]] = {
+    "help": lambda _session, _ctx, _actor: HELP_TEXT,
+    "home": lambda session, ctx, actor: home_reply(
+        session, now=ctx.services.clock.now(), actor=actor, vocabulary=ctx.services.vocabulary
+    ),
+    "away": lambda session, ctx, actor: availability_reply(
+        session, now=ctx.services.clock.now(), actor=actor, away=True
+    ),
+    "back": lambda session, ctx, actor: availability_reply(
+        session, now=ctx.services.clock.now(), actor=actor, away=False
+    ),
+}
 
 
 def register(app: App, ctx: TeamsContext) -> None:

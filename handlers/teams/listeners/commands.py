@@ -1,0 +1,73 @@
+"""The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
+`back` and `help`. Each answers once per message, in the chat it came from."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.errors import UserFacingError
+from bot.core.vocabulary import Vocabulary
+from bot.home.service import HomeData, home_for, set_availability
+
+COMMAND = re.compile(r"^\s*(help|\?|home|away|back|support)\b[\s:,-]*", re.IGNORECASE)
+HELP_TEXT = (
+    "*I broker school-to-school support.* Tell me in a sentence or two what your school needs "
+    'help with (for example: "We need support with SEND provision in Key Stage 2") and I\'ll '
+    "offer it to the best-matched system leaders. You'll hear here when someone accepts.\n\n"
+    "Commands: *support* followed by your request, *home* for where things stand, *away* to "
+    "pause new offers and *back* to resume them, *help* for this.\n\n"
+    "Please don't name pupils or staff. Details are shared only with the people who can help "
+    "and your coordinators."
+)
+
+
+def split_command(text: str) -> tuple[str | None, str]:
+    """The command a message starts with (lower case), if any, and the rest of it."""
+    match = COMMAND.match(text)
+    if match is None:
+        return None, text
+    command = match.group(1).lower()
+    return ("help" if command == "?" else command), text[match.end() :].strip()
+
+
+def availability_reply(session: Session, *, now: datetime, actor: str, away: bool) -> str:
+    """`away` / `back`: the change, in words (or why not)."""
+    try:
+        change = set_availability(session, now=now, actor=actor, available=not away)
+    except UserFacingError as exc:
+        return exc.message
+    if away:
+        return "You're marked away: I won't offer you anything new until you say *back*."
+    return "Welcome back: I'll offer you requests that match your expertise again." + (
+        "" if change.changed else " (You were already available.)"
+    )
+
+
+def home_reply(session: Session, *, now: datetime, actor: str, vocabulary: Vocabulary) -> str:
+    """`home`: where this person's requests, offers and deployments stand, in a few lines."""
+    return home_text(home_for(session, actor, now=now, vocabulary=vocabulary))
+
+
+def home_text(home: HomeData) -> str:
+    """A person's home, as a short message."""
+    if home.name is None:
+        return "You're not in the support directory yet. Tell me what your school needs."
+    lines = [f"*Where things stand for {home.name}*"]
+    if home.requests is not None:
+        lines.append(f"Your requests: {home.requests_total}")
+        lines += [f"- #{line.id} {line.status}" for line in home.requests]
+    if home.supporter is not None:
+        supporter = home.supporter
+        state = "available" if supporter.available else "away"
+        lines.append(
+            f"Offers waiting for your answer: {supporter.offers_total}. Supporting "
+            f"{supporter.active} of {supporter.capacity} at once; you are {state}."
+        )
+    if home.coordinator is not None:
+        counts = ", ".join(f"{n} {status}" for status, n in home.coordinator.counts.items())
+        lines.append(f"All requests: {counts or 'none yet'}.")
+        lines.append(f"Needing attention: {home.coordinator.attention_total}.")
+    return "\n".join(lines)

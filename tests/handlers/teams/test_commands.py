@@ -1,0 +1,77 @@
+"""The manifest's commands in a Teams chat: `support …`, `away`/`back`, `home`; and a check-in
+answered with the note typed on its card."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.entry.jobs import run_due
+from bot.entry.stand_in import SlackWorld
+from handlers.teams.listeners.commands import split_command
+from storage.models import CheckIn, Offer, Person
+from tests.handlers.teams.conftest import HEAD, NLE, teams_user
+from tests.handlers.teams.test_teams_flows import card_texts, fake, head_posts, press, requests
+
+
+def say(world: SlackWorld, aad: str, text: str) -> str:
+    """Send `text` to the bot in `aad`'s chat; what the bot answered there, as text."""
+    activity = fake(world).message(text, user=teams_user(aad), aad=aad)
+    assert world.teams_send(activity).status_code == 200
+    world.settle()
+    return card_texts(fake(world).messages(activity["conversation"]["id"])[-1])
+
+
+def test_commands_are_split_from_their_words() -> None:
+    assert split_command("support: we need maths help") == ("support", "we need maths help")
+    assert split_command("Away") == ("away", "")
+    assert split_command("supporting readers") == (None, "supporting readers")
+
+
+def test_support_followed_by_words_is_a_request_without_the_command(teams: SlackWorld) -> None:
+    head_posts(teams, "support We need help with SEND: our SENCO has left")
+    [request] = requests(teams)
+    assert request.description == "We need help with SEND: our SENCO has left"
+
+
+def test_support_alone_explains_how_to_ask(teams: SlackWorld) -> None:
+    assert "I broker school-to-school support" in say(teams, HEAD, "support")
+    assert requests(teams) == []
+
+
+def test_away_and_back_switch_offers_off_and_on(teams: SlackWorld) -> None:
+    assert "marked away" in say(teams, NLE, "away")
+    with teams.runtime.sessions() as session:
+        nadia = session.exec(select(Person).where(Person.teams_user_id == NLE)).one()
+        assert nadia.available is False
+    assert "Welcome back" in say(teams, NLE, "back")
+    assert "Only supporters" in say(teams, HEAD, "away")
+
+
+def test_home_says_where_things_stand(teams: SlackWorld) -> None:
+    head_posts(teams)
+    assert "Your requests: 1" in say(teams, HEAD, "home")
+
+
+def test_a_checkin_needing_attention_takes_the_note_typed_on_the_card(
+    teams: SlackWorld,
+) -> None:
+    head_posts(teams)
+    [request] = requests(teams)
+    press(teams, HEAD, "request_confirm", request.id)
+    with teams.runtime.sessions() as session:
+        nadia = session.exec(select(Person).where(Person.teams_user_id == NLE)).one()
+        offer = session.exec(select(Offer).where(Offer.supporter_id == nadia.id)).one()
+    press(teams, NLE, "offer_accept", offer.id)
+    with teams.runtime.sessions() as session:
+        checkin = session.exec(select(CheckIn)).one()
+    teams.clock.set(checkin.due_at)
+    run_due(teams.runtime)
+    teams.settle()
+    chat = fake(teams).personal_conversation(NLE) or ""
+    [asked] = [m for m in fake(teams).messages(chat) if "How is the support" in card_texts(m)]
+    card = asked["attachments"][0]["content"]
+    assert any(element.get("id") == "note" for element in card["body"])
+    refused = press(teams, NLE, "checkin_needs_attention", checkin.id)
+    assert "what needs attention" in refused["value"]
+    answer = press(teams, NLE, "checkin_needs_attention", checkin.id, note="Staffing gaps")
+    assert "noted" in answer["value"]
