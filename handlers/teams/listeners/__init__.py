@@ -5,7 +5,7 @@ from __future__ import annotations
 from microsoft_teams.apps import App
 
 from handlers.teams.context import TeamsContext
-from handlers.teams.listeners import actions, install, messages
+from handlers.teams.listeners import actions, extensions, install, messages
 
 
 def register_listeners(app: App, ctx: TeamsContext) -> None:
@@ -13,3 +13,4 @@ def register_listeners(app: App, ctx: TeamsContext) -> None:
     install.register(app, ctx)
     messages.register(app, ctx)
     actions.register(app, ctx)
+    extensions.register(app, ctx)

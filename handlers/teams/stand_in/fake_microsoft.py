@@ -225,6 +225,25 @@ class FakeMicrosoft:
         }
         return body
 
+    def message_action(
+        self, message_text: str, *, user: str, aad: str | None = None, channel: str | None = None
+    ) -> dict[str, Any]:
+        """A `composeExtension/fetchTask` invoke: "Request support" chosen on a message."""
+        aad = aad or user.split(":")[-1]
+        conv = channel or self._chat_with(aad)
+        body = self._base("invoke", user=user, aad=aad, conversation={"id": conv})
+        body["conversation"]["conversationType"] = "channel" if channel else "personal"
+        body["name"] = "composeExtension/fetchTask"
+        body["value"] = {
+            "commandId": "requestSupport",
+            "commandContext": "message",
+            "messagePayload": {
+                "id": f"1{uuid.uuid4().int % 10**12:012d}",
+                "body": {"contentType": "html", "content": f"<p>{message_text}</p>"},
+            },
+        }
+        return body
+
     def installation_update(
         self, *, user: str, aad: str | None = None, conversation_id: str | None = None
     ) -> dict[str, Any]:

@@ -75,3 +75,20 @@ def test_a_checkin_needing_attention_takes_the_note_typed_on_the_card(
     assert "what needs attention" in refused["value"]
     answer = press(teams, NLE, "checkin_needs_attention", checkin.id, note="Staffing gaps")
     assert "noted" in answer["value"]
+
+
+def test_request_support_on_a_channel_message_makes_one_request(teams: SlackWorld) -> None:
+    channel = "19:heads@thread.tacv2"
+    action = fake(teams).message_action(
+        "We need help with SEND &amp; maths", user=teams_user(HEAD), aad=HEAD, channel=channel
+    )
+    for _ in range(2):
+        response = teams.teams_send(action)
+        assert response.status_code == 200
+        teams.settle()
+    assert "Request #" in response.json()["task"]["value"]
+    [request] = requests(teams)
+    assert request.description == "We need help with SEND & maths"
+    message_id = action["value"]["messagePayload"]["id"]
+    [post] = [c for c in fake(teams).connector_calls() if c.method == "POST"]
+    assert post.path.endswith(f";messageid={message_id}/activities")
