@@ -11,11 +11,13 @@ An outbox address says its platform by its shape: Slack ids are upper-case lette
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.core.text import escape
 from storage.models import Person, Platform
 
 SLACK_ADDRESS = re.compile(r"[A-Z0-9]+")
+# A neutral mention in view text: `<@ID>` or `<@ID|Name>` (docs/messages.md).
 MENTION = re.compile(r"<@([^|<>\s]+)(?:\|([^<>]*))?>")
 
 
@@ -56,6 +58,11 @@ def address_of(person: Person) -> str:
     """The outbox address of a direct message to `person`: their Slack user id, or their
     Teams user id (the Teams sender finds or opens the 1:1 chat with them)."""
     return direct_address(person.slack_user_id, person.teams_user_id, person.preferred_platform)
+
+
+def resolve_mentions(text: str, render: Callable[[str, str | None], str]) -> str:
+    """`text` with each neutral mention replaced by `render(user_id, name or None)`."""
+    return MENTION.sub(lambda match: render(match[1], match[2] or None), text)
 
 
 def mention(person: Person) -> str:
