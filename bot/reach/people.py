@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.core.teams_settings import is_guid
 from bot.core.text import escape
 from storage.models import Person, Platform
 
@@ -26,6 +27,11 @@ def platform_of(address: str) -> Platform:
     return Platform.SLACK if SLACK_ADDRESS.fullmatch(address) else Platform.TEAMS
 
 
+def normal_user_id(user_id: str) -> str:
+    """A user id as the directory keeps it: a Teams id (a GUID) in lower case."""
+    return user_id.lower() if is_guid(user_id) else user_id
+
+
 def user_id_of(person: Person) -> str:
     """The id the core names `person` by: Slack user id first, else Teams user id."""
     return person.slack_user_id or person.teams_user_id or ""
@@ -33,9 +39,9 @@ def user_id_of(person: Person) -> str:
 
 def is_user(person: Person | None, actor: str | None) -> bool:
     """Whether `actor` (a Slack or Teams user id) is `person`."""
-    return (
-        person is not None and bool(actor) and actor in (person.slack_user_id, person.teams_user_id)
-    )
+    if person is None or not actor:
+        return False
+    return normal_user_id(actor) in (person.slack_user_id, person.teams_user_id)
 
 
 def platform_for(person: Person) -> Platform:
