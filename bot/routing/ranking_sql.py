@@ -64,8 +64,8 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
     """SELECT the candidates who may be offered `need`, in ranking order.
 
     The work grows with the people sharing a tag, not with the directory or its history:
-    each candidate's active count, last start and roles are index look-ups, worked out once
-    per candidate (a materialised CTE) rather than aggregated over every deployment.
+    each candidate's active count and last start are index look-ups, worked out once per
+    candidate (a materialised CTE) rather than aggregated over every deployment.
     """
     candidates = _candidates_sharing_a_tag(need, only_person_id)
     phase_fit = _spelled_as(session, School.phase, need.phase, phases_match)
@@ -132,7 +132,7 @@ def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
 
 
 def _active_deployments() -> Any:
-    """The candidate's active deployments, counted in the partial index of active ones."""
+    """The candidate's active deployments, counted through the (supporter_id, ...) index."""
     return (
         select(func.count())
         .where(Deployment.supporter_id == Person.id, Deployment.status == "active")
