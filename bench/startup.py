@@ -63,7 +63,8 @@ def serve_and_measure(argv: list[str], env: dict[str, str], port: int) -> tuple[
     try:
         while not _healthy(port):
             if process.poll() is not None or time.perf_counter() - start > HEALTHY_WITHIN:
-                raise RuntimeError(f"{argv} never became healthy: {process.stderr.read()!r}")  # type: ignore[union-attr]
+                errors = process.stderr.read() if process.stderr else b""
+                raise RuntimeError(f"{argv} never became healthy: {errors!r}")
             time.sleep(0.01)
         healthy = time.perf_counter() - start
         time.sleep(1.0)
