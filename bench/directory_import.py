@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert
 
 from bench.routing import fresh_engine
+from bench.table import Row
 from bot.directory.service import COLUMNS, import_directory
 from storage.db import make_session_factory
 from storage.models import Person
@@ -81,10 +82,10 @@ def time_bulk_insert(engine: Engine, rows: int) -> float:
     return time.perf_counter() - start
 
 
-def report_directory_import(rows: int, *, postgres_url: str | None = None) -> list[str]:
-    """One line per database: the import against the bulk INSERT, and its rows per second."""
+def report_directory_import(rows: int, *, postgres_url: str | None = None) -> list[Row]:
+    """One row per database: the import against the bulk INSERT, and its rows per second."""
     text = directory_csv(rows)
-    lines = []
+    results = []
     for label, url in [("SQLite", None), ("PostgreSQL", postgres_url)]:
         if label == "PostgreSQL" and url is None:
             continue
@@ -95,8 +96,14 @@ def report_directory_import(rows: int, *, postgres_url: str | None = None) -> li
             engine = fresh_engine(url, folder, "baseline")
             base = time_bulk_insert(engine, rows)
             engine.dispose()
-        lines.append(
-            f"{f'import {rows:,} rows ({label})':<28} {real / base:8.1f}×  "
-            f"(vs one bulk INSERT; {rows / real:,.0f} rows/s)"
+        results.append(
+            Row(
+                f"import {rows:,} rows ({label})",
+                real,
+                base,
+                "s",
+                "≥ 2,000 rows/s",
+                f"{rows / real:,.0f} rows/s; baseline one bulk INSERT of bare people",
+            )
         )
-    return lines
+    return results

@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, func, select
 
 from bench.routing import fresh_engine
+from bench.table import Row, render
 from bot.outbox.delivery import LEASE
 from bot.outbox.owing import owe_post
 from bot.outbox.pacing import Pacer
@@ -220,8 +221,7 @@ def _post_taken(call: Call) -> bool:
     return call.method == "chat.postMessage" and call.ok
 
 
-def _line(label: str, ratio: float, detail: str) -> str:
-    return f"{label:<28} {ratio:8.2f}×  ({detail})"
+GOAL_RATE = "≥ 0.9× the allowed rate, < 5 % 429s, 0 lost or duplicated"
 
 
 def report_fanout(
@@ -232,54 +232,52 @@ def report_fanout(
     over_dms: int = 1000,
     workers: int = 4,
     postgres_url: str | None = None,
-) -> list[str]:
-    """Lines for `python -m bench`: fan-out at 30/s, at 10/s on a slow Slack, with the bot
+) -> list[Row]:
+    """Rows for `python -m bench`: fan-out at 30/s, at 10/s on a slow Slack, with the bot
     set faster than Slack allows (only the 429 pause keeps it in line), and a crash."""
-    lines = []
     fast = fanout(dms, rate=30, latency=0.0, workers=workers, postgres_url=postgres_url)
-    lines.append(
-        _line(
-            f"outbox fan-out, {dms} DMs",
-            fast.fraction_of(30),
-            f"of the allowed 30/s; {fast.refused} of {fast.calls} calls 429 "
-            f"({100 * fast.refused / max(fast.calls, 1):.1f} %); lost {fast.lost}, "
-            f"duplicated {fast.duplicated}, out of order {fast.out_of_order}",
-        )
-    )
     slow = fanout(slow_dms, rate=10, latency=0.2, workers=workers, postgres_url=postgres_url)
     bare = bare_loop(min(slow_dms, 50), rate=10, latency=0.2)
-    lines.append(
-        _line(
-            "outbox at 200 ms, 10/s",
-            slow.fraction_of(10),
-            f"of the allowed 10/s; a bare slack_sdk loop {bare / 10:.2f}; "
-            f"{slow.refused} 429s; lost {slow.lost}, duplicated {slow.duplicated}",
-        )
-    )
     over = fanout(over_dms, rate=30, latency=0.0, workers=workers, bot_rate=60)
-    lines.append(
-        _line(
-            "outbox set to 2x Slack's 30/s",
-            over.fraction_of(30),
-            f"of the allowed 30/s with SLACK_MESSAGES_PER_SECOND=60; {over.refused} of "
-            f"{over.calls} calls 429 ({100 * over.refused / max(over.calls, 1):.1f} %); "
-            f"lost {over.lost}, duplicated {over.duplicated}",
-        )
-    )
     crash = crash_and_restart(
         crash_dms, rate=30, latency=0.2, workers=workers, postgres_url=postgres_url
     )
-    exact = (crash.messages - crash.lost) / crash.messages
-    lines.append(
-        _line(
+    return [
+        _rate_row(f"outbox fan-out, {dms} DMs", fast, 30, "allowed 30/s"),
+        _rate_row(
+            "outbox at 200 ms, 10/s", slow, 10, f"allowed 10/s; a bare slack_sdk loop {bare:.1f}/s"
+        ),
+        _rate_row(
+            "outbox set to 2x Slack's 30/s", over, 30, "SLACK_MESSAGES_PER_SECOND=60, Slack 30/s"
+        ),
+        Row(
             "outbox killed and restarted",
-            exact,
-            f"of {crash.messages} posted exactly once; lost {crash.lost}, "
-            f"duplicated {crash.duplicated}, out of order {crash.out_of_order}; "
-            f"{crash.in_doubt} in doubt, found in history",
-        )
+            measured=crash.messages - crash.lost - crash.duplicated,
+            baseline=crash.messages,
+            unit="msgs",
+            goal="every message exactly once",
+            note=f"{_counts(crash)}; {crash.in_doubt} in doubt, found in history",
+        ),
+    ]
+
+
+def _rate_row(name: str, run: Fanout, rate: float, baseline: str) -> Row:
+    return Row(
+        name,
+        measured=run.fraction_of(rate) * rate,
+        baseline=rate,
+        unit="msg/s",
+        goal=GOAL_RATE,
+        note=f"baseline = {baseline}; {_counts(run)}",
     )
-    return lines
+
+
+def _counts(run: Fanout) -> str:
+    share = 100 * run.refused / max(run.calls, 1)
+    return (
+        f"{run.refused} of {run.calls} calls 429 ({share:.1f} %); lost {run.lost}, "
+        f"duplicated {run.duplicated}, out of order {run.out_of_order}"
+    )
 
 
 def _deliver_until_done(
@@ -298,5 +296,4 @@ if __name__ == "__main__":
         db, url, per_second, threads, seconds_ahead = sys.argv[1:]
         _deliver_until_done(db, url, float(per_second), int(threads), float(seconds_ahead))
     else:
-        for row in report_fanout(int(os.environ.get("BENCH_FANOUT", "5000"))):
-            print(row)
+        print(render(report_fanout(int(os.environ.get("BENCH_FANOUT", "5000")))))

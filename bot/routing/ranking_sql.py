@@ -72,28 +72,54 @@ def rank_in_sql(
 
 
 def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> Any:
-    """SELECT the candidates who may be offered `need`, in ranking order."""
+    """SELECT the candidates who may be offered `need`, in ranking order.
+
+    The work grows with the people sharing a tag, not with the directory or its history:
+    each candidate's active count and last start are index look-ups, worked out once per
+    candidate (a materialised CTE) rather than aggregated over every deployment.
+    """
+    candidates = _candidates_sharing_a_tag(need, only_person_id)
+    phase_fit = _spelled_as(session, School.phase, need.phase, phases_match)
+    region_fit = _spelled_as(session, School.region, need.region, regions_match)
+    return (
+        select(
+            candidates.c.id,
+            candidates.c.slack_user_id,
+            candidates.c.name,
+            candidates.c.school_id,
+            candidates.c.capacity,
+            candidates.c.available,
+            School.phase,
+            School.region,
+            candidates.c.active,
+            candidates.c.at,
+        )
+        .select_from(candidates)
+        .outerjoin(School, col(School.id) == candidates.c.school_id)
+        .where(candidates.c.active < candidates.c.capacity)
+        .order_by(
+            candidates.c.covered.desc(),
+            candidates.c.role_misfit,
+            case((phase_fit, 0), else_=1),
+            case((region_fit, 0), else_=1),
+            candidates.c.active,
+            candidates.c.at.is_not(None),  # never deployed first (the Python key's -inf)
+            candidates.c.at,
+            _casefolded(session, candidates.c.name),
+            candidates.c.id,
+        )
+    )
+
+
+def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
+    """Everyone who shares a tag with `need` and passes the per-person rules, with how many
+    tags they cover, their active count, last start and whether their role fits."""
     covered = (
         select(PersonExpertise.person_id, func.count().label("covered"))
         .where(col(PersonExpertise.tag_slug).in_(sorted(need.tags)))
         .group_by(PersonExpertise.person_id)
         .subquery()
     )
-    active = (
-        select(Deployment.supporter_id, func.count().label("n"))
-        .where(Deployment.status == "active")
-        .group_by(Deployment.supporter_id)
-        .subquery()
-    )
-    last = (
-        select(Deployment.supporter_id, func.max(Deployment.started_at).label("at"))
-        .group_by(Deployment.supporter_id)
-        .subquery()
-    )
-    active_count = func.coalesce(active.c.n, 0)
-    role_fit = _holds_role(fitting_roles(need))
-    phase_fit = _spelled_as(session, School.phase, need.phase, phases_match)
-    region_fit = _spelled_as(session, School.region, need.region, regions_match)
     query = (
         select(
             Person.id,
@@ -103,42 +129,48 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
             Person.school_id,
             Person.capacity,
             Person.available,
-            School.phase,
-            School.region,
-            active_count.label("active"),
-            last.c.at,
+            covered.c.covered,
+            _active_deployments().label("active"),
+            _last_started().label("at"),
+            case((_holds_role(fitting_roles(need)), 0), else_=1).label("role_misfit"),
         )
-        .select_from(Person)
-        .join(covered, covered.c.person_id == Person.id)
-        .outerjoin(School, col(School.id) == col(Person.school_id))
-        .outerjoin(active, active.c.supporter_id == Person.id)
-        .outerjoin(last, last.c.supporter_id == Person.id)
-        .where(*_eligible(need, active_count))
-        .order_by(
-            covered.c.covered.desc(),
-            case((role_fit, 0), else_=1),
-            case((phase_fit, 0), else_=1),
-            case((region_fit, 0), else_=1),
-            active_count,
-            last.c.at.is_not(None),  # never deployed first (the Python key's -inf)
-            last.c.at,
-            _casefolded(session, Person.name),
-            Person.id,
-        )
+        .select_from(covered)
+        .join(Person, covered.c.person_id == Person.id)
+        .where(*_eligible(need))
     )
     if only_person_id is not None:
         query = query.where(Person.id == only_person_id)
-    return query
+    return query.cte("candidates").prefix_with("MATERIALIZED")
 
 
-def _eligible(need: Need, active_count: Any) -> list[ColumnElement[bool]]:
-    """The SQL form of `exclusion_reason(...) is None` (shared expertise is the inner join)."""
+def _active_deployments() -> Any:
+    """The candidate's active deployments, counted through the (supporter_id, ...) index."""
+    return (
+        select(func.count())
+        .where(Deployment.supporter_id == Person.id, Deployment.status == "active")
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+def _last_started() -> Any:
+    """The candidate's latest deployment start: the last entry of (supporter_id, started_at)."""
+    return (
+        select(func.max(Deployment.started_at))
+        .where(Deployment.supporter_id == Person.id)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+def _eligible(need: Need) -> list[ColumnElement[bool]]:
+    """The SQL form of `exclusion_reason(...) is None` but for capacity left (checked on the
+    active count outside) and shared expertise (the inner join)."""
     conditions: list[ColumnElement[bool]] = [
         _holds_role(SUPPORTER_ROLES),
         col(Person.erased_at).is_(None),
         col(Person.available).is_(True),
         Person.capacity > 0,
-        active_count < Person.capacity,
     ]
     if need.requester_person_id is not None:
         conditions.append(Person.id != need.requester_person_id)
