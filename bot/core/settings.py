@@ -16,6 +16,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/support.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+MATCH_RULES = ("prefer", "require")
 
 
 class SettingsError(Exception):
@@ -57,6 +58,9 @@ class Settings:
     retention_days: int = 365
     outbox_retention_days: int = 30
     slack_listener_threads: int = 100
+    exclude_same_trust: bool = True
+    phase_match: str = "prefer"
+    region_match: str = "prefer"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -150,6 +154,7 @@ def load_settings(
     _read_slack(get, kwargs, problems)
     _read_service(get, kwargs, problems)
     _read_timings(get, kwargs, problems)
+    _read_matching(get, kwargs, problems)
     holidays_file = kwargs.get("holidays_file")
     if holidays_file and not Path(str(holidays_file)).is_file():
         problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")
@@ -247,3 +252,14 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
             kwargs["digest_cron"] = raw.lower().strip()
         except ValueError as exc:
             problems.append(str(exc))
+
+
+def _read_matching(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
+    """Who may be offered a request: conflicts of interest, phase and region rules."""
+    if raw := get("EXCLUDE_SAME_TRUST"):
+        kwargs["exclude_same_trust"] = _parse_bool("EXCLUDE_SAME_TRUST", raw, problems)
+    for name in ("PHASE_MATCH", "REGION_MATCH"):
+        if raw := get(name):
+            if raw.lower() not in MATCH_RULES:
+                problems.append(f"{name} must be prefer or require, not {raw!r}")
+            kwargs[name.lower()] = raw.lower()

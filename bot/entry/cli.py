@@ -118,13 +118,16 @@ def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Add or update people from a directory CSV; report every row."""
+    """Add or update people from a directory CSV (or with --dry-run, say what would change
+    and save nothing); report every row."""
     from bot.directory.service import DirectoryError, import_directory_file
     from bot.entry.runtime import build_runtime
 
     runtime = build_runtime(settings)
     try:
-        report = import_directory_file(runtime.sessions, args.file, now=runtime.clock.now())
+        report = import_directory_file(
+            runtime.sessions, args.file, now=runtime.clock.now(), dry_run=args.dry_run
+        )
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
     print(report.render())
@@ -386,6 +389,9 @@ def _add_data_commands(sub: _Commands) -> None:
     directory_sub = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = directory_sub.add_parser("import", help="add or update people from a CSV file")
     imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would change; save nothing"
+    )
     imp.set_defaults(run=cmd_directory_import)
     exp = directory_sub.add_parser("export", help="write the directory as CSV")
     exp.add_argument("file", nargs="?", metavar="FILE.csv")

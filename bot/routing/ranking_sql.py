@@ -30,6 +30,7 @@ from bot.routing.matching import (
     phases_match,
     rank_candidates,
     regions_match,
+    trusts_match,
 )
 from storage.models import Deployment, Person, PersonExpertise, PersonRole, School
 
@@ -96,12 +97,14 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
             active_count.label("active"),
             last.c.at,
         )
+        .add_columns(Person.available_from, School.trust)  # apart: select() types 10 at most
         .select_from(Person)
         .join(covered, covered.c.person_id == Person.id)
         .outerjoin(School, col(School.id) == col(Person.school_id))
         .outerjoin(active, active.c.supporter_id == Person.id)
         .outerjoin(last, last.c.supporter_id == Person.id)
         .where(*_eligible(need, active_count))
+        .where(*_allowed_by_rules(session, need, phase_fit, region_fit))
         .order_by(
             covered.c.covered.desc(),
             case((role_fit, 0), else_=1),
@@ -136,6 +139,26 @@ def _eligible(need: Need, active_count: Any) -> list[ColumnElement[bool]]:
         )
     if need.excluded_person_ids:
         conditions.append(col(Person.id).not_in(sorted(need.excluded_person_ids)))
+    return conditions
+
+
+def _allowed_by_rules(
+    session: Session, need: Need, phase_fit: Any, region_fit: Any
+) -> list[ColumnElement[bool]]:
+    """The SQL form of `rule_exclusion_reason(...) is None`: the trust conflict, the
+    availability date, and phase and region when the hub requires them."""
+    conditions: list[ColumnElement[bool]] = []
+    if need.rules.exclude_same_trust and need.trust:
+        same_trust = _spelled_as(session, School.trust, need.trust, trusts_match)
+        conditions.append(or_(col(School.trust).is_(None), ~same_trust))
+    if need.today is not None:
+        conditions.append(
+            or_(col(Person.available_from).is_(None), col(Person.available_from) <= need.today)
+        )
+    if need.rules.require_phase and need.phase:
+        conditions.append(phase_fit)
+    if need.rules.require_region and need.region:
+        conditions.append(region_fit)
     return conditions
 
 
@@ -200,6 +223,8 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
             active_deployments=int(row.active),
             last_deployed_at=row.at,
             available=row.available,
+            trust=row.trust,
+            available_from=row.available_from,
         )
         for row in rows
     ]
