@@ -211,7 +211,7 @@ def why_nobody_matches(session: Session, ctx: ServiceContext, request: SupportRe
     if not reasons:
         return NOBODY_MATCHES
     counted = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-    return f"{NOBODY_MATCHES}: supporters with the expertise left out: {counted}"
+    return f"{NOBODY_MATCHES}; left out: {counted}"
 
 
 # --- offering --------------------------------------------------------------------------------
