@@ -18,8 +18,8 @@ HEADER = "slack_user_id,name,email,roles,school,school_urn,phase,region,expertis
 DIRECTORY = f"""{HEADER},trust,available_from
 UHEAD1,Hannah Head,,head,Mere Green Primary School,103413,primary,West Midlands,,1,Arden Trust,
 UHEAD2,Harry Head,,head,Castle Vale Academy,140001,secondary,West Midlands,,1,,
-UNLE1,Nadia Leader,,nle,Oak Hill Primary School,103500,primary,West Midlands,leadership;send;maths,2,,
-USLE1,Sam Specialist,,sle,Birch Primary School,103600,primary,West Midlands,send;maths,1,ARDEN  trust,
+UNLE1,Nadia Leader,,nle,Oak Hill Primary,103500,primary,West Midlands,leadership;send;maths,2,,
+USLE1,Sam Specialist,,sle,Birch Primary,103600,primary,West Midlands,send;maths,1,ARDEN  trust,
 USLE2,Sally Maths,,sle,Elm Primary School,103700,primary,East Midlands,maths,1,,
 USPEC1,Priya Senco,,specialist,Ash Primary School,103800,primary,West Midlands,send,1,,2027-01-04
 UCOORD,Chris Coordinator,,coordinator,,,,,,0,,
