@@ -390,15 +390,7 @@ def _parse_row(
     expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
 
     capacity = _parse_capacity(cells.get("capacity", ""), problems)
-    urn = cells.get("school_urn") or None
-    if urn and not _URN.fullmatch(urn):
-        problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
-    school = " ".join(cells.get("school", "").split()) or None
-    where = f"line {line} ({slack_user_id})"
-    phase, region = _parse_phase_and_region(
-        cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
-    )
-    trust = _parse_trust(cells, where, named_school=bool(school or urn), warnings=warnings)
+    school = _parse_school(cells, f"line {line} ({slack_user_id})", problems, warnings)
     available_from = _parse_date("available_from", cells.get("available_from", ""), problems)
 
     if problems:
@@ -411,16 +403,27 @@ def _parse_row(
         roles=roles,
         columns=columns,
         email=email,
-        school=school,
-        school_urn=urn,
-        phase=phase,
-        region=region,
         expertise=expertise,
         capacity=capacity,
-        trust=trust,
         available_from=available_from,
         warnings=tuple(warnings),
+        **school,
     )
+
+
+def _parse_school(
+    cells: dict[str, str], where: str, problems: list[str], warnings: list[str]
+) -> dict[str, str | None]:
+    """The row's school: its name and URN, and its phase, region and trust."""
+    urn = cells.get("school_urn") or None
+    if urn and not _URN.fullmatch(urn):
+        problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
+    school = " ".join(cells.get("school", "").split()) or None
+    phase, region = _parse_phase_and_region(
+        cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
+    )
+    trust = _parse_trust(cells, where, named_school=bool(school or urn), warnings=warnings)
+    return {"school": school, "school_urn": urn, "phase": phase, "region": region, "trust": trust}
 
 
 def _cells_of(header: list[str], values: list[str]) -> dict[str, str]:
