@@ -161,6 +161,9 @@ class School(SQLModel, table=True):
     phase: str | None = None
     region: str | None = None
     local_authority: str | None = None
+    # The multi-academy trust the school belongs to: a supporter from the requesting school's
+    # trust has a conflict of interest (EXCLUDE_SAME_TRUST).
+    trust: str | None = None
 
 
 class Platform(StrEnum):
@@ -195,6 +198,8 @@ class Person(SQLModel, table=True):
     capacity: int = 1
     available: bool = True
     away_until: date | None = None
+    # From the directory: a supporter is not offered anything before this local date.
+    available_from: date | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     erased_at: datetime | None = _ts(default=None)

@@ -23,6 +23,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/support.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+MATCH_RULES = ("prefer", "require")
 
 
 class SettingsError(Exception):
@@ -74,6 +75,9 @@ class Settings:
     teams_login_url: str = DEFAULT_TEAMS_LOGIN_URL
     teams_openid_metadata_url: str = DEFAULT_TEAMS_OPENID_METADATA_URL
     teams_local_unauthenticated: bool = False
+    exclude_same_trust: bool = True
+    phase_match: str = "prefer"
+    region_match: str = "prefer"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -190,6 +194,7 @@ def load_settings(
     _read_service(get, kwargs, problems)
     _read_timings(get, kwargs, problems)
     read_teams(get, kwargs, problems)
+    _read_matching(get, kwargs, problems)
     holidays_file = kwargs.get("holidays_file")
     if holidays_file and not Path(str(holidays_file)).is_file():
         problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")
@@ -289,3 +294,14 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
             kwargs["digest_cron"] = raw.lower().strip()
         except ValueError as exc:
             problems.append(str(exc))
+
+
+def _read_matching(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
+    """Who may be offered a request: conflicts of interest, phase and region rules."""
+    if raw := get("EXCLUDE_SAME_TRUST"):
+        kwargs["exclude_same_trust"] = _parse_bool("EXCLUDE_SAME_TRUST", raw, problems)
+    for name in ("PHASE_MATCH", "REGION_MATCH"):
+        if raw := get(name):
+            if raw.lower() not in MATCH_RULES:
+                problems.append(f"{name} must be prefer or require, not {raw!r}")
+            kwargs[name.lower()] = raw.lower()

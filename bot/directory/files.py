@@ -245,8 +245,10 @@ def import_uploaded_csv(
     now: datetime,
     vocabulary: Vocabulary,
     actor: str,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Fetch an uploaded CSV and import it as `actor`; a bad row never stops the good ones.
+    """Fetch an uploaded CSV and import it as `actor` (or with `dry_run`, only report what
+    would change); a bad row never stops the good ones.
 
     Raises `UnusableFile` (and imports nothing) when the file as a whole can't be used.
     """
@@ -255,7 +257,12 @@ def import_uploaded_csv(
     try:
         text = fetch_csv(file, token=token, api_url=api_url)
         return import_directory(
-            sessions, io.StringIO(text, newline=""), now=now, vocabulary=vocabulary, actor=actor
+            sessions,
+            io.StringIO(text, newline=""),
+            now=now,
+            vocabulary=vocabulary,
+            actor=actor,
+            dry_run=dry_run,
         )
     except UnusableFile as exc:
         raise UnusableFile(f"{exc.message} Nothing was imported.") from None
@@ -273,7 +280,7 @@ def owe_import_report(
         session,
         at=now,
         actor=actor,
-        action="directory.imported",
+        action="directory.checked" if report.dry_run else "directory.imported",
         subject_type="directory",
         subject_id="-",
         added=len(report.added),

@@ -11,8 +11,9 @@ import logging
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -51,6 +52,8 @@ COLUMNS = (
     "capacity",
     "teams_user_id",
     "preferred_platform",
+    "trust",
+    "available_from",
 )
 # `roles` is required too: a row without a role cannot be imported, so a file without the
 # column could import nobody. A person is keyed by either id column (at least one is needed).
@@ -132,6 +135,7 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     schools_created: int = 0
+    dry_run: bool = False  # nothing was saved: the report says what an import would do
 
     @property
     def ok(self) -> bool:
@@ -141,7 +145,12 @@ class ImportReport:
     def render(self) -> str:
         """A readable, multi-line report for the command line."""
         lines = [
-            f"Directory import: {len(self.added)} added, {len(self.updated)} updated, "
+            (
+                "Directory import (dry run: nothing was saved): "
+                if self.dry_run
+                else "Directory import: "
+            )
+            + f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.rejected)} rejected"
             + (f"; {_plural(self.schools_created, 'new school')}." if self.schools_created else ".")
         ]
@@ -151,7 +160,11 @@ class ImportReport:
                     f"{label}: {', '.join(ids)}", width=100, subsequent_indent="  "
                 )
         if self.rejected:
-            lines.append("Rejected rows (nothing was saved for these; the other rows were):")
+            lines.append(
+                "Rejected rows (these would not be saved):"
+                if self.dry_run
+                else "Rejected rows (nothing was saved for these; the other rows were):"
+            )
             lines += [f"  {row.render()}" for row in self.rejected]
         if self.warnings:
             lines.append("Warnings:")
@@ -177,6 +190,8 @@ class DirectoryRow:
     region: str | None = None
     expertise: tuple[str, ...] = ()
     capacity: int = DEFAULT_CAPACITY
+    trust: str | None = None
+    available_from: date | None = None
     warnings: tuple[str, ...] = ()
 
     def has(self, column: str) -> bool:
@@ -201,6 +216,7 @@ def import_directory_file(
     now: datetime,
     vocabulary: Vocabulary | None = None,
     actor: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import the directory CSV at `path`; raises `DirectoryError` if it cannot be read."""
     try:
@@ -220,7 +236,12 @@ def import_directory_file(
     except OSError as exc:
         raise DirectoryError(f"{path} could not be read: {exc.strerror or exc}") from None
     return import_directory(
-        sessions, io.StringIO(text, newline=""), now=now, vocabulary=vocabulary, actor=actor
+        sessions,
+        io.StringIO(text, newline=""),
+        now=now,
+        vocabulary=vocabulary,
+        actor=actor,
+        dry_run=dry_run,
     )
 
 
@@ -231,10 +252,12 @@ def import_directory(
     now: datetime,
     vocabulary: Vocabulary | None = None,
     actor: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Add or update people from directory CSV text, `BATCH_SIZE` rows per transaction.
 
-    A row that is rejected, or that the database refuses, never stops the good ones.
+    A row that is rejected, or that the database refuses, never stops the good ones. With
+    `dry_run`, the same report of what would change, and nothing saved.
 
     Raises `DirectoryError` (and saves nothing) when the header lacks a required column.
     """
@@ -254,16 +277,41 @@ def import_directory(
         else:
             rows.append(row)
 
-    # The tags must exist before anyone can be given them.
-    with transaction(sessions) as session:
-        sync_vocabulary(session, vocabulary)
-
-    school_values: dict[tuple[int, str], tuple[str, int]] = {}
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start : start + BATCH_SIZE]
-        _import_batch(sessions, batch, now=now, actor=actor, report=report, seen=school_values)
+    with _batches(sessions, dry_run=dry_run) as batches:
+        # The tags must exist before anyone can be given them.
+        with batches() as session:
+            sync_vocabulary(session, vocabulary)
+        school_values: dict[tuple[int, str], tuple[str, int]] = {}
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
+            _import_batch(batches, batch, now=now, actor=actor, report=report, seen=school_values)
     report.rejected.sort(key=lambda rejected: rejected.line)
+    report.dry_run = dry_run
     return report
+
+
+_Batches = Callable[[], AbstractContextManager[Session]]
+
+
+@contextmanager
+def _batches(sessions: SessionFactory, *, dry_run: bool) -> Iterator[_Batches]:
+    """Where each batch is saved: a transaction of its own, or for a dry run a savepoint
+    inside one transaction that is rolled back at the end, so later batches see earlier ones
+    (a school added on line 3 is found on line 900) and nothing is kept."""
+    if not dry_run:
+        yield lambda: transaction(sessions)
+        return
+    with sessions() as session:
+        try:
+            yield lambda: _savepoint(session)
+        finally:
+            session.rollback()
+
+
+@contextmanager
+def _savepoint(session: Session) -> Iterator[Session]:
+    with session.begin_nested():
+        yield session
 
 
 def _read_csv(stream: TextIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -359,14 +407,10 @@ def _parse_row(
     expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
 
     capacity = _parse_capacity(cells.get("capacity", ""), problems)
-    urn = cells.get("school_urn") or None
-    if urn and not _URN.fullmatch(urn):
-        problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
-    school = " ".join(cells.get("school", "").split()) or None
-    where = f"line {line} ({slack_user_id or teams_user_id})"
-    phase, region = _parse_phase_and_region(
-        cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
+    school = _parse_school(
+        cells, f"line {line} ({slack_user_id or teams_user_id})", problems, warnings
     )
+    available_from = _parse_date("available_from", cells.get("available_from", ""), problems)
 
     if problems:
         return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), "; ".join(problems))
@@ -379,14 +423,27 @@ def _parse_row(
         roles=roles,
         columns=columns,
         email=email,
-        school=school,
-        school_urn=urn,
-        phase=phase,
-        region=region,
         expertise=expertise,
         capacity=capacity,
+        available_from=available_from,
         warnings=tuple(warnings),
+        **school,
     )
+
+
+def _parse_school(
+    cells: dict[str, str], where: str, problems: list[str], warnings: list[str]
+) -> dict[str, str | None]:
+    """The row's school: its name and URN, and its phase, region and trust."""
+    urn = cells.get("school_urn") or None
+    if urn and not _URN.fullmatch(urn):
+        problems.append(f"school_urn {urn!r} must be the school's 6- or 7-digit DfE URN")
+    school = " ".join(cells.get("school", "").split()) or None
+    phase, region = _parse_phase_and_region(
+        cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
+    )
+    trust = _parse_trust(cells, where, named_school=bool(school or urn), warnings=warnings)
+    return {"school": school, "school_urn": urn, "phase": phase, "region": region, "trust": trust}
 
 
 def _cells_of(header: list[str], values: list[str]) -> dict[str, str]:
@@ -505,6 +562,30 @@ def _parse_phase_and_region(
     return phase, region
 
 
+def _parse_trust(
+    cells: dict[str, str], where: str, *, named_school: bool, warnings: list[str]
+) -> str | None:
+    """The school's multi-academy trust; ignored (with a warning) if no school is named."""
+    trust = " ".join(cells.get("trust", "").split()) or None
+    if trust and not named_school:
+        warnings.append(f"{where}: trust belongs to the school, and this row names none; ignored")
+        return None
+    return trust
+
+
+def _parse_date(column: str, raw: str, problems: list[str]) -> date | None:
+    """A date written 2027-01-04 or 04/01/2027 (day first, as in England); blank is None."""
+    if not raw:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    problems.append(f"{column} must be a date like 2027-01-04 or 04/01/2027, not {raw!r}")
+    return None
+
+
 def _split(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(";") if part.strip()]
 
@@ -557,7 +638,7 @@ def normalise_region(raw: str) -> str | None:
 
 
 def _import_batch(
-    sessions: SessionFactory,
+    batches: _Batches,
     rows: list[DirectoryRow],
     *,
     now: datetime,
@@ -567,12 +648,12 @@ def _import_batch(
 ) -> None:
     """Save `rows` in one transaction; if that fails, save them one by one so only bad rows fail."""
     try:
-        with transaction(sessions) as session:
+        with batches() as session:
             results = _save_batch(session, rows, now=now, actor=actor)
     except SQLAlchemyError as exc:
         if len(rows) > 1:
             for row in rows:
-                _import_batch(sessions, [row], now=now, actor=actor, report=report, seen=seen)
+                _import_batch(batches, [row], now=now, actor=actor, report=report, seen=seen)
             return
         [row] = rows
         log.warning(
@@ -802,14 +883,24 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
 
     if school is None:
         school = School(
-            name=row.school or "", urn=row.school_urn, phase=row.phase, region=row.region
+            name=row.school or "",
+            urn=row.school_urn,
+            phase=row.phase,
+            region=row.region,
+            trust=row.trust,
         )
         known.session.add(school)
         known.index(school)
         known.created.append(school)
         return school, True, False
 
-    wanted = {"name": row.school, "urn": row.school_urn, "phase": row.phase, "region": row.region}
+    wanted = {
+        "name": row.school,
+        "urn": row.school_urn,
+        "phase": row.phase,
+        "region": row.region,
+        "trust": row.trust,
+    }
     # Blank cells leave the school as it is: other rows may describe it fully.
     changes = {
         key: value for key, value in wanted.items() if value and getattr(school, key) != value
@@ -839,6 +930,7 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
             email=row.email,
             school_id=school_id,
             capacity=row.capacity if row.has("capacity") else DEFAULT_CAPACITY,
+            available_from=row.available_from,
             created_at=now,
             updated_at=now,
         )
@@ -860,6 +952,8 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
         wanted["email"] = row.email
     if row.has("capacity"):
         wanted["capacity"] = row.capacity
+    if row.has("available_from"):
+        wanted["available_from"] = row.available_from
     for attribute, value in wanted.items():
         if getattr(person, attribute) != value:
             plan.changed.append("school" if attribute == "school_id" else attribute)
@@ -930,7 +1024,12 @@ def _school_values(plan: _Plan) -> dict[tuple[int, str], str]:
     assert school.id is not None
     return {
         (school.id, attribute): value
-        for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
+        for attribute, value in (
+            ("name", row.school),
+            ("phase", row.phase),
+            ("region", row.region),
+            ("trust", row.trust),
+        )
         if value
     }
 
@@ -969,6 +1068,8 @@ def export_directory(session: Session, stream: TextIO) -> int:
                 person.capacity,
                 person.teams_user_id or "",
                 person.preferred_platform or "",
+                (school.trust or "") if school else "",
+                person.available_from.isoformat() if person.available_from else "",
             ]
         )
     return len(people)

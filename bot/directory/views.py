@@ -22,20 +22,25 @@ class ImportReportMessage:
     summary: str
     report: str
     rejected: bool  # some rows were rejected: say how to fix them
+    dry_run: bool = False  # only checked: nothing was saved
 
 
 def report_message(report: ImportReport, file_name: str) -> ImportReportMessage:
     """The import report DM for `report` of `file_name`."""
     return ImportReportMessage(
-        import_summary(report, file_name), report.render(), bool(report.rejected)
+        import_summary(report, file_name),
+        report.render(),
+        bool(report.rejected),
+        dry_run=report.dry_run,
     )
 
 
 def import_summary(report: ImportReport, file_name: str) -> str:
     """One line: what the import did, for the notification and the top of the report."""
     icon = ":warning:" if report.rejected else ":white_check_mark:"
+    what = "Directory check (nothing saved) of" if report.dry_run else "Directory import from"
     return (
-        f"{icon} Directory import from {escape(file_name)}: {len(report.added)} added, "
+        f"{icon} {what} {escape(file_name)}: {len(report.added)} added, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.rejected)} rejected."
     )

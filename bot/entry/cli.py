@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -135,13 +136,16 @@ def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Add or update people from a directory CSV; report every row."""
+    """Add or update people from a directory CSV (or with --dry-run, say what would change
+    and save nothing); report every row."""
     from bot.directory.service import DirectoryError, import_directory_file
     from bot.entry.runtime import build_runtime
 
     runtime = build_runtime(settings)
     try:
-        report = import_directory_file(runtime.sessions, args.file, now=runtime.clock.now())
+        report = import_directory_file(
+            runtime.sessions, args.file, now=runtime.clock.now(), dry_run=args.dry_run
+        )
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
     print(report.render())
@@ -169,6 +173,49 @@ def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
             where = args.file or "standard output"
             raise CommandError(f"cannot write {where}: {exc.strerror or exc}") from None
     return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the audit trail (of one request, one person, or everything): one line each."""
+    from bot.core.audit_trail import audit_trail
+    from bot.entry.runtime import build_runtime
+    from storage.db import read_only
+    from storage.models import SupportRequest
+
+    request_id = _audit_request_id(args.request)
+    person = _audit_person(args.person)
+    runtime = build_runtime(settings)
+    with read_only(runtime.sessions) as session:
+        if request_id is not None and session.get(SupportRequest, request_id) is None:
+            raise CommandError(f"there is no request #{request_id}")
+        lines = audit_trail(session, request_id=request_id, slack_user_id=person)
+    if args.json:
+        print(json.dumps([line.as_json(settings.tz) for line in lines], indent=2))
+        return 0
+    if not lines:
+        print("No audit entries.")
+    for line in lines:
+        print(
+            f"{line.local_time(settings.tz)}  {line.subject_type} {line.subject_id}  "
+            f"{line.actor or 'the bot'}  {line.words}"
+        )
+    return 0
+
+
+def _audit_request_id(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"#?[0-9]{1,11}", raw.strip()):
+        raise CommandError(f"--request must be a request number like 12, not {raw!r}")
+    return int(raw.strip().lstrip("#"))
+
+
+def _audit_person(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", raw.strip()):
+        raise CommandError(f"--person must be a Slack user id like U0123ABCD, not {raw!r}")
+    return raw.strip()
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -411,10 +458,19 @@ def _add_data_commands(sub: _Commands) -> None:
     directory_sub = directory.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = directory_sub.add_parser("import", help="add or update people from a CSV file")
     imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would change; save nothing"
+    )
     imp.set_defaults(run=cmd_directory_import)
     exp = directory_sub.add_parser("export", help="write the directory as CSV")
     exp.add_argument("file", nargs="?", metavar="FILE.csv")
     exp.set_defaults(run=cmd_directory_export)
+
+    audit = sub.add_parser("audit", help="the audit trail: who did what, when")
+    audit.add_argument("--request", metavar="N", help="only this request (and its offers…)")
+    audit.add_argument("--person", metavar="USER", help="only what this Slack user did or had done")
+    audit.add_argument("--json", action="store_true", help="print a JSON array")
+    audit.set_defaults(run=cmd_audit)
 
     requests = sub.add_parser("requests", help="list support requests")
     requests_sub = requests.add_subparsers(dest="action", metavar="ACTION", required=True)

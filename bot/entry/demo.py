@@ -36,7 +36,7 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning in term
 REQUEST_TEXT = (
     "Morning all. Our SENCO has been signed off for the rest of term and we have six EHCP "
     "annual reviews due before Christmas. Could anyone help us get on top of SEND? "
-    "KS2 maths is also a worry after this summer's SATs."
+    "KS2 maths is also a worry after this summer's results."
 )
 
 

@@ -149,6 +149,7 @@ def _directory_entry(session: Session, person: Person) -> dict[str, Any]:
             "phase": school.phase,
             "region": school.region,
             "local_authority": school.local_authority,
+            "trust": school.trust,
         }
         if school
         else None,
@@ -160,6 +161,7 @@ def _directory_entry(session: Session, person: Person) -> dict[str, Any]:
         "capacity": person.capacity,
         "available": person.available,
         "away_until": _when(person.away_until),
+        "available_from": _when(person.available_from),
         "created_at": _when(person.created_at),
         "updated_at": _when(person.updated_at),
         "erased_at": _when(person.erased_at),
@@ -397,6 +399,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
         person.capacity = 0
         person.available = False
         person.away_until = None
+        person.available_from = None
         person.erased_at = now
         person.updated_at = now
     # No roles at all: never a candidate, a coordinator or anyone allowed to act.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -62,6 +62,21 @@ class Candidate:
     last_deployed_at: datetime | None  # most recent deployment start, aware UTC
     available: bool = True  # False when marked away
     address: str = ""  # where their offer goes (bot.reach.people.direct_address); "": user_id
+    trust: str | None = None  # the multi-academy trust of the candidate's school
+    available_from: date | None = None  # not offered anything before this local date
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """The hub's rules on who may be offered a request (EXCLUDE_SAME_TRUST, PHASE_MATCH,
+    REGION_MATCH): with `require_*` off, phase and region only rank a match higher."""
+
+    exclude_same_trust: bool = True
+    require_phase: bool = False
+    require_region: bool = False
+
+
+NO_RULES = MatchRules(exclude_same_trust=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,9 @@ class Need:
     region: str | None
     excluded_person_ids: frozenset[int] = frozenset()  # already offered or declined
     requester_person_id: int | None = None
+    trust: str | None = None  # the requesting school's multi-academy trust
+    today: date | None = None  # the local date, for `Candidate.available_from`
+    rules: MatchRules = MatchRules()
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,13 @@ def regions_match(need_region: str | None, candidate_region: str | None) -> bool
     return _normalise(need_region) == _normalise(candidate_region)
 
 
+def trusts_match(need_trust: str | None, candidate_trust: str | None) -> bool:
+    """Whether two schools are in the same trust, ignoring case and spacing."""
+    if not need_trust or not candidate_trust:
+        return False
+    return _normalise(need_trust) == _normalise(candidate_trust)
+
+
 def exclusion_reason(need: Need, candidate: Candidate) -> str | None:
     """Why `candidate` cannot be offered `need` (the first reason that applies), or None."""
     if candidate.roles.isdisjoint(SUPPORTER_ROLES):
@@ -140,6 +165,24 @@ def exclusion_reason(need: Need, candidate: Candidate) -> str | None:
         return "takes no deployments (capacity 0)"
     if candidate.active_deployments >= candidate.capacity:
         return f"at capacity ({_load(candidate)})"
+    return rule_exclusion_reason(need, candidate)
+
+
+def rule_exclusion_reason(need: Need, candidate: Candidate) -> str | None:
+    """Why the hub's rules (`Need.rules`) or the supporter's availability date keep an
+    otherwise suitable `candidate` from `need`, in words for coordinators; or None."""
+    if need.rules.exclude_same_trust and trusts_match(need.trust, candidate.trust):
+        return "in the requesting school's trust (a conflict of interest)"
+    if need.today and candidate.available_from and candidate.available_from > need.today:
+        return "not available yet"
+    if need.rules.require_phase and need.phase and not phases_match(need.phase, candidate.phase):
+        return "from another phase (PHASE_MATCH=require)"
+    if (
+        need.rules.require_region
+        and need.region
+        and not regions_match(need.region, candidate.region)
+    ):
+        return "from another region (REGION_MATCH=require)"
     return None
 
 

@@ -30,6 +30,7 @@ from bot.routing.matching import (
     phases_match,
     rank_candidates,
     regions_match,
+    trusts_match,
 )
 from storage.models import Deployment, Person, PersonExpertise, PersonRole, Platform, School
 
@@ -84,7 +85,8 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
     return (
         select(
             candidates.c.id,
-            candidates.c.slack_user_id,
+            candidates.c.user_id,
+            candidates.c.address,
             candidates.c.name,
             candidates.c.school_id,
             candidates.c.capacity,
@@ -94,9 +96,11 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
             candidates.c.active,
             candidates.c.at,
         )
+        .add_columns(candidates.c.available_from, School.trust)  # apart: select() types 10 at most
         .select_from(candidates)
         .outerjoin(School, col(School.id) == candidates.c.school_id)
         .where(candidates.c.active < candidates.c.capacity)
+        .where(*_allowed_by_rules(session, need, phase_fit, region_fit))
         .order_by(
             candidates.c.covered.desc(),
             candidates.c.role_misfit,
@@ -129,6 +133,7 @@ def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
             Person.school_id,
             Person.capacity,
             Person.available,
+            Person.available_from,
             covered.c.covered,
             _active_deployments().label("active"),
             _last_started().label("at"),
@@ -180,6 +185,27 @@ def _eligible(need: Need) -> list[ColumnElement[bool]]:
         )
     if need.excluded_person_ids:
         conditions.append(col(Person.id).not_in(sorted(need.excluded_person_ids)))
+    if need.today is not None:
+        conditions.append(
+            or_(col(Person.available_from).is_(None), col(Person.available_from) <= need.today)
+        )
+    return conditions
+
+
+def _allowed_by_rules(
+    session: Session, need: Need, phase_fit: Any, region_fit: Any
+) -> list[ColumnElement[bool]]:
+    """The SQL form of `rule_exclusion_reason(...) is None` on the school: the trust
+    conflict, and phase and region when the hub requires them (availability is per person,
+    in `_eligible`)."""
+    conditions: list[ColumnElement[bool]] = []
+    if need.rules.exclude_same_trust and need.trust:
+        same_trust = _spelled_as(session, School.trust, need.trust, trusts_match)
+        conditions.append(or_(col(School.trust).is_(None), ~same_trust))
+    if need.rules.require_phase and need.phase:
+        conditions.append(phase_fit)
+    if need.rules.require_region and need.region:
+        conditions.append(region_fit)
     return conditions
 
 
@@ -245,6 +271,8 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
             active_deployments=int(row.active),
             last_deployed_at=row.at,
             available=row.available,
+            trust=row.trust,
+            available_from=row.available_from,
         )
         for row in rows
     ]

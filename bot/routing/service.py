@@ -8,9 +8,9 @@ simultaneous clicks, in any number of processes, produce exactly one deployment.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
@@ -21,6 +21,7 @@ from bot.core.clock import as_utc
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.core.messages import Card
+from bot.core.settings import Settings
 from bot.core.text import escape
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_user_id, roles_of
@@ -29,7 +30,14 @@ from bot.outbox.owing import owe_post, owe_update
 from bot.reach.people import address_of, is_user, mention, platform_for, user_id_of
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import CoordinatorAlert, OfferClosed, RequestSummary
-from bot.routing.matching import Candidate, Match, Need
+from bot.routing.matching import (
+    NO_RULES,
+    Candidate,
+    Match,
+    MatchRules,
+    Need,
+    rule_exclusion_reason,
+)
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation, supporter_line
 from storage.claims import claim_rows
@@ -51,6 +59,10 @@ from storage.models import (
     School,
     SupportRequest,
 )
+
+NOBODY_MATCHES = "no available supporter matches"
+# Supporters looked at to explain why nobody could be offered a request.
+_EXPLAINED = 200
 
 
 @dataclass
@@ -120,6 +132,8 @@ def load_candidates(session: Session) -> list[Candidate]:
                 active_deployments=int(active.get(person.id or 0, 0)),
                 last_deployed_at=_aware(last.get(person.id or 0)),
                 available=person.available,
+                trust=school.trust if school else None,
+                available_from=person.available_from,
             )
         )
     return candidates
@@ -129,7 +143,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
 
 
-def need_of(session: Session, request: SupportRequest) -> Need:
+def need_of(
+    session: Session,
+    request: SupportRequest,
+    *,
+    rules: MatchRules = MatchRules(),
+    today: date | None = None,
+) -> Need:
     """The request as matching sees it, excluding everyone already asked."""
     school = session.get(School, request.school_id) if request.school_id else None
     asked = set(session.exec(select(Offer.supporter_id).where(Offer.request_id == request.id)))
@@ -141,6 +161,18 @@ def need_of(session: Session, request: SupportRequest) -> Need:
         region=school.region if school else None,
         excluded_person_ids=frozenset(asked),
         requester_person_id=request.requester_id,
+        trust=school.trust if school else None,
+        today=today,
+        rules=rules,
+    )
+
+
+def rules_of(settings: Settings) -> MatchRules:
+    """The hub's matching rules from `EXCLUDE_SAME_TRUST`, `PHASE_MATCH` and `REGION_MATCH`."""
+    return MatchRules(
+        exclude_same_trust=settings.exclude_same_trust,
+        require_phase=settings.phase_match == "require",
+        require_region=settings.region_match == "require",
     )
 
 
@@ -151,16 +183,38 @@ def rank_for(
     *,
     limit: int | None = None,
     only_person_id: int | None = None,
+    ctx: ServiceContext | None = None,
 ) -> list[Match]:
-    """The best `limit` candidates for a request right now (all when None), ranked in SQL."""
+    """The best `limit` candidates for a request right now (all when None), ranked in SQL,
+    under the hub's rules and availability dates as of `ctx` (the default rules without it)."""
     labels = {tag.slug: tag.label for tag in vocabulary.tags}
-    return rank_in_sql(
-        session,
-        need_of(session, request),
-        limit=limit,
-        tag_labels=labels,
-        only_person_id=only_person_id,
+    need = (
+        need_of(session, request)
+        if ctx is None
+        else need_of(session, request, rules=rules_of(ctx.settings), today=_today(ctx))
     )
+    return rank_in_sql(session, need, limit=limit, tag_labels=labels, only_person_id=only_person_id)
+
+
+def _today(ctx: ServiceContext) -> date:
+    return ctx.now.astimezone(ctx.settings.tz).date()
+
+
+def why_nobody_matches(session: Session, ctx: ServiceContext, request: SupportRequest) -> str:
+    """Why no supporter can be offered a request, for the coordinators' alert: the hub's
+    rules and availability dates that left out people who would otherwise fit, counted."""
+    strict = need_of(session, request, rules=rules_of(ctx.settings), today=_today(ctx))
+    relaxed = replace(strict, rules=NO_RULES, today=None)
+    left_out = rank_in_sql(session, relaxed, limit=_EXPLAINED, tag_labels={})
+    reasons = Counter(
+        reason
+        for match in left_out
+        if (reason := rule_exclusion_reason(strict, match.candidate)) is not None
+    )
+    if not reasons:
+        return NOBODY_MATCHES
+    counted = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    return f"{NOBODY_MATCHES}; left out: {counted}"
 
 
 # --- offering --------------------------------------------------------------------------------
@@ -200,9 +254,10 @@ def offer_next_round(
     outcome = RoutingOutcome(request_id=request.id or 0)
     if request.offer_round >= ctx.settings.max_offer_rounds:
         return _escalate(session, ctx, request, outcome, reason="no one accepted in time")
-    matches = rank_for(session, request, ctx.vocabulary, limit=ctx.settings.offer_count)
+    matches = rank_for(session, request, ctx.vocabulary, limit=ctx.settings.offer_count, ctx=ctx)
     if not matches:
-        return _escalate(session, ctx, request, outcome, reason="no available supporter matches")
+        reason = why_nobody_matches(session, ctx, request)
+        return _escalate(session, ctx, request, outcome, reason=reason)
     request.offer_round += 1
     request.status = OFFERED
     request.offered_at = request.offered_at or ctx.now
@@ -616,7 +671,7 @@ def suggest_colleague(
     )
     person = person_by_user_id(session, colleague)
     fits = (
-        rank_for(session, request, ctx.vocabulary, only_person_id=person.id)
+        rank_for(session, request, ctx.vocabulary, only_person_id=person.id, ctx=ctx)
         if person is not None and person.id is not None
         else []
     )

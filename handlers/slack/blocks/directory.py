@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 IMPORT_CALLBACK_ID = "directory_import"
 FILE_BLOCK_ID = "directory_file"
 FILE_ACTION_ID = "csv_file"
+DRY_RUN_BLOCK_ID = "directory_dry_run"
+DRY_RUN_ACTION_ID = "dry_run"
 # Code blocks of the report shown at most; the message keeps well inside Slack's limits.
 MAX_REPORT_SECTIONS = 10
 _CODE_FENCE = "```"
@@ -56,11 +58,28 @@ def import_modal(max_megabytes: int) -> dict[str, Any]:
                     "max_files": 1,
                 },
             },
+            {
+                "type": "input",
+                "block_id": DRY_RUN_BLOCK_ID,
+                "optional": True,
+                "label": plain("Check first?"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": DRY_RUN_ACTION_ID,
+                    "options": [
+                        {
+                            "text": plain("Only check the file: report what would change"),
+                            "description": plain("Nothing is saved."),
+                            "value": DRY_RUN_ACTION_ID,
+                        }
+                    ],
+                },
+            },
             context(
                 "Columns: `slack_user_id`, `name`, `email`, `roles`, `school`, `school_urn`, "
                 "`phase`, `region`, `expertise`, `capacity`, `teams_user_id`, "
-                "`preferred_platform`. `/support directory export` sends you the current "
-                "directory to edit."
+                "`preferred_platform`, `trust`, `available_from`. `/support directory export` "
+                "sends you the current directory to edit."
             ),
         ],
     }
@@ -76,8 +95,14 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def importing_view(file_name: str) -> dict[str, Any]:
+def importing_view(file_name: str, *, dry_run: bool = False) -> dict[str, Any]:
     """What the modal shows once the file is accepted: the import runs after it closes."""
+    if dry_run:
+        return notice_view(
+            "Checking…",
+            f"Checking *{escape(file_name)}*; nothing will be saved. I'll DM you what an import "
+            "would change.",
+        )
     return notice_view(
         "Importing…", f"Importing *{escape(file_name)}*. I'll DM you the report when it's done."
     )
@@ -106,6 +131,8 @@ def import_report_blocks(message: ImportReportMessage) -> list[Block]:
                 "import again, or run `python -m bot directory import FILE.csv` for everything."
             )
         )
+    elif message.dry_run:
+        blocks.append(context("Nothing was saved. Import the file to make these changes."))
     elif message.rejected:
         blocks.append(
             context("Fix the rejected rows and import the file again; the other rows are saved.")

@@ -21,6 +21,7 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
+from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
@@ -262,13 +263,26 @@ def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
     if not home.attention:
         return [*blocks, context("Nothing needs your attention right now.")]
     blocks.append(section(f"*Needs attention* ({home.attention_total})"))
-    blocks += [_attention(item, now) for item in home.attention]
+    for item in home.attention:
+        blocks += _attention(item, now)
     if more := _more(home.attention_total - len(home.attention), "— see the digest"):
         blocks.append(context(more))
     return blocks
 
 
-def _attention(item: AttentionLine, now: datetime) -> Block:
+def _attention(item: AttentionLine, now: datetime) -> list[Block]:
+    """The request in a few words, what it waits for, and its buttons."""
+    trail = button("Audit trail", AUDIT_TRAIL_ACTION, str(item.request.id))
+    block = _attention_section(item, now)
+    if "accessory" in block:  # Assign someone
+        return [
+            {key: value for key, value in block.items() if key != "accessory"},
+            actions(block["accessory"], trail, block_id=f"home_request:{item.request.id}"),
+        ]
+    return [{**block, "accessory": trail}]
+
+
+def _attention_section(item: AttentionLine, now: datetime) -> Block:
     line = item.request
     waited = duration(now, item.since)
     school = escape(truncate(line.school or "", TITLE_SHOWN)) or "School not known yet"

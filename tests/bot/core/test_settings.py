@@ -164,3 +164,28 @@ def test_bad_setting_fails_the_cli_with_one_line_each(tmp_path: Path) -> None:
         "error: PORT must be a whole number, not 'x'",
         "error: TIMEZONE must be an IANA time zone like Europe/London, not 'Nowhere'",
     ]
+
+
+def test_matching_rules_default_to_prefer_and_excluding_the_same_trust() -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.exclude_same_trust is True
+    assert (settings.phase_match, settings.region_match) == ("prefer", "prefer")
+    strict = load_settings(
+        {"EXCLUDE_SAME_TRUST": "false", "PHASE_MATCH": "Require", "REGION_MATCH": "require"},
+        env_file=None,
+    )
+    assert strict.exclude_same_trust is False
+    assert (strict.phase_match, strict.region_match) == ("require", "require")
+
+
+def test_bad_matching_rules_are_each_reported() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"EXCLUDE_SAME_TRUST": "sometimes", "PHASE_MATCH": "must", "REGION_MATCH": "0"},
+            env_file=None,
+        )
+    assert [problem.split()[0] for problem in caught.value.problems] == [
+        "EXCLUDE_SAME_TRUST",
+        "PHASE_MATCH",
+        "REGION_MATCH",
+    ]

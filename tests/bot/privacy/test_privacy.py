@@ -390,3 +390,17 @@ def test_cli_erase_erases_and_says_so_once(
     slack.settle()
     again = run_cli("privacy", "erase", "USLE1", db_url=db_url)
     assert again.returncode == 0 and "nothing more to erase" in again.stdout
+
+
+def test_available_from_and_the_schools_trust_are_exported_and_the_date_erased(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory(
+        "slack_user_id,name,roles,school,expertise,trust,available_from\n"
+        "USLE9,Sol Later,sle,Beech Primary,maths,Arden Trust,2027-01-04\n"
+    )
+    data = export(slack, "USLE9")
+    assert json.dumps(data).count("2027-01-04") == 1
+    assert "Arden Trust" in json.dumps(data)
+    erase(slack, "USLE9")
+    assert person(slack, "USLE9").available_from is None

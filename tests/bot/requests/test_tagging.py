@@ -226,3 +226,36 @@ def test_inference_is_deterministic(vocabulary: Vocabulary) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\n", "thanks!", "👍", "???"])
 def test_text_without_a_need_gives_no_tags(text: str, vocabulary: Vocabulary) -> None:
     assert infer_tags(text, vocabulary) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We need a mentor", []),
+        ("Our mentors need more time", []),
+        ("A new head who would like a mentor", ["leadership"]),
+        ("mentoring for our new DSL", ["safeguarding"]),
+        ("mentoring for our ECTs", ["ect"]),
+        ("ECT mentor training", ["ect"]),
+    ],
+)
+def test_mentor_alone_does_not_mean_early_career_teachers(
+    text: str, expected: list[str], vocabulary: Vocabulary
+) -> None:
+    assert slugs(text, vocabulary) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("KS2 SATs maths", {"assessment", "maths"}),
+        ("Key stage 2 SATs reading", {"assessment", "english"}),
+        ("KS1 SATs", {"assessment"}),
+        ("KS2 maths", {"maths"}),
+        ("we sat down together", set()),
+    ],
+)
+def test_sats_are_assessment_as_well_as_their_subject(
+    text: str, expected: set[str], vocabulary: Vocabulary
+) -> None:
+    assert set(slugs(text, vocabulary)) == expected

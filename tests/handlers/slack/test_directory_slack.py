@@ -93,7 +93,7 @@ def test_coordinator_export_uploads_the_cli_export_into_their_dm(
     [shared] = slack.fake.files(COORDINATOR)
     assert shared["name"] == shared["title"] == "directory-2026-11-23.csv"
     assert shared["content"] == cli_export(slack_settings_env["DATABASE_URL"], tmp_path)
-    assert shared["content"].decode().startswith(HEADER)
+    assert shared["content"].decode().startswith(HEADER.rstrip("\n") + ",trust,available_from\n")
     [complete] = slack.fake.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == dm_channel_id(COORDINATOR)
     [message] = slack.fake.messages(COORDINATOR)
@@ -134,7 +134,10 @@ def test_import_command_opens_a_csv_upload_form(slack: SlackWorld) -> None:
     assert opened.ok
     view = opened.args["view"]
     assert view["callback_id"] == "directory_import"
-    [file_input] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["directory_dry_run"]["optional"] is True
+    assert inputs["directory_dry_run"]["element"]["type"] == "checkboxes"
+    file_input = inputs["directory_file"]["element"]
     assert file_input == {
         "type": "file_input",
         "action_id": "csv_file",
@@ -313,3 +316,37 @@ def test_a_file_not_stored_in_slack_is_never_fetched_with_the_token(slack: Slack
 
     assert "isn't stored in Slack" in dm_text(slack, COORDINATOR)
     assert slack.fake.downloads() == []
+
+
+def test_a_coordinator_can_only_check_a_file_and_nothing_is_saved(slack: SlackWorld) -> None:
+    slack.import_directory()
+    csv = (
+        HEADER
+        + "UHEAD1,Hannah Head-Smith,h.head@example.org,head,Mere Green Primary School,103413,"
+        "primary,West Midlands,,1\n"
+        "UNEW1,Nia Newcomer,n.new@example.org,sle,Oak Hill Primary School,103500,primary,"
+        "West Midlands,maths,1\n"
+    )
+    file = slack.fake.add_file("people.csv", csv.encode(), user=COORDINATOR)
+    checked = {"type": "checkboxes", "selected_options": [{"value": "dry_run"}]}
+    payload = view_submission_payload(
+        COORDINATOR,
+        "directory_import",
+        {
+            "directory_file": {"csv_file": {"type": "file_input", "files": [file]}},
+            "directory_dry_run": {"dry_run": checked},
+        },
+        title="Import the directory",
+    )
+    status, body, _ = slack.sender.interact(payload)
+    assert status == 200
+    slack.settle()
+    assert "nothing will be saved" in texts(json.loads(body)["view"]["blocks"])
+    found = people(slack)
+    assert found["UHEAD1"].name == "Hannah Head" and "UNEW1" not in found
+    [report] = slack.fake.messages(COORDINATOR)
+    assert "Directory check (nothing saved) of people.csv: 1 added, 1 updated" in report["text"]
+    assert "Nothing was saved" in texts(report["blocks"])
+    assert audit(slack, "directory.imported") == []
+    [checked_entry] = audit(slack, "directory.checked")
+    assert checked_entry.detail["added"] == 1

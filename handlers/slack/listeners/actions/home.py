@@ -1,4 +1,5 @@
-"""Buttons on the Home tab: "Ask for support" and the supporter's away switch."""
+"""Buttons on the Home tab: "Ask for support", the supporter's away switch and a
+coordinator's "Audit trail" of a request."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core.errors import NotFound
+from bot.home.audit import request_trail_for
 from bot.home.service import set_availability
+from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION, audit_trail_modal
 from handlers.slack.blocks.home import ASK_ACTION, AVAILABILITY_ACTION, AVAILABLE, AWAY
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.commands.support import open_request_modal
 from handlers.slack.listeners.common import (
     action_value,
     friendly_errors,
+    int_value,
     user_id_of,
 )
 from handlers.slack.listeners.events.home import publish_home
@@ -52,7 +56,29 @@ def on_availability(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: W
         publish_home(ctx, client, user)
 
 
+def on_audit_trail(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Audit trail* on a request in a coordinator's Home tab: a modal of its entries
+    (acknowledged first: it changes nothing, and the modal must open within 3 seconds)."""
+    ack()
+    user = user_id_of(body)
+    with friendly_errors(ctx, body):
+        request_id = int_value(action_value(body))
+        if request_id is None:
+            raise NotFound("That button doesn't point at a request I know.")
+        trail = unit_of_work(
+            ctx,
+            lambda session: request_trail_for(
+                session, actor=user, request_id=request_id, tz=ctx.settings.tz
+            ),
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=audit_trail_modal(trail, zone=ctx.settings.timezone),
+        )
+
+
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the Home tab's own buttons."""
     app.action(ASK_ACTION)(partial(on_ask, ctx))
     app.action(AVAILABILITY_ACTION)(partial(on_availability, ctx))
+    app.action(AUDIT_TRAIL_ACTION)(partial(on_audit_trail, ctx))

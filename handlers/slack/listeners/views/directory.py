@@ -19,6 +19,8 @@ from bot.directory.files import (
 )
 from bot.outbox.flows import record_refusal
 from handlers.slack.blocks.directory import (
+    DRY_RUN_ACTION_ID,
+    DRY_RUN_BLOCK_ID,
     FILE_ACTION_ID,
     FILE_BLOCK_ID,
     IMPORT_CALLBACK_ID,
@@ -40,6 +42,17 @@ def submitted_file(body: dict[str, Any]) -> SlackFile | None:
     return SlackFile.from_payload(found[0]) if isinstance(found, list) and found else None
 
 
+def only_checking(body: dict[str, Any]) -> bool:
+    """Whether the coordinator ticked "Only check the file" (a dry run)."""
+    found: Any = body
+    for key in ("view", "state", "values", DRY_RUN_BLOCK_ID, DRY_RUN_ACTION_ID):
+        found = found.get(key) if isinstance(found, dict) else None
+    chosen = found.get("selected_options") if isinstance(found, dict) else None
+    return isinstance(chosen, list) and any(
+        isinstance(option, dict) and option.get("value") == DRY_RUN_ACTION_ID for option in chosen
+    )
+
+
 def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """The import form: checked and acknowledged, then the file fetched and imported."""
     user = user_id_of(body)
@@ -57,7 +70,8 @@ def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     if problem := upload_problem(file):
         ack(response_action="errors", errors={FILE_BLOCK_ID: problem})
         return
-    ack(response_action="update", view=importing_view(file.name))
+    dry_run = only_checking(body)
+    ack(response_action="update", view=importing_view(file.name, dry_run=dry_run))
 
     # After the ack: downloading and importing may take longer than Slack's 3 seconds.
     with friendly_errors(ctx, body):
@@ -69,6 +83,7 @@ def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
             now=ctx.clock.now(),
             vocabulary=ctx.vocabulary,
             actor=user,
+            dry_run=dry_run,
         )
         unit_of_work(
             ctx,

@@ -7,10 +7,12 @@ from unittest.mock import MagicMock
 from sqlmodel import Session, select
 
 from bot.entry.runtime import Runtime
+from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION
 from handlers.slack.blocks.home import ASK_ACTION, AVAILABILITY_ACTION, AVAILABLE, AWAY
 from handlers.slack.listeners.actions import home
 from storage.models import Person
-from tests.handlers.slack.listeners.conftest import HEAD, Ack, click
+from tests.handlers.slack.listeners.conftest import COORDINATOR, HEAD, Ack, click, new_request, owed
+from tests.support.blockkit import texts
 
 
 def _available(ctx: Runtime, user: str) -> bool:
@@ -50,3 +52,28 @@ def test_on_availability_refuses_a_garbled_value(ctx: Runtime, ack: Ack, client:
     assert ack.once == {}
     assert _available(ctx, "USLE1")
     client.views_publish.assert_not_called()
+
+
+def test_on_audit_trail_opens_the_requests_trail_for_a_coordinator(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    request_id = new_request(ctx)
+    home.on_audit_trail(
+        ctx, ack=ack, body=click(COORDINATOR, AUDIT_TRAIL_ACTION, str(request_id)), client=client
+    )
+    assert ack.once == {}
+    view = client.views_open.call_args.kwargs["view"]
+    assert view["title"]["text"] == f"Audit trail #{request_id}"
+    assert "offered the request to" in texts(view["blocks"])
+
+
+def test_on_audit_trail_refuses_a_head_and_opens_nothing(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    request_id = new_request(ctx)
+    home.on_audit_trail(
+        ctx, ack=ack, body=click(HEAD, AUDIT_TRAIL_ACTION, str(request_id)), client=client
+    )
+    assert ack.once == {}
+    client.views_open.assert_not_called()
+    assert any("Only coordinators" in str(m.payload) for m in owed(ctx))
