@@ -192,7 +192,7 @@ GOOD_ROW = (
         ("U0BAD0001,Ann Lee,,sle,A School,,middle earth,,,1", "unknown phase 'middle earth'"),
         ("U0BAD0001,Ann Lee,ann.lee.example.org,sle,,,,,,1", "does not look like an email"),
         ("U0BAD0001,Ann Lee,,sle,A School,12345,,,,1", "6- or 7-digit DfE URN"),
-        ("U0BAD0001,Ann Lee,,sle,,,,,,1,,,extra", "has 13 values but the header has 12"),
+        ("U0BAD0001,Ann Lee,,sle,,,,,,1,extra", "has 11 values but the header has 10"),
         ("U0BAD0001,Ann Lee,,sle,,654321,,,,1", "add the school's name"),
     ],
 )

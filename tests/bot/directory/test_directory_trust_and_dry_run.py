@@ -26,7 +26,7 @@ from tests.bot.directory.test_directory import (
     school_of,
 )
 
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join((*COLUMNS[:10], "trust", "available_from"))  # in any order
 
 
 def test_trust_is_kept_on_the_school_and_available_from_on_the_person(
@@ -47,7 +47,7 @@ def test_trust_is_kept_on_the_school_and_available_from_on_the_person(
         assert person(session, "U0TRUST01").available_from == date(2027, 1, 4)
         assert person(session, "U0TRUST02").available_from == date(2027, 2, 4)
     lines = export_text(sessions).splitlines()
-    assert lines[0].endswith(",capacity,trust,available_from")
+    assert lines[0].endswith(",capacity,teams_user_id,preferred_platform,trust,available_from")
     assert lines[1].endswith(",Arden Learning Trust,2027-01-04")
 
 
