@@ -21,6 +21,7 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
+from handlers.slack.blocks.deployments import progress_blocks
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
@@ -69,6 +70,7 @@ def home_view(
         blocks += _supporter(data.supporter, data.now, tz)
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
+    blocks += progress_blocks(data.deployments)
     blocks += [divider(), context(PRIVACY)]
     return {"type": "home", "blocks": fit_view(blocks)}
 

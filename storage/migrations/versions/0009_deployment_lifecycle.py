@@ -92,7 +92,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("checkin_id", "person_id", name="uq_deployment_visit_checkin_person"),
     )
-    op.create_index(op.f("ix_deployment_visit_deployment_id"), "deployment_visit", ["deployment_id"])
+    op.create_index(
+        op.f("ix_deployment_visit_deployment_id"), "deployment_visit", ["deployment_id"]
+    )
     op.create_index(op.f("ix_deployment_visit_person_id"), "deployment_visit", ["person_id"])
 
     for table, extra, unique in (
