@@ -12,8 +12,11 @@ import pytest
 from sqlmodel import select
 
 from bot.entry.jobs import run_due
-from handlers.slack.stand_in.signing import block_actions_payload, message_event
-from handlers.slack.stand_in.signing import view_submission_payload
+from handlers.slack.stand_in.signing import (
+    block_actions_payload,
+    message_event,
+    view_submission_payload,
+)
 from storage.models import (
     AuditEntry,
     CheckIn,
@@ -181,7 +184,7 @@ def test_a_bad_agreement_goes_back_to_the_form(slack: SlackWorld, deployed: int)
     assert plan(slack).agreement_drafted_at is None
 
 
-# --- check-ins, the review and closure -------------------------------------------------------------
+# --- check-ins, the review and closure ---------------------------------------------------
 def send_checkin(slack: SlackWorld) -> CheckIn:
     with slack.runtime.sessions() as session:
         checkin = session.exec(select(CheckIn)).one()
@@ -203,7 +206,7 @@ def test_a_checkin_asks_for_days_given_and_a_note_once(slack: SlackWorld, deploy
     assert submit(slack, SUPPORTER, "deployment_log_form", log) == (200, {})
     assert "Logged. 1.5 days given so far." in replies(slack, SUPPORTER)
     status, ack = submit(slack, SUPPORTER, "deployment_log_form", log)
-    assert ack["response_action"] == "update"
+    assert status == 200 and ack["response_action"] == "update"
     assert "already logged" in texts(ack["view"]["blocks"])
     with slack.runtime.sessions() as session:
         assert [(v.days, v.note) for v in session.exec(select(DeploymentVisit))] == [
@@ -259,7 +262,7 @@ def test_at_closure_the_head_rates_each_objective(slack: SlackWorld, deployed: i
     assert ratings == ["met", "some"]
 
 
-# --- App Home and the summary ----------------------------------------------------------------------
+# --- App Home and the summary ------------------------------------------------------------
 def test_app_home_shows_the_deployment_and_sends_the_summary(
     slack: SlackWorld, deployed: int
 ) -> None:
