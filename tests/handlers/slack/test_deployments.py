@@ -216,7 +216,7 @@ def test_a_checkin_asks_for_days_given_and_a_note_once(slack: SlackWorld, deploy
 
 def test_the_review_asks_both_and_records_each_answer(slack: SlackWorld, deployed: int) -> None:
     agree(slack)
-    slack.clock.set(plan(slack).review_due_at)  # type: ignore[arg-type]  # set by agreeing
+    slack.clock.set(plan(slack).review_due_at)
     run_due(slack.runtime)
     slack.settle()
     press(slack, HEAD, "deployment_review_adjust")
