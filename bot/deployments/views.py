@@ -109,7 +109,7 @@ def next_steps_card(deployment_id: int, school: str | None, *, role: str, other:
     actions: tuple[Action, ...]
     if role == "supporter":
         paragraphs = (
-            f"*Next steps for your support at {_where(school)}* (with <@{other}>)",
+            f"Next steps for your support at {_where(school)} (with <@{other}>):",
             "1. Book a first (diagnostic) visit.\n2. Draft the agreement — objectives, expected "
             "impact, days committed and a review date — for the head to confirm.\n"
             "Each step is optional: skip what you don't need. All of it is in my Home tab too.",
@@ -122,7 +122,7 @@ def next_steps_card(deployment_id: int, school: str | None, *, role: str, other:
         )
     else:
         paragraphs = (
-            f"*Next steps for your support from <@{other}>*",
+            f"Next steps for your support from <@{other}>:",
             "You can book the first (diagnostic) visit now. Your supporter will draft an "
             "agreement — objectives, expected impact, days and a review date — for you to "
             "confirm.",
@@ -176,7 +176,7 @@ def review_card(deployment_id: int, school: str | None, days: str) -> Card:
     value = str(deployment_id)
     return Card(
         paragraphs=(
-            f"*Mid-point review of the support at {_where(school)}*",
+            f"Mid-point review of the support at {_where(school)}.",
             f"{days}\nShould the support *continue* as agreed, be *adjusted*, or *close*?",
         ),
         actions=(
@@ -201,7 +201,7 @@ def closing_card(deployment_id: int, school: str | None, *, role: str) -> Card:
         ask = "Please add your comments on each objective and on the support as a whole."
         label = "Add your comments"
     return Card(
-        paragraphs=(f"*The support at {_where(school)} has closed.*", ask),
+        paragraphs=(f"The support at {_where(school)} has closed.", ask),
         actions=(
             Action(IMPACT, label, value, style="primary"),
             Action(f"{SKIP}_impact", "Skip", f"{value}:impact"),
