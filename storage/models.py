@@ -432,8 +432,8 @@ class ProgressRating(StrEnum):
 class DeploymentPlan(SQLModel, table=True):
     """One deployment's lifecycle: first visit, agreement, mid-point review, closing request.
 
-    Made once per deployment by the due work (the deployment's row lock decides who); every
-    step may be skipped, and each skip or step is audited.
+    Made by the due work (or the first click on a step), under the deployment's row lock;
+    every step may be skipped, and each skip or step is audited.
     """
 
     __tablename__ = "deployment_plan"
@@ -456,7 +456,8 @@ class DeploymentPlan(SQLModel, table=True):
     review_skipped: bool = False
     # When the closing impact record was asked for (once the deployment ended).
     closing_asked_at: datetime | None = _ts(default=None, index=True)
-    claimed_until: datetime | None = _ts(default=None)
+    # When both people were sent the "next steps" (a click may make the plan before that).
+    next_steps_sent_at: datetime | None = _ts(default=None)
     text_erased_at: datetime | None = _ts(default=None)
 
 

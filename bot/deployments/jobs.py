@@ -73,14 +73,15 @@ def _each(
 # --- new deployments -----------------------------------------------------------------------------
 def start_new_deployments(runtime: Services) -> int:
     """Make the plan of each new active deployment and send both people the next steps."""
+    sent = exists().where(
+        col(DeploymentPlan.deployment_id) == col(Deployment.id),
+        col(DeploymentPlan.next_steps_sent_at).is_not(None),
+    )
     with runtime.sessions() as session:
         ids = list(
             session.exec(
                 select(Deployment.id)
-                .where(
-                    col(Deployment.status) == DeploymentStatus.ACTIVE,
-                    ~exists().where(col(DeploymentPlan.deployment_id) == col(Deployment.id)),
-                )
+                .where(col(Deployment.status) == DeploymentStatus.ACTIVE, ~sent)
                 .order_by(col(Deployment.id))
                 .limit(BATCH)
             )
@@ -90,9 +91,13 @@ def start_new_deployments(runtime: Services) -> int:
 
 def _start_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bool:
     deployment = session.get(Deployment, deployment_id, with_for_update=True)
-    if deployment is None or session.get(DeploymentPlan, deployment_id) is not None:
-        return False  # another process made it meanwhile
-    ensure_plan(session, deployment, now=ctx.now)
+    if deployment is None:
+        return False
+    plan = ensure_plan(session, deployment, now=ctx.now)
+    session.refresh(plan)
+    if plan.next_steps_sent_at is not None:
+        return False  # another process sent them meanwhile
+    plan.next_steps_sent_at = ctx.now
     head, supporter, school = _people(session, deployment)
     for me, other, role in ((supporter, head, "supporter"), (head, supporter, "head")):
         if me:

@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("review_sent_at", TS, nullable=True),
         sa.Column("review_skipped", sa.Boolean(), nullable=False),
         sa.Column("closing_asked_at", TS, nullable=True),
-        sa.Column("claimed_until", TS, nullable=True),
+        sa.Column("next_steps_sent_at", TS, nullable=True),
         sa.Column("text_erased_at", TS, nullable=True),
         sa.ForeignKeyConstraint(["agreement_confirmed_by"], ["person.id"]),
         sa.ForeignKeyConstraint(["agreement_drafted_by"], ["person.id"]),
@@ -136,8 +136,8 @@ def upgrade() -> None:
     # and those already over are not asked for a closing impact record.
     op.execute(
         "INSERT INTO deployment_plan (deployment_id, created_at, first_visit_skipped, "
-        "agreement_skipped, review_skipped, closing_asked_at) "
-        "SELECT id, started_at, false, false, false, "
+        "agreement_skipped, review_skipped, next_steps_sent_at, closing_asked_at) "
+        "SELECT id, started_at, false, false, false, started_at, "
         "CASE WHEN status = 'active' THEN NULL ELSE COALESCE(ended_at, started_at) END "
         "FROM deployment"
     )

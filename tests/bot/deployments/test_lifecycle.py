@@ -101,6 +101,14 @@ def test_a_new_deployment_gets_next_steps_once(world: World) -> None:
     assert len(audited(world, "deployment.plan_started")) == 1
 
 
+def test_a_step_taken_before_the_next_steps_still_gets_them(world: World) -> None:
+    deployment_id = world.deploy()
+    act(world, book_first_visit, actor=HEAD, deployment_id=deployment_id, on=date(2026, 12, 1))
+    assert world.at(world.clock.now())["deployments_started"] == 1
+    assert texts_to(world, HEAD).count("Next steps for your support.") == 1
+    assert plan(world, deployment_id).first_visit_on == date(2026, 12, 1)
+
+
 # --- the first visit -------------------------------------------------------------------------
 def test_booking_the_first_visit_tells_the_other_person(world: World, started: int) -> None:
     reply = act(world, book_first_visit, actor=HEAD, deployment_id=started, on=date(2026, 12, 1))
