@@ -287,3 +287,13 @@ def test_the_summary_is_refused_to_anyone_not_involved(slack: SlackWorld, deploy
     assert slack.fake.files(STRANGER) == []
     click(slack, "UCOORD", "deployment_summary", str(deployed))
     assert len(slack.fake.files("UCOORD")) == 1
+
+
+def test_a_coordinator_sees_recent_deployments_with_their_summary(
+    slack: SlackWorld, deployed: int
+) -> None:
+    home = open_home(slack, "UCOORD")
+    assert "Recent deployments" in texts(home["blocks"])
+    assert button_value(home["blocks"], "deployment_summary") == str(deployed)
+    assert "deployment_agreement" not in action_ids(home["blocks"])
+    assert "Your deployments" not in texts(open_home(slack, STRANGER)["blocks"])
