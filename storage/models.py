@@ -495,6 +495,8 @@ class DeploymentVisit(SQLModel, table=True):
     days: float = 0.0
     note: str | None = Field(default=None, sa_type=Text)
     recorded_at: datetime = _ts()
+    # The form it came from (e.g. "slack:V123"): a double submit is saved once.
+    form_key: str | None = Field(default=None, unique=True)
 
 
 class DeploymentReview(SQLModel, table=True):

@@ -173,6 +173,8 @@ def book_first_visit(
         raise InvalidInput(
             {"visit_on": f"{day_words(on)} isn't a school day. Please choose another."}
         )
+    if inv.plan.first_visit_on == on:  # a double submit: already booked and told
+        return f"First visit booked for {day_words(on)}."
     inv.plan.first_visit_on = on
     inv.plan.first_visit_skipped = False
     _audit(inv, session, ctx, "deployment.visit_booked", on=on.isoformat())
@@ -275,6 +277,8 @@ def draft_agreement(
         roles=("supporter",),
     )
     _require_active(inv.deployment)
+    if _same_draft(session, inv.plan, objectives, expected_impact, days_committed, review_on):
+        return "Agreement saved. I've asked the head to confirm it."  # a double submit
     session.execute(
         delete(DeploymentObjective).where(col(DeploymentObjective.deployment_id) == deployment_id)
     )
@@ -301,6 +305,26 @@ def draft_agreement(
             view=agreement_to_confirm_card(deployment_id, actor, text),
         )
     return "Agreement saved. I've asked the head to confirm it."
+
+
+def _same_draft(
+    session: Session,
+    plan: DeploymentPlan,
+    objectives: list[str],
+    expected_impact: str,
+    days_committed: float | None,
+    review_on: date | None,
+) -> bool:
+    """Whether this is the draft already waiting for the head (nothing to change or send)."""
+    if plan.agreement_drafted_at is None or plan.agreement_confirmed_at is not None:
+        return False
+    current = [o.text for o in _objectives(session, plan.deployment_id)]
+    return (current, plan.expected_impact or "", plan.days_committed, plan.review_on) == (
+        objectives,
+        expected_impact.strip()[:TEXT_LIMIT],
+        days_committed,
+        review_on,
+    )
 
 
 def confirm_agreement(
@@ -361,12 +385,23 @@ def log_visit(
     note: str,
     visited_on: date | None = None,
     checkin_id: int | None = None,
+    form_key: str | None = None,
 ) -> str:
-    """Record days given (the supporter only) and a visit note; may bring the review due."""
+    """Record days given (the supporter only) and a visit note; may bring the review due.
+
+    `form_key` names the form it came from, so that a double submit is saved once.
+    """
     inv = involvement(session, ctx, actor=actor, deployment_id=deployment_id, action="visit.log")
     _require_active(inv.deployment)
     note = note.strip()[:NOTE_LIMIT]
     _check_visit(ctx, inv, days, note, visited_on)
+    if (
+        form_key
+        and session.exec(
+            select(DeploymentVisit.id).where(DeploymentVisit.form_key == form_key)
+        ).first()
+    ):
+        return "That visit is saved already — thank you."
     if checkin_id is not None and _logged_for_checkin(session, checkin_id, inv.person.id):
         raise Conflict("You've already logged this check-in's visit — thank you.")
     session.add(
@@ -378,6 +413,7 @@ def log_visit(
             days=days or 0.0,
             note=note or None,
             recorded_at=ctx.now,
+            form_key=form_key,
         )
     )
     session.flush()

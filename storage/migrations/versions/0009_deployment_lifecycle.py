@@ -86,11 +86,13 @@ def upgrade() -> None:
         sa.Column("days", sa.Float(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("recorded_at", TS, nullable=False),
+        sa.Column("form_key", TEXT, nullable=True),
         sa.ForeignKeyConstraint(["checkin_id"], ["checkin.id"]),
         sa.ForeignKeyConstraint(["deployment_id"], ["deployment.id"]),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("checkin_id", "person_id", name="uq_deployment_visit_checkin_person"),
+        sa.UniqueConstraint("form_key"),
     )
     op.create_index(
         op.f("ix_deployment_visit_deployment_id"), "deployment_visit", ["deployment_id"]

@@ -297,3 +297,29 @@ def test_a_coordinator_sees_recent_deployments_with_their_summary(
     assert button_value(home["blocks"], "deployment_summary") == str(deployed)
     assert "deployment_agreement" not in action_ids(home["blocks"])
     assert "Your deployments" not in texts(open_home(slack, STRANGER)["blocks"])
+
+
+def test_double_submits_are_saved_once(slack: SlackWorld, deployed: int) -> None:
+    """Slack may deliver one form twice (a double click on Save, a retry): same view id."""
+    send_checkin(slack)
+    press(slack, SUPPORTER, "deployment_log_visit")
+    form = opened(slack, "deployment_log_form")
+    log = {"days": {"value": {"type": "number_input", "value": "1"}}}
+    payload = view_submission_payload(
+        SUPPORTER, "deployment_log_form", log, form["private_metadata"], view_id="V0SAMEFORM"
+    )
+    for _ in range(2):
+        assert slack.sender.interact(payload)[0] == 200
+        slack.settle()
+    with slack.runtime.sessions() as session:
+        assert [v.days for v in session.exec(select(DeploymentVisit))] == [1.0]
+    press(slack, SUPPORTER, "deployment_agreement")
+    for _ in range(2):
+        assert submit(slack, SUPPORTER, "deployment_agreement_form", AGREEMENT)[0] == 200
+    assert len([m for m in slack.fake.messages(HEAD) if "confirm the agreement" in m["text"]]) == 1
+    press(slack, HEAD, "deployment_book_visit")
+    tuesday = {"visit_on": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}}}
+    for _ in range(2):
+        assert submit(slack, HEAD, "deployment_visit_form", tuesday)[0] == 200
+    booked = [m for m in slack.fake.messages(SUPPORTER) if m["text"].startswith("First visit")]
+    assert len(booked) == 1

@@ -36,6 +36,13 @@ def _days(raw: Any, field: str = "days") -> float | None:
         raise InvalidInput({field: "Please give a number of days, such as 1 or 0.5."}) from None
 
 
+def _form_key(body: dict[str, Any]) -> str | None:
+    """The submitted view's id: the same on a double submit of one form."""
+    view = body.get("view")
+    view_id = view.get("id") if isinstance(view, dict) else None
+    return f"slack:{view_id}" if isinstance(view_id, str) and view_id else None
+
+
 def _submit(
     ctx: SlackContext, ack: Ack, body: dict[str, Any], work: Callable[[Session, int], str]
 ) -> None:
@@ -122,6 +129,7 @@ def on_log(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
             note=str(values.get("note") or ""),
             visited_on=values.get("visited_on"),
             checkin_id=checkin_id,
+            form_key=_form_key(body),
         ),
     )
 
