@@ -466,3 +466,124 @@ class DigestRun(SQLModel, table=True):
     week_start: date = Field(primary_key=True)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(default=None)
+
+
+# --- the deployment lifecycle: first visit, agreement, visits, review, closing impact ---------
+class ReviewDecision(StrEnum):
+    """What someone answered at the mid-point review."""
+
+    CONTINUE = "continue"
+    ADJUST = "adjust"
+    CLOSE = "close"
+
+
+class ProgressRating(StrEnum):
+    """How far one objective got, rated by the supported school's head at closure."""
+
+    NOT_STARTED = "not_started"
+    SOME = "some"
+    GOOD = "good"
+    MET = "met"
+
+
+class DeploymentPlan(SQLModel, table=True):
+    """One deployment's lifecycle: first visit, agreement, mid-point review, closing request.
+
+    Made by the due work (or the first click on a step), under the deployment's row lock;
+    every step may be skipped, and each skip or step is audited.
+    """
+
+    __tablename__ = "deployment_plan"
+
+    deployment_id: int = Field(foreign_key="deployment.id", primary_key=True)
+    created_at: datetime = _ts()
+    first_visit_on: date | None = None
+    first_visit_skipped: bool = False
+    expected_impact: str | None = Field(default=None, sa_type=Text)
+    days_committed: float | None = None
+    review_on: date | None = None
+    agreement_drafted_by: int | None = Field(default=None, foreign_key="person.id")
+    agreement_drafted_at: datetime | None = _ts(default=None)
+    agreement_confirmed_by: int | None = Field(default=None, foreign_key="person.id")
+    agreement_confirmed_at: datetime | None = _ts(default=None)
+    agreement_skipped: bool = False
+    # The mid-point review: asked of both at `review_due_at` (the review date, or halfway).
+    review_due_at: datetime | None = _ts(default=None, index=True)
+    review_sent_at: datetime | None = _ts(default=None)
+    review_skipped: bool = False
+    # When the closing impact record was asked for (once the deployment ended).
+    closing_asked_at: datetime | None = _ts(default=None, index=True)
+    # When both people were sent the "next steps" (a click may make the plan before that).
+    next_steps_sent_at: datetime | None = _ts(default=None)
+    text_erased_at: datetime | None = _ts(default=None)
+
+
+class DeploymentObjective(SQLModel, table=True):
+    """One objective of a deployment's agreement, with the head's closing rating."""
+
+    __tablename__ = "deployment_objective"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "position", name="uq_deployment_objective_position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    position: int = 1
+    text: str = Field(default="", sa_type=Text)
+    rating: ProgressRating | None = Field(default=None, sa_type=StatusColumn(ProgressRating))
+    head_comment: str | None = Field(default=None, sa_type=Text)
+    supporter_comment: str | None = Field(default=None, sa_type=Text)
+
+
+class DeploymentVisit(SQLModel, table=True):
+    """Days given on a visit (or since the last check-in) and a short note, by one person."""
+
+    __tablename__ = "deployment_visit"
+    __table_args__ = (
+        # One entry per person per check-in, so a double submit never counts days twice.
+        UniqueConstraint("checkin_id", "person_id", name="uq_deployment_visit_checkin_person"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    checkin_id: int | None = Field(default=None, foreign_key="checkin.id")
+    visited_on: date | None = None
+    days: float = 0.0
+    note: str | None = Field(default=None, sa_type=Text)
+    recorded_at: datetime = _ts()
+    # The form it came from (e.g. "slack:V123"): a double submit is saved once.
+    form_key: str | None = Field(default=None, unique=True)
+
+
+class DeploymentReview(SQLModel, table=True):
+    """One person's answer to the mid-point review: continue, adjust or close."""
+
+    __tablename__ = "deployment_review"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "person_id", name="uq_deployment_review_person"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str  # head | supporter
+    decision: ReviewDecision = Field(sa_type=StatusColumn(ReviewDecision))
+    note: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime = _ts()
+
+
+class DeploymentImpact(SQLModel, table=True):
+    """One person's closing comment on a deployment (the head's with their ratings)."""
+
+    __tablename__ = "deployment_impact"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "person_id", name="uq_deployment_impact_person"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str  # head | supporter
+    comment: str | None = Field(default=None, sa_type=Text)
+    recorded_at: datetime = _ts()

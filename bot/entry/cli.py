@@ -291,7 +291,7 @@ def cmd_privacy_export(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime = build_runtime(settings)
     with read_only(runtime.sessions) as session:
-        data = export_person(session, args.user, as_sent=slack_payload)
+        data = export_person(session, args.user, as_sent=slack_payload, tz=settings.tz)
     if data is None:
         raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -312,6 +312,46 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
     if settings.slack_bot_token:  # else the running bot delivers what was owed
         runtime.deliverer.drain()
     print(report.summary())
+    return 0
+
+
+def cmd_deployments_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Print one record per deployment running between --from and --to, as CSV or JSON."""
+    from bot.deployments.record import export_records, records_between
+    from bot.entry.runtime import build_runtime
+    from storage.db import read_only
+
+    start = parse_date(args.start, "--from") if args.start else None
+    end = parse_date(args.end, "--to") if args.end else None
+    if start and end and end < start:
+        raise CommandError("--to must not be before --from")
+    runtime = build_runtime(settings)
+    with read_only(runtime.sessions) as session:
+        records = records_between(session, settings.tz, start=start, end=end)
+    sys.stdout.write(export_records(records, args.format))
+    return 0
+
+
+def cmd_deployments_summary(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the one-page HTML summary of deployment N to --out (default: stdout)."""
+    from bot.core.clock import SystemClock
+    from bot.deployments.html import summary_html
+    from bot.deployments.record import deployment_record
+    from bot.entry.runtime import build_runtime
+    from storage.db import read_only
+
+    runtime = build_runtime(settings)
+    with read_only(runtime.sessions) as session:
+        try:
+            record = deployment_record(session, args.deployment, settings.tz)
+        except LookupError:
+            raise CommandError(f"there is no deployment {args.deployment}") from None
+    page = summary_html(record, generated=SystemClock().now().astimezone(settings.tz))
+    if args.out:
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"Wrote {args.out}")
+    else:
+        sys.stdout.write(page)
     return 0
 
 
@@ -434,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="see the bot work without Slack").set_defaults(run=cmd_demo)
 
     _add_report_command(sub)
+    _add_deployments_command(sub)
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://support.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
@@ -524,6 +565,28 @@ def _add_report_command(sub: _Commands) -> None:
     report.add_argument("--format", choices=("png", "csv", "json"), default="png")
     report.add_argument("--out", default="report", metavar="DIR", help="default: ./report")
     report.set_defaults(run=cmd_report)
+
+
+def _add_deployments_command(sub: _Commands) -> None:
+    """`deployments export|summary`: the deployment record."""
+    deployments = sub.add_parser("deployments", help="the deployment record: export, summary")
+    deployments_sub = deployments.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = deployments_sub.add_parser(
+        "export",
+        help="one record per deployment: request, people, agreement, days, review, impact",
+        description="Print one record per deployment running at some point between --from and "
+        "--to (default: all of them), as CSV (one row each) or JSON.",
+    )
+    export.add_argument("--from", dest="start", metavar="D", help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", metavar="D", help="last day, YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(run=cmd_deployments_export)
+    summary = deployments_sub.add_parser(
+        "summary", help="the one-page printable HTML summary of one deployment"
+    )
+    summary.add_argument("deployment", type=int, metavar="N", help="the deployment's id")
+    summary.add_argument("--out", metavar="FILE", help="write it here (default: stdout)")
+    summary.set_defaults(run=cmd_deployments_summary)
 
 
 # CONTRACT.md's request statuses, spelled out here so that `--help` and argument errors

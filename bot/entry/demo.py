@@ -19,15 +19,20 @@ from typing import Any, TextIO
 from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.deployments.record import records_between
 from bot.directory.people import person_by_user_id
 from bot.entry.demo_teams import play_teams
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
 from bot.reach.people import user_id_of
 from bot.requests.report import list_requests
-from handlers.slack.stand_in.signing import block_actions_payload, message_event
+from handlers.slack.stand_in.signing import (
+    block_actions_payload,
+    message_event,
+    view_submission_payload,
+)
 from handlers.slack.stand_in.transcript import describe
-from storage.models import CheckIn, Offer, Person, SupportRequest
+from storage.models import CheckIn, Deployment, DeploymentObjective, Offer, Person, SupportRequest
 
 DIRECTORY = Path(__file__).parents[1] / "data" / "demo_directory.csv"
 SUPPORT_CHANNEL = "C0SUPPORT"
@@ -80,6 +85,12 @@ class Demo:
         assert request is not None, "the demo request was not captured"
         return request
 
+    def deployment_id(self) -> int:
+        with self.world.runtime.sessions() as session:
+            found = session.exec(select(Deployment.id).order_by(col(Deployment.id))).first()
+        assert found is not None, "nobody accepted the demo request"
+        return found
+
     def offer_for(self, request_id: int, user: str) -> Offer:
         with self.world.runtime.sessions() as session:
             person = person_by_user_id(session, user)
@@ -94,6 +105,18 @@ class Demo:
         self.world.sender.interact(
             block_actions_payload(user, action_id, value, channel_id=channel)
         )
+
+    def fill_in(self, user: str, action_id: str, value: str, answers: dict[str, Any]) -> None:
+        """Press a button that opens a form, then submit the form with `answers`
+        ({block_id: state entry})."""
+        self.click(user, action_id, value)
+        self.world.settle()
+        form = self.world.fake.calls_to("views.open")[-1].args["view"]
+        values = {block: {"value": entry} for block, entry in answers.items()}
+        payload = view_submission_payload(
+            user, form["callback_id"], values, form["private_metadata"]
+        )
+        self.world.sender.interact(payload)
 
 
 def play(demo: Demo) -> None:
@@ -127,7 +150,9 @@ def play(demo: Demo) -> None:
         rows = list_requests(session)
     demo.say("\n== python -m bot requests list --json")
     demo.say(json.dumps(rows[0], indent=2, ensure_ascii=False))
+    play_agreement(demo)
     play_checkin_and_digest(demo)
+    play_closure(demo)
     play_teams(demo)
 
 
@@ -151,6 +176,77 @@ def play_checkin_and_digest(demo: Demo) -> None:
         "Sam Specialist presses [On track] on the check-in",
         lambda: demo.click("USLE1", "checkin_on_track", str(checkin.id)),
     )
+
+
+def _text(value: str) -> dict[str, str]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def play_agreement(demo: Demo) -> None:
+    """The next steps after acceptance: Sam drafts the agreement and Hannah confirms it."""
+    world = demo.world
+    demo.step(
+        "The scheduler's next run sends Sam and Hannah the next steps",
+        lambda: run_due(world.runtime),
+    )
+    deployment = demo.deployment_id()
+    agreement = {
+        "objectives": _text(
+            "Set up a SEND register and a plan for the six EHCP reviews\n"
+            "Coach the acting SENCO through the first two reviews\n"
+            "Audit KS2 maths teaching and agree three priorities"
+        ),
+        "impact": _text("All EHCP reviews held on time; a maths plan the staff own."),
+        "days": {"type": "number_input", "value": "6"},
+        "review_on": {"type": "datepicker", "selected_date": "2027-01-15"},
+    }
+    demo.step(
+        "Sam presses [Draft the agreement] and fills in the form: three objectives, the "
+        "expected impact, 6 days, a review on 15 January",
+        lambda: demo.fill_in("USLE1", "deployment_agreement", str(deployment), agreement),
+    )
+    demo.step(
+        "Hannah presses [Confirm agreement]",
+        lambda: demo.click("UHEAD1", "deployment_confirm_agreement", str(deployment)),
+    )
+
+
+def play_closure(demo: Demo) -> None:
+    """Sam logs days from the check-in; Hannah closes the support and rates each objective."""
+    world = demo.world
+    deployment = demo.deployment_id()
+    with world.runtime.sessions() as session:
+        checkin = session.exec(select(CheckIn).order_by(col(CheckIn.id))).first()
+        objectives = list(session.exec(select(DeploymentObjective.id).order_by("position")))
+    assert checkin is not None
+    visit = {"days": {"type": "number_input", "value": "3"}, "note": _text("Register set up.")}
+    demo.step(
+        "Sam presses [Log days and a visit note] on the check-in: 3 days, one line",
+        lambda: demo.fill_in("USLE1", "deployment_log_visit", f"{deployment}:{checkin.id}", visit),
+    )
+    demo.step(
+        "Hannah presses [Completed] on the check-in and says what difference it made",
+        lambda: demo.fill_in(
+            "UHEAD1",
+            "checkin_completed",
+            str(checkin.id),
+            {"impact": _text("All six reviews were held on time.")},
+        ),
+    )
+    demo.step("The next run asks both for the closing record", lambda: run_due(world.runtime))
+    ratings: dict[str, Any] = {
+        f"rating:{objective_id}": {"type": "static_select", "selected_option": {"value": rating}}
+        for objective_id, rating in zip(objectives, ("met", "good", "some"), strict=False)
+    }
+    ratings["overall"] = _text("We are in a far stronger position. Governors have seen it.")
+    demo.step(
+        "Hannah presses [Rate progress]: met, good and some progress on the three objectives",
+        lambda: demo.fill_in("UHEAD1", "deployment_impact", str(deployment), ratings),
+    )
+    with world.runtime.sessions() as session:
+        [record] = records_between(session, world.runtime.settings.tz, start=None, end=None)
+    demo.say("\n== python -m bot deployments export --format json  (the closing impact record)")
+    demo.say(json.dumps(record, indent=2, ensure_ascii=False))
 
 
 def run_demo(out: TextIO, *, story: Callable[[Demo], None] = play) -> int:

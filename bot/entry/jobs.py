@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from bot.checkins.jobs import mark_missed_checkins, send_due_checkins, send_due_reminders
 from bot.core.metrics import DUE_WORK_CLAIMED, DUE_WORK_FAILED
+from bot.deployments.jobs import ask_for_closing_records, send_due_reviews, start_new_deployments
 from bot.digest.jobs import send_due_digest
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
@@ -64,6 +65,9 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("checkins_missed", mark_missed_checkins),
         ("checkins_sent", send_due_checkins),
         ("checkin_reminders", send_due_reminders),
+        ("deployments_started", start_new_deployments),
+        ("deployment_reviews", send_due_reviews),
+        ("closing_records_asked", ask_for_closing_records),
         ("digests_sent", send_due_digest),
         ("requests_text_erased", erase_expired_text),
         ("outbox_pruned", _prune_sent_messages),

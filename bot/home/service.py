@@ -21,6 +21,8 @@ from bot.core import audit
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
+from bot.deployments.record import progress_for
+from bot.deployments.views import DeploymentProgress
 from bot.directory.people import person_by_user_id, roles_of
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.reach.people import user_id_of
@@ -146,6 +148,7 @@ class HomeData:
     requests_total: int = 0
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
+    deployments: tuple[DeploymentProgress, ...] = ()  # the lifecycle of each, for its people
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ def home_for(
             if "coordinator" in roles
             else None
         ),
+        deployments=progress_for(session, person.id, now=now, coordinator="coordinator" in roles),
     )
 
 

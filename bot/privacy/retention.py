@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlmodel import Session, col
 
 from bot.core import audit
+from bot.deployments.privacy import erase_lifecycle_text
 from storage.claims import claim_rows
 from storage.db import transaction
 from storage.models import (
@@ -84,6 +85,7 @@ def erase_request_text(session: Session, request_ids: list[int], *, now: datetim
             select(col(Deployment.id)).where(col(Deployment.request_id).in_(request_ids))
         )
     )
+    erase_lifecycle_text(session, [i for i in deployment_ids if i is not None], now=now)
     checkin_ids: list[int] = []
     if deployment_ids:
         session.execute(

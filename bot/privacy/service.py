@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlmodel import Session, col, select
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.core.text import escape
+from bot.deployments.privacy import erase_written_by, records_of
 from bot.directory.people import person_by_user_id, roles_of, school_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_update
@@ -58,6 +60,8 @@ ERASED_NAME = "Erased person"
 # A name shorter than this is too likely to occur by chance to search sent messages for.
 SHORTEST_NAME_TO_SEARCH = 4
 
+LONDON = ZoneInfo("Europe/London")
+
 
 # --- export ----------------------------------------------------------------------------------
 def _when(value: datetime | date | None) -> str | None:
@@ -88,8 +92,10 @@ def export_person(
     slack_user_id: str,
     *,
     as_sent: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    tz: ZoneInfo = LONDON,
 ) -> dict[str, Any] | None:
-    """Everything held about the person with this Slack or Teams user id, or None if unknown.
+    """Everything held about the person with this Slack or Teams user id, or None if unknown
+    (dates of deployment records local to `tz`).
 
     `as_sent` turns a message's stored payload into what the platform was sent (its adapter
     renders neutral views); without it, messages show the stored, neutral payload.
@@ -113,6 +119,7 @@ def export_person(
         "offers_received": _offers_export(session, person.id),
         "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
         "checkin_answers": _answers_export(session, person.id),
+        "deployment_records": records_of(session, person, tz),
         "audit_entries": _audit_export(session, person.id, ids),
         "messages_to_them": _messages_export(session, ids, as_sent),
         "teams_conversations": _conversations_export(session, person.teams_user_id),
@@ -329,6 +336,7 @@ class ErasureReport:
     decline_reasons: int = 0
     checkin_notes: int = 0
     impact_notes: int = 0
+    deployment_records: int = 0
     messages: int = 0
 
     @property
@@ -342,6 +350,7 @@ class ErasureReport:
                 self.decline_reasons,
                 self.checkin_notes,
                 self.impact_notes,
+                self.deployment_records,
                 self.messages,
             )
         )
@@ -360,6 +369,9 @@ class ErasureReport:
             _count(self.decline_reasons, "decline reason", "decline reasons"),
             _count(self.checkin_notes, "check-in note", "check-in notes"),
             _count(self.impact_notes, "impact note", "impact notes"),
+            _count(
+                self.deployment_records, "deployment record's notes", "deployment records' notes"
+            ),
             _count(self.messages, "sent message", "sent messages"),
         ]
         done = "; ".join(p for p in parts if p)
@@ -419,6 +431,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
         _flag_deployments(session, ctx, person.id, report)
     _erase_their_requests(session, ctx, person.id, report)
     _erase_what_they_wrote(session, person, report, name=name if first else None)
+    report.deployment_records += erase_written_by(session, person.id, now=now)
     report.messages += erase_sent_messages(
         session, _messages_about(session, person, name, email, first=first), now=now
     )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.checkins.views import cadence_label, checkin_text
 from bot.core.clock import day_month, when
+from bot.deployments.views import LOG_VISIT
 from handlers.slack.blocks import (
     Block,
     actions,
@@ -151,10 +152,20 @@ def checkin_message(
     if view.ask_if_still_wanted:
         blocks.extend(_still_wanted_blocks(view))
     blocks.append(_settings_block(view))
+    blocks.append(_log_visit_block(view))
     footnote = _footnote(view, tz, reminder=reminder)
     if footnote:
         blocks.append(context(footnote))
     return blocks
+
+
+def _log_visit_block(view: CheckinView) -> Block:
+    """Optionally, the days given since the last check-in and a visit note."""
+    value = f"{view.deployment_id}:{view.checkin_id}"
+    return actions(
+        button("Log days and a visit note", LOG_VISIT, value),
+        block_id=f"checkin_log:{view.checkin_id}",
+    )
 
 
 def _still_wanted_blocks(view: CheckinView) -> list[Block]:

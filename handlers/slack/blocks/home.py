@@ -22,6 +22,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION
+from handlers.slack.blocks.deployments import progress_blocks
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
@@ -70,6 +71,7 @@ def home_view(
         blocks += _supporter(data.supporter, data.now, tz)
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
+    blocks += progress_blocks(data.deployments)
     blocks += [divider(), context(PRIVACY)]
     return {"type": "home", "blocks": fit_view(blocks)}
 

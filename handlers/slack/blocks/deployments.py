@@ -1,0 +1,260 @@
+"""Block Kit for the deployment lifecycle: the first-visit, agreement, visit-log and closing
+forms, and the "Your deployments" part of App Home."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from bot.deployments.views import (
+    BOOK_VISIT,
+    DRAFT_AGREEMENT,
+    IMPACT,
+    LOG_VISIT,
+    RATING_WORDS,
+    SUMMARY,
+    AgreementForm,
+    DeploymentProgress,
+    ImpactForm,
+    day_words,
+    days_words,
+)
+from handlers.slack.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    option,
+    plain,
+    section,
+    truncate,
+)
+
+PRIVACY_HINT = "Please don't name pupils or staff."
+VISIT_FORM = "deployment_visit_form"
+AGREEMENT_FORM = "deployment_agreement_form"
+LOG_FORM = "deployment_log_form"
+IMPACT_FORM = "deployment_impact_form"
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[Block]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Go back", 24),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {"action_id": "value", **element},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _text(max_length: int, *, initial: str = "", multiline: bool = True) -> Block:
+    element: Block = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return element
+
+
+def _date(initial: date | None = None) -> Block:
+    element: Block = {"type": "datepicker", "placeholder": plain("Choose a date")}
+    if initial:
+        element["initial_date"] = initial.isoformat()
+    return element
+
+
+def _days(initial: float | None = None) -> Block:
+    element: Block = {"type": "number_input", "is_decimal_allowed": True, "min_value": "0"}
+    if initial is not None:
+        element["initial_value"] = f"{initial:g}"
+    return element
+
+
+def visit_modal(deployment_id: int) -> dict[str, Any]:
+    """Book the first (diagnostic) visit."""
+    return _modal(
+        VISIT_FORM,
+        "First visit",
+        "Book it",
+        {"deployment_id": deployment_id},
+        [
+            section(
+                "Choose a school day for the first (diagnostic) visit. I'll tell the other person."
+            ),
+            _input("visit_on", "Date of the first visit", _date()),
+        ],
+    )
+
+
+def agreement_modal(form: AgreementForm) -> dict[str, Any]:
+    """The agreement, filled in by the supporter; the head confirms it."""
+    where = f" with {escape(form.school)}" if form.school else ""
+    return _modal(
+        AGREEMENT_FORM,
+        "Agreement",
+        "Send to the head",
+        {"deployment_id": form.deployment_id},
+        [
+            section(
+                f"The agreement for your support{where}. The head will be asked to confirm it."
+            ),
+            _input(
+                "objectives",
+                "Objectives, one per line (up to 6)",
+                _text(3000, initial="\n".join(form.objectives)),
+                hint=PRIVACY_HINT,
+            ),
+            _input(
+                "impact",
+                "Expected impact",
+                _text(2000, initial=form.expected_impact),
+                optional=True,
+            ),
+            _input("days", "Days committed", _days(form.days_committed), optional=True),
+            _input(
+                "review_on",
+                "Review date",
+                _date(form.review_on),
+                optional=True,
+                hint="Leave empty to review halfway through the days committed.",
+            ),
+        ],
+    )
+
+
+def log_modal(deployment_id: int, checkin_id: int | None, *, supporter: bool) -> dict[str, Any]:
+    """Days given (the supporter) and a short visit note."""
+    blocks = [section("Record a visit: the days given and a short note (both optional).")]
+    if supporter:
+        blocks.append(_input("days", "Days given", _days(), optional=True))
+    blocks += [
+        _input("visited_on", "Date of the visit", _date(), optional=True, hint="Empty: today."),
+        _input("note", "Visit note", _text(1000), optional=True, hint=PRIVACY_HINT),
+    ]
+    metadata = {"deployment_id": deployment_id, "checkin_id": checkin_id}
+    return _modal(LOG_FORM, "Log a visit", "Save", metadata, blocks)
+
+
+def impact_modal(form: ImpactForm) -> dict[str, Any]:
+    """At closure: the head rates each objective with a comment; the supporter comments."""
+    head = form.role == "head"
+    blocks: list[Block] = [
+        section(
+            "Rate progress against each objective, with a comment if you like."
+            if head
+            else "Add your comments on each objective and on the support as a whole."
+        )
+    ]
+    ratings = [option(words, value) for value, words in RATING_WORDS.items()]
+    for objective in form.objectives:
+        label = truncate(f"{objective.position}. {objective.text}", 1900)
+        if head:
+            select: Block = {
+                "type": "static_select",
+                "options": ratings,
+                "placeholder": plain("Progress"),
+            }
+            if objective.rating:
+                select["initial_option"] = option(RATING_WORDS[objective.rating], objective.rating)
+            blocks.append(_input(f"rating:{objective.id}", label, select, optional=True))
+        mine = objective.head_comment if head else objective.supporter_comment
+        blocks.append(
+            _input(
+                f"comment:{objective.id}",
+                "Comment" if head else label,
+                _text(1000, initial=mine or ""),
+                optional=True,
+            )
+        )
+    blocks.append(
+        _input(
+            "overall",
+            "Overall comment on the support",
+            _text(2000),
+            optional=True,
+            hint=PRIVACY_HINT,
+        )
+    )
+    return _modal(
+        IMPACT_FORM, "Closing record", "Save", {"deployment_id": form.deployment_id}, blocks
+    )
+
+
+# --- App Home --------------------------------------------------------------------------------
+def _progress_lines(line: DeploymentProgress) -> str:
+    school = escape(truncate(line.school or "", 100)) or "A school"
+    other = line.head if line.role == "supporter" else line.supporter
+    who = f" with <@{other}>" if other else ""
+    visit = (
+        day_words(line.first_visit_on)
+        if line.first_visit_on
+        else ("skipped" if line.visit_skipped else "not booked")
+    )
+    committed = f" of {days_words(line.days_committed)}" if line.days_committed else ""
+    review = f"review {day_words(line.review_on)}" if line.review_on else "review halfway"
+    ended = " · *closed*" if line.status != "active" else ""
+    return (
+        f"*{school}*{who} · request #{line.request_id}{ended}\n"
+        f"First visit: {visit} · Agreement: {line.agreement}"
+        f" ({line.objectives} objective{'s' if line.objectives != 1 else ''}) · {review}\n"
+        f"Days given: {days_words(line.days_given)}{committed}"
+    )
+
+
+def _progress_buttons(line: DeploymentProgress) -> list[Block]:
+    value = str(line.deployment_id)
+    buttons = []
+    if line.status == "active" and line.role in ("head", "supporter"):
+        if line.first_visit_on is None and not line.visit_skipped:
+            buttons.append(button("Book first visit", BOOK_VISIT, value))
+        if line.role == "supporter":
+            label = (
+                "Draft the agreement"
+                if line.agreement in ("none", "skipped")
+                else "Revise the agreement"
+            )
+            buttons.append(button(label, DRAFT_AGREEMENT, value))
+        buttons.append(button("Log a visit", LOG_VISIT, value))
+    if line.status != "active" and line.role in ("head", "supporter") and not line.impact_given:
+        buttons.append(button("Closing record", IMPACT, value, style="primary"))
+    buttons.append(button("Summary (HTML)", SUMMARY, value))
+    return buttons
+
+
+def progress_blocks(lines: tuple[DeploymentProgress, ...]) -> list[Block]:
+    """The "Your deployments" part of App Home (nothing when there are none)."""
+    if not lines:
+        return []
+    coordinator = all(line.role == "coordinator" for line in lines)
+    blocks: list[Block] = [
+        divider(),
+        header("Recent deployments" if coordinator else "Your deployments"),
+    ]
+    for line in lines:
+        blocks.append(section(_progress_lines(line)))
+        blocks.append(
+            actions(*_progress_buttons(line), block_id=f"home_deployment:{line.deployment_id}")
+        )
+    blocks.append(context("Each step is optional. The summary comes to you as a printable file."))
+    return blocks

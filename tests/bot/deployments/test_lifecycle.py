@@ -1,0 +1,347 @@
+"""The deployment lifecycle through time: next steps, first visit, agreement, visits, the
+mid-point review and the closing record; each step optional, audited and owed durably."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.checkins.service import COMPLETED, answer_checkin
+from bot.core.clock import FixedClock
+from bot.core.errors import Conflict, InvalidInput, NotAllowed
+from bot.deployments.service import (
+    answer_review,
+    book_first_visit,
+    confirm_agreement,
+    draft_agreement,
+    log_visit,
+    parse_objectives,
+    record_impact,
+    skip_step,
+)
+from storage.db import transaction
+from storage.models import (
+    AuditEntry,
+    DeploymentObjective,
+    DeploymentPlan,
+    DeploymentReview,
+)
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
+
+LONDON = ZoneInfo("Europe/London")
+HEAD, SUPPORTER = "UHEAD1", "USLE1"
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
+    with make_world(engine, clock) as world:
+        yield world
+
+
+def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a lifecycle service in one transaction as of the world's clock, then deliver."""
+    with transaction(world.runtime.sessions) as session:
+        result = service(session, world.runtime.context(), **kwargs)
+    world.runtime.deliverer.drain()
+    return result
+
+
+def plan(world: World, deployment_id: int) -> DeploymentPlan:
+    with world.runtime.sessions() as session:
+        found = session.get(DeploymentPlan, deployment_id)
+        assert found is not None
+        return found
+
+
+def audited(world: World, action: str) -> list[AuditEntry]:
+    with world.runtime.sessions() as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def texts_to(world: World, user: str) -> list[str]:
+    return [m["text"] for m in world.fake.messages(user)]
+
+
+@pytest.fixture
+def started(world: World) -> int:
+    """A deployment whose plan and next-steps messages the due work has made."""
+    deployment_id = world.deploy()
+    world.at(world.clock.now())
+    return deployment_id
+
+
+def agree(world: World, deployment_id: int, **changes: Any) -> None:
+    fields: dict[str, Any] = {
+        "objectives": ["Set up an SEND register", "Train the new SENCO"],
+        "expected_impact": "EHCP reviews on time",
+        "days_committed": 6.0,
+        "review_on": date(2027, 1, 15),
+    }
+    act(world, draft_agreement, actor=SUPPORTER, deployment_id=deployment_id, **fields | changes)
+
+
+# --- next steps ------------------------------------------------------------------------------
+def test_a_new_deployment_gets_next_steps_once(world: World) -> None:
+    deployment_id = world.deploy()
+    first = world.at(world.clock.now())
+    again = world.at(world.clock.now())
+    assert first["deployments_started"] == 1 and again["deployments_started"] == 0
+    assert texts_to(world, SUPPORTER).count("Next steps for your support.") == 1
+    assert texts_to(world, HEAD).count("Next steps for your support.") == 1
+    [supporter_dm] = world.dms(SUPPORTER, "deployment_agreement")
+    assert "deployment_book_visit" in str(supporter_dm["blocks"])
+    assert "deployment_agreement" not in str(world.dms(HEAD, "deployment_book_visit"))
+    assert plan(world, deployment_id).created_at == world.clock.now()
+    assert len(audited(world, "deployment.plan_started")) == 1
+
+
+def test_a_step_taken_before_the_next_steps_still_gets_them(world: World) -> None:
+    deployment_id = world.deploy()
+    act(world, book_first_visit, actor=HEAD, deployment_id=deployment_id, on=date(2026, 12, 1))
+    assert world.at(world.clock.now())["deployments_started"] == 1
+    assert texts_to(world, HEAD).count("Next steps for your support.") == 1
+    assert plan(world, deployment_id).first_visit_on == date(2026, 12, 1)
+
+
+# --- the first visit -------------------------------------------------------------------------
+def test_booking_the_first_visit_tells_the_other_person(world: World, started: int) -> None:
+    reply = act(world, book_first_visit, actor=HEAD, deployment_id=started, on=date(2026, 12, 1))
+    assert reply == "First visit booked for Tuesday 1 December 2026."
+    assert plan(world, started).first_visit_on == date(2026, 12, 1)
+    assert "First visit booked for Tuesday 1 December 2026." in texts_to(world, SUPPORTER)
+    [entry] = audited(world, "deployment.visit_booked")
+    assert entry.actor == HEAD and entry.detail["on"] == "2026-12-01"
+
+
+@pytest.mark.parametrize(
+    ("on", "says"),
+    [
+        (date(2026, 11, 20), "today or a later date"),
+        (date(2026, 11, 28), "isn't a school day"),  # a Saturday
+        (date(2026, 12, 25), "isn't a school day"),  # Christmas Day
+        (None, "choose a date"),
+    ],
+)
+def test_a_visit_on_a_past_or_closed_day_is_refused(
+    world: World, started: int, on: date | None, says: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        act(world, book_first_visit, actor=SUPPORTER, deployment_id=started, on=on)
+    assert says in refused.value.errors["visit_on"]
+    assert plan(world, started).first_visit_on is None
+
+
+def test_only_the_people_involved_may_book(world: World, started: int) -> None:
+    with pytest.raises(NotAllowed):
+        act(world, book_first_visit, actor="UHEAD2", deployment_id=started, on=date(2026, 12, 1))
+
+
+# --- the agreement ---------------------------------------------------------------------------
+def test_the_supporter_drafts_and_the_head_confirms(world: World, started: int) -> None:
+    agree(world, started)
+    [ask] = world.dms(HEAD, "deployment_confirm_agreement")
+    assert "Set up an SEND register" in str(ask["blocks"])
+    assert "6 days" in str(ask["blocks"])
+    reply = act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+    assert reply == "Agreement confirmed. Thank you."
+    confirmed = plan(world, started)
+    assert confirmed.agreement_confirmed_at == world.clock.now()
+    # The review is due on the review date, at CHECKIN_TIME in London.
+    assert confirmed.review_due_at == utc(2027, 1, 15, 9, 30)
+    assert "The head has confirmed the agreement." in texts_to(world, SUPPORTER)
+    with pytest.raises(Conflict):
+        act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+
+
+def test_only_the_supporter_drafts_and_only_the_head_confirms(world: World, started: int) -> None:
+    with pytest.raises(NotAllowed):
+        act(
+            world,
+            draft_agreement,
+            actor=HEAD,
+            deployment_id=started,
+            objectives=["Mine"],
+            expected_impact="",
+            days_committed=None,
+            review_on=None,
+        )
+    agree(world, started)
+    with pytest.raises(NotAllowed):
+        act(world, confirm_agreement, actor=SUPPORTER, deployment_id=started)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"objectives": []}, "objectives"),
+        ({"objectives": [f"objective {n}" for n in range(7)]}, "objectives"),
+        ({"days_committed": 0.0}, "days"),
+        ({"days_committed": 500.0}, "days"),
+        ({"review_on": date(2026, 11, 23)}, "review_on"),
+    ],
+)
+def test_a_bad_agreement_is_refused_and_changes_nothing(
+    world: World, started: int, changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        agree(world, started, **changes)
+    assert field in refused.value.errors
+    assert plan(world, started).agreement_drafted_at is None
+
+
+def test_objectives_are_read_one_per_line() -> None:
+    raw = "1. Set up the register\n\n- Train the SENCO\n2) Review EHCPs\n• Parents' forum"
+    assert parse_objectives(raw) == [
+        "Set up the register",
+        "Train the SENCO",
+        "Review EHCPs",
+        "Parents' forum",
+    ]
+
+
+def test_a_revised_agreement_needs_confirming_again(world: World, started: int) -> None:
+    agree(world, started)
+    act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+    agree(world, started, objectives=["Only this"])
+    assert plan(world, started).agreement_confirmed_at is None
+    with world.runtime.sessions() as session:
+        texts = [o.text for o in session.exec(select(DeploymentObjective))]
+    assert texts == ["Only this"]
+    assert len(world.dms(HEAD, "deployment_confirm_agreement")) == 2
+
+
+# --- visits and the review ---------------------------------------------------------------------
+def test_days_given_are_counted_and_halfway_brings_the_review(world: World, started: int) -> None:
+    agree(world, started, review_on=None, days_committed=4.0)
+    act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+    assert plan(world, started).review_due_at is None
+    reply = act(world, log_visit, actor=SUPPORTER, deployment_id=started, days=1.5, note="Met SLT")
+    assert reply == "Logged. 1.5 days of 4 days committed given so far."
+    assert plan(world, started).review_due_at is None
+    act(world, log_visit, actor=SUPPORTER, deployment_id=started, days=0.5, note="")
+    # Half the days given: the review is due at the next CHECKIN_TIME on a working day.
+    assert plan(world, started).review_due_at == utc(2026, 11, 23, 9, 30)
+    done = world.at(utc(2026, 11, 23, 9, 30))
+    assert done["deployment_reviews"] == 1
+    assert world.at(utc(2026, 11, 23, 9, 31))["deployment_reviews"] == 0
+    for user in (HEAD, SUPPORTER):
+        [review] = world.dms(user, "deployment_review")
+        assert "Days given so far: 2 days of 4 days committed." in str(review["blocks"])
+
+
+def test_the_head_logs_notes_but_not_days(world: World, started: int) -> None:
+    with pytest.raises(InvalidInput):
+        act(world, log_visit, actor=HEAD, deployment_id=started, days=1.0, note="")
+    reply = act(world, log_visit, actor=HEAD, deployment_id=started, days=None, note="Useful")
+    assert reply == "Visit note saved. Thank you."
+    with pytest.raises(InvalidInput):
+        act(world, log_visit, actor=SUPPORTER, deployment_id=started, days=None, note=" ")
+
+
+def test_review_answers_are_recorded_once_and_told_to_coordinators(
+    world: World, started: int
+) -> None:
+    reply = act(world, answer_review, actor=HEAD, deployment_id=started, decision="adjust")
+    assert "revise the agreement" in reply
+    with pytest.raises(Conflict):
+        act(world, answer_review, actor=HEAD, deployment_id=started, decision="close")
+    act(world, answer_review, actor=SUPPORTER, deployment_id=started, decision="continue")
+    with world.runtime.sessions() as session:
+        decisions = {r.role: r.decision for r in session.exec(select(DeploymentReview))}
+    assert decisions == {"head": "adjust", "supporter": "continue"}
+    told = [m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL)]
+    assert any("the head said adjust" in text for text in told)
+
+
+def test_every_step_can_be_skipped_and_is_audited(world: World, started: int) -> None:
+    for step in ("visit", "agreement", "review"):
+        act(world, skip_step, actor=SUPPORTER, deployment_id=started, step=step)
+    skipped = plan(world, started)
+    assert skipped.first_visit_skipped and skipped.agreement_skipped and skipped.review_skipped
+    assert [e.detail["step"] for e in audited(world, "deployment.step_skipped")] == [
+        "visit",
+        "agreement",
+        "review",
+    ]
+
+
+# --- closure -----------------------------------------------------------------------------------
+def complete(world: World, deployment_id: int) -> None:
+    [first] = world.checkins(deployment_id)
+    world.at(first.due_at)
+    act(
+        world,
+        answer_checkin,
+        actor=HEAD,
+        checkin_id=first.id,
+        outcome=COMPLETED,
+        note="The SENCO is confident now.",
+    )
+
+
+def test_at_closure_the_head_rates_each_objective(world: World, started: int) -> None:
+    agree(world, started)
+    with pytest.raises(Conflict):  # not before it has closed
+        act(
+            world,
+            record_impact,
+            actor=HEAD,
+            deployment_id=started,
+            ratings={},
+            comments={},
+            overall="",
+        )
+    complete(world, started)
+    assert world.at(world.clock.now())["closing_records_asked"] == 1
+    assert world.at(world.clock.now())["closing_records_asked"] == 0
+    assert world.dms(HEAD, "deployment_impact") and world.dms(SUPPORTER, "deployment_impact")
+    with world.runtime.sessions() as session:
+        first, second = session.exec(
+            select(DeploymentObjective.id).order_by(DeploymentObjective.position)
+        ).all()
+    act(
+        world,
+        record_impact,
+        actor=HEAD,
+        deployment_id=started,
+        ratings={first: "met", second: "some"},
+        comments={first: "Register in place"},
+        overall="Much better",
+    )
+    act(
+        world,
+        record_impact,
+        actor=SUPPORTER,
+        deployment_id=started,
+        ratings={},
+        comments={second: "Needs another term"},
+        overall="A good start",
+    )
+    with world.runtime.sessions() as session:
+        rows = [
+            (o.rating, o.head_comment, o.supporter_comment)
+            for o in session.exec(
+                select(DeploymentObjective).order_by(DeploymentObjective.position)
+            )
+        ]
+    assert rows == [("met", "Register in place", None), ("some", None, "Needs another term")]
+    with pytest.raises(InvalidInput):
+        act(
+            world,
+            record_impact,
+            actor=HEAD,
+            deployment_id=started,
+            ratings={first: "brilliant"},
+            comments={},
+            overall="",
+        )
+    assert [e.detail["role"] for e in audited(world, "deployment.impact_recorded")] == [
+        "head",
+        "supporter",
+    ]

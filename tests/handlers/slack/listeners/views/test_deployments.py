@@ -1,0 +1,60 @@
+"""The lifecycle forms' submission listeners, called as Bolt calls them."""
+
+from __future__ import annotations
+
+import json
+from unittest.mock import MagicMock
+
+from sqlmodel import Session, select
+
+from bot.entry.runtime import Runtime
+from handlers.slack.listeners.views import deployments
+from storage.models import DeploymentObjective, DeploymentVisit
+from tests.handlers.slack.listeners.actions.test_deployments import deployed
+from tests.handlers.slack.listeners.conftest import Ack, submission
+
+
+def _text(value: str) -> dict[str, str]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def _objectives(ctx: Runtime) -> list[str]:
+    with Session(ctx.engine) as session:
+        return [o.text for o in session.exec(select(DeploymentObjective))]
+
+
+def test_on_agreement_saves_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    deployment_id, supporter = deployed(ctx, client)
+    ack.check = lambda: _objectives(ctx)
+    values = {
+        "objectives": _text("Register\nTraining"),
+        "days": {"type": "number_input", "value": "4"},
+    }
+    meta = json.dumps({"deployment_id": deployment_id})
+    body = submission(supporter, "deployment_agreement_form", values, meta)
+    deployments.on_agreement(ctx, ack=ack, body=body)
+    assert ack.once == {}
+    assert ack.seen == [["Register", "Training"]]
+
+
+def test_on_log_with_days_that_are_not_a_number_changes_nothing(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployment_id, supporter = deployed(ctx, client)
+    meta = json.dumps({"deployment_id": deployment_id, "checkin_id": None})
+    values = {"days": {"type": "number_input", "value": "two"}}
+    deployments.on_log(
+        ctx, ack=ack, body=submission(supporter, "deployment_log_form", values, meta)
+    )
+    assert ack.once == {
+        "response_action": "errors",
+        "errors": {"days": "Please give a number of days, such as 1 or 0.5."},
+    }
+    with Session(ctx.engine) as session:
+        assert session.exec(select(DeploymentVisit)).all() == []
+
+
+def test_a_form_without_its_deployment_is_not_saved(ctx: Runtime, ack: Ack) -> None:
+    body = submission("USLE1", "deployment_visit_form", {}, "")
+    deployments.on_visit(ctx, ack=ack, body=body)
+    assert ack.once["response_action"] == "update"
