@@ -21,6 +21,7 @@ from sqlalchemy import and_, case, exists, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from bot.members.service import load_subquery
 from bot.routing.matching import (
     SUPPORTER_ROLES,
     Candidate,
@@ -68,12 +69,7 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
         .group_by(PersonExpertise.person_id)
         .subquery()
     )
-    active = (
-        select(Deployment.supporter_id, func.count().label("n"))
-        .where(Deployment.status == "active")
-        .group_by(Deployment.supporter_id)
-        .subquery()
-    )
+    active = load_subquery()  # deployments led, and those joined as a colleague
     last = (
         select(Deployment.supporter_id, func.max(Deployment.started_at).label("at"))
         .group_by(Deployment.supporter_id)
@@ -99,7 +95,7 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
         .select_from(Person)
         .join(covered, covered.c.person_id == Person.id)
         .outerjoin(School, col(School.id) == col(Person.school_id))
-        .outerjoin(active, active.c.supporter_id == Person.id)
+        .outerjoin(active, active.c.person_id == Person.id)
         .outerjoin(last, last.c.supporter_id == Person.id)
         .where(*_eligible(need, active_count))
         .order_by(
