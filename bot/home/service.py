@@ -22,7 +22,10 @@ from bot.core.errors import NotAllowed, NotFound
 from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import person_by_slack_id, roles_of
+from bot.home.team import TeamPlace, team_places, teams_of
 from bot.insight.service import Headline, headline_of, term_insight
+from bot.members.service import load_of
+from bot.teamwork.views import TeamMember
 from storage.models import (
     EXPIRED,
     OFFERED,
@@ -108,6 +111,7 @@ class DeploymentLine:
     head: str | None  # Slack user id (None once erased)
     needs: tuple[str, ...]
     started_at: datetime
+    team: tuple[TeamMember, ...] = ()  # colleagues and shadows on it
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class SupporterHome:
     capacity: int
     available: bool
     away_until: date | None
+    as_colleague: int = 0  # deployments joined as a colleague: they use capacity too
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,7 @@ class HomeData:
     requests_total: int = 0
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
+    team_places: tuple[TeamPlace, ...] = ()  # deployments they're on as colleague or shadow
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,7 @@ def home_for(
             if "coordinator" in roles
             else None
         ),
+        team_places=team_places(session, person.id, vocabulary),
     )
 
 
@@ -320,6 +327,7 @@ def _supporter_home(
         _offer_line(offer, request, schools.get(request.school_id), needs, show_school)
         for offer, request in offer_rows
     ]
+    teams = teams_of(session, [d.id or 0 for d, _ in deployments[:DEPLOYMENTS_SHOWN]])
     shown = [
         DeploymentLine(
             deployment_id=deployment.id or 0,
@@ -328,6 +336,7 @@ def _supporter_home(
             head=heads.get(request.requester_id),
             needs=needs.get(request.id or 0, ()),
             started_at=deployment.started_at,
+            team=teams.get(deployment.id or 0, ()),
         )
         for deployment, request in deployments[:DEPLOYMENTS_SHOWN]
     ]
@@ -336,6 +345,7 @@ def _supporter_home(
         offers_total=int(offers_total),
         deployments=tuple(shown),
         active=len(deployments),
+        as_colleague=load_of(session, person.id or 0) - len(deployments),
         capacity=person.capacity,
         available=person.available,
         away_until=person.away_until,
