@@ -80,12 +80,7 @@ def add_to_team(
     if shadow:
         own, elsewhere = shadow_choices(session, team)
         if shadow not in {c.slack_user_id for c in own + elsewhere}:
-            raise InvalidInput(
-                {
-                    "shadow": "They can't shadow this deployment (not an aspiring leader, or "
-                    "already on it)."
-                }
-            )
+            raise InvalidInput({"shadow": _why_not_shadow(session, team, shadow)})
         added.append(_add(session, ctx, team, shadow, SHADOW))
     return (
         "Thanks — "
@@ -107,6 +102,18 @@ def _why_not_colleague(session: Session, team: Team, slack_id: str) -> str:
     if person.id in (team.lead.id, team.request.requester_id):
         return f"{person.name} can't be added as a colleague here."
     return f"{person.name} has no room left (their capacity in the directory)."
+
+
+def _why_not_shadow(session: Session, team: Team, slack_id: str) -> str:
+    """Why someone may not shadow this deployment, in words for the form."""
+    person = person_by_slack_id(session, slack_id)
+    if person is None or person.erased_at is not None:
+        return "Choose an aspiring leader from the directory."
+    if current_membership(session, team.deployment.id or 0, person.id or 0) is not None:
+        return f"{person.name} is already on this deployment."
+    if team.request.school_id is not None and person.school_id == team.request.school_id:
+        return f"{person.name} works at the school being supported, so can't shadow here."
+    return f"{person.name} isn't an aspiring NLE or SLE in the directory."
 
 
 def _add(session: Session, ctx: ServiceContext, team: Team, slack_id: str, role: MemberRole) -> str:

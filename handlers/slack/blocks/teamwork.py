@@ -4,6 +4,7 @@ team lines (the team on a deployment you lead; the deployments you're on)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from bot.home.team import TeamPlace
 
 TEAM_VIEW = "team_add"  # the team form's callback id
-REMOVE_ACTION = "team_remove"  # value: "<deployment id>:<Slack user id>"
+REMOVE_ACTION = "team_remove"  # value: "<deployment id>:<Slack user id>"; ids in a row ":<n>"
+REMOVE_ACTIONS = re.compile(r"^team_remove(:[0-9]{1,2})?$")
 SHADOW_PICK_ACTION = "team_shadow_pick"  # block id "shadow_invite:<deployment id>"
 SHADOW_DECLINE_ACTION = "team_shadow_decline"  # value: deployment id
 MOST_BUTTONS = 20  # remove buttons shown per deployment (an actions block holds 25)
@@ -142,12 +144,12 @@ def team_blocks(deployment_id: int, team: Sequence[TeamMember]) -> list[Block]:
     """Under a deployment you lead: its team, *Add colleagues or a shadow*, and *Remove*."""
     line = "Team: " + ", ".join(_who(m) for m in team) if team else "Just you so far."
     buttons = [button("Add colleagues or a shadow", TEAM_ACTION, str(deployment_id))]
-    for member in team[:MOST_BUTTONS]:
-        if member.slack_user_id:
+    for n, member in enumerate(team[:MOST_BUTTONS]):
+        if member.slack_user_id:  # action ids are unique within a block: one per button
             buttons.append(
                 button(
                     truncate(f"Remove {member.name}", 75),
-                    REMOVE_ACTION,
+                    f"{REMOVE_ACTION}:{n}",
                     f"{deployment_id}:{member.slack_user_id}",
                     confirm=confirm_dialog(
                         "Remove from the team?",

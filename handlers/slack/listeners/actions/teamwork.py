@@ -15,7 +15,7 @@ from bot.core.errors import NotFound
 from bot.teamwork.flows import TEAM_ACTION, choose_shadow, decline_shadow, remove_from_team
 from bot.teamwork.service import team_form
 from handlers.slack.blocks.teamwork import (
-    REMOVE_ACTION,
+    REMOVE_ACTIONS,
     SHADOW_DECLINE_ACTION,
     SHADOW_PICK_ACTION,
     team_modal,
@@ -119,6 +119,6 @@ def on_shadow_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the team buttons and the shadow invitation."""
     app.action(TEAM_ACTION)(partial(on_open_team, ctx))
-    app.action(REMOVE_ACTION)(partial(on_remove, ctx))
+    app.action(REMOVE_ACTIONS)(partial(on_remove, ctx))
     app.action(SHADOW_PICK_ACTION)(partial(on_shadow_pick, ctx))
     app.action(SHADOW_DECLINE_ACTION)(partial(on_shadow_decline, ctx))
