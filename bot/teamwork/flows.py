@@ -48,7 +48,7 @@ def shadow_invite_ref(deployment_id: int) -> str:
 
 
 def team_button(deployment_id: int) -> Action:
-    """*Your team*: opens the form to add colleagues or a shadow."""
+    """*Add colleagues or a shadow*: opens the team form."""
     return Action(TEAM_ACTION, "Add colleagues or a shadow", str(deployment_id))
 
 
@@ -149,15 +149,12 @@ def _locked_person(slack_id: str) -> SelectOfScalar[Person]:
 
 def _about(session: Session, deployment: Deployment) -> str:
     """ "*School* (needs)" for a team DM, escaped."""
-    request_school = session.get(School, _school_id(session, deployment))
-    needs = ", ".join(need_labels(session, deployment.request_id))
-    school = f"*{escape(request_school.name)}*" if request_school else "a school"
-    return school + (f" ({escape(needs)})" if needs else "")
-
-
-def _school_id(session: Session, deployment: Deployment) -> int | None:
     request = session.get(SupportRequest, deployment.request_id)
-    return request.school_id if request else None
+    school_id = request.school_id if request else None
+    school = session.get(School, school_id) if school_id else None
+    needs = ", ".join(need_labels(session, deployment.request_id))
+    named = f"*{escape(school.name)}*" if school else "a school"
+    return named + (f" ({escape(needs)})" if needs else "")
 
 
 def _tell_joined(

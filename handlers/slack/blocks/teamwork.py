@@ -19,6 +19,7 @@ from handlers.slack.blocks import (
     button,
     confirm_dialog,
     context,
+    divider,
     escape,
     header,
     plain,
@@ -163,7 +164,7 @@ def team_blocks(deployment_id: int, team: Sequence[TeamMember]) -> list[Block]:
 
 def team_places_blocks(places: Sequence[TeamPlace], tz: ZoneInfo) -> list[Block]:
     """The deployments you're on as a colleague or shadow, each with *Step off*."""
-    blocks: list[Block] = [section("*Deployments you're part of*")]
+    blocks: list[Block] = [divider(), section("*Deployments you're part of*")]
     for place in places:
         school = escape(truncate(place.school or "", 100)) or "A school"
         lead = f" led by <@{place.lead}>" if place.lead else ""
