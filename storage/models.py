@@ -1,5 +1,6 @@
-"""SQLModel tables: the directory, requests and their offers, deployments, check-ins,
-the audit log, inbound Slack events, the outbox of owed messages and digest runs.
+"""SQLModel tables: the directory, requests and their offers, deployments (and their team
+members), check-ins, the audit log, inbound Slack events, the outbox of owed messages and
+digest runs.
 
 Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
 """
@@ -102,6 +103,13 @@ class CheckInOutcome(StrEnum):
     SNOOZED = "snoozed"
 
 
+class MemberRole(StrEnum):
+    """How someone besides the lead supporter is part of a deployment (team deployments)."""
+
+    COLLEAGUE = "colleague"  # a colleague from the lead's school; counts against capacity
+    SHADOW = "shadow"  # an aspiring leader coming along to learn; does not
+
+
 class InboundOutcome(StrEnum):
     """How a saved Slack event ended: handled, or given up after its attempts."""
 
@@ -129,7 +137,9 @@ class StatusColumn(TypeDecorator[StrEnum]):
 # Kept for the many callers that name request statuses directly.
 OPEN, OFFERED, ACCEPTED, CLOSED, CANCELLED, EXPIRED = RequestStatus
 REQUEST_STATUSES = tuple(RequestStatus)
-ROLES = ("head", "nle", "sle", "specialist", "coordinator")
+ROLES = ("head", "nle", "sle", "specialist", "coordinator", "aspiring-nle", "aspiring-sle")
+# People growing into system leadership, who may shadow a deployment (issue #13, part 6).
+ASPIRING_ROLES = ("aspiring-nle", "aspiring-sle")
 SUPPORTER_ROLES = ("nle", "sle", "specialist")
 PHASES = ("nursery", "primary", "secondary", "all-through", "special", "16-plus")
 # England's nine regions, as the DfE (and ONS) name them.
@@ -323,6 +333,33 @@ class Deployment(SQLModel, table=True):
     checkin_every_days: int | None = None
     checkins_paused: bool = False
     impact_note: str | None = Field(default=None, sa_type=Text)
+
+
+class DeploymentMember(SQLModel, table=True):
+    """A colleague or shadow on a deployment besides its lead supporter (whose own place is
+    `Deployment.supporter_id`). Ending a membership keeps the row, with `removed_at`."""
+
+    __tablename__ = "deployment_member"
+    __table_args__ = (
+        # Someone is on a deployment at most once at a time, however many clicks race.
+        Index(
+            "uq_deployment_member_current",
+            "deployment_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: MemberRole = Field(sa_type=StatusColumn(MemberRole))
+    added_by_id: int | None = Field(default=None, foreign_key="person.id")
+    added_at: datetime = _ts(index=True)
+    removed_at: datetime | None = _ts(default=None)
+    removed_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class CheckIn(SQLModel, table=True):

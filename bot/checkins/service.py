@@ -25,6 +25,7 @@ from bot.checkins.views import (
     AnswerView,
     AttentionAlert,
     CheckinClosed,
+    CheckinMember,
     CheckinMessage,
     CheckinView,
     CompletedNotice,
@@ -35,6 +36,7 @@ from bot.core import audit
 from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.directory.people import person_by_user_id
+from bot.members.service import current_members, current_membership
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.reach.people import address_of, user_id_of
@@ -80,6 +82,9 @@ NOTE_LIMIT = 1000
 IMPACT_LIMIT = 2000
 # A row whose work failed is left alone this long, so one bad row never blocks the rest.
 FAILED_ROW_BACKOFF = timedelta(minutes=30)
+# Colleagues and shadows get check-ins and answer them; completing the support, and choosing
+# how often check-ins come, stay with the head and the lead supporter.
+TEAM_ROLES = ("colleague", "shadow")
 
 
 # --- what a check-in looks like to the people in it --------------------------------------------
@@ -116,7 +121,8 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
     head = session.get(Person, request.requester_id)
     supporter = session.get(Person, deployment.supporter_id)
     school = session.get(School, request.school_id) if request.school_id else None
-    answers = _answer_views(session, checkin.id or 0, request.requester_id)
+    members = _members(session, deployment.id or 0)
+    answers = _answer_views(session, checkin.id or 0, request.requester_id, members)
     next_due = session.exec(
         select(CheckIn.due_at)
         .where(CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SCHEDULED)
@@ -155,11 +161,25 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
             and not deployment.checkins_paused
             and cadence_of(deployment, ctx.settings.checkin_every_days) < LESS_OFTEN_DAYS
         ),
+        members=members,
     )
 
 
-def _answer_views(session: Session, checkin_id: int, requester_id: int) -> list[AnswerView]:
+def _members(session: Session, deployment_id: int) -> tuple[CheckinMember, ...]:
+    """The deployment's colleagues and shadows now (never someone erased)."""
+    found = []
+    for member in current_members(session, deployment_id):
+        person = session.get(Person, member.person_id)
+        if person is not None and person.erased_at is None:
+            found.append(CheckinMember(member.person_id, address_of(person), str(member.role)))
+    return tuple(found)
+
+
+def _answer_views(
+    session: Session, checkin_id: int, requester_id: int, members: tuple[CheckinMember, ...]
+) -> list[AnswerView]:
     """The answers to one check-in so far, oldest first."""
+    roles = {m.person_id: m.role for m in members}
     answers = []
     for answer in session.exec(
         select(CheckInAnswer)
@@ -171,7 +191,11 @@ def _answer_views(session: Session, checkin_id: int, requester_id: int) -> list[
             AnswerView(
                 person_id=answer.person_id,
                 name=_name(person),
-                role="head" if answer.person_id == requester_id else "supporter",
+                role=(
+                    "head"
+                    if answer.person_id == requester_id
+                    else roles.get(answer.person_id, "supporter")
+                ),
                 outcome=answer.outcome,
                 answered_at=answer.answered_at,
             )
@@ -302,7 +326,7 @@ class _Involved:
     deployment: Deployment
     request: SupportRequest
     person: Person
-    role: str  # head | supporter
+    role: str  # head | supporter | colleague | shadow
 
 
 def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> _Involved:
@@ -323,11 +347,7 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
     if deployment is None or request is None:
         raise NotFound("I can't find the support this check-in was about any more.")
     person = person_by_user_id(session, actor)
-    role = None
-    if person is not None and person.id == deployment.supporter_id:
-        role = "supporter"
-    elif person is not None and person.id == request.requester_id:
-        role = "head"
+    role = _role_in(session, deployment, request, person)
     if person is None or role is None:
         what = "answer it" if action == "checkin.answer" else "change these check-ins"
         raise NotAllowed(
@@ -336,7 +356,28 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
             subject_type="checkin",
             subject_id=checkin_id,
         )
+    if role in TEAM_ROLES and action != "checkin.answer":
+        raise NotAllowed(
+            "The head and the lead supporter decide how often check-ins come; please ask them.",
+            action=action,
+            subject_type="checkin",
+            subject_id=checkin_id,
+        )
     return _Involved(checkin, deployment, request, person, role)
+
+
+def _role_in(
+    session: Session, deployment: Deployment, request: SupportRequest, person: Person | None
+) -> str | None:
+    """The person's part in a deployment: head, supporter, colleague or shadow (or None)."""
+    if person is None or person.id is None:
+        return None
+    if person.id == deployment.supporter_id:
+        return "supporter"
+    if person.id == request.requester_id:
+        return "head"
+    member = current_membership(session, deployment.id or 0, person.id)
+    return str(member.role) if member is not None else None
 
 
 def _ended_message(deployment: Deployment) -> str:
@@ -409,6 +450,10 @@ def answer_checkin(
     note = _checked_note(outcome, note)
     involved = _involved(session, checkin_id, actor, action="checkin.answer")
     _check_answerable(session, ctx, involved)
+    if outcome == COMPLETED and involved.role in TEAM_ROLES:
+        raise Conflict(
+            "Thank you — only the head or the lead supporter can mark the support completed."
+        )
     checkin, deployment = involved.checkin, involved.deployment
     first = checkin.status == CheckInStatus.SENT
     if outcome == SNOOZED and not first:
@@ -678,7 +723,34 @@ def _people_of_checkin(session: Session, checkin_id: int) -> set[int]:
         .join(CheckIn, col(CheckIn.deployment_id) == col(Deployment.id))
         .where(col(CheckIn.id) == checkin_id)
     ).first()
-    return {person_id for person_id in row or () if person_id}
+    people = {person_id for person_id in row or () if person_id}
+    deployment_id = session.exec(
+        select(CheckIn.deployment_id).where(col(CheckIn.id) == checkin_id)
+    ).first()
+    if deployment_id is not None:
+        people |= {m.person_id for m in current_members(session, deployment_id)}
+    return people
+
+
+def close_checkin_dms_for(
+    session: Session, *, now: datetime, deployment_id: int, person_id: int, text: str
+) -> int:
+    """Close one person's DMs of the deployment's check-ins still awaiting answers (they have
+    left its team); returns how many were updated."""
+    waiting = session.exec(
+        select(CheckIn.id).where(
+            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
+        )
+    ).all()
+    possible = [
+        checkin_ref(checkin_id or 0, person_id, reminder=reminder)
+        for checkin_id in waiting
+        for reminder in (False, True)
+    ]
+    refs = [ref for ref in possible if _was_owed(session, ref)]
+    for ref in refs:
+        owe_update(session, now=now, update_of=ref, text=text, view=CheckinClosed(text))
+    return len(refs)
 
 
 def _was_owed(session: Session, ref: str) -> bool:
@@ -716,9 +788,10 @@ def refresh_checkin_messages(session: Session, ctx: ServiceContext, checkin: Che
 
 
 def _recipients(session: Session, view: CheckinView) -> list[Person]:
-    """The head and the supporter (once each, never someone erased)."""
+    """The head, the supporter and the team (once each, never someone erased)."""
     people: dict[int, Person] = {}
-    for person_id in (view.head_id, view.supporter_id):
+    team = tuple(m.person_id for m in view.members)
+    for person_id in (view.head_id, view.supporter_id, *team):
         person = session.get(Person, person_id) if person_id else None
         if person is not None and person.erased_at is None and person.id is not None:
             people[person.id] = person

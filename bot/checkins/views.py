@@ -15,9 +15,18 @@ class AnswerView:
 
     person_id: int
     name: str
-    role: str  # head | supporter
+    role: str  # head | supporter | colleague | shadow
     outcome: str
     answered_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckinMember:
+    """A colleague or shadow on the deployment, who gets its check-ins too (team deployments)."""
+
+    person_id: int
+    slack_user_id: str
+    role: str  # colleague | shadow
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,11 @@ class CheckinView:
     missed_in_a_row: int
     superseded: bool  # a later check-in has been sent
     ask_if_still_wanted: bool  # several rounds missed: "still want these?"
+    members: tuple[CheckinMember, ...] = ()  # colleagues and shadows, besides head and lead
+
+    def member(self, person_id: int) -> CheckinMember | None:
+        """The viewer as a colleague or shadow on the deployment, if they are one."""
+        return next((m for m in self.members if m.person_id == person_id), None)
 
     def answered_by(self, person_id: int) -> AnswerView | None:
         """This person's answer, if they gave one."""

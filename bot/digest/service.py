@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from bot.checkins.service import NEEDS_ATTENTION, cadence_of
 from bot.core import audit
 from bot.core.settings import parse_digest_cron
+from bot.digest.growing import growing_leaders
 from bot.digest.views import (
     AttentionItem,
     CapacityItem,
@@ -40,6 +41,7 @@ from bot.digest.views import (
     personal_digest_text,
 )
 from bot.insight.service import Headline, headline_of, term_insight
+from bot.members.service import colleague_loads
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
 from bot.reach.people import address_of, user_id_of
@@ -287,6 +289,7 @@ def _coordinator_digest(
         capacity=_capacity(session, lookups.people, active),
         unmet_demand=_unmet_demand(session, ctx, lookups.people, requests, active),
         headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
+        growing_leaders=growing_leaders(session, ctx),
     )
 
 
@@ -390,7 +393,7 @@ def _capacity(
     session: Session, people: dict[int | None, Person], active: list[DeploymentItem]
 ) -> list[CapacityItem]:
     """Supporters with no place left, then those with one place left (of two or more)."""
-    counts: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int, colleague_loads(session))  # team places count
     for item in active:
         counts[item.supporter_id] += 1
     found = []
@@ -412,7 +415,7 @@ def _unmet_demand(
 ) -> list[DemandItem]:
     """Areas of need of waiting requests that no available supporter with room covers."""
     today = ctx.calendar.local(ctx.now).date()
-    counts: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int, colleague_loads(session))  # team places count
     for item in active:
         counts[item.supporter_id] += 1
     free = {

@@ -86,6 +86,15 @@ class DemandItem:
     waiting: int
 
 
+@dataclass(frozen=True)
+class GrowingLeader:
+    """An aspiring leader and the requests whose deployments they shadowed this year."""
+
+    name: str
+    roles: tuple[str, ...]  # "aspiring NLE", "aspiring SLE"
+    request_ids: tuple[int, ...]
+
+
 @dataclass
 class CoordinatorDigest:
     """Everything in the coordinators' digest."""
@@ -100,6 +109,7 @@ class CoordinatorDigest:
     capacity: list[CapacityItem] = field(default_factory=list)
     unmet_demand: list[DemandItem] = field(default_factory=list)
     headline: Headline | None = None  # the term so far: time to accept, gaps
+    growing_leaders: list[GrowingLeader] = field(default_factory=list)  # this academic year
 
 
 @dataclass

@@ -24,8 +24,11 @@ from bot.core.vocabulary import Vocabulary
 from bot.deployments.record import progress_for
 from bot.deployments.views import DeploymentProgress
 from bot.directory.people import person_by_user_id, roles_of
+from bot.home.team import TeamPlace, team_places, teams_of
 from bot.insight.service import Headline, headline_of, term_insight
+from bot.members.service import load_of
 from bot.reach.people import user_id_of
+from bot.teamwork.views import TeamMember
 from storage.models import (
     EXPIRED,
     OFFERED,
@@ -111,6 +114,7 @@ class DeploymentLine:
     head: str | None  # Slack user id (None once erased)
     needs: tuple[str, ...]
     started_at: datetime
+    team: tuple[TeamMember, ...] = ()  # colleagues and shadows on it
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class SupporterHome:
     capacity: int
     available: bool
     away_until: date | None
+    as_colleague: int = 0  # deployments joined as a colleague: they use capacity too
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ class HomeData:
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
     deployments: tuple[DeploymentProgress, ...] = ()  # the lifecycle of each, for its people
+    team_places: tuple[TeamPlace, ...] = ()  # deployments they're on as colleague or shadow
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,7 @@ def home_for(
             else None
         ),
         deployments=progress_for(session, person.id, now=now, coordinator="coordinator" in roles),
+        team_places=team_places(session, person.id, vocabulary),
     )
 
 
@@ -325,6 +332,7 @@ def _supporter_home(
         _offer_line(offer, request, schools.get(request.school_id), needs, show_school)
         for offer, request in offer_rows
     ]
+    teams = teams_of(session, [d.id or 0 for d, _ in deployments[:DEPLOYMENTS_SHOWN]])
     shown = [
         DeploymentLine(
             deployment_id=deployment.id or 0,
@@ -333,6 +341,7 @@ def _supporter_home(
             head=heads.get(request.requester_id),
             needs=needs.get(request.id or 0, ()),
             started_at=deployment.started_at,
+            team=teams.get(deployment.id or 0, ()),
         )
         for deployment, request in deployments[:DEPLOYMENTS_SHOWN]
     ]
@@ -341,6 +350,7 @@ def _supporter_home(
         offers_total=int(offers_total),
         deployments=tuple(shown),
         active=len(deployments),
+        as_colleague=load_of(session, person.id or 0) - len(deployments),
         capacity=person.capacity,
         available=person.available,
         away_until=person.away_until,

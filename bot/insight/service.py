@@ -21,17 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from dateutil.easter import easter
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.core.school_calendar import SchoolCalendar
+from bot.members.service import loads
 from bot.reach.people import user_id_of
 from storage.models import (
     CANCELLED,
     EXPIRED,
     SUPPORTER_ROLES,
-    Deployment,
-    DeploymentStatus,
     ExpertiseTag,
     Person,
     PersonExpertise,
@@ -314,13 +312,7 @@ def _capacity(
             select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
         )
     )
-    active = dict(
-        session.exec(
-            select(Deployment.supporter_id, func.count())
-            .where(Deployment.status == DeploymentStatus.ACTIVE)
-            .group_by(col(Deployment.supporter_id))
-        ).all()
-    )
+    active = loads(session)  # deployments led, and those joined as a colleague
     expertise: dict[int, set[str]] = defaultdict(set)
     for person_id, slug in session.exec(
         select(PersonExpertise.person_id, PersonExpertise.tag_slug)

@@ -23,6 +23,7 @@ from bot.core.context import ServiceContext
 from bot.core.text import escape
 from bot.deployments.privacy import erase_written_by, records_of
 from bot.directory.people import person_by_user_id, roles_of, school_of
+from bot.members.service import active_memberships_of, all_memberships_of, end_membership
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_update
 from bot.privacy.retention import (
@@ -118,6 +119,7 @@ def export_person(
         "requests": [_request_export(session, r) for r in requests],
         "offers_received": _offers_export(session, person.id),
         "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
+        "deployment_memberships": _memberships_export(session, person.id),
         "checkin_answers": _answers_export(session, person.id),
         "deployment_records": records_of(session, person, tz),
         "audit_entries": _audit_export(session, person.id, ids),
@@ -245,6 +247,25 @@ def _deployments_export(
     ]
 
 
+def _memberships_export(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """Their places on deployments as a colleague or shadow, current and ended."""
+    found = []
+    for member in all_memberships_of(session, person_id):
+        deployment = session.get(Deployment, member.deployment_id)
+        found.append(
+            {
+                "deployment_id": member.deployment_id,
+                "request_id": deployment.request_id if deployment else None,
+                "role": str(member.role),
+                "added_at": _when(member.added_at),
+                "added_by_person_id": member.added_by_id,
+                "removed_at": _when(member.removed_at),
+                "removed_by_person_id": member.removed_by_id,
+            }
+        )
+    return found
+
+
 def _answers_export(session: Session, person_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
         select(CheckInAnswer, CheckIn.deployment_id)
@@ -333,6 +354,7 @@ class ErasureReport:
     requests_cancelled: list[int] = field(default_factory=list)
     offers_withdrawn: list[int] = field(default_factory=list)
     deployments_to_reassign: list[int] = field(default_factory=list)
+    memberships_ended: list[int] = field(default_factory=list)  # deployment ids
     decline_reasons: int = 0
     checkin_notes: int = 0
     impact_notes: int = 0
@@ -347,6 +369,7 @@ class ErasureReport:
                 self.requests_erased,
                 self.offers_withdrawn,
                 self.deployments_to_reassign,
+                self.memberships_ended,
                 self.decline_reasons,
                 self.checkin_notes,
                 self.impact_notes,
@@ -365,6 +388,11 @@ class ErasureReport:
                 len(self.deployments_to_reassign),
                 "deployment left for coordinators to reassign",
                 "deployments left for coordinators to reassign",
+            ),
+            _count(
+                len(self.memberships_ended),
+                "place on a deployment's team ended",
+                "places on deployments' teams ended",
             ),
             _count(self.decline_reasons, "decline reason", "decline reasons"),
             _count(self.checkin_notes, "check-in note", "check-in notes"),
@@ -427,6 +455,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
         already_erased=not first,
     )
     _withdraw_open_offers(session, ctx, person.id, report)
+    _end_memberships(session, ctx, person.id, report)
     if first:
         _flag_deployments(session, ctx, person.id, report)
     _erase_their_requests(session, ctx, person.id, report)
@@ -448,6 +477,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
             requests_cancelled=report.requests_cancelled,
             offers_withdrawn=report.offers_withdrawn,
             deployments_to_reassign=report.deployments_to_reassign,
+            memberships_ended=report.memberships_ended,
         )
     return report
 
@@ -461,6 +491,15 @@ def _locked_person(session: Session, user_id: str) -> Person | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
+
+
+def _end_memberships(
+    session: Session, ctx: ServiceContext, person_id: int, report: ErasureReport
+) -> None:
+    """Take them off every deployment team they are on: no more check-ins, no capacity used."""
+    for member in active_memberships_of(session, person_id):
+        end_membership(session, member, removed_by=None, actor=None, now=ctx.now, reason="erased")
+        report.memberships_ended.append(member.deployment_id)
 
 
 def _withdraw_open_offers(

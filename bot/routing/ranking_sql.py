@@ -32,7 +32,17 @@ from bot.routing.matching import (
     regions_match,
     trusts_match,
 )
-from storage.models import Deployment, Person, PersonExpertise, PersonRole, Platform, School
+from storage.models import (
+    Deployment,
+    DeploymentMember,
+    DeploymentStatus,
+    MemberRole,
+    Person,
+    PersonExpertise,
+    PersonRole,
+    Platform,
+    School,
+)
 
 # Ids per IN-list when everyone is ranked: far below PostgreSQL's 65,535 parameters.
 _CHUNK = 5_000
@@ -135,7 +145,7 @@ def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
             Person.available,
             Person.available_from,
             covered.c.covered,
-            _active_deployments().label("active"),
+            _active_load().label("active"),
             _last_started().label("at"),
             case((_holds_role(fitting_roles(need)), 0), else_=1).label("role_misfit"),
         )
@@ -146,6 +156,29 @@ def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
     if only_person_id is not None:
         query = query.where(Person.id == only_person_id)
     return query.cte("candidates").prefix_with("MATERIALIZED")
+
+
+def _active_load() -> Any:
+    """The candidate's load (`bot.members`' one rule for capacity): active deployments they
+    lead plus those they joined as a colleague, each counted through an index."""
+    return _active_deployments() + _colleague_places()
+
+
+def _colleague_places() -> Any:
+    """Active deployments the candidate joined as a colleague (shadows use no capacity)."""
+    return (
+        select(func.count())
+        .select_from(DeploymentMember)
+        .join(Deployment, col(Deployment.id) == col(DeploymentMember.deployment_id))
+        .where(
+            col(DeploymentMember.person_id) == Person.id,
+            col(DeploymentMember.removed_at).is_(None),
+            col(DeploymentMember.role) == MemberRole.COLLEAGUE,
+            col(Deployment.status) == DeploymentStatus.ACTIVE,
+        )
+        .correlate(Person)
+        .scalar_subquery()
+    )
 
 
 def _active_deployments() -> Any:

@@ -25,6 +25,7 @@ from bot.core.settings import Settings
 from bot.core.text import escape
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_user_id, roles_of
+from bot.members.service import load_of, loads
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.reach.people import address_of, is_user, mention, platform_for, user_id_of
@@ -40,6 +41,7 @@ from bot.routing.matching import (
 )
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation, supporter_line
+from bot.teamwork.flows import invite_shadow
 from storage.claims import claim_rows
 from storage.models import (
     ACCEPTED,
@@ -99,13 +101,7 @@ def load_candidates(session: Session) -> list[Candidate]:
         select(PersonExpertise).where(col(PersonExpertise.person_id).in_(supporter_ids))
     ):
         tags[link.person_id].add(link.tag_slug)
-    active = dict(
-        session.exec(
-            select(Deployment.supporter_id, func.count())
-            .where(Deployment.status == DeploymentStatus.ACTIVE)
-            .group_by(col(Deployment.supporter_id))
-        ).all()
-    )
+    active = loads(session)  # deployments led, and those joined as a colleague
     last = dict(
         session.exec(
             select(Deployment.supporter_id, func.max(Deployment.started_at)).group_by(
@@ -502,11 +498,7 @@ def _check_capacity(session: Session, supporter: Person) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    active = session.exec(
-        select(func.count())
-        .select_from(Deployment)
-        .where(Deployment.supporter_id == locked.id, Deployment.status == DeploymentStatus.ACTIVE)
-    ).one()
+    active = load_of(session, locked.id or 0)  # led, and joined as a colleague
     if active >= locked.capacity:
         raise Conflict(
             f"Thank you — you're already supporting {active} school"
@@ -569,6 +561,7 @@ def _start_deployment(
     )
     refresh_card(session, summary, now=ctx.now)
     schedule_for_new_deployment(session, ctx, deployment)
+    invite_shadow(session, ctx, deployment)  # growing leaders: take an aspiring one along
     audit.record(
         session,
         at=ctx.now,

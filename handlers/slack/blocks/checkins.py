@@ -61,6 +61,13 @@ def _person(user_id: str | None, name: str) -> str:
 def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:
     since = day_month(view.started_at, tz)
     school = f"*{escape(view.school)}*" if view.school else "the school"
+    member = view.member(viewer_id)
+    if member is not None:
+        return (
+            f"Check-in {view.sequence} on the support for {school} ({_needs(view)}) led by "
+            f"{_person(view.supporter_slack_id, view.supporter_name)}, where you're "
+            f"{'a colleague' if member.role == 'colleague' else 'shadowing'}, since {since}."
+        )
     if viewer_id == view.supporter_id:
         return (
             f"Check-in {view.sequence} on your support for {school} ({_needs(view)}) with "
@@ -113,13 +120,15 @@ def _settings_block(view: CheckinView) -> Block:
     return actions(*elements, block_id=f"checkin_settings:{view.checkin_id}")
 
 
-def _answer_buttons(view: CheckinView) -> Block:
+def _answer_buttons(view: CheckinView, *, on_team: bool = False) -> Block:
+    """The answers; a colleague or shadow (`on_team`) can't mark the support completed."""
     value = str(view.checkin_id)
     buttons = [
         button("On track", "checkin_on_track", value, style="primary"),
         button("Needs attention", "checkin_needs_attention", value),
-        button("Completed", "checkin_completed", value),
     ]
+    if not on_team:
+        buttons.append(button("Completed", "checkin_completed", value))
     if view.status == CheckInStatus.SENT:
         buttons.append(button("Snooze a week", "checkin_snooze", value))
     return actions(*buttons, block_id=f"checkin:{view.checkin_id}")
@@ -147,11 +156,13 @@ def checkin_message(
         and not view.superseded
         and view.answered_by(viewer_id) is None
     )
+    on_team = view.member(viewer_id) is not None
     if answerable:
-        blocks.append(_answer_buttons(view))
-    if view.ask_if_still_wanted:
+        blocks.append(_answer_buttons(view, on_team=on_team))
+    if view.ask_if_still_wanted and not on_team:
         blocks.extend(_still_wanted_blocks(view))
-    blocks.append(_settings_block(view))
+    if not on_team:  # how often is for the head and the lead supporter
+        blocks.append(_settings_block(view))
     blocks.append(_log_visit_block(view))
     footnote = _footnote(view, tz, reminder=reminder)
     if footnote:

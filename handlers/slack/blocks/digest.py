@@ -268,7 +268,24 @@ def _digest_lists(digest: CoordinatorDigest, tz: ZoneInfo) -> list[tuple[str, li
                 for d in digest.unmet_demand
             ],
         ),
+        (":seedling: Growing leaders: deployments shadowed this year", _growing_lines(digest)),
     ]
+
+
+def _growing_lines(digest: CoordinatorDigest) -> list[str]:
+    """Each aspiring leader who shadowed this academic year, then how many have yet to."""
+    lines = [
+        f"• {_name(g.name)} ({', '.join(g.roles)}) — "
+        f"{_plural(len(g.request_ids), 'deployment')} ("
+        + ", ".join(f"#{i}" for i in g.request_ids)
+        + ")"
+        for g in digest.growing_leaders
+        if g.request_ids
+    ]
+    waiting = sum(1 for g in digest.growing_leaders if not g.request_ids)
+    if waiting:
+        lines.append(f"• {_plural(waiting, 'aspiring leader')} yet to shadow this year")
+    return lines
 
 
 # --- personal digests ----------------------------------------------------------------------------

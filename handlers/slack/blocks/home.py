@@ -26,6 +26,7 @@ from handlers.slack.blocks.deployments import progress_blocks
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
+from handlers.slack.blocks.teamwork import team_blocks, team_places_blocks
 from storage.models import RequestStatus
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ def home_view(
         blocks += _own_requests(data, tz)
     if data.supporter is not None:
         blocks += _supporter(data.supporter, data.now, tz)
+    if data.team_places:
+        blocks += team_places_blocks(data.team_places, tz)
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
     blocks += progress_blocks(data.deployments)
@@ -195,7 +198,8 @@ def _supporter(home: SupporterHome, now: datetime, tz: ZoneInfo) -> list[Block]:
         blocks.append(context("No offers are waiting for your reply."))
     if home.deployments:
         blocks.append(section("*Schools you're supporting*"))
-        blocks += [_deployment(d, tz) for d in home.deployments]
+        for line in home.deployments:
+            blocks += [_deployment(line, tz), *team_blocks(line.deployment_id, line.team)]
         if more := _more(home.active - len(home.deployments), "schools you're supporting"):
             blocks.append(context(more))
     else:
@@ -204,7 +208,9 @@ def _supporter(home: SupporterHome, now: datetime, tz: ZoneInfo) -> list[Block]:
 
 
 def _availability(home: SupporterHome, tz: ZoneInfo) -> Block:
-    used = f"*Deployments:* {home.active} of {home.capacity} in use"
+    used = f"*Deployments:* {home.active + home.as_colleague} of {home.capacity} in use"
+    if home.as_colleague:
+        used += f" ({home.as_colleague} as a colleague)"
     if home.available:
         state = ":large_green_circle: *Available* — I'll offer you requests that match"
         toggle = button("I'm away", AVAILABILITY_ACTION, AWAY)

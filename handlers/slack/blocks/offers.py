@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import when
+from bot.teamwork.flows import TEAM_ACTION
 from handlers.slack.blocks import (
     Block,
     actions,
@@ -125,6 +126,7 @@ def accepted_dm(
                     "Release it",
                 ),
             ),
+            button("Add colleagues or a shadow", TEAM_ACTION, str(deployment_id)),
             block_id=f"deployment:{deployment_id}",
         ),
     ]

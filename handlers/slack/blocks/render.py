@@ -25,6 +25,7 @@ from bot.requests.views import (
     RequestUpdated,
 )
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
+from bot.teamwork.views import ShadowInvitation
 from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
 from handlers.slack.blocks.checkins import (
     attention_alert,
@@ -47,6 +48,7 @@ from handlers.slack.blocks.offers import (
     offer_dm,
 )
 from handlers.slack.blocks.requests import channel_post, description_preview, request_card
+from handlers.slack.blocks.teamwork import shadow_invitation
 
 
 def slack_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -178,3 +180,8 @@ def _personal_digest(view: PersonalDigestMessage) -> list[Block]:
 @render_blocks.register
 def _import_report(view: ImportReportMessage) -> list[Block]:
     return import_report_blocks(view)
+
+
+@render_blocks.register
+def _shadow_invitation(view: ShadowInvitation) -> list[Block]:
+    return shadow_invitation(view)

@@ -176,7 +176,8 @@ GOOD_ROW = (
     [
         (
             "U0BAD0001,Ann Lee,,headteacher,,,,,,1",
-            "unknown role 'headteacher' — use head, nle, sle, specialist or coordinator",
+            "unknown role 'headteacher' — use head, nle, sle, specialist, coordinator, "
+            "aspiring-nle or aspiring-sle",
         ),
         ("U0BAD0001,Ann Lee,,,,,,,,1", "no roles"),
         ("U0BAD0001,Ann Lee,,sle,,,,,underwater basket weaving,1", "unknown expertise"),
@@ -696,9 +697,10 @@ def test_cli_imports_and_exports_the_directory(db_url: str, tmp_path: Path) -> N
 def test_cli_reports_bad_rows_and_exits_non_zero(db_url: str, tmp_path: Path) -> None:
     result = run_cli(db_url, tmp_path, "directory", "import", str(BAD))
     assert result.returncode == 1
-    assert "unknown role 'headteacher' — use head, nle, sle, specialist or coordinator" in (
-        result.stdout
-    )
+    assert (
+        "unknown role 'headteacher' — use head, nle, sle, specialist, coordinator, "
+        "aspiring-nle or aspiring-sle"
+    ) in (result.stdout)
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:

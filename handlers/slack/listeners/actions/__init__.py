@@ -5,7 +5,14 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners.actions import checkins, deployments, home, offers, requests
+from handlers.slack.listeners.actions import (
+    checkins,
+    deployments,
+    home,
+    offers,
+    requests,
+    teamwork,
+)
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -15,3 +22,4 @@ def register(app: App, ctx: SlackContext) -> None:
     home.register(app, ctx)
     checkins.register(app, ctx)
     deployments.register(app, ctx)
+    teamwork.register(app, ctx)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners.views import checkins, deployments, directory, offers, requests
+from handlers.slack.listeners.views import (
+    checkins,
+    deployments,
+    directory,
+    offers,
+    requests,
+    teamwork,
+)
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -15,3 +22,4 @@ def register(app: App, ctx: SlackContext) -> None:
     checkins.register(app, ctx)
     directory.register(app, ctx)
     deployments.register(app, ctx)
+    teamwork.register(app, ctx)
