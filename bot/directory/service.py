@@ -47,11 +47,16 @@ COLUMNS = (
     "region",
     "expertise",
     "capacity",
+    "hosts_visits",
+    "visits_per_half_term",
 )
 # `roles` is required too: a row without a role cannot be imported, so a file without the
 # column could import nobody.
 REQUIRED_COLUMNS = ("slack_user_id", "name", "roles")
 MAX_CAPACITY = 20
+MAX_VISITS_PER_HALF_TERM = 30
+_YES = ("yes", "y", "true", "1")
+_NO = ("no", "n", "false", "0")
 BATCH_SIZE = 500  # rows saved per transaction
 DEFAULT_CAPACITY = 1
 
@@ -170,6 +175,9 @@ class DirectoryRow:
     expertise: tuple[str, ...] = ()
     capacity: int = DEFAULT_CAPACITY
     warnings: tuple[str, ...] = ()
+    # Open classrooms, for the row's school: None leaves the school's setting as it is.
+    hosts_visits: bool | None = None
+    visits_per_half_term: int | None = None
 
     def has(self, column: str) -> bool:
         """True when the file has `column`."""
@@ -337,7 +345,6 @@ def _parse_row(
     email = cells.get("email") or None
     if email and not _EMAIL.fullmatch(email):
         problems.append(f"email {email!r} does not look like an email address")
-
     roles = _parse_roles(cells.get("roles", ""), problems)
     expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
 
@@ -350,7 +357,7 @@ def _parse_row(
     phase, region = _parse_phase_and_region(
         cells, where, named_school=bool(school or urn), problems=problems, warnings=warnings
     )
-
+    hosting = _parse_hosting(cells, where, bool(school or urn), problems, warnings)
     if problems:
         valid_id = bool(slack_user_id) and _SLACK_USER_ID.fullmatch(slack_user_id) is not None
         return RejectedRow(line, slack_user_id if valid_id else None, "; ".join(problems))
@@ -368,6 +375,7 @@ def _parse_row(
         expertise=expertise,
         capacity=capacity,
         warnings=tuple(warnings),
+        **hosting,
     )
 
 
@@ -438,6 +446,33 @@ def _parse_phase_and_region(
         )
         return None, None
     return phase, region
+
+
+def _parse_hosting(
+    cells: dict[str, str], where: str, named_school: bool, problems: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    """The school's `hosts_visits` (yes/no) and `visits_per_half_term`; blank cells leave the
+    school as it is, and both are ignored (with a warning) if no school is named."""
+    found: dict[str, Any] = {}
+    if raw := cells.get("hosts_visits"):
+        if raw.lower() in _YES + _NO:
+            found["hosts_visits"] = raw.lower() in _YES
+        else:
+            problems.append(f"hosts_visits must be yes or no, not {raw!r}")
+    if raw := cells.get("visits_per_half_term"):
+        if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_VISITS_PER_HALF_TERM:
+            found["visits_per_half_term"] = int(raw)
+        else:
+            problems.append(
+                "visits_per_half_term must be a whole number from 0 to "
+                f"{MAX_VISITS_PER_HALF_TERM}, not {raw!r}"
+            )
+    if found and not named_school:
+        warnings.append(
+            f"{where}: visit hosting belongs to the school, and this row names none; ignored"
+        )
+        return {}
+    return found
 
 
 def _split(raw: str) -> list[str]:
@@ -719,6 +754,7 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
         school = School(
             name=row.school or "", urn=row.school_urn, phase=row.phase, region=row.region
         )
+        _set_hosting(school, row)
         known.session.add(school)
         known.index(school)
         known.created.append(school)
@@ -729,6 +765,7 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
     changes = {
         key: value for key, value in wanted.items() if value and getattr(school, key) != value
     }
+    changes.update(_hosting_changes(school, row))
     if changes:
         known.unindex(school)
         for attribute, value in changes.items():
@@ -736,6 +773,21 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
         known.index(school)
         known.session.add(school)
     return school, False, bool(changes)
+
+
+def _hosting_changes(school: School, row: DirectoryRow) -> dict[str, Any]:
+    """The open-classroom settings the row changes on its school (blank cells change none)."""
+    wanted = {"hosts_visits": row.hosts_visits, "visits_per_half_term": row.visits_per_half_term}
+    return {
+        key: value
+        for key, value in wanted.items()
+        if value is not None and getattr(school, key) != value
+    }
+
+
+def _set_hosting(school: School, row: DirectoryRow) -> None:
+    for attribute, value in _hosting_changes(school, row).items():
+        setattr(school, attribute, value)
 
 
 def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime) -> None:
@@ -834,9 +886,23 @@ def _school_values(plan: _Plan) -> dict[tuple[int, str], str]:
     assert school.id is not None
     return {
         (school.id, attribute): value
-        for attribute, value in (("name", row.school), ("phase", row.phase), ("region", row.region))
+        for attribute, value in (
+            ("name", row.school),
+            ("phase", row.phase),
+            ("region", row.region),
+            ("hosts_visits", _yes_no(row.hosts_visits)),
+            ("visits_per_half_term", _number(row.visits_per_half_term)),
+        )
         if value
     }
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else "yes" if value else "no"
+
+
+def _number(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- export --------------------------------------------------------------------------------
@@ -871,9 +937,17 @@ def export_directory(session: Session, stream: TextIO) -> int:
                 (school.region or "") if school else "",
                 ";".join(sorted(expertise.get(person.id, []))),
                 person.capacity,
+                *_hosting_cells(school),
             ]
         )
     return len(people)
+
+
+def _hosting_cells(school: School | None) -> list[str]:
+    """A school's open-classroom columns; blank for no school, so re-importing changes none."""
+    if school is None:
+        return ["", ""]
+    return ["yes" if school.hosts_visits else "no", str(school.visits_per_half_term)]
 
 
 # --- wording -------------------------------------------------------------------------------

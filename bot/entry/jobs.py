@@ -18,6 +18,7 @@ from bot.inbound import service as inbound
 from bot.outbox.owing import prune_sent_messages
 from bot.privacy.retention import erase_expired_text
 from bot.routing.service import expire_overdue_offers
+from bot.visits.jobs import ask_whether_visits_were_useful, send_visit_reminders
 from handlers.slack.app import create_app
 from storage.db import transaction
 
@@ -64,6 +65,8 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("checkins_missed", mark_missed_checkins),
         ("checkins_sent", send_due_checkins),
         ("checkin_reminders", send_due_reminders),
+        ("visit_reminders", send_visit_reminders),
+        ("visits_followed_up", ask_whether_visits_were_useful),
         ("digests_sent", send_due_digest),
         ("requests_text_erased", erase_expired_text),
         ("outbox_pruned", _prune_sent_messages),

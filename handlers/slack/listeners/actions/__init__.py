@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners.actions import checkins, home, offers, requests
+from handlers.slack.listeners.actions import checkins, home, offers, requests, visits
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -14,3 +14,4 @@ def register(app: App, ctx: SlackContext) -> None:
     offers.register(app, ctx)
     home.register(app, ctx)
     checkins.register(app, ctx)
+    visits.register(app, ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners.views import checkins, directory, offers, requests
+from handlers.slack.listeners.views import checkins, directory, offers, requests, visits
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -14,3 +14,4 @@ def register(app: App, ctx: SlackContext) -> None:
     offers.register(app, ctx)
     checkins.register(app, ctx)
     directory.register(app, ctx)
+    visits.register(app, ctx)
