@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from bot.core.messages import message_view
 from bot.insight.service import Headline
+from bot.visits.views import VisitDigest
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class CoordinatorDigest:
     capacity: list[CapacityItem] = field(default_factory=list)
     unmet_demand: list[DemandItem] = field(default_factory=list)
     headline: Headline | None = None  # the term so far: time to accept, gaps
+    visits: VisitDigest | None = None  # open classrooms this week (counts only)
 
 
 @dataclass

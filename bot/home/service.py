@@ -23,6 +23,8 @@ from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import person_by_slack_id, roles_of
 from bot.insight.service import Headline, headline_of, term_insight
+from bot.visits.records import home_visits
+from bot.visits.views import VisitLine
 from storage.models import (
     EXPIRED,
     OFFERED,
@@ -145,6 +147,7 @@ class HomeData:
     requests_total: int = 0
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
+    visits: tuple[VisitLine, ...] = ()  # open classrooms: visits asked for or hosted, offers
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ def home_for(
             if "coordinator" in roles
             else None
         ),
+        visits=home_visits(session, person.id, vocabulary.label),
     )
 
 

@@ -32,6 +32,8 @@ from bot.privacy.retention import (
 from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
 from bot.requests.views import ChannelPost, CoordinatorAlert, OfferClosed, RequestCard
 from bot.routing.service import offer_next_round
+from bot.visits.erasure import erase_visits_of
+from bot.visits.records import export_visits
 from storage.models import (
     ACCEPTED,
     CANCELLED,
@@ -107,6 +109,7 @@ def export_person(
         "offers_received": _offers_export(session, person.id),
         "deployments": _deployments_export(session, person.id, [r.id for r in requests]),
         "checkin_answers": _answers_export(session, person.id),
+        "visits": export_visits(session, person.id),
         "audit_entries": _audit_export(session, person.id, slack_user_id),
         "messages_to_them": _messages_export(session, slack_user_id, as_sent),
     }
@@ -304,6 +307,7 @@ class ErasureReport:
     checkin_notes: int = 0
     impact_notes: int = 0
     messages: int = 0
+    visits: int = 0  # open classrooms: visits whose text was erased or that were cancelled
 
     @property
     def changed(self) -> bool:
@@ -317,6 +321,7 @@ class ErasureReport:
                 self.checkin_notes,
                 self.impact_notes,
                 self.messages,
+                self.visits,
             )
         )
 
@@ -335,6 +340,7 @@ class ErasureReport:
             _count(self.checkin_notes, "check-in note", "check-in notes"),
             _count(self.impact_notes, "impact note", "impact notes"),
             _count(self.messages, "sent message", "sent messages"),
+            _count(self.visits, "visit", "visits"),
         ]
         done = "; ".join(p for p in parts if p)
         if not self.already_erased:
@@ -393,6 +399,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     if first:
         _flag_deployments(session, ctx, person.id, report)
     _erase_their_requests(session, ctx, person.id, report)
+    report.visits += erase_visits_of(session, ctx, person.id)
     _erase_what_they_wrote(session, person, report, name=name if first else None)
     report.messages += erase_sent_messages(
         session, _messages_about(session, person, name, email, first=first), now=now

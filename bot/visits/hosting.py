@@ -84,18 +84,7 @@ def accept_visit_offer(
     session.refresh(offer)
     if offer.status != OfferStatus.OPEN or visit.status != VisitStatus.OFFERED:
         raise Conflict(_closed_offer_message(session, offer, visit))
-    won = session.execute(
-        update(VisitRequest)
-        .where(col(VisitRequest.id) == visit.id, col(VisitRequest.status) == VisitStatus.OFFERED)
-        .values(
-            status=VisitStatus.ACCEPTED,
-            host_id=host.id,
-            host_school_id=host.school_id,
-            accepted_at=ctx.now,
-            updated_at=ctx.now,
-        )
-    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
-    if won != 1:
+    if not _claim_visit(session, ctx, visit, host):
         session.rollback()
         raise Conflict("Thank you — another school has just accepted this visit.")
     offer.status, offer.responded_at = OfferStatus.ACCEPTED, ctx.now
@@ -131,6 +120,22 @@ def accept_visit_offer(
         host_school_id=host.school_id,
     )
     return summary
+
+
+def _claim_visit(session: Session, ctx: ServiceContext, visit: VisitRequest, host: Person) -> bool:
+    """The conditional update that decides who hosts: true only for the first accept."""
+    won = session.execute(
+        update(VisitRequest)
+        .where(col(VisitRequest.id) == visit.id, col(VisitRequest.status) == VisitStatus.OFFERED)
+        .values(
+            status=VisitStatus.ACCEPTED,
+            host_id=host.id,
+            host_school_id=host.school_id,
+            accepted_at=ctx.now,
+            updated_at=ctx.now,
+        )
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+    return bool(won == 1)
 
 
 def _withdraw_other_offers(

@@ -27,6 +27,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.insight import headline_section
+from handlers.slack.blocks.visits import visit_digest_lines
 
 if TYPE_CHECKING:
     from bot.digest.views import (
@@ -267,6 +268,7 @@ def _digest_lists(digest: CoordinatorDigest, tz: ZoneInfo) -> list[tuple[str, li
                 for d in digest.unmet_demand
             ],
         ),
+        (":school: Open classrooms", visit_digest_lines(digest.visits)),
     ]
 
 

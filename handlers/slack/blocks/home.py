@@ -24,6 +24,7 @@ from handlers.slack.blocks import (
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
+from handlers.slack.blocks.visits import home_visit_blocks
 from storage.models import RequestStatus
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def home_view(
         blocks += _supporter(data.supporter, data.now, tz)
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
+    blocks += home_visit_blocks(data.visits)
     blocks += [divider(), context(PRIVACY)]
     return {"type": "home", "blocks": fit_view(blocks)}
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.vocabulary import Vocabulary
 from bot.visits.booking import FIELD as DATE_FIELD
 from bot.visits.messages import ACCEPT
-from bot.visits.views import STATUS_LABELS, VisitDraft, VisitLine, day_text
+from bot.visits.views import STATUS_LABELS, VisitDigest, VisitDraft, VisitLine, day_text
 from handlers.slack.blocks import Block, button, context, escape, header, plain, section
 from handlers.slack.blocks.requests import _areas_element, _input, _text_input
 from storage.models import VisitStatus
@@ -99,3 +99,19 @@ def home_visit_blocks(lines: tuple[VisitLine, ...]) -> list[Block]:
         blocks += _visit_line(line)
     blocks.append(context("Ask to visit with `/support visit` and a few words."))
     return blocks
+
+
+def visit_digest_lines(digest: VisitDigest | None) -> list[str]:
+    """The digest's open-classrooms lines: counts only (none in a week without visits)."""
+    if digest is None or digest.is_empty():
+        return []
+    lines = [
+        f"• {digest.asked} asked to visit, {digest.booked} booked and {digest.visited} visited "
+        f"this week; {digest.upcoming} booked for later"
+    ]
+    if any(digest.usefulness.values()):
+        answers = " · ".join(f"{label} {count}" for label, count in digest.usefulness.items())
+        lines.append(f"• Was it useful? {answers}")
+    if digest.unmatched:
+        lines.append(f"• {digest.unmatched} found no host school yet")
+    return lines
