@@ -98,5 +98,7 @@ def feedback_card(summary: VisitSummary, *, answered: VisitUsefulness | None = N
 
 def _useful_buttons(visit_id: int) -> list[Action]:
     return [
-        Action(USEFUL, label, f"{visit_id}:{value}") for value, label in USEFULNESS_LABELS.items()
+        # Slack wants each button in a block to have its own action id.
+        Action(f"{USEFUL}_{value}", label, f"{visit_id}:{value}")
+        for value, label in USEFULNESS_LABELS.items()
     ]

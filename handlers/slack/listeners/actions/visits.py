@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -91,4 +92,4 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ACCEPT)(partial(on_accept, ctx))
     app.action(DECLINE)(partial(on_decline, ctx))
     app.action(PICK_DATE)(partial(on_pick_date, ctx))
-    app.action(USEFUL)(partial(on_useful, ctx))
+    app.action(re.compile(f"^{USEFUL}_"))(partial(on_useful, ctx))
