@@ -33,7 +33,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SAMPLE = FIXTURES / "directory_sample.csv"
 BAD = FIXTURES / "directory_bad.csv"
 REPO = Path(__file__).resolve().parents[3]
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(COLUMNS[:10])  # the rows below give the first ten columns
 
 
 def run_import(sessions: SessionFactory, text: str, clock: FixedClock) -> ImportReport:
@@ -595,7 +595,7 @@ def test_export_round_trips(sessions: SessionFactory, clock: FixedClock) -> None
     exported = export_text(sessions)
 
     lines = exported.splitlines()
-    assert lines[0] == HEADER
+    assert lines[0] == ",".join(COLUMNS)
     assert len(lines) == len(sample_rows()) + 1
     report = run_import(sessions, exported, clock)
     assert report.ok
