@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from bot.core import audit
 from bot.core.text import escape
 from bot.outbox.owing import owe_post
+from bot.visits.erasure import ERASED_TEXT
 from bot.visits.messages import feedback_card, feedback_ref, owe_to
 from bot.visits.service import summarise_visit
 from bot.visits.views import day_text
@@ -152,7 +153,33 @@ def ask_whether_visits_were_useful(runtime: Services) -> int:
             col(VisitRequest.status) == VisitStatus.BOOKED,
             col(VisitRequest.follow_up_at) <= now,
         ),
-        {"status": VisitStatus.VISITED, "followed_up_at": now, "claimed_until": None},
+        {
+            "status": VisitStatus.VISITED,
+            "followed_up_at": now,
+            "updated_at": now,
+            "claimed_until": None,
+        },
         _ask_if_useful,
         what="asking whether useful",
     )
+
+
+FINISHED = (VisitStatus.VISITED, VisitStatus.CANCELLED, VisitStatus.UNMATCHED)
+
+
+def erase_old_visit_text(runtime: Services) -> int:
+    """Erase what visitors wrote once a visit has been finished for RETENTION_DAYS (its
+    status, dates, areas and answers stay, so the counts still add up); returns how many."""
+    now = runtime.clock.now()
+    cutoff = now - timedelta(days=runtime.settings.retention_days)
+    with transaction(runtime.sessions) as session:
+        result = session.execute(
+            update(VisitRequest)
+            .where(
+                col(VisitRequest.status).in_(FINISHED),
+                col(VisitRequest.text_erased_at).is_(None),
+                col(VisitRequest.updated_at) <= cutoff,
+            )
+            .values(description=ERASED_TEXT, text_erased_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

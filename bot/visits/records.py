@@ -113,6 +113,7 @@ def visit_digest(
         upcoming=count(
             col(VisitRequest.status) == VisitStatus.BOOKED, col(VisitRequest.visit_date) > last_day
         ),
+        waiting=count(col(VisitRequest.status).in_((VisitStatus.OFFERED, VisitStatus.ACCEPTED))),
         usefulness={label: answers.get(value, 0) for value, label in USEFULNESS_LABELS.items()},
     )
 

@@ -87,9 +87,15 @@ class VisitDigest:
     unmatched: int = 0
     usefulness: dict[str, int] = field(default_factory=dict)  # label -> answers this week
     upcoming: int = 0  # booked for a day after the week
+    waiting: int = 0  # no host yet, or a host who has not picked the day
 
     def is_empty(self) -> bool:
         """True when nothing happened and nothing is coming."""
         return not (
-            self.asked or self.booked or self.visited or self.unmatched or self.upcoming
+            self.asked
+            or self.booked
+            or self.visited
+            or self.unmatched
+            or self.upcoming
+            or self.waiting
         ) and not any(self.usefulness.values())

@@ -112,6 +112,8 @@ def visit_digest_lines(digest: VisitDigest | None) -> list[str]:
     if any(digest.usefulness.values()):
         answers = " · ".join(f"{label} {count}" for label, count in digest.usefulness.items())
         lines.append(f"• Was it useful? {answers}")
+    if digest.waiting:
+        lines.append(f"• {digest.waiting} waiting for a host to accept or pick a day")
     if digest.unmatched:
         lines.append(f"• {digest.unmatched} found no host school yet")
     return lines

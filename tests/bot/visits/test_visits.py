@@ -311,3 +311,41 @@ def test_erasure_erases_visit_text_and_cancels_visits_to_come(world: World) -> N
     with transaction(world.runtime.sessions) as session:
         again = erase_person(session, world.runtime.context(), "UHEAD1")
     assert again is not None and again.visits == 0
+
+
+def test_visit_text_is_erased_once_kept_for_the_retention_period(world: World) -> None:
+    visit_id = booked_visit(world)
+    world.at(utc(2026, 12, 9, 9, 30))  # visited, and asked whether useful
+    assert world.at(utc(2027, 12, 9, 9, 29))["visits_text_erased"] == 0
+    assert world.at(utc(2027, 12, 9, 9, 30))["visits_text_erased"] == 1
+    stored = visit(world, visit_id)
+    assert (stored.description, stored.status) == ("[erased]", VisitStatus.VISITED)
+    assert world.at(utc(2027, 12, 10, 9, 30))["visits_text_erased"] == 0
+
+
+# --- App Home --------------------------------------------------------------------------------
+def test_home_shows_visits_to_the_visitor_and_offers_to_hosts(world: World) -> None:
+    from bot.home.service import home_for
+    from handlers.slack.blocks.home import home_view
+
+    booked_visit(world)
+    waiting = ask(world, user="UHEAD2")
+    runtime = world.runtime
+    with runtime.sessions() as session:
+        visitor = home_for(session, "UHEAD1", now=world.clock.now(), vocabulary=runtime.vocabulary)
+        host = home_for(session, "UNLE1", now=world.clock.now(), vocabulary=runtime.vocabulary)
+        sam = home_for(session, "USLE1", now=world.clock.now(), vocabulary=runtime.vocabulary)
+    [mine] = visitor.visits
+    assert (mine.as_host, mine.status, mine.school, mine.other) == (
+        False,
+        VisitStatus.BOOKED,
+        "Oak Hill Primary School",
+        "UNLE1",
+    )
+    assert [(v.id, v.as_host, v.offer_id is not None) for v in host.visits][-1][1] is True
+    assert [v.id for v in sam.visits if v.offer_id] == [waiting.id]
+    shown = str(home_view(sam, runtime.settings.tz)["blocks"])
+    assert "Open classrooms" in shown and "visit_accept" in shown
+    assert "booked for *Tuesday 8 December 2026*" in str(
+        home_view(visitor, runtime.settings.tz)["blocks"]
+    )
