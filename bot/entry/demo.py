@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.entry.demo_visits import play_visit
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
 from bot.requests.report import list_requests
@@ -123,6 +124,7 @@ def play(demo: Demo) -> None:
     demo.say("\n== python -m bot requests list --json")
     demo.say(json.dumps(rows[0], indent=2, ensure_ascii=False))
     play_checkin_and_digest(demo)
+    play_visit(demo)
 
 
 def play_checkin_and_digest(demo: Demo) -> None:
