@@ -15,13 +15,19 @@ from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, InvalidInput, NotAllowed
 from bot.core.school_calendar import EXAMPLE_HOLIDAYS_FILE
 from bot.digest.service import build_digest, digest_week
+from bot.digest.views import CoordinatorDigestMessage
+from bot.home.service import home_for
 from bot.privacy.service import erase_person, export_person
 from bot.visits.booking import record_usefulness
-from bot.visits.hosting import decline_visit_offer
+from bot.visits.hosting import accept_visit_offer, decline_visit_offer
+from bot.visits.matching import find_hosts
+from handlers.slack.blocks.home import home_view
+from handlers.slack.blocks.render import view_as_text
 from storage.db import transaction
 from storage.models import (
     AuditEntry,
     OfferStatus,
+    Person,
     VisitFeedback,
     VisitOffer,
     VisitStatus,
@@ -126,8 +132,6 @@ def test_only_the_person_offered_may_accept(world: World) -> None:
     summary = ask(world)
     offer_id = offer_to(world, summary.id, "UNLE1")
     with pytest.raises(NotAllowed), transaction(world.runtime.sessions) as session:
-        from bot.visits.hosting import accept_visit_offer
-
         accept_visit_offer(session, world.runtime.context(), actor="USLE1", offer_id=offer_id)
 
 
@@ -209,9 +213,6 @@ def test_a_full_school_is_asked_after_those_with_room(world: World) -> None:
     accept(world, first.id, "UNLE1")
     book(world, first.id, "UNLE1", date(2026, 12, 8))
     with world.runtime.sessions() as session:
-        from bot.visits.matching import find_hosts
-        from storage.models import Person
-
         visitor = session.exec(select(Person).where(Person.slack_user_id == "UHEAD2")).one()
         half = world.runtime.context().calendar.half_term_of(date(2026, 11, 23))
         hosts = find_hosts(session, ("maths",), visitor=visitor, half=half, schools_wanted=1)
@@ -275,8 +276,6 @@ def test_the_coordinators_digest_counts_visits_and_how_useful_they_were(world: W
     visits = digest.coordinators.visits
     assert visits is not None
     assert (visits.visited, visits.upcoming, visits.usefulness["Very useful"]) == (1, 0, 1)
-    from bot.digest.views import CoordinatorDigestMessage
-    from handlers.slack.blocks.render import view_as_text
 
     text = view_as_text(CoordinatorDigestMessage(digest.coordinators, "Europe/London"))
     assert "Open classrooms" in text and "Very useful 1" in text
@@ -325,8 +324,6 @@ def test_visit_text_is_erased_once_kept_for_the_retention_period(world: World) -
 
 # --- App Home --------------------------------------------------------------------------------
 def test_home_shows_visits_to_the_visitor_and_offers_to_hosts(world: World) -> None:
-    from bot.home.service import home_for
-    from handlers.slack.blocks.home import home_view
 
     booked_visit(world)
     waiting = ask(world, user="UHEAD2")

@@ -21,6 +21,7 @@ from handlers.slack.stand_in.signing import (
 )
 from storage.models import VisitFeedback, VisitRequest, VisitStatus
 from tests.handlers.slack.conftest import COORDINATOR_CHANNEL, SlackWorld
+from tests.handlers.slack.test_home import open_home
 from tests.support.blockkit import button_value, texts
 from tests.support.visit_world import MATHS_VISIT, VISIT_DIRECTORY
 
@@ -213,3 +214,17 @@ def test_reminder_then_was_it_useful_through_slack(world: SlackWorld) -> None:
         dm_with(world, "UHEAD1", "visit_useful_very")["blocks"]
     )
     assert not any("Open classrooms" in m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL))
+
+
+def test_a_host_accepts_from_the_home_tab_and_it_shows_the_visit(world: SlackWorld) -> None:
+    ask(world)
+    home = open_home(world, "USLE1")
+    assert "Open classrooms" in texts(home["blocks"])
+    value = button_value(home["blocks"], "visit_accept")
+    before = len(world.fake.calls_to("views.publish"))
+    click(world, "USLE1", "visit_accept", value, view=home)
+    assert len(world.fake.calls_to("views.publish")) == before + 1  # the Home tab, refreshed
+    refreshed = world.fake.home_view("USLE1")
+    assert refreshed is not None
+    assert "Hosting" in texts(refreshed["blocks"])
+    assert "accepted; the host is picking a date" in texts(open_home(world, "UHEAD1")["blocks"])

@@ -18,6 +18,7 @@ from bot.visits.messages import ACCEPT, DECLINE, PICK_DATE, USEFUL
 from handlers.slack.blocks.visits import date_modal
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import action_value, friendly_errors, int_value, user_id_of
+from handlers.slack.listeners.events.home import refresh_if_from_home
 
 
 def _id(raw: str, what: str) -> int:
@@ -33,8 +34,9 @@ def _save(ctx: SlackContext, ack: Ack, work: Callable[[Session], Any]) -> None:
     unit_of_work(ctx, work, then_ack=ack, retry_on_conflict=True)
 
 
-def on_accept(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
-    """*Host this visit*: the first accept wins; acknowledged once saved."""
+def on_accept(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*Host this visit* (in a DM or on the Home tab): the first accept wins; acknowledged
+    once saved; a Home tab is published again to show it."""
     with friendly_errors(ctx, body, ack):
         offer_id = _id(action_value(body), "visit offer")
         _save(
@@ -44,6 +46,7 @@ def on_accept(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
                 session, ctx.context(), actor=user_id_of(body), offer_id=offer_id
             ),
         )
+    refresh_if_from_home(ctx, client, body)
 
 
 def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:

@@ -41,16 +41,20 @@ def _status(ctx: Runtime, visit_id: int) -> str:
         return found.status
 
 
-def test_on_accept_saves_before_the_ack(ctx: Runtime, ack: Ack) -> None:
+def test_on_accept_saves_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     visit_id, offer_id = _asked(ctx)
     ack.check = lambda: _status(ctx, visit_id)
-    visits.on_accept(ctx, ack=ack, body=click("UNLE1", "visit_accept", str(offer_id)))
+    body = click("UNLE1", "visit_accept", str(offer_id))
+    visits.on_accept(ctx, ack=ack, body=body, client=client)
     assert ack.once == {}
     assert ack.seen == [VisitStatus.ACCEPTED]
 
 
-def test_on_accept_of_a_broken_value_is_told_politely(ctx: Runtime, ack: Ack) -> None:
-    visits.on_accept(ctx, ack=ack, body=click("UNLE1", "visit_accept", "not-an-id"))
+def test_on_accept_of_a_broken_value_is_told_politely(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    body = click("UNLE1", "visit_accept", "not-an-id")
+    visits.on_accept(ctx, ack=ack, body=body, client=client)
     assert ack.once == {}
     assert any("doesn't point at a visit offer" in m.payload["text"] for m in owed(ctx))
 
@@ -59,7 +63,9 @@ def test_on_pick_date_opens_the_picker_for_the_host_only(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
     visit_id, offer_id = _asked(ctx)
-    visits.on_accept(ctx, ack=Ack(), body=click("UNLE1", "visit_accept", str(offer_id)))
+    visits.on_accept(
+        ctx, ack=Ack(), body=click("UNLE1", "visit_accept", str(offer_id)), client=client
+    )
     visits.on_pick_date(
         ctx, ack=ack, body=click("UNLE1", "visit_pick_date", str(visit_id)), client=client
     )
