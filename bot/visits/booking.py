@@ -146,6 +146,7 @@ def book_visit(
             f"*{summary.areas_text()}* is booked for *{day_text(day)}*{moved}, hosted by "
             f"<@{actor}>. I'll remind you both the working day before."
         ),
+        cancellable=visit_id,
     )
     audit.record(
         session,

@@ -108,6 +108,7 @@ def accept_visit_offer(
             f"your visit to see *{summary.areas_text()}* (visit #{visit.id}). They'll pick a "
             "school day, and I'll tell you which."
         ),
+        cancellable=visit.id,
     )
     audit.record(
         session,

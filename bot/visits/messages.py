@@ -7,12 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.messages import Action, Card
+from bot.core.messages import Action, Card, Confirm
 from bot.core.text import escape
 from bot.outbox.owing import owe_post, owe_update
 from bot.visits.views import USEFULNESS_LABELS, VisitSummary, day_text
 from storage.models import VisitUsefulness
 
+CANCEL = "visit_cancel"
 ACCEPT, DECLINE, PICK_DATE, USEFUL = (
     "visit_accept",
     "visit_decline",
@@ -74,10 +75,17 @@ def owe_offer_closed(session: Session, *, now: datetime, offer_id: int, text: st
 
 
 def owe_to(
-    session: Session, *, now: datetime, user: str, text: str, dedupe_key: str | None = None
+    session: Session,
+    *,
+    now: datetime,
+    user: str,
+    text: str,
+    dedupe_key: str | None = None,
+    cancellable: int | None = None,
 ) -> None:
-    """A plain DM from the bot."""
-    owe_post(session, now=now, channel=user, text=text, view=Card((text,)), dedupe_key=dedupe_key)
+    """A DM from the bot; to a visitor about visit `cancellable`, with *Cancel the visit*."""
+    view = Card((text,)) if cancellable is None else visitor_card(text, cancellable)
+    owe_post(session, now=now, channel=user, text=text, view=view, dedupe_key=dedupe_key)
 
 
 def feedback_card(summary: VisitSummary, *, answered: VisitUsefulness | None = None) -> Card:
@@ -102,3 +110,13 @@ def _useful_buttons(visit_id: int) -> list[Action]:
         Action(f"{USEFUL}_{value}", label, f"{visit_id}:{value}")
         for value, label in USEFULNESS_LABELS.items()
     ]
+
+
+def visitor_card(text: str, visit_id: int) -> Card:
+    """A DM to the visitor about their visit, with *Cancel the visit* (confirmed first)."""
+    confirm = Confirm(
+        title="Cancel the visit?",
+        text="The schools asked, and any host, will be told it is off.",
+        yes="Cancel the visit",
+    )
+    return Card((text,), (Action(CANCEL, "Cancel the visit", str(visit_id), "danger", confirm),))

@@ -155,20 +155,7 @@ def _offer_to_hosts(
         )
         return
     for host in hosts:
-        reasons = _reasons(host, ctx.vocabulary)
-        offer = VisitOffer(
-            visit_id=visit.id or 0, host_id=host.person.id or 0, reasons=reasons, created_at=ctx.now
-        )
-        session.add(offer)
-        session.flush()
-        owe_post(
-            session,
-            now=ctx.now,
-            channel=host.person.slack_user_id,
-            text="Could your school host a visit?",
-            view=offer_card(summary, offer.id or 0, reasons),
-            ref=offer_ref(offer.id or 0),
-        )
+        _invite(session, ctx, summary, host)
     schools = len({h.school.id for h in hosts})
     owe_to(
         session,
@@ -179,6 +166,7 @@ def _offer_to_hosts(
             f"(visit #{visit.id}) has gone to {_plural(len(hosts), 'colleague')} at "
             f"{_plural(schools, 'school')} that host visits. I'll tell you here when one accepts."
         ),
+        cancellable=visit.id,
     )
     audit.record(
         session,
@@ -188,6 +176,26 @@ def _offer_to_hosts(
         subject_type="visit",
         subject_id=visit.id or 0,
         host_ids=[h.person.id for h in hosts],
+    )
+
+
+def _invite(
+    session: Session, ctx: ServiceContext, summary: VisitSummary, host: HostCandidate
+) -> None:
+    """Offer the visit to one host, by DM with *Host this visit* and *Not this time*."""
+    reasons = _reasons(host, ctx.vocabulary)
+    offer = VisitOffer(
+        visit_id=summary.id, host_id=host.person.id or 0, reasons=reasons, created_at=ctx.now
+    )
+    session.add(offer)
+    session.flush()
+    owe_post(
+        session,
+        now=ctx.now,
+        channel=host.person.slack_user_id,
+        text="Could your school host a visit?",
+        view=offer_card(summary, offer.id or 0, reasons),
+        ref=offer_ref(offer.id or 0),
     )
 
 

@@ -19,6 +19,7 @@ from bot.digest.views import CoordinatorDigestMessage
 from bot.home.service import home_for
 from bot.privacy.service import erase_person, export_person
 from bot.visits.booking import record_usefulness
+from bot.visits.cancelling import cancel_visit
 from bot.visits.hosting import accept_visit_offer, decline_visit_offer
 from bot.visits.matching import find_hosts
 from handlers.slack.blocks.home import home_view
@@ -346,3 +347,31 @@ def test_home_shows_visits_to_the_visitor_and_offers_to_hosts(world: World) -> N
     assert "booked for *Tuesday 8 December 2026*" in str(
         home_view(visitor, runtime.settings.tz)["blocks"]
     )
+
+
+def test_the_visitor_can_cancel_and_the_host_is_told(world: World) -> None:
+    visit_id = booked_visit(world)
+
+    def cancel(actor: str) -> str:
+        with transaction(world.runtime.sessions) as session:
+            return cancel_visit(session, world.runtime.context(), actor=actor, visit_id=visit_id)
+
+    with pytest.raises(NotAllowed):
+        cancel("USLE1")
+    assert "is cancelled" in cancel("UHEAD1")
+    with pytest.raises(Conflict):
+        cancel("UHEAD1")
+    assert visit(world, visit_id).status == VisitStatus.CANCELLED
+    assert world.at(utc(2026, 12, 7, 9, 30))["visit_reminders"] == 0
+    assert world.at(utc(2026, 12, 9, 9, 30))["visits_followed_up"] == 0
+    assert "has cancelled the visit on Tuesday 8 December 2026" in world.dms("UNLE1")[-1]["text"]
+    assert actions(world, visit_id)[-1] == "visit.cancelled"
+
+
+def test_a_coordinator_can_cancel_a_visit_still_looking_for_a_host(world: World) -> None:
+    summary = ask(world)
+    with transaction(world.runtime.sessions) as session:
+        cancel_visit(session, world.runtime.context(), actor="UCOORD", visit_id=summary.id)
+    assert set(offers(world, summary.id).values()) == {OfferStatus.WITHDRAWN}
+    delivered(world)
+    assert "was cancelled, so nothing more is needed" in str(world.dms("USLE1")[-1]["blocks"])

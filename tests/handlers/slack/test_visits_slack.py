@@ -228,3 +228,13 @@ def test_a_host_accepts_from_the_home_tab_and_it_shows_the_visit(world: SlackWor
     assert refreshed is not None
     assert "Hosting" in texts(refreshed["blocks"])
     assert "accepted; the host is picking a date" in texts(open_home(world, "UHEAD1")["blocks"])
+
+
+def test_the_visitor_cancels_from_their_dm(world: SlackWorld) -> None:
+    ask(world)
+    host_accepts(world)
+    dm = dm_with(world, "UHEAD1", "visit_cancel")
+    click(world, "UHEAD1", "visit_cancel", button_value(dm["blocks"], "visit_cancel"), message=dm)
+    assert visits(world)[0].status == VisitStatus.CANCELLED
+    assert any("is cancelled" in r for r in world.fake.replies_to("UHEAD1"))
+    assert "has cancelled the visit" in world.fake.messages("UNLE1")[-1]["text"]

@@ -13,11 +13,18 @@ from sqlmodel import Session
 
 from bot.core.errors import NotFound
 from bot.visits.booking import check_may_pick_date, record_usefulness
+from bot.visits.cancelling import cancel_visit
 from bot.visits.hosting import accept_visit_offer, decline_visit_offer
-from bot.visits.messages import ACCEPT, DECLINE, PICK_DATE, USEFUL
+from bot.visits.messages import ACCEPT, CANCEL, DECLINE, PICK_DATE, USEFUL
 from handlers.slack.blocks.visits import date_modal
 from handlers.slack.context import SlackContext, unit_of_work
-from handlers.slack.listeners.common import action_value, friendly_errors, int_value, user_id_of
+from handlers.slack.listeners.common import (
+    action_value,
+    friendly_errors,
+    int_value,
+    tell,
+    user_id_of,
+)
 from handlers.slack.listeners.events.home import refresh_if_from_home
 
 
@@ -90,9 +97,22 @@ def on_useful(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         )
 
 
+def on_cancel(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """*Cancel the visit* (after Slack's confirmation): saved with its reply, then acknowledged."""
+    with friendly_errors(ctx, body, ack):
+        visit_id = _id(action_value(body), "visit")
+
+        def cancel(session: Session) -> None:
+            done = cancel_visit(session, ctx.context(), actor=user_id_of(body), visit_id=visit_id)
+            tell(ctx, body, done, session=session)
+
+        _save(ctx, ack, cancel)
+
+
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the open-classroom buttons."""
     app.action(ACCEPT)(partial(on_accept, ctx))
     app.action(DECLINE)(partial(on_decline, ctx))
     app.action(PICK_DATE)(partial(on_pick_date, ctx))
+    app.action(CANCEL)(partial(on_cancel, ctx))
     app.action(re.compile(f"^{USEFUL}_"))(partial(on_useful, ctx))
