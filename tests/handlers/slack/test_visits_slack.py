@@ -6,6 +6,7 @@ requests against the running bot and the fake Web API, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from handlers.slack.stand_in.signing import (
     new_trigger_id,
     view_submission_payload,
 )
-from storage.models import VisitFeedback, VisitRequest, VisitStatus
+from storage.models import OfferStatus, VisitFeedback, VisitOffer, VisitRequest, VisitStatus
 from tests.handlers.slack.conftest import COORDINATOR_CHANNEL, SlackWorld
 from tests.handlers.slack.test_home import open_home
 from tests.support.blockkit import button_value, texts
@@ -238,3 +239,35 @@ def test_the_visitor_cancels_from_their_dm(world: SlackWorld) -> None:
     assert visits(world)[0].status == VisitStatus.CANCELLED
     assert any("is cancelled" in r for r in world.fake.replies_to("UHEAD1"))
     assert "has cancelled the visit" in world.fake.messages("UNLE1")[-1]["text"]
+
+
+def test_simultaneous_accepts_give_the_visit_one_host(world: SlackWorld) -> None:
+    ask(world)
+    clicks = []
+    for host in ("UNLE1", "USLE1", "UNLE1"):  # two hosts, one of them clicking twice
+        dm = dm_with(world, host, "visit_accept")
+        value = button_value(dm["blocks"], "visit_accept")
+        clicks.append(block_actions_payload(host, "visit_accept", value, message=dm))
+    barrier = threading.Barrier(len(clicks))
+    statuses: list[int] = []
+
+    def send(payload: dict[str, Any]) -> None:
+        barrier.wait()
+        statuses.append(world.sender.interact(payload)[0])
+
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in clicks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    world.settle()
+    assert statuses == [200, 200, 200]
+    [stored] = visits(world)
+    assert stored.status == VisitStatus.ACCEPTED and stored.host_id is not None
+    with world.runtime.sessions() as session:
+        accepted = session.exec(
+            select(VisitOffer).where(VisitOffer.status == OfferStatus.ACCEPTED)
+        ).all()
+    assert len(accepted) == 1
+    good_news = [m for m in world.fake.messages("UHEAD1") if "Good news" in m["text"]]
+    assert len(good_news) == 1
