@@ -110,6 +110,25 @@ class MemberRole(StrEnum):
     SHADOW = "shadow"  # an aspiring leader coming along to learn; does not
 
 
+class VisitStatus(StrEnum):
+    """Where a request to visit and observe practice is (open classrooms)."""
+
+    OFFERED = "offered"  # host schools asked, nobody has accepted yet
+    UNMATCHED = "unmatched"  # no school hosting visits has the expertise (coordinators told)
+    ACCEPTED = "accepted"  # a host accepted and is picking a date
+    BOOKED = "booked"  # a date is set
+    VISITED = "visited"  # the day has passed; "was it useful?" asked
+    CANCELLED = "cancelled"
+
+
+class VisitUsefulness(StrEnum):
+    """How useful one person found a visit."""
+
+    VERY = "very"
+    SOMEWHAT = "somewhat"
+    NOT_REALLY = "not_really"
+
+
 class InboundOutcome(StrEnum):
     """How a saved Slack event ended: handled, or given up after its attempts."""
 
@@ -174,6 +193,9 @@ class School(SQLModel, table=True):
     # The multi-academy trust the school belongs to: a supporter from the requesting school's
     # trust has a conflict of interest (EXCLUDE_SAME_TRUST).
     trust: str | None = None
+    # Open classrooms: whether the school welcomes visitors, and how many visits a half term.
+    hosts_visits: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    visits_per_half_term: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
 class Platform(StrEnum):
@@ -399,6 +421,77 @@ class CheckInAnswer(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     outcome: CheckInOutcome = Field(index=True, sa_type=StatusColumn(CheckInOutcome))
     note: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime = _ts(index=True)
+
+
+# --- open classrooms: visits to observe practice ---------------------------------------------
+class VisitRequest(SQLModel, table=True):
+    """Someone asks to visit a school and observe practice; a host school accepts, picks a day."""
+
+    __tablename__ = "visit_request"
+    __table_args__ = (
+        Index("ix_visit_status_remind", "status", "remind_at"),
+        Index("ix_visit_status_follow_up", "status", "follow_up_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="person.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    description: str = Field(default="", sa_type=Text)
+    status: VisitStatus = Field(
+        default=VisitStatus.OFFERED, index=True, sa_type=StatusColumn(VisitStatus)
+    )
+    # The submitted form's view id, so a double submit or a retry never stores it twice.
+    source_key: str | None = Field(default=None, unique=True)
+    host_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    host_school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    visit_date: date | None = Field(default=None, index=True)
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
+    accepted_at: datetime | None = _ts(default=None)
+    booked_at: datetime | None = _ts(default=None)
+    remind_at: datetime | None = _ts(default=None)  # the working day before, CHECKIN_TIME
+    reminded_at: datetime | None = _ts(default=None)
+    follow_up_at: datetime | None = _ts(default=None)  # the working day after
+    followed_up_at: datetime | None = _ts(default=None, index=True)
+    claimed_until: datetime | None = _ts(default=None)
+    text_erased_at: datetime | None = _ts(default=None)
+
+
+class VisitTag(SQLModel, table=True):
+    """An area of practice a visitor wants to see."""
+
+    __tablename__ = "visit_tag"
+
+    visit_id: int = Field(foreign_key="visit_request.id", primary_key=True)
+    tag_slug: str = Field(foreign_key="expertisetag.slug", primary_key=True, index=True)
+
+
+class VisitOffer(SQLModel, table=True):
+    """A visit request offered to one member of staff at a school that hosts visits."""
+
+    __tablename__ = "visit_offer"
+    __table_args__ = (UniqueConstraint("visit_id", "host_id", name="uq_visit_offer_host"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit_request.id", index=True)
+    host_id: int = Field(foreign_key="person.id", index=True)
+    status: OfferStatus = Field(default=OfferStatus.OPEN, sa_type=StatusColumn(OfferStatus))
+    reasons: str = ""
+    created_at: datetime = _ts()
+    responded_at: datetime | None = _ts(default=None)
+
+
+class VisitFeedback(SQLModel, table=True):
+    """One person's answer to "was it useful?" after a visit."""
+
+    __tablename__ = "visit_feedback"
+    __table_args__ = (UniqueConstraint("visit_id", "person_id", name="uq_visit_feedback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit_request.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    usefulness: VisitUsefulness = Field(sa_type=StatusColumn(VisitUsefulness))
     answered_at: datetime = _ts(index=True)
 
 

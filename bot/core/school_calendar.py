@@ -11,12 +11,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
+from dateutil.easter import easter
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -57,6 +59,27 @@ class HolidaysFile:
 
     name: str | None
     closures: list[Closure]
+
+
+@dataclass(frozen=True)
+class HalfTerm:
+    """A half term: the days from one break to the next, first to last inclusive."""
+
+    first_day: date
+    last_day: date
+    label: str  # e.g. "Autumn 2 2026"
+
+    def covers(self, d: date) -> bool:
+        """True when `d` falls within this half term."""
+        return self.first_day <= d <= self.last_day
+
+
+# Without a holidays file, half terms run between typical English break dates.
+_NOMINAL_STARTS = ((1, 1, "Spring 1"), (2, 22, "Spring 2"), (6, 1, "Summer 2"), (9, 1, "Autumn 1"))
+_NOMINAL_STARTS_AUTUMN_2 = (11, 1, "Autumn 2")
+# A closure of at least this many weekdays is a break between half terms (not an INSET day).
+BREAK_WEEKDAYS = 3
+_HALF_TERM_REACH = timedelta(days=140)
 
 
 class SchoolCalendar:
@@ -120,6 +143,25 @@ class SchoolCalendar:
         while not self.is_working_day(day):
             day += _ONE_DAY
         return day
+
+    def half_term_of(self, d: date) -> HalfTerm:
+        """The half term containing `d`: from the end of the last break (a closure of at least
+        three weekdays: a half-term or holiday) to the start of the next. Without such breaks
+        near `d`, the typical English dates stand in (see `nominal_half_term`)."""
+        breaks = [c for c in self.closures if _weekdays(c) >= BREAK_WEEKDAYS]
+        before = [
+            c.last_day for c in breaks if c.last_day < d and d - c.last_day < _HALF_TERM_REACH
+        ]
+        after = [
+            c.first_day for c in breaks if c.first_day > d and c.first_day - d < _HALF_TERM_REACH
+        ]
+        inside = [c for c in breaks if c.covers(d)]
+        if inside:  # a day in a break counts with the half term after it
+            return self.half_term_of(max(c.last_day for c in inside) + _ONE_DAY)
+        nominal = nominal_half_term(d)
+        first = max(before) + _ONE_DAY if before else nominal.first_day
+        last = min(after) - _ONE_DAY if after else nominal.last_day
+        return HalfTerm(first, last, nominal_half_term(self.next_working_day(first)).label)
 
     # Instants
 
@@ -193,6 +235,27 @@ class SchoolCalendar:
     def _open_span(self, d: date) -> tuple[datetime, datetime]:
         opening, closing = self.working_hours
         return self.at_local(d, opening), self.at_local(d, closing)
+
+
+def nominal_half_term(d: date) -> HalfTerm:
+    """The typical English half term containing `d`: Autumn 1 from 1 September, Autumn 2
+    from 1 November, Spring 1 from 1 January, Spring 2 from 22 February, Summer 1 from Easter
+    Monday, Summer 2 from 1 June (each to the day before the next)."""
+    year = d.year
+    starts = [(date(year, m, day), name) for m, day, name in _NOMINAL_STARTS]
+    m, day, name = _NOMINAL_STARTS_AUTUMN_2
+    starts += [(date(year, m, day), name), (easter(year) + _ONE_DAY, "Summer 1")]
+    starts.append((date(year + 1, 1, 1), "Spring 1"))
+    starts.sort()
+    for (first, label), (following, _) in pairwise(starts):
+        if first <= d < following:
+            return HalfTerm(first, following - _ONE_DAY, f"{label} {year}")
+    raise AssertionError("unreachable: the starts cover the whole year")
+
+
+def _weekdays(closure: Closure) -> int:
+    days = (closure.last_day - closure.first_day).days + 1
+    return sum(1 for n in range(days) if (closure.first_day + timedelta(days=n)).weekday() < 5)
 
 
 def load_calendar(settings: Settings) -> SchoolCalendar:

@@ -45,6 +45,7 @@ from bot.members.service import colleague_loads
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
 from bot.reach.people import address_of, user_id_of
+from bot.visits.records import visit_digest
 from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
     ACCEPTED,
@@ -72,6 +73,7 @@ from storage.models import Deployment as DeploymentRow
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
 
+_ONE_DAY = timedelta(days=1)  # open classrooms: the period's last local day
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -290,6 +292,13 @@ def _coordinator_digest(
         unmet_demand=_unmet_demand(session, ctx, lookups.people, requests, active),
         headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
         growing_leaders=growing_leaders(session, ctx),
+        visits=visit_digest(
+            session,
+            start,
+            end,
+            first_day=ctx.calendar.local(start).date(),
+            last_day=ctx.calendar.local(end).date() - _ONE_DAY,
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from bot.core.messages import message_view
 from bot.insight.service import Headline
+from bot.visits.views import VisitDigest
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class CoordinatorDigest:
     unmet_demand: list[DemandItem] = field(default_factory=list)
     headline: Headline | None = None  # the term so far: time to accept, gaps
     growing_leaders: list[GrowingLeader] = field(default_factory=list)  # this academic year
+    visits: VisitDigest | None = None  # open classrooms this week (counts only)
 
 
 @dataclass

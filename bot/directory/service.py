@@ -54,12 +54,17 @@ COLUMNS = (
     "preferred_platform",
     "trust",
     "available_from",
+    "hosts_visits",
+    "visits_per_half_term",
 )
 # `roles` is required too: a row without a role cannot be imported, so a file without the
 # column could import nobody. A person is keyed by either id column (at least one is needed).
 REQUIRED_COLUMNS = ("name", "roles")
 ID_COLUMNS = ("slack_user_id", "teams_user_id")
 MAX_CAPACITY = 20
+MAX_VISITS_PER_HALF_TERM = 30
+_YES = ("yes", "y", "true", "1")
+_NO = ("no", "n", "false", "0")
 BATCH_SIZE = 500  # rows saved per transaction
 DEFAULT_CAPACITY = 1
 
@@ -193,6 +198,9 @@ class DirectoryRow:
     trust: str | None = None
     available_from: date | None = None
     warnings: tuple[str, ...] = ()
+    # Open classrooms, for the row's school: None leaves the school's setting as it is.
+    hosts_visits: bool | None = None
+    visits_per_half_term: int | None = None
 
     def has(self, column: str) -> bool:
         """True when the file has `column`."""
@@ -402,16 +410,15 @@ def _parse_row(
     email = cells.get("email") or None
     if email and not _EMAIL.fullmatch(email):
         problems.append(f"email {email!r} does not look like an email address")
-
     roles = _parse_roles(cells.get("roles", ""), problems)
     expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
 
     capacity = _parse_capacity(cells.get("capacity", ""), problems)
-    school = _parse_school(
-        cells, f"line {line} ({slack_user_id or teams_user_id})", problems, warnings
-    )
+    where = f"line {line} ({slack_user_id or teams_user_id})"
+    school = _parse_school(cells, where, problems, warnings)
     available_from = _parse_date("available_from", cells.get("available_from", ""), problems)
-
+    named = bool(school["school"] or school["school_urn"])
+    hosting = _parse_hosting(cells, where, named, problems, warnings)
     if problems:
         return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), "; ".join(problems))
     return DirectoryRow(
@@ -427,7 +434,12 @@ def _parse_row(
         capacity=capacity,
         available_from=available_from,
         warnings=tuple(warnings),
-        **school,
+        school=school["school"],
+        school_urn=school["school_urn"],
+        phase=school["phase"],
+        region=school["region"],
+        trust=school["trust"],
+        **hosting,
     )
 
 
@@ -584,6 +596,33 @@ def _parse_date(column: str, raw: str, problems: list[str]) -> date | None:
             continue
     problems.append(f"{column} must be a date like 2027-01-04 or 04/01/2027, not {raw!r}")
     return None
+
+
+def _parse_hosting(
+    cells: dict[str, str], where: str, named_school: bool, problems: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    """The school's `hosts_visits` (yes/no) and `visits_per_half_term`; blank cells leave the
+    school as it is, and both are ignored (with a warning) if no school is named."""
+    found: dict[str, Any] = {}
+    if raw := cells.get("hosts_visits"):
+        if raw.lower() in _YES + _NO:
+            found["hosts_visits"] = raw.lower() in _YES
+        else:
+            problems.append(f"hosts_visits must be yes or no, not {raw!r}")
+    if raw := cells.get("visits_per_half_term"):
+        if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_VISITS_PER_HALF_TERM:
+            found["visits_per_half_term"] = int(raw)
+        else:
+            problems.append(
+                "visits_per_half_term must be a whole number from 0 to "
+                f"{MAX_VISITS_PER_HALF_TERM}, not {raw!r}"
+            )
+    if found and not named_school:
+        warnings.append(
+            f"{where}: visit hosting belongs to the school, and this row names none; ignored"
+        )
+        return {}
+    return found
 
 
 def _split(raw: str) -> list[str]:
@@ -889,6 +928,7 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
             region=row.region,
             trust=row.trust,
         )
+        _set_hosting(school, row)
         known.session.add(school)
         known.index(school)
         known.created.append(school)
@@ -905,6 +945,7 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
     changes = {
         key: value for key, value in wanted.items() if value and getattr(school, key) != value
     }
+    changes.update(_hosting_changes(school, row))
     if changes:
         known.unindex(school)
         for attribute, value in changes.items():
@@ -912,6 +953,21 @@ def _resolve_school(known: _Known, row: DirectoryRow) -> tuple[School | None, bo
         known.index(school)
         known.session.add(school)
     return school, False, bool(changes)
+
+
+def _hosting_changes(school: School, row: DirectoryRow) -> dict[str, Any]:
+    """The open-classroom settings the row changes on its school (blank cells change none)."""
+    wanted = {"hosts_visits": row.hosts_visits, "visits_per_half_term": row.visits_per_half_term}
+    return {
+        key: value
+        for key, value in wanted.items()
+        if value is not None and getattr(school, key) != value
+    }
+
+
+def _set_hosting(school: School, row: DirectoryRow) -> None:
+    for attribute, value in _hosting_changes(school, row).items():
+        setattr(school, attribute, value)
 
 
 def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime) -> None:
@@ -1029,9 +1085,19 @@ def _school_values(plan: _Plan) -> dict[tuple[int, str], str]:
             ("phase", row.phase),
             ("region", row.region),
             ("trust", row.trust),
+            ("hosts_visits", _yes_no(row.hosts_visits)),
+            ("visits_per_half_term", _number(row.visits_per_half_term)),
         )
         if value
     }
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else "yes" if value else "no"
+
+
+def _number(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- export --------------------------------------------------------------------------------
@@ -1070,9 +1136,17 @@ def export_directory(session: Session, stream: TextIO) -> int:
                 person.preferred_platform or "",
                 (school.trust or "") if school else "",
                 person.available_from.isoformat() if person.available_from else "",
+                *_hosting_cells(school),
             ]
         )
     return len(people)
+
+
+def _hosting_cells(school: School | None) -> list[str]:
+    """A school's open-classroom columns; blank for no school, so re-importing changes none."""
+    if school is None:
+        return ["", ""]
+    return ["yes" if school.hosts_visits else "no", str(school.visits_per_half_term)]
 
 
 # --- wording -------------------------------------------------------------------------------

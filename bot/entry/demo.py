@@ -22,6 +22,7 @@ from bot.core.clock import FixedClock
 from bot.deployments.record import records_between
 from bot.directory.people import person_by_user_id
 from bot.entry.demo_teams import play_teams
+from bot.entry.demo_visits import play_visit
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld, running_world
 from bot.reach.people import user_id_of
@@ -153,6 +154,7 @@ def play(demo: Demo) -> None:
     play_agreement(demo)
     play_checkin_and_digest(demo)
     play_closure(demo)
+    play_visit(demo)
     play_teams(demo)
 
 

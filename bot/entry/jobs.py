@@ -19,6 +19,11 @@ from bot.inbound import service as inbound
 from bot.outbox.owing import prune_sent_messages
 from bot.privacy.retention import erase_expired_text
 from bot.routing.service import expire_overdue_offers
+from bot.visits.jobs import (
+    ask_whether_visits_were_useful,
+    erase_old_visit_text,
+    send_visit_reminders,
+)
 from handlers.slack.app import create_app
 from storage.db import transaction
 
@@ -68,8 +73,11 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("deployments_started", start_new_deployments),
         ("deployment_reviews", send_due_reviews),
         ("closing_records_asked", ask_for_closing_records),
+        ("visit_reminders", send_visit_reminders),
+        ("visits_followed_up", ask_whether_visits_were_useful),
         ("digests_sent", send_due_digest),
         ("requests_text_erased", erase_expired_text),
+        ("visits_text_erased", erase_old_visit_text),
         ("outbox_pruned", _prune_sent_messages),
         ("messages_sent", _deliver_owed_messages),
     ]

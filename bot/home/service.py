@@ -29,6 +29,8 @@ from bot.insight.service import Headline, headline_of, term_insight
 from bot.members.service import load_of
 from bot.reach.people import user_id_of
 from bot.teamwork.views import TeamMember
+from bot.visits.records import home_visits
+from bot.visits.views import VisitLine
 from storage.models import (
     EXPIRED,
     OFFERED,
@@ -155,6 +157,7 @@ class HomeData:
     coordinator: CoordinatorHome | None = None
     deployments: tuple[DeploymentProgress, ...] = ()  # the lifecycle of each, for its people
     team_places: tuple[TeamPlace, ...] = ()  # deployments they're on as colleague or shadow
+    visits: tuple[VisitLine, ...] = ()  # open classrooms: visits asked for or hosted, offers
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ def home_for(
         ),
         deployments=progress_for(session, person.id, now=now, coordinator="coordinator" in roles),
         team_places=team_places(session, person.id, vocabulary),
+        visits=home_visits(session, person.id, vocabulary.label),
     )
 
 

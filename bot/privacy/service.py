@@ -37,6 +37,8 @@ from bot.reach.people import normal_user_id
 from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
 from bot.requests.views import ChannelPost, CoordinatorAlert, OfferClosed, RequestCard
 from bot.routing.service import offer_next_round
+from bot.visits.erasure import erase_visits_of
+from bot.visits.records import export_visits
 from storage.models import (
     ACCEPTED,
     CANCELLED,
@@ -125,6 +127,7 @@ def export_person(
         "audit_entries": _audit_export(session, person.id, ids),
         "messages_to_them": _messages_export(session, ids, as_sent),
         "teams_conversations": _conversations_export(session, person.teams_user_id),
+        "visits": export_visits(session, person.id),
     }
 
 
@@ -360,6 +363,7 @@ class ErasureReport:
     impact_notes: int = 0
     deployment_records: int = 0
     messages: int = 0
+    visits: int = 0  # open classrooms: visits whose text was erased or that were cancelled
 
     @property
     def changed(self) -> bool:
@@ -375,6 +379,7 @@ class ErasureReport:
                 self.impact_notes,
                 self.deployment_records,
                 self.messages,
+                self.visits,
             )
         )
 
@@ -401,6 +406,7 @@ class ErasureReport:
                 self.deployment_records, "deployment record's notes", "deployment records' notes"
             ),
             _count(self.messages, "sent message", "sent messages"),
+            _count(self.visits, "visit", "visits"),
         ]
         done = "; ".join(p for p in parts if p)
         if not self.already_erased:
@@ -459,6 +465,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     if first:
         _flag_deployments(session, ctx, person.id, report)
     _erase_their_requests(session, ctx, person.id, report)
+    report.visits += erase_visits_of(session, ctx, person.id)
     _erase_what_they_wrote(session, person, report, name=name if first else None)
     report.deployment_records += erase_written_by(session, person.id, now=now)
     report.messages += erase_sent_messages(

@@ -8,6 +8,7 @@ import yaml
 
 PLACEHOLDER_URL = "https://your-host.example.org"
 SHORTCUT_CALLBACK_ID = "request_support_from_message"
+VISIT_SHORTCUT_CALLBACK_ID = "ask_to_visit"  # global shortcut: open classrooms
 BOT_SCOPES = [
     "chat:write",  # post requests, offers, check-ins and digests
     "commands",  # /support
@@ -63,7 +64,13 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict
                     "type": "message",
                     "callback_id": SHORTCUT_CALLBACK_ID,
                     "description": "Turn this message into a support request",
-                }
+                },
+                {
+                    "name": "Ask to visit a classroom",
+                    "type": "global",
+                    "callback_id": VISIT_SHORTCUT_CALLBACK_ID,
+                    "description": "Ask to visit a school and observe practice",
+                },
             ],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

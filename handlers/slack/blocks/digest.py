@@ -28,6 +28,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.insight import headline_section
+from handlers.slack.blocks.visits import visit_digest_lines
 
 if TYPE_CHECKING:
     from bot.digest.views import (
@@ -269,6 +270,7 @@ def _digest_lists(digest: CoordinatorDigest, tz: ZoneInfo) -> list[tuple[str, li
             ],
         ),
         (":seedling: Growing leaders: deployments shadowed this year", _growing_lines(digest)),
+        (":school: Open classrooms", visit_digest_lines(digest.visits)),
     ]
 
 

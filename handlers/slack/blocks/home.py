@@ -27,6 +27,7 @@ from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
 from handlers.slack.blocks.teamwork import team_blocks, team_places_blocks
+from handlers.slack.blocks.visits import home_visit_blocks
 from storage.models import RequestStatus
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def home_view(
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
     blocks += progress_blocks(data.deployments)
+    blocks += home_visit_blocks(data.visits)
     blocks += [divider(), context(PRIVACY)]
     return {"type": "home", "blocks": fit_view(blocks)}
 

@@ -108,6 +108,8 @@ def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     assert "@Sam Specialist will support you" in out
     assert "already been taken by Sam Specialist" in out
     assert '"status": "accepted"' in out
+    assert "is booked for Tuesday 8 December 2026, hosted by @Nadia Leader" in out
+    assert "Reminder: you're hosting @Harry Head" in out
     assert not (tmp_path / "data").exists(), "the demo leaves nothing behind"
 
 

@@ -16,6 +16,7 @@ from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.commands.directory import directory_command
+from handlers.slack.listeners.commands.visit import open_visit_modal
 from handlers.slack.listeners.common import friendly_errors, tell
 
 HELP = (
@@ -23,7 +24,9 @@ HELP = (
     "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
     "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter; "
     "`/support directory export` sends you the directory as a CSV file and "
-    "`/support directory import` loads one."
+    "`/support directory import` loads one.\n"
+    "*/support visit [what you'd like to see]* asks to visit a school that hosts visits and "
+    "observe practice, e.g. `/support visit mastery maths teaching in Year 4`."
 )
 PRIVATE_CHANNEL_NAMES = ("directmessage", "privategroup")
 
@@ -104,6 +107,10 @@ def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: Web
         return
     if text.lower().startswith("assign"):
         assign_from_command(ctx, ack, command, text)
+        return
+    if text.lower().split()[:1] == ["visit"]:
+        ack()
+        open_visit_modal(ctx, client, trigger_id=command["trigger_id"], text=text[5:])
         return
     if text.lower().split()[:1] == ["directory"]:
         ack()

@@ -12,6 +12,7 @@ from handlers.slack.listeners.views import (
     offers,
     requests,
     teamwork,
+    visits,
 )
 
 
@@ -23,3 +24,4 @@ def register(app: App, ctx: SlackContext) -> None:
     directory.register(app, ctx)
     deployments.register(app, ctx)
     teamwork.register(app, ctx)
+    visits.register(app, ctx)

@@ -1,0 +1,157 @@
+"""What open classrooms show and keep: Home tab lines, the digest's section (counts only),
+and a person's visits for subject access and erasure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from bot.reach.people import user_id_of
+from bot.visits.views import USEFULNESS_LABELS, VisitDigest, VisitLine
+from storage.models import (
+    OfferStatus,
+    Person,
+    School,
+    VisitFeedback,
+    VisitOffer,
+    VisitRequest,
+    VisitStatus,
+    VisitTag,
+)
+
+HOME_SHOWN = 10
+
+
+def _labels(session: Session, visit_ids: list[int], label: Any) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    if visit_ids:
+        for link in session.exec(
+            select(VisitTag)
+            .where(col(VisitTag.visit_id).in_(visit_ids))
+            .order_by(VisitTag.tag_slug)
+        ):
+            found.setdefault(link.visit_id, []).append(label(link.tag_slug))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def home_visits(session: Session, person_id: int, label: Any) -> tuple[VisitLine, ...]:
+    """The visits a person asked for or hosts (newest first), and open offers to host one."""
+    visits = list(
+        session.exec(
+            select(VisitRequest)
+            .where(
+                or_(
+                    col(VisitRequest.requester_id) == person_id,
+                    col(VisitRequest.host_id) == person_id,
+                )
+            )
+            .order_by(col(VisitRequest.created_at).desc(), col(VisitRequest.id).desc())
+            .limit(HOME_SHOWN)
+        )
+    )
+    offers = session.exec(
+        select(VisitOffer, VisitRequest)
+        .join(VisitRequest, col(VisitRequest.id) == col(VisitOffer.visit_id))
+        .where(
+            VisitOffer.host_id == person_id,
+            VisitOffer.status == OfferStatus.OPEN,
+            VisitRequest.status == VisitStatus.OFFERED,
+        )
+        .limit(HOME_SHOWN)
+    ).all()
+    labels = _labels(session, [v.id or 0 for v in visits] + [v.id or 0 for _, v in offers], label)
+    people = {p.id: p for p in session.exec(select(Person))}
+    schools = {s.id: s.name for s in session.exec(select(School))}
+
+    def line(v: VisitRequest, offer_id: int | None = None) -> VisitLine:
+        as_host = v.requester_id != person_id
+        other_id = v.requester_id if as_host else v.host_id
+        other = people.get(other_id)
+        school_id = v.school_id if as_host else v.host_school_id
+        return VisitLine(
+            id=v.id or 0,
+            as_host=as_host,
+            other=user_id_of(other) if other and other.erased_at is None else None,
+            school=schools.get(school_id),
+            areas=labels.get(v.id or 0, ()),
+            status=v.status,
+            visit_date=v.visit_date,
+            offer_id=offer_id,
+        )
+
+    return tuple([line(v, o.id) for o, v in offers] + [line(v) for v in visits])
+
+
+def visit_digest(
+    session: Session, start: datetime, end: datetime, *, first_day: Any, last_day: Any
+) -> VisitDigest:
+    """The week's open classrooms for coordinators: asked, booked, visited, found no host,
+    coming up, and how useful people found them (counts, no names)."""
+
+    def count(*where: Any) -> int:
+        return len(session.exec(select(VisitRequest.id).where(*where)).all())
+
+    answers = Counter(
+        session.exec(
+            select(VisitFeedback.usefulness).where(
+                col(VisitFeedback.answered_at) >= start, col(VisitFeedback.answered_at) < end
+            )
+        ).all()
+    )
+    return VisitDigest(
+        asked=count(col(VisitRequest.created_at) >= start, col(VisitRequest.created_at) < end),
+        booked=count(col(VisitRequest.booked_at) >= start, col(VisitRequest.booked_at) < end),
+        visited=count(
+            col(VisitRequest.status) == VisitStatus.VISITED,
+            col(VisitRequest.visit_date) >= first_day,
+            col(VisitRequest.visit_date) <= last_day,
+        ),
+        unmatched=count(col(VisitRequest.status) == VisitStatus.UNMATCHED),
+        upcoming=count(
+            col(VisitRequest.status) == VisitStatus.BOOKED, col(VisitRequest.visit_date) > last_day
+        ),
+        waiting=count(col(VisitRequest.status).in_((VisitStatus.OFFERED, VisitStatus.ACCEPTED))),
+        usefulness={label: answers.get(value, 0) for value, label in USEFULNESS_LABELS.items()},
+    )
+
+
+def export_visits(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """Every visit the person asked for or hosts, with offers to them and their answers."""
+    visits = session.exec(
+        select(VisitRequest)
+        .where(
+            or_(col(VisitRequest.requester_id) == person_id, col(VisitRequest.host_id) == person_id)
+        )
+        .order_by(col(VisitRequest.id))
+    ).all()
+    feedback = {
+        f.visit_id: str(f.usefulness)
+        for f in session.exec(select(VisitFeedback).where(VisitFeedback.person_id == person_id))
+    }
+    offered = session.exec(select(VisitOffer).where(VisitOffer.host_id == person_id)).all()
+    rows = [
+        {
+            "id": v.id,
+            "role": "visitor" if v.requester_id == person_id else "host",
+            "status": str(v.status),
+            "description": v.description if v.requester_id == person_id else None,
+            "visit_date": v.visit_date.isoformat() if v.visit_date else None,
+            "created_at": v.created_at.isoformat(),
+            "their_answer": feedback.get(v.id or 0),
+        }
+        for v in visits
+    ]
+    rows += [
+        {
+            "id": o.visit_id,
+            "role": "asked to host",
+            "offer_status": str(o.status),
+            "reasons": o.reasons,
+        }
+        for o in offered
+    ]
+    return rows
