@@ -7,8 +7,9 @@ The order is `bot.routing.matching`'s (see `Match.score`), written as SQL so a d
 of 100,000 supporters costs one indexed query rather than loading everyone as objects. The
 rows that come back are re-ranked by `rank_candidates`, which words the reasons and applies
 the exact Python sort key to them. No IN-list grows with the directory (PostgreSQL allows at
-most 65,535 parameters in one statement): the only lists are the request's tags, the phase
-and region spellings that match, and the people already offered this request.
+most 65,535 parameters in one statement): the only lists are the request's tags, the phase,
+region and trust spellings that match, and the people already offered this request. The
+hub's rules (`Need.rules`) are filters of their own, in `_allowed_by_rules`.
 """
 
 from __future__ import annotations
