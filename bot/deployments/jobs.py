@@ -108,6 +108,7 @@ def _start_one(session: Session, ctx: ServiceContext, deployment_id: int) -> boo
                 channel=me,
                 text="Next steps for your support.",
                 view=next_steps_card(deployment_id, school, role=role, other=other or "someone"),
+                ref=f"deployment:{deployment_id}:next_steps:{role}",
                 dedupe_key=f"deployment:{deployment_id}:next_steps:{role}",
             )
     audit.record(
@@ -220,6 +221,7 @@ def _close_one(session: Session, ctx: ServiceContext, deployment_id: int) -> boo
                 channel=person,
                 text="The support has closed: please add your closing record.",
                 view=closing_card(deployment_id, school, role=role),
+                ref=f"deployment:{deployment_id}:closing:{role}",
             )
     audit.record(
         session,

@@ -187,6 +187,7 @@ def book_first_visit(
             channel=other,
             text=f"First visit booked for {day_words(on)}.",
             view=visit_booked_card(inv.school, on, actor),
+            ref=f"deployment:{deployment_id}:visit_booked",
         )
     return f"First visit booked for {day_words(on)}."
 
@@ -304,6 +305,7 @@ def draft_agreement(
             channel=head,
             text="Please confirm the agreement for your support.",
             view=agreement_to_confirm_card(deployment_id, actor, text),
+            ref=f"deployment:{deployment_id}:agreement",
         )
     return "Agreement saved. I've asked the head to confirm it."
 

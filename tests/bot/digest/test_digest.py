@@ -655,5 +655,8 @@ def test_two_run_due_processes_send_each_checkin_and_the_digest_exactly_once(
         personal = [r for r in posted if r and r.startswith("digest:2026-11-23:")]
         assert len(personal) == len(heads) + len(supporters)
         assert all(posted[r] == 1 for r in personal)
-        assert sum(posted.values()) == 24 * 2 + 1 + len(personal)
+        # Each new deployment's two "next steps" DMs (bot.deployments) go out once too.
+        next_steps = [r for r in posted if r and ":next_steps:" in r]
+        assert len(next_steps) == 24 * 2 and all(posted[r] == 1 for r in next_steps)
+        assert sum(posted.values()) == 24 * 2 + 1 + len(personal) + len(next_steps)
         assert len(checkins) == 24 and {c.status for c in checkins} == {"sent"}
