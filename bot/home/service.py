@@ -9,7 +9,7 @@ shown anyone else's requests.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -331,24 +331,11 @@ def _supporter_home(
     needs = _needs(session, [r.id for r in requests if r.id is not None], vocabulary)
     school_ids = {r.school_id for r in requests if r.school_id}
     schools = {s.id: s for s in session.exec(select(School).where(col(School.id).in_(school_ids)))}
-    heads = _slack_ids(session, {r.requester_id for _, r in deployments})
     offers = [
         _offer_line(offer, request, schools.get(request.school_id), needs, show_school)
         for offer, request in offer_rows
     ]
-    teams = teams_of(session, [d.id or 0 for d, _ in deployments[:DEPLOYMENTS_SHOWN]])
-    shown = [
-        DeploymentLine(
-            deployment_id=deployment.id or 0,
-            request_id=request.id or 0,
-            school=school.name if (school := schools.get(request.school_id)) else None,
-            head=heads.get(request.requester_id),
-            needs=needs.get(request.id or 0, ()),
-            started_at=deployment.started_at,
-            team=teams.get(deployment.id or 0, ()),
-        )
-        for deployment, request in deployments[:DEPLOYMENTS_SHOWN]
-    ]
+    shown = _deployment_lines(session, deployments[:DEPLOYMENTS_SHOWN], schools, needs)
     return SupporterHome(
         offers=tuple(offers),
         offers_total=int(offers_total),
@@ -359,6 +346,29 @@ def _supporter_home(
         available=person.available,
         away_until=person.away_until,
     )
+
+
+def _deployment_lines(
+    session: Session,
+    deployments: Sequence[tuple[Deployment, SupportRequest]],
+    schools: Mapping[int | None, School],
+    needs: Mapping[int, tuple[str, ...]],
+) -> list[DeploymentLine]:
+    """The deployments shown, each with its head and its team."""
+    heads = _slack_ids(session, {r.requester_id for _, r in deployments})
+    teams = teams_of(session, [d.id or 0 for d, _ in deployments])
+    return [
+        DeploymentLine(
+            deployment_id=deployment.id or 0,
+            request_id=request.id or 0,
+            school=school.name if (school := schools.get(request.school_id)) else None,
+            head=heads.get(request.requester_id),
+            needs=needs.get(request.id or 0, ()),
+            started_at=deployment.started_at,
+            team=teams.get(deployment.id or 0, ()),
+        )
+        for deployment, request in deployments
+    ]
 
 
 def _offer_line(
