@@ -1,5 +1,6 @@
 """Which schools are asked to host a visit: those that host visits, whose staff have the
-expertise asked for, with room this half term; best covered first, then the least busy."""
+expertise asked for; best covered first, then the visitor's phase and region, then the least
+busy this half term (schools full this half term last)."""
 
 from __future__ import annotations
 
@@ -81,12 +82,17 @@ def find_hosts(
     for person, school, slugs in _staff_with_expertise(session, tags, visitor=visitor).values():
         by_school.setdefault(school.id or 0, []).append((person, school, slugs))
 
-    def school_rank(school_id: int) -> tuple[int, int, str]:
+    home = session.get(School, visitor.school_id) if visitor.school_id else None
+
+    def school_rank(school_id: int) -> tuple[int, bool, bool, int, str]:
         staff = by_school[school_id]
         school = staff[0][1]
         covered = len(set().union(*(slugs for _, _, slugs in staff)))
         busy = visits_in_half_term(session, school_id, half)
-        return (-covered, busy, school.name.casefold())
+        # Then the visitor's own phase and region, as a coordinator would pair them.
+        other_phase = home is not None and home.phase is not None and school.phase != home.phase
+        far = home is not None and home.region is not None and school.region != home.region
+        return (-covered, other_phase, far, busy, school.name.casefold())
 
     ranked = sorted(by_school, key=school_rank)
     full = {

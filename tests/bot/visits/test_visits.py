@@ -4,6 +4,7 @@ the working day before, "was it useful?" after, the digest, and privacy export a
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date
 
@@ -16,6 +17,7 @@ from bot.core.errors import Conflict, InvalidInput, NotAllowed
 from bot.core.school_calendar import EXAMPLE_HOLIDAYS_FILE
 from bot.digest.service import build_digest, digest_week
 from bot.digest.views import CoordinatorDigestMessage
+from bot.directory.service import import_directory
 from bot.home.service import home_for
 from bot.privacy.service import erase_person, export_person
 from bot.visits.booking import record_usefulness
@@ -375,3 +377,22 @@ def test_a_coordinator_can_cancel_a_visit_still_looking_for_a_host(world: World)
     assert set(offers(world, summary.id).values()) == {OfferStatus.WITHDRAWN}
     delivered(world)
     assert "was cancelled, so nothing more is needed" in str(world.dms("USLE1")[-1]["blocks"])
+
+
+def test_hosts_in_the_visitors_phase_come_first(world: World) -> None:
+    secondary = (
+        "slack_user_id,name,roles,school,school_urn,phase,region,expertise,hosts_visits\n"
+        "USEC1,Sue Secondary,sle,Heath Secondary School,140500,secondary,West Midlands,maths,yes\n"
+    )
+    report = import_directory(world.runtime.sessions, io.StringIO(secondary), now=world.clock.now())
+    assert report.ok, report.render()
+    half = world.runtime.context().calendar.half_term_of(date(2026, 11, 23))
+
+    def first_host(visitor_id: str) -> str:
+        with world.runtime.sessions() as session:
+            visitor = session.exec(select(Person).where(Person.slack_user_id == visitor_id)).one()
+            hosts = find_hosts(session, ("maths",), visitor=visitor, half=half, schools_wanted=1)
+        return hosts[0].person.slack_user_id
+
+    assert first_host("UHEAD2") == "USEC1"  # Castle Vale Academy is a secondary
+    assert first_host("UHEAD1") == "USLE1"  # Mere Green is primary: Birch, then Oak Hill
