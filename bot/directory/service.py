@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -782,11 +782,20 @@ def _save_batch(
         if updates := [plan.update for plan in plans.values() if plan.update]:
             session.execute(update(Person), updates)  # one executemany for the batch
         _give_ids(session, [plan.person for plan in plans.values() if plan.outcome == "added"])
-        entries = [_finish_person(session, plan, now=now, actor=actor) for plan in plans.values()]
-        _give_ids(session, [entry for entry in entries if entry is not None])
+        entries = [_finish_person(known, plan, now=now, actor=actor) for plan in plans.values()]
+        _insert_rows(session, AuditEntry, [entry for entry in entries if entry is not None])
+        _insert_rows(session, PersonRole, known.new_roles)
+        _insert_rows(session, PersonExpertise, known.new_expertise)
         for index, plan in plans.items():
             results[index] = _Saved(plan.outcome, plan.school_created, _school_values(plan))
         return results
+
+
+def _insert_rows(session: Session, table: type, rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows in one executemany: building ORM objects for thousands of links and
+    audit entries cost more than everything else in an import."""
+    if rows:
+        session.execute(insert(table), rows)
 
 
 def _give_ids(session: Session, rows: list[Any]) -> None:
@@ -856,6 +865,9 @@ class _Known:
         self.by_urn: dict[str, School] = {}
         self.by_name: dict[str, list[School]] = {}
         self.created: list[School] = []
+        # Roles and expertise to add, as plain rows inserted together once people have ids.
+        self.new_roles: list[dict[str, Any]] = []
+        self.new_expertise: list[dict[str, Any]] = []
         for school in schools:
             self.index(school)
 
@@ -1021,10 +1033,16 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
     for attribute, value in wanted.items():
         if getattr(person, attribute) != value:
             plan.changed.append("school" if attribute == "school_id" else attribute)
-    if _replace_links(session, known.roles.get(person.id, {}), row.roles, _role_link(person.id)):
+    if _replace_links(
+        session, known.roles.get(person.id, {}), row.roles, known.new_roles, _role(person.id)
+    ):
         plan.changed.append("roles")
     if row.has("expertise") and _replace_links(
-        session, known.expertise.get(person.id, {}), row.expertise, _tag_link(person.id)
+        session,
+        known.expertise.get(person.id, {}),
+        row.expertise,
+        known.new_expertise,
+        _tag(person.id),
     ):
         plan.changed.append("expertise")
     if plan.changed:
@@ -1034,49 +1052,53 @@ def _apply_person(session: Session, known: _Known, plan: _Plan, *, now: datetime
 
 
 def _finish_person(
-    session: Session, plan: _Plan, *, now: datetime, actor: str | None
-) -> AuditEntry | None:
-    """A new person's roles and expertise; the audit entry of an added or updated person."""
+    known: _Known, plan: _Plan, *, now: datetime, actor: str | None
+) -> dict[str, Any] | None:
+    """A new person's roles and expertise; the audit row of an added or updated person."""
     person, row = plan.person, plan.row
     assert person is not None and person.id is not None
     school_id = plan.school_id
     if plan.outcome == "added":
-        _replace_links(session, {}, row.roles, _role_link(person.id))
-        slugs = row.expertise if row.has("expertise") else ()
-        _replace_links(session, {}, slugs, _tag_link(person.id))
+        known.new_roles.extend(_role(person.id)(role) for role in sorted(set(row.roles)))
+        slugs = sorted(set(row.expertise)) if row.has("expertise") else []
+        known.new_expertise.extend(_tag(person.id)(slug) for slug in slugs)
         detail: dict[str, Any] = {}
     elif plan.outcome == "updated":
         detail = {"changed": sorted(set(plan.changed))}
     else:
         return None
-    return AuditEntry(
-        at=now,
-        actor=actor,
-        action=f"directory.person_{plan.outcome}",
-        subject_type="person",
-        subject_id=str(person.id),
-        detail={"line": row.line, **detail, "school_id": school_id},
-    )
+    return {
+        "at": now,
+        "actor": actor,
+        "action": f"directory.person_{plan.outcome}",
+        "subject_type": "person",
+        "subject_id": str(person.id),
+        "detail": {"line": row.line, **detail, "school_id": school_id},
+    }
 
 
-def _role_link(person_id: int) -> Callable[[str], Any]:
-    return lambda role: PersonRole(person_id=person_id, role=role)
+def _role(person_id: int) -> Callable[[str], dict[str, Any]]:
+    return lambda role: {"person_id": person_id, "role": role}
 
 
-def _tag_link(person_id: int) -> Callable[[str], Any]:
-    return lambda slug: PersonExpertise(person_id=person_id, tag_slug=slug)
+def _tag(person_id: int) -> Callable[[str], dict[str, Any]]:
+    return lambda slug: {"person_id": person_id, "tag_slug": slug}
 
 
 def _replace_links(
-    session: Session, current: dict[str, Any], wanted: Iterable[str], make: Callable[[str], Any]
+    session: Session,
+    current: dict[str, Any],
+    wanted: Iterable[str],
+    added: list[dict[str, Any]],
+    make: Callable[[str], dict[str, Any]],
 ) -> bool:
-    """Make a person's links (roles or expertise) exactly `wanted`; True if anything changed."""
+    """Make a person's links (roles or expertise) exactly `wanted`, the new ones appended to
+    `added` as rows; True if anything changed."""
     keep = set(wanted)
     for key, link in current.items():
         if key not in keep:
             session.delete(link)
-    for key in sorted(keep - set(current)):
-        session.add(make(key))
+    added.extend(make(key) for key in sorted(keep - set(current)))
     return keep != set(current)
 
 
