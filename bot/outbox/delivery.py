@@ -95,7 +95,7 @@ class Deliverer:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background worker."""
+        """Stop the background worker; rows it claimed but had not started go back unclaimed."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -105,7 +105,7 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.drain(limit=1000)
+                self.drain(limit=1000, stopping=self._stop.is_set)
             except Exception:
                 log.exception("outbox drain failed; will try again")
             self._wake.wait(timeout=self._seconds_until_next_due())
@@ -126,8 +126,11 @@ class Deliverer:
             return 5.0
         return min(5.0, max(0.05, (due - self.clock.now()).total_seconds()))
 
-    def drain(self, *, limit: int = 200) -> DeliveryReport:
-        """Send every owed message that is due now (up to `limit`), each at most once."""
+    def drain(
+        self, *, limit: int = 200, stopping: Callable[[], bool] | None = None
+    ) -> DeliveryReport:
+        """Send every owed message that is due now (up to `limit`), each at most once; once
+        `stopping()` is true, start no more and give back the rows claimed but not started."""
         report = DeliveryReport()
         while True:
             done, failed = report.sent + report.retried + report.failed, report.failed
@@ -137,6 +140,7 @@ class Deliverer:
                 record=lambda batch: self._record(batch, report),
                 workers=self.workers,
                 limit=limit - done,
+                stopping=stopping or (lambda: False),
             ).run()
             # Reporting a failure owes a notice: send that too, within the same limit.
             if report.failed == failed or self.on_permanent_failure is None:

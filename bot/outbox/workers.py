@@ -14,16 +14,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 
-from bot.outbox.transport import Outcome, Sent, Target
+from bot.outbox.transport import Outcome, Retry, Sent, Target
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 0.25  # seconds between recording batches of outcomes
 FLUSH_SIZE = 50  # outcomes recorded in one transaction at most
-BATCH_PER_WORKER = 4  # rows claimed at a time, per worker …
-MIN_BATCH = 16  # … and at least this many
+# Rows claimed at a time: per worker, and at least. Every claimed row is in doubt if the
+# process dies (each then costs a history lookup), so batches stay small.
+BATCH_PER_WORKER = 2
+MIN_BATCH = 8
 
 Recorded = tuple[OutboxMessage, Outcome]
 
@@ -49,9 +52,11 @@ class DrainRun:
         record: Callable[[list[Recorded]], None],
         workers: int,
         limit: int,
+        stopping: Callable[[], bool] = lambda: False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._claim, self._send, self._record = claim, send, record
+        self._stopping = stopping
         self.workers = max(1, workers)
         self._left = limit  # rows this run may still claim
         self._monotonic = monotonic
@@ -104,6 +109,9 @@ class DrainRun:
         """The next row this worker may send, claiming more when few are left; None at the end."""
         while True:
             with self._cond:
+                if self._stopping():
+                    self._release_pending()
+                    return None
                 message = self._first_ready()
                 if message is not None:
                     self._busy_lanes.add(lane_of(message))
@@ -132,6 +140,13 @@ class DrainRun:
                 self._exhausted = len(rows) < size or self._left <= 0
                 self._claiming = False
                 self._cond.notify_all()
+
+    def _release_pending(self) -> None:
+        """Shutting down: give back claimed rows not yet started (never sent, so not in doubt)."""
+        for message in self._pending:
+            self._outcomes.append((message, Retry(None, after=timedelta(0), count=False)))
+        self._pending.clear()
+        self._exhausted = True
 
     def _first_ready(self) -> OutboxMessage | None:
         """The first claimed row whose conversation is free and whose original isn't waiting."""

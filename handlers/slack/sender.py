@@ -394,6 +394,14 @@ class SlackTransport:
             if _carries(item, message):
                 return channel, item["ts"]
         if thread_ts := message.payload.get("thread_ts"):
+            for item in self._thread(claim, channel, thread_ts):
+                if _carries(item, message):
+                    return channel, item["ts"]
+        return None
+
+    def _thread(self, claim: Claim, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """A thread's messages; none if Slack no longer has it (then the post says so)."""
+        try:
             replies = self._call(
                 claim,
                 self.rates.method("conversations.replies"),
@@ -403,10 +411,12 @@ class SlackTransport:
                 include_all_metadata=True,
                 limit=HISTORY_LIMIT,
             )
-            for item in replies.get("messages", []):
-                if _carries(item, message):
-                    return channel, item["ts"]
-        return None
+        except SlackApiError as exc:
+            if exc.response.get("error") == "thread_not_found":
+                return []
+            raise
+        messages: list[dict[str, Any]] = replies.get("messages", [])
+        return messages
 
 
 def _carries(item: dict[str, Any], message: OutboxMessage) -> bool:

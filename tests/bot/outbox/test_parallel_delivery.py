@@ -202,3 +202,17 @@ def test_any_platform_plugs_in_through_the_transport_protocol(sessions, clock) -
     assert by_text["busy"].next_attempt_at == clock.now() + timedelta(seconds=7)
     assert by_text["boom"].status == "pending" and by_text["boom"].last_error == "unreachable"
     assert by_text["for slack"].status == "pending", "another platform's row is left alone"
+
+
+def test_stopping_gives_back_the_rows_claimed_but_not_started(sessions, fake, clock) -> None:
+    with transaction(sessions) as session:
+        for n in range(10):
+            owe_post(session, now=clock.now(), channel="C0SUPPORT", text=f"m {n}")
+    d = slack_deliverer(sessions, fake, clock, workers=1)
+    report = d.drain(stopping=lambda: len(fake.calls_to("chat.postMessage")) >= 3)
+    sent = [r.id for r in rows(sessions) if r.status == "sent"]
+    assert report.sent == 3 and len(sent) == 3
+    left = [r for r in rows(sessions) if r.status != "sent"]
+    assert {(r.status, r.attempts, r.claim_token) for r in left} == {("pending", 0, None)}
+    assert d.drain().sent == 7, "and they go next time, not in doubt"
+    assert fake.calls_to("conversations.history") == []
