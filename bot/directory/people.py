@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from bot.reach.people import platform_of
+from bot.reach.people import normal_user_id, platform_of
 from storage.models import Person, PersonRole, Platform, School
 
 
@@ -14,6 +14,7 @@ def person_by_user_id(session: Session, user_id: str) -> Person | None:
     """The directory entry for a Slack or Teams user id, if any (erased people included)."""
     if not user_id:
         return None
+    user_id = normal_user_id(user_id)
     return session.exec(
         select(Person).where(
             or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id)
@@ -42,6 +43,7 @@ def is_coordinator(session: Session, user_id: str) -> bool:
 def ensure_person(session: Session, user_id: str, *, name: str, now: datetime) -> Person:
     """The person for a Slack or Teams user id, added (with no roles yet) if the directory
     lacks them or their data was erased."""
+    user_id = normal_user_id(user_id)
     person = person_by_user_id(session, user_id)
     if person is None:
         on_teams = platform_of(user_id) == Platform.TEAMS

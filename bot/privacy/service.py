@@ -30,6 +30,7 @@ from bot.privacy.retention import (
     erased_request_values,
 )
 from bot.reach.conversations import conversations_of, forget_conversations_of
+from bot.reach.people import normal_user_id
 from bot.requests.intake import card_ref, get_request, post_ref, request_tags, summarise
 from bot.requests.views import ChannelPost, CoordinatorAlert, OfferClosed, RequestCard
 from bot.routing.service import offer_next_round
@@ -437,6 +438,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
 
 def _locked_person(session: Session, user_id: str) -> Person | None:
     """The person with this Slack or Teams user id, locked for the erasure and read afresh."""
+    user_id = normal_user_id(user_id)
     return session.exec(
         select(Person)
         .where(or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id))

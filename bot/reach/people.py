@@ -11,17 +11,25 @@ An outbox address says its platform by its shape: Slack ids are upper-case lette
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from bot.core.teams_settings import is_guid
 from bot.core.text import escape
 from storage.models import Person, Platform
 
 SLACK_ADDRESS = re.compile(r"[A-Z0-9]+")
+# A neutral mention in view text: `<@ID>` or `<@ID|Name>` (docs/messages.md).
 MENTION = re.compile(r"<@([^|<>\s]+)(?:\|([^<>]*))?>")
 
 
 def platform_of(address: str) -> Platform:
     """The platform an outbox address belongs to, from its shape (see the module's doc)."""
     return Platform.SLACK if SLACK_ADDRESS.fullmatch(address) else Platform.TEAMS
+
+
+def normal_user_id(user_id: str) -> str:
+    """A user id as the directory keeps it: a Teams id (a GUID) in lower case."""
+    return user_id.lower() if is_guid(user_id) else user_id
 
 
 def user_id_of(person: Person) -> str:
@@ -31,9 +39,9 @@ def user_id_of(person: Person) -> str:
 
 def is_user(person: Person | None, actor: str | None) -> bool:
     """Whether `actor` (a Slack or Teams user id) is `person`."""
-    return (
-        person is not None and bool(actor) and actor in (person.slack_user_id, person.teams_user_id)
-    )
+    if person is None or not actor:
+        return False
+    return normal_user_id(actor) in (person.slack_user_id, person.teams_user_id)
 
 
 def platform_for(person: Person) -> Platform:
@@ -56,6 +64,11 @@ def address_of(person: Person) -> str:
     """The outbox address of a direct message to `person`: their Slack user id, or their
     Teams user id (the Teams sender finds or opens the 1:1 chat with them)."""
     return direct_address(person.slack_user_id, person.teams_user_id, person.preferred_platform)
+
+
+def resolve_mentions(text: str, render: Callable[[str, str | None], str]) -> str:
+    """`text` with each neutral mention replaced by `render(user_id, name or None)`."""
+    return MENTION.sub(lambda match: render(match[1], match[2] or None), text)
 
 
 def mention(person: Person) -> str:

@@ -26,7 +26,7 @@ from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator, person_by_user_id, roles_of
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
-from bot.reach.people import address_of, is_user, user_id_of
+from bot.reach.people import address_of, is_user, mention, platform_for, user_id_of
 from bot.requests.intake import get_request, post_ref, refresh_card, request_tags, summarise
 from bot.requests.views import CoordinatorAlert, OfferClosed, RequestSummary
 from bot.routing.matching import Candidate, Match, Need
@@ -46,6 +46,7 @@ from storage.models import (
     Person,
     PersonExpertise,
     PersonRole,
+    Platform,
     RequestStatus,
     School,
     SupportRequest,
@@ -494,7 +495,16 @@ def _start_deployment(
             view=_accepted(summary, deployment, head),
             ref=f"deployment:{deployment.id}:dm",
         )
-    _reply_in_thread(session, ctx, request, supporter_line(user_id_of(supporter), supporter.email))
+    _reply_in_thread(
+        session,
+        ctx,
+        request,
+        supporter_line(
+            mention(supporter),
+            supporter.email,
+            on_teams=platform_for(supporter) == Platform.TEAMS,
+        ),
+    )
     notify_coordinators(
         session,
         ctx.settings,

@@ -46,10 +46,12 @@ class AssignedNotice:
         object.__setattr__(self, "summary", without_words(self.summary))
 
 
-def supporter_line(supporter_slack_id: str, email: str | None) -> str:
-    """The thread reply telling the head who will support them and how to reach them."""
+def supporter_line(supporter: str, email: str | None, *, on_teams: bool = False) -> str:
+    """The thread reply telling the head who will support them (`supporter`: a neutral
+    mention) and how to reach them (where the supporter is: Slack, or Microsoft Teams)."""
     reach = f" or by email at {escape(email)}" if email else ""
+    where = "in Microsoft Teams" if on_teams else "here in Slack"
     return (
-        f"Good news: <@{supporter_slack_id}> will support you. They'll be in touch within a "
-        f"week; you can also message them here in Slack{reach}."
+        f"Good news: {supporter} will support you. They'll be in touch within a "
+        f"week; you can also message them {where}{reach}."
     )

@@ -34,13 +34,26 @@ def engine_at_0007(db_url: str, tmp_path: Path) -> Iterator[Engine]:
 
 
 def _add_person(engine: Engine, slack_id: str, name: str) -> None:
+    """A person with a role and a request of their own: rows that point at them."""
     with engine.begin() as connection:
-        connection.execute(
+        person_id = connection.execute(
             text(
                 "INSERT INTO person (slack_user_id, name, capacity, available, created_at,"
-                " updated_at) VALUES (:slack, :name, 1, true, :now, :now)"
+                " updated_at) VALUES (:slack, :name, 1, true, :now, :now) RETURNING id"
             ),
             {"slack": slack_id, "name": name, "now": NOW},
+        ).scalar_one()
+        connection.execute(
+            text("INSERT INTO personrole (person_id, role) VALUES (:id, 'head')"),
+            {"id": person_id},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO support_request (requester_id, title, description, urgency,"
+                " status, source, awaiting_profile, offer_round, created_at, updated_at)"
+                " VALUES (:id, 't', 'd', 'routine', 'open', 'cli', false, 0, :now, :now)"
+            ),
+            {"id": person_id, "now": NOW},
         )
 
 
@@ -55,6 +68,8 @@ def test_people_keep_their_slack_ids_and_may_gain_a_teams_id(engine_at_0007: Eng
             text("SELECT slack_user_id, teams_user_id, preferred_platform FROM person ORDER BY id")
         ).all()
         assert [tuple(r) for r in rows] == [("U0AAA", None, None), ("U0BBB", None, None)]
+        kept = "SELECT count(*) FROM support_request JOIN person ON person.id = requester_id"
+        assert connection.execute(text(kept)).scalar_one() == 2
         connection.execute(
             text(
                 "INSERT INTO person (teams_user_id, name, capacity, available, created_at,"

@@ -53,8 +53,8 @@ def _needs(view: CheckinView) -> str:
     return ", ".join(escape(label) for label in view.needs) or "support"
 
 
-def _person(slack_id: str | None, name: str) -> str:
-    return f"<@{slack_id}>" if slack_id else escape(name)
+def _person(user_id: str | None, name: str) -> str:
+    return f"<@{user_id}|{escape(name)}>" if user_id else escape(name)
 
 
 def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import when
+from bot.reach.people import resolve_mentions
 from handlers.slack.blocks import (
     SECTION_TEXT_LIMIT,
     Block,
@@ -341,7 +342,7 @@ _EMOJI = {
 def _plain(text: str) -> str:
     for code, replacement in _EMOJI.items():
         text = text.replace(code, replacement)
-    text = re.sub(r"<@([A-Z0-9]+)>", r"@\1", text)
+    text = resolve_mentions(text, lambda user_id, name: f"@{name or user_id}")
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
     text = text.replace("`", "")

@@ -38,6 +38,7 @@ from handlers.slack.blocks.digest import (
     personal_digest_blocks,
 )
 from handlers.slack.blocks.directory import import_report_blocks
+from handlers.slack.blocks.mentions import slack_mentions
 from handlers.slack.blocks.offers import (
     accepted_dm,
     assigned_notice,
@@ -49,12 +50,13 @@ from handlers.slack.blocks.requests import channel_post, description_preview, re
 
 
 def slack_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """An outbox payload as Slack takes it: a neutral `view` rendered into `blocks`."""
+    """An outbox payload as Slack takes it: a neutral `view` rendered into `blocks`, and
+    neutral mentions made Slack's (`handlers.slack.blocks.mentions`)."""
     if "view" not in payload:
-        return payload
+        return dict(slack_mentions(payload))
     rendered = {k: v for k, v in payload.items() if k != "view"}
     rendered["blocks"] = visible_payload(render_blocks(decode_view(payload["view"])))
-    return rendered
+    return dict(slack_mentions(rendered))
 
 
 def view_as_text(view: object) -> str:

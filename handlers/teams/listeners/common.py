@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.outbox.owing import owe_post
 from bot.reach.conversations import PERSONAL, ConversationSeen, save_conversation
-from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.context import TeamsContext
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)

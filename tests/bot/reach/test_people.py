@@ -68,6 +68,7 @@ def test_the_core_names_people_by_slack_id_first_and_knows_them_by_either() -> N
     assert is_user(both, "U1") and is_user(both, TEAMS_ID)
     assert not is_user(both, "U2") and not is_user(both, None) and not is_user(None, "U1")
     assert not is_user(person("U1", None), "")
+    assert is_user(both, TEAMS_ID.upper())  # an Entra object id in capitals is the same id
 
 
 def test_a_mention_carries_the_id_and_the_escaped_name() -> None:
@@ -87,4 +88,5 @@ def test_a_teams_user_speaking_first_is_added_with_their_teams_id(
         dev = person_by_user_id(session, "U0SLACK")
         assert dev is not None and dev.teams_user_id is None
         assert person_by_user_id(session, "") is None
+        assert person_by_user_id(session, TEAMS_ID.upper()) is cara
         assert len(session.exec(select(Person)).all()) == 2
