@@ -335,8 +335,6 @@ def _parse_row(
 ) -> DirectoryRow | RejectedRow:
     """Validate and normalise one record; every problem with it is reported at once."""
     cells = _cells_of(header, values)
-    slack_user_id = cells.get("slack_user_id", "")
-    teams_user_id = cells.get("teams_user_id", "").lower()
     problems: list[str] = []
     warnings: list[str] = []
 
@@ -345,8 +343,7 @@ def _parse_row(
             f"has {len(values)} values but the header has {len(header)} columns "
             "(a comma inside a name needs the value in double quotes)"
         )
-    _check_ids(slack_user_id, teams_user_id, line, first_seen, problems)
-    preferred = _parse_platform(cells.get("preferred_platform", ""), cells, problems)
+    slack_user_id, teams_user_id, preferred = _parse_ids(cells, line, first_seen, problems)
     name = " ".join(cells.get("name", "").split())
     if not name:
         problems.append("missing name")
@@ -396,6 +393,17 @@ def _cells_of(header: list[str], values: list[str]) -> dict[str, str]:
         for name, value in zip((_column_name(h) for h in header), values, strict=False)
         if name in COLUMNS
     }
+
+
+def _parse_ids(
+    cells: dict[str, str], line: int, first_seen: dict[str, int], problems: list[str]
+) -> tuple[str, str, Platform | None]:
+    """The row's Slack id, Teams id (lower case) and preferred platform, checked."""
+    slack_user_id = cells.get("slack_user_id", "")
+    teams_user_id = cells.get("teams_user_id", "").lower()
+    _check_ids(slack_user_id, teams_user_id, line, first_seen, problems)
+    preferred = _parse_platform(cells.get("preferred_platform", ""), cells, problems)
+    return slack_user_id, teams_user_id, preferred
 
 
 def _valid_key(slack_user_id: str, teams_user_id: str) -> str | None:

@@ -291,6 +291,12 @@ def _escalate(
     return outcome
 
 
+def _supporter_line(supporter: Person) -> str:
+    """The head's thread reply naming their supporter, and where to reach them."""
+    on_teams = platform_for(supporter) == Platform.TEAMS
+    return supporter_line(mention(supporter), supporter.email, on_teams=on_teams)
+
+
 def _reply_in_thread(
     session: Session, ctx: ServiceContext, request: SupportRequest, text: str
 ) -> None:
@@ -495,16 +501,7 @@ def _start_deployment(
             view=_accepted(summary, deployment, head),
             ref=f"deployment:{deployment.id}:dm",
         )
-    _reply_in_thread(
-        session,
-        ctx,
-        request,
-        supporter_line(
-            mention(supporter),
-            supporter.email,
-            on_teams=platform_for(supporter) == Platform.TEAMS,
-        ),
-    )
+    _reply_in_thread(session, ctx, request, _supporter_line(supporter))
     notify_coordinators(
         session,
         ctx.settings,

@@ -93,7 +93,11 @@ def test_coordinator_export_uploads_the_cli_export_into_their_dm(
     [shared] = slack.fake.files(COORDINATOR)
     assert shared["name"] == shared["title"] == "directory-2026-11-23.csv"
     assert shared["content"] == cli_export(slack_settings_env["DATABASE_URL"], tmp_path)
-    assert shared["content"].decode().startswith(HEADER)
+    assert (
+        shared["content"]
+        .decode()
+        .startswith(HEADER.rstrip("\n") + ",teams_user_id,preferred_platform\n")
+    )
     [complete] = slack.fake.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == dm_channel_id(COORDINATOR)
     [message] = slack.fake.messages(COORDINATOR)
