@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.outbox.owing import owe_post
 from bot.reach.conversations import PERSONAL, ConversationSeen, save_conversation
-from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.context import TeamsContext
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,3 @@ def say_once(session: Session, ctx: TeamsContext, key: str, channel: str, text: 
     owed = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
     if owed is None:
         owe_post(session, now=ctx.services.clock.now(), channel=channel, text=text, dedupe_key=key)
-
-
-async def remember_only(ctx: TeamsContext, activity: Any) -> None:
-    """Store the conversation reference of `activity` in its own transaction."""
-    await unit_of_work(ctx, lambda session: remember(session, activity, ctx))
