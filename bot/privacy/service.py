@@ -439,15 +439,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     first = person.erased_at is None
     name, email = person.name, person.email
     if first:
-        person.name = ERASED_NAME
-        person.email = None
-        person.school_id = None
-        person.capacity = 0
-        person.available = False
-        person.away_until = None
-        person.available_from = None
-        person.erased_at = now
-        person.updated_at = now
+        _blank_directory_entry(person, now)
     # No roles at all: never a candidate, a coordinator or anyone allowed to act.
     session.execute(delete(PersonRole).where(col(PersonRole.person_id) == person.id))
     session.execute(delete(PersonExpertise).where(col(PersonExpertise.person_id) == person.id))
@@ -472,21 +464,40 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
         session, _messages_about(session, person, name, email, first=first), now=now
     )
     if report.changed:
-        audit.record(
-            session,
-            at=now,
-            actor=None,
-            action="person.erased",
-            subject_type="person",
-            subject_id=person.id,
-            again=not first,
-            requests_erased=report.requests_erased,
-            requests_cancelled=report.requests_cancelled,
-            offers_withdrawn=report.offers_withdrawn,
-            deployments_to_reassign=report.deployments_to_reassign,
-            memberships_ended=report.memberships_ended,
-        )
+        _audit_erasure(session, report, person.id, now=now, again=not first)
     return report
+
+
+def _blank_directory_entry(person: Person, now: datetime) -> None:
+    """Their directory entry emptied: no name, contact, school, capacity or availability."""
+    person.name = ERASED_NAME
+    person.email = None
+    person.school_id = None
+    person.capacity = 0
+    person.available = False
+    person.away_until = None
+    person.available_from = None
+    person.erased_at = now
+    person.updated_at = now
+
+
+def _audit_erasure(
+    session: Session, report: ErasureReport, person_id: int, *, now: datetime, again: bool
+) -> None:
+    audit.record(
+        session,
+        at=now,
+        actor=None,
+        action="person.erased",
+        subject_type="person",
+        subject_id=person_id,
+        again=again,
+        requests_erased=report.requests_erased,
+        requests_cancelled=report.requests_cancelled,
+        offers_withdrawn=report.offers_withdrawn,
+        deployments_to_reassign=report.deployments_to_reassign,
+        memberships_ended=report.memberships_ended,
+    )
 
 
 def _locked_person(session: Session, user_id: str) -> Person | None:

@@ -39,6 +39,7 @@ from bot.requests.views import (
     RequestUpdated,
 )
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
+from bot.teamwork.views import ShadowInvitation
 from handlers.teams.cards import (
     PHASE_LABELS,
     URGENCY_LABELS,
@@ -192,6 +193,31 @@ def _coordinator_alert(view: CoordinatorAlert) -> Element:
             heading(f"Request #{summary.id} needs a coordinator"),
             text_block(escape(view.reason)),
             facts(("Needs", _needs(summary)), ("School", _school(summary))),
+        ]
+    )
+
+
+@render_card.register
+def _shadow_invitation(view: ShadowInvitation) -> Element:
+    """Who could shadow the deployment; choosing one is done in Slack or by a coordinator."""
+    school = f"*{escape(view.school)}*" if view.school else "this school"
+    needs = ", ".join(escape(n) for n in view.needs)
+    choices = [
+        f"{escape(c.name)}{f' ({escape(c.note)})' if c.note else ''}" for c in view.own_school
+    ]
+    choices += [
+        f"{escape(c.name)}{f' ({escape(c.note)})' if c.note else ''}" for c in view.elsewhere
+    ]
+    return card(
+        [
+            heading("Take an aspiring leader along?"),
+            text_block(
+                f"Your support for {school}{f' ({needs})' if needs else ''} is a chance to grow "
+                "the next generation of system leaders. An aspiring NLE or SLE can shadow it: "
+                "they get its check-ins and don't use your capacity. Ask a coordinator to add "
+                "the one you'd like."
+            ),
+            *_listed("Aspiring leaders who could come", choices),
         ]
     )
 

@@ -67,8 +67,8 @@ def test_export_round_trips_both_ids_and_the_preference(
         export_directory(session, out)
     lines = out.getvalue().splitlines()
     assert lines[0] == HEADER
-    assert lines[1] == f",Cara Teams,,head,,,,,,1,{CARA},,,"
-    assert lines[2] == f"U0BOTH001,Dev Both,,nle,,,,,,1,{DEV},slack,,"
+    assert lines[1] == f",Cara Teams,,head,,,,,,1,{CARA},,,,,"
+    assert lines[2] == f"U0BOTH001,Dev Both,,nle,,,,,,1,{DEV},slack,,,,"
     again = run_import(sessions, out.getvalue(), clock)
     assert again.ok and sorted(again.unchanged) == sorted([CARA, "U0BOTH001"])
 

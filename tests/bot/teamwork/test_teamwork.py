@@ -73,11 +73,11 @@ def test_a_colleague_joins_is_told_and_uses_their_own_capacity(world: World) -> 
         colleagues=["UOAK1"],
         shadow=None,
     )
-    assert "<@UOAK1>" in reply
+    assert "<@UOAK1|" in reply
     [member] = members(world, deployment_id)
     assert (member.role, member.removed_at) == ("colleague", None)
     assert "Mere Green Primary School" in texts(world.dms("UOAK1")[-1]["blocks"])
-    assert "<@UOAK1>" in str(world.dms("UHEAD1")[-1]), "the head hears who is coming"
+    assert "UOAK1" in str(world.dms("UHEAD1")[-1]), "the head hears who is coming"
     assert load(world, "UOAK1") == 1 and load(world, "UNLE1") == 1
     # Olive's one place is taken: routing no longer offers her anything.
     with world.runtime.sessions() as session:
@@ -238,7 +238,7 @@ def test_the_shadow_invitation_offers_aspiring_leaders_own_school_first(world: W
     groups = [[o["value"] for o in g["options"]] for g in options["option_groups"]]
     assert groups == [["UASP1"], ["UASP2"]], "own school first; never the supported school's"
     reply = act(world, choose_shadow, actor="UNLE1", deployment_id=deployment_id, shadow="UASP2")
-    assert "<@UASP2>" in reply
+    assert "<@UASP2|" in reply
     assert [(m.role, load(world, "UASP2")) for m in members(world, deployment_id)] == [
         ("shadow", 0)
     ]
