@@ -81,14 +81,14 @@ def test_a_colleague_joins_is_told_and_uses_their_own_capacity(world: World) -> 
     assert load(world, "UOAK1") == 1 and load(world, "UNLE1") == 1
     # Olive's one place is taken: routing no longer offers her anything.
     with world.runtime.sessions() as session:
-        olive = next(c for c in load_candidates(session) if c.slack_user_id == "UOAK1")
+        olive = next(c for c in load_candidates(session) if c.user_id == "UOAK1")
         assert olive.active_deployments == 1
     second = world.request(tags=("maths",))
     with world.runtime.sessions() as session:
         request = session.get(SupportRequest, second)
         ranked = rank_for(session, request, world.runtime.vocabulary)
-    assert "UOAK1" not in {m.candidate.slack_user_id for m in ranked}
-    assert "USLE1" in {m.candidate.slack_user_id for m in ranked}
+    assert "UOAK1" not in {m.candidate.user_id for m in ranked}
+    assert "USLE1" in {m.candidate.user_id for m in ranked}
 
 
 def test_a_colleague_at_capacity_cannot_accept_an_offer_too(world: World) -> None:
