@@ -439,15 +439,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     first = person.erased_at is None
     name, email = person.name, person.email
     if first:
-        person.name = ERASED_NAME
-        person.email = None
-        person.school_id = None
-        person.capacity = 0
-        person.available = False
-        person.away_until = None
-        person.available_from = None
-        person.erased_at = now
-        person.updated_at = now
+        _blank_directory_entry(person, now=now)
     # No roles at all: never a candidate, a coordinator or anyone allowed to act.
     session.execute(delete(PersonRole).where(col(PersonRole.person_id) == person.id))
     session.execute(delete(PersonExpertise).where(col(PersonExpertise.person_id) == person.id))
@@ -487,6 +479,19 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
             memberships_ended=report.memberships_ended,
         )
     return report
+
+
+def _blank_directory_entry(person: Person, *, now: datetime) -> None:
+    """Their name, email, school and availability go; they can no longer be offered anything."""
+    person.name = ERASED_NAME
+    person.email = None
+    person.school_id = None
+    person.capacity = 0
+    person.available = False
+    person.away_until = None
+    person.available_from = None
+    person.erased_at = now
+    person.updated_at = now
 
 
 def _locked_person(session: Session, user_id: str) -> Person | None:
