@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from bot.deployments.views import DECISION_WORDS, RATING_WORDS, day_words, days_words
+from bot.teamwork.views import ROLE_WORDS
 
 STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;font-size:11pt;color:#0b0c0c;margin:2em;
@@ -114,6 +115,17 @@ def _review_and_impact(record: dict[str, Any]) -> str:
     )
 
 
+def _team(record: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{_who(m)}</td><td>{escape(ROLE_WORDS.get(m['role'], m['role']))}</td>"
+        f"<td>{_date(m['added_on'])}</td><td>{_date(m['removed_on'])}</td></tr>"
+        for m in record["team"]
+    )
+    if not rows:
+        return "<p>No colleagues or shadows joined the supporter.</p>"
+    return f"<table><tr><th>Name</th><th>Role</th><th>Added</th><th>Removed</th></tr>{rows}</table>"
+
+
 def _visits(record: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{_date(v['on'])}</td><td>{escape(days_words(v['days']))}</td>"
@@ -136,6 +148,7 @@ def summary_html(record: dict[str, Any], *, generated: datetime) -> str:
         f"{generated:%H:%M}. Confidential: for the school, its supporter, governors and "
         "the coordinators.</p>"
         f"<h2>The support</h2>{_facts(record)}"
+        f"<h2>Team: colleagues and shadows</h2>{_team(record)}"
         f"<h2>Agreement and progress against objectives</h2>{_objectives(record)}"
         f"<h2>Visits</h2>{_visits(record)}"
         f"<h2>Review and impact</h2>{_review_and_impact(record)}"

@@ -136,7 +136,8 @@ def _erase_objective_comments(session: Session, person_id: int) -> set[int]:
 
 
 def records_of(session: Session, person: Person, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """The records of the deployments the person is in, other people shown only by id."""
+    """The records of the deployments the person is in (as head or supporter), other people,
+    the team included, shown only by id."""
     ids = session.exec(
         select(Deployment.id)
         .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
@@ -151,8 +152,9 @@ def records_of(session: Session, person: Person, tz: ZoneInfo) -> list[dict[str,
     records = []
     for deployment_id in ids:
         record = deployment_record(session, deployment_id or 0, tz)
-        for role in ("head", "supporter"):
-            if record[role]["slack_user_id"] != person.slack_user_id:
-                record[role]["name"] = None
+        for someone in (record["head"], record["supporter"], *record["team"]):
+            # A Teams-only person has no Slack id to match: every name goes, to be safe.
+            if person.slack_user_id is None or someone["slack_user_id"] != person.slack_user_id:
+                someone["name"] = None
         records.append(record)
     return records

@@ -1,6 +1,7 @@
-"""The deployment record: one per deployment (request, people, agreement, days given against
-committed, check-ins, review, impact ratings and notes), for export as CSV or JSON and as a
-one-page printable HTML summary; and each person's lifecycle progress for App Home.
+"""The deployment record: one per deployment (request, people and the team of colleagues and
+shadows, agreement, days given against committed, check-ins, review, impact ratings and
+notes), for export as CSV or JSON and as a one-page printable HTML summary; and each
+person's lifecycle progress for App Home.
 
 Only the people involved and coordinators may have a summary (`send_summary` checks); the
 export is for coordinators at the command line.
@@ -29,6 +30,7 @@ from storage.models import (
     CheckInStatus,
     Deployment,
     DeploymentImpact,
+    DeploymentMember,
     DeploymentPlan,
     DeploymentReview,
     DeploymentStatus,
@@ -59,6 +61,7 @@ CSV_COLUMNS = (
     "head_name",
     "supporter",
     "supporter_name",
+    "team",
     "started_on",
     "ended_on",
     "first_visit_on",
@@ -107,6 +110,7 @@ def deployment_record(session: Session, deployment_id: int, tz: ZoneInfo) -> dic
         "needs": list(need_labels(session, request.id or 0)),
         "head": _person(session, request.requester_id),
         "supporter": _person(session, deployment.supporter_id),
+        "team": _team(session, deployment_id, tz),
         "started_on": _day(deployment.started_at, tz),
         "ended_on": _day(deployment.ended_at, tz),
         "first_visit_on": plan.first_visit_on.isoformat() if plan.first_visit_on else None,
@@ -119,6 +123,33 @@ def deployment_record(session: Session, deployment_id: int, tz: ZoneInfo) -> dic
         "impact": _impact(session, deployment_id),
         "impact_note": deployment.impact_note,
     }
+
+
+def _team(session: Session, deployment_id: int, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Everyone who joined as a colleague or shadow, in joining order, those who left too."""
+    members = session.exec(
+        select(DeploymentMember)
+        .where(DeploymentMember.deployment_id == deployment_id)
+        .order_by(col(DeploymentMember.added_at), col(DeploymentMember.id))
+    )
+    return [
+        {
+            **_person(session, member.person_id),
+            "role": str(member.role),
+            "added_on": _day(member.added_at, tz),
+            "removed_on": _day(member.removed_at, tz),
+        }
+        for member in members
+    ]
+
+
+def _team_cell(team: list[dict[str, Any]]) -> str:
+    """The team in one CSV cell: "Olive Oak (colleague, 2026-11-24 to 2026-12-01); …"."""
+    return "; ".join(
+        f"{m['name'] or m['slack_user_id'] or 'someone'} ({m['role']}, {m['added_on']}"
+        + (f" to {m['removed_on']})" if m["removed_on"] else " onwards)")
+        for m in team
+    )
 
 
 def _school(school: School | None) -> dict[str, str | None]:
@@ -261,6 +292,7 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
         "head_name": record["head"]["name"],
         "supporter": record["supporter"]["slack_user_id"],
         "supporter_name": record["supporter"]["name"],
+        "team": _team_cell(record["team"]),
         **{k: record[k] for k in ("started_on", "ended_on", "first_visit_on")},
         "agreement_confirmed_on": agreement["confirmed_on"],
         "objectives": " | ".join(f"{o['position']}. {o['text']}" for o in objectives),

@@ -9,6 +9,7 @@ from handlers.slack.blocks import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCK_LIMIT,
     Block,
+    button,
     chunk_text,
     context,
     escape,
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 AUDIT_TRAIL_ACTION = "home_audit_trail"
 # Sections of entries shown at most, leaving room for the heading and a note.
 _SECTIONS_SHOWN = VIEW_BLOCK_LIMIT - 3
+
+
+def audit_button(request_id: int) -> Block:
+    """*Audit trail* for a request line a coordinator sees on their Home tab."""
+    return button("Audit trail", AUDIT_TRAIL_ACTION, str(request_id))
 
 
 def audit_trail_modal(trail: RequestTrail, *, zone: str) -> dict[str, Any]:

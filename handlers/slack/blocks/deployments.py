@@ -33,6 +33,7 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
+from handlers.slack.blocks.audit import audit_button
 
 PRIVACY_HINT = "Please don't name pupils or staff."
 VISIT_FORM = "deployment_visit_form"
@@ -222,7 +223,7 @@ def _progress_lines(line: DeploymentProgress) -> str:
     )
 
 
-def _progress_buttons(line: DeploymentProgress) -> list[Block]:
+def _progress_buttons(line: DeploymentProgress, *, audit: bool) -> list[Block]:
     value = str(line.deployment_id)
     buttons = []
     if line.status == "active" and line.role in ("head", "supporter"):
@@ -239,11 +240,14 @@ def _progress_buttons(line: DeploymentProgress) -> list[Block]:
     if line.status != "active" and line.role in ("head", "supporter") and not line.impact_given:
         buttons.append(button("Closing record", IMPACT, value, style="primary"))
     buttons.append(button("Summary (HTML)", SUMMARY, value))
+    if audit:
+        buttons.append(audit_button(line.request_id))
     return buttons
 
 
-def progress_blocks(lines: tuple[DeploymentProgress, ...]) -> list[Block]:
-    """The "Your deployments" part of App Home (nothing when there are none)."""
+def progress_blocks(lines: tuple[DeploymentProgress, ...], *, audit: bool = False) -> list[Block]:
+    """The "Your deployments" part of App Home (nothing when there are none); `audit` adds
+    each request's *Audit trail* button, for a coordinator."""
     if not lines:
         return []
     coordinator = all(line.role == "coordinator" for line in lines)
@@ -254,7 +258,10 @@ def progress_blocks(lines: tuple[DeploymentProgress, ...]) -> list[Block]:
     for line in lines:
         blocks.append(section(_progress_lines(line)))
         blocks.append(
-            actions(*_progress_buttons(line), block_id=f"home_deployment:{line.deployment_id}")
+            actions(
+                *_progress_buttons(line, audit=audit),
+                block_id=f"home_deployment:{line.deployment_id}",
+            )
         )
     blocks.append(context("Each step is optional. The summary comes to you as a printable file."))
     return blocks

@@ -21,7 +21,7 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
-from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION
+from handlers.slack.blocks.audit import audit_button
 from handlers.slack.blocks.deployments import progress_blocks
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.offers import when
@@ -66,16 +66,17 @@ def home_view(
     data: HomeData, tz: ZoneInfo, *, support_channel: str | None = None
 ) -> dict[str, Any]:
     """The Home tab for one person, always within Slack's limits for a view."""
+    audit = "coordinator" in data.roles  # every request line gets an *Audit trail* button
     blocks = _welcome(data, support_channel)
     if data.requests is not None:
-        blocks += _own_requests(data, tz)
+        blocks += _own_requests(data, tz, audit=audit)
     if data.supporter is not None:
-        blocks += _supporter(data.supporter, data.now, tz)
+        blocks += _supporter(data.supporter, tz, audit=audit)
     if data.team_places:
-        blocks += team_places_blocks(data.team_places, tz)
+        blocks += team_places_blocks(data.team_places, tz, audit=audit)
     if data.coordinator is not None:
         blocks += _coordinator(data.coordinator, data.now)
-    blocks += progress_blocks(data.deployments)
+    blocks += progress_blocks(data.deployments, audit=audit)
     blocks += home_visit_blocks(data.visits)
     blocks += [divider(), context(PRIVACY)]
     return {"type": "home", "blocks": fit_view(blocks)}
@@ -148,7 +149,7 @@ def _welcome(data: HomeData, support_channel: str | None) -> list[Block]:
 
 
 # --- a head --------------------------------------------------------------------------------------
-def _own_requests(data: HomeData, tz: ZoneInfo) -> list[Block]:
+def _own_requests(data: HomeData, tz: ZoneInfo, *, audit: bool) -> list[Block]:
     requests = data.requests or ()
     blocks: list[Block] = [divider(), header("Your requests")]
     if not requests:
@@ -157,7 +158,8 @@ def _own_requests(data: HomeData, tz: ZoneInfo) -> list[Block]:
         blocks.append(
             section(
                 f"{_title(line.id, line.title)}\n{_head_status(line, data.now, tz)}\n"
-                f"{_needs(line.needs)} · asked {_day(line.created_at, tz)}"
+                f"{_needs(line.needs)} · asked {_day(line.created_at, tz)}",
+                accessory=audit_button(line.id) if audit else None,
             )
         )
     if more := _more(data.requests_total - len(requests), "older requests not shown"):
@@ -188,7 +190,7 @@ def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
 
 
 # --- a supporter ---------------------------------------------------------------------------------
-def _supporter(home: SupporterHome, now: datetime, tz: ZoneInfo) -> list[Block]:
+def _supporter(home: SupporterHome, tz: ZoneInfo, *, audit: bool) -> list[Block]:
     blocks: list[Block] = [divider(), header("Your support work"), _availability(home, tz)]
     if home.offers:
         blocks.append(section("*Offers waiting for your reply*"))
@@ -201,7 +203,7 @@ def _supporter(home: SupporterHome, now: datetime, tz: ZoneInfo) -> list[Block]:
     if home.deployments:
         blocks.append(section("*Schools you're supporting*"))
         for line in home.deployments:
-            blocks += [_deployment(line, tz), *team_blocks(line.deployment_id, line.team)]
+            blocks += [_deployment(line, tz, audit), *team_blocks(line.deployment_id, line.team)]
         if more := _more(home.active - len(home.deployments), "schools you're supporting"):
             blocks.append(context(more))
     else:
@@ -250,12 +252,13 @@ def _offer(offer: OfferLine, tz: ZoneInfo) -> list[Block]:
     ]
 
 
-def _deployment(line: DeploymentLine, tz: ZoneInfo) -> Block:
+def _deployment(line: DeploymentLine, tz: ZoneInfo, audit: bool) -> Block:
     school = escape(truncate(line.school or "", TITLE_SHOWN)) or "A school"
     head = f" — head <@{line.head}>" if line.head else ""
     return section(
         f"*{school}*{head}\n{_needs(line.needs)} · since {_day(line.started_at, tz)}"
-        f" · request #{line.request_id}"
+        f" · request #{line.request_id}",
+        accessory=audit_button(line.request_id) if audit else None,
     )
 
 
@@ -282,7 +285,7 @@ def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
 
 def _attention(item: AttentionLine, now: datetime) -> list[Block]:
     """The request in a few words, what it waits for, and its buttons."""
-    trail = button("Audit trail", AUDIT_TRAIL_ACTION, str(item.request.id))
+    trail = audit_button(item.request.id)
     block = _attention_section(item, now)
     if "accessory" in block:  # Assign someone
         return [

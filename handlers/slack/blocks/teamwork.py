@@ -26,6 +26,7 @@ from handlers.slack.blocks import (
     section,
     truncate,
 )
+from handlers.slack.blocks.audit import audit_button
 
 if TYPE_CHECKING:
     from bot.home.team import TeamPlace
@@ -162,27 +163,44 @@ def team_blocks(deployment_id: int, team: Sequence[TeamMember]) -> list[Block]:
     return [context(line), actions(*buttons, block_id=f"team:{deployment_id}")]
 
 
-def team_places_blocks(places: Sequence[TeamPlace], tz: ZoneInfo) -> list[Block]:
-    """The deployments you're on as a colleague or shadow, each with *Step off*."""
+def team_places_blocks(
+    places: Sequence[TeamPlace], tz: ZoneInfo, *, audit: bool = False
+) -> list[Block]:
+    """The deployments you're on as a colleague or shadow, each with *Step off* (and, for a
+    coordinator, the request's *Audit trail*)."""
     blocks: list[Block] = [divider(), section("*Deployments you're part of*")]
     for place in places:
         school = escape(truncate(place.school or "", 100)) or "A school"
         lead = f" led by <@{place.lead}>" if place.lead else ""
         needs = ", ".join(escape(n) for n in place.needs) or "support"
-        blocks.append(
-            section(
-                f"*{school}*{lead} — you're {ROLE_WORDS.get(place.role, place.role)}\n"
-                f"{needs} · since {day_month(place.joined_at, tz)} · request #{place.request_id}",
-                accessory=button(
-                    "Step off",
-                    REMOVE_ACTION,
-                    f"{place.deployment_id}:self",
-                    confirm=confirm_dialog(
-                        "Step off this deployment?",
-                        "You'll stop getting its check-ins. The lead supporter will be told.",
-                        "Step off",
-                    ),
-                ),
-            )
+        line = section(
+            f"*{school}*{lead} — you're {ROLE_WORDS.get(place.role, place.role)}\n"
+            f"{needs} · since {day_month(place.joined_at, tz)} · request #{place.request_id}",
+            accessory=_step_off(place.deployment_id),
         )
+        if audit:
+            step_off = line.pop("accessory")
+            blocks += [
+                line,
+                actions(
+                    step_off,
+                    audit_button(place.request_id),
+                    block_id=f"team_place:{place.deployment_id}",
+                ),
+            ]
+        else:
+            blocks.append(line)
     return blocks
+
+
+def _step_off(deployment_id: int) -> Block:
+    return button(
+        "Step off",
+        REMOVE_ACTION,
+        f"{deployment_id}:self",
+        confirm=confirm_dialog(
+            "Step off this deployment?",
+            "You'll stop getting its check-ins. The lead supporter will be told.",
+            "Step off",
+        ),
+    )

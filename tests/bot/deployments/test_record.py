@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.checkins.service import COMPLETED, answer_checkin
 from bot.core.clock import FixedClock
@@ -30,10 +30,18 @@ from bot.deployments.service import (
     log_visit,
     record_impact,
 )
+from bot.members.service import COLLEAGUE, SHADOW, add_member, end_membership
 from bot.privacy.retention import erase_request_text
 from bot.privacy.service import erase_person, export_person
 from storage.db import transaction
-from storage.models import DeploymentObjective, DeploymentPlan, DeploymentVisit
+from storage.models import (
+    Deployment,
+    DeploymentMember,
+    DeploymentObjective,
+    DeploymentPlan,
+    DeploymentVisit,
+    Person,
+)
 from tests.support.checkin_world import World, make_world, utc
 
 LONDON = ZoneInfo("Europe/London")
@@ -153,6 +161,98 @@ def test_subject_access_and_erasure_cover_the_record(world: World, closed: int) 
         assert session.exec(select(DeploymentVisit.note)).all() == [None]
         plan = session.get(DeploymentPlan, closed)
         assert plan is not None and plan.expected_impact is None
+
+
+# --- the team ------------------------------------------------------------------------------------
+@pytest.fixture
+def team(world: World, closed: int) -> int:
+    """Nadia joined as a colleague on 24 November; Priya (whose name is markup) as a shadow the
+    same day, and left on 30 November."""
+    with transaction(world.runtime.sessions) as session:
+        deployment = session.get(Deployment, closed)
+        people = {
+            p.slack_user_id: p
+            for p in session.exec(select(Person).where(col(Person.slack_user_id).in_(TEAM)))
+        }
+        people["USPEC1"].name = "Priya <b>Senco</b>"
+        lead = people[SUPPORTER]
+        assert deployment is not None
+        for who, role in (("UNLE1", COLLEAGUE), ("USPEC1", SHADOW)):
+            add_member(
+                session, deployment=deployment, person=people[who], role=role, added_by=lead,
+                actor=SUPPORTER, now=utc(2026, 11, 24, 10, 0),
+            )  # fmt: skip
+        shadow = session.exec(
+            select(DeploymentMember).where(DeploymentMember.person_id == people["USPEC1"].id)
+        ).one()
+        end_membership(
+            session, shadow, removed_by=lead, actor=SUPPORTER, now=utc(2026, 11, 30, 10, 0),
+            reason="removed",
+        )  # fmt: skip
+    return closed
+
+
+TEAM = ("UNLE1", "USPEC1", SUPPORTER)
+
+
+def test_the_record_names_the_team_with_roles_and_dates(world: World, team: int) -> None:
+    [record] = records(world)
+    assert record["team"] == [
+        {"slack_user_id": "UNLE1", "name": "Nadia Leader", "role": "colleague",
+         "added_on": "2026-11-24", "removed_on": None},
+        {"slack_user_id": "USPEC1", "name": "Priya <b>Senco</b>", "role": "shadow",
+         "added_on": "2026-11-24", "removed_on": "2026-11-30"},
+    ]  # fmt: skip
+    [row] = csv.DictReader(io.StringIO(export_records([record], "csv")))
+    assert row["team"] == (
+        "Nadia Leader (colleague, 2026-11-24 onwards); "
+        "Priya <b>Senco</b> (shadow, 2026-11-24 to 2026-11-30)"
+    )
+    [exported] = json.loads(export_records([record], "json"))
+    assert [m["role"] for m in exported["team"]] == ["colleague", "shadow"]
+
+
+def test_the_summary_shows_the_team_escaped(world: World, team: int) -> None:
+    [record] = records(world)
+    page = summary_html(record, generated=utc(2026, 12, 1, 10, 0).astimezone(LONDON))
+    assert "<h2>Team: colleagues and shadows</h2>" in page
+    assert "<td>Nadia Leader</td><td>colleague</td><td>Tuesday 24 November 2026</td><td>—</td>" in (
+        page
+    )
+    assert "Priya &lt;b&gt;Senco&lt;/b&gt;" in page and "<b>Senco" not in page
+    assert "Monday 30 November 2026" in page
+
+
+def test_a_deployment_without_a_team_says_so(world: World, closed: int) -> None:
+    [record] = records(world)
+    assert record["team"] == []
+    [row] = csv.DictReader(io.StringIO(export_records([record], "csv")))
+    assert row["team"] == ""
+    page = summary_html(record, generated=utc(2026, 12, 1, 10, 0).astimezone(LONDON))
+    assert "No colleagues or shadows joined the supporter." in page
+
+
+def test_subject_access_shows_the_team_by_id_only(world: World, team: int) -> None:
+    with world.runtime.sessions() as session:
+        exported = export_person(session, SUPPORTER, tz=LONDON)
+    assert exported is not None
+    [mine] = exported["deployment_records"]
+    assert [(m["slack_user_id"], m["name"]) for m in mine["team"]] == [
+        ("UNLE1", None),
+        ("USPEC1", None),
+    ]
+
+
+def test_an_erased_team_member_keeps_only_their_id_in_the_record(world: World, team: int) -> None:
+    with transaction(world.runtime.sessions) as session:
+        erase_person(session, world.runtime.context(), "UNLE1")
+    [record] = records(world)
+    nadia = record["team"][0]
+    assert nadia["slack_user_id"] == "UNLE1" and nadia["name"] is None
+    assert (nadia["role"], nadia["added_on"]) == ("colleague", "2026-11-24")  # the facts stay
+    assert "Nadia" not in export_records([record], "csv") + export_records([record], "json")
+    page = summary_html(record, generated=utc(2026, 12, 1, 10, 0).astimezone(LONDON))
+    assert "Nadia" not in page
 
 
 def run_cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:

@@ -1,13 +1,16 @@
-"""A request's audit trail through Slack: the *Audit trail* button on a coordinator's Home
-tab opens a modal of its entries in words and local times; nobody else may open it."""
+"""A request's audit trail through Slack: the *Audit trail* button on every request line of a
+coordinator's Home tab, and `/support audit N` for any request, open a modal of its entries in
+words and local times; nobody else may open it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlmodel import select
 
 from handlers.slack.stand_in.signing import block_actions_payload
-from storage.models import AuditEntry
-from tests.handlers.slack.conftest import SlackWorld
+from storage.models import AuditEntry, Offer, Person
+from tests.handlers.slack.conftest import DIRECTORY, SlackWorld
 from tests.handlers.slack.test_home import ask, click_in_home, open_home, values_of
 from tests.support.blockkit import texts
 
@@ -57,3 +60,135 @@ def test_a_button_for_a_request_that_does_not_exist_is_told_politely(slack: Slac
     slack.settle()
     assert slack.fake.calls_to("views.open") == []
     assert any("can't find that request" in reply for reply in slack.fake.replies_to("UCOORD"))
+
+
+# --- /support audit N ----------------------------------------------------------------------------
+def audit_command(slack: SlackWorld, user: str, text: str) -> None:
+    status, _, _ = slack.sender.command("/support", text, user_id=user, channel_id="C0ELSEWHERE")
+    assert status == 200
+    slack.settle()
+
+
+def refusals(slack: SlackWorld) -> list[tuple[str | None, str | None]]:
+    with slack.runtime.sessions() as session:
+        return [
+            (entry.actor, entry.subject_id)
+            for entry in session.exec(
+                select(AuditEntry).where(AuditEntry.action == "request.audit_trail.refused")
+            )
+        ]
+
+
+def test_a_coordinator_opens_any_requests_trail_with_the_command(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue")  # offered
+
+    audit_command(slack, "UCOORD", f"audit #{request_id}")
+
+    [opened] = slack.fake.calls_to("views.open")
+    assert opened.ok, opened.response
+    modal = opened.args["view"]
+    assert modal["title"]["text"] == f"Audit trail #{request_id}"
+    assert "offered the request to" in texts(modal["blocks"])
+    assert refusals(slack) == []
+
+
+def test_the_command_refuses_anyone_else_and_audits_the_refusal(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue")
+    audit_command(slack, "UHEAD1", f"audit {request_id}")
+    assert slack.fake.calls_to("views.open") == []
+    assert any("Only coordinators" in reply for reply in slack.fake.replies_to("UHEAD1"))
+    assert refusals(slack) == [("UHEAD1", str(request_id))]
+
+
+def test_the_command_answers_an_unknown_request_or_a_missing_number_politely(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory()
+    audit_command(slack, "UCOORD", "audit 999")
+    audit_command(slack, "UCOORD", "audit")
+    audit_command(slack, "UCOORD", "AUDIT 12 please")
+    assert slack.fake.calls_to("views.open") == []
+    replies = slack.fake.replies_to("UCOORD")
+    assert any("can't find that request" in reply for reply in replies)
+    assert sum("Try `/support audit 12`" in reply for reply in replies) == 2
+    assert refusals(slack) == []
+
+
+def test_a_request_that_starts_with_the_word_audit_is_still_a_request(slack: SlackWorld) -> None:
+    slack.import_directory()
+    audit_command(slack, "UHEAD1", "audit of our SEND provision before Ofsted")
+    [opened] = slack.fake.calls_to("views.open")
+    assert opened.args["view"]["callback_id"] == "request_new"
+    assert refusals(slack) == []
+
+
+def test_help_tells_coordinators_about_the_audit_command(slack: SlackWorld) -> None:
+    status, body, _ = slack.sender.command("/support", "help", user_id="UCOORD")
+    assert status == 200
+    assert "`/support audit 12`" in body.decode()
+
+
+# --- the button on every request line a coordinator sees ------------------------------------------
+COORDINATING_HEAD_AND_SUPPORTER = DIRECTORY.replace(
+    "UHEAD1,Hannah Head,h.head@example.org,head,",
+    "UHEAD1,Hannah Head,h.head@example.org,head;coordinator,",
+).replace(
+    "USLE1,Sam Specialist,s.spec@example.org,sle,",
+    "USLE1,Sam Specialist,s.spec@example.org,sle;coordinator,",
+)
+
+
+def accepted_by_sam(slack: SlackWorld) -> int:
+    """Hannah asks for SEND help and Sam accepts; the request id."""
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue")
+    with slack.runtime.sessions() as session:
+        sam = session.exec(select(Person).where(Person.slack_user_id == "USLE1")).one()
+        offer = session.exec(select(Offer).where(Offer.supporter_id == sam.id)).one()
+    slack.sender.interact(block_actions_payload("USLE1", "offer_accept", str(offer.id)))
+    slack.settle()
+    return request_id
+
+
+def test_recent_deployments_on_a_coordinators_home_carry_the_audit_trail(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory()
+    request_id = accepted_by_sam(slack)
+    view = open_home(slack, "UCOORD")
+    assert "Recent deployments" in texts(view["blocks"])
+    assert values_of(view["blocks"], "home_audit_trail") == {str(request_id)}
+
+    click_in_home(slack, "UCOORD", "home_audit_trail", str(request_id))
+    [opened] = slack.fake.calls_to("views.open")
+    assert opened.ok, opened.response
+    assert "accepted" in texts(opened.args["view"]["blocks"])
+
+
+def test_a_coordinators_own_requests_and_deployments_carry_it_and_nobody_elses_do(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory(COORDINATING_HEAD_AND_SUPPORTER)
+    request_id = accepted_by_sam(slack)
+    head = open_home(slack, "UHEAD1")  # their request, and "Your deployments"
+    shown = texts(head["blocks"])
+    assert "Your requests" in shown and "Your deployments" in shown
+    assert _audit_buttons(head["blocks"]) == [str(request_id), str(request_id)]
+    sam = open_home(slack, "USLE1")  # "Schools you're supporting", and "Your deployments"
+    assert "Schools you're supporting" in texts(sam["blocks"])
+    assert _audit_buttons(sam["blocks"]) == [str(request_id), str(request_id)]
+
+    slack.import_directory()  # back to a head and a supporter only
+    assert _audit_buttons(open_home(slack, "UHEAD1")["blocks"]) == []
+    assert _audit_buttons(open_home(slack, "USLE1")["blocks"]) == []
+
+
+def _audit_buttons(blocks: list[dict[str, Any]]) -> list[str]:
+    """The request ids of every *Audit trail* button, in page order."""
+    return [
+        str(element.get("value"))
+        for block in blocks
+        for element in [*block.get("elements", []), block.get("accessory") or {}]
+        if element.get("action_id") == "home_audit_trail"
+    ]

@@ -10,11 +10,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core.errors import NotFound
-from bot.home.audit import request_trail_for
 from bot.home.service import set_availability
-from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION, audit_trail_modal
+from handlers.slack.blocks.audit import AUDIT_TRAIL_ACTION
 from handlers.slack.blocks.home import ASK_ACTION, AVAILABILITY_ACTION, AVAILABLE, AWAY
 from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.listeners.commands.audit import open_audit_trail
 from handlers.slack.listeners.commands.support import open_request_modal
 from handlers.slack.listeners.common import (
     action_value,
@@ -57,7 +57,7 @@ def on_availability(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: W
 
 
 def on_audit_trail(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """*Audit trail* on a request in a coordinator's Home tab: a modal of its entries
+    """*Audit trail* on a request line of a coordinator's Home tab: a modal of its entries
     (acknowledged first: it changes nothing, and the modal must open within 3 seconds)."""
     ack()
     user = user_id_of(body)
@@ -65,15 +65,8 @@ def on_audit_trail(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: We
         request_id = int_value(action_value(body))
         if request_id is None:
             raise NotFound("That button doesn't point at a request I know.")
-        trail = unit_of_work(
-            ctx,
-            lambda session: request_trail_for(
-                session, actor=user, request_id=request_id, tz=ctx.settings.tz
-            ),
-        )
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=audit_trail_modal(trail, zone=ctx.settings.timezone),
+        open_audit_trail(
+            ctx, client, trigger_id=body["trigger_id"], user=user, request_id=request_id
         )
 
 

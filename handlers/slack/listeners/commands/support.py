@@ -15,6 +15,7 @@ from bot.requests.intake import draft_from_text, needs_profile
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
 from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
 from handlers.slack.listeners.commands.directory import directory_command
 from handlers.slack.listeners.commands.visit import open_visit_modal
 from handlers.slack.listeners.common import friendly_errors, tell
@@ -24,7 +25,8 @@ HELP = (
     "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
     "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter; "
     "`/support directory export` sends you the directory as a CSV file and "
-    "`/support directory import` loads one.\n"
+    "`/support directory import` loads one; `/support audit 12` shows who did what to "
+    "request 12, and when.\n"
     "*/support visit [what you'd like to see]* asks to visit a school that hosts visits and "
     "observe practice, e.g. `/support visit mastery maths teaching in Year 4`."
 )
@@ -100,7 +102,7 @@ def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], te
 
 
 def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-    """`/support [text]`: help, `assign`, `directory …`, or open the request form."""
+    """`/support [text]`: help, `assign`, `audit`, `visit`, `directory …`, or the request form."""
     text = (command.get("text") or "").strip()
     if text.lower() in ("help", "?"):
         ack(text=HELP)
@@ -111,6 +113,10 @@ def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: Web
     if text.lower().split()[:1] == ["visit"]:
         ack()
         open_visit_modal(ctx, client, trigger_id=command["trigger_id"], text=text[5:])
+        return
+    if is_audit_command(text):
+        ack()
+        audit_command(ctx, client, command, text)
         return
     if text.lower().split()[:1] == ["directory"]:
         ack()

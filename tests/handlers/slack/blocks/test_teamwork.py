@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.home.team import TeamPlace
 from bot.teamwork.views import PersonChoice, ShadowInvitation, TeamForm, TeamMember
 from handlers.slack.blocks.render import render_blocks
-from handlers.slack.blocks.teamwork import team_blocks, team_modal
+from handlers.slack.blocks.teamwork import team_blocks, team_modal, team_places_blocks
 from tests.support.blockkit import action_ids, texts
 
 
@@ -50,3 +54,23 @@ def test_remove_buttons_have_their_own_action_ids_in_one_row() -> None:
     [_, row] = team_blocks(7, team)
     ids = [e["action_id"] for e in row["elements"]]
     assert len(ids) == len(set(ids)) <= 25
+
+
+def test_a_coordinators_team_places_carry_step_off_and_the_audit_trail_in_one_row() -> None:
+    place = TeamPlace(
+        deployment_id=7,
+        request_id=3,
+        role="shadow",
+        school="Mere Green",
+        needs=("SEND",),
+        lead="USLE1",
+        head="UHEAD1",
+        joined_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
+    )
+    plain_line = team_places_blocks([place], ZoneInfo("Europe/London"))
+    assert action_ids(plain_line) == ["team_remove"]
+    coordinator = team_places_blocks([place], ZoneInfo("Europe/London"), audit=True)
+    assert action_ids(coordinator) == ["team_remove", "home_audit_trail"]
+    row = coordinator[-1]
+    assert row["type"] == "actions" and row["elements"][1]["value"] == "3"
+    assert "accessory" not in coordinator[-2]
