@@ -72,18 +72,27 @@ def school_of(session: Session, person: Person) -> School | None:
 
 
 def find_or_create_school(
-    session: Session, name: str, *, phase: str | None = None, region: str | None = None
+    session: Session,
+    name: str,
+    *,
+    phase: str | None = None,
+    region: str | None = None,
+    urn: str | None = None,
 ) -> School:
-    """The school with this name (case-insensitive), created if new; fills in phase/region."""
+    """The school with this URN, else this name (case-insensitive), created if new; fills in
+    phase, region and a URN no other school holds."""
     clean = " ".join(name.split())
-    school = session.exec(select(School).where(col(School.name).ilike(clean))).first()
+    by_urn = session.exec(select(School).where(School.urn == urn)).first() if urn else None
+    school = by_urn or session.exec(select(School).where(col(School.name).ilike(clean))).first()
     if school is None:
-        school = School(name=clean, phase=phase, region=region)
+        school = School(name=clean, phase=phase, region=region, urn=urn)
         session.add(school)
         session.flush()
-    else:
-        school.phase = school.phase or phase
-        school.region = school.region or region
+        return school
+    school.phase = school.phase or phase
+    school.region = school.region or region
+    if urn and school.urn is None:  # by name, and the URN is nobody else's (looked up above)
+        school.urn = urn
     return school
 
 

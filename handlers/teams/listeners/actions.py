@@ -1,5 +1,6 @@
 """Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
-offer, release a deployment, send out or cancel a request, answer a check-in.
+offer, release a deployment, send out, edit or cancel a request, give a newcomer's school
+details, answer a check-in.
 
 Each button's `data` carries the same action id and value as its Slack twin, and runs the same
 core function, so the database decides exactly as for a Slack click ("the first Accept wins").
@@ -27,7 +28,8 @@ from bot.core.errors import UserFacingError
 from bot.requests.intake import cancel_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
 from handlers.teams.context import TeamsContext, unit_of_work
-from handlers.teams.listeners.common import BUSY, actor_of, remember
+from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
+from handlers.teams.listeners.forms import edit_description, save_school_details
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ ACTIONS: dict[str, Work] = {
     "deployment_release": _release,
     "request_confirm": _confirm,
     "request_cancel": _cancel,
+    "request_edit": edit_description,
+    "request_profile": save_school_details,
     "checkin_on_track": _answer(ON_TRACK),
     "checkin_needs_attention": _answer(NEEDS_ATTENTION),
     "checkin_completed": _answer(COMPLETED),
@@ -102,6 +106,8 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
     actor = actor_of(activity)
     if work is None or not value.isdigit() or not actor:
         return _message("Sorry, I don't recognise that button any more.")
+
+    data["actor_name"] = name_of(activity)  # from Teams, never from the card
 
     def act(session: Session) -> str:
         remember(session, activity, ctx)
