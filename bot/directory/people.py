@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
+from bot.core.errors import Conflict, NotFound
 from bot.reach.people import normal_user_id, platform_of
 from storage.models import Person, PersonRole, Platform, School
 
@@ -20,6 +22,21 @@ def person_by_user_id(session: Session, user_id: str) -> Person | None:
             or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id)
         )
     ).first()
+
+
+def person_named(session: Session, words: str) -> Person:
+    """The one person in the directory with this email or name (either case), for a command
+    that names someone in words (where a chat cannot @mention a directory entry)."""
+    wanted = " ".join(words.split()).lower()
+    if not wanted:
+        raise NotFound("Please say who: their name or email address.")
+    field = Person.email if "@" in wanted else Person.name
+    found = list(session.exec(select(Person).where(func.lower(col(field)) == wanted).limit(2)))
+    if not found:
+        raise NotFound(f"I can't find {words.strip()!r} in the directory.")
+    if len(found) > 1:
+        raise Conflict(f"More than one person is called {words.strip()!r}: use their email.")
+    return found[0]
 
 
 def roles_of(session: Session, person_id: int | None) -> set[str]:

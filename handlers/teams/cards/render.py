@@ -250,9 +250,11 @@ def _offer_invitation(view: OfferInvitation) -> Element:
             ("Region", escape(summary.region) or "—"),
             ("School", school or "shared when you accept"),
             ("Preferred start", start),
+            ("Request", f"#{summary.id}"),
         ),
         text_block(_words(summary, 900)),
         note(f"*Why you:* {escape(view.reasons)}"),
+        note(f"Know a colleague who could help? Tell me *suggest {summary.id}* and their name."),
     ]
     if view.expires_at is not None:
         body.append(
