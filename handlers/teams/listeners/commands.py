@@ -85,6 +85,12 @@ def home_text(home: HomeData) -> str:
     return "\n".join(lines)
 
 
+def is_change(command: str | None, rest: str) -> bool:
+    """`assign`/`suggest` followed by a request number: a head's "Suggest a mentor for…" is a
+    request, not a command."""
+    return command in ("assign", "suggest") and re.match(r"#?\d", rest) is not None
+
+
 def _numbered(rest: str, example: str) -> tuple[int, str]:
     """`12 Sam Jones` as (12, "Sam Jones"); InvalidInput with an example otherwise."""
     match = NUMBERED.match(rest.strip())

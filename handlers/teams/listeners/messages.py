@@ -26,6 +26,7 @@ from handlers.teams.listeners.commands import (
     assign_reply,
     availability_reply,
     home_reply,
+    is_change,
     split_command,
     suggest_reply,
 )
@@ -64,7 +65,7 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
         return
     reply_key = f"teams-reply:{conversation_id}:{activity.id}"
     command, rest = split_command(text)
-    if command in CHANGES and is_top_level(activity):
+    if is_change(command, rest) and is_top_level(activity):
         result = await make_change(ctx, activity, CHANGES[command], rest, reply_key)
         log.info("Teams command %s in %s: %s", command, conversation_id, result)
         return

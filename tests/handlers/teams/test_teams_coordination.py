@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.entry.stand_in import SlackWorld
+from handlers.teams.listeners.commands import is_change, split_command
 from storage.models import AuditEntry, Deployment, Offer, Person
 from tests.handlers.teams.conftest import COORDINATOR, COORDINATORS_CHANNEL, HEAD, NLE, teams_user
 from tests.handlers.teams.test_teams_flows import (
@@ -84,7 +85,9 @@ def test_only_a_coordinator_may_assign_and_a_refusal_is_answered_once(
 
 def test_a_bad_assign_is_explained_and_changes_nothing(teams_only: SlackWorld) -> None:
     request_id = a_request(teams_only)
-    assert any("assign 12 Sam Jones" in r for r in says(teams_only, COORDINATOR, "assign Sam"))
+    assert any(
+        "assign 12 Sam Jones" in r for r in says(teams_only, COORDINATOR, f"assign {request_id}")
+    )
     unknown = says(teams_only, COORDINATOR, f"assign {request_id} Nobody Known")
     assert any("can't find 'Nobody Known'" in r for r in unknown)
     not_supporter = says(teams_only, COORDINATOR, f"assign {request_id} Harry Head")
@@ -138,3 +141,16 @@ def test_only_someone_offered_the_request_can_suggest(teams_only: SlackWorld) ->
     with teams_only.runtime.sessions() as session:
         suggested = select(Offer.id).where(col(Offer.suggested_user_id).is_not(None))
         assert session.exec(suggested).all() == []
+
+
+def test_words_that_begin_like_a_command_are_still_a_request(teams_only: SlackWorld) -> None:
+    head_posts(teams_only, "Suggest a mentor for our new SENCO please: SEND support needed")
+    [request] = requests(teams_only)
+    assert request.description.startswith("Suggest a mentor")
+
+
+def test_assign_and_suggest_are_commands_only_with_a_request_number() -> None:
+    assert is_change(*split_command("assign #12 Sam Jones"))
+    assert is_change(*split_command("Suggest 3 s.jones@example.org"))
+    assert not is_change(*split_command("suggest a mentor for our SENCO"))
+    assert not is_change(*split_command("support 12 pupils need help"))
