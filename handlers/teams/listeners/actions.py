@@ -24,7 +24,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
-from bot.core.errors import UserFacingError
+from bot.core.errors import NotAllowed, UserFacingError
+from bot.outbox.flows import record_refusal
 from bot.requests.intake import cancel_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
 from handlers.teams.context import TeamsContext, unit_of_work
@@ -117,6 +118,9 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         text = await unit_of_work(ctx, act)
     except UserFacingError as exc:
         log.info("Teams action %s by %s refused: %s", data["action"], actor, type(exc).__name__)
+        if isinstance(exc, NotAllowed):  # audited apart: the refused change was rolled back
+            refused, now = exc, ctx.services.clock.now()
+            await unit_of_work(ctx, lambda s: record_refusal(s, refused, actor=actor, now=now))
         return _message(exc.message)
     except OperationalError:
         log.exception("database busy or unavailable")

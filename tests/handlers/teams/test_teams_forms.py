@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.directory.people import has_role
 from bot.entry.stand_in import SlackWorld
-from storage.models import Person, School, SupportRequest
+from storage.models import AuditEntry, Person, School, SupportRequest
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
 from tests.handlers.teams.test_teams_flows import (
     SEND_REQUEST,
@@ -149,6 +149,9 @@ def test_a_bad_or_unallowed_edit_changes_nothing(teams: SlackWorld) -> None:
     assert "Only the head who asked" in other["value"]
     [after] = requests(teams)
     assert after.description == SEND_REQUEST
+    with teams.runtime.sessions() as session:
+        refused = session.exec(select(AuditEntry.action).where(AuditEntry.actor == NLE)).all()
+    assert "request.edit.refused" in refused
 
 
 def test_a_known_urn_finds_the_school_whatever_it_is_called(teams: SlackWorld) -> None:
