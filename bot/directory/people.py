@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
+from bot.core.errors import Conflict, NotFound
 from bot.reach.people import normal_user_id, platform_of
 from storage.models import Person, PersonRole, Platform, School
 
@@ -20,6 +22,21 @@ def person_by_user_id(session: Session, user_id: str) -> Person | None:
             or_(col(Person.slack_user_id) == user_id, col(Person.teams_user_id) == user_id)
         )
     ).first()
+
+
+def person_named(session: Session, words: str) -> Person:
+    """The one person in the directory with this email or name (either case), for a command
+    that names someone in words (where a chat cannot @mention a directory entry)."""
+    wanted = " ".join(words.split()).lower()
+    if not wanted:
+        raise NotFound("Please say who: their name or email address.")
+    field = Person.email if "@" in wanted else Person.name
+    found = list(session.exec(select(Person).where(func.lower(col(field)) == wanted).limit(2)))
+    if not found:
+        raise NotFound(f"I can't find {words.strip()!r} in the directory.")
+    if len(found) > 1:
+        raise Conflict(f"More than one person is called {words.strip()!r}: use their email.")
+    return found[0]
 
 
 def roles_of(session: Session, person_id: int | None) -> set[str]:
@@ -72,18 +89,27 @@ def school_of(session: Session, person: Person) -> School | None:
 
 
 def find_or_create_school(
-    session: Session, name: str, *, phase: str | None = None, region: str | None = None
+    session: Session,
+    name: str,
+    *,
+    phase: str | None = None,
+    region: str | None = None,
+    urn: str | None = None,
 ) -> School:
-    """The school with this name (case-insensitive), created if new; fills in phase/region."""
+    """The school with this URN, else this name (case-insensitive), created if new; fills in
+    phase, region and a URN no other school holds."""
     clean = " ".join(name.split())
-    school = session.exec(select(School).where(col(School.name).ilike(clean))).first()
+    by_urn = session.exec(select(School).where(School.urn == urn)).first() if urn else None
+    school = by_urn or session.exec(select(School).where(col(School.name).ilike(clean))).first()
     if school is None:
-        school = School(name=clean, phase=phase, region=region)
+        school = School(name=clean, phase=phase, region=region, urn=urn)
         session.add(school)
         session.flush()
-    else:
-        school.phase = school.phase or phase
-        school.region = school.region or region
+        return school
+    school.phase = school.phase or phase
+    school.region = school.region or region
+    if urn and school.urn is None:  # by name, and the URN is nobody else's (looked up above)
+        school.urn = urn
     return school
 
 

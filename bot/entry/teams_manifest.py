@@ -29,6 +29,8 @@ COMMANDS = [
     ("support", "Ask for school-to-school support"),
     ("home", "Your requests, offers and support at a glance"),
     ("away", "Pause new offers while you are away"),
+    ("suggest", "Suggest a colleague for a request you were offered: suggest 12 Sam Jones"),
+    ("assign", "Coordinators: assign a request to a supporter: assign 12 Sam Jones"),
     ("help", "What I can do"),
 ]
 Pixel = Callable[[int, int], tuple[int, int, int, int]]

@@ -619,11 +619,15 @@ def cancel_request(
     return Outcome(summary, created=False)
 
 
-def _check_profile(school_name: str, phase: str | None, region: str | None) -> None:
+def _check_profile(
+    school_name: str, phase: str | None, region: str | None, urn: str | None = None
+) -> None:
     """Raise `InvalidInput` naming each missing or unknown part of a newcomer's profile."""
     errors: dict[str, str] = {}
     if not school_name.strip():
         errors["school"] = "Please tell us the name of your school."
+    if urn and not (urn.isdigit() and len(urn) == 6):
+        errors["urn"] = "A URN is six digits (leave it blank if you don't know it)."
     if phase not in PHASES:
         errors["phase"] = "Please choose your school's phase."
     if not region:
@@ -642,10 +646,12 @@ def save_profile(
     school_name: str,
     phase: str | None,
     region: str | None,
+    urn: str | None = None,
 ) -> list[RequestSummary]:
-    """Record a newcomer's school, phase and region (once); they become a head in the
-    directory and their waiting requests go ahead. Returns the requests released."""
-    _check_profile(school_name, phase, region)
+    """Record a newcomer's school, phase, region and (optionally) URN, once; they become a
+    head in the directory and their waiting requests go ahead. Returns the requests released."""
+    urn = (urn or "").strip() or None
+    _check_profile(school_name, phase, region, urn)
     # The waiting requests' locks first, then the person (the lock order everywhere), and
     # fresh copies of them: a cancel or edit committed meanwhile must not be drawn over.
     known = person_by_user_id(session, user)
@@ -663,7 +669,7 @@ def save_profile(
     )
     waiting = [get_request(session, request_id or 0, for_update=True) for request_id in waiting_ids]
     person = ensure_person(session, user, name=user_name, now=now)
-    school = find_or_create_school(session, school_name, phase=phase, region=region)
+    school = find_or_create_school(session, school_name, phase=phase, region=region, urn=urn)
     person.school_id = school.id
     person.updated_at = now
     give_role(session, person, "head")

@@ -3,15 +3,16 @@ requests and routing (an edited request refreshes the DMs of its open offers).""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core.context import ServiceContext
-from bot.core.errors import NotAllowed
-from bot.directory.people import is_coordinator
+from bot.core.errors import NotAllowed, NotFound
+from bot.directory.people import is_coordinator, person_by_user_id
 from bot.requests.intake import Outcome, edit_request, summarise
 from bot.requests.post_changes import PostChange, post_edited, update_from_post
 from bot.requests.views import Draft, RequestSummary
 from bot.routing.service import confirm_request, offer_for_supporter, refresh_open_offers
+from storage.models import Offer
 
 
 def offered_request_in_full(
@@ -97,3 +98,21 @@ def update_request_from_post(
     offers are refreshed in the same transaction."""
     update_from_post(session, ctx, actor=actor, request_id=request_id, text=text)
     refresh_open_offers(session, ctx, request_id)
+
+
+def offer_held_for(session: Session, *, actor: str, request_id: int) -> int:
+    """The id of the newest offer of request `request_id` made to `actor` (NotFound if none):
+    where a chat names the request rather than the offer, as Teams' `suggest N` does."""
+    person = person_by_user_id(session, actor)
+    offer_id = (
+        session.exec(
+            select(Offer.id)
+            .where(Offer.request_id == request_id, Offer.supporter_id == person.id)
+            .order_by(col(Offer.id).desc())
+        ).first()
+        if person is not None
+        else None
+    )
+    if offer_id is None:
+        raise NotFound(f"Request #{request_id} wasn't offered to you, so I can't pass it on.")
+    return offer_id

@@ -97,15 +97,41 @@ def facts(*pairs: tuple[str, str]) -> Element:
     }
 
 
-def text_input(input_id: str, placeholder: str, *, multiline: bool = False) -> Element:
+def text_input(
+    input_id: str,
+    placeholder: str,
+    *,
+    multiline: bool = False,
+    value: str = "",
+    max_length: int = 1000,
+) -> Element:
     """A text box on the card; Teams sends its value with the card's buttons (`data[id]`)."""
-    return {
+    box: Element = {
         "type": "Input.Text",
         "id": input_id,
         "placeholder": placeholder,
         "isMultiline": multiline,
-        "maxLength": 1000,
+        "maxLength": max_length,
     }
+    if value:
+        box["value"] = value
+    return box
+
+
+def choice_input(input_id: str, placeholder: str, choices: list[tuple[str, str]]) -> Element:
+    """A drop-down of (value, label) choices; its value is sent like a text box's."""
+    return {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "placeholder": placeholder,
+        "style": "compact",
+        "choices": [{"title": label, "value": value} for value, label in choices],
+    }
+
+
+def show_card(label: str, body: list[Element], actions: list[Element]) -> Element:
+    """A button that unfolds a small form inside the card (no round trip, no dialog)."""
+    return {"type": "Action.ShowCard", "title": label, "card": card(body, actions)}
 
 
 def execute(

@@ -30,6 +30,7 @@ from bot.digest.views import (
     RequestItem,
 )
 from bot.directory.views import ImportReportMessage
+from bot.requests.intake import DESCRIPTION_LIMIT
 from bot.requests.views import (
     ChannelPost,
     CoordinatorAlert,
@@ -46,15 +47,17 @@ from handlers.teams.cards import (
     Element,
     as_attachment,
     card,
+    choice_input,
     execute,
     facts,
     heading,
     note,
+    show_card,
     teams_text,
     text_block,
     text_input,
 )
-from storage.models import CheckInStatus, DeploymentStatus, RequestStatus
+from storage.models import REGIONS, CheckInStatus, DeploymentStatus, RequestStatus
 
 LIST_LIMIT = 10  # lines per digest list; the rest are counted
 NOTE_PLACEHOLDER = (
@@ -128,16 +131,51 @@ def _next_step(summary: RequestSummary) -> str:
     return "*Is that right?* Press *Find support* and I'll offer it to the best-matched leaders."
 
 
+LIVE = (RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.EXPIRED)
+
+
 def _request_buttons(summary: RequestSummary) -> list[Element]:
-    live = (RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.EXPIRED)
-    if summary.status not in live:
+    if summary.status not in LIVE:
         return []
     value = str(summary.id)
     buttons = []
     if summary.status == RequestStatus.OPEN and summary.tags and not summary.awaiting_profile:
         buttons.append(execute("Find support", "request_confirm", value, style="primary"))
+    if summary.tags and not summary.awaiting_profile:
+        buttons.append(_edit_form(summary))
     buttons.append(execute("Cancel request", "request_cancel", value, style="danger"))
     return buttons
+
+
+def _edit_form(summary: RequestSummary) -> Element:
+    """*Edit*: the description in a text box, unfolded in place; *Save* runs the edit."""
+    box = text_input(
+        "description",
+        "What does your school need help with?",
+        multiline=True,
+        value=summary.description,
+        max_length=DESCRIPTION_LIMIT,
+    )
+    save = execute("Save", "request_edit", str(summary.id), style="primary")
+    return show_card("Edit", [box], [save])
+
+
+def _profile_form(summary: RequestSummary) -> list[Element]:
+    """The school details asked of a head new to the directory, as inputs on the card."""
+    if summary.status != RequestStatus.OPEN or not summary.awaiting_profile:
+        return []
+    return [
+        text_input("school", "Your school's name", max_length=150),
+        text_input("urn", "Its URN, if you know it (optional)", max_length=6),
+        choice_input("phase", "Phase", list(PHASE_LABELS.items())),
+        choice_input("region", "Region", [(r, r) for r in REGIONS]),
+    ]
+
+
+def _profile_button(summary: RequestSummary) -> list[Element]:
+    if summary.status != RequestStatus.OPEN or not summary.awaiting_profile:
+        return []
+    return [execute("Save school details", "request_profile", str(summary.id), style="primary")]
 
 
 @render_card.register
@@ -152,9 +190,10 @@ def _request_card(view: RequestCard) -> Element:
             ("Request", f"#{summary.id}"),
         ),
         text_block(_next_step(summary)),
+        *_profile_form(summary),
         note("Only you and coordinators can change this request."),
     ]
-    return card(body, _request_buttons(summary))
+    return card(body, _profile_button(summary) + _request_buttons(summary))
 
 
 @render_card.register
@@ -237,9 +276,11 @@ def _offer_invitation(view: OfferInvitation) -> Element:
             ("Region", escape(summary.region) or "—"),
             ("School", school or "shared when you accept"),
             ("Preferred start", start),
+            ("Request", f"#{summary.id}"),
         ),
         text_block(_words(summary, 900)),
         note(f"*Why you:* {escape(view.reasons)}"),
+        note(f"Know a colleague who could help? Tell me *suggest {summary.id}* and their name."),
     ]
     if view.expires_at is not None:
         body.append(

@@ -1,5 +1,6 @@
 """Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
-offer, release a deployment, send out or cancel a request, answer a check-in.
+offer, release a deployment, send out, edit or cancel a request, give a newcomer's school
+details, answer a check-in.
 
 Each button's `data` carries the same action id and value as its Slack twin, and runs the same
 core function, so the database decides exactly as for a Slack click ("the first Accept wins").
@@ -23,11 +24,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
-from bot.core.errors import UserFacingError
+from bot.core.errors import NotAllowed, UserFacingError
+from bot.outbox.flows import record_refusal
 from bot.requests.intake import cancel_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
 from handlers.teams.context import TeamsContext, unit_of_work
-from handlers.teams.listeners.common import BUSY, actor_of, remember
+from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
+from handlers.teams.listeners.forms import edit_description, save_school_details
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ ACTIONS: dict[str, Work] = {
     "deployment_release": _release,
     "request_confirm": _confirm,
     "request_cancel": _cancel,
+    "request_edit": edit_description,
+    "request_profile": save_school_details,
     "checkin_on_track": _answer(ON_TRACK),
     "checkin_needs_attention": _answer(NEEDS_ATTENTION),
     "checkin_completed": _answer(COMPLETED),
@@ -103,6 +108,8 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
     if work is None or not value.isdigit() or not actor:
         return _message("Sorry, I don't recognise that button any more.")
 
+    data["actor_name"] = name_of(activity)  # from Teams, never from the card
+
     def act(session: Session) -> str:
         remember(session, activity, ctx)
         return work(session, ctx, actor, int(value), data)
@@ -111,6 +118,9 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         text = await unit_of_work(ctx, act)
     except UserFacingError as exc:
         log.info("Teams action %s by %s refused: %s", data["action"], actor, type(exc).__name__)
+        if isinstance(exc, NotAllowed):  # audited apart: the refused change was rolled back
+            refused, now = exc, ctx.services.clock.now()
+            await unit_of_work(ctx, lambda s: record_refusal(s, refused, actor=actor, now=now))
         return _message(exc.message)
     except OperationalError:
         log.exception("database busy or unavailable")

@@ -1,5 +1,7 @@
 """The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
-`back` and `help`. Each answers once per message, in the chat it came from."""
+`back`, `help`, and the changes `assign N <name or email>` (coordinators) and
+`suggest N <name or email>` (a supporter offered request N). Each answers once per message, in
+the chat it came from."""
 
 from __future__ import annotations
 
@@ -8,17 +10,27 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.errors import UserFacingError
+from bot.core.context import ServiceContext
+from bot.core.errors import InvalidInput, UserFacingError
 from bot.core.vocabulary import Vocabulary
+from bot.directory.people import person_named
 from bot.home.service import HomeData, home_for, set_availability
+from bot.reach.people import mention, user_id_of
+from bot.routing.flows import check_may_assign, offer_held_for
+from bot.routing.service import assign_request, suggest_colleague
 
-COMMAND = re.compile(r"^\s*(help|\?|home|away|back|support)\b[\s:,-]*", re.IGNORECASE)
+COMMAND = re.compile(
+    r"^\s*(help|\?|home|away|back|support|assign|suggest)\b[\s:,-]*", re.IGNORECASE
+)
+NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
     "*I broker school-to-school support.* Tell me in a sentence or two what your school needs "
     'help with (for example: "We need support with SEND provision in Key Stage 2") and I\'ll '
     "offer it to the best-matched system leaders. You'll hear here when someone accepts.\n\n"
     "Commands: *support* followed by your request, *home* for where things stand, *away* to "
-    "pause new offers and *back* to resume them, *help* for this.\n\n"
+    "pause new offers and *back* to resume them, *help* for this. Offered a request you "
+    "can't take? *suggest 12 Sam Jones* (or their email) offers request 12 to a colleague. "
+    "Coordinators: *assign 12 Sam Jones* assigns (or reassigns) request 12.\n\n"
     "Please don't name pupils or staff. Details are shared only with the people who can help "
     "and your coordinators."
 )
@@ -71,3 +83,39 @@ def home_text(home: HomeData) -> str:
         lines.append(f"All requests: {counts or 'none yet'}.")
         lines.append(f"Needing attention: {home.coordinator.attention_total}.")
     return "\n".join(lines)
+
+
+def is_change(command: str | None, rest: str) -> bool:
+    """`assign`/`suggest` followed by a request number: a head's "Suggest a mentor for…" is a
+    request, not a command."""
+    return command in ("assign", "suggest") and re.match(r"#?\d", rest) is not None
+
+
+def _numbered(rest: str, example: str) -> tuple[int, str]:
+    """`12 Sam Jones` as (12, "Sam Jones"); InvalidInput with an example otherwise."""
+    match = NUMBERED.match(rest.strip())
+    if match is None:
+        raise InvalidInput({"text": f"Try *{example}* (the request number, then the person)."})
+    return int(match[1]), match[2]
+
+
+def assign_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:
+    """`assign N <name or email>`: a coordinator assigns request N, as Slack's `/support
+    assign`; anyone else is refused before the directory is searched."""
+    request_id, who = _numbered(rest, "assign 12 Sam Jones")
+    check_may_assign(session, actor=actor, request_id=request_id)
+    supporter = person_named(session, who)
+    supporter_id = user_id_of(supporter)
+    assign_request(
+        session, ctx, actor=actor, request_id=request_id, supporter_slack_id=supporter_id
+    )
+    return f"Done: request #{request_id} is now with {mention(supporter)}."
+
+
+def suggest_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:
+    """`suggest N <name or email>`: the supporter offered request N suggests a colleague, as
+    Slack's *Suggest a colleague* on the offer."""
+    request_id, who = _numbered(rest, "suggest 12 Sam Jones")
+    offer_id = offer_held_for(session, actor=actor, request_id=request_id)
+    colleague = user_id_of(person_named(session, who))
+    return suggest_colleague(session, ctx, actor=actor, offer_id=offer_id, colleague=colleague)

@@ -61,8 +61,13 @@ def remember(session: Session, activity: Any, ctx: TeamsContext) -> None:
     save_conversation(session, seen(activity), now=ctx.services.clock.now())
 
 
+def already_said(session: Session, key: str) -> bool:
+    """Whether a reply is already owed under `key` (the activity was handled before)."""
+    owed = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
+    return owed is not None
+
+
 def say_once(session: Session, ctx: TeamsContext, key: str, channel: str, text: str) -> None:
     """Owe `text` to `channel` unless already owed under `key` (a re-delivered activity)."""
-    owed = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
-    if owed is None:
+    if not already_said(session, key):
         owe_post(session, now=ctx.services.clock.now(), channel=channel, text=text, dedupe_key=key)

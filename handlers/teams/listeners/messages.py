@@ -1,7 +1,9 @@
 """Messages to the bot: a post in a team channel or a 1:1 chat becomes a request (once: a
 re-delivered activity has the same id, and the request's source key is built from it); a few
 words of thanks in a chat get a hint instead; commands (`support …`, `home`, `away`, `back`,
-`help`) are answered in place (`commands`). Every message
+`help`) are answered in place (`commands`), and so are the changes `assign …` and `suggest …`
+(in any chat, the coordinators' channel included; a refusal is answered and audited, and
+changes nothing). Every message
 also refreshes the stored reference of its conversation, so the bot can write there later."""
 
 from __future__ import annotations
@@ -14,17 +16,23 @@ from microsoft_teams.api.activities import MessageActivity
 from microsoft_teams.apps import ActivityContext, App
 from sqlmodel import Session
 
+from bot.core.errors import NotAllowed, UserFacingError
+from bot.outbox.flows import record_refusal
 from bot.reach.conversations import PERSONAL
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from handlers.teams.context import TeamsContext, unit_of_work
 from handlers.teams.listeners.commands import (
     HELP_TEXT,
+    assign_reply,
     availability_reply,
     home_reply,
+    is_change,
     split_command,
+    suggest_reply,
 )
 from handlers.teams.listeners.common import (
     actor_of,
+    already_said,
     conversation_of,
     name_of,
     remember,
@@ -55,12 +63,15 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
     actor = actor_of(activity)
     if not text or not actor or not activity.id:
         return
+    reply_key = f"teams-reply:{conversation_id}:{activity.id}"
+    command, rest = split_command(text)
+    if is_change(command, rest) and is_top_level(activity):
+        result = await make_change(ctx, activity, CHANGES[command], rest, reply_key)
+        log.info("Teams command %s in %s: %s", command, conversation_id, result)
+        return
     if conversation_id == ctx.config.coordinator_conversation_id or not is_top_level(activity):
         await unit_of_work(ctx, lambda session: remember(session, activity, ctx))
         return
-
-    reply_key = f"teams-reply:{conversation_id}:{activity.id}"
-    command, rest = split_command(text)
     request_text = rest if command == "support" else text
 
     def handle(session: Session) -> str:
@@ -77,6 +88,43 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
 
     result = await unit_of_work(ctx, handle)
     log.info("Teams message %s in %s: %s", activity.id, conversation_id, result)
+
+
+Change = Callable[..., str]
+
+
+async def make_change(
+    ctx: TeamsContext, activity: MessageActivity, change: Change, rest: str, reply_key: str
+) -> str:
+    """Run a changing command and owe its reply in one transaction (once per activity); a
+    refusal is answered (and audited) in a transaction of its own, changing nothing."""
+    actor = actor_of(activity)
+    conversation_id, _ = conversation_of(activity)
+
+    def work(session: Session) -> str:
+        remember(session, activity, ctx)
+        if already_said(session, reply_key):  # Teams delivered it again: done already
+            return "seen"
+        reply = change(session, ctx.services.context(), actor=actor, rest=rest)
+        say_once(session, ctx, reply_key, conversation_id, reply)
+        return "done"
+
+    try:
+        return await unit_of_work(ctx, work)
+    except UserFacingError as exc:
+        refused = exc
+
+    def refuse(session: Session) -> str:
+        remember(session, activity, ctx)
+        if isinstance(refused, NotAllowed):
+            record_refusal(session, refused, actor=actor, now=ctx.services.clock.now())
+        say_once(session, ctx, reply_key, conversation_id, refused.message)
+        return f"refused ({type(refused).__name__})"
+
+    return await unit_of_work(ctx, refuse)
+
+
+CHANGES: dict[str | None, Change] = {"assign": assign_reply, "suggest": suggest_reply}
 
 
 def capture(
