@@ -37,8 +37,9 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _require_slack_token(settings: Settings, command: str, why: str) -> None:
-    """Refuse, before touching the database or Slack, a command that needs the bot token."""
-    if not settings.slack_bot_token:
+    """Refuse, before touching the database or Slack, a command that needs the bot token
+    (unless the bot talks only to Teams, whose credentials the settings already checked)."""
+    if not settings.slack_bot_token and "slack" in settings.platforms:
         raise CommandError(
             f"SLACK_BOT_TOKEN is not set (the bot token, xoxb-…); `{command}` {why}, "
             "so nothing was run"
@@ -47,10 +48,11 @@ def _require_slack_token(settings: Settings, command: str, why: str) -> None:
 
 # --- commands --------------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT."""
+    """Run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT (Slack's
+    `/slack/events` and, with the Teams settings, Teams' `/api/messages`)."""
     from bot.entry.serve import serve
 
-    missing = settings.missing_for_slack()
+    missing = settings.missing_to_serve()
     if missing:
         raise CommandError("cannot start: " + "; ".join(missing))
     serve(settings)

@@ -172,3 +172,18 @@ def test_commands_that_need_slack_refuse_without_a_token_in_one_line(db_url: str
     # The dry run needs no Slack and still works.
     dry = run("digest", "--week", "2026-11-16", "--dry-run", env={"DATABASE_URL": db_url})
     assert dry.returncode == 0, dry.stderr
+
+
+TEAMS_ONLY = {
+    "TEAMS_CLIENT_ID": "0b7e4c3a-1111-4222-8333-944455556666",
+    "TEAMS_CLIENT_SECRET": "a-secret",
+    "TEAMS_TENANT_ID": "6f1c2b1e-2d3a-4c5b-9e8f-0a1b2c3d4e5f",
+}
+
+
+def test_a_bot_only_on_teams_runs_its_due_work_without_a_slack_token(db_url: str) -> None:
+    _owe_one_message(db_url)
+    result = run("jobs", "run-due", env={"DATABASE_URL": db_url, **TEAMS_ONLY})
+    assert result.returncode == 0, result.stderr
+    assert "SLACK_BOT_TOKEN" not in result.stderr
+    assert _outbox_statuses(db_url) == ["pending"], "a Slack message waits for a Slack sender"
