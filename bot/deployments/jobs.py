@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
@@ -123,6 +123,16 @@ def _start_one(session: Session, ctx: ServiceContext, deployment_id: int) -> boo
 
 
 # --- the mid-point review ------------------------------------------------------------------------
+def _claim_step(session: Session, deployment_id: int, sent_at: Any, ctx: ServiceContext) -> bool:
+    """Mark a step sent (`sent_at` set to now) if nobody has: True for the one that did."""
+    won = session.execute(
+        update(DeploymentPlan)
+        .where(col(DeploymentPlan.deployment_id) == deployment_id, col(sent_at).is_(None))
+        .values({sent_at: ctx.now})
+    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+    return bool(won == 1)
+
+
 def send_due_reviews(runtime: Services) -> int:
     """Ask both people "continue, adjust or close?" for each review now due, once."""
     now = runtime.clock.now()
@@ -144,17 +154,10 @@ def send_due_reviews(runtime: Services) -> int:
 
 
 def _review_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bool:
-    won = session.execute(
-        update(DeploymentPlan)
-        .where(
-            col(DeploymentPlan.deployment_id) == deployment_id,
-            col(DeploymentPlan.review_sent_at).is_(None),
-        )
-        .values(review_sent_at=ctx.now)
-    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+    won = _claim_step(session, deployment_id, DeploymentPlan.review_sent_at, ctx)
     deployment = session.get(Deployment, deployment_id)
     plan = session.get(DeploymentPlan, deployment_id)
-    if won != 1 or deployment is None or plan is None:
+    if not won or deployment is None or plan is None:
         return False
     given = days_given(session, deployment)
     of = f" of {days_words(plan.days_committed)} committed" if plan.days_committed else ""
@@ -201,16 +204,9 @@ def ask_for_closing_records(runtime: Services) -> int:
 
 
 def _close_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bool:
-    won = session.execute(
-        update(DeploymentPlan)
-        .where(
-            col(DeploymentPlan.deployment_id) == deployment_id,
-            col(DeploymentPlan.closing_asked_at).is_(None),
-        )
-        .values(closing_asked_at=ctx.now)
-    ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+    won = _claim_step(session, deployment_id, DeploymentPlan.closing_asked_at, ctx)
     deployment = session.get(Deployment, deployment_id)
-    if won != 1 or deployment is None:
+    if not won or deployment is None:
         return False
     head, supporter, school = _people(session, deployment)
     for person, role in ((head, "head"), (supporter, "supporter")):

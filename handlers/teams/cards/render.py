@@ -242,10 +242,8 @@ def _shadow_invitation(view: ShadowInvitation) -> Element:
     school = f"*{escape(view.school)}*" if view.school else "this school"
     needs = ", ".join(escape(n) for n in view.needs)
     choices = [
-        f"{escape(c.name)}{f' ({escape(c.note)})' if c.note else ''}" for c in view.own_school
-    ]
-    choices += [
-        f"{escape(c.name)}{f' ({escape(c.note)})' if c.note else ''}" for c in view.elsewhere
+        escape(f"{c.name} ({c.note})" if c.note else c.name)
+        for c in (*view.own_school, *view.elsewhere)
     ]
     return card(
         [
