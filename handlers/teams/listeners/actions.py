@@ -34,6 +34,13 @@ from handlers.teams.listeners.forms import edit_description, save_school_details
 
 log = logging.getLogger(__name__)
 
+# Buttons of steps built for Slack first (a deployment's lifecycle, open classrooms, team
+# deployments) reach Teams people on their cards; their forms are not on Teams yet.
+NOT_ON_TEAMS = (
+    "Sorry, that button doesn't work in Teams yet (or it's from an old card). "
+    "You can do it in Slack, or ask your coordinator."
+)
+
 Work = Callable[[Session, TeamsContext, str, int, dict[str, Any]], str]
 
 
@@ -106,7 +113,7 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
     value = str(data.get("value") or "")
     actor = actor_of(activity)
     if work is None or not value.isdigit() or not actor:
-        return _message("Sorry, I don't recognise that button any more.")
+        return _message(NOT_ON_TEAMS)
 
     data["actor_name"] = name_of(activity)  # from Teams, never from the card
 
