@@ -46,7 +46,9 @@ from storage.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a claimed row not recorded by then is in doubt
-LEASE_MARGIN = timedelta(seconds=30)  # a row this close to its lease's end is not started
+# A row this close to its lease's end is not started: more than the longest paced wait
+# (MAX_PACED_WAIT) plus a Web API call and its retry (10 s each), so no send outlives its claim.
+LEASE_MARGIN = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=30)
 ORIGINAL_WAIT = timedelta(seconds=2)  # an edit or reply looks for its original again after
 MAX_PACED_WAIT = 20.0  # seconds a worker waits for its limits before rescheduling the row

@@ -381,7 +381,8 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
 ) -> None:
     """Post N messages, SIGKILL the server right after the last 200, restart: N requests, N
     thread replies, none twice. The restarted copy's scheduler replays what the dead one left
-    once its one-minute lease lapses; `jobs run-due --now +3 minutes` stands in for that wait."""
+    once its one-minute lease lapses; `jobs run-due --now +3 minutes` stands in for that wait,
+    before the restarted copy runs."""
     posts = 20
     with FakeSlack() as fake:
         port = free_port()
@@ -407,12 +408,16 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         assert captured_before < posts, "the kill landed before every post was handled"
 
         fake.response_delay = 0.0
+        # First what the restarted copy's scheduler does once the dead one's leases lapse
+        # (`--now` three minutes on stands in for the wait), then the restarted copy itself.
+        # Not both at once: a process whose clock runs three minutes ahead would see the live
+        # copy's fresh claims as lapsed, which no deployment's clocks do.
+        later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
+        due = run_bot("jobs", "run-due", "--now", later, env=bot_env(db_url, fake))
+        _, err = due.communicate(timeout=180)
+        assert due.returncode == 0, err
         server = _serve(db_url, fake, port)
         try:
-            later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
-            due = run_bot("jobs", "run-due", "--now", later, env=bot_env(db_url, fake))
-            _, err = due.communicate(timeout=180)
-            assert due.returncode == 0, err
             wait_until(lambda: not _owed(db_sessions), timeout=60)
         finally:
             server.send_signal(signal.SIGTERM)
