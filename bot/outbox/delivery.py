@@ -174,8 +174,13 @@ class Deliverer:
                 {
                     "status": OutboxStatus.SENDING,
                     "claim_token": token,
-                    # A lapsed "sending" claim means a process died mid-send: in doubt.
-                    "in_doubt": OutboxMessage.status == OutboxStatus.SENDING,
+                    # A lapsed "sending" claim means a process died mid-send: in doubt. A row
+                    # in doubt stays so until sent or failed: put back unchecked (stopped, paced,
+                    # its lookup refused, its lease too near its end), it still may be posted.
+                    "in_doubt": or_(
+                        col(OutboxMessage.status) == OutboxStatus.SENDING,
+                        col(OutboxMessage.in_doubt),
+                    ),
                     "claimed_until": now + LEASE,
                     "attempts": OutboxMessage.attempts + 1,
                 },

@@ -142,7 +142,8 @@ class DrainRun:
                 self._cond.notify_all()
 
     def _release_pending(self) -> None:
-        """Shutting down: give back claimed rows not yet started (never sent, so not in doubt)."""
+        """Shutting down: give back claimed rows not yet started (not sent by this run, so no
+        more in doubt than they were)."""
         for message in self._pending:
             self._outcomes.append((message, Retry(None, after=timedelta(0), count=False)))
         self._pending.clear()

@@ -27,6 +27,7 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.directory.service import import_directory
+from bot.outbox.delivery import LEASE as OUTBOX_LEASE
 from bot.outbox.owing import owe_post
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from handlers.slack.stand_in.signing import (
@@ -379,10 +380,12 @@ def _serve(db_url: str, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
 def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
     db_url: str, db_sessions: SessionFactory
 ) -> None:
-    """Post N messages, SIGKILL the server right after the last 200, restart: N requests, N
-    thread replies, none twice. The restarted copy's scheduler replays what the dead one left
-    once its one-minute lease lapses; `jobs run-due --now +3 minutes` stands in for that wait,
-    before the restarted copy runs."""
+    """Post N messages, SIGKILL the server once it owes replies it has not sent, restart: N
+    requests, N thread replies, none twice. The restarted copy's scheduler replays what the
+    dead one left once its leases lapse; `jobs run-due`, run alongside the restarted copy with
+    its clock just past every lease the dead copy took, stands in for that wait. (No further:
+    a clock past the live copy's leases too would take over rows it is still sending, which
+    no deployment's clocks do; with a backlog owed at the kill, that posted some twice.)"""
     posts = 20
     with FakeSlack() as fake:
         port = free_port()
@@ -398,9 +401,13 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         try:
             for event in events:
                 assert sender.event(event, event_id=new_event_id())[0] == 200
+            # Replies owed and not yet sent (posts go about one a second into the channel):
+            # the restarted copy sends them while `jobs run-due` runs.
+            wait_until(lambda: _unsent_replies(db_sessions) >= 2, timeout=60)
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=30)
+        killed_at = datetime.now(UTC)  # every claim of the dead copy was taken before this
         with db_sessions() as session:
             saved = list(session.exec(select(InboundEvent)))
             captured_before = len(list(session.exec(select(SupportRequest))))
@@ -408,16 +415,14 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         assert captured_before < posts, "the kill landed before every post was handled"
 
         fake.response_delay = 0.0
-        # First what the restarted copy's scheduler does once the dead one's leases lapse
-        # (`--now` three minutes on stands in for the wait), then the restarted copy itself.
-        # Not both at once: a process whose clock runs three minutes ahead would see the live
-        # copy's fresh claims as lapsed, which no deployment's clocks do.
-        later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
-        due = run_bot("jobs", "run-due", "--now", later, env=bot_env(db_url, fake))
-        _, err = due.communicate(timeout=180)
-        assert due.returncode == 0, err
         server = _serve(db_url, fake, port)
         try:
+            # Past the dead copy's leases (the outbox's two minutes, the events' one), not
+            # past any the restarted copy takes: it takes them all after `killed_at`.
+            later = (killed_at + OUTBOX_LEASE).isoformat()
+            due = run_bot("jobs", "run-due", "--now", later, env=bot_env(db_url, fake))
+            _, err = due.communicate(timeout=180)
+            assert due.returncode == 0, err
             wait_until(lambda: not _owed(db_sessions), timeout=60)
         finally:
             server.send_signal(signal.SIGTERM)
@@ -435,6 +440,13 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         assert sorted(replies) == sorted(e["ts"] for e in events), "a reply to every post"
         assert set(replies.values()) == {1}, "and none twice"
         assert set(posted_ids(fake).values()) == {1}
+
+
+def _unsent_replies(db_sessions: SessionFactory) -> int:
+    with db_sessions() as session:
+        return len(
+            session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        )
 
 
 def _owed(db_sessions: SessionFactory) -> bool:

@@ -212,6 +212,53 @@ def test_a_message_slack_took_before_a_crash_is_not_posted_again(sessions, fake,
     )
 
 
+def _posted_then_crashed(sessions: SessionFactory, fake: FakeSlack, clock: FixedClock) -> int:
+    """A row a process claimed and Slack took, the process dying before it recorded it."""
+    [message_id] = owe(sessions, clock)
+    with transaction(sessions) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                status="sending", claim_token="dead", claimed_until=clock.now() + LEASE, attempts=1
+            )
+        )
+    WebClient(token="xoxb-test", base_url=fake.url).chat_postMessage(
+        channel="C0SUPPORT",
+        text="message 0",
+        metadata={
+            "event_type": "school_support_outbox",
+            "event_payload": {"outbox_id": message_id},
+        },
+    )
+    clock.advance(LEASE + timedelta(seconds=1))
+    return message_id
+
+
+def test_a_message_in_doubt_given_back_unstarted_is_still_looked_for(sessions, fake, clock) -> None:
+    message_id = _posted_then_crashed(sessions, fake, clock)
+    d = deliverer(sessions, fake, clock)
+    asked = []  # stopping before the claimed row is started: it is given back unchecked
+    report = d.drain(stopping=lambda: asked.append(1) or len(asked) > 1)
+    assert report.sent == 0 and fake.calls_to("conversations.history") == []
+    [row] = rows(sessions)
+    assert (row.status, row.claim_token, row.in_doubt) == ("pending", None, True)
+    assert d.drain().sent == 1
+    assert posted_ids(fake) == [message_id], "found in Slack, not posted again"
+
+
+def test_a_message_in_doubt_whose_lookup_failed_is_looked_for_again(sessions, fake, clock) -> None:
+    message_id = _posted_then_crashed(sessions, fake, clock)
+    fake.fail_next("conversations.history", status=503)
+    d = deliverer(sessions, fake, clock)
+    assert d.drain().retried == 1
+    [row] = rows(sessions)
+    assert row.status == "pending" and row.in_doubt
+    clock.set(row.next_attempt_at)
+    assert d.drain().sent == 1
+    assert posted_ids(fake) == [message_id], "found in Slack, not posted again"
+
+
 def test_a_message_lost_in_a_crash_before_slack_took_it_is_sent(sessions, fake, clock) -> None:
     [message_id] = owe(sessions, clock, channel="UHEAD1")
     with transaction(sessions) as session:
