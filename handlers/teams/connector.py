@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.core.clock import Clock, SystemClock
 from handlers.teams.token import ClientCredentialsToken, TokenUnavailable
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,16 @@ class BotConnector:
     """Posts, updates and opens 1:1 chats on the Bot Connector at an activity's service URL."""
 
     def __init__(
-        self, *, app_id: str, token: ClientCredentialsToken, http: httpx.Client | None = None
+        self,
+        *,
+        app_id: str,
+        token: ClientCredentialsToken,
+        http: httpx.Client | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.app_id = app_id
         self.token = token
+        self.clock = clock or SystemClock()
         self._http = http or httpx.Client(timeout=TIMEOUT)
 
     def post(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> Outcome:
@@ -111,11 +118,11 @@ class BotConnector:
             return Retry(f"unreachable ({type(exc).__name__})")
         except httpx.HTTPError as exc:  # sent, but no answer: Teams may have taken it
             return Retry(f"no answer ({type(exc).__name__})", in_doubt=True)
-        return sort_answer(response)
+        return sort_answer(response, now=self.clock.now())
 
 
-def sort_answer(response: httpx.Response) -> Outcome:
-    """`Done`, `Retry` or `Failed`, from the Bot Connector's HTTP answer."""
+def sort_answer(response: httpx.Response, *, now: datetime) -> Outcome:
+    """`Done`, `Retry` or `Failed`, from the Bot Connector's HTTP answer received at `now`."""
     status = response.status_code
     if 200 <= status < 300:
         try:
@@ -126,11 +133,13 @@ def sort_answer(response: httpx.Response) -> Outcome:
     if status == 401:
         return Retry("HTTP 401")
     if status in RETRYABLE_STATUSES:
-        return Retry(f"HTTP {status}", after=retry_after(response.headers.get("Retry-After")))
+        return Retry(
+            f"HTTP {status}", after=retry_after(response.headers.get("Retry-After"), now=now)
+        )
     return Failed(_error_code(response) or f"HTTP {status}")
 
 
-def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+def retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), if any."""
     if not value:
         return None
@@ -143,7 +152,7 @@ def retry_after(value: str | None, *, now: datetime | None = None) -> float | No
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 def _error_code(response: httpx.Response) -> str:

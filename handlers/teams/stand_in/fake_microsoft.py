@@ -23,6 +23,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -71,8 +72,15 @@ class _State:
 class FakeMicrosoft:
     """OpenID + keys, the token endpoint and the Bot Connector, recording what the bot did."""
 
-    def __init__(self, *, tenant_id: str = TENANT_ID, app_id: str = APP_ID) -> None:
+    def __init__(
+        self,
+        *,
+        tenant_id: str = TENANT_ID,
+        app_id: str = APP_ID,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.tenant_id = tenant_id
+        self.wall_clock = wall_clock  # what tokens are issued by: the verifier's wall clock
         self.app_id = app_id
         self.kid = f"fake-{uuid.uuid4().hex[:8]}"
         self._key = _signing_key()
@@ -109,7 +117,7 @@ class FakeMicrosoft:
     def sign(self, activity: dict[str, Any], **overrides: Any) -> str:
         """A Bot Framework token for `activity`, as Teams sends it; `overrides` change claims
         (`aud`, `iss`, `exp`, `serviceurl`) or the header (`kid=`), or `key=` another key."""
-        now = int(time.time())
+        now = int(self.wall_clock())
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "aud": self.app_id,
@@ -303,7 +311,7 @@ class FakeMicrosoft:
             if not ok:
                 return 401, {}, {"error": "invalid_client"}
             self._state.tokens_issued += 1
-        now = int(time.time())
+        now = int(self.wall_clock())
         token = jwt.encode(
             {"aud": "https://api.botframework.com", "iat": now, "exp": now + 3600},
             self._key,

@@ -89,6 +89,6 @@ def test_an_unreachable_connector_is_retried_and_not_in_doubt(fake: FakeMicrosof
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert retry_after("12") == 12.0
+    assert retry_after("12", now=now) == 12.0
     assert retry_after("Mon, 23 Nov 2026 09:00:30 GMT", now=now) == 30.0
-    assert retry_after(None) is None and retry_after("soon") is None
+    assert retry_after(None, now=now) is None and retry_after("soon", now=now) is None
