@@ -8,11 +8,11 @@ from sqlmodel import Session, col, select
 from bot.core.context import ServiceContext
 from bot.core.errors import NotAllowed, NotFound
 from bot.directory.people import is_coordinator, person_by_user_id
-from bot.requests.intake import Outcome, edit_request, summarise
+from bot.requests.intake import Outcome, edit_request, get_request, summarise
 from bot.requests.post_changes import PostChange, post_edited, update_from_post
 from bot.requests.views import Draft, RequestSummary
 from bot.routing.service import confirm_request, offer_for_supporter, refresh_open_offers
-from storage.models import Offer
+from storage.models import OPEN, Offer
 
 
 def offered_request_in_full(
@@ -66,9 +66,13 @@ def find_support_if_new(
     session: Session, ctx: ServiceContext, *, actor: str, outcome: Outcome
 ) -> None:
     """Offer a just-submitted request to the best-matched supporters, unless it was already
-    submitted (a resubmitted form finds the request it made the first time)."""
-    if outcome.created:
-        confirm_request(session, ctx, actor=actor, request_id=outcome.summary.id)
+    submitted (a resubmitted form finds the request it made the first time) or already sent
+    out (the head pressed *Find support* between the form's acknowledgement and this)."""
+    if not outcome.created:
+        return
+    if get_request(session, outcome.summary.id, for_update=True).status != OPEN:
+        return
+    confirm_request(session, ctx, actor=actor, request_id=outcome.summary.id)
 
 
 def apply_post_edit(
