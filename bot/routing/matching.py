@@ -171,17 +171,32 @@ def exclusion_reason(need: Need, candidate: Candidate) -> str | None:
 def rule_exclusion_reason(need: Need, candidate: Candidate) -> str | None:
     """Why the hub's rules (`Need.rules`) or the supporter's availability date keep an
     otherwise suitable `candidate` from `need`, in words for coordinators; or None."""
-    if need.rules.exclude_same_trust and trusts_match(need.trust, candidate.trust):
+    return rules_objection(
+        need,
+        trust=candidate.trust,
+        available_from=candidate.available_from,
+        phase=candidate.phase,
+        region=candidate.region,
+    )
+
+
+def rules_objection(
+    need: Need,
+    *,
+    trust: str | None,
+    available_from: date | None,
+    phase: str | None,
+    region: str | None,
+) -> str | None:
+    """Why the hub's rules or an availability date keep a supporter (from a school in `trust`,
+    `phase` and `region`) from `need`, in words for coordinators; or None."""
+    if need.rules.exclude_same_trust and trusts_match(need.trust, trust):
         return "in the requesting school's trust (a conflict of interest)"
-    if need.today and candidate.available_from and candidate.available_from > need.today:
+    if need.today and available_from and available_from > need.today:
         return "not available yet"
-    if need.rules.require_phase and need.phase and not phases_match(need.phase, candidate.phase):
+    if need.rules.require_phase and need.phase and not phases_match(need.phase, phase):
         return "from another phase (PHASE_MATCH=require)"
-    if (
-        need.rules.require_region
-        and need.region
-        and not regions_match(need.region, candidate.region)
-    ):
+    if need.rules.require_region and need.region and not regions_match(need.region, region):
         return "from another region (REGION_MATCH=require)"
     return None
 

@@ -38,6 +38,7 @@ from bot.routing.matching import (
     MatchRules,
     Need,
     rule_exclusion_reason,
+    rules_objection,
 )
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation, supporter_line
@@ -763,9 +764,20 @@ def expire_overdue_offers(session: Session, ctx: ServiceContext) -> int:
 
 # --- coordinators and supporters changing a deployment ----------------------------------------
 def assign_request(
-    session: Session, ctx: ServiceContext, *, actor: str, request_id: int, supporter_slack_id: str
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    actor: str,
+    request_id: int,
+    supporter_slack_id: str,
+    anyway: bool = False,
 ) -> Deployment:
-    """A coordinator assigns (or reassigns) a request to a supporter by hand."""
+    """A coordinator assigns (or reassigns) a request to a supporter by hand.
+
+    Nobody supports their own request or school. The hub's rules (`EXCLUDE_SAME_TRUST`,
+    `PHASE_MATCH`/`REGION_MATCH=require`) and the supporter's availability date refuse, with
+    the reason, unless the coordinator assigns `anyway`, which the audit trail records.
+    """
     if not is_coordinator(session, actor):
         raise NotAllowed(
             "Only coordinators can assign requests.",
@@ -781,6 +793,7 @@ def assign_request(
         raise Conflict(
             f"<@{supporter_slack_id}> isn't a supporter (NLE, SLE or specialist) in the directory."
         )
+    overruled = _check_hand_assignment(session, ctx, request, supporter, anyway=anyway)
     current = session.exec(
         select(Deployment).where(
             Deployment.request_id == request_id, Deployment.status == DeploymentStatus.ACTIVE
@@ -794,7 +807,53 @@ def assign_request(
     request.assigned_id = supporter.id
     request.accepted_at = ctx.now
     request.updated_at = ctx.now
+    if overruled:
+        audit.record(
+            session,
+            at=ctx.now,
+            actor=actor,
+            action="request.assigned_over_rule",
+            subject_type="request",
+            subject_id=request_id,
+            supporter_id=supporter.id,
+            rule=overruled,
+        )
     return _start_deployment(session, ctx, request, supporter, actor=actor, accepted_offer=None)
+
+
+def _check_hand_assignment(
+    session: Session,
+    ctx: ServiceContext,
+    request: SupportRequest,
+    supporter: Person,
+    *,
+    anyway: bool,
+) -> str | None:
+    """Refuse (Conflict) a hand assignment the rules forbid; the rule overruled by `anyway`,
+    or None when no rule objects."""
+    if supporter.id == request.requester_id or (
+        request.school_id is not None and supporter.school_id == request.school_id
+    ):
+        raise Conflict(
+            f"{mention(supporter)} is from the school that asked, so they can't support it."
+        )
+    school = session.get(School, supporter.school_id) if supporter.school_id else None
+    need = need_of(session, request, rules=rules_of(ctx.settings), today=_today(ctx))
+    objection = rules_objection(
+        need,
+        trust=school.trust if school else None,
+        available_from=supporter.available_from,
+        phase=school.phase if school else None,
+        region=school.region if school else None,
+    )
+    if objection is None or anyway:
+        return objection
+    if supporter.available_from and objection == "not available yet":
+        objection = f"not available until {supporter.available_from:%-d %B %Y}"
+    raise Conflict(
+        f"{mention(supporter)} is {objection}, so I haven't assigned them. If you're sure, "
+        "add `anyway` at the end and I'll assign them (the audit trail will say so)."
+    )
 
 
 def _end_deployment(

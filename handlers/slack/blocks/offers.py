@@ -182,6 +182,26 @@ def assign_modal(request_id: int, metadata: str) -> dict:
                 "label": plain("Supporter"),
                 "element": {"type": "users_select", "action_id": "value"},
             },
+            {
+                "type": "input",
+                "block_id": "anyway",
+                "optional": True,
+                "label": plain("The hub's matching rules"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": plain("Assign even if the rules say no"),
+                            "description": plain(
+                                "Same trust, phase, region or availability date. "
+                                "The audit trail records it."
+                            ),
+                            "value": "anyway",
+                        }
+                    ],
+                },
+            },
         ],
     }
 

@@ -100,16 +100,27 @@ def _numbered(rest: str, example: str) -> tuple[int, str]:
 
 
 def assign_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:
-    """`assign N <name or email>`: a coordinator assigns request N, as Slack's `/support
-    assign`; anyone else is refused before the directory is searched."""
+    """`assign N <name or email> [anyway]`: a coordinator assigns request N, as Slack's
+    `/support assign`; anyone else is refused before the directory is searched."""
     request_id, who = _numbered(rest, "assign 12 Sam Jones")
     check_may_assign(session, actor=actor, request_id=request_id)
+    who, anyway = _without_anyway(who)
     supporter = person_named(session, who)
-    supporter_id = user_id_of(supporter)
     assign_request(
-        session, ctx, actor=actor, request_id=request_id, supporter_slack_id=supporter_id
+        session,
+        ctx,
+        actor=actor,
+        request_id=request_id,
+        supporter_slack_id=user_id_of(supporter),
+        anyway=anyway,
     )
     return f"Done: request #{request_id} is now with {mention(supporter)}."
+
+
+def _without_anyway(who: str) -> tuple[str, bool]:
+    """`Sam Jones anyway` as ("Sam Jones", True): `anyway` overrules the matching rules."""
+    name, _, last = who.rstrip().rpartition(" ")
+    return (name, True) if name and last.casefold() == "anyway" else (who, False)
 
 
 def suggest_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:

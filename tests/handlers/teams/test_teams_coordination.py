@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from bot.entry.stand_in import SlackWorld
 from handlers.teams.listeners.commands import is_change, split_command
-from storage.models import AuditEntry, Deployment, Offer, Person
+from storage.models import AuditEntry, Deployment, Offer, Person, School
 from tests.handlers.teams.conftest import COORDINATOR, COORDINATORS_CHANNEL, HEAD, NLE, teams_user
 from tests.handlers.teams.test_teams_flows import (
     card_texts,
@@ -93,6 +93,23 @@ def test_a_bad_assign_is_explained_and_changes_nothing(teams_only: SlackWorld) -
     not_supporter = says(teams_only, COORDINATOR, f"assign {request_id} Harry Head")
     assert any("isn't a supporter" in r for r in not_supporter)
     assert deployments(teams_only) == []
+
+
+def test_a_conflict_of_interest_is_refused_unless_the_coordinator_says_anyway(
+    teams_only: SlackWorld,
+) -> None:
+    request_id = a_request(teams_only)
+    with teams_only.runtime.sessions() as session:  # Hannah's school and Sam's: one trust
+        for school in session.exec(select(School)):
+            school.trust = "Arden Trust"
+            session.add(school)
+        session.commit()
+    refused = says(teams_only, COORDINATOR, f"assign {request_id} Sam Specialist")
+    assert any("a conflict of interest" in r and "anyway" in r for r in refused)
+    assert deployments(teams_only) == []
+    done = says(teams_only, COORDINATOR, f"assign {request_id} Sam Specialist anyway")
+    assert f"request #{request_id} is now with Sam Specialist" in done[-1]
+    assert deployments(teams_only) == [(request_id, "Sam Specialist")]
 
 
 COLLEAGUE = "66666666-6666-4666-8666-666666666666"

@@ -23,7 +23,8 @@ from handlers.slack.listeners.common import friendly_errors, tell
 HELP = (
     "*/support* opens a form to ask for school-to-school support. You can add a few words to "
     "start it off, e.g. `/support our SENCO is on long-term leave and EHCP reviews are due`.\n"
-    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter; "
+    "Coordinators: `/support assign 12 @name` assigns (or reassigns) request 12 to a supporter "
+    "(add `anyway` to overrule the hub's matching rules); "
     "`/support directory export` sends you the directory as a CSV file and "
     "`/support directory import` loads one; `/support audit 12` shows who did what to "
     "request 12, and when.\n"
@@ -46,7 +47,9 @@ def asked_privately(channel_id: Any, channel_name: Any, support_channel: str | N
     )
 
 
-ASSIGN = re.compile(r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
+ASSIGN = re.compile(
+    r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(anyway)?\s*$", re.IGNORECASE
+)
 
 
 def open_request_modal(
@@ -77,15 +80,15 @@ def open_request_modal(
 
 
 def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], text: str) -> None:
-    """`/support assign 12 @name`: a coordinator assigns request 12 by hand; the command is
-    acknowledged once the assignment (or the refusal) is saved."""
+    """`/support assign 12 @name [anyway]`: a coordinator assigns request 12 by hand (`anyway`
+    overrules the hub's matching rules); acknowledged once the assignment or refusal is saved."""
     match = ASSIGN.match(text)
     with friendly_errors(ctx, command, ack):
         if match is None:
             raise InvalidInput(
                 {"text": "Try `/support assign 12 @name` (the request number, then the person)."}
             )
-        request_id, supporter = int(match[1]), match[2]
+        request_id, supporter, anyway = int(match[1]), match[2], match[3] is not None
 
         def assign(session: Session) -> None:
             assign_request(
@@ -94,6 +97,7 @@ def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], te
                 actor=command["user_id"],
                 request_id=request_id,
                 supporter_slack_id=supporter,
+                anyway=anyway,
             )
             done = f"Done: request #{request_id} is now with <@{supporter}>."
             tell(ctx, command, done, session=session)  # owed with the change itself

@@ -61,7 +61,8 @@ def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
 def on_assign(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """The assign form: a coordinator assigns the request, then it is acknowledged."""
     request_id = int_value(str(view_metadata(body).get("request_id", "")))
-    supporter = view_values(body).get("supporter")
+    values = view_values(body)
+    supporter, anyway = values.get("supporter"), "anyway" in (values.get("anyway") or [])
     if request_id is None or not supporter:
         ack(response_action="errors", errors={"supporter": "Please choose a supporter."})
         return
@@ -74,6 +75,7 @@ def on_assign(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
                 actor=user_id_of(body),
                 request_id=request_id,
                 supporter_slack_id=str(supporter),
+                anyway=anyway,
             ),
             then_ack=ack,
         )
