@@ -13,6 +13,7 @@ from bot.deployments.record import deployment_record
 from storage.models import (
     Deployment,
     DeploymentImpact,
+    DeploymentMember,
     DeploymentObjective,
     DeploymentPlan,
     DeploymentReview,
@@ -136,8 +137,11 @@ def _erase_objective_comments(session: Session, person_id: int) -> set[int]:
 
 
 def records_of(session: Session, person: Person, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """The records of the deployments the person is in (as head or supporter), other people,
-    the team included, shown only by id."""
+    """The records of the deployments the person is in (as head, supporter, colleague or
+    shadow, past places included), other people, the team included, shown only by id."""
+    on_team = select(DeploymentMember.deployment_id).where(
+        DeploymentMember.person_id == person.id
+    )
     ids = session.exec(
         select(Deployment.id)
         .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
@@ -145,6 +149,7 @@ def records_of(session: Session, person: Person, tz: ZoneInfo) -> list[dict[str,
             or_(
                 col(Deployment.supporter_id) == person.id,
                 col(SupportRequest.requester_id) == person.id,
+                col(Deployment.id).in_(on_team),
             )
         )
         .order_by(col(Deployment.id))

@@ -243,6 +243,22 @@ def test_subject_access_shows_the_team_by_id_only(world: World, team: int) -> No
     ]
 
 
+@pytest.mark.parametrize("member", ["UNLE1", "USPEC1"])  # a colleague; a shadow who left
+def test_subject_access_of_a_team_member_has_the_whole_record(
+    world: World, team: int, member: str
+) -> None:
+    with world.runtime.sessions() as session:
+        exported = export_person(session, member, tz=LONDON)
+    assert exported is not None
+    [record] = exported["deployment_records"]
+    assert record["deployment_id"] == team
+    assert record["days_given"] == 2.5 and len(record["agreement"]["objectives"]) == 2
+    assert record["head"]["name"] is None and record["supporter"]["name"] is None
+    named = {m["slack_user_id"]: m["name"] for m in record["team"]}
+    assert named[member] is not None  # their own name; the other member's only by id
+    assert [name for who, name in named.items() if who != member] == [None]
+
+
 def test_an_erased_team_member_keeps_only_their_id_in_the_record(world: World, team: int) -> None:
     with transaction(world.runtime.sessions) as session:
         erase_person(session, world.runtime.context(), "UNLE1")
