@@ -139,9 +139,7 @@ def _erase_objective_comments(session: Session, person_id: int) -> set[int]:
 def records_of(session: Session, person: Person, tz: ZoneInfo) -> list[dict[str, Any]]:
     """The records of the deployments the person is in (as head, supporter, colleague or
     shadow, past places included), other people, the team included, shown only by id."""
-    on_team = select(DeploymentMember.deployment_id).where(
-        DeploymentMember.person_id == person.id
-    )
+    on_team = select(DeploymentMember.deployment_id).where(DeploymentMember.person_id == person.id)
     ids = session.exec(
         select(Deployment.id)
         .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
