@@ -105,6 +105,9 @@ class SchoolCalendar:
         self.working_hours = (opening, closing)
         self.name = name
         self._bank_holidays: dict[int, dict[date, str]] = {}
+        # Per year: open seconds of its first n days, at index n (`_running_open_seconds`).
+        self._open_seconds: dict[int, list[float]] = {}
+        self._spans: dict[date, tuple[datetime, datetime]] = {}  # a day's opening and closing
 
     def __repr__(self) -> str:
         opening, closing = self.working_hours
@@ -221,20 +224,52 @@ class SchoolCalendar:
         a, b = _aware(a, "a"), _aware(b, "b")
         if b < a:
             return -self.working_hours_between(b, a)
-        total = timedelta()
-        day, last = self.local(a).date(), self.local(b).date()
-        while day <= last:
-            if self.is_working_day(day):
+        first, last = self.local(a).date(), self.local(b).date()
+        if first == last:
+            return self._open_within(first, a, b) / _HOUR
+        edges = self._open_within(first, a, b) + self._open_within(last, a, b)
+        # The days between are open whole: their hours come from per-year running totals.
+        between = self._open_seconds_from(first + _ONE_DAY, last)
+        return edges / _HOUR + between / 3600
+
+    def _open_within(self, d: date, a: datetime, b: datetime) -> timedelta:
+        """The open time of day `d` that falls between instants `a` and `b`."""
+        if not self.is_working_day(d):
+            return timedelta()
+        opens, closes = self._open_span(d)
+        return max(timedelta(), min(b, closes) - max(a, opens))
+
+    def _open_seconds_from(self, first: date, stop: date) -> float:
+        """Seconds of open time on the working days from `first` up to, not including, `stop`."""
+        total = 0.0
+        while first < stop:
+            running = self._running_open_seconds(first.year)
+            until = min(stop, date(first.year + 1, 1, 1))
+            end = until.timetuple().tm_yday - 1 if until.year == first.year else len(running) - 1
+            total += running[end] - running[first.timetuple().tm_yday - 1]
+            first = until
+        return total
+
+    def _running_open_seconds(self, year: int) -> list[float]:
+        """Open seconds of the year's first n days, at index n (computed once a year)."""
+        running = self._open_seconds.get(year)
+        if running is None:
+            running = [0.0]
+            day = date(year, 1, 1)
+            while day.year == year:
                 opens, closes = self._open_span(day)
-                overlap = min(b, closes) - max(a, opens)
-                if overlap > timedelta():
-                    total += overlap
-            day += _ONE_DAY
-        return total / _HOUR
+                open_today = (closes - opens).total_seconds() if self.is_working_day(day) else 0
+                running.append(running[-1] + open_today)
+                day += _ONE_DAY
+            self._open_seconds[year] = running
+        return running
 
     def _open_span(self, d: date) -> tuple[datetime, datetime]:
-        opening, closing = self.working_hours
-        return self.at_local(d, opening), self.at_local(d, closing)
+        span = self._spans.get(d)
+        if span is None:
+            opening, closing = self.working_hours
+            span = self._spans[d] = (self.at_local(d, opening), self.at_local(d, closing))
+        return span
 
 
 def nominal_half_term(d: date) -> HalfTerm:

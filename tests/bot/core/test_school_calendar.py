@@ -290,6 +290,27 @@ def test_working_hours_between_undoes_add_working_hours(start: datetime, minutes
     assert calendar.working_hours_between(start, end) == pytest.approx(minutes / 60, abs=1e-6)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=0, max_value=60 * 24 * 400),
+)
+def test_working_hours_between_long_spans_across_years_and_clock_changes(
+    start: datetime, minutes: int
+) -> None:
+    """Spans of up to a year and more, with working hours that the clock changes shorten or
+    lengthen (from 00:30): the running totals agree with walking day by day."""
+    calendar = SchoolCalendar(
+        LONDON,
+        closures=[Closure("Half-term", date(2026, 10, 26), date(2026, 10, 30))],
+        working_hours=(time(0, 30), time(23, 30)),
+    )
+    end = calendar.add_working_hours(start, minutes / 60)
+    assert calendar.working_hours_between(start, end) == pytest.approx(minutes / 60, abs=1e-6)
+
+
 # Holidays files
 
 
