@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import NEEDS_ATTENTION, cadence_of
@@ -188,17 +189,17 @@ class _Lookups:
 
 def _requests_in_view(session: Session, start: datetime) -> dict[int | None, SupportRequest]:
     """Requests still waiting or running, and those created or closed since `start`."""
+    # One indexed look-up each: an OR of them scans the whole history on SQLite.
+    in_view: CompoundSelect = union(
+        select(SupportRequest.id).where(
+            col(SupportRequest.status).in_((*WAITING_STATUSES, ACCEPTED))
+        ),
+        select(SupportRequest.id).where(col(SupportRequest.created_at) >= start),
+        select(SupportRequest.id).where(col(SupportRequest.closed_at) >= start),
+    )
     return {
         r.id: r
-        for r in session.exec(
-            select(SupportRequest).where(
-                or_(
-                    col(SupportRequest.status).in_((*WAITING_STATUSES, ACCEPTED)),
-                    col(SupportRequest.created_at) >= start,
-                    col(SupportRequest.closed_at) >= start,
-                )
-            )
-        )
+        for r in session.exec(select(SupportRequest).where(col(SupportRequest.id).in_(in_view)))
     }
 
 
@@ -214,15 +215,16 @@ def _open_offer_counts(session: Session) -> dict[int, int]:
 
 def _deployments_in_view(session: Session, start: datetime) -> list[DeploymentRow]:
     """Deployments still active, and those started or ended since `start`."""
+    in_view: CompoundSelect = union(  # as in `_requests_in_view`
+        select(DeploymentRow.id).where(col(DeploymentRow.status) == DeploymentStatus.ACTIVE),
+        select(DeploymentRow.id).where(col(DeploymentRow.started_at) >= start),
+        select(DeploymentRow.id).where(col(DeploymentRow.ended_at) >= start),
+    )
     return list(
         session.exec(
-            select(DeploymentRow).where(
-                or_(
-                    col(DeploymentRow.status) == DeploymentStatus.ACTIVE,
-                    col(DeploymentRow.started_at) >= start,
-                    col(DeploymentRow.ended_at) >= start,
-                )
-            )
+            select(DeploymentRow)
+            .where(col(DeploymentRow.id).in_(in_view))
+            .order_by(col(DeploymentRow.id))
         )
     )
 
