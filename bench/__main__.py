@@ -16,6 +16,7 @@ def main() -> None:
     `BENCH_DATABASE_URL` (a PostgreSQL database it may empty) adds the PostgreSQL rows;
     `BENCH_SIZES` (default "10,10000,100000") the directory sizes ranked.
     """
+    from bench.accept_burst import report_accept_burst
     from bench.click_to_offer import report_click_to_offer
     from bench.digest import report_digest
     from bench.directory_import import report_directory_import
@@ -35,6 +36,7 @@ def main() -> None:
         *report_startup(),
         *report_burst(),
         *report_fanout(postgres_url=postgres_url),
+        *report_accept_burst(postgres_url=postgres_url),
     ]
     print(render(rows))
 

@@ -1,0 +1,233 @@
+"""A burst of Accepts: every offer of many requests taken at once, and the follow-up messages
+(offer cards updated for everyone, the head's thread reply, the coordinators' notice, Home
+tabs) delivered against a fake Web API that enforces Slack's tiers with 429 + `Retry-After`
+and answers each call after 200 ms.
+
+The whole bot runs as in production (signed HTTP into the Bolt app, the outbox worker in the
+background). The baseline is the fastest Slack allows: from the calls Slack took, the time
+the busiest limit needs (a method's tier, or about one post a second into one channel), less
+the burst its bucket holds. Throughput is that over the time the backlog took to drain.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from bench.routing import fresh_engine
+from bench.table import Row
+from bot.core.clock import SystemClock
+from bot.entry.stand_in import SlackWorld, running_world
+from handlers.slack.stand_in.fake_slack import SLACK_TIERS, Call, dm_channel_id
+from handlers.slack.stand_in.signing import block_actions_payload, message_event
+from storage.models import Offer, OutboxMessage, OutboxStatus, Person, SupportRequest
+
+SUPPORT, COORDINATORS = "C0SUPPORT", "G0COORDS"
+SUPPORTERS = ("USLE1", "USLE2", "USLE3")  # each is offered every request
+PER_CHANNEL, CHANNEL_BURST = 1.0, 3.0  # the fake's limits on posts into one channel
+BURST_SECONDS = 6.0  # a method's bucket holds a tenth of a minute's calls, as the bot assumes
+GOAL = "≥ 0.9 of the allowed rate; 0 lost, 0 duplicated"
+
+
+@dataclass(frozen=True)
+class Burst:
+    """What one burst of Accepts came to."""
+
+    accepts: int
+    messages: int  # owed by the Accepts
+    seconds: float  # from the burst to the last call Slack took
+    fastest: float  # the seconds Slack's limits allow for those calls (the baseline)
+    refused: int  # calls answered 429
+    lost: int  # owed but not delivered
+    duplicated: int  # a post or an update made twice
+    binding: str  # the limit that sets `fastest`
+
+    @property
+    def fraction(self) -> float:
+        """Throughput as a fraction of what Slack's limits allow."""
+        return self.fastest / self.seconds if self.seconds > 0 else 1.0
+
+
+def directory(requests: int) -> str:
+    """A head, three supporters with room for a third of the requests each, a coordinator."""
+    header = "slack_user_id,name,email,roles,school,school_urn,phase,region,expertise,capacity"
+    rows = [
+        header,
+        "UHEAD1,Hannah Head,,head,Mere Green Primary School,103413,primary,West Midlands,,1",
+        *(
+            f"{user},Supporter {n},,sle,School {n},20000{n},primary,West Midlands,maths,"
+            f"{min(20, requests)}"
+            for n, user in enumerate(SUPPORTERS, start=1)
+        ),
+        "UCOORD,Chris Coordinator,,coordinator,,,,,,0",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def ask(world: SlackWorld, count: int) -> list[tuple[str, int]]:
+    """The head asks `count` times in the support channel and presses *Find support* on each;
+    every request is offered to the three supporters. Returns an offer to accept per request."""
+    for n in range(count):
+        text = f"Could someone help our Year 4 maths teaching? ({n})"
+        world.sender.event(message_event("UHEAD1", text, SUPPORT))
+    world.settle(timeout=120)
+    with world.runtime.sessions() as session:
+        captured = session.execute(select(SupportRequest.id)).scalars().all()
+    for request_id in captured:
+        payload = block_actions_payload("UHEAD1", "request_confirm", str(request_id))
+        world.sender.interact(payload)
+    world.settle(timeout=120)
+    with world.runtime.sessions() as session:
+        pairs = session.execute(
+            select(Person.slack_user_id, Offer.id, Offer.request_id)
+            .join(Person, col(Person.id) == col(Offer.supporter_id))
+            .order_by(col(Offer.request_id), col(Offer.id))
+        ).all()
+    offered: dict[int, list[tuple[str, int]]] = {}
+    for user, offer_id, request_id in pairs:
+        offered.setdefault(request_id, []).append((str(user), int(offer_id)))
+    assert len(offered) == count, f"{len(offered)} of {count} requests were offered"
+    # Each supporter accepts every third request, within their capacity.
+    return [offers[n % len(offers)] for n, offers in enumerate(offered.values())]
+
+
+def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> None:
+    """Press Accept on every offer at once, one client per click."""
+
+    def click(offer: tuple[str, int]) -> int:
+        user, offer_id = offer
+        return world.sender.interact(block_actions_payload(user, "offer_accept", str(offer_id)))[0]
+
+    with ThreadPoolExecutor(max_workers=len(offers)) as pool:
+        statuses = list(pool.map(click, offers))
+    assert statuses == [200] * len(offers), statuses
+
+
+def fastest(calls: list[Call]) -> tuple[float, str]:
+    """The least time Slack's limits allow for `calls`, and the limit that sets it."""
+    taken = [c for c in calls if c.ok]
+    bounds = {"nothing": 0.0}
+    for method, n in Counter(c.method for c in taken).items():
+        rate = SLACK_TIERS.get(method)
+        if rate:
+            bounds[method] = max(0.0, n - max(1.0, rate * BURST_SECONDS)) / rate
+    posts = Counter(
+        dm_channel_id(str(c.args.get("channel"))) for c in taken if c.method == "chat.postMessage"
+    )
+    for channel, n in posts.items():
+        bounds[f"posts into {channel}"] = max(0.0, n - CHANNEL_BURST) / PER_CHANNEL
+    binding = max(bounds, key=lambda k: bounds[k])
+    return bounds[binding], binding
+
+
+def duplicates(calls: list[Call]) -> int:
+    """Posts of one outbox row, or updates of one message to one text, made more than once."""
+    taken = [c for c in calls if c.ok]
+    posts = Counter(
+        str((c.args.get("metadata") or {}).get("event_payload", {}).get("outbox_id"))
+        for c in taken
+        if c.method == "chat.postMessage"
+    )
+    updates = Counter(
+        (c.args.get("channel"), c.args.get("ts"), str(c.args.get("blocks") or c.args.get("text")))
+        for c in taken
+        if c.method == "chat.update"
+    )
+    return sum(n - 1 for n in [*posts.values(), *updates.values()])
+
+
+def burst(requests: int, *, postgres_url: str | None = None, latency: float = 0.2) -> Burst:
+    """Ask `requests` times, then accept them all at once; what the follow-ups came to."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = fresh_engine(postgres_url, folder, "accepts")
+        engine.dispose()
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "DATABASE_URL": postgres_url or f"sqlite:///{folder}/accepts.db",
+            "SCHEDULER_ENABLED": "false",
+            "SUPPORT_CHANNEL_ID": SUPPORT,
+            "COORDINATOR_CHANNEL_ID": COORDINATORS,
+        }
+        clock = SystemClock()  # the real clock: a Retry-After must come due
+        world_ctx = running_world(env, clock, directory=directory(requests))  # type: ignore[arg-type]
+        with world_ctx as world:
+            world.import_directory()
+            offers = ask(world, requests)
+            with world.runtime.sessions() as session:
+                marker = session.execute(select(func.max(OutboxMessage.id))).scalar_one() or 0
+            world.fake.clear()
+            world.fake.limit_rates(
+                per_channel=PER_CHANNEL, channel_burst=CHANNEL_BURST, burst_seconds=BURST_SECONDS
+            )
+            world.fake.response_delay = latency
+            world.runtime.deliverer.start()
+            try:
+                start = time.monotonic()
+                accept_all(world, offers)
+                left = _wait_until_delivered(world, marker)
+            finally:
+                world.runtime.deliverer.stop()
+            calls = list(world.fake.calls)
+            with world.runtime.sessions() as session:
+                owed = session.execute(
+                    select(func.count()).where(OutboxMessage.id > marker)
+                ).scalar_one()
+    taken = [c for c in calls if c.ok]
+    bound, binding = fastest(calls)
+    return Burst(
+        accepts=len(offers),
+        messages=owed,
+        seconds=(max(c.at for c in taken) - start) if taken else 0.0,
+        fastest=bound,
+        refused=sum(c.status == 429 for c in calls),
+        lost=left,
+        duplicated=duplicates(calls),
+        binding=binding,
+    )
+
+
+def _wait_until_delivered(world: SlackWorld, marker: int, timeout: float = 1800) -> int:
+    """Wait until every message owed after `marker` is sent or failed; how many failed or
+    were still owed at the timeout (lost)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(0.2)
+        with world.runtime.sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(OutboxMessage.status, func.count())
+                    .where(OutboxMessage.id > marker)
+                    .group_by(col(OutboxMessage.status))
+                ).all()
+            )
+        waiting = counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0)
+        if (not waiting and world.executor.idle()) or time.monotonic() > deadline:
+            return waiting + counts.get(OutboxStatus.FAILED, 0)
+
+
+def report_accept_burst(requests: int = 20, *, postgres_url: str | None = None) -> list[Row]:
+    """One row per database: the backlog after `requests` (at most 60) Accepts at once."""
+    rows = []
+    for label, url in [("SQLite", None), ("PostgreSQL", postgres_url)]:
+        if label == "PostgreSQL" and url is None:
+            continue
+        result = burst(requests, postgres_url=url)
+        rows.append(
+            Row(
+                f"burst of {result.accepts} Accepts ({label})",
+                result.seconds,
+                result.fastest,
+                "s",
+                GOAL,
+                f"{result.fraction:.2f} of the allowed rate ({result.binding}); "
+                f"{result.messages} messages, {result.refused} answered 429, "
+                f"{result.lost} lost, {result.duplicated} duplicated",
+            )
+        )
+    return rows
