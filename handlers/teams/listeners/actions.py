@@ -8,8 +8,9 @@ core function, so the database decides exactly as for a Slack click ("the first 
 The change is committed before the invoke is answered; the answer is a short message the
 clicker sees at once (or, for a form built from the database, the form itself in place of
 the card, and once it is saved, what was saved), while every card the change touches
-(every offer of the request, for everyone, on either platform) is updated through the outbox. A refusal (taken already, not
-yours…) is answered with its friendly words and changes nothing.
+(every offer of the request, for everyone, on either platform) is updated through the
+outbox. A refusal (taken already, not yours…) is answered with its friendly words and
+changes nothing.
 """
 
 from __future__ import annotations
