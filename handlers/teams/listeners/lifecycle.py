@@ -28,6 +28,13 @@ from handlers.teams.cards import Element
 from handlers.teams.cards.forms import IMPACT_SAVE, again_buttons, impact_card, saved_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.listeners.values import date_of, days_of, target, text_of
+from storage.models import ReviewDecision
+
+# Teams has no Home tab: the agreement is revised from the card that first asked for it.
+ADJUST_ON_TEAMS = (
+    "Thanks — noted: adjust. The supporter can revise the agreement with *Draft the "
+    "agreement* on my first message about this support, and the head confirms it again."
+)
 
 Step = Callable[[Session, TeamsContext, str, str, dict[str, Any]], "str | Element"]
 
@@ -90,9 +97,10 @@ def save_visit_log(
 def review(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]) -> str:
     """*Continue* / *Adjust* / *Close* at the mid-point review."""
     deployment_id, decision = target(value)
-    return answer_review(
+    reply = answer_review(
         session, ctx.services.context(), actor=actor, deployment_id=deployment_id, decision=decision
     )
+    return ADJUST_ON_TEAMS if decision == ReviewDecision.ADJUST else reply
 
 
 def skip(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]) -> str:
