@@ -113,7 +113,8 @@ async def make_change(
         if already_said(session, reply_key):  # Teams delivered it again: done already
             return "seen"
         reply = change(session, ctx.services.context(), actor=actor, rest=rest)
-        say_once(session, ctx, reply_key, conversation_id, reply)
+        if reply:  # "" when the core itself has told them (a visit asked for)
+            say_once(session, ctx, reply_key, conversation_id, reply)
         return "done"
 
     try:

@@ -4,6 +4,7 @@ The same core steps as Slack's (`handlers/slack/listeners/{actions,views}/visits
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlmodel import Session
@@ -19,6 +20,8 @@ from bot.visits.views import USEFULNESS_LABELS
 from handlers.teams.context import TeamsContext
 from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.values import date_of, target
+
+log = logging.getLogger(__name__)
 
 NO_AREA = (
     "I couldn't tell which area of practice you'd like to see. Name it, for example "
@@ -76,7 +79,8 @@ VISIT_STEPS: dict[str, Step] = {
 
 
 def visit_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str, key: str) -> str:
-    """`visit <what you'd like to see>`: asked once per message (`key`), offered to hosts."""
+    """`visit <what you'd like to see>`: asked once per message (`key`), offered to hosts;
+    "" once asked (the core tells the visitor), else how to ask."""
     if not rest.strip():
         return USAGE
     draft = visit_draft(rest, ctx.vocabulary)
@@ -86,7 +90,5 @@ def visit_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str,
         if "areas" not in exc.errors:
             raise
         raise InvalidInput({"areas": NO_AREA}) from None
-    return (
-        f"Thank you: I'm asking schools that host visits about *{summary.areas_text()}*. "
-        "I'll tell you here when one accepts."
-    )
+    log.info("Teams visit %s asked by %s", summary.id, actor)
+    return ""  # the core has told the visitor where it went, with *Cancel the visit*
