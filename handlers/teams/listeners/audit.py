@@ -19,6 +19,7 @@ from bot.outbox.owing import owe_post
 from bot.reach.people import normal_user_id
 from handlers.teams.cards.render import AUDIT_TRAIL
 from handlers.teams.context import TeamsContext
+from handlers.teams.listeners.common import already_said
 from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.values import target
 
@@ -55,7 +56,14 @@ def trail_card(trail: RequestTrail, zone: str) -> Card:
     return Card(tuple(paragraphs))
 
 
-def send_trail(session: Session, ctx: ServiceContext, *, actor: str, request_id: int) -> str:
+def send_trail(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    actor: str,
+    request_id: int,
+    dedupe_key: str | None = None,
+) -> str:
     """Owe a coordinator the trail of request N in their 1:1 chat (NotAllowed for anyone
     else, NotFound for an unknown request); returns what to tell them."""
     trail = request_trail_for(session, actor=actor, request_id=request_id, tz=ctx.settings.tz)
@@ -65,16 +73,30 @@ def send_trail(session: Session, ctx: ServiceContext, *, actor: str, request_id:
         channel=normal_user_id(actor),
         text=f"The audit trail of request #{request_id}.",
         view=trail_card(trail, ctx.settings.timezone),
+        dedupe_key=dedupe_key,
     )
     return f"I've sent you the audit trail of request #{request_id} in our 1:1 chat."
 
 
-def audit_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:
-    """`audit N`: the trail of request N, to a coordinator."""
+def audit_reply(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    actor: str,
+    rest: str,
+    personal: bool = False,
+    key: str | None = None,
+) -> str:
+    """`audit N`: the trail of request N, to a coordinator, once per message (`key`); ""
+    when asked in their 1:1 chat, where the trail itself is the answer."""
     match = NUMBER.match(rest.strip())
     if match is None:
         raise InvalidInput({"text": USAGE})
-    return send_trail(session, ctx, actor=actor, request_id=int(match[1]))
+    trail_key = f"{key}:trail" if key else None
+    if trail_key and already_said(session, trail_key):
+        return ""  # Teams delivered the message again: the trail is on its way
+    told = send_trail(session, ctx, actor=actor, request_id=int(match[1]), dedupe_key=trail_key)
+    return "" if personal else told
 
 
 def audit_button(

@@ -73,6 +73,8 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
         change = CHANGES[command]
         if command == "visit":  # asked once per message, however often Teams delivers it
             change = partial(visit_reply, key=f"visit:teams:{conversation_id}:{activity.id}")
+        if command == "audit":  # in a 1:1 chat the trail is the answer; elsewhere, a pointer
+            change = partial(audit_reply, personal=kind == PERSONAL, key=reply_key)
         result = await make_change(ctx, activity, change, rest, reply_key)
         log.info("Teams command %s in %s: %s", command, conversation_id, result)
         return
