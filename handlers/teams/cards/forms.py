@@ -19,6 +19,7 @@ from bot.deployments.views import (
     RATING_WORDS,
     SKIP,
     SUMMARY,
+    AgreementForm,
     ImpactForm,
 )
 from bot.teamwork.flows import TEAM_ACTION
@@ -35,6 +36,7 @@ from handlers.teams.cards import (
     text_input,
 )
 
+AGREEMENT_OPEN = "deployment_agreement_open"  # *Revise the agreement*: the form, filled in
 IMPACT_SAVE = "deployment_impact_save"  # the closing record's *Save* (value: deployment id)
 TEAM_SAVE = "team_add"  # the team form's *Add* (value: deployment id)
 OBJECTIVES_PLACEHOLDER = "One objective per line (up to six), a line or two each"
@@ -86,26 +88,54 @@ def book_visit_form(label: str, value: str) -> Element:
     )
 
 
+def _agreement_inputs(form: AgreementForm | None = None) -> list[Element]:
+    objectives = "\n".join(form.objectives) if form else ""
+    days = {"value": form.days_committed} if form and form.days_committed is not None else {}
+    review = {"value": form.review_on.isoformat()} if form and form.review_on else {}
+    return [
+        labelled(
+            text_input(
+                "objectives",
+                OBJECTIVES_PLACEHOLDER,
+                multiline=True,
+                max_length=3000,
+                value=objectives,
+            ),
+            "Objectives",
+        ),
+        labelled(
+            text_input(
+                "impact",
+                "What should be different at the end?",
+                multiline=True,
+                value=form.expected_impact if form else "",
+            ),
+            "Expected impact",
+        ),
+        {**number_input("days", "Days committed (optional)", "For example 6 or 4.5"), **days},
+        {**date_input("review_on", "Mid-point review date (optional: else halfway)"), **review},
+        note("Saving again replaces your draft, and the head is asked to confirm it again."),
+    ]
+
+
 def agreement_form(label: str, value: str) -> Element:
     """*Draft the agreement*: objectives, expected impact, days committed, review date.
     Saving again replaces the draft and asks the head to confirm it again."""
-    return show_card(
-        label,
-        [
-            labelled(
-                text_input("objectives", OBJECTIVES_PLACEHOLDER, multiline=True, max_length=3000),
-                "Objectives",
-            ),
-            labelled(
-                text_input("impact", "What should be different at the end?", multiline=True),
-                "Expected impact",
-            ),
-            number_input("days", "Days committed (optional)", "For example 6 or 4.5"),
-            date_input("review_on", "Mid-point review date (optional: else halfway)"),
-            note("Saving again replaces your draft, and the head is asked to confirm it again."),
-        ],
-        [execute("Save and send to the head", DRAFT_AGREEMENT, value, style="primary")],
-    )
+    save = execute("Save and send to the head", DRAFT_AGREEMENT, value, style="primary")
+    return show_card(label, _agreement_inputs(), [save])
+
+
+def agreement_card(form: AgreementForm) -> Element:
+    """*Revise the agreement*: the same form as a card, holding the current draft."""
+    school = f" at *{escape(form.school)}*" if form.school else ""
+    value = str(form.deployment_id)
+    save = execute("Save and send to the head", DRAFT_AGREEMENT, value, style="primary")
+    body = [
+        heading("The agreement"),
+        text_block(f"Your support{school}."),
+        *_agreement_inputs(form),
+    ]
+    return card(body, [save])
 
 
 def log_visit_form(label: str, value: str) -> Element:

@@ -149,6 +149,7 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         return _message(NOT_ON_TEAMS)
 
     data["actor_name"] = name_of(activity)  # from Teams, never from the card
+    data["card_id"] = str(activity.reply_to_id or "")  # the message the card is in
 
     def act(session: Session) -> str | Element:
         remember(session, activity, ctx)

@@ -13,9 +13,8 @@ from sqlmodel import Session
 
 from bot.core.context import ServiceContext
 from bot.core.errors import InvalidInput, UserFacingError
-from bot.core.vocabulary import Vocabulary
 from bot.directory.people import person_named
-from bot.home.service import HomeData, home_for, set_availability
+from bot.home.service import HomeData, set_availability
 from bot.reach.people import mention, user_id_of
 from bot.routing.flows import check_may_assign, offer_held_for
 from bot.routing.service import assign_request, suggest_colleague
@@ -60,11 +59,6 @@ def availability_reply(session: Session, *, now: datetime, actor: str, away: boo
     return "Welcome back: I'll offer you requests that match your expertise again." + (
         "" if change.changed else " (You were already available.)"
     )
-
-
-def home_reply(session: Session, *, now: datetime, actor: str, vocabulary: Vocabulary) -> str:
-    """`home`: where this person's requests, offers and deployments stand, in a few lines."""
-    return home_text(home_for(session, actor, now=now, vocabulary=vocabulary))
 
 
 def home_text(home: HomeData) -> str:

@@ -6,13 +6,16 @@ form unfolded on the card is saved by the same button id that opens Slack's moda
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
 from bot.deployments import views as ids
 from bot.deployments.service import (
+    agreement_form,
     answer_review,
     book_first_visit,
     confirm_agreement,
@@ -25,7 +28,14 @@ from bot.deployments.service import (
 )
 from bot.deployments.sharing import share_summary
 from handlers.teams.cards import Element
-from handlers.teams.cards.forms import IMPACT_SAVE, again_buttons, impact_card, saved_card
+from handlers.teams.cards.forms import (
+    AGREEMENT_OPEN,
+    IMPACT_SAVE,
+    again_buttons,
+    agreement_card,
+    impact_card,
+    saved_card,
+)
 from handlers.teams.context import TeamsContext
 from handlers.teams.listeners.values import date_of, days_of, target, text_of
 from storage.models import ReviewDecision
@@ -67,6 +77,15 @@ def save_agreement(
     )
 
 
+def open_agreement(
+    session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]
+) -> Element:
+    """*Revise the agreement*: the card becomes the agreement form, holding the draft."""
+    deployment_id, _rest = target(value)
+    form = agreement_form(session, ctx.services.context(), actor=actor, deployment_id=deployment_id)
+    return agreement_card(form)
+
+
 def confirm(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]) -> str:
     """*Confirm agreement* (the head)."""
     deployment_id, _rest = target(value)
@@ -78,20 +97,39 @@ def confirm(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict
 def save_visit_log(
     session: Session, ctx: TeamsContext, actor: str, value: str, data: dict[str, Any]
 ) -> str:
-    """*Save* under *Log days and a visit note* on a check-in (value: deployment:check-in);
-    one entry per person per check-in, so a double submit is refused kindly."""
+    """*Save* under *Log days and a visit note* on a check-in (value: deployment:check-in;
+    one entry per person per check-in, so a double submit is refused kindly) or *Log a visit*
+    on a `home` card (value: deployment; a double submit is saved once)."""
     deployment_id, rest = target(value)
     checkin_id = int(rest) if rest.isdigit() else None
+    days, note, visited_on = (
+        days_of(data, "days"),
+        text_of(data, "visit_note"),
+        date_of(data, "visited_on"),
+    )
     return log_visit(
         session,
         ctx.services.context(),
         actor=actor,
         deployment_id=deployment_id,
-        days=days_of(data, "days"),
-        note=text_of(data, "visit_note"),
-        visited_on=date_of(data, "visited_on"),
+        days=days,
+        note=note,
+        visited_on=visited_on,
         checkin_id=checkin_id,
+        form_key=_form_key(actor, data, days, note, visited_on) if checkin_id is None else None,
     )
+
+
+def _form_key(
+    actor: str, data: dict[str, Any], days: float | None, note: str, on: date | None
+) -> str | None:
+    """The same form on the same card, filled in the same way: a double submit (a check-in's
+    log is kept once per person by the core; a `home` card's log is kept once by this key)."""
+    card_id = text_of(data, "card_id")
+    if not card_id:
+        return None
+    digest = hashlib.sha256(f"{actor}|{card_id}|{days}|{note}|{on}".encode()).hexdigest()
+    return f"teams:{digest[:40]}"
 
 
 def review(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]) -> str:
@@ -156,6 +194,7 @@ def summary(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict
 STEPS: dict[str, Step] = {
     ids.BOOK_VISIT: book_visit,
     ids.DRAFT_AGREEMENT: save_agreement,
+    AGREEMENT_OPEN: open_agreement,
     ids.CONFIRM_AGREEMENT: confirm,
     ids.LOG_VISIT: save_visit_log,
     ids.IMPACT: open_impact,

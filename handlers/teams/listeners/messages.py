@@ -28,7 +28,6 @@ from handlers.teams.listeners.commands import (
     HELP_TEXT,
     assign_reply,
     availability_reply,
-    home_reply,
     is_change,
     split_command,
     suggest_reply,
@@ -41,6 +40,7 @@ from handlers.teams.listeners.common import (
     remember,
     say_once,
 )
+from handlers.teams.listeners.home import home_reply_and_cards
 from handlers.teams.listeners.visits import visit_reply
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,10 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
 
     def handle(session: Session) -> str:
         remember(session, activity, ctx)
+        if command == "home":  # the summary, and a card per deployment in their 1:1 chat
+            return home_reply_and_cards(
+                session, ctx, actor=actor, channel=conversation_id, key=reply_key
+            )
         if command in REPLIES or (command == "support" and not rest):
             reply = REPLIES.get(command, REPLIES["help"])(session, ctx, actor)
             say_once(session, ctx, reply_key, conversation_id, reply)
@@ -167,9 +171,6 @@ def capture(
 
 REPLIES: dict[str | None, Callable[[Session, TeamsContext, str], str]] = {
     "help": lambda _session, _ctx, _actor: HELP_TEXT,
-    "home": lambda session, ctx, actor: home_reply(
-        session, now=ctx.services.clock.now(), actor=actor, vocabulary=ctx.services.vocabulary
-    ),
     "away": lambda session, ctx, actor: availability_reply(
         session, now=ctx.services.clock.now(), actor=actor, away=True
     ),

@@ -96,3 +96,31 @@ def answer_card(answer: dict[str, Any]) -> dict[str, Any]:
     assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
     content: dict[str, Any] = answer["value"]
     return content
+
+
+def message_with(world: SlackWorld, aad: str, action: str) -> dict[str, Any]:
+    """The latest message (with its id) in `aad`'s 1:1 chat holding a button `action`."""
+    found = [
+        m
+        for m in fake(world).messages(chat_of(world, aad))
+        if m.get("attachments") and action in actions_on(m["attachments"][0]["content"])
+    ]
+    assert found, f"no message to {aad} has {action}"
+    return found[-1]
+
+
+def press_in_message(
+    world: SlackWorld, aad: str, message: dict[str, Any], action: str, **inputs: Any
+) -> Any:
+    """Press `action` on that message's card, as Teams does (the invoke names the message)."""
+    value = value_of(message["attachments"][0]["content"], action)
+    activity = fake(world).card_action(
+        {"action": action, "value": value, **inputs},
+        user=f"29:{aad[:8]}",
+        aad=aad,
+        reply_to=str(message["id"]),
+    )
+    response = world.teams_send(activity)
+    assert response.status_code == 200
+    world.settle()
+    return response.json()
