@@ -17,6 +17,7 @@ from tests.handlers.teams.conftest import COORDINATOR, HEAD, NLE, ON_TEAMS, team
 from tests.handlers.teams.programme import (
     actions_on,
     answer_card,
+    buttons,
     card_with,
     cards_to,
     deployed,
@@ -167,3 +168,27 @@ def test_the_audit_trail_button_on_a_coordinator_card(coordinated: SlackWorld) -
     [trail] = trail_cards(coordinated, COORDINATOR)
     assert "Hannah Head" in trail
     assert trail_cards(coordinated, HEAD) == []
+
+
+def test_from_home_the_lead_removes_someone_and_a_colleague_steps_off(world: SlackWorld) -> None:
+    deployment_id = deployed(world, MATHS)
+    press(world, NLE, "team_add", deployment_id, colleagues=f"{OLIVE},UOAK2")
+    say(world, NLE, "home")
+    lead_card = card_with(world, NLE, "team_remove")
+    assert "Olive Teacher (colleague)" in card_texts(lead_card)
+    removes = [b for b in buttons(lead_card) if b["data"]["action"] == "team_remove"]
+    assert [b["title"] for b in removes] == ["Remove Olive Teacher", "Remove Oscar Office"]
+    oscar = next(b["data"]["value"] for b in removes if "Oscar" in b["title"])
+    answer = press(world, NLE, "team_remove", oscar)
+    assert answer["type"].endswith("message")
+    assert members(world) == [(person_id(world, OLIVE), "colleague")]
+
+    say(world, OLIVE, "home")
+    place = card_with(world, OLIVE, "team_remove")
+    assert "as a colleague" in card_texts(place)
+    refused = press(world, HEAD, "team_remove", f"{deployment_id}:{OLIVE}")  # not the lead
+    assert members(world) == [(person_id(world, OLIVE), "colleague")], refused
+    press_on_card(world, OLIVE, "team_remove")
+    assert members(world) == []
+    forged = press(world, NLE, "team_remove", f"{deployment_id}:<script>")
+    assert "couldn't tell who" in forged["value"]
