@@ -98,11 +98,17 @@ def _card(view: Card) -> Element:
 
 
 def _button(action: Action) -> Element:
-    """A button; one that opens a form in Slack unfolds the form here (`cards.forms`)."""
+    """A button; one that opens a form in Slack unfolds the form here (`cards.forms`), and
+    one Slack asks "are you sure?" about unfolds the question with the button that does it."""
     form = INLINE_FORMS.get(action.id)
     if form is not None:
         return form(action.label, action.value)
-    return execute(action.label, action.id, action.value, style=action.style)
+    button = execute(action.label, action.id, action.value, style=action.style)
+    if action.confirm is None:
+        return button
+    sure = action.confirm
+    yes = execute(sure.yes, action.id, action.value, style=action.style)
+    return show_card(action.label, [text_block(f"*{sure.title}* {sure.text}")], [yes])
 
 
 # --- requests --------------------------------------------------------------------------------

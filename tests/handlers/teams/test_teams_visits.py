@@ -16,7 +16,7 @@ from bot.entry.stand_in import SlackWorld
 from storage.models import VisitFeedback, VisitRequest, VisitStatus
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user, teams_world
 from tests.handlers.teams.programme import actions_on, card_with, cards_to, press_on_card
-from tests.handlers.teams.test_teams_flows import card_texts, fake
+from tests.handlers.teams.test_teams_flows import card_texts, fake, press
 from tests.handlers.teams.test_teams_forms import inputs
 from tests.support.visit_world import VISIT_DIRECTORY
 
@@ -136,3 +136,19 @@ def test_was_it_useful_is_answered_on_teams_once(world: SlackWorld) -> None:
     with world.runtime.sessions() as session:
         answers = sorted(str(f.usefulness) for f in session.exec(select(VisitFeedback)))
     assert answers == ["somewhat", "very"]
+
+
+def test_the_visitor_calls_the_visit_off_after_being_asked_if_sure(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    press_on_card(world, NLE, "visit_accept")
+    mine = card_with(world, HEAD, "visit_cancel")
+    [fold] = [a for a in mine["actions"] if a["type"] == "Action.ShowCard"]
+    assert "Cancel the visit?" in card_texts({"card": fold})
+    by_host = press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
+    assert "Booked" in by_host["value"]
+    answer = press_on_card(world, HEAD, "visit_cancel")
+    assert answer["statusCode"] == 200
+    assert visits(world)[0].status == VisitStatus.CANCELLED
+    assert "visit_pick_date" not in str(cards_to(world, NLE)), "the host's card says it's off"
+    stale = press(world, NLE, "visit_pick_date", visits(world)[0].id, date="2026-12-09")
+    assert "cancelled" in stale["value"]

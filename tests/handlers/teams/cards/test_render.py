@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.messages import Action, Card, encode_view, registered_views
+from bot.core.messages import Action, Card, Confirm, encode_view, registered_views
 from bot.requests.post_changes import update_prompt
 from handlers.teams.cards import teams_text
 from handlers.teams.cards.render import render_card, teams_activity
@@ -132,3 +132,15 @@ def test_the_closing_card_carries_the_summary_on_teams() -> None:
 
 def test_slack_emoji_shortcodes_become_characters_unknown_ones_stay() -> None:
     assert teams_text(":tada: done at 09:30: :not_an_emoji:") == "🎉 done at 09:30: :not_an_emoji:"
+
+
+def test_a_button_slack_confirms_first_unfolds_the_question_on_teams() -> None:
+    sure = Confirm(title="Cancel the visit?", text="The schools will be told.", yes="Cancel it")
+    content = render_card(
+        Card(("Your visit",), (Action("visit_cancel", "Cancel", "4", "danger", sure),))
+    )
+    [fold] = content["actions"]
+    assert fold["type"] == "Action.ShowCard" and fold["title"] == "Cancel"
+    assert "The schools will be told." in json.dumps(fold["card"]["body"])
+    [yes] = fold["card"]["actions"]
+    assert yes["title"] == "Cancel it" and yes["data"] == {"action": "visit_cancel", "value": "4"}
