@@ -283,3 +283,13 @@ def test_an_unknown_button_still_says_so_and_changes_nothing(teams: SlackWorld) 
     answer = press(teams, NLE, "deployment_book_visit", "not-a-number", visit_on="2026-12-01")
     assert "doesn't point at a support" in answer["value"]
     assert plan(teams).first_visit_on is None
+
+
+def test_on_a_teams_only_bot_the_lifecycle_needs_no_slack(teams_only: SlackWorld) -> None:
+    deployed(teams_only)
+    agree(teams_only)
+    press_on_card(teams_only, HEAD, "deployment_book_visit", visit_on="2026-12-02")
+    confirmed = plan(teams_only)
+    assert confirmed.agreement_confirmed_at is not None
+    assert str(confirmed.first_visit_on) == "2026-12-02"
+    assert teams_only.fake.calls_to("chat.postMessage") == [], "nothing went to Slack"
