@@ -1,9 +1,11 @@
 """The demo's Teams chapter: people on Microsoft Teams and on Slack working on one request.
 
 Harry Head and Priya Senco use Teams; everyone else Slack. Harry asks in a 1:1 chat with the
-bot and a Slack NLE accepts; then Hannah Head asks in Slack and Priya accepts in Teams. Teams'
-side is `handlers.teams.stand_in.fake_microsoft.FakeMicrosoft`, and every activity carries a
-token signed like Teams', checked by the bot's production verifier.
+bot and a Slack NLE accepts; then Hannah Head asks in Slack and Priya accepts in Teams. Priya
+drafts that agreement on her Teams card and Hannah confirms it in Slack; Harry confirms his in
+Teams, closes the support on a Teams check-in and rates each objective on the closing card.
+Teams' side is `handlers.teams.stand_in.fake_microsoft.FakeMicrosoft`, and every activity
+carries a token signed like Teams', checked by the bot's production verifier.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld
 from handlers.slack.stand_in.signing import message_event
-from handlers.teams.stand_in.transcript import describe
-from storage.models import Offer, Person, SupportRequest
+from handlers.teams.stand_in.transcript import card_lines, describe
+from storage.models import CheckIn, Deployment, DeploymentObjective, Offer, Person, SupportRequest
 
 
 class Demo(Protocol):
@@ -31,6 +34,8 @@ class Demo(Protocol):
     def step(self, title: str, action: Callable[[], Any] | None = None) -> None: ...
 
     def click(self, user: str, action_id: str, value: str, channel: str | None = None) -> None: ...
+
+    def fill_in(self, user: str, action_id: str, value: str, answers: dict[str, Any]) -> None: ...
 
 
 ON_TEAMS = {  # slack id in the demo directory -> their Entra object id
@@ -104,6 +109,165 @@ def play_teams(demo: Demo) -> None:
         "Priya Senco presses [Accept] on the card in Teams",
         lambda: _press(demo, priya, "offer_accept", priya_offer.id),
     )
+    play_teams_programme(demo, names, harry_request=request.id or 0, supporter=supporter)
+
+
+AGREEMENT = {
+    "objectives": "Plan the Year 7 maths curriculum for spring and summer\n"
+    "Coach the new head of maths through two lesson studies",
+    "impact": "Year 7 assessments back in line with last year's",
+    "days": "4",
+}
+
+
+def play_teams_programme(
+    demo: Demo, names: dict[str, str], *, harry_request: int, supporter: str
+) -> None:
+    """The agreement drafted on a Teams card, confirmed in Teams, and closing ratings in Teams."""
+    world = demo.world
+    teams_step(
+        demo,
+        names,
+        "The scheduler's next run sends both pairs their next steps",
+        lambda: run_due(world.runtime),
+    )
+    priya, harry = ON_TEAMS["USPEC1"], ON_TEAMS["UHEAD2"]
+    hannahs = _deployment_of(demo, _latest_request(demo).id or 0)
+    priya_agreement = {**AGREEMENT, "objectives": "Mentor the new SENCO through two EHCP reviews"}
+    teams_step(
+        demo,
+        names,
+        "Priya unfolds [Draft the agreement] on her Teams card, fills it in and presses "
+        "[Save and send to the head]",
+        lambda: _press(demo, priya, "deployment_agreement", hannahs, **priya_agreement),
+    )
+    teams_step(
+        demo,
+        names,
+        "Hannah presses [Confirm agreement] in Slack",
+        lambda: demo.click("UHEAD1", "deployment_confirm_agreement", str(hannahs)),
+    )
+    harrys = _deployment_of(demo, harry_request)
+    slack_agreement = {
+        "objectives": {"type": "plain_text_input", "value": AGREEMENT["objectives"]},
+        "impact": {"type": "plain_text_input", "value": AGREEMENT["impact"]},
+        "days": {"type": "number_input", "value": AGREEMENT["days"]},
+    }
+    teams_step(
+        demo,
+        names,
+        f"{demo.names.get(supporter, supporter)} drafts the agreement for Castle Vale in Slack",
+        lambda: demo.fill_in(supporter, "deployment_agreement", str(harrys), slack_agreement),
+    )
+    teams_step(
+        demo,
+        names,
+        "Harry presses [Confirm agreement] on the card in Teams",
+        lambda: _press(demo, harry, "deployment_confirm_agreement", harrys),
+    )
+    play_teams_closure(demo, names, harrys)
+
+
+def play_teams_closure(demo: Demo, names: dict[str, str], deployment_id: int) -> None:
+    """Harry closes the support on a Teams check-in and rates each objective on the card."""
+    world = demo.world
+    harry = ON_TEAMS["UHEAD2"]
+    with world.runtime.sessions() as session:
+        checkin = session.exec(
+            select(CheckIn).where(CheckIn.deployment_id == deployment_id)
+        ).first()
+        objectives = list(
+            session.exec(
+                select(DeploymentObjective.id)
+                .where(DeploymentObjective.deployment_id == deployment_id)
+                .order_by(col(DeploymentObjective.position))
+            )
+        )
+    assert checkin is not None, "no check-in was scheduled for Castle Vale"
+
+    def at_the_checkin() -> None:
+        world.clock.set(checkin.due_at)
+        run_due(world.runtime)
+
+    teams_step(demo, names, "A week on, the check-in reaches Harry in Teams", at_the_checkin)
+    teams_step(
+        demo,
+        names,
+        "Harry writes what difference it made and presses [Completed]",
+        lambda: _press(
+            demo,
+            harry,
+            "checkin_completed",
+            checkin.id,
+            note="Year 7 assessments are back on track.",
+        ),
+    )
+    teams_step(
+        demo, names, "The next run asks both for the closing record", lambda: run_due(world.runtime)
+    )
+    teams_step(
+        demo,
+        names,
+        "Harry presses [Rate progress]: the card becomes the form, one rating per objective",
+        lambda: _show_answer(demo, names, _press(demo, harry, "deployment_impact", deployment_id)),
+    )
+    ratings = {f"rating:{o}": r for o, r in zip(objectives, ("met", "good"), strict=False)}
+    teams_step(
+        demo,
+        names,
+        "Harry chooses Met and Good progress, adds a comment and presses [Save]",
+        lambda: _show_answer(
+            demo,
+            names,
+            _press(
+                demo,
+                harry,
+                "deployment_impact_save",
+                deployment_id,
+                overall="Our maths team has a plan it owns.",
+                **ratings,
+            ),
+        ),
+    )
+    with world.runtime.sessions() as session:
+        rated = session.exec(
+            select(DeploymentObjective)
+            .where(DeploymentObjective.deployment_id == deployment_id)
+            .order_by(col(DeploymentObjective.position))
+        ).all()
+        lines = [f"    {o.position}. {o.text}: {o.rating}" for o in rated]
+    demo.say("\n== The closing ratings recorded from Teams")
+    for line in lines:
+        demo.say(line)
+
+
+def _show_answer(demo: Demo, names: dict[str, str], response: Any) -> None:
+    """Print the card an invoke answered with (a form, or what was saved) as Teams shows it."""
+    answer = response.json()
+    if answer.get("type") == "application/vnd.microsoft.card.adaptive":
+        demo.say("  Teams: the card in Harry's 1:1 chat becomes:")
+        for line in card_lines(answer["value"]):
+            demo.say(f"      {line}")
+        fields = _input_ids(answer["value"])
+        if fields:
+            demo.say("      inputs: " + ", ".join(fields))
+    else:
+        demo.say(f"  Teams: Harry sees: {answer.get('value')}")
+
+
+def _input_ids(element: Any) -> list[str]:
+    if isinstance(element, list):
+        return [i for item in element for i in _input_ids(item)]
+    if not isinstance(element, dict):
+        return []
+    own = [str(element["id"])] if str(element.get("type", "")).startswith("Input.") else []
+    return own + [i for value in element.values() for i in _input_ids(value)]
+
+
+def _deployment_of(demo: Demo, request_id: int) -> int:
+    with demo.world.runtime.sessions() as session:
+        found = session.exec(select(Deployment.id).where(Deployment.request_id == request_id)).one()
+    return int(found or 0)
 
 
 def teams_step(demo: Demo, names: dict[str, str], title: str, action: Any) -> None:
@@ -132,11 +296,12 @@ def _move_to_teams(demo: Demo) -> None:
     )
 
 
-def _press(demo: Demo, aad: str, action: str, value: int | None) -> Any:
+def _press(demo: Demo, aad: str, action: str, value: int | None, **inputs: str) -> Any:
+    """Press a card button in Teams, with the card's input values."""
     teams = demo.world.teams
     assert teams is not None
     click = teams.card_action(
-        {"action": action, "value": str(value)}, user=f"29:{aad[:8]}", aad=aad
+        {"action": action, "value": str(value), **inputs}, user=f"29:{aad[:8]}", aad=aad
     )
     return demo.world.teams_send(click)
 

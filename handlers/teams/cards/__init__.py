@@ -34,6 +34,25 @@ URGENCY_LABELS = {  # as the Slack renderer words them (handlers/slack/blocks/re
     "soon": "Soon — within two weeks",
     "urgent": "Urgent — this week",
 }
+# The Slack emoji shortcodes the core's words use, as the characters Teams shows.
+EMOJI = {
+    "school": "🏫",
+    "white_check_mark": "✅",
+    "speech_balloon": "💬",
+    "tada": "🎉",
+    "inbox_tray": "📥",
+    "handshake": "🤝",
+    "busts_in_silhouette": "👥",
+    "chart_with_upwards_trend": "📈",
+    "warning": "⚠️",
+    "wave": "👋",
+    "calendar": "📅",
+    "alarm_clock": "⏰",
+    "hourglass_flowing_sand": "⏳",
+    "mag": "🔍",
+    "x": "❌",
+}
+_SHORTCODE = re.compile(r":([a-z_]+):")
 PHASE_LABELS = {
     "nursery": "Nursery",
     "primary": "Primary",
@@ -53,7 +72,7 @@ def teams_text(text: str) -> str:
     # Teams cannot @mention a Slack user (nor is it worth a mention entity): show the name.
     names = _NAMES.get() or {}
     text = _MENTION.sub(lambda m: m.group(2) or names.get(m.group(1), "someone"), text)
-    text = _unescape(text)
+    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), _unescape(text))
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 

@@ -23,6 +23,7 @@ from bot.checkins.views import (
 from bot.core.clock import when
 from bot.core.messages import Action, Card, decode_view
 from bot.core.text import escape, visible_payload
+from bot.deployments.views import IMPACT, SUMMARY
 from bot.digest.views import (
     CoordinatorDigestMessage,
     DeploymentItem,
@@ -40,6 +41,7 @@ from bot.requests.views import (
     RequestUpdated,
 )
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
+from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.views import ShadowInvitation
 from handlers.teams.cards import (
     PHASE_LABELS,
@@ -57,8 +59,12 @@ from handlers.teams.cards import (
     text_block,
     text_input,
 )
+from handlers.teams.cards.forms import INLINE_FORMS, choices, log_visit_form
 from storage.models import REGIONS, CheckInStatus, DeploymentStatus, RequestStatus
 
+AUDIT_TRAIL = "home_audit_trail"  # the same id as Slack's Home tab button (value: request id)
+SHADOW_PICK = "team_shadow_pick"  # value: deployment id; the card's `shadow` input says who
+SHADOW_DECLINE = "team_shadow_decline"
 LIST_LIMIT = 10  # lines per digest list; the rest are counted
 NOTE_PLACEHOLDER = (
     "For Needs attention: what needs attention. For Completed: what difference it made."
@@ -84,11 +90,25 @@ def render_card(view: object) -> Element:
 
 @render_card.register
 def _card(view: Card) -> Element:
-    return card([text_block(p) for p in view.paragraphs], [_button(a) for a in view.actions])
+    buttons = [_button(a) for a in view.actions]
+    closing = [a for a in view.actions if a.id == IMPACT]
+    if closing:  # Teams has no Home tab to fetch the summary from: the closing card has it
+        buttons.append(execute("Summary", SUMMARY, closing[0].value))
+    return card([text_block(p) for p in view.paragraphs], buttons)
 
 
 def _button(action: Action) -> Element:
-    return execute(action.label, action.id, action.value, style=action.style)
+    """A button; one that opens a form in Slack unfolds the form here (`cards.forms`), and
+    one Slack asks "are you sure?" about unfolds the question with the button that does it."""
+    form = INLINE_FORMS.get(action.id)
+    if form is not None:
+        return form(action.label, action.value)
+    button = execute(action.label, action.id, action.value, style=action.style)
+    if action.confirm is None:
+        return button
+    sure = action.confirm
+    yes = execute(sure.yes, action.id, action.value, style=action.style)
+    return show_card(action.label, [text_block(f"*{sure.title}* {sure.text}")], [yes])
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -232,30 +252,36 @@ def _coordinator_alert(view: CoordinatorAlert) -> Element:
             heading(f"Request #{summary.id} needs a coordinator"),
             text_block(escape(view.reason)),
             facts(("Needs", _needs(summary)), ("School", _school(summary))),
-        ]
+        ],
+        [execute("Audit trail", AUDIT_TRAIL, str(summary.id))],
     )
 
 
 @render_card.register
 def _shadow_invitation(view: ShadowInvitation) -> Element:
-    """Who could shadow the deployment; choosing one is done in Slack or by a coordinator."""
+    """Who could shadow the deployment: a drop-down (their own school's first), then *Take
+    them along* or *Not this time*."""
     school = f"*{escape(view.school)}*" if view.school else "this school"
     needs = ", ".join(escape(n) for n in view.needs)
-    choices = [
-        escape(f"{c.name} ({c.note})" if c.note else c.name)
+    options = [
+        (c.slack_user_id, f"{c.name} — {c.note}" if c.note else c.name)
         for c in (*view.own_school, *view.elsewhere)
     ]
+    value = str(view.deployment_id)
     return card(
         [
             heading("Take an aspiring leader along?"),
             text_block(
                 f"Your support for {school}{f' ({needs})' if needs else ''} is a chance to grow "
-                "the next generation of system leaders. An aspiring NLE or SLE can shadow it: "
-                "they get its check-ins and don't use your capacity. Ask a coordinator to add "
-                "the one you'd like."
+                "the next generation of system leaders. Would you like an aspiring NLE or SLE to "
+                "shadow it? They'll get its check-ins too; they don't use your capacity."
             ),
-            *_listed("Aspiring leaders who could come", choices),
-        ]
+            choices("shadow", "Choose a shadow", options),
+        ],
+        [
+            execute("Take them along", SHADOW_PICK, value, style="primary"),
+            execute("Not this time", SHADOW_DECLINE, value),
+        ],
     )
 
 
@@ -318,7 +344,10 @@ def _accepted(view: Accepted) -> Element:
                 "3. I'll check in with you both every couple of weeks."
             ),
         ],
-        [execute("I can no longer do this", "deployment_release", str(view.deployment_id))],
+        [
+            execute("I can no longer do this", "deployment_release", str(view.deployment_id)),
+            execute("Add colleagues or a shadow", TEAM_ACTION, str(view.deployment_id)),
+        ],
     )
 
 
@@ -374,6 +403,9 @@ def _checkin_message(view: CheckinMessage) -> Element:
     buttons = _checkin_buttons(checkin, view.viewer_id)
     if buttons:  # Needs attention and Completed need a few words: inline, not a dialog
         body.append(text_input("note", NOTE_PLACEHOLDER, multiline=True))
+    if checkin.deployment_status == DeploymentStatus.ACTIVE:
+        value = f"{checkin.deployment_id}:{checkin.checkin_id}"
+        buttons.append(log_visit_form("Log days and a visit note", value))
     return card(body, buttons)
 
 

@@ -1,13 +1,16 @@
 """Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
 offer, release a deployment, send out, edit or cancel a request, give a newcomer's school
-details, answer a check-in.
+details, answer a check-in; and the steps of a deployment (`lifecycle`), open classrooms
+(`visits`), team deployments (`teamwork`) and the coordinators' audit trail (`audit`).
 
 Each button's `data` carries the same action id and value as its Slack twin, and runs the same
 core function, so the database decides exactly as for a Slack click ("the first Accept wins").
 The change is committed before the invoke is answered; the answer is a short message the
-clicker sees at once, while every card the change touches (every offer of the request, for
-everyone, on either platform) is updated through the outbox. A refusal (taken already, not
-yours…) is answered with its friendly words and changes nothing.
+clicker sees at once (or, for a form built from the database, the form itself in place of
+the card, and once it is saved, what was saved), while every card the change touches
+(every offer of the request, for everyone, on either platform) is updated through the
+outbox. A refusal (taken already, not yours…) is answered with its friendly words and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
-from microsoft_teams.api.models.adaptive_card import AdaptiveCardActionMessageResponse
+from microsoft_teams.api.models.adaptive_card import (
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionMessageResponse,
+)
 from microsoft_teams.api.models.invoke_response import AdaptiveCardInvokeResponse
 from microsoft_teams.apps import ActivityContext, App
+from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -28,14 +35,19 @@ from bot.core.errors import NotAllowed, UserFacingError
 from bot.outbox.flows import record_refusal
 from bot.requests.intake import cancel_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
+from handlers.teams.cards import Element
 from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.listeners.audit import AUDIT_STEPS
 from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
 from handlers.teams.listeners.forms import edit_description, save_school_details
+from handlers.teams.listeners.lifecycle import STEPS as LIFECYCLE_STEPS
+from handlers.teams.listeners.lifecycle import Step
+from handlers.teams.listeners.teamwork import TEAM_STEPS
+from handlers.teams.listeners.visits import VISIT_STEPS
 
 log = logging.getLogger(__name__)
 
-# Buttons of steps built for Slack first (a deployment's lifecycle, open classrooms, team
-# deployments) reach Teams people on their cards; their forms are not on Teams yet.
+# Only a button this version does not know (from an old card, or forged) gets this.
 NOT_ON_TEAMS = (
     "Sorry, that button doesn't work in Teams yet (or it's from an old card). "
     "You can do it in Slack, or ask your coordinator."
@@ -102,27 +114,49 @@ ACTIONS: dict[str, Work] = {
 }
 
 
+# Buttons whose value is more than an id ("12:visit"); each parses its own value.
+STEPS: dict[str, Step] = {**LIFECYCLE_STEPS, **VISIT_STEPS, **TEAM_STEPS, **AUDIT_STEPS}
+
+
 def _message(text: str) -> AdaptiveCardActionMessageResponse:
     return AdaptiveCardActionMessageResponse(value=text)
+
+
+def _reply(result: str | Element) -> Any:
+    """A short message, or a card in place of the one clicked (a form, or what was saved)."""
+    if isinstance(result, str):
+        return _message(result)
+    return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(result))
+
+
+def _work_for(action: str, value: str) -> Step | None:
+    """The step a button runs, or None for one this version doesn't know."""
+    if action in STEPS:
+        return STEPS[action]
+    work = ACTIONS.get(action)
+    if work is None or not value.isdigit():
+        return None
+    return lambda session, ctx, actor, raw, data: work(session, ctx, actor, int(raw), data)
 
 
 async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity) -> Any:
     """Run the button's action for whoever pressed it; answer with what happened."""
     data = dict(activity.value.action.data or {})
-    work = ACTIONS.get(str(data.get("action") or ""))
     value = str(data.get("value") or "")
+    work = _work_for(str(data.get("action") or ""), value)
     actor = actor_of(activity)
-    if work is None or not value.isdigit() or not actor:
+    if work is None or not actor:
         return _message(NOT_ON_TEAMS)
 
     data["actor_name"] = name_of(activity)  # from Teams, never from the card
+    data["card_id"] = str(activity.reply_to_id or "")  # the message the card is in
 
-    def act(session: Session) -> str:
+    def act(session: Session) -> str | Element:
         remember(session, activity, ctx)
-        return work(session, ctx, actor, int(value), data)
+        return work(session, ctx, actor, value, data)
 
     try:
-        text = await unit_of_work(ctx, act)
+        result = await unit_of_work(ctx, act)
     except UserFacingError as exc:
         log.info("Teams action %s by %s refused: %s", data["action"], actor, type(exc).__name__)
         if isinstance(exc, NotAllowed):  # audited apart: the refused change was rolled back
@@ -133,7 +167,7 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         log.exception("database busy or unavailable")
         return _message(BUSY)
     log.info("Teams action %s on %s by %s", data["action"], value, actor)
-    return _message(text)
+    return _reply(result)
 
 
 def register(app: App, ctx: TeamsContext) -> None:

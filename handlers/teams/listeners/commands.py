@@ -1,7 +1,8 @@
 """The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
-`back`, `help`, and the changes `assign N <name or email>` (coordinators) and
-`suggest N <name or email>` (a supporter offered request N). Each answers once per message, in
-the chat it came from."""
+`back`, `help`, and the changes `assign N <name or email>` (coordinators),
+`suggest N <name or email>` (a supporter offered request N), `visit …` (asking to visit a
+classroom) and `audit N` (coordinators: the trail comes in their 1:1 chat). Each answers
+once per message, in the chat it came from."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from sqlmodel import Session
 
 from bot.core.context import ServiceContext
 from bot.core.errors import InvalidInput, UserFacingError
-from bot.core.vocabulary import Vocabulary
 from bot.directory.people import person_named
-from bot.home.service import HomeData, home_for, set_availability
+from bot.home.service import HomeData, set_availability
 from bot.reach.people import mention, user_id_of
 from bot.routing.flows import check_may_assign, offer_held_for
 from bot.routing.service import assign_request, suggest_colleague
+from handlers.teams.listeners.audit import is_audit
 
 COMMAND = re.compile(
-    r"^\s*(help|\?|home|away|back|support|assign|suggest)\b[\s:,-]*", re.IGNORECASE
+    r"^\s*(help|\?|home|away|back|support|assign|suggest|visit|audit)\b[\s:,-]*", re.IGNORECASE
 )
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
@@ -30,7 +31,9 @@ HELP_TEXT = (
     "Commands: *support* followed by your request, *home* for where things stand, *away* to "
     "pause new offers and *back* to resume them, *help* for this. Offered a request you "
     "can't take? *suggest 12 Sam Jones* (or their email) offers request 12 to a colleague. "
-    "Coordinators: *assign 12 Sam Jones* assigns (or reassigns) request 12.\n\n"
+    "To see good practice in another school: *visit* and what you'd like to see (for example "
+    "*visit mastery maths in Year 4*). Coordinators: *assign 12 Sam Jones* assigns (or "
+    "reassigns) request 12, and *audit 12* shows who did what to it.\n\n"
     "Please don't name pupils or staff. Details are shared only with the people who can help "
     "and your coordinators."
 )
@@ -58,11 +61,6 @@ def availability_reply(session: Session, *, now: datetime, actor: str, away: boo
     )
 
 
-def home_reply(session: Session, *, now: datetime, actor: str, vocabulary: Vocabulary) -> str:
-    """`home`: where this person's requests, offers and deployments stand, in a few lines."""
-    return home_text(home_for(session, actor, now=now, vocabulary=vocabulary))
-
-
 def home_text(home: HomeData) -> str:
     """A person's home, as a short message."""
     if home.name is None:
@@ -86,8 +84,12 @@ def home_text(home: HomeData) -> str:
 
 
 def is_change(command: str | None, rest: str) -> bool:
-    """`assign`/`suggest` followed by a request number: a head's "Suggest a mentor for…" is a
-    request, not a command."""
+    """`assign`/`suggest` followed by a request number (a head's "Suggest a mentor for…" is a
+    request, not a command), `audit` alone or before a number, and `visit …`."""
+    if command == "visit":
+        return True
+    if command == "audit":
+        return is_audit(command, rest)
     return command in ("assign", "suggest") and re.match(r"#?\d", rest) is not None
 
 

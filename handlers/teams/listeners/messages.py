@@ -1,7 +1,8 @@
 """Messages to the bot: a post in a team channel or a 1:1 chat becomes a request (once: a
 re-delivered activity has the same id, and the request's source key is built from it); a few
 words of thanks in a chat get a hint instead; commands (`support …`, `home`, `away`, `back`,
-`help`) are answered in place (`commands`), and so are the changes `assign …` and `suggest …`
+`help`) are answered in place (`commands`), and so are the changes `assign …`, `suggest …`,
+`visit …` and `audit N`
 (in any chat, the coordinators' channel included; a refusal is answered and audited, and
 changes nothing). Every message
 also refreshes the stored reference of its conversation, so the bot can write there later."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from microsoft_teams.api.activities import MessageActivity
@@ -21,11 +23,11 @@ from bot.outbox.flows import record_refusal
 from bot.reach.conversations import PERSONAL
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from handlers.teams.context import TeamsContext, unit_of_work
+from handlers.teams.listeners.audit import audit_reply
 from handlers.teams.listeners.commands import (
     HELP_TEXT,
     assign_reply,
     availability_reply,
-    home_reply,
     is_change,
     split_command,
     suggest_reply,
@@ -38,6 +40,8 @@ from handlers.teams.listeners.common import (
     remember,
     say_once,
 )
+from handlers.teams.listeners.home import home_reply_and_cards
+from handlers.teams.listeners.visits import visit_reply
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,12 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
     reply_key = f"teams-reply:{conversation_id}:{activity.id}"
     command, rest = split_command(text)
     if is_change(command, rest) and is_top_level(activity):
-        result = await make_change(ctx, activity, CHANGES[command], rest, reply_key)
+        change = CHANGES[command]
+        if command == "visit":  # asked once per message, however often Teams delivers it
+            change = partial(visit_reply, key=f"visit:teams:{conversation_id}:{activity.id}")
+        if command == "audit":  # in a 1:1 chat the trail is the answer; elsewhere, a pointer
+            change = partial(audit_reply, personal=kind == PERSONAL, key=reply_key)
+        result = await make_change(ctx, activity, change, rest, reply_key)
         log.info("Teams command %s in %s: %s", command, conversation_id, result)
         return
     if conversation_id == ctx.config.coordinator_conversation_id or not is_top_level(activity):
@@ -76,6 +85,10 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
 
     def handle(session: Session) -> str:
         remember(session, activity, ctx)
+        if command == "home":  # the summary, and a card per deployment in their 1:1 chat
+            return home_reply_and_cards(
+                session, ctx, actor=actor, channel=conversation_id, key=reply_key
+            )
         if command in REPLIES or (command == "support" and not rest):
             reply = REPLIES.get(command, REPLIES["help"])(session, ctx, actor)
             say_once(session, ctx, reply_key, conversation_id, reply)
@@ -106,7 +119,8 @@ async def make_change(
         if already_said(session, reply_key):  # Teams delivered it again: done already
             return "seen"
         reply = change(session, ctx.services.context(), actor=actor, rest=rest)
-        say_once(session, ctx, reply_key, conversation_id, reply)
+        if reply:  # "" when the core itself has told them (a visit asked for)
+            say_once(session, ctx, reply_key, conversation_id, reply)
         return "done"
 
     try:
@@ -124,7 +138,12 @@ async def make_change(
     return await unit_of_work(ctx, refuse)
 
 
-CHANGES: dict[str | None, Change] = {"assign": assign_reply, "suggest": suggest_reply}
+CHANGES: dict[str | None, Change] = {
+    "assign": assign_reply,
+    "suggest": suggest_reply,
+    "audit": audit_reply,
+    "visit": visit_reply,
+}
 
 
 def capture(
@@ -152,9 +171,6 @@ def capture(
 
 REPLIES: dict[str | None, Callable[[Session, TeamsContext, str], str]] = {
     "help": lambda _session, _ctx, _actor: HELP_TEXT,
-    "home": lambda session, ctx, actor: home_reply(
-        session, now=ctx.services.clock.now(), actor=actor, vocabulary=ctx.services.vocabulary
-    ),
     "away": lambda session, ctx, actor: availability_reply(
         session, now=ctx.services.clock.now(), actor=actor, away=True
     ),

@@ -110,6 +110,11 @@ def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     assert '"status": "accepted"' in out
     assert "is booked for Tuesday 8 December 2026, hosted by @Nadia Leader" in out
     assert "Reminder: you're hosting @Harry Head" in out
+    # The Teams chapter: an agreement drafted on a Teams card, closing ratings from Teams.
+    assert "Priya unfolds [Draft the agreement] on her Teams card" in out
+    assert "The card in Harry's 1:1 chat becomes:".lower() in out.lower()
+    assert "1. Plan the Year 7 maths curriculum for spring and summer: met" in out
+    assert "2. Coach the new head of maths through two lesson studies: good" in out
     assert not (tmp_path / "data").exists(), "the demo leaves nothing behind"
 
 

@@ -5,6 +5,7 @@ alone. In the directory, Hannah Head and Nadia Leader are on Teams; everyone els
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -44,9 +45,11 @@ def check_no_errors(world: SlackWorld) -> None:
     assert not unexpected, f"a listener failed: {unexpected}"
 
 
-@pytest.fixture
-def teams(db_url: str, clock: FixedClock) -> Iterator[SlackWorld]:
-    """Slack and Teams, one directory: Hannah Head and Nadia Leader on Teams."""
+@contextmanager
+def teams_world(
+    db_url: str, clock: FixedClock, directory: str = DIRECTORY, on_teams: dict[str, str] = ON_TEAMS
+) -> Iterator[SlackWorld]:
+    """Slack and Teams serving `directory`, with the people in `on_teams` moved to Teams."""
     env = {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -56,11 +59,18 @@ def teams(db_url: str, clock: FixedClock) -> Iterator[SlackWorld]:
         "SCHEDULER_ENABLED": "false",
         "TEAMS_COORDINATOR_CONVERSATION_ID": COORDINATORS_CHANNEL,
     }
-    with running_world(env, clock, directory=DIRECTORY, teams=True) as world:
+    with running_world(env, clock, directory=directory, teams=True) as world:
         world.import_directory()
-        move_to_teams(world, ON_TEAMS)
+        move_to_teams(world, on_teams)
         yield world
     check_no_errors(world)
+
+
+@pytest.fixture
+def teams(db_url: str, clock: FixedClock) -> Iterator[SlackWorld]:
+    """Slack and Teams, one directory: Hannah Head and Nadia Leader on Teams."""
+    with teams_world(db_url, clock) as world:
+        yield world
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.messages import Action, Card, encode_view, registered_views
+from bot.core.messages import Action, Card, Confirm, encode_view, registered_views
 from bot.requests.post_changes import update_prompt
 from handlers.teams.cards import teams_text
 from handlers.teams.cards.render import render_card, teams_activity
@@ -44,7 +44,10 @@ def test_any_view_renders_as_a_card_teams_takes(name: str, data: st.DataObject) 
     assert activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert content["type"] == "AdaptiveCard" and content["version"] == "1.5"
     assert all(isinstance(block.get("text", ""), str) for block in content["body"])
-    for button in _buttons(content):
+    for button in _buttons(content):  # a form unfolds (ShowCard); its buttons are Execute
+        if button["type"] == "Action.ShowCard":
+            assert button["card"]["type"] == "AdaptiveCard" and button["card"]["actions"]
+            continue
         assert button["type"] == "Action.Execute"
         assert "action" in button["data"] and isinstance(button["data"]["value"], str)
     json.dumps(activity)
@@ -86,3 +89,58 @@ def test_hidden_characters_are_dropped_from_cards() -> None:
 
 def test_a_payload_without_a_view_is_plain_text() -> None:
     assert teams_activity({"text": "*Done*"}) == {"type": "message", "text": "**Done**"}
+
+
+def _inputs(element: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(element, dict):
+        found = (
+            {element["id"]: element} if str(element.get("type", "")).startswith("Input.") else {}
+        )
+        for value in element.values():
+            found.update(_inputs(value))
+        return found
+    if isinstance(element, list):
+        return {k: v for item in element for k, v in _inputs(item).items()}
+    return {}
+
+
+def test_a_button_that_opens_a_slack_modal_unfolds_its_form_on_teams() -> None:
+    view = Card(
+        ("Next steps",),
+        (
+            Action("deployment_book_visit", "Book first visit", "7"),
+            Action("deployment_agreement", "Draft the agreement", "7"),
+            Action("deployment_skip_visit", "Skip the visit", "7:visit"),
+        ),
+    )
+    content = render_card(view)
+    book, agreement, skip = content["actions"]
+    assert book["type"] == agreement["type"] == "Action.ShowCard"
+    assert _inputs(book)["visit_on"]["type"] == "Input.Date"
+    assert [b["data"] for b in _buttons(book["card"])] == [
+        {"action": "deployment_book_visit", "value": "7"}
+    ]
+    assert set(_inputs(agreement)) == {"objectives", "impact", "days", "review_on"}
+    assert skip["type"] == "Action.Execute" and skip["data"]["value"] == "7:visit"
+
+
+def test_the_closing_card_carries_the_summary_on_teams() -> None:
+    view = Card(("Closed",), (Action("deployment_impact", "Rate progress", "7"),))
+    actions = [b["data"]["action"] for b in render_card(view)["actions"]]
+    assert actions == ["deployment_impact", "deployment_summary"]
+
+
+def test_slack_emoji_shortcodes_become_characters_unknown_ones_stay() -> None:
+    assert teams_text(":tada: done at 09:30: :not_an_emoji:") == "🎉 done at 09:30: :not_an_emoji:"
+
+
+def test_a_button_slack_confirms_first_unfolds_the_question_on_teams() -> None:
+    sure = Confirm(title="Cancel the visit?", text="The schools will be told.", yes="Cancel it")
+    content = render_card(
+        Card(("Your visit",), (Action("visit_cancel", "Cancel", "4", "danger", sure),))
+    )
+    [fold] = content["actions"]
+    assert fold["type"] == "Action.ShowCard" and fold["title"] == "Cancel"
+    assert "The schools will be told." in json.dumps(fold["card"]["body"])
+    [yes] = fold["card"]["actions"]
+    assert yes["title"] == "Cancel it" and yes["data"] == {"action": "visit_cancel", "value": "4"}

@@ -1,0 +1,136 @@
+"""`home` on Teams, which has no Home tab: where things stand in a few lines, then one card per
+deployment the person is in (as Slack's Home tab shows them), with the buttons for its next
+steps: the first visit, the agreement (drafted or revised), a visit log, the closing record,
+the summary, the team (add, remove) and, for coordinators, the audit trail; and a card per
+deployment they are on as a colleague or shadow, with *Step off*."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.core.messages import Action, Card
+from bot.core.text import escape
+from bot.deployments import views as ids
+from bot.deployments.views import DeploymentProgress, day_words, days_words
+from bot.home.service import HomeData, home_for
+from bot.home.team import TeamPlace
+from bot.outbox.owing import owe_post
+from bot.reach.people import normal_user_id
+from bot.teamwork.flows import TEAM_ACTION
+from bot.teamwork.service import team_members
+from bot.teamwork.views import ROLE_WORDS, TeamMember
+from handlers.teams.cards.forms import AGREEMENT_OPEN
+from handlers.teams.cards.render import AUDIT_TRAIL
+from handlers.teams.context import TeamsContext
+from handlers.teams.listeners.commands import home_text
+from handlers.teams.listeners.common import already_said
+from handlers.teams.listeners.teamwork import REMOVE
+
+
+def progress_text(line: DeploymentProgress) -> str:
+    """Where one deployment stands, in the words of Slack's Home tab."""
+    school = escape(line.school or "") or "A school"
+    other = line.head if line.role == "supporter" else line.supporter
+    who = f" with <@{other}>" if other else ""
+    visit = (
+        day_words(line.first_visit_on)
+        if line.first_visit_on
+        else ("skipped" if line.visit_skipped else "not booked")
+    )
+    committed = f" of {days_words(line.days_committed)}" if line.days_committed else ""
+    review = f"review {day_words(line.review_on)}" if line.review_on else "review halfway"
+    ended = " · *closed*" if line.status != "active" else ""
+    plural = "s" if line.objectives != 1 else ""
+    return (
+        f"*{school}*{who} · request #{line.request_id}{ended}\n"
+        f"First visit: {visit} · Agreement: {line.agreement} ({line.objectives} objective"
+        f"{plural}) · {review}\nDays given: {days_words(line.days_given)}{committed}"
+    )
+
+
+MOST_REMOVE_BUTTONS = 6  # a card's row of buttons stays readable; the rest in Slack or by CLI
+
+
+def progress_actions(
+    line: DeploymentProgress, *, coordinator: bool, team: tuple[TeamMember, ...] = ()
+) -> tuple[Action, ...]:
+    """The buttons for what this person can do next on this deployment (the lead: also
+    *Remove* for each person on the team)."""
+    value = str(line.deployment_id)
+    actions = []
+    if line.status == "active" and line.role in ("head", "supporter"):
+        if line.first_visit_on is None and not line.visit_skipped:
+            actions.append(Action(ids.BOOK_VISIT, "Book first visit", value))
+        if line.role == "supporter":
+            drafted = line.agreement in ("drafted", "confirmed")
+            label = "Revise the agreement" if drafted else "Draft the agreement"
+            action = AGREEMENT_OPEN if drafted else ids.DRAFT_AGREEMENT  # revising: filled in
+            actions.append(Action(action, label, value))
+            actions.append(Action(TEAM_ACTION, "Add colleagues or a shadow", value))
+            actions += [
+                Action(REMOVE, f"Remove {member.name}", f"{value}:{member.slack_user_id}")
+                for member in team[:MOST_REMOVE_BUTTONS]
+                if member.slack_user_id
+            ]
+        actions.append(Action(ids.LOG_VISIT, "Log a visit", value))
+    if line.status != "active" and line.role in ("head", "supporter") and not line.impact_given:
+        actions.append(Action(ids.IMPACT, "Closing record", value, style="primary"))
+    actions.append(Action(ids.SUMMARY, "Summary", value))
+    if coordinator:
+        actions.append(Action(AUDIT_TRAIL, "Audit trail", str(line.request_id)))
+    return tuple(actions)
+
+
+def home_reply_and_cards(
+    session: Session, ctx: TeamsContext, *, actor: str, channel: str, key: str
+) -> str:
+    """Owe `home`'s answer (once per message, `key`): the summary where it was asked, then a
+    card per deployment in the person's own 1:1 chat (never a shared chat or channel)."""
+    if already_said(session, key):
+        return "home (seen)"
+    services = ctx.services
+    now = services.clock.now()
+    home: HomeData = home_for(session, actor, now=now, vocabulary=services.vocabulary)
+    owe_post(session, now=now, channel=channel, text=home_text(home), dedupe_key=key)
+    coordinator = "coordinator" in home.roles
+    for line in home.deployments:
+        team = tuple(team_members(session, line.deployment_id)) if line.role == "supporter" else ()
+        text = progress_text(line) + _team_line(team)
+        owe_post(
+            session,
+            now=now,
+            channel=normal_user_id(actor),
+            text=f"Request #{line.request_id}",
+            view=Card((text,), progress_actions(line, coordinator=coordinator, team=team)),
+            dedupe_key=f"{key}:deployment:{line.deployment_id}",
+        )
+    for place in home.team_places:
+        owe_post(
+            session,
+            now=now,
+            channel=normal_user_id(actor),
+            text=f"Request #{place.request_id}",
+            view=place_card(place),
+            dedupe_key=f"{key}:place:{place.deployment_id}",
+        )
+    return "home"
+
+
+def _team_line(team: tuple[TeamMember, ...]) -> str:
+    if not team:
+        return ""
+    who = ", ".join(f"{escape(m.name)} ({ROLE_WORDS.get(m.role, m.role)})" for m in team)
+    return f"\nTeam: {who}"
+
+
+def place_card(place: TeamPlace) -> Card:
+    """A deployment someone is on as a colleague or shadow, with *Step off*."""
+    school = escape(place.school or "") or "a school"
+    lead = f" led by <@{place.lead}>" if place.lead else ""
+    needs = ", ".join(escape(n) for n in place.needs)
+    text = (
+        f"You're on the support for *{school}*{lead} as a {ROLE_WORDS.get(place.role, place.role)}"
+        f" · request #{place.request_id}" + (f"\nNeeds: {needs}" if needs else "")
+    )
+    step_off = Action(REMOVE, "Step off", f"{place.deployment_id}:self", style="danger")
+    return Card((text,), (step_off,))

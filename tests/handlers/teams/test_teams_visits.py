@@ -1,0 +1,154 @@
+"""Open classrooms on Teams (issue 13) through `/api/messages`: `visit …` in a chat, a Teams
+host accepting and picking a school day on the card (within the school's capacity), and
+"was it useful?"; bad input and repeats change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import col, select
+
+from bot.core.clock import FixedClock
+from bot.entry.jobs import run_due
+from bot.entry.stand_in import SlackWorld
+from storage.models import VisitFeedback, VisitRequest, VisitStatus
+from tests.handlers.teams.conftest import HEAD, NLE, teams_user, teams_world
+from tests.handlers.teams.programme import actions_on, card_with, cards_to, press_on_card
+from tests.handlers.teams.test_teams_flows import card_texts, fake, press
+from tests.handlers.teams.test_teams_forms import inputs
+from tests.support.visit_world import VISIT_DIRECTORY
+
+NEWCOMER = "55555555-5555-4555-8555-555555555555"  # on Teams, not in the directory
+MATHS = "visit mastery maths teaching in Year 4"
+
+
+@pytest.fixture
+def world(db_url: str, clock: FixedClock) -> Iterator[SlackWorld]:
+    """Hannah (a visitor) and Nadia (Oak Hill: one visit a half term) on Teams."""
+    with teams_world(db_url, clock, directory=VISIT_DIRECTORY) as running:
+        yield running
+
+
+def say(world: SlackWorld, aad: str, text: str) -> str:
+    """`aad` writes `text` to the bot (delivered twice, as Teams may); the bot's last reply."""
+    activity = fake(world).message(text, user=teams_user(aad), aad=aad)
+    for _ in range(2):
+        assert world.teams_send(activity).status_code == 200
+        world.settle()
+    replies = fake(world).messages(activity["conversation"]["id"])
+    return card_texts(replies[-1]) if replies else ""
+
+
+def visits(world: SlackWorld) -> list[VisitRequest]:
+    with world.runtime.sessions() as session:
+        return list(session.exec(select(VisitRequest).order_by(col(VisitRequest.id))))
+
+
+def test_visit_in_a_chat_asks_host_schools_once(world: SlackWorld) -> None:
+    reply = say(world, HEAD, MATHS)
+    assert "has gone to 2 colleagues at 2 schools" in reply and "Maths" in reply
+    assert "Cancel the visit" in reply
+    [visit] = visits(world)
+    assert visit.status == VisitStatus.OFFERED
+    assert "mastery maths" in visit.description
+    offer = card_with(world, NLE, "visit_accept")
+    assert actions_on(offer) == ["visit_accept", "visit_decline"]
+    assert "Year 4" in card_texts(offer)
+    assert world.fake.messages("USLE1"), "Sam, on Slack, is asked too"
+
+
+def test_a_visit_without_an_area_or_from_a_stranger_changes_nothing(world: SlackWorld) -> None:
+    assert "which area of practice" in say(world, HEAD, "visit some lovely classrooms")
+    assert "visit mastery maths" in say(world, HEAD, "visit")
+    assert "directory" in say(world, NEWCOMER, MATHS)
+    assert visits(world) == []
+
+
+def test_a_teams_host_accepts_and_books_a_school_day(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    answer = press_on_card(world, NLE, "visit_accept")
+    assert "you're hosting this visit" in answer["value"]
+    hosting = card_with(world, NLE, "visit_pick_date")
+    assert inputs(hosting)["date"]["type"] == "Input.Date"
+    for day, words in (
+        ("2026-11-28", "weekend"),
+        ("2026-12-25", "Christmas Day"),
+        ("2026-11-20", "after today"),
+        ("", "Please pick a date"),
+    ):
+        assert words in press_on_card(world, NLE, "visit_pick_date", date=day)["value"], day
+    assert visits(world)[0].status == VisitStatus.ACCEPTED
+    booked = press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
+    assert "Booked for Tuesday 8 December 2026" in booked["value"]
+    [stored] = visits(world)
+    assert (stored.status, str(stored.visit_date)) == (VisitStatus.BOOKED, "2026-12-08")
+    told = [c for c in cards_to(world, HEAD) if "Tuesday 8 December 2026" in card_texts(c)]
+    assert told, "the visitor hears the day"
+    assert "Change the date" in card_texts(card_with(world, NLE, "visit_pick_date"))
+
+
+def test_the_host_school_has_room_for_one_visit_a_half_term(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    press_on_card(world, NLE, "visit_accept")
+    press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
+    say(world, HEAD, "visit maths mastery in Year 6 please")
+    assert len(visits(world)) == 2
+    press_on_card(world, NLE, "visit_accept")
+    full = press_on_card(world, NLE, "visit_pick_date", date="2026-12-09")
+    assert "its limit per half term" in full["value"]
+    assert visits(world)[1].visit_date is None
+    assert visits(world)[1].status == VisitStatus.ACCEPTED
+
+
+def test_only_the_host_picks_the_date(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    press_on_card(world, NLE, "visit_accept")
+    visit_id = visits(world)[0].id
+    activity = fake(world).card_action(
+        {"action": "visit_pick_date", "value": str(visit_id), "date": "2026-12-08"},
+        user=teams_user(HEAD),
+        aad=HEAD,
+    )
+    answer = world.teams_send(activity).json()
+    world.settle()
+    assert "Only the host" in answer["value"]
+    assert visits(world)[0].visit_date is None
+
+
+def test_was_it_useful_is_answered_on_teams_once(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    press_on_card(world, NLE, "visit_accept")
+    press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
+    world.clock.set(datetime(2026, 12, 9, 9, 30, tzinfo=UTC))
+    assert run_due(world.runtime)["visits_followed_up"] == 1
+    world.settle()
+    feedback = card_with(world, HEAD, "visit_useful_very")
+    assert actions_on(feedback) == [
+        "visit_useful_very",
+        "visit_useful_somewhat",
+        "visit_useful_not_really",
+    ]
+    for _ in range(2):  # a double click
+        press_on_card(world, HEAD, "visit_useful_very")
+    press_on_card(world, NLE, "visit_useful_somewhat")
+    with world.runtime.sessions() as session:
+        answers = sorted(str(f.usefulness) for f in session.exec(select(VisitFeedback)))
+    assert answers == ["somewhat", "very"]
+
+
+def test_the_visitor_calls_the_visit_off_after_being_asked_if_sure(world: SlackWorld) -> None:
+    say(world, HEAD, MATHS)
+    press_on_card(world, NLE, "visit_accept")
+    mine = card_with(world, HEAD, "visit_cancel")
+    [fold] = [a for a in mine["actions"] if a["type"] == "Action.ShowCard"]
+    assert "Cancel the visit?" in card_texts({"card": fold})
+    by_host = press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
+    assert "Booked" in by_host["value"]
+    answer = press_on_card(world, HEAD, "visit_cancel")
+    assert answer["statusCode"] == 200
+    assert visits(world)[0].status == VisitStatus.CANCELLED
+    assert "visit_pick_date" not in str(cards_to(world, NLE)), "the host's card says it's off"
+    stale = press(world, NLE, "visit_pick_date", visits(world)[0].id, date="2026-12-09")
+    assert "cancelled" in stale["value"]
