@@ -359,7 +359,7 @@ _SPELLED = {"phase": School.phase, "region": School.region, "trust": School.trus
 @lru_cache(maxsize=8)
 def _spellings_query(kinds: tuple[str, ...]) -> Any:
     """The distinct non-empty values of these school columns, each row tagged with its kind."""
-    parts = [
+    parts: list[Any] = [
         select(literal_column(f"'{kind}'").label("kind"), col(_SPELLED[kind]).label("value"))
         .where(col(_SPELLED[kind]).is_not(None))
         .distinct()
@@ -413,7 +413,7 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
 @lru_cache(maxsize=1)
 def _roles_and_tags_query() -> Any:
     """The roles and tags of the people bound to `ids`, in one round trip."""
-    ids = bindparam("ids", expanding=True)
+    ids: Any = bindparam("ids", expanding=True)
     return union_all(
         select(literal_column("'role'"), PersonRole.person_id, PersonRole.role).where(
             col(PersonRole.person_id).in_(ids)
