@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-# The migrations' head, known without importing Alembic (about a third of a second of start-up):
-# a database already there is not migrated. tests/storage/test_migrations.py checks it is
+# The migrations' head, known without importing Alembic (which pulls in Mako and Pygments: a
+# quarter of the start-up's imports): a database already there is not migrated. tests/storage/test_migrations.py checks it is
 # still Alembic's head, so a new migration must update it.
 HEAD_REVISIONS = frozenset({"0011"})
 VERSION_TABLE = "alembic_version"
@@ -130,7 +130,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date (idempotent). A database already at `HEAD_REVISIONS`
-    costs one query; only one behind (or ahead: Alembic refuses it) loads Alembic."""
+    costs a look at its version table; only one behind (or ahead: Alembic refuses it) loads
+    Alembic."""
     if applied_revisions(engine) == HEAD_REVISIONS:
         return
     from alembic import command
@@ -152,7 +153,7 @@ def migration_heads() -> frozenset[str]:
 
 def applied_revisions(engine: Engine) -> frozenset[str]:
     """The revision(s) the database is at (none if never migrated), read outside any
-    transaction (no lock on SQLite), with one plain query of Alembic's version table.
+    transaction (no lock on SQLite), from Alembic's version table with plain queries.
 
     Raises SQLAlchemy's errors when the database does not answer.
     """
