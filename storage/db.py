@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The migrations' head, known without importing Alembic (which pulls in Mako and Pygments: a
-# quarter of the start-up's imports): a database already there is not migrated. tests/storage/test_migrations.py checks it is
-# still Alembic's head, so a new migration must update it.
+# quarter of the start-up's imports): a database already there is not migrated.
+# tests/storage/test_migrations.py checks it is still Alembic's head, so a new migration must
+# update it.
 HEAD_REVISIONS = frozenset({"0011"})
 VERSION_TABLE = "alembic_version"
 
