@@ -2,8 +2,9 @@
 Bolt, and the time to the first healthy `GET /healthz` and the idle memory (RSS) of
 `python -m bot serve` against a bare Bolt app served the same way (bench/bare_bolt_server.py).
 
-The bot starts on a database already migrated (a restart, as after a deploy) with its
-scheduler and outbox worker running, its Web API pointed at a local fake Slack.
+The bot starts on a database already migrated (a restart, as after a deploy), its Web API
+pointed at a local fake Slack; its scheduler and outbox worker start as soon as it listens
+(`bot.entry.serve`), so the idle memory a second later includes them.
 """
 
 from __future__ import annotations

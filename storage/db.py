@@ -6,18 +6,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The migrations' head, known without importing Alembic (which pulls in Mako and Pygments: a
+# quarter of the start-up's imports): a database already there is not migrated.
+# tests/storage/test_migrations.py checks it is still Alembic's head, so a new migration must
+# update it.
+HEAD_REVISIONS = frozenset({"0011"})
+VERSION_TABLE = "alembic_version"
 
 SessionFactory = Callable[[], Session]
 READ_ONLY = "school_support_read_only"  # execution option: see `read_only`
@@ -116,6 +121,8 @@ def read_only(sessions: SessionFactory) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at this package's migrations and `engine`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -123,26 +130,40 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to date (idempotent)."""
+    """Bring the schema up to date (idempotent). A database already at `HEAD_REVISIONS`
+    costs a look at its version table; only one behind (or ahead: Alembic refuses it) loads
+    Alembic."""
+    if applied_revisions(engine) == HEAD_REVISIONS:
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
 
 
 @lru_cache(maxsize=1)
 def migration_heads() -> frozenset[str]:
-    """The head revision(s) of this package's migrations."""
+    """The head revision(s) of this package's migrations, as Alembic reads them from the
+    scripts (slow: imports Alembic; running code uses `HEAD_REVISIONS`)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
 def applied_revisions(engine: Engine) -> frozenset[str]:
-    """The revision(s) the database is at, read outside any transaction (no lock on SQLite).
+    """The revision(s) the database is at (none if never migrated), read outside any
+    transaction (no lock on SQLite), from Alembic's version table with plain queries.
 
     Raises SQLAlchemy's errors when the database does not answer.
     """
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as connection:
-        return frozenset(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return frozenset()
+        found = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return frozenset(str(revision) for revision in found.scalars())
 
 
 def run_once(sessions: SessionFactory, work: Callable[[Session], T]) -> T:
@@ -157,8 +178,11 @@ def run_once(sessions: SessionFactory, work: Callable[[Session], T]) -> T:
 
 
 def new_migration(message: str) -> None:
-    """Write a new Alembic revision for the models' changes since the last one (developers)."""
+    """Write a new Alembic revision for the models' changes since the last one (developers);
+    then set `HEAD_REVISIONS` to it."""
     import tempfile
+
+    from alembic import command
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/base.db")

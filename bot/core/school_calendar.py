@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import holidays
 import yaml
 from dateutil.easter import easter
 
@@ -122,6 +121,8 @@ class SchoolCalendar:
         """The name of England's bank holiday on `d` (e.g. "Boxing Day (observed)"), or None."""
         year = self._bank_holidays.get(d.year)
         if year is None:
+            import holidays  # only when a date is first asked about: a tenth of a second saved
+
             found = holidays.country_holidays("GB", subdiv="ENG", years=d.year)
             year = self._bank_holidays[d.year] = {day: str(name) for day, name in found.items()}
         return year.get(d)

@@ -19,7 +19,6 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.transport import Transport
 from handlers.slack.client import SlackClient, make_web_client
 from handlers.slack.sender import SlackRates, SlackTransport
-from handlers.teams.sender import teams_transport
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate, transaction
 
 
@@ -62,9 +61,12 @@ def _transports(
     transports: list[Transport] = [
         SlackTransport(client, SlackRates(settings.slack_messages_per_second))
     ]
-    teams = teams_transport(settings, sessions)
-    if teams is not None:
-        transports.append(teams)
+    if settings.teams_configured:  # its HTTP client is imported only then
+        from handlers.teams.sender import teams_transport
+
+        teams = teams_transport(settings, sessions)
+        if teams is not None:
+            transports.append(teams)
     return transports
 
 

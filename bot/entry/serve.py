@@ -4,6 +4,9 @@ serving Slack at `/slack/events` and, when configured, Microsoft Teams at `/api/
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+from collections.abc import Callable
 
 import uvicorn
 from starlette.applications import Starlette
@@ -11,7 +14,6 @@ from starlette.applications import Starlette
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings, load_settings
 from bot.entry.runtime import Runtime, build_runtime
-from bot.entry.scheduler import start_scheduler
 from bot.entry.web import create_web_app
 from handlers.slack.app import connect, run_socket_mode
 from handlers.slack.front_door import MAX_BODY_BYTES, slack_events_endpoint
@@ -54,11 +56,39 @@ def _web_app(runtime: Runtime) -> Starlette:
 
 
 def _start_background_work(runtime: Runtime) -> None:
+    """The outbox worker and (unless disabled) the scheduler, which only this imports."""
     runtime.deliverer.start()
     if runtime.settings.scheduler_enabled:
+        from bot.entry.scheduler import start_scheduler
+
         start_scheduler(runtime)
     else:
         log.info("scheduler disabled in this process (SCHEDULER_ENABLED=false)")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, calling `on_listening` (once) as soon as it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_listening()
+
+
+def _in_background(runtime: Runtime) -> Callable[[], None]:
+    """Start the background work on its own thread, so requests are answered meanwhile
+    (owed messages wait for it a moment; nothing due is lost: the database holds it)."""
+
+    def start() -> None:
+        threading.Thread(
+            target=_start_background_work, args=(runtime,), name="start-background", daemon=True
+        ).start()
+
+    return start
 
 
 def serve(settings: Settings) -> None:
@@ -78,8 +108,10 @@ def serve(settings: Settings) -> None:
 
     runtime = build_runtime(settings)
     web_app = _web_app(runtime)
-    _start_background_work(runtime)
     # Local unauthenticated Teams mode answers anyone: never beyond this machine.
     host = "127.0.0.1" if settings.teams_local_unauthenticated else "0.0.0.0"
     log.info("serving on http://%s:%s (%s)", host, settings.port, ", ".join(settings.platforms))
-    uvicorn.run(web_app, host=host, port=settings.port, log_level="info")
+    config = uvicorn.Config(web_app, host=host, port=settings.port, log_level="info")
+    # The scheduler and the outbox worker start once the server listens: the database is
+    # migrated and answering by then, so /healthz is true, and start-up is not held up.
+    _Server(config, on_listening=_in_background(runtime)).run()

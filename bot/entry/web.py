@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.core.metrics import SLACK_REQUEST_SECONDS, render_metrics
 from bot.entry.runtime import Runtime
-from storage.db import applied_revisions, migration_heads
+from storage.db import HEAD_REVISIONS, applied_revisions
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def readiness(runtime: Runtime) -> tuple[bool, dict[str, object]]:
             "database": False,
             "reason": "the database does not answer",
         }
-    heads = migration_heads()
+    heads = HEAD_REVISIONS
     if applied != heads:
         return False, {
             "status": "unavailable",

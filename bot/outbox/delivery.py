@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session, col
 
 from bot.core.clock import Clock
-from bot.outbox.owing import sent_message
+from bot.outbox.owing import HOME_PUBLISH, sent_message
 from bot.outbox.pacing import Limit, Pacer, TooLongAWait
 from bot.outbox.transport import (
     Claim,
@@ -207,10 +207,10 @@ class Deliverer:
         if message.claimed_until and message.claimed_until - self.clock.now() < LEASE_MARGIN:
             # Waited so long in this run that the lease may lapse mid-send: let it go.
             return self._counted(Retry(None, after=timedelta(0), count=False), message, report)
-        if message.update_of and self._superseded(message):
-            # A retried (older) edit must not overwrite a newer one: each edit is the whole
-            # message, so the newest owed edit alone decides what it says.
-            log.info("outbox %s: a later edit of %s replaces it", message.id, message.update_of)
+        if _replaces_whole(message) and self._superseded(message):
+            # A retried (older) edit or Home page must not overwrite a newer one: each is the
+            # whole message or page, so the newest owed alone decides what it shows.
+            log.info("outbox %s: a later one replaces it", message.id)
             return self._counted(Sent(None, None, note="superseded"), message, report)
         original: Target | None = None
         if ref := depends_on(message):
@@ -269,12 +269,21 @@ class Deliverer:
         return Failed("original_not_sent")
 
     def _superseded(self, message: OutboxMessage) -> bool:
-        """Whether a later edit of the same message is owed or sent (and hasn't failed)."""
+        """Whether a later edit of the same message, or a later Home page for the same person,
+        is owed or sent (and hasn't failed)."""
+        same = (
+            col(OutboxMessage.update_of) == message.update_of
+            if message.update_of
+            else and_(
+                col(OutboxMessage.method) == HOME_PUBLISH,
+                col(OutboxMessage.channel) == message.channel,
+            )
+        )
         with self.sessions() as session:
             later = session.scalars(
                 select(col(OutboxMessage.id)).where(
                     col(OutboxMessage.id) > message.id,
-                    col(OutboxMessage.update_of) == message.update_of,
+                    same,
                     col(OutboxMessage.platform) == message.platform,
                     col(OutboxMessage.status) != OutboxStatus.FAILED,
                 )
@@ -339,6 +348,11 @@ class Deliverer:
         """Exponential backoff with jitter: about 1 s, 2 s, 4 s … up to 30 minutes."""
         base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
         return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+
+def _replaces_whole(message: OutboxMessage) -> bool:
+    """An edit (the whole message) or a Home page (the whole page): a later one supersedes it."""
+    return bool(message.update_of) or message.method == HOME_PUBLISH
 
 
 def _update_claimed(session: Session, message: OutboxMessage, values: dict[str, Any]) -> None:

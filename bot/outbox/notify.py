@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
-from bot.outbox.owing import owe_post
+from bot.outbox.owing import HOME_PUBLISH, owe_post
 from bot.reach.people import address_of, mention, platform_of, user_id_of
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, Person, PersonRole, Platform
@@ -126,6 +126,8 @@ def undeliverable_reporter(
             )
             if (message.ref or "").startswith("undeliverable:"):
                 return  # a failed failure notice is only logged, never reported in a loop
+            if message.method == HOME_PUBLISH:
+                return  # a Home page is built afresh each time it is opened
             target = message.channel or ""
             platform = "Teams" if message.platform == Platform.TEAMS else "Slack"
             text = (

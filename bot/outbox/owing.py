@@ -28,6 +28,9 @@ from storage.models import OutboxMessage, OutboxStatus, Platform
 
 REPLY = "response_url"  # the outbox method of a reply through a response_url
 FILES_UPLOAD = "files.upload"
+# A person's Home page (Slack's `views.publish`): each replaces the whole page, so only the
+# newest owed to a person need be sent.
+HOME_PUBLISH = "views.publish"
 
 
 def _owe(session: Session, now: datetime, **fields: Any) -> OutboxMessage:
@@ -170,6 +173,28 @@ def owe_reply(
         response_url=response_url,
         payload=payload,
     )
+
+
+def owe_home(session: Session, *, now: datetime, user: str, page: dict[str, Any]) -> OutboxMessage:
+    """Owe a publish of `user`'s Home `page` (the adapter's rendering), paced like any send.
+
+    A page still queued for them is dropped: this newer one replaces it, never both sent.
+    """
+    drop_owed_home(session, user)
+    return _owe(session, now, method=HOME_PUBLISH, channel=user, payload={"home": page})
+
+
+def drop_owed_home(session: Session, user: str) -> int:
+    """Forget the Home pages owed to `user` and not yet started (a newer one is on its way);
+    returns how many. One being sent is left alone: delivery skips it if a newer one waits."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.method) == HOME_PUBLISH,
+            col(OutboxMessage.channel) == user,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

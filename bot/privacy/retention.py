@@ -162,8 +162,9 @@ def erase_sent_batch(session: Session, which: ColumnElement[bool], *, now: datet
 
 
 def erased_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """A message payload with its text, blocks and view gone (thread and unfurl settings kept)."""
-    gone = ("text", "blocks", "view", "attachments")
+    """A message payload with its text, blocks, view or Home page gone (thread and unfurl
+    settings kept)."""
+    gone = ("text", "blocks", "view", "attachments", "home")
     kept = {k: v for k, v in payload.items() if k not in gone}
     return {**kept, "text": ERASED}
 

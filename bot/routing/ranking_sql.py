@@ -10,15 +10,33 @@ the exact Python sort key to them. No IN-list grows with the directory (PostgreS
 most 65,535 parameters in one statement): the only lists are the request's tags, the phase,
 region and trust spellings that match, and the people already offered this request. The
 hub's rules (`Need.rules`) are filters of their own, in `_allowed_by_rules`.
+
+The statement is built once per shape (`_Shape`: which filters a need switches on, and the
+database) and reused with the need's values bound as parameters, so a call costs three
+round trips (the spellings in use, the ranking, the winners' roles and tags) rather than
+SQLAlchemy building a statement of a hundred clauses each time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -62,6 +80,23 @@ def _direct_address() -> ColumnElement[str]:
     )
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the text of the ranking statement: the database, and which of the
+    need's filters apply. Everything else about a need is a bound parameter."""
+
+    dialect: str
+    requester: bool
+    school: bool
+    excluded: bool
+    today: bool
+    same_trust: bool  # EXCLUDE_SAME_TRUST, and the requesting school has a trust
+    require_phase: bool
+    require_region: bool
+    only_person: bool
+    limited: bool
+
+
 def rank_in_sql(
     session: Session,
     need: Need,
@@ -76,24 +111,65 @@ def rank_in_sql(
     """
     if not need.tags:
         return []
-    query = _ranked_query(session, need, only_person_id)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
+    shape = _shape_of(session, need, only_person_id=only_person_id, limit=limit)
+    params = _params(need, _spellings(session, need), only_person_id=only_person_id, limit=limit)
+    rows = session.execute(_ranked_query(shape), params).all()
     return rank_candidates(need, _candidates(session, rows), tag_labels=tag_labels)
 
 
-def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> Any:
-    """SELECT the candidates who may be offered `need`, in ranking order.
+def _shape_of(
+    session: Session, need: Need, *, only_person_id: int | None, limit: int | None
+) -> _Shape:
+    return _Shape(
+        dialect=session.get_bind().dialect.name,
+        requester=need.requester_person_id is not None,
+        school=need.school_id is not None,
+        excluded=bool(need.excluded_person_ids),
+        today=need.today is not None,
+        same_trust=bool(need.rules.exclude_same_trust and need.trust),
+        require_phase=bool(need.rules.require_phase and need.phase),
+        require_region=bool(need.rules.require_region and need.region),
+        only_person=only_person_id is not None,
+        limited=limit is not None,
+    )
+
+
+def _params(
+    need: Need,
+    spellings: Mapping[str, list[str]],
+    *,
+    only_person_id: int | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    """The need's values for the statement's parameters (those its shape leaves out unused)."""
+    return {
+        "tags": sorted(need.tags),
+        "supporter_roles": sorted(SUPPORTER_ROLES),
+        "fitting_roles": sorted(fitting_roles(need)),
+        "requester": need.requester_person_id,
+        "school": need.school_id,
+        "excluded": sorted(need.excluded_person_ids),
+        "today": need.today,
+        "phases": spellings.get("phase", []),
+        "regions": spellings.get("region", []),
+        "trusts": spellings.get("trust", []),
+        "only_person": only_person_id,
+        "limit": limit,
+    }
+
+
+@lru_cache(maxsize=256)
+def _ranked_query(shape: _Shape) -> Any:
+    """SELECT the candidates who may be offered a need of this shape, in ranking order.
 
     The work grows with the people sharing a tag, not with the directory or its history:
     each candidate's active count and last start are index look-ups, worked out once per
     candidate (a materialised CTE) rather than aggregated over every deployment.
     """
-    candidates = _candidates_sharing_a_tag(need, only_person_id)
-    phase_fit = _spelled_as(session, School.phase, need.phase, phases_match)
-    region_fit = _spelled_as(session, School.region, need.region, regions_match)
-    return (
+    candidates = _candidates_sharing_a_tag(shape)
+    phase_fit = col(School.phase).in_(bindparam("phases", expanding=True))
+    region_fit = col(School.region).in_(bindparam("regions", expanding=True))
+    query = (
         select(
             candidates.c.id,
             candidates.c.user_id,
@@ -111,7 +187,7 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
         .select_from(candidates)
         .outerjoin(School, col(School.id) == candidates.c.school_id)
         .where(candidates.c.active < candidates.c.capacity)
-        .where(*_allowed_by_rules(session, need, phase_fit, region_fit))
+        .where(*_allowed_by_rules(shape, phase_fit, region_fit))
         .order_by(
             candidates.c.covered.desc(),
             candidates.c.role_misfit,
@@ -120,18 +196,21 @@ def _ranked_query(session: Session, need: Need, only_person_id: int | None) -> A
             candidates.c.active,
             candidates.c.at.is_not(None),  # never deployed first (the Python key's -inf)
             candidates.c.at,
-            _casefolded(session, candidates.c.name),
+            _casefolded(shape.dialect, candidates.c.name),
             candidates.c.id,
         )
     )
+    if shape.limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
 
 
-def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
-    """Everyone who shares a tag with `need` and passes the per-person rules, with how many
-    tags they cover, their active count, last start and whether their role fits."""
+def _candidates_sharing_a_tag(shape: _Shape) -> Any:
+    """Everyone who shares a tag with the need and passes the per-person rules, with how
+    many tags they cover, their active count, last start and whether their role fits."""
     covered = (
         select(PersonExpertise.person_id, func.count().label("covered"))
-        .where(col(PersonExpertise.tag_slug).in_(sorted(need.tags)))
+        .where(col(PersonExpertise.tag_slug).in_(bindparam("tags", expanding=True)))
         .group_by(PersonExpertise.person_id)
         .subquery()
     )
@@ -148,14 +227,14 @@ def _candidates_sharing_a_tag(need: Need, only_person_id: int | None) -> Any:
             covered.c.covered,
             _active_load().label("active"),
             _last_started().label("at"),
-            case((_holds_role(fitting_roles(need)), 0), else_=1).label("role_misfit"),
+            case((_holds_role("fitting_roles"), 0), else_=1).label("role_misfit"),
         )
         .select_from(covered)
         .join(Person, covered.c.person_id == Person.id)
-        .where(*_eligible(need))
+        .where(*_eligible(shape))
     )
-    if only_person_id is not None:
-        query = query.where(Person.id == only_person_id)
+    if shape.only_person:
+        query = query.where(Person.id == bindparam("only_person"))
     return query.cte("candidates").prefix_with("MATERIALIZED")
 
 
@@ -202,71 +281,98 @@ def _last_started() -> Any:
     )
 
 
-def _eligible(need: Need) -> list[ColumnElement[bool]]:
+def _eligible(shape: _Shape) -> list[ColumnElement[bool]]:
     """The SQL form of `exclusion_reason(...) is None` but for capacity left (checked on the
     active count outside) and shared expertise (the inner join)."""
     conditions: list[ColumnElement[bool]] = [
-        _holds_role(SUPPORTER_ROLES),
+        _holds_role("supporter_roles"),
         col(Person.erased_at).is_(None),
         col(Person.available).is_(True),
         Person.capacity > 0,
     ]
-    if need.requester_person_id is not None:
-        conditions.append(Person.id != need.requester_person_id)
-    if need.school_id is not None:
+    if shape.requester:
+        conditions.append(Person.id != bindparam("requester"))
+    if shape.school:
         conditions.append(
-            or_(col(Person.school_id).is_(None), col(Person.school_id) != need.school_id)
+            or_(col(Person.school_id).is_(None), col(Person.school_id) != bindparam("school"))
         )
-    if need.excluded_person_ids:
-        conditions.append(col(Person.id).not_in(sorted(need.excluded_person_ids)))
-    if need.today is not None:
+    if shape.excluded:
+        conditions.append(col(Person.id).not_in(bindparam("excluded", expanding=True)))
+    if shape.today:
         conditions.append(
-            or_(col(Person.available_from).is_(None), col(Person.available_from) <= need.today)
+            or_(
+                col(Person.available_from).is_(None),
+                col(Person.available_from) <= bindparam("today"),
+            )
         )
     return conditions
 
 
-def _allowed_by_rules(
-    session: Session, need: Need, phase_fit: Any, region_fit: Any
-) -> list[ColumnElement[bool]]:
+def _allowed_by_rules(shape: _Shape, phase_fit: Any, region_fit: Any) -> list[ColumnElement[bool]]:
     """The SQL form of `rule_exclusion_reason(...) is None` on the school: the trust
     conflict, and phase and region when the hub requires them (availability is per person,
     in `_eligible`)."""
     conditions: list[ColumnElement[bool]] = []
-    if need.rules.exclude_same_trust and need.trust:
-        same_trust = _spelled_as(session, School.trust, need.trust, trusts_match)
+    if shape.same_trust:
+        same_trust = col(School.trust).in_(bindparam("trusts", expanding=True))
         conditions.append(or_(col(School.trust).is_(None), ~same_trust))
-    if need.rules.require_phase and need.phase:
+    if shape.require_phase:
         conditions.append(phase_fit)
-    if need.rules.require_region and need.region:
+    if shape.require_region:
         conditions.append(region_fit)
     return conditions
 
 
-def _holds_role(roles: Iterable[str]) -> ColumnElement[bool]:
+def _holds_role(roles: str) -> ColumnElement[bool]:
+    """Whether the person holds one of the roles bound to the parameter `roles`."""
     return exists().where(
-        and_(col(PersonRole.person_id) == col(Person.id), col(PersonRole.role).in_(sorted(roles)))
+        and_(
+            col(PersonRole.person_id) == col(Person.id),
+            col(PersonRole.role).in_(bindparam(roles, expanding=True)),
+        )
     )
 
 
-def _spelled_as(session: Session, column: Any, wanted: str | None, same: Any) -> Any:
-    """`column IN (the spellings in use that match `wanted`)`: few distinct values, compared
-    in Python so the rule (case, spacing, all-through) stays `matching`'s own."""
-    if not wanted:
-        return false()
-    spellings = [
-        value
-        for value in session.execute(select(column).where(column.is_not(None)).distinct()).scalars()
-        if same(wanted, value)
+def _spellings(session: Session, need: Need) -> dict[str, list[str]]:
+    """The spellings in use of the need's phase, region and (when the trust rule applies)
+    trust, in one round trip: few distinct values, compared in Python so the rule (case,
+    spacing, all-through) stays `matching`'s own."""
+    wanted = {
+        "phase": (need.phase, phases_match),
+        "region": (need.region, regions_match),
+        "trust": (need.trust if need.rules.exclude_same_trust else None, trusts_match),
+    }
+    kinds = tuple(kind for kind, (value, _) in wanted.items() if value)
+    found: dict[str, list[str]] = {kind: [] for kind in kinds}
+    if not kinds:
+        return found
+    for kind, value in session.execute(_spellings_query(kinds)):
+        wanted_value, same = wanted[kind]
+        if same(wanted_value, value):
+            found[kind].append(value)
+    return found
+
+
+_SPELLED = {"phase": School.phase, "region": School.region, "trust": School.trust}
+
+
+@lru_cache(maxsize=8)
+def _spellings_query(kinds: tuple[str, ...]) -> Any:
+    """The distinct non-empty values of these school columns, each row tagged with its kind."""
+    parts: list[Any] = [
+        select(literal_column(f"'{kind}'").label("kind"), col(_SPELLED[kind]).label("value"))
+        .where(col(_SPELLED[kind]).is_not(None))
+        .distinct()
+        for kind in kinds
     ]
-    return column.in_(spellings) if spellings else false()
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def _casefolded(session: Session, column: Any) -> Any:
+def _casefolded(dialect: str, column: Any) -> Any:
     """The name as Python's `str.casefold()` orders it: SQLite calls Python's own (registered
     in `storage.db`); on PostgreSQL `lower()` plus the folds it lacks for Latin and Greek
     (ß, ſ, final sigma). Codepoint order ("C"), as Python compares strings."""
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         return func.casefold(column)
     folded = func.lower(column)
     for letter, fold in _FOLDS_LOWER_MISSES:
@@ -276,20 +382,12 @@ def _casefolded(session: Session, column: Any) -> Any:
 
 def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     """Candidates for the few rows ranked, with their roles and tags (one query each)."""
-    roles: dict[int, set[str]] = defaultdict(set)
-    tags: dict[int, set[str]] = defaultdict(set)
+    held: dict[str, dict[int, set[str]]] = {"role": defaultdict(set), "tag": defaultdict(set)}
     for start in range(0, len(rows), _CHUNK):
         ids = [row.id for row in rows[start : start + _CHUNK]]
-        for person_id, role in session.execute(
-            select(PersonRole.person_id, PersonRole.role).where(col(PersonRole.person_id).in_(ids))
-        ):
-            roles[person_id].add(role)
-        for person_id, tag in session.execute(
-            select(PersonExpertise.person_id, PersonExpertise.tag_slug).where(
-                col(PersonExpertise.person_id).in_(ids)
-            )
-        ):
-            tags[person_id].add(tag)
+        for kind, person_id, value in session.execute(_roles_and_tags_query(), {"ids": ids}):
+            held[kind][person_id].add(value)
+    roles, tags = held["role"], held["tag"]
     return [
         Candidate(
             person_id=row.id,
@@ -310,3 +408,17 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
         )
         for row in rows
     ]
+
+
+@lru_cache(maxsize=1)
+def _roles_and_tags_query() -> Any:
+    """The roles and tags of the people bound to `ids`, in one round trip."""
+    ids: Any = bindparam("ids", expanding=True)
+    return union_all(
+        select(literal_column("'role'"), PersonRole.person_id, PersonRole.role).where(
+            col(PersonRole.person_id).in_(ids)
+        ),
+        select(literal_column("'tag'"), PersonExpertise.person_id, PersonExpertise.tag_slug).where(
+            col(PersonExpertise.person_id).in_(ids)
+        ),
+    )

@@ -32,7 +32,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.core.clock import Clock
 from bot.outbox.delivery import LEASE
 from bot.outbox.delivery import Deliverer as OutboxDeliverer
-from bot.outbox.owing import FILES_UPLOAD, REPLY
+from bot.outbox.owing import FILES_UPLOAD, HOME_PUBLISH, REPLY
 from bot.outbox.pacing import Limit, Pacer
 from bot.outbox.transport import Claim, Failed, Outcome, RateLimited, Retry, Sent
 from handlers.slack.blocks.render import slack_payload
@@ -221,6 +221,8 @@ class SlackTransport:
     def send(self, claim: Claim) -> Outcome:
         """Send one claimed row: post, edit, ephemeral, reply or files."""
         message = claim.message
+        if message.method == HOME_PUBLISH:
+            return self._publish_home(claim)
         # The core owes neutral views; Slack gets them as Block Kit, rendered now (the row is
         # detached: what is stored stays neutral).
         message.payload = slack_payload(message.payload)
@@ -264,6 +266,19 @@ class SlackTransport:
             **payload,
         )
         return Sent(response.get("channel"), response.get("ts"))
+
+    def _publish_home(self, claim: Claim) -> Sent:
+        """Publish a person's Home page, already Block Kit (the whole page: publishing it
+        again after a crash only shows the same page)."""
+        message = claim.message
+        self._call(
+            claim,
+            self.rates.method(HOME_PUBLISH),
+            self.client.views_publish,
+            user_id=message.channel,
+            view=message.payload["home"],
+        )
+        return Sent(None, None)
 
     # --- replies to whoever acted --------------------------------------------------------
     def _reply(self, claim: Claim) -> Outcome:

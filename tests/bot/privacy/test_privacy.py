@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.entry.stand_in import SlackWorld
+from bot.outbox.owing import HOME_PUBLISH, owe_home
 from bot.privacy.retention import ERASED
 from bot.privacy.service import ERASED_NAME, erase_person, export_person
 from bot.routing.service import load_candidates, rank_for
@@ -220,6 +221,25 @@ def test_erasing_a_supporter_removes_their_data_and_keeps_the_ids(
     data = export(slack, "USLE1")
     assert data["directory_entry"]["name"] == ERASED_NAME
     assert SAM_NOTES not in json.dumps(data)
+
+
+def test_erasing_a_supporter_erases_the_home_pages_sent_to_them(
+    slack: SlackWorld, history: History
+) -> None:
+    page = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Sam Specialist"}}],
+    }
+    with transaction(slack.runtime.sessions) as session:
+        owe_home(session, now=slack.clock.now(), user="USLE1", page=page)
+    slack.settle()
+    shown = slack.fake.home_view("USLE1")
+    assert shown is not None and shown["blocks"] == page["blocks"]
+
+    erase(slack, "USLE1")
+
+    [sent] = [m for m in outbox(slack) if m.method == HOME_PUBLISH]
+    assert sent.status == "sent" and "Sam Specialist" not in payload_text(sent)
 
 
 def test_erasing_a_supporter_withdraws_open_offers_and_flags_their_deployment(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from sqlalchemy import event
 
 from bench.directory import generate_directory, random_need
+from bot.routing import ranking_sql
 from bot.routing.matching import rank_candidates
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.service import load_candidates
@@ -50,6 +52,31 @@ def test_one_person_is_ranked_alone_or_not_at_all(sessions: SessionFactory) -> N
         [alone] = rank_in_sql(session, need, tag_labels=LABELS, only_person_id=fits)
         assert _shape([alone]) == _shape([middle])
         assert rank_in_sql(session, need, tag_labels=LABELS, only_person_id=unfit) == []
+
+
+def test_a_ranking_is_three_statements_built_once_per_shape(sessions: SessionFactory) -> None:
+    rng = random.Random(8)
+    with transaction(sessions) as session:
+        slugs = generate_directory(session, 100)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's own, opening the transaction
+            statements.append(statement)
+
+    ranking_sql._ranked_query.cache_clear()
+    with transaction(sessions) as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            for _ in range(4):  # needs of one shape: tags, school, requester, exclusions
+                rank_in_sql(session, random_need(rng, slugs, 100), limit=3, tag_labels=LABELS)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    # The spellings in use, the ranking, the winners' roles and tags: one round trip each.
+    assert len(statements) == 4 * 3, statements
+    cache = ranking_sql._ranked_query.cache_info()
+    assert (cache.misses, cache.hits) == (1, 3)
 
 
 @pytest.mark.slow

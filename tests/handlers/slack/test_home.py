@@ -4,15 +4,18 @@ changing who is offered next, and a busy coordinator's page within Slack's limit
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
+from bot.outbox.pacing import Pacer
 from handlers.slack.stand_in.fake_slack import dm_channel_id
 from handlers.slack.stand_in.signing import block_actions_payload, message_event, new_event_id
 from storage.db import transaction
-from storage.models import AuditEntry, Deployment, Offer, Person, SupportRequest
+from storage.models import AuditEntry, Deployment, Offer, OutboxMessage, Person, SupportRequest
 from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 from tests.support.blockkit import action_ids, button_value, texts
 
@@ -247,3 +250,83 @@ def test_a_slack_outage_while_publishing_is_logged_not_a_crash(slack: SlackWorld
     slack.fake.end_outage()
     assert "Your requests" in texts(open_home(slack, "UHEAD1")["blocks"])
     # The `slack` fixture fails the test if the failure reached the global error handler.
+
+
+def click_while_the_outbox_waits(slack: SlackWorld, user: str, value: str) -> None:
+    """A click on the away switch of `user`'s Home tab, handled, with nothing delivered yet."""
+    view = slack.fake.home_view(user)
+    assert view is not None
+    payload = block_actions_payload(user, "home_availability", value, view=view)
+    status, _, _ = slack.sender.interact(payload)
+    assert status == 200
+    deadline = time.monotonic() + 10
+    while not slack.executor.idle():
+        assert time.monotonic() < deadline, "the listener did not finish"
+        time.sleep(0.01)
+
+
+def test_home_refreshes_queued_for_one_person_are_published_once_the_newest(
+    slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.import_directory()
+    open_home(slack, "USLE1")
+    published = len(slack.fake.calls_to("views.publish"))
+    monkeypatch.setattr(slack.runtime.deliverer, "kick", lambda: None)  # a busy outbox
+    for value in ("away", "available", "away"):
+        click_while_the_outbox_waits(slack, "USLE1", value)
+    with slack.runtime.sessions() as session:
+        queued = session.exec(select(OutboxMessage).where(OutboxMessage.method == "views.publish"))
+        assert [m.channel for m in queued] == ["USLE1"]
+    slack.settle()
+    calls = slack.fake.calls_to("views.publish")[published:]
+    assert [(c.args["user_id"], c.ok) for c in calls] == [("USLE1", True)]
+    view = slack.fake.home_view("USLE1")
+    assert view is not None and "*Away*" in texts(view["blocks"])
+
+
+def test_opening_the_home_tab_publishes_at_once_and_drops_an_older_queued_page(
+    slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.import_directory()
+    open_home(slack, "USLE1")
+    monkeypatch.setattr(slack.runtime.deliverer, "kick", lambda: None)  # a busy outbox
+    click_while_the_outbox_waits(slack, "USLE1", "away")
+    monkeypatch.undo()
+    view = open_home(slack, "USLE1")  # exactly one publish: the fresh one, not the queued too
+    assert "*Away*" in texts(view["blocks"])
+    with slack.runtime.sessions() as session:
+        assert not session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.method == "views.publish")
+        ).all()
+
+
+def test_a_burst_of_home_refreshes_keeps_to_views_publish_rate(slack: SlackWorld) -> None:
+    supporters = [f"UBURST{n:02d}" for n in range(16)]
+    rows = [
+        f"{u},Supporter {u},{u.lower()}@example.org,sle,Oak School,,primary,West Midlands,send,1"
+        for u in supporters
+    ]
+    header = slack.directory.splitlines()[0]
+    slack.import_directory("\n".join([header, *rows]) + "\n")
+    for user in supporters:
+        open_home(slack, user)
+    before = len(slack.fake.calls_to("views.publish"))
+    # Slack's Tier 4 (100 a minute) with about ten at once; the bot paced as it is when served.
+    slack.fake.limit_rates({"views.publish": 100 / 60}, per_channel=None, burst_seconds=6.5)
+    slack.runtime.deliverer.pacer = Pacer()
+    payloads = [
+        block_actions_payload(u, "home_availability", "away", view=slack.fake.home_view(u))
+        for u in supporters
+    ]
+    with ThreadPoolExecutor(len(payloads)) as pool:  # every click at once
+        statuses = list(pool.map(lambda p: slack.sender.interact(p)[0], payloads))
+    assert statuses == [200] * len(supporters)
+    slack.settle(timeout=30)
+    calls = slack.fake.calls_to("views.publish")[before:]
+    assert [c.status for c in calls] == [200] * len(supporters), "none refused with 429"
+    assert sorted(c.args["user_id"] for c in calls) == supporters  # each once
+    # Ten at once, then one every 0.6 s: the last six took at least about 3.6 s.
+    assert calls[-1].at - calls[0].at >= 0.9 * (len(supporters) - 10) * 60 / 100
+    for user in supporters:
+        view = slack.fake.home_view(user)
+        assert view is not None and "*Away*" in texts(view["blocks"])

@@ -61,7 +61,7 @@ def _change(
             tell(ctx, body, work(session, deployment_id, rest), session=session)
 
         unit_of_work(ctx, change_and_reply, then_ack=ack, retry_on_conflict=True)
-    refresh_if_from_home(ctx, client, body)
+    refresh_if_from_home(ctx, body)
 
 
 def _open(

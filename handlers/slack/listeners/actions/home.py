@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from bot.core.errors import NotFound
 from bot.home.service import set_availability
@@ -22,7 +23,7 @@ from handlers.slack.listeners.common import (
     int_value,
     user_id_of,
 )
-from handlers.slack.listeners.events.home import publish_home
+from handlers.slack.listeners.events.home import owe_home_page
 
 
 def on_ask(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -40,20 +41,18 @@ def on_ask(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient)
 
 
 def on_availability(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """The away switch: saved, acknowledged, then the Home tab published again."""
+    """The away switch: saved with the Home tab showing it owed, then acknowledged."""
     user = user_id_of(body)
     with friendly_errors(ctx, body, ack):
         value = action_value(body)
         if value not in (AWAY, AVAILABLE):
             raise NotFound("That button doesn't say whether you're away or available.")
-        unit_of_work(
-            ctx,
-            lambda session: set_availability(
-                session, now=ctx.clock.now(), actor=user, available=value == AVAILABLE
-            ),
-            then_ack=ack,
-        )
-        publish_home(ctx, client, user)
+
+        def switch(session: Session) -> None:
+            set_availability(session, now=ctx.clock.now(), actor=user, available=value == AVAILABLE)
+            owe_home_page(ctx, session, user)  # the page showing the change, with the change
+
+        unit_of_work(ctx, switch, then_ack=ack)
 
 
 def on_audit_trail(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:

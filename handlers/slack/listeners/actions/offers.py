@@ -56,7 +56,7 @@ def on_accept(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClie
             ),
             then_ack=ack,
         )
-    refresh_if_from_home(ctx, client, body)
+    refresh_if_from_home(ctx, body)
 
 
 def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -77,7 +77,7 @@ def on_remove(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClie
             tell(ctx, body, reply, session=session)  # owed with the change itself
 
         unit_of_work(ctx, remove, then_ack=ack)
-    refresh_if_from_home(ctx, client, body)
+    refresh_if_from_home(ctx, body)
 
 
 def on_shadow_pick(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:

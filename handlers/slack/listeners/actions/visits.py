@@ -53,7 +53,7 @@ def on_accept(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClie
                 session, ctx.context(), actor=user_id_of(body), offer_id=offer_id
             ),
         )
-    refresh_if_from_home(ctx, client, body)
+    refresh_if_from_home(ctx, body)
 
 
 def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from bot.teamwork.flows import add_to_team
 from handlers.slack.blocks.teamwork import TEAM_VIEW
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import int_value, tell, user_id_of, view_metadata, view_values
-from handlers.slack.listeners.events.home import publish_home
+from handlers.slack.listeners.events.home import refresh_home
 from handlers.slack.listeners.views.requests import message_view
 
 
@@ -54,7 +54,7 @@ def on_team_submitted(ctx: SlackContext, ack: Ack, body: dict[str, Any], client:
         if isinstance(exc, NotAllowed):
             tell(ctx, body, exc.message, refused=exc)
         return
-    publish_home(ctx, client, user)
+    refresh_home(ctx, user)
 
 
 def register(app: App, ctx: SlackContext) -> None:

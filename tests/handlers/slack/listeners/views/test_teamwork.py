@@ -6,8 +6,9 @@ import json
 from unittest.mock import MagicMock
 
 from bot.entry.runtime import Runtime
+from bot.outbox.owing import HOME_PUBLISH
 from handlers.slack.listeners.views import teamwork
-from tests.handlers.slack.listeners.conftest import Ack, submission
+from tests.handlers.slack.listeners.conftest import Ack, owed, submission
 from tests.handlers.slack.listeners.team_world import nadias_deployment, on_team
 
 
@@ -29,7 +30,8 @@ def test_on_team_submitted_saves_before_the_ack(ctx: Runtime, ack: Ack, client: 
     )
     assert ack.once == {}
     assert ack.seen == [[("colleague", True)]]
-    assert client.views_publish.call_args.kwargs["user_id"] == "UNLE1"
+    client.views_publish.assert_not_called()  # the refreshed Home tab is owed, paced
+    assert [m.channel for m in owed(ctx) if m.method == HOME_PUBLISH] == ["UNLE1"]
 
 
 def test_on_team_submitted_shows_problems_on_the_form(

@@ -1,0 +1,97 @@
+"""Starting `serve` quickly: a database already at the migrations' head is not migrated
+again (Alembic is never imported), `holidays`, the scheduler and the Teams HTTP client load
+only when needed, and the background work starts once the server listens."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from bot.entry.serve import _Server
+from handlers.slack.stand_in.fake_slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[3]
+LAZY = ("alembic", "holidays", "apscheduler", "httpx", "microsoft_teams")
+
+PROBE = f"""
+import sys
+from datetime import date
+
+def loaded():
+    return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & set({LAZY!r})))
+
+from bot.core.settings import load_settings
+from bot.entry import serve
+
+runtime = serve.build_runtime(load_settings(env_file=None))
+serve._web_app(runtime)
+print("SERVING:" + loaded())
+runtime.calendar.is_working_day(date(2026, 12, 28))
+serve._start_background_work(runtime)
+print("WORKING:" + loaded())
+"""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def test_serving_a_migrated_database_defers_the_optional_imports(
+    db_url: str, fake: FakeSlack, tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    serving, working = done.stdout.strip().splitlines()[-2:]
+    assert serving == "SERVING:"
+    # The probe sees them once they are needed: a date asked about, the scheduler started.
+    assert working == "WORKING:apscheduler,holidays"
+
+
+def test_background_work_starts_once_the_server_listens() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = Starlette(routes=[Route("/healthz", lambda _r: PlainTextResponse("ok"))])
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    reachable: list[bool] = []
+
+    def on_listening() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            reachable.append(True)
+        server.should_exit = True
+
+    server = _Server(config, on_listening=on_listening)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert reachable == [True]
