@@ -132,7 +132,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
     )
     coordinator = _coordinator_digest(session, ctx, week, lookups, items, active)
     personal = _personal(session, lookups.people, requests, active, lookups.request_item)
-    _add_team_and_visits(session, ctx, week, lookups.people, active, personal)
+    _add_team_and_visits(session, ctx, week, lookups, active, personal)
     return WeeklyDigest(coordinator, personal)
 
 
@@ -500,7 +500,7 @@ def _add_team_and_visits(
     session: Session,
     ctx: ServiceContext,
     week: DigestWeek,
-    people: dict[int | None, Person],
+    lookups: _Lookups,
     active: list[DeploymentItem],
     personal: list[PersonalDigest],
 ) -> None:
@@ -510,7 +510,7 @@ def _add_team_and_visits(
     digests = {d.person_id: d for d in personal}
 
     def digest_for(person_id: int) -> PersonalDigest | None:
-        person = people.get(person_id)
+        person = lookups.people.get(person_id)
         if person is None or person.erased_at is not None:
             return None
         if person_id not in digests:
@@ -524,7 +524,11 @@ def _add_team_and_visits(
         if (mine := digest_for(place.person_id)) is not None:
             mine.team.append(TeamPlace(str(place.role), by_id[place.deployment_id]))
     visits = visits_by_person(
-        session, since=ctx.calendar.local(week.start).date(), label=ctx.vocabulary.label
+        session,
+        since=ctx.calendar.local(week.start).date(),
+        label=ctx.vocabulary.label,
+        people=lookups.people,
+        schools=lookups.schools,
     )
     for person_id, lines in visits.items():
         if (mine := digest_for(person_id)) is not None:

@@ -4,6 +4,7 @@ and a person's visits for subject access and erasure."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -92,9 +93,17 @@ _UNDATED = (VisitStatus.OFFERED, VisitStatus.UNMATCHED, VisitStatus.ACCEPTED)
 _DATED = (VisitStatus.BOOKED, VisitStatus.VISITED)
 
 
-def visits_by_person(session: Session, *, since: date, label: Any) -> dict[int, list[VisitLine]]:
+def visits_by_person(
+    session: Session,
+    *,
+    since: date,
+    label: Any,
+    people: Mapping[int | None, Person] | None = None,
+    schools: Mapping[int | None, str] | None = None,
+) -> dict[int, list[VisitLine]]:
     """Each person's visits for their personal digest, as visitor or host: those waiting for
-    a host or a day, and those on a day from `since` on; by day (undated last)."""
+    a host or a day, and those on a day from `since` on; by day (undated last). `people` and
+    `schools` (by id) save reading them again when the caller has them."""
     visits = list(
         session.exec(
             select(VisitRequest).where(
@@ -109,8 +118,10 @@ def visits_by_person(session: Session, *, since: date, label: Any) -> dict[int, 
         )
     )
     labels = _labels(session, [v.id or 0 for v in visits], label)
-    people = {p.id: p for p in session.exec(select(Person))}
-    schools = {s.id: s.name for s in session.exec(select(School))}
+    if people is None:
+        people = {p.id: p for p in session.exec(select(Person))}
+    if schools is None:
+        schools = {s.id: s.name for s in session.exec(select(School))}
 
     def seen_by(v: VisitRequest, as_host: bool) -> VisitLine:
         other = people.get(v.requester_id if as_host else v.host_id)
