@@ -500,9 +500,31 @@ def answer_review(
     if mine is not None:
         raise Conflict(f"You've already answered the review ({mine.decision}) — thank you.")
     note = note.strip()[:NOTE_LIMIT]
+    _record_review(session, ctx, inv, actor=actor, decision=decision, note=note)
+    if decision == ReviewDecision.CLOSE:
+        close_deployment(
+            session,
+            ctx,
+            deployment=inv.deployment,
+            request=inv.request,
+            person=inv.person,
+            role=inv.role,
+            impact=note or REVIEW_CLOSED_IMPACT,
+            via="review",
+        )
+        _close_review_dms(session, ctx, deployment_id)
+    elif decision == ReviewDecision.ADJUST:
+        _ask_to_revise_agreement(session, ctx, inv)
+    return _review_reply(decision, inv.role)
+
+
+def _record_review(
+    session: Session, ctx: ServiceContext, inv: Involvement, *, actor: str, decision: str, note: str
+) -> None:
+    """Keep one person's review answer, audit it and tell the coordinators."""
     session.add(
         DeploymentReview(
-            deployment_id=deployment_id,
+            deployment_id=inv.deployment.id or 0,
             person_id=inv.person.id or 0,
             role=inv.role,
             decision=ReviewDecision(decision),
@@ -523,21 +545,6 @@ def answer_review(
             f"(<@{actor}>) said *{decision}*."
         ),
     )
-    if decision == ReviewDecision.CLOSE:
-        close_deployment(
-            session,
-            ctx,
-            deployment=inv.deployment,
-            request=inv.request,
-            person=inv.person,
-            role=inv.role,
-            impact=note or REVIEW_CLOSED_IMPACT,
-            via="review",
-        )
-        _close_review_dms(session, ctx, deployment_id)
-    elif decision == ReviewDecision.ADJUST:
-        _ask_to_revise_agreement(session, ctx, inv)
-    return _review_reply(decision, inv.role)
 
 
 def review_ref(deployment_id: int, role: str) -> str:
