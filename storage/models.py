@@ -471,7 +471,10 @@ class VisitOffer(SQLModel, table=True):
     """A visit request offered to one member of staff at a school that hosts visits."""
 
     __tablename__ = "visit_offer"
-    __table_args__ = (UniqueConstraint("visit_id", "host_id", name="uq_visit_offer_host"),)
+    __table_args__ = (
+        UniqueConstraint("visit_id", "host_id", name="uq_visit_offer_host"),
+        Index("ix_visit_offer_status_expires", "status", "expires_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit_request.id", index=True)
@@ -479,6 +482,8 @@ class VisitOffer(SQLModel, table=True):
     status: OfferStatus = Field(default=OfferStatus.OPEN, sa_type=StatusColumn(OfferStatus))
     reasons: str = ""
     created_at: datetime = _ts()
+    # An invitation nobody answers expires (VISIT_OFFER_TIMEOUT_DAYS school days of working time).
+    expires_at: datetime | None = _ts(default=None)
     responded_at: datetime | None = _ts(default=None)
 
 

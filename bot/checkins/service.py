@@ -35,6 +35,7 @@ from bot.checkins.views import (
 from bot.core import audit
 from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.core.messages import Card
 from bot.directory.people import person_by_user_id
 from bot.members.service import current_members, current_membership
 from bot.outbox.notify import notify_coordinators
@@ -532,14 +533,41 @@ def _record_answer(
 
 
 def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, impact: str) -> None:
-    """Close the deployment and its request with the impact note; free the supporter."""
-    deployment, request = involved.deployment, involved.request
+    """Close the deployment from a check-in answered *Completed*."""
+    close_deployment(
+        session,
+        ctx,
+        deployment=involved.deployment,
+        request=involved.request,
+        person=involved.person,
+        role=involved.role,
+        impact=impact,
+        checkin_id=involved.checkin.id,
+    )
+
+
+def close_deployment(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    deployment: Deployment,
+    request: SupportRequest,
+    person: Person,
+    role: str,
+    impact: str,
+    checkin_id: int | None = None,
+    via: str = "checkin",
+) -> None:
+    """Complete an active deployment and close its request with the impact note: check-ins
+    cancelled (their DMs say so), the supporter's capacity freed, coordinators told, audited.
+    The closing record is asked for by the lifecycle's due work. Conflict if it has ended
+    already (a double click, or the other person closing it first): nothing changes."""
     closed = session.execute(
         update(Deployment)
         .where(
             col(Deployment.id) == deployment.id, col(Deployment.status) == DeploymentStatus.ACTIVE
         )
-        .values(status=DeploymentStatus.COMPLETED, ended_at=ctx.now, impact_note=impact)
+        .values(status=DeploymentStatus.COMPLETED, ended_at=ctx.now, impact_note=impact or None)
     ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     if closed != 1:
         session.refresh(deployment)
@@ -549,28 +577,47 @@ def _complete(session: Session, ctx: ServiceContext, involved: _Involved, *, imp
         request.status = CLOSED
         request.closed_at = ctx.now
         request.updated_at = ctx.now
-        request.impact_note = impact
+        request.impact_note = impact or None
     cancel_future_checkins(session, deployment.id or 0, now=ctx.now)
     audit.record(
         session,
         at=ctx.now,
-        actor=user_id_of(involved.person),
+        actor=user_id_of(person),
         action="deployment.completed",
         subject_type="deployment",
         subject_id=deployment.id or 0,
         request_id=request.id,
-        checkin_id=involved.checkin.id,
+        checkin_id=checkin_id,
+        via=via,
     )
-    view = load_view(session, ctx, involved.checkin)
-    notify_coordinators(
-        session,
-        ctx.settings,
-        now=ctx.now,
-        text=f"Support on request #{request.id} has been completed.",
-        view=CompletedNotice(view, name=involved.person.name, role=involved.role, impact=impact),
-    )
+    _tell_coordinators_completed(session, ctx, deployment, request, person, role, impact)
     if _was_owed(session, card_ref(request.id or 0)):
         refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
+
+
+def _tell_coordinators_completed(
+    session: Session,
+    ctx: ServiceContext,
+    deployment: Deployment,
+    request: SupportRequest,
+    person: Person,
+    role: str,
+    impact: str,
+) -> None:
+    """The coordinators' notice of a completed deployment, shown with its latest check-in."""
+    latest = session.exec(
+        select(CheckIn)
+        .where(CheckIn.deployment_id == deployment.id)
+        .order_by(col(CheckIn.sequence).desc())
+    ).first()
+    text = f"Support on request #{request.id} has been completed."
+    if latest is None:  # every deployment is given a first check-in; this is a safety net
+        view: object = Card((f"{text} Marked by {person.name} ({role}).",))
+    else:
+        view = CompletedNotice(
+            load_view(session, ctx, latest), name=person.name, role=role, impact=impact
+        )
+    notify_coordinators(session, ctx.settings, now=ctx.now, text=text, view=view)
 
 
 # --- cadence, pause and resume -------------------------------------------------------------------

@@ -54,6 +54,7 @@ class Settings:
     offer_count: int = 3
     offer_timeout_hours: int = 48
     max_offer_rounds: int = 2
+    visit_offer_timeout_days: int = 5
     show_school_before_accept: bool = False
     working_hours: tuple[time, time] = (time(8, 0), time(17, 0))
     checkin_first_days: int = 7
@@ -265,6 +266,7 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
         "OFFER_COUNT": (1, 20),
         "OFFER_TIMEOUT_HOURS": (1, 24 * 30),
         "MAX_OFFER_ROUNDS": (1, 10),
+        "VISIT_OFFER_TIMEOUT_DAYS": (1, 30),
         "CHECKIN_FIRST_DAYS": (1, 90),
         "CHECKIN_EVERY_DAYS": (1, 90),
         "CHECKIN_REMINDER_HOURS": (1, 24 * 14),

@@ -16,7 +16,7 @@ from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
 
 from bot.core import audit
-from bot.deployments.service import days_given, ensure_plan
+from bot.deployments.service import days_given, ensure_plan, review_ref
 from bot.deployments.views import (
     closing_card,
     days_words,
@@ -162,7 +162,7 @@ def _review_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bo
     given = days_given(session, deployment)
     of = f" of {days_words(plan.days_committed)} committed" if plan.days_committed else ""
     head, supporter, school = _people(session, deployment)
-    for person in (head, supporter):
+    for person, role in ((head, "head"), (supporter, "supporter")):
         if person:
             owe_post(
                 session,
@@ -172,6 +172,7 @@ def _review_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bo
                 view=review_card(
                     deployment_id, school, f"Days given so far: {days_words(given)}{of}."
                 ),
+                ref=review_ref(deployment_id, role),
             )
     audit.record(
         session,

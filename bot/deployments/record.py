@@ -23,7 +23,7 @@ from bot.core import audit
 from bot.deployments.html import summary_html
 from bot.deployments.service import days_given, involvement, objective_lines
 from bot.deployments.views import DeploymentProgress
-from bot.outbox.owing import OwedFile, owe_files
+from bot.outbox.owing import FILES_UPLOAD, OwedFile, owe_files
 from storage.models import (
     CheckIn,
     CheckInAnswer,
@@ -35,6 +35,8 @@ from storage.models import (
     DeploymentReview,
     DeploymentStatus,
     DeploymentVisit,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     School,
     SupportRequest,
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 PROGRESS_SHOWN = 8
 RECENTLY_ENDED = timedelta(days=60)
+# A second *Summary* click within this long of the first sends nothing more.
+SUMMARY_AGAIN_AFTER = timedelta(minutes=1)
 CSV_COLUMNS = (
     "deployment_id",
     "request_id",
@@ -323,8 +327,18 @@ def export_records(records: list[dict[str, Any]], fmt: str) -> str:
 
 
 # --- the summary, sent to someone entitled to it -------------------------------------------------
+def summary_ref(deployment_id: int, actor: str) -> str:
+    """The outbox ref of the summary file sent to `actor`."""
+    return f"deployment:{deployment_id}:summary:{actor}"
+
+
 def send_summary(session: Session, ctx: ServiceContext, *, actor: str, deployment_id: int) -> str:
-    """DM the one-page HTML summary to `actor`: the head, the supporter or a coordinator."""
+    """DM the one-page HTML summary to `actor`: the head, the supporter or a coordinator.
+
+    Once per burst of clicks: a summary already owed to them in the last
+    `SUMMARY_AGAIN_AFTER` is not sent again (the deployment's row is locked first, so two
+    clicks at once queue); a click after that sends a fresh one.
+    """
     involvement(
         session,
         ctx,
@@ -333,6 +347,9 @@ def send_summary(session: Session, ctx: ServiceContext, *, actor: str, deploymen
         action="deployment.summary",
         roles=("head", "supporter", "coordinator"),
     )
+    ref = summary_ref(deployment_id, actor)
+    if _summary_sent_since(session, ref, ctx.now - SUMMARY_AGAIN_AFTER):
+        return "I've just sent you the one-page summary — it's in our DM."
     record = deployment_record(session, deployment_id, ctx.settings.tz)
     page = summary_html(record, generated=ctx.calendar.local(ctx.now))
     owe_files(
@@ -348,6 +365,7 @@ def send_summary(session: Session, ctx: ServiceContext, *, actor: str, deploymen
             )
         ],
         comment="The one-page summary of this support: open it in a browser and print it.",
+        ref=ref,
     )
     audit.record(
         session,
@@ -358,6 +376,19 @@ def send_summary(session: Session, ctx: ServiceContext, *, actor: str, deploymen
         subject_id=deployment_id,
     )
     return "I've sent you the one-page summary as a file in our DM."
+
+
+def _summary_sent_since(session: Session, ref: str, since: datetime) -> bool:
+    """Whether a summary with `ref` was owed at or after `since` (and has not failed)."""
+    found = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.ref == ref,
+            OutboxMessage.method == FILES_UPLOAD,
+            OutboxMessage.status != OutboxStatus.FAILED,
+            col(OutboxMessage.created_at) >= since,
+        )
+    ).first()
+    return found is not None
 
 
 # --- App Home ------------------------------------------------------------------------------------

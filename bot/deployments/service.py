@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from bot.checkins.service import close_deployment
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.deployments.views import (
@@ -28,11 +29,12 @@ from bot.deployments.views import (
     day_words,
     days_words,
     notice_card,
+    revise_agreement_card,
     visit_booked_card,
 )
 from bot.directory.people import person_by_user_id, roles_of
 from bot.outbox.notify import notify_coordinators
-from bot.outbox.owing import owe_post
+from bot.outbox.owing import owe_post, owe_update
 from bot.reach.people import address_of, user_id_of
 from storage.models import (
     Deployment,
@@ -42,6 +44,8 @@ from storage.models import (
     DeploymentReview,
     DeploymentStatus,
     DeploymentVisit,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     ProgressRating,
     ReviewDecision,
@@ -206,13 +210,16 @@ def agreement_form(
         roles=("supporter",),
     )
     _require_active(inv.deployment)
+    today = ctx.calendar.local(ctx.now).date()
+    review_on = inv.plan.review_on
     return AgreementForm(
         deployment_id=deployment_id,
         school=inv.school,
         objectives=tuple(o.text for o in _objectives(session, deployment_id)),
         expected_impact=inv.plan.expected_impact or "",
         days_committed=inv.plan.days_committed,
-        review_on=inv.plan.review_on,
+        # A review date that has passed (revising after the review) is not offered again.
+        review_on=review_on if review_on is not None and review_on > today else None,
     )
 
 
@@ -463,6 +470,9 @@ def _maybe_review_halfway(ctx: ServiceContext, plan: DeploymentPlan, given: floa
 
 
 # --- the mid-point review ------------------------------------------------------------------------
+REVIEW_CLOSED_IMPACT = "Closed at the mid-point review."
+
+
 def answer_review(
     session: Session,
     ctx: ServiceContext,
@@ -472,7 +482,11 @@ def answer_review(
     decision: str,
     note: str = "",
 ) -> str:
-    """Continue, adjust or close: recorded once per person; coordinators are told."""
+    """Continue, adjust or close: recorded once per person; coordinators are told.
+
+    *Close* from the head or the supporter closes the support as a check-in answered
+    *Completed* does; *adjust* asks the supporter to revise the agreement (once).
+    """
     if decision not in tuple(ReviewDecision):
         raise NotFound("I don't know that answer.")
     inv = involvement(session, ctx, actor=actor, deployment_id=deployment_id, action="review")
@@ -485,13 +499,36 @@ def answer_review(
     ).first()
     if mine is not None:
         raise Conflict(f"You've already answered the review ({mine.decision}) — thank you.")
+    note = note.strip()[:NOTE_LIMIT]
+    _record_review(session, ctx, inv, actor=actor, decision=decision, note=note)
+    if decision == ReviewDecision.CLOSE:
+        close_deployment(
+            session,
+            ctx,
+            deployment=inv.deployment,
+            request=inv.request,
+            person=inv.person,
+            role=inv.role,
+            impact=note or REVIEW_CLOSED_IMPACT,
+            via="review",
+        )
+        _close_review_dms(session, ctx, deployment_id)
+    elif decision == ReviewDecision.ADJUST:
+        _ask_to_revise_agreement(session, ctx, inv)
+    return _review_reply(decision, inv.role)
+
+
+def _record_review(
+    session: Session, ctx: ServiceContext, inv: Involvement, *, actor: str, decision: str, note: str
+) -> None:
+    """Keep one person's review answer, audit it and tell the coordinators."""
     session.add(
         DeploymentReview(
-            deployment_id=deployment_id,
+            deployment_id=inv.deployment.id or 0,
             person_id=inv.person.id or 0,
             role=inv.role,
             decision=ReviewDecision(decision),
-            note=note.strip()[:NOTE_LIMIT] or None,
+            note=note or None,
             answered_at=ctx.now,
         )
     )
@@ -508,19 +545,72 @@ def answer_review(
             f"(<@{actor}>) said *{decision}*."
         ),
     )
-    return _review_reply(decision)
 
 
-def _review_reply(decision: str) -> str:
+def review_ref(deployment_id: int, role: str) -> str:
+    """The outbox ref of the review DM to the head or the supporter."""
+    return f"deployment:{deployment_id}:review:{role}"
+
+
+def _close_review_dms(session: Session, ctx: ServiceContext, deployment_id: int) -> None:
+    """The review DMs lose their buttons once the review has closed the support."""
+    text = "This support was closed at the mid-point review. Thank you."
+    for role in ("head", "supporter"):
+        ref = review_ref(deployment_id, role)
+        if was_posted(session, ref):
+            owe_update(session, now=ctx.now, update_of=ref, text=text, view=notice_card(text))
+
+
+def was_posted(session: Session, ref: str) -> bool:
+    """Whether a post with `ref` was owed and has not failed for good (so it can be updated)."""
+    return (
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref == ref,
+                OutboxMessage.method == "chat.postMessage",
+                OutboxMessage.status != OutboxStatus.FAILED,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _ask_to_revise_agreement(session: Session, ctx: ServiceContext, inv: Involvement) -> None:
+    """Offer the supporter the agreement form again, once per deployment however many say
+    *adjust*; the head confirms the revision as before."""
+    supporter = _slack_id(session, inv.deployment.supporter_id)
+    key = f"deployment:{inv.deployment.id}:review_adjust"
+    if supporter is None or was_posted_with_key(session, key):
+        return
+    owe_post(
+        session,
+        now=ctx.now,
+        channel=supporter,
+        text="The review says adjust: please revise the agreement.",
+        view=revise_agreement_card(inv.deployment.id or 0, inv.school, by_role=inv.role),
+        dedupe_key=key,
+    )
+
+
+def was_posted_with_key(session: Session, key: str) -> bool:
+    """Whether a message with this dedupe key is owed already."""
+    found = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
+    return found is not None
+
+
+def _review_reply(decision: str, role: str) -> str:
     if decision == ReviewDecision.ADJUST:
+        if role == "supporter":
+            return (
+                "Thanks — noted. I've sent you the agreement to revise; the head confirms it again."
+            )
         return (
-            "Thanks — noted. The supporter can revise the agreement from my Home tab and the "
-            "head confirms it again."
+            "Thanks — noted. I've asked the supporter to revise the agreement for you to confirm."
         )
     if decision == ReviewDecision.CLOSE:
         return (
-            "Thanks — noted, and the coordinators are told. To close the support, answer "
-            "*Completed* on the next check-in: it asks for the impact."
+            "Thanks — the support is now closed, and the coordinators are told. I'll ask you "
+            "both for the closing record: progress against each objective."
         )
     return "Thanks — noted: the support continues as agreed."
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.messages import Action, Card
+from bot.core.messages import Action, Card, Confirm
 from bot.core.text import escape
 
 # Action ids: stable, they are stored in the buttons people click.
@@ -182,8 +182,37 @@ def review_card(deployment_id: int, school: str | None, days: str) -> Card:
         actions=(
             Action(f"{REVIEW}_continue", "Continue", f"{value}:continue", style="primary"),
             Action(f"{REVIEW}_adjust", "Adjust", f"{value}:adjust"),
-            Action(f"{REVIEW}_close", "Close", f"{value}:close"),
+            Action(
+                f"{REVIEW}_close",
+                "Close",
+                f"{value}:close",
+                confirm=Confirm(
+                    title="Close the support?",
+                    text=(
+                        "The support ends now, as if a check-in said completed: check-ins stop, "
+                        "the coordinators are told, and you'll both be asked for the closing "
+                        "record."
+                    ),
+                    yes="Close the support",
+                ),
+            ),
             Action(f"{SKIP}_review", "Skip the review", f"{value}:review"),
+        ),
+    )
+
+
+def revise_agreement_card(deployment_id: int, school: str | None, *, by_role: str) -> Card:
+    """After a review answered *adjust*: the supporter is offered the agreement form again."""
+    who = "You" if by_role == "supporter" else "The head"
+    return Card(
+        paragraphs=(
+            f"{who} said the support at {_where(school)} should be *adjusted* at the mid-point "
+            "review.",
+            "Please revise the agreement — objectives, days and review date — and I'll ask the "
+            "head to confirm it again.",
+        ),
+        actions=(
+            Action(DRAFT_AGREEMENT, "Revise the agreement", str(deployment_id), style="primary"),
         ),
     )
 

@@ -37,16 +37,17 @@ from bot.digest.views import (
     PersonalDigest,
     PersonalDigestMessage,
     RequestItem,
+    TeamPlace,
     WeeklyDigest,
     coordinator_digest_text,
     personal_digest_text,
 )
 from bot.insight.service import Headline, headline_of, term_insight
-from bot.members.service import colleague_loads
+from bot.members.service import colleague_loads, current_places
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
 from bot.reach.people import address_of, user_id_of
-from bot.visits.records import visit_digest
+from bot.visits.records import visit_digest, visits_by_person
 from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
     ACCEPTED,
@@ -132,6 +133,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
     )
     coordinator = _coordinator_digest(session, ctx, week, lookups, items, active)
     personal = _personal(session, lookups.people, requests, active, lookups.request_item)
+    _add_team_and_visits(session, ctx, week, lookups, active, personal)
     return WeeklyDigest(coordinator, personal)
 
 
@@ -494,6 +496,46 @@ def _personal(
         if (mine := digest_for(supporter_id)) is not None:
             mine.offers_waiting = int(count)
     return sorted(digests.values(), key=lambda d: (d.name.lower(), d.person_id))
+
+
+def _add_team_and_visits(
+    session: Session,
+    ctx: ServiceContext,
+    week: DigestWeek,
+    lookups: _Lookups,
+    active: list[DeploymentItem],
+    personal: list[PersonalDigest],
+) -> None:
+    """Add each person's places on deployment teams (colleague or shadow) and their
+    open-classroom visits (visiting or hosting: waiting, to come, or this period's) to their
+    digest, starting one for those who had none."""
+    digests = {d.person_id: d for d in personal}
+
+    def digest_for(person_id: int) -> PersonalDigest | None:
+        person = lookups.people.get(person_id)
+        if person is None or person.erased_at is not None:
+            return None
+        if person_id not in digests:
+            digests[person_id] = PersonalDigest(
+                person_id, user_id_of(person), person.name, address=address_of(person)
+            )
+        return digests[person_id]
+
+    by_id = {item.deployment_id: item for item in active}
+    for place in current_places(session, list(by_id)):
+        if (mine := digest_for(place.person_id)) is not None:
+            mine.team.append(TeamPlace(str(place.role), by_id[place.deployment_id]))
+    visits = visits_by_person(
+        session,
+        since=ctx.calendar.local(week.start).date(),
+        label=ctx.vocabulary.label,
+        people=lookups.people,
+        schools=lookups.schools,
+    )
+    for person_id, lines in visits.items():
+        if (mine := digest_for(person_id)) is not None:
+            mine.visits.extend(lines)
+    personal[:] = sorted(digests.values(), key=lambda d: (d.name.lower(), d.person_id))
 
 
 # --- sending -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.core.messages import message_view
 from bot.insight.service import Headline
-from bot.visits.views import VisitDigest
+from bot.visits.views import VisitDigest, VisitLine
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,18 @@ class CoordinatorDigest:
     visits: VisitDigest | None = None  # open classrooms this week (counts only)
 
 
+@dataclass(frozen=True)
+class TeamPlace:
+    """A deployment someone is on as a colleague or a shadow (not its lead supporter)."""
+
+    role: str  # colleague | shadow
+    deployment: DeploymentItem
+
+
 @dataclass
 class PersonalDigest:
-    """One head's or supporter's week: their deployments, their waiting requests, offers."""
+    """One person's week: the deployments they lead, are supported by or are on the team of,
+    their waiting requests and offers, and their open-classroom visits."""
 
     person_id: int
     slack_user_id: str  # their user id: Slack's, else Teams' (bot.reach.people.user_id_of)
@@ -126,6 +135,8 @@ class PersonalDigest:
     waiting: list[RequestItem] = field(default_factory=list)
     offers_waiting: int = 0
     address: str = ""  # where it goes (bot.reach.people.address_of); "": `slack_user_id`
+    team: list[TeamPlace] = field(default_factory=list)  # as a colleague or shadow
+    visits: list[VisitLine] = field(default_factory=list)  # visiting or hosting: to come, recent
 
 
 @dataclass
@@ -163,6 +174,13 @@ def personal_digest_text(digest: PersonalDigest) -> str:
         parts.append(f"{_plural(len(digest.waiting), 'request')} looking for support")
     if digest.offers_waiting:
         parts.append(f"{_plural(digest.offers_waiting, 'offer')} awaiting your answer")
+    colleague = sum(place.role == "colleague" for place in digest.team)
+    if colleague:
+        parts.append(f"on the team of {_plural(colleague, 'deployment')}")
+    if shadowing := len(digest.team) - colleague:
+        parts.append(f"shadowing {_plural(shadowing, 'deployment')}")
+    if digest.visits:
+        parts.append(_plural(len(digest.visits), "open-classroom visit"))
     return "Your week in school-to-school support: " + ", ".join(parts) + "."
 
 

@@ -19,6 +19,7 @@ from bot.inbound import service as inbound
 from bot.outbox.owing import prune_sent_messages
 from bot.privacy.retention import erase_expired_text
 from bot.routing.service import expire_overdue_offers
+from bot.visits.expiry import expire_visit_offers
 from bot.visits.jobs import (
     ask_whether_visits_were_useful,
     erase_old_visit_text,
@@ -73,6 +74,7 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("deployments_started", start_new_deployments),
         ("deployment_reviews", send_due_reviews),
         ("closing_records_asked", ask_for_closing_records),
+        ("visit_offers_expired", expire_visit_offers),
         ("visit_reminders", send_visit_reminders),
         ("visits_followed_up", ask_whether_visits_were_useful),
         ("digests_sent", send_due_digest),

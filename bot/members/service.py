@@ -91,6 +91,22 @@ def current_members(session: Session, deployment_id: int) -> list[DeploymentMemb
     )
 
 
+def current_places(session: Session, deployment_ids: list[int]) -> list[DeploymentMember]:
+    """The colleagues and shadows on any of these deployments now, in joining order."""
+    if not deployment_ids:
+        return []
+    return list(
+        session.scalars(
+            select(DeploymentMember)
+            .where(
+                col(DeploymentMember.deployment_id).in_(deployment_ids),
+                col(DeploymentMember.removed_at).is_(None),
+            )
+            .order_by(col(DeploymentMember.added_at), col(DeploymentMember.id))
+        )
+    )
+
+
 def current_membership(
     session: Session, deployment_id: int, person_id: int
 ) -> DeploymentMember | None:

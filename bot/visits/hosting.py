@@ -187,12 +187,12 @@ def decline_visit_offer(session: Session, ctx: ServiceContext, *, actor: str, of
         offer_id=offer_id,
     )
     session.flush()
-    if visit.status == VisitStatus.OFFERED and not _open_offers(session, visit.id or 0):
+    if visit.status == VisitStatus.OFFERED and not open_offers(session, visit.id or 0):
         no_host_left(session, ctx, visit)
     return "Thanks for letting us know."
 
 
-def _open_offers(session: Session, visit_id: int) -> int:
+def open_offers(session: Session, visit_id: int) -> int:
     return len(
         session.exec(
             select(VisitOffer.id).where(
@@ -202,30 +202,44 @@ def _open_offers(session: Session, visit_id: int) -> int:
     )
 
 
-def no_host_left(session: Session, ctx: ServiceContext, visit: VisitRequest) -> None:
+def no_host_left(
+    session: Session, ctx: ServiceContext, visit: VisitRequest, *, expired: bool = False
+) -> None:
+    """Nobody asked will host (every school declined, or let the invitation lapse): the
+    visit is unmatched, the visitor and the coordinators are told."""
     visit.status, visit.updated_at = VisitStatus.UNMATCHED, ctx.now
     session.add(visit)
     summary = summarise_visit(session, visit, ctx.vocabulary)
+    if expired:
+        days = ctx.settings.visit_offer_timeout_days
+        why = f"no school asked took it up within {days} school day{'' if days == 1 else 's'}"
+        to_visitor = f"Sorry — {why} to host your visit"
+    else:
+        why = "every school asked declined"
+        to_visitor = "Sorry — the schools asked can't host your visit"
     owe_to(
         session,
         now=ctx.now,
         user=summary.visitor,
         text=(
-            f"Sorry — the schools asked can't host your visit to see *{summary.areas_text()}* "
-            f"(visit #{visit.id}) this time. The coordinators have been told and may find one."
+            f"{to_visitor} to see *{summary.areas_text()}* (visit #{visit.id}) this time. "
+            "The coordinators have been told and may find one."
         ),
     )
     notify_coordinators(
         session,
         ctx.settings,
         now=ctx.now,
-        text=f":school: Visit #{visit.id} ({summary.areas_text()}): every school asked declined.",
+        text=(
+            f":school: Visit #{visit.id} ({summary.areas_text()}): {why}. A coordinator can "
+            f"assign a host by hand: `/support visit-assign {visit.id} @name`."
+        ),
     )
     audit.record(
         session,
         at=ctx.now,
         actor=None,
-        action="visit.unmatched",
+        action="visit.expired" if expired else "visit.unmatched",
         subject_type="visit",
         subject_id=visit.id or 0,
     )

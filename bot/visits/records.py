@@ -4,10 +4,11 @@ and a person's visits for subject access and erasure."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from bot.reach.people import user_id_of
@@ -84,6 +85,62 @@ def home_visits(session: Session, person_id: int, label: Any) -> tuple[VisitLine
         )
 
     return tuple([line(v, o.id) for o, v in offers] + [line(v) for v in visits])
+
+
+# A personal digest mentions visits still looking for a host or a day, and those whose day
+# falls from the start of the digest's period on (visited lately, or still to come).
+_UNDATED = (VisitStatus.OFFERED, VisitStatus.UNMATCHED, VisitStatus.ACCEPTED)
+_DATED = (VisitStatus.BOOKED, VisitStatus.VISITED)
+
+
+def visits_by_person(
+    session: Session,
+    *,
+    since: date,
+    label: Any,
+    people: Mapping[int | None, Person] | None = None,
+    schools: Mapping[int | None, str] | None = None,
+) -> dict[int, list[VisitLine]]:
+    """Each person's visits for their personal digest, as visitor or host: those waiting for
+    a host or a day, and those on a day from `since` on; by day (undated last). `people` and
+    `schools` (by id) save reading them again when the caller has them."""
+    visits = list(
+        session.exec(
+            select(VisitRequest).where(
+                or_(
+                    col(VisitRequest.status).in_(_UNDATED),
+                    and_(
+                        col(VisitRequest.status).in_(_DATED),
+                        col(VisitRequest.visit_date) >= since,
+                    ),
+                )
+            )
+        )
+    )
+    labels = _labels(session, [v.id or 0 for v in visits], label)
+    if people is None:
+        people = {p.id: p for p in session.exec(select(Person))}
+    if schools is None:
+        schools = {s.id: s.name for s in session.exec(select(School))}
+
+    def seen_by(v: VisitRequest, as_host: bool) -> VisitLine:
+        other = people.get(v.requester_id if as_host else v.host_id)
+        return VisitLine(
+            id=v.id or 0,
+            as_host=as_host,
+            other=user_id_of(other) if other and other.erased_at is None else None,
+            school=schools.get(v.school_id if as_host else v.host_school_id),
+            areas=labels.get(v.id or 0, ()),
+            status=v.status,
+            visit_date=v.visit_date,
+        )
+
+    found: dict[int, list[VisitLine]] = {}
+    for v in sorted(visits, key=lambda v: (v.visit_date or date.max, v.id or 0)):
+        found.setdefault(v.requester_id, []).append(seen_by(v, as_host=False))
+        if v.host_id is not None and v.host_id != v.requester_id:
+            found.setdefault(v.host_id, []).append(seen_by(v, as_host=True))
+    return found
 
 
 def visit_digest(

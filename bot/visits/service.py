@@ -7,7 +7,7 @@ transaction, owes its messages there (the outbox) and records what happened in t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -186,7 +186,11 @@ def _invite(
     """Offer the visit to one host, by DM with *Host this visit* and *Not this time*."""
     reasons = _reasons(host, ctx.vocabulary)
     offer = VisitOffer(
-        visit_id=summary.id, host_id=host.person.id or 0, reasons=reasons, created_at=ctx.now
+        visit_id=summary.id,
+        host_id=host.person.id or 0,
+        reasons=reasons,
+        created_at=ctx.now,
+        expires_at=invitation_expiry(ctx),
     )
     session.add(offer)
     session.flush()
@@ -198,6 +202,15 @@ def _invite(
         view=offer_card(summary, offer.id or 0, reasons),
         ref=offer_ref(offer.id or 0),
     )
+
+
+def invitation_expiry(ctx: ServiceContext) -> datetime:
+    """When an invitation made now lapses: VISIT_OFFER_TIMEOUT_DAYS school days of working
+    hours later (as offers of requests lapse after OFFER_TIMEOUT_HOURS)."""
+    opens, closes = ctx.settings.working_hours
+    day = datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+    hours = ctx.settings.visit_offer_timeout_days * day / timedelta(hours=1)
+    return ctx.calendar.add_working_hours(ctx.now, hours)
 
 
 def _reasons(host: HostCandidate, vocabulary: Vocabulary) -> str:
@@ -231,7 +244,8 @@ def _unmatched(
         now=ctx.now,
         text=(
             f":school: Visit #{visit.id} ({summary.areas_text()}) from {summary.visitor_text()} "
-            f"found no host: {reason}."
+            f"found no host: {reason}. A coordinator can assign a host by hand: "
+            f"`/support visit-assign {visit.id} @name`."
         ),
     )
     audit.record(

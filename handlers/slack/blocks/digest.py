@@ -28,7 +28,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.insight import headline_section
-from handlers.slack.blocks.visits import visit_digest_lines
+from handlers.slack.blocks.visits import personal_visit_line, visit_digest_lines
 
 if TYPE_CHECKING:
     from bot.digest.views import (
@@ -332,6 +332,9 @@ def personal_digest_blocks(digest: PersonalDigest, week: DigestWeek, tz: ZoneInf
             f"{'is' if digest.offers_waiting == 1 else 'are'} waiting for your answer — see "
             "my earlier messages."
         )
+    lines += [_team_line(place.role, place.deployment, tz) for place in digest.team]
+    today = week.as_of.astimezone(tz).date()
+    lines += [personal_visit_line(line, today) for line in digest.visits]
     return [
         header("Your week in school-to-school support"),
         list_section("", [line.rstrip() for line in lines], noun="more"),
@@ -341,6 +344,16 @@ def personal_digest_blocks(digest: PersonalDigest, week: DigestWeek, tz: ZoneInf
             "help you."
         ),
     ]
+
+
+def _team_line(role: str, item: DeploymentItem, tz: ZoneInfo) -> str:
+    """A deployment someone is on as a colleague or a shadow."""
+    lead = _name(item.supporter_name)
+    where = f"*{_school(item.school)}*{_needs(item.needs)}"
+    since = _date(item.started_at, tz)
+    if role == "shadow":
+        return f"• You're shadowing {lead} supporting {where}, since {since}. {_next(item, tz)}"
+    return f"• You're on {lead}'s team supporting {where}, since {since}. {_next(item, tz)}"
 
 
 # --- as text -------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ mid-point review and the closing record; each step optional, audited and owed du
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,9 @@ from sqlmodel import select
 from bot.checkins.service import COMPLETED, answer_checkin
 from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, InvalidInput, NotAllowed
+from bot.deployments.record import SUMMARY_AGAIN_AFTER, send_summary
 from bot.deployments.service import (
+    agreement_form,
     answer_review,
     book_first_visit,
     confirm_agreement,
@@ -25,12 +27,14 @@ from bot.deployments.service import (
     record_impact,
     skip_step,
 )
+from bot.routing.service import rank_for
 from storage.db import transaction
 from storage.models import (
     AuditEntry,
     DeploymentObjective,
     DeploymentPlan,
     DeploymentReview,
+    SupportRequest,
 )
 from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
 
@@ -345,3 +349,123 @@ def test_at_closure_the_head_rates_each_objective(world: World, started: int) ->
         "head",
         "supporter",
     ]
+
+
+# --- the review's "close" and "adjust" (issue #13 gaps) --------------------------------------
+def review_due(world: World, deployment_id: int) -> None:
+    """Agree, confirm, and run the due work on the review date: both get the review."""
+    agree(world, deployment_id)
+    act(world, confirm_agreement, actor=HEAD, deployment_id=deployment_id)
+    world.at(utc(2027, 1, 15, 9, 30))
+
+
+def supporter_is_free(world: World, deployment_id: int) -> bool:
+    """Whether USLE1 would be offered a fresh SEND request from another head."""
+    request_id, supporter_id = world.request(head="UHEAD2"), world.person_id(SUPPORTER)
+    with transaction(world.runtime.sessions) as session:
+        request = session.get(SupportRequest, request_id)
+        assert request is not None
+        fits = rank_for(
+            session,
+            request,
+            world.runtime.vocabulary,
+            only_person_id=supporter_id,
+            ctx=world.runtime.context(),
+        )
+        return bool(fits)
+
+
+@pytest.mark.parametrize("closer", [HEAD, SUPPORTER])
+def test_a_review_answered_close_closes_the_support_as_completed_does(
+    world: World, started: int, closer: str
+) -> None:
+    review_due(world, started)
+    assert not supporter_is_free(world, started)
+    reply = act(world, answer_review, actor=closer, deployment_id=started, decision="close")
+    assert "now closed" in reply
+    deployment = world.deployment(started)
+    assert deployment.status == "completed" and deployment.ended_at == world.clock.now()
+    assert deployment.impact_note == "Closed at the mid-point review."
+    with world.runtime.sessions() as session:
+        request = session.get(SupportRequest, deployment.request_id)
+        assert request is not None and request.status == "closed"
+    assert {c.status for c in world.checkins(started)} == {"cancelled"}
+    [entry] = audited(world, "deployment.completed")
+    assert entry.actor == closer and entry.detail["via"] == "review"
+    told = [m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL)]
+    assert f"Support on request #{deployment.request_id} has been completed." in told
+    # The closing record is asked for, once, as after a completed check-in.
+    assert world.at(world.clock.now())["closing_records_asked"] == 1
+    assert world.dms(HEAD, "deployment_impact") and world.dms(SUPPORTER, "deployment_impact")
+    assert supporter_is_free(world, started)
+    # Both review DMs lose their buttons.
+    for user in (HEAD, SUPPORTER):
+        assert not world.dms(user, "deployment_review_close")
+        assert any("closed at the mid-point review" in str(m["blocks"]) for m in world.dms(user))
+
+
+def test_closing_at_the_review_twice_closes_once(world: World, started: int) -> None:
+    review_due(world, started)
+    act(world, answer_review, actor=HEAD, deployment_id=started, decision="close")
+    for who in (HEAD, SUPPORTER):  # a double click, then the other person's late answer
+        with pytest.raises(Conflict):
+            act(world, answer_review, actor=who, deployment_id=started, decision="close")
+    assert len(audited(world, "deployment.completed")) == 1
+    told = [m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL)]
+    assert sum("has been completed" in text for text in told) == 1
+    with world.runtime.sessions() as session:
+        assert len(session.exec(select(DeploymentReview)).all()) == 1
+
+
+def test_a_close_note_becomes_the_impact_note(world: World, started: int) -> None:
+    review_due(world, started)
+    act(
+        world,
+        answer_review,
+        actor=SUPPORTER,
+        deployment_id=started,
+        decision="close",
+        note="Objectives met early",
+    )
+    assert world.deployment(started).impact_note == "Objectives met early"
+
+
+def test_adjust_offers_the_supporter_the_agreement_again_once(world: World, started: int) -> None:
+    review_due(world, started)
+    act(world, answer_review, actor=HEAD, deployment_id=started, decision="adjust")
+    act(world, answer_review, actor=SUPPORTER, deployment_id=started, decision="adjust")
+    revise = [m for m in world.dms(SUPPORTER) if "revise the agreement" in m["text"]]
+    assert len(revise) == 1 and "deployment_agreement" in str(revise[0]["blocks"])
+    assert world.deployment(started).status == "active"
+    # The form holds the agreement, but not the review date that has passed.
+    with transaction(world.runtime.sessions) as session:
+        form = agreement_form(
+            session, world.runtime.context(), actor=SUPPORTER, deployment_id=started
+        )
+    assert form.objectives == ("Set up an SEND register", "Train the new SENCO")
+    assert form.review_on is None
+    agree(world, started, review_on=None, days_committed=8.0)
+    assert plan(world, started).agreement_confirmed_at is None  # the head confirms again
+    assert len(world.dms(HEAD, "deployment_confirm_agreement")) == 2
+
+
+def test_continue_changes_nothing_but_the_answer(world: World, started: int) -> None:
+    review_due(world, started)
+    act(world, answer_review, actor=HEAD, deployment_id=started, decision="continue")
+    assert world.deployment(started).status == "active"
+    assert not [m for m in world.dms(SUPPORTER) if "revise the agreement" in m["text"]]
+
+
+# --- the one-page summary: once per burst of clicks --------------------------------------------
+def test_the_summary_is_sent_once_per_burst_and_again_later(world: World, started: int) -> None:
+    first = act(world, send_summary, actor=SUPPORTER, deployment_id=started)
+    again = act(world, send_summary, actor=SUPPORTER, deployment_id=started)
+    assert "sent you" in first and "just sent you" in again
+    assert len(world.fake.files(SUPPORTER)) == 1
+    act(world, send_summary, actor=HEAD, deployment_id=started)  # someone else: their own
+    assert len(world.fake.files(HEAD)) == 1
+    world.clock.set(world.clock.now() + SUMMARY_AGAIN_AFTER + timedelta(seconds=1))
+    later = act(world, send_summary, actor=SUPPORTER, deployment_id=started)
+    assert "just" not in later
+    assert len(world.fake.files(SUPPORTER)) == 2
+    assert len(audited(world, "deployment.summary_sent")) == 3

@@ -188,7 +188,11 @@ def test_removing_and_stepping_off_end_the_place_and_its_check_ins(world: World)
     act(
         world, remove_from_team, actor="UNLE1", deployment_id=deployment_id, person_slack_id="UOAK1"
     )
-    assert "no longer on this support's team" in str(world.dms("UOAK1")[-2:])
+    # The check-in DM says so in place (Monday's personal digest came after it).
+    texts_to_oak1 = [m["text"] for m in world.dms("UOAK1")]
+    assert "You're no longer on this support's team, so this check-in is closed. Thank you." in (
+        texts_to_oak1
+    )
     assert load(world, "UOAK1") == 0
     with pytest.raises(NotAllowed):  # a member can't remove someone else
         act(

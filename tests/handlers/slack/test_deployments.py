@@ -5,7 +5,7 @@ signed requests against the running bot and its fake Web API."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -323,3 +323,74 @@ def test_double_submits_are_saved_once(slack: SlackWorld, deployed: int) -> None
         assert submit(slack, HEAD, "deployment_visit_form", tuesday)[0] == 200
     booked = [m for m in slack.fake.messages(SUPPORTER) if m["text"].startswith("First visit")]
     assert len(booked) == 1
+
+
+# --- the review closes, adjust revises; the summary once per burst (issue #13 gaps) ---------
+def review(slack: SlackWorld) -> None:
+    agree(slack)
+    slack.clock.set(plan(slack).review_due_at)
+    run_due(slack.runtime)
+    slack.settle()
+
+
+def audited(slack: SlackWorld, action: str) -> list[AuditEntry]:
+    with slack.runtime.sessions() as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_close_at_the_review_closes_the_support_once(slack: SlackWorld, deployed: int) -> None:
+    review(slack)
+    dm = dm_with(slack, SUPPORTER, "deployment_review_close")
+    [close] = [
+        e
+        for b in dm["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "deployment_review_close"
+    ]
+    assert close["confirm"]["confirm"]["text"] == "Close the support"
+    value = button_value(dm["blocks"], "deployment_review_close")
+    for _ in range(2):  # a double click
+        click(slack, SUPPORTER, "deployment_review_close", value, message=dm)
+    assert "the support is now closed" in replies(slack, SUPPORTER)
+    assert "This support has ended, so there's nothing more to do here." in replies(
+        slack, SUPPORTER
+    )
+    with slack.runtime.sessions() as session:
+        request = session.exec(select(SupportRequest)).one()
+        assert request.status == "closed"
+        assert {c.status for c in session.exec(select(CheckIn))} == {"cancelled"}
+    assert len(audited(slack, "deployment.completed")) == 1
+    run_due(slack.runtime)
+    slack.settle()
+    assert dm_with(slack, HEAD, "deployment_impact") and dm_with(
+        slack, SUPPORTER, "deployment_impact"
+    )
+    assert not [m for m in slack.fake.messages(HEAD) if "deployment_review_close" in str(m)]
+
+
+def test_adjust_at_the_review_offers_the_agreement_form_again(
+    slack: SlackWorld, deployed: int
+) -> None:
+    review(slack)
+    press(slack, HEAD, "deployment_review_adjust")
+    assert "asked the supporter to revise the agreement" in replies(slack, HEAD)
+    revise = dm_with(slack, SUPPORTER, "deployment_agreement")
+    assert "should be *adjusted*" in texts(revise["blocks"])
+    press(slack, SUPPORTER, "deployment_agreement")
+    form = opened(slack, "deployment_agreement_form")
+    assert "SEND register" in json.dumps(form["blocks"])
+    revised = {**AGREEMENT, "review_on": {"value": {"type": "datepicker"}}}
+    assert submit(slack, SUPPORTER, "deployment_agreement_form", revised) == (200, {})
+    asks = [m for m in slack.fake.messages(HEAD) if "confirm the agreement" in m["text"]]
+    assert len(asks) == 2
+
+
+def test_summary_pressed_twice_quickly_is_sent_once(slack: SlackWorld, deployed: int) -> None:
+    home = open_home(slack, HEAD)
+    for _ in range(2):
+        click(slack, HEAD, "deployment_summary", str(deployed), view=home)
+    assert len(slack.fake.files(HEAD)) == 1
+    assert "just sent you the one-page summary" in replies(slack, HEAD)
+    slack.clock.set(slack.clock.now() + timedelta(minutes=2))
+    click(slack, HEAD, "deployment_summary", str(deployed), view=home)
+    assert len(slack.fake.files(HEAD)) == 2

@@ -17,7 +17,11 @@ from handlers.slack.blocks.requests import request_modal
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
 from handlers.slack.listeners.commands.directory import directory_command
-from handlers.slack.listeners.commands.visit import open_visit_modal
+from handlers.slack.listeners.commands.visit import (
+    is_visit_assign_command,
+    open_visit_modal,
+    visit_assign_from_command,
+)
 from handlers.slack.listeners.common import friendly_errors, tell
 
 HELP = (
@@ -29,7 +33,9 @@ HELP = (
     "`/support directory import` loads one; `/support audit 12` shows who did what to "
     "request 12, and when.\n"
     "*/support visit [what you'd like to see]* asks to visit a school that hosts visits and "
-    "observe practice, e.g. `/support visit mastery maths teaching in Year 4`."
+    "observe practice, e.g. `/support visit mastery maths teaching in Year 4`. Coordinators: "
+    "`/support visit-assign 7 @name` makes them the host of visit 7 when no school has taken "
+    "it (add `override` to set aside the school's hosting flag or half-term limit)."
 )
 PRIVATE_CHANNEL_NAMES = ("directmessage", "privategroup")
 
@@ -106,13 +112,17 @@ def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], te
 
 
 def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-    """`/support [text]`: help, `assign`, `audit`, `visit`, `directory …`, or the request form."""
+    """`/support [text]`: help, `assign`, `visit-assign`, `audit`, `visit`, `directory …`, or
+    the request form."""
     text = (command.get("text") or "").strip()
     if text.lower() in ("help", "?"):
         ack(text=HELP)
         return
     if text.lower().startswith("assign"):
         assign_from_command(ctx, ack, command, text)
+        return
+    if is_visit_assign_command(text):
+        visit_assign_from_command(ctx, ack, command, text)
         return
     if text.lower().split()[:1] == ["visit"]:
         ack()

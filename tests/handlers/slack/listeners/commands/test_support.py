@@ -6,7 +6,11 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from bot.entry.runtime import Runtime
+from bot.visits.service import ask_to_visit
+from bot.visits.views import VisitDraft
 from handlers.slack.listeners.commands import support
+from storage.db import transaction
+from storage.models import VisitRequest
 from tests.handlers.slack.listeners.conftest import (
     COORDINATOR,
     HEAD,
@@ -67,3 +71,47 @@ def test_on_support_assign_by_a_head_is_refused(ctx: Runtime, ack: Ack, client: 
     support.on_support(ctx, ack=ack, command=command, client=client)
     assert ack.once == {}
     assert request_status(ctx, request_id) == "offered"
+
+
+def _unmatched_visit(ctx: Runtime) -> int:
+    """A visit from the head that no school hosts (the Slack directory has no host schools)."""
+    with transaction(ctx.sessions) as session:
+        summary = ask_to_visit(
+            session,
+            ctx.context(),
+            actor=HEAD,
+            draft=VisitDraft(description="Mastery maths in Year 4", tags=("maths",)),
+            source_key="listener-test-visit",
+        )
+    return summary.id
+
+
+def _visit_status(ctx: Runtime, visit_id: int) -> str:
+    with ctx.sessions() as session:
+        visit = session.get(VisitRequest, visit_id)
+        assert visit is not None
+        return str(visit.status)
+
+
+def test_on_support_visit_assign_saves_before_the_ack(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    visit_id = _unmatched_visit(ctx)
+    assert _visit_status(ctx, visit_id) == "unmatched"
+    ack.check = lambda: _visit_status(ctx, visit_id)
+    command = _command(COORDINATOR, f"visit-assign {visit_id} <@USLE1|sam> override")
+    support.on_support(ctx, ack=ack, command=command, client=client)
+    assert ack.once == {}
+    assert ack.seen == ["accepted"]
+    client.views_open.assert_not_called()
+
+
+def test_on_support_visit_assign_without_a_person_changes_nothing(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    visit_id = _unmatched_visit(ctx)
+    support.on_support(
+        ctx, ack=ack, command=_command(COORDINATOR, f"visit-assign {visit_id}"), client=client
+    )
+    assert ack.once == {}
+    assert _visit_status(ctx, visit_id) == "unmatched"
