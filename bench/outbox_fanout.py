@@ -33,7 +33,7 @@ from bench.routing import fresh_engine
 from bench.table import Row, render
 from bot.outbox.delivery import LEASE
 from bot.outbox.owing import owe_post
-from bot.outbox.pacing import Pacer
+from bot.outbox.shared_pacing import SharedPacer
 from handlers.slack.sender import Deliverer, SlackRates
 from handlers.slack.stand_in.fake_slack import Call, FakeSlack, dm_channel_id
 from storage.db import make_engine, make_session_factory, transaction
@@ -90,12 +90,13 @@ def owe_dms(engine: Engine, count: int) -> int:
 def deliverer_for(engine: Engine, url: str, rate: float, workers: int, clock: object) -> Deliverer:
     """The bot's deliverer as `build_runtime` makes it, against the fake at `url`."""
     client = WebClient(token="xoxb-bench", base_url=url, retry_handlers=[])
+    sessions = make_session_factory(engine)
     return Deliverer(
-        make_session_factory(engine),
+        sessions,
         client,
         clock,  # type: ignore[arg-type]  # any object with now() is a Clock
         rates=SlackRates(messages_per_second=int(rate)),
-        pacer=Pacer(),
+        pacer=SharedPacer(sessions),
         workers=workers,
     )
 
