@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot.core.context import Services
 from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
-from storage.db import run_once, transaction
+from storage.db import read_only, run_once, transaction
 
 T = TypeVar("T")
 
@@ -79,3 +79,11 @@ def unit_of_work(
         then_ack()
     ctx.deliverer.kick()
     return result
+
+
+def look_up(ctx: SlackContext, work: Callable[[Session], T]) -> T:
+    """Run `work`, which only reads (what a modal shows when it opens), in a read-only
+    session: on SQLite it never queues for the write lock behind other clicks, and since it
+    owes nothing, the outbox is not kicked. Keeps the trigger's three seconds for Slack."""
+    with read_only(ctx.sessions) as session:
+        return work(session)

@@ -11,10 +11,10 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
-from bot.requests.intake import draft_from_text, needs_profile
+from bot.requests.intake import draft_for_modal
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
-from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
 from handlers.slack.listeners.commands.directory import directory_command
 from handlers.slack.listeners.commands.visit import open_visit_modal
@@ -60,12 +60,8 @@ def open_request_modal(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
-    draft, need_profile = unit_of_work(
-        ctx,
-        lambda session: (
-            draft_from_text(session, text, user, ctx.vocabulary),
-            needs_profile(session, user),
-        ),
+    draft, need_profile = look_up(
+        ctx, lambda session: draft_for_modal(session, text, user, ctx.vocabulary)
     )
     view = request_modal(
         draft,
