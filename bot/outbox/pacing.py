@@ -8,6 +8,8 @@ many requests", `pause` holds every later send under those limits until `Retry-A
 passed, so no other worker hits the same wall.
 
 Time is injected (`monotonic`, `sleep`), so tests run it on a fake clock without waiting.
+The running bot uses `bot.outbox.shared_pacing.SharedPacer`: the same buckets, kept in the
+database so that every running copy counts against them.
 """
 
 from __future__ import annotations

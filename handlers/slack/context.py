@@ -1,4 +1,5 @@
-"""What the Slack adapter needs from the running bot, and the one way it opens a session.
+"""What the Slack adapter needs from the running bot, and how it opens a session: one unit
+of work to change things, one read-only look-up to only read.
 
 `bot.entry.runtime.Runtime` satisfies `SlackContext`; the adapter names only this protocol,
 so it never imports the composition root above it.
@@ -65,7 +66,7 @@ def unit_of_work(
     """Run `work` in one transaction (committed on success, rolled back on error), then
     acknowledge, then kick the outbox so whatever the work owed is delivered.
 
-    The only way the adapter opens a session. With `then_ack`, Slack's 200 goes out only
+    The adapter's way to change things (`look_up` only reads). With `then_ack`, Slack's 200 goes out only
     after the commit: a 200 is a promise that the click or form is saved. With
     `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs the
     work once more, when it finds the row that won.
