@@ -66,8 +66,9 @@ def unit_of_work(
     """Run `work` in one transaction (committed on success, rolled back on error), then
     acknowledge, then kick the outbox so whatever the work owed is delivered.
 
-    The adapter's way to change things (`look_up` only reads). With `then_ack`, Slack's 200 goes out only
-    after the commit: a 200 is a promise that the click or form is saved. With
+    The adapter's way to change things (`look_up` only reads). With `then_ack`, Slack's
+    200 goes out only after the commit: a 200 is a promise that the click or form is saved.
+    With
     `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs the
     work once more, when it finds the row that won.
     """
