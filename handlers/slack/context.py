@@ -68,9 +68,8 @@ def unit_of_work(
 
     The adapter's way to change things (`look_up` only reads). With `then_ack`, Slack's
     200 goes out only after the commit: a 200 is a promise that the click or form is saved.
-    With
-    `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs the
-    work once more, when it finds the row that won.
+    With `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs
+    the work once more, when it finds the row that won.
     """
     if retry_on_conflict:
         result = run_once(ctx.sessions, work)
