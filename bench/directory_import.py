@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import tempfile
 import time
@@ -103,7 +104,8 @@ def report_directory_import(rows: int, *, postgres_url: str | None = None) -> li
                 base,
                 "s",
                 "≥ 2,000 rows/s",
-                f"{rows / real:,.0f} rows/s; baseline one bulk INSERT of bare people",
+                f"{rows / real:,.0f} rows/s; baseline one bulk INSERT of bare people; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
             )
         )
     return results

@@ -34,6 +34,7 @@ from bench.table import Row, render
 from bot.outbox.delivery import LEASE
 from bot.outbox.owing import owe_post
 from bot.outbox.pacing import Pacer
+from bot.outbox.shared_pacing import SharedPacer
 from handlers.slack.sender import Deliverer, SlackRates
 from handlers.slack.stand_in.fake_slack import Call, FakeSlack, dm_channel_id
 from storage.db import make_engine, make_session_factory, transaction
@@ -87,15 +88,19 @@ def owe_dms(engine: Engine, count: int) -> int:
     return owed
 
 
-def deliverer_for(engine: Engine, url: str, rate: float, workers: int, clock: object) -> Deliverer:
-    """The bot's deliverer as `build_runtime` makes it, against the fake at `url`."""
+def deliverer_for(
+    engine: Engine, url: str, rate: float, workers: int, clock: object, *, shared: bool = True
+) -> Deliverer:
+    """The bot's deliverer as `build_runtime` makes it, against the fake at `url` (with
+    `shared=False`, paced per process as before the limits were kept in the database)."""
     client = WebClient(token="xoxb-bench", base_url=url, retry_handlers=[])
+    sessions = make_session_factory(engine)
     return Deliverer(
-        make_session_factory(engine),
+        sessions,
         client,
         clock,  # type: ignore[arg-type]  # any object with now() is a Clock
         rates=SlackRates(messages_per_second=int(rate)),
-        pacer=Pacer(),
+        pacer=SharedPacer(sessions) if shared else Pacer(),
         workers=workers,
     )
 
@@ -144,25 +149,37 @@ def fanout(
     workers: int,
     postgres_url: str | None = None,
     bot_rate: float | None = None,
+    copies: int = 1,
+    shared: bool = True,
 ) -> Fanout:
     """Deliver `dms` DMs (plus replies) in the background, as `serve` does; what it came to.
 
-    The bot paces itself to `bot_rate` (default: `rate`, the fake's limit)."""
+    The bot paces itself to `bot_rate` (default: `rate`, the fake's limit). `copies` running
+    copies deliver together, each with its own engine, as separate processes would."""
     with tempfile.TemporaryDirectory() as folder, FakeSlack() as fake:
         engine = fresh_engine(postgres_url, folder, "fanout")
         owed = owe_dms(engine, dms)
         fake.limit_rates({"chat.postMessage": rate}, per_channel=1.0)
         fake.response_delay = latency
         paced = bot_rate or rate
-        deliverer = deliverer_for(engine, fake.url, paced, workers, AheadClock(timedelta(0)))
-        deliverer.start()
+        url = engine.url.render_as_string(hide_password=False)
+        engines = [engine, *(make_engine(url) for _ in range(copies - 1))]
+        deliverers = [
+            deliverer_for(each, fake.url, paced, workers, AheadClock(timedelta(0)), shared=shared)
+            for each in engines
+        ]
+        for deliverer in deliverers:
+            deliverer.start()
         try:
-            deliverer.kick()
+            for deliverer in deliverers:
+                deliverer.kick()
             while owed_left(engine):
                 time.sleep(0.2)
         finally:
-            deliverer.stop()
-            engine.dispose()
+            for deliverer in deliverers:
+                deliverer.stop()
+            for each in engines:
+                each.dispose()
         return count_posts(fake, owed)
 
 
@@ -234,11 +251,24 @@ def report_fanout(
     postgres_url: str | None = None,
 ) -> list[Row]:
     """Rows for `python -m bench`: fan-out at 30/s, at 10/s on a slow Slack, with the bot
-    set faster than Slack allows (only the 429 pause keeps it in line), and a crash."""
+    set faster than Slack allows (only the 429 pause keeps it in line), a crash, and two
+    running copies each set to the whole rate (their limits shared through the database)."""
     fast = fanout(dms, rate=30, latency=0.0, workers=workers, postgres_url=postgres_url)
     slow = fanout(slow_dms, rate=10, latency=0.2, workers=workers, postgres_url=postgres_url)
     bare = bare_loop(min(slow_dms, 50), rate=10, latency=0.2)
     over = fanout(over_dms, rate=30, latency=0.0, workers=workers, bot_rate=60)
+    pair = fanout(
+        over_dms, rate=30, latency=0.0, workers=workers, postgres_url=postgres_url, copies=2
+    )
+    pair_before = fanout(
+        over_dms,
+        rate=30,
+        latency=0.0,
+        workers=workers,
+        postgres_url=postgres_url,
+        copies=2,
+        shared=False,
+    )
     crash = crash_and_restart(
         crash_dms, rate=30, latency=0.2, workers=workers, postgres_url=postgres_url
     )
@@ -257,6 +287,14 @@ def report_fanout(
             unit="msgs",
             goal="every message exactly once",
             note=f"{_counts(crash)}; {crash.in_doubt} in doubt, found in history",
+        ),
+        _rate_row(
+            "outbox, two copies, shared limits",
+            pair,
+            30,
+            "allowed 30/s; each copy set to 30/s; "
+            f"per-process buckets instead: {pair_before.fraction_of(30) * 30:.1f}/s, "
+            f"{pair_before.refused} of {pair_before.calls} calls 429",
         ),
     ]
 

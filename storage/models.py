@@ -1,6 +1,6 @@
 """SQLModel tables: the directory, requests and their offers, deployments (and their team
-members), check-ins, the audit log, inbound Slack events, the outbox of owed messages and
-digest runs.
+members), check-ins, the audit log, inbound Slack events, the outbox of owed messages, the
+rate limits its senders share, and digest runs.
 
 Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
 """
@@ -591,6 +591,18 @@ class TeamsConversationRef(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     removed_at: datetime | None = _ts(default=None)
+
+
+class PaceSlot(SQLModel, table=True):
+    """One rate limit shared by every running copy of the bot (`bot.outbox.shared_pacing`):
+    when its next call is due at the steady rate, and until when a 429 paused it, both in
+    seconds since the epoch. A row whose times have passed means the same as no row."""
+
+    __tablename__ = "pace_slot"
+
+    key: str = Field(primary_key=True)  # e.g. "slack:chat.postMessage", "slack:channel:C1"
+    due: float = 0.0
+    paused_until: float = 0.0
 
 
 class DigestRun(SQLModel, table=True):

@@ -15,7 +15,7 @@ from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from bot.outbox.delivery import Deliverer
 from bot.outbox.notify import undeliverable_reporter
-from bot.outbox.pacing import Pacer
+from bot.outbox.shared_pacing import SharedPacer
 from bot.outbox.transport import Transport
 from handlers.slack.client import SlackClient, make_web_client
 from handlers.slack.sender import SlackRates, SlackTransport
@@ -98,8 +98,9 @@ def build_runtime(
             clock,
             _transports(settings, sessions, client),
             workers=settings.outbox_workers,
-            # Pacing runs on real time: a runtime on a test's fixed clock is not paced.
-            pacer=Pacer() if isinstance(clock, SystemClock) else None,
+            # Pacing runs on real time: a runtime on a test's fixed clock is not paced. The
+            # limits are kept in the database, so every running copy counts against them.
+            pacer=SharedPacer(sessions) if isinstance(clock, SystemClock) else None,
             on_permanent_failure=undeliverable_reporter(sessions, settings, clock),
         ),
         vocabulary=vocabulary,

@@ -259,7 +259,15 @@ class Deliverer:
             pending = session.scalars(
                 select(col(OutboxMessage.id)).where(
                     col(OutboxMessage.ref) == ref,
-                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    or_(
+                        col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                        # Or sent, recorded by another process since it was looked for: the
+                        # next attempt finds it (dropping the reply here lost it).
+                        and_(
+                            col(OutboxMessage.status) == OutboxStatus.SENT,
+                            col(OutboxMessage.sent_ts).is_not(None),
+                        ),
+                    ),
                 )
             ).first()
         if pending is not None:

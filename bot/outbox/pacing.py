@@ -8,13 +8,15 @@ many requests", `pause` holds every later send under those limits until `Retry-A
 passed, so no other worker hits the same wall.
 
 Time is injected (`monotonic`, `sleep`), so tests run it on a fake clock without waiting.
+The running bot uses `bot.outbox.shared_pacing.SharedPacer`: the same buckets, kept in the
+database so that every running copy counts against them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -87,15 +89,26 @@ class Pacer:
         """
         now = self._monotonic()
         with self._lock:
-            at = now
-            for lim in limits:
-                interval = 1.0 / lim.per_second
-                tolerance = (max(lim.burst, 1.0) - 1.0) * interval
-                due = self._due.get(lim.key, now)
-                at = max(at, due - tolerance, self._paused_until.get(lim.key, 0.0))
+            at = earliest_slot(limits, now, self._due, self._paused_until)
             if at - now > max_wait:
                 raise TooLongAWait(at - now)
-            for lim in limits:
-                due = max(self._due.get(lim.key, now), at)
-                self._due[lim.key] = due + 1.0 / lim.per_second
+            self._due.update(dues_after(limits, at, self._due))
             return at - now
+
+
+def earliest_slot(
+    limits: Iterable[Limit], now: float, due: Mapping[str, float], paused: Mapping[str, float]
+) -> float:
+    """The earliest time at or after `now` when every limit allows one more send, given when
+    each key's next send is `due` at the steady rate and until when it is `paused`."""
+    at = now
+    for lim in limits:
+        interval = 1.0 / lim.per_second
+        tolerance = (max(lim.burst, 1.0) - 1.0) * interval
+        at = max(at, due.get(lim.key, now) - tolerance, paused.get(lim.key, 0.0))
+    return at
+
+
+def dues_after(limits: Iterable[Limit], at: float, due: Mapping[str, float]) -> dict[str, float]:
+    """When each key's next send is due once one send has taken the slot `at`."""
+    return {lim.key: max(due.get(lim.key, at), at) + 1.0 / lim.per_second for lim in limits}

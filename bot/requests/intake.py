@@ -195,13 +195,14 @@ def guess_title(text: str, limit: int = 80) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
-def draft_from_text(
+def draft_for_modal(
     session: Session, text: str, slack_user_id: str, vocabulary: Vocabulary
-) -> Draft:
-    """A pre-filled draft for the modal from free text (the command's text or a message)."""
+) -> tuple[Draft, bool]:
+    """The modal's pre-filled draft, and whether it must ask for the person's school, phase
+    and region: one look-up of the person, as the modal has to open within Slack's 3 s."""
     person = person_by_user_id(session, slack_user_id)
     school = school_of(session, person) if person else None
-    return Draft(
+    draft = Draft(
         title=guess_title(text) if text.strip() else "",
         description=text.strip()[:DESCRIPTION_LIMIT],
         tags=tuple(match.slug for match in infer_tags(text, vocabulary)),
@@ -210,6 +211,7 @@ def draft_from_text(
         phase=school.phase if school else None,
         region=school.region if school else None,
     )
+    return draft, person is None or person.school_id is None
 
 
 def needs_profile(session: Session, slack_user_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""What the Slack adapter needs from the running bot, and the one way it opens a session.
+"""What the Slack adapter needs from the running bot, and how it opens a session: one unit
+of work to change things, one read-only look-up to only read.
 
 `bot.entry.runtime.Runtime` satisfies `SlackContext`; the adapter names only this protocol,
 so it never imports the composition root above it.
@@ -15,7 +16,7 @@ from sqlmodel import Session
 from bot.core.context import Services
 from bot.core.school_calendar import SchoolCalendar
 from bot.core.vocabulary import Vocabulary
-from storage.db import run_once, transaction
+from storage.db import read_only, run_once, transaction
 
 T = TypeVar("T")
 
@@ -65,10 +66,10 @@ def unit_of_work(
     """Run `work` in one transaction (committed on success, rolled back on error), then
     acknowledge, then kick the outbox so whatever the work owed is delivered.
 
-    The only way the adapter opens a session. With `then_ack`, Slack's 200 goes out only
-    after the commit: a 200 is a promise that the click or form is saved. With
-    `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs the
-    work once more, when it finds the row that won.
+    The adapter's way to change things (`look_up` only reads). With `then_ack`, Slack's
+    200 goes out only after the commit: a 200 is a promise that the click or form is saved.
+    With `retry_on_conflict`, a unique-constraint clash (a double click racing itself) runs
+    the work once more, when it finds the row that won.
     """
     if retry_on_conflict:
         result = run_once(ctx.sessions, work)
@@ -79,3 +80,11 @@ def unit_of_work(
         then_ack()
     ctx.deliverer.kick()
     return result
+
+
+def look_up(ctx: SlackContext, work: Callable[[Session], T]) -> T:
+    """Run `work`, which only reads (what a modal shows when it opens), in a read-only
+    session: on SQLite it never queues for the write lock behind other clicks, and since it
+    owes nothing, the outbox is not kicked. Keeps the trigger's three seconds for Slack."""
+    with read_only(ctx.sessions) as session:
+        return work(session)

@@ -15,6 +15,7 @@ def test_the_fanout_benchmark_gives_throughput_and_counts_nothing_lost() -> None
             "outbox at 200 ms, 10/s",
             "outbox set to 2x Slack's 30/s",
             "outbox killed and restarted",
+            "outbox, two copies, shared limits",
         ],
     )
     for row in rows:

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from bot.core.clock import FixedClock
+from bot.core.clock import FixedClock, SystemClock
 from bot.core.context import ServiceContext, Services
 from bot.core.settings import load_settings
 from bot.entry.runtime import build_runtime
+from bot.outbox.shared_pacing import SharedPacer
 
 
 def _context_of(services: Services) -> ServiceContext:
@@ -34,3 +35,13 @@ def test_context_is_the_runtimes_settings_at_its_clocks_now(
     later = _context_of(runtime)
     assert later.now - context.now == timedelta(hours=1)
     assert later.now == clock.now()
+
+
+def test_a_running_bot_paces_slack_through_the_database(engine: Engine) -> None:
+    """Every copy of the bot counts against the same rate limits: its pacer keeps them in
+    the database, not in the process (a test on a fixed clock is not paced at all)."""
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-test"}, env_file=None)
+    running = build_runtime(settings, clock=SystemClock(), engine=engine)
+    assert isinstance(running.deliverer.pacer, SharedPacer)
+    fixed = build_runtime(settings, clock=FixedClock(SystemClock().now()), engine=engine)
+    assert fixed.deliverer.pacer is None

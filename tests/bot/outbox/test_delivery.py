@@ -325,6 +325,29 @@ def test_an_edit_of_a_message_that_failed_for_good_is_dropped(sessions, fake, cl
     assert fake.calls_to("chat.update") == []
 
 
+def test_a_reply_whose_message_another_copy_just_sent_waits_for_it(sessions, fake, clock) -> None:
+    """Two running copies: the reply looked for its message just before the other copy
+    recorded it as sent. It waits and goes in the thread; it is not dropped as never sent."""
+    with transaction(sessions) as session:
+        owe_post(session, now=clock.now(), channel="U1", text="offer", ref="dm:1")
+    other_copy = deliverer(sessions, fake, clock)
+    other_copy.drain()
+    with transaction(sessions) as session:
+        owe_post(session, now=clock.now(), channel="U1", text="more", thread_of="dm:1")
+    d = deliverer(sessions, fake, clock)
+    looked = d._sent_target
+    d._sent_target = lambda ref, platform: None  # type: ignore[method-assign]  # looked too early
+    d.drain()
+    assert rows(sessions)[1].status == "pending"
+    d._sent_target = looked  # type: ignore[method-assign]
+    clock.advance(minutes=1)
+    d.drain()
+    parent, reply = rows(sessions)
+    assert reply.status == "sent" and reply.last_error is None
+    [posted] = [c for c in fake.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert posted.args["thread_ts"] == parent.sent_ts
+
+
 def test_an_older_edit_retried_after_a_newer_one_does_not_overwrite_it(
     sessions, fake, clock
 ) -> None:

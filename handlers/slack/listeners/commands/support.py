@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import partial
 from typing import Any
 
@@ -11,10 +12,10 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
-from bot.requests.intake import draft_from_text, needs_profile
+from bot.requests.intake import draft_for_modal
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
-from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
 from handlers.slack.listeners.commands.directory import directory_command
 from handlers.slack.listeners.commands.visit import (
@@ -53,6 +54,11 @@ def asked_privately(channel_id: Any, channel_name: Any, support_channel: str | N
     )
 
 
+# Forms drafted at once. Drafting is CPU-bound (a look-up, tagging the text, the Block Kit);
+# fifty at once starve the threads that acknowledge the other requests of the interpreter
+# lock, where a few at a time finish as soon and let every ack out first. `views.open`
+# itself (a network wait) is not limited.
+FORMS_AT_ONCE = threading.BoundedSemaphore(4)
 ASSIGN = re.compile(
     r"^assign\s+#?(\d{1,9})\s+<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(anyway)?\s*$", re.IGNORECASE
 )
@@ -69,19 +75,16 @@ def open_request_modal(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
-    draft, need_profile = unit_of_work(
-        ctx,
-        lambda session: (
-            draft_from_text(session, text, user, ctx.vocabulary),
-            needs_profile(session, user),
-        ),
-    )
-    view = request_modal(
-        draft,
-        ctx.vocabulary,
-        need_profile=need_profile,
-        metadata={"source": source, **(extra or {})},
-    )
+    with FORMS_AT_ONCE:
+        draft, need_profile = look_up(
+            ctx, lambda session: draft_for_modal(session, text, user, ctx.vocabulary)
+        )
+        view = request_modal(
+            draft,
+            ctx.vocabulary,
+            need_profile=need_profile,
+            metadata={"source": source, **(extra or {})},
+        )
     client.views_open(trigger_id=trigger_id, view=view)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from unittest.mock import MagicMock
+
+from sqlmodel import select
 
 from bot.entry.runtime import Runtime
 from bot.visits.service import ask_to_visit
 from bot.visits.views import VisitDraft
 from handlers.slack.listeners.commands import support
 from storage.db import transaction
-from storage.models import VisitRequest
+from storage.models import Person, VisitRequest
 from tests.handlers.slack.listeners.conftest import (
     COORDINATOR,
     HEAD,
@@ -45,6 +48,28 @@ def test_on_support_opens_the_form_prefilled(ctx: Runtime, ack: Ack, client: Mag
     view = client.views_open.call_args.kwargs["view"]
     assert view["callback_id"] == "request_new"
     assert "our SENCO is on leave" in str(view)
+
+
+def test_on_support_opens_the_form_while_another_click_is_saving(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    """Opening the form only reads: it does not queue behind another click's transaction
+    (SQLite's write lock), so a burst of /support keeps within the trigger's 3 s, and it
+    owes nothing, so the outbox is not woken."""
+    opened = threading.Event()
+    with transaction(ctx.sessions) as session:
+        session.exec(select(Person)).first()  # this transaction now holds the write lock
+        listener = threading.Thread(
+            target=lambda: (
+                support.on_support(ctx, ack=ack, command=_command(HEAD, "maths"), client=client),
+                opened.set(),
+            )
+        )
+        listener.start()
+        assert opened.wait(timeout=10), "the form waited for the other transaction"
+    listener.join()
+    assert client.views_open.call_count == 1
+    assert ctx.deliverer.kicks == 0  # type: ignore[attr-defined]
 
 
 def test_on_support_from_a_dm_marks_the_request_private(
