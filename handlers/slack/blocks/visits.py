@@ -1,5 +1,5 @@
-"""Block Kit for open classrooms: the form asking to visit, the host's date picker, and the
-visits section of the Home tab."""
+"""Block Kit for open classrooms: the form asking to visit, the host's date picker, the
+visits section of the Home tab, and the coordinators' notice of a visit with no host."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.core.vocabulary import Vocabulary
 from bot.visits.booking import FIELD as DATE_FIELD
-from bot.visits.messages import ACCEPT
+from bot.visits.messages import ACCEPT, NoHostNotice
 from bot.visits.views import STATUS_LABELS, VisitDigest, VisitDraft, VisitLine, day_text
 from handlers.slack.blocks import Block, button, context, escape, header, plain, section
 from handlers.slack.blocks.requests import _areas_element, _input, _text_input
@@ -139,3 +139,13 @@ def personal_visit_line(line: VisitLine, today: date) -> str:
         return f"• Your visit to {where} to see *{areas}*: the host is picking a day."
     verb = "You visited" if past else "You're visiting"
     return f"• {verb} {where} to see *{areas}* on {day}."
+
+
+def no_host_notice(view: NoHostNotice) -> list[Block]:
+    """The coordinators' notice of a visit with no host, with Slack's command to assign one."""
+    return [
+        section(
+            f"{view.what} A coordinator can assign a host by hand: "
+            f"`/support visit-assign {view.visit_id} @name`."
+        )
+    ]

@@ -43,6 +43,7 @@ from bot.requests.views import (
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
 from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.views import ShadowInvitation
+from bot.visits.messages import NoHostNotice
 from handlers.teams.cards import (
     PHASE_LABELS,
     URGENCY_LABELS,
@@ -432,6 +433,21 @@ def _completed_notice(view: CompletedNotice) -> Element:
         [
             heading(f"Request #{checkin.request_id} completed"),
             text_block(f"{escape(view.name)} ({escape(view.role)}): {escape(view.impact)}"),
+        ]
+    )
+
+
+# --- open classrooms ------------------------------------------------------------------------
+@render_card.register
+def _no_host_notice(view: NoHostNotice) -> Element:
+    """The coordinators' notice of a visit with no host, with the Teams command to assign one
+    (`handlers.teams.listeners.commands`)."""
+    return card(
+        [
+            text_block(
+                f"{view.what} A coordinator can assign a host by hand: send me "
+                f"*visit-assign {view.visit_id}* followed by the host's name or email."
+            )
         ]
     )
 
