@@ -29,6 +29,7 @@ from bot.digest.views import (
     DeploymentItem,
     PersonalDigestMessage,
     RequestItem,
+    TeamPlace,
 )
 from bot.directory.views import ImportReportMessage
 from bot.requests.intake import DESCRIPTION_LIMIT
@@ -44,6 +45,7 @@ from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
 from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.views import ShadowInvitation
 from bot.visits.messages import NoHostNotice
+from bot.visits.views import visit_line_text
 from handlers.teams.cards import (
     PHASE_LABELS,
     URGENCY_LABELS,
@@ -496,13 +498,26 @@ def _coordinator_digest(view: CoordinatorDigestMessage) -> Element:
 
 @render_card.register
 def _personal_digest(view: PersonalDigestMessage) -> Element:
-    digest = view.digest
+    digest, tz = view.digest, ZoneInfo(view.tz)
     lines = [f"You're supporting {_deployment_line(i)}" for i in digest.supporting]
     lines += [f"{escape(i.supporter_name)} is supporting your school" for i in digest.supported]
     lines += [f"Request #{i.request_id} is looking for support" for i in digest.waiting]
     if digest.offers_waiting:
         lines.append(f"{digest.offers_waiting} offer(s) waiting for your answer")
+    lines += [_team_place_line(place, tz) for place in digest.team]
+    today = view.week.as_of.astimezone(tz).date()
+    lines += [visit_line_text(line, today) for line in digest.visits]
     return card([heading("Your week in school-to-school support"), *_listed("", lines)])
+
+
+def _team_place_line(place: TeamPlace, tz: ZoneInfo) -> str:
+    """A deployment someone is on as a colleague or a shadow, as Slack's digest says it."""
+    item = place.deployment
+    lead, where = escape(item.supporter_name), f"*{escape(item.school or 'a school')}*"
+    local = item.started_at.astimezone(tz)
+    since = f"since {local.day} {local:%B}"
+    doing = f"shadowing {lead}" if place.role == "shadow" else f"on {lead}'s team"
+    return f"You're {doing} supporting {where} (request #{item.request_id}), {since}"
 
 
 @render_card.register
