@@ -24,6 +24,7 @@ from bot.deployments.html import summary_html
 from bot.deployments.service import days_given, involvement, objective_lines
 from bot.deployments.views import DeploymentProgress
 from bot.outbox.owing import FILES_UPLOAD, OwedFile, owe_files
+from bot.reach.people import mention
 from storage.models import (
     CheckIn,
     CheckInAnswer,
@@ -448,8 +449,8 @@ def _progress(
         role=role,
         status=str(deployment.status),
         school=school.name if school else None,
-        head=_person(session, request.requester_id)["slack_user_id"],
-        supporter=_person(session, deployment.supporter_id)["slack_user_id"],
+        head=_mention(session, request.requester_id),
+        supporter=_mention(session, deployment.supporter_id),
         first_visit_on=plan.first_visit_on,
         visit_skipped=plan.first_visit_skipped,
         agreement=_agreement_state(plan),
@@ -462,6 +463,15 @@ def _progress(
         closing_asked=plan.closing_asked_at is not None,
         impact_given=impact is not None,
     )
+
+
+def _mention(session: Session, person_id: int | None) -> str | None:
+    """A neutral mention of someone in the deployment (`<@ID|Name>`, either platform), so
+    each renderer can name them; None once they are erased."""
+    person = session.get(Person, person_id) if person_id else None
+    if person is None or person.erased_at is not None:
+        return None
+    return mention(person)
 
 
 def _agreement_state(plan: DeploymentPlan) -> str:

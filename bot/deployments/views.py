@@ -83,8 +83,8 @@ class DeploymentProgress:
     role: str  # head | supporter | coordinator
     status: str
     school: str | None
-    head: str | None  # Slack user ids (None once erased)
-    supporter: str | None
+    head: str | None  # neutral mentions, `<@ID|Name>` (bot.reach.people.mention); None once
+    supporter: str | None  # erased. Each renderer shows them its own way.
     first_visit_on: date | None
     visit_skipped: bool
     agreement: str  # none | drafted | confirmed | skipped

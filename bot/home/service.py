@@ -27,7 +27,7 @@ from bot.directory.people import person_by_user_id, roles_of
 from bot.home.team import TeamPlace, team_places, teams_of
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.members.service import load_of
-from bot.reach.people import user_id_of
+from bot.reach.people import mention
 from bot.teamwork.views import TeamMember
 from bot.visits.records import home_visits
 from bot.visits.views import VisitLine
@@ -76,7 +76,7 @@ class RequestLine:
     closed_at: datetime | None
     escalated_at: datetime | None
     awaiting_profile: bool
-    assigned_to: str | None  # Slack user id
+    assigned_to: str | None  # a neutral mention, `<@ID|Name>`
     open_offers: int
 
 
@@ -113,7 +113,7 @@ class DeploymentLine:
     deployment_id: int
     request_id: int
     school: str | None
-    head: str | None  # Slack user id (None once erased)
+    head: str | None  # a neutral mention, `<@ID|Name>` (None once erased)
     needs: tuple[str, ...]
     started_at: datetime
     team: tuple[TeamMember, ...] = ()  # colleagues and shadows on it
@@ -231,7 +231,7 @@ def _lines(
     ids = [r.id for r in rows if r.id is not None]
     needs = _needs(session, ids, vocabulary)
     schools = _school_names(session, {r.school_id for r in rows if r.school_id})
-    assigned = _slack_ids(session, {r.assigned_id for r in rows if r.assigned_id})
+    assigned = _mentions(session, {r.assigned_id for r in rows if r.assigned_id})
     open_offers: dict[int, int] = {}
     if ids:
         open_offers = dict(
@@ -286,12 +286,13 @@ def _school_names(session: Session, school_ids: set[int]) -> dict[int, str]:
     }
 
 
-def _slack_ids(session: Session, person_ids: set[int]) -> dict[int, str]:
-    """Slack ids of people, leaving out anyone whose data has been erased."""
+def _mentions(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """Neutral mentions of people (`<@ID|Name>`, so each platform can name them), leaving out
+    anyone whose data has been erased."""
     if not person_ids:
         return {}
     return {
-        p.id or 0: user_id_of(p)
+        p.id or 0: mention(p)
         for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
         if p.erased_at is None
     }
@@ -355,7 +356,7 @@ def _deployment_lines(
     needs: Mapping[int, tuple[str, ...]],
 ) -> list[DeploymentLine]:
     """The deployments shown, each with its head and its team."""
-    heads = _slack_ids(session, {r.requester_id for _, r in deployments})
+    heads = _mentions(session, {r.requester_id for _, r in deployments})
     teams = teams_of(session, [d.id or 0 for d, _ in deployments])
     return [
         DeploymentLine(

@@ -54,13 +54,7 @@ def assign_host(
     ended, someone not in the directory or without a school, the visitor themself, and —
     unless `override` — a school that does not host visits or is full this half term.
     """
-    if not is_coordinator(session, actor):
-        raise NotAllowed(
-            "Only coordinators can assign a host to a visit.",
-            action="visit.assign",
-            subject_type="visit",
-            subject_id=visit_id,
-        )
+    check_may_assign_host(session, actor=actor, visit_id=visit_id)
     visit = locked_visit(session, visit_id)
     if visit.status not in ASSIGNABLE:
         raise Conflict(_not_assignable(session, visit))
@@ -90,6 +84,17 @@ def assign_host(
         overridden=list(broken),
     )
     return HostAssigned(visit_id, host_user_id, school.name, tuple(broken))
+
+
+def check_may_assign_host(session: Session, *, actor: str, visit_id: int) -> None:
+    """NotAllowed for anyone but a coordinator (checked before any host is looked up)."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(
+            "Only coordinators can assign a host to a visit.",
+            action="visit.assign",
+            subject_type="visit",
+            subject_id=visit_id,
+        )
 
 
 def _not_assignable(session: Session, visit: VisitRequest) -> str:

@@ -14,13 +14,13 @@ from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.core.text import escape
 from bot.directory.people import person_by_user_id
-from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_update
 from bot.visits.messages import (
     hosting_card,
     offer_ref,
     owe_offer_closed,
     owe_to,
+    tell_coordinators_no_host,
 )
 from bot.visits.service import summarise_visit
 from bot.visits.views import VisitSummary
@@ -226,14 +226,11 @@ def no_host_left(
             "The coordinators have been told and may find one."
         ),
     )
-    notify_coordinators(
+    tell_coordinators_no_host(
         session,
-        ctx.settings,
-        now=ctx.now,
-        text=(
-            f":school: Visit #{visit.id} ({summary.areas_text()}): {why}. A coordinator can "
-            f"assign a host by hand: `/support visit-assign {visit.id} @name`."
-        ),
+        ctx,
+        visit_id=visit.id or 0,
+        what=f":school: Visit #{visit.id} ({summary.areas_text()}): {why}.",
     )
     audit.record(
         session,

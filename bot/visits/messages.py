@@ -1,14 +1,18 @@
 """The messages open classrooms owe: what the visitor and the hosts are told, as neutral
-`Card`s with their buttons (rendered by the platform's adapter at delivery)."""
+`Card`s with their buttons, and the coordinators' notice of a visit with no host
+(`NoHostNotice`), all rendered by the platform's adapter at delivery."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core.messages import Action, Card, Confirm
+from bot.core.context import ServiceContext
+from bot.core.messages import Action, Card, Confirm, message_view
 from bot.core.text import escape
+from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.visits.views import USEFULNESS_LABELS, VisitSummary, day_text
 from storage.models import VisitUsefulness
@@ -120,3 +124,21 @@ def visitor_card(text: str, visit_id: int) -> Card:
         yes="Cancel the visit",
     )
     return Card((text,), (Action(CANCEL, "Cancel the visit", str(visit_id), "danger", confirm),))
+
+
+@message_view("visits.no_host")
+@dataclass(frozen=True)
+class NoHostNotice:
+    """Coordinators are told visit `visit_id` has no host (`what`, in the bot's markup); each
+    platform's renderer adds how to assign one by hand, in its own command."""
+
+    visit_id: int
+    what: str
+
+
+def tell_coordinators_no_host(
+    session: Session, ctx: ServiceContext, *, visit_id: int, what: str
+) -> None:
+    """Owe the coordinators the notice that visit `visit_id` found no host."""
+    notice = NoHostNotice(visit_id, what)
+    notify_coordinators(session, ctx.settings, now=ctx.now, text=what, view=notice)

@@ -16,7 +16,6 @@ from bot.core.context import ServiceContext
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import person_by_user_id
-from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post
 from bot.reach.people import address_of, user_id_of
 from bot.requests.tagging import infer_tags
@@ -25,6 +24,7 @@ from bot.visits.messages import (
     offer_card,
     offer_ref,
     owe_to,
+    tell_coordinators_no_host,
 )
 from bot.visits.views import DESCRIPTION_LIMIT, VisitDraft, VisitSummary
 from storage.models import (
@@ -238,14 +238,13 @@ def _unmatched(
             f"(visit #{visit.id}) yet: {reason}. The coordinators have been told and may find one."
         ),
     )
-    notify_coordinators(
+    tell_coordinators_no_host(
         session,
-        ctx.settings,
-        now=ctx.now,
-        text=(
+        ctx,
+        visit_id=visit.id or 0,
+        what=(
             f":school: Visit #{visit.id} ({summary.areas_text()}) from {summary.visitor_text()} "
-            f"found no host: {reason}. A coordinator can assign a host by hand: "
-            f"`/support visit-assign {visit.id} @name`."
+            f"found no host: {reason}."
         ),
     )
     audit.record(

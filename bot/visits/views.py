@@ -99,3 +99,26 @@ class VisitDigest:
             or self.upcoming
             or self.waiting
         ) and not any(self.usefulness.values())
+
+
+def visit_line_text(line: VisitLine, today: date) -> str:
+    """One visit in a personal digest, as the visitor or the host sees it, in the bot's
+    markup (user text escaped); each platform adds its own bullet."""
+    areas = ", ".join(escape(a) for a in line.areas) or "practice"
+    school = escape(line.school) if line.school else None
+    day = f"*{day_text(line.visit_date)}*" if line.visit_date else ""
+    past = line.visit_date is not None and line.visit_date < today
+    if line.as_host:
+        visitor = f"<@{line.other}>" if line.other else "a visitor"
+        who = f"{visitor}{f' ({school})' if school else ''}"
+        if line.visit_date is None:
+            return f"You're hosting {who} to see *{areas}* (visit #{line.id}): please pick a day."
+        verb = "You hosted" if past else "You're hosting"
+        return f"{verb} {who} to see *{areas}* on {day}."
+    where = school or "a host school"
+    if line.status in (VisitStatus.OFFERED, VisitStatus.UNMATCHED):
+        return f"Your visit to see *{areas}* (visit #{line.id}): {STATUS_LABELS[line.status]}."
+    if line.visit_date is None:
+        return f"Your visit to {where} to see *{areas}*: the host is picking a day."
+    verb = "You visited" if past else "You're visiting"
+    return f"{verb} {where} to see *{areas}* on {day}."

@@ -206,7 +206,7 @@ def impact_modal(form: ImpactForm) -> dict[str, Any]:
 def _progress_lines(line: DeploymentProgress) -> str:
     school = escape(truncate(line.school or "", 100)) or "A school"
     other = line.head if line.role == "supporter" else line.supporter
-    who = f" with <@{other}>" if other else ""
+    who = f" with {other}" if other else ""
     visit = (
         day_words(line.first_visit_on)
         if line.first_visit_on

@@ -24,6 +24,7 @@ from handlers.slack.blocks import (
 from handlers.slack.blocks.audit import audit_button
 from handlers.slack.blocks.deployments import progress_blocks
 from handlers.slack.blocks.insight import headline_section
+from handlers.slack.blocks.mentions import slack_mentions
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
 from handlers.slack.blocks.teamwork import team_blocks, team_places_blocks
@@ -65,7 +66,8 @@ NEEDS_SHOWN = 200
 def home_view(
     data: HomeData, tz: ZoneInfo, *, support_channel: str | None = None
 ) -> dict[str, Any]:
-    """The Home tab for one person, always within Slack's limits for a view."""
+    """The Home tab for one person, always within Slack's limits for a view; neutral
+    mentions become Slack's (someone only on Teams: their name)."""
     audit = "coordinator" in data.roles  # every request line gets an *Audit trail* button
     blocks = _welcome(data, support_channel)
     if data.requests is not None:
@@ -79,7 +81,7 @@ def home_view(
     blocks += progress_blocks(data.deployments, audit=audit)
     blocks += home_visit_blocks(data.visits)
     blocks += [divider(), context(PRIVACY)]
-    return {"type": "home", "blocks": fit_view(blocks)}
+    return {"type": "home", "blocks": slack_mentions(fit_view(blocks))}
 
 
 def fit_view(blocks: list[Block], note: str = "There's more than fits here.") -> list[Block]:
@@ -170,7 +172,7 @@ def _own_requests(data: HomeData, tz: ZoneInfo, *, audit: bool) -> list[Block]:
 def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
     """Where a request stands, as its head would want to hear it."""
     if line.status == RequestStatus.ACCEPTED:
-        who = f"<@{line.assigned_to}>" if line.assigned_to else "A system leader"
+        who = line.assigned_to or "A system leader"
         since = f" since {_day(line.accepted_at, tz)}" if line.accepted_at else ""
         return f":white_check_mark: *Accepted* — {who} is supporting you{since}"
     if line.status == RequestStatus.OFFERED:
@@ -254,7 +256,7 @@ def _offer(offer: OfferLine, tz: ZoneInfo) -> list[Block]:
 
 def _deployment(line: DeploymentLine, tz: ZoneInfo, audit: bool) -> Block:
     school = escape(truncate(line.school or "", TITLE_SHOWN)) or "A school"
-    head = f" — head <@{line.head}>" if line.head else ""
+    head = f" — head {line.head}" if line.head else ""
     return section(
         f"*{school}*{head}\n{_needs(line.needs)} · since {_day(line.started_at, tz)}"
         f" · request #{line.request_id}",

@@ -26,6 +26,7 @@ from bot.requests.views import (
 )
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
 from bot.teamwork.views import ShadowInvitation
+from bot.visits.messages import NoHostNotice
 from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
 from handlers.slack.blocks.checkins import (
     attention_alert,
@@ -49,6 +50,7 @@ from handlers.slack.blocks.offers import (
 )
 from handlers.slack.blocks.requests import channel_post, description_preview, request_card
 from handlers.slack.blocks.teamwork import shadow_invitation
+from handlers.slack.blocks.visits import no_host_notice
 
 
 def slack_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +88,11 @@ def _button(action: Action) -> Block:
         confirm_dialog(confirm.title, confirm.text, confirm.yes, confirm.no) if confirm else None
     )
     return button(action.label, action.id, action.value, style=action.style, confirm=dialog)
+
+
+@render_blocks.register
+def _no_host_notice(view: NoHostNotice) -> list[Block]:
+    return no_host_notice(view)
 
 
 @render_blocks.register

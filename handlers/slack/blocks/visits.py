@@ -1,5 +1,5 @@
-"""Block Kit for open classrooms: the form asking to visit, the host's date picker, and the
-visits section of the Home tab."""
+"""Block Kit for open classrooms: the form asking to visit, the host's date picker, the
+visits section of the Home tab, and the coordinators' notice of a visit with no host."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ from typing import Any
 
 from bot.core.vocabulary import Vocabulary
 from bot.visits.booking import FIELD as DATE_FIELD
-from bot.visits.messages import ACCEPT
-from bot.visits.views import STATUS_LABELS, VisitDigest, VisitDraft, VisitLine, day_text
+from bot.visits.messages import ACCEPT, NoHostNotice
+from bot.visits.views import (
+    STATUS_LABELS,
+    VisitDigest,
+    VisitDraft,
+    VisitLine,
+    day_text,
+    visit_line_text,
+)
 from handlers.slack.blocks import Block, button, context, escape, header, plain, section
 from handlers.slack.blocks.requests import _areas_element, _input, _text_input
 from storage.models import VisitStatus
@@ -120,22 +127,15 @@ def visit_digest_lines(digest: VisitDigest | None) -> list[str]:
 
 
 def personal_visit_line(line: VisitLine, today: date) -> str:
-    """One visit in a personal digest, as the visitor or the host sees it (user text escaped)."""
-    areas = ", ".join(escape(a) for a in line.areas) or "practice"
-    school = escape(line.school) if line.school else None
-    day = f"*{day_text(line.visit_date)}*" if line.visit_date else ""
-    past = line.visit_date is not None and line.visit_date < today
-    if line.as_host:
-        visitor = f"<@{line.other}>" if line.other else "a visitor"
-        who = f"{visitor}{f' ({school})' if school else ''}"
-        if line.visit_date is None:
-            return f"• You're hosting {who} to see *{areas}* (visit #{line.id}): please pick a day."
-        verb = "You hosted" if past else "You're hosting"
-        return f"• {verb} {who} to see *{areas}* on {day}."
-    where = school or "a host school"
-    if line.status in (VisitStatus.OFFERED, VisitStatus.UNMATCHED):
-        return f"• Your visit to see *{areas}* (visit #{line.id}): {STATUS_LABELS[line.status]}."
-    if line.visit_date is None:
-        return f"• Your visit to {where} to see *{areas}*: the host is picking a day."
-    verb = "You visited" if past else "You're visiting"
-    return f"• {verb} {where} to see *{areas}* on {day}."
+    """One visit in a personal digest, as the visitor or the host sees it (a bullet)."""
+    return f"• {visit_line_text(line, today)}"
+
+
+def no_host_notice(view: NoHostNotice) -> list[Block]:
+    """The coordinators' notice of a visit with no host, with Slack's command to assign one."""
+    return [
+        section(
+            f"{view.what} A coordinator can assign a host by hand: "
+            f"`/support visit-assign {view.visit_id} @name`."
+        )
+    ]

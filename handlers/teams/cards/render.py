@@ -29,6 +29,7 @@ from bot.digest.views import (
     DeploymentItem,
     PersonalDigestMessage,
     RequestItem,
+    TeamPlace,
 )
 from bot.directory.views import ImportReportMessage
 from bot.requests.intake import DESCRIPTION_LIMIT
@@ -43,6 +44,8 @@ from bot.requests.views import (
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
 from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.views import ShadowInvitation
+from bot.visits.messages import NoHostNotice
+from bot.visits.views import visit_line_text
 from handlers.teams.cards import (
     PHASE_LABELS,
     URGENCY_LABELS,
@@ -436,6 +439,21 @@ def _completed_notice(view: CompletedNotice) -> Element:
     )
 
 
+# --- open classrooms ------------------------------------------------------------------------
+@render_card.register
+def _no_host_notice(view: NoHostNotice) -> Element:
+    """The coordinators' notice of a visit with no host, with the Teams command to assign one
+    (`handlers.teams.listeners.commands`)."""
+    return card(
+        [
+            text_block(
+                f"{view.what} A coordinator can assign a host by hand: send me "
+                f"*visit-assign {view.visit_id}* followed by the host's name or email."
+            )
+        ]
+    )
+
+
 # --- digests and the directory ---------------------------------------------------------------
 def _listed(title: str, lines: list[str]) -> list[Element]:
     if not lines:
@@ -480,13 +498,26 @@ def _coordinator_digest(view: CoordinatorDigestMessage) -> Element:
 
 @render_card.register
 def _personal_digest(view: PersonalDigestMessage) -> Element:
-    digest = view.digest
+    digest, tz = view.digest, ZoneInfo(view.tz)
     lines = [f"You're supporting {_deployment_line(i)}" for i in digest.supporting]
     lines += [f"{escape(i.supporter_name)} is supporting your school" for i in digest.supported]
     lines += [f"Request #{i.request_id} is looking for support" for i in digest.waiting]
     if digest.offers_waiting:
         lines.append(f"{digest.offers_waiting} offer(s) waiting for your answer")
+    lines += [_team_place_line(place, tz) for place in digest.team]
+    today = view.week.as_of.astimezone(tz).date()
+    lines += [visit_line_text(line, today) for line in digest.visits]
     return card([heading("Your week in school-to-school support"), *_listed("", lines)])
+
+
+def _team_place_line(place: TeamPlace, tz: ZoneInfo) -> str:
+    """A deployment someone is on as a colleague or a shadow, as Slack's digest says it."""
+    item = place.deployment
+    lead, where = escape(item.supporter_name), f"*{escape(item.school or 'a school')}*"
+    local = item.started_at.astimezone(tz)
+    since = f"since {local.day} {local:%B}"
+    doing = f"shadowing {lead}" if place.role == "shadow" else f"on {lead}'s team"
+    return f"You're {doing} supporting {where} (request #{item.request_id}), {since}"
 
 
 @render_card.register

@@ -1,8 +1,9 @@
 """The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
 `back`, `help`, and the changes `assign N <name or email>` (coordinators),
 `suggest N <name or email>` (a supporter offered request N), `visit …` (asking to visit a
-classroom) and `audit N` (coordinators: the trail comes in their 1:1 chat). Each answers
-once per message, in the chat it came from."""
+classroom), `visit-assign N <name or email> [override]` (coordinators: a host for visit N) and
+`audit N` (coordinators: the trail comes in their 1:1 chat). Each answers once per message, in
+the chat it came from."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from bot.home.service import HomeData, set_availability
 from bot.reach.people import mention, user_id_of
 from bot.routing.flows import check_may_assign, offer_held_for
 from bot.routing.service import assign_request, suggest_colleague
+from bot.visits.assigning import assign_host, check_may_assign_host
 from handlers.teams.listeners.audit import is_audit
 
 COMMAND = re.compile(
-    r"^\s*(help|\?|home|away|back|support|assign|suggest|visit|audit)\b[\s:,-]*", re.IGNORECASE
+    r"^\s*(help|\?|home|away|back|support|assign|suggest|visit-assign|visit|audit)\b[\s:,-]*",
+    re.IGNORECASE,
 )
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
@@ -33,7 +36,9 @@ HELP_TEXT = (
     "can't take? *suggest 12 Sam Jones* (or their email) offers request 12 to a colleague. "
     "To see good practice in another school: *visit* and what you'd like to see (for example "
     "*visit mastery maths in Year 4*). Coordinators: *assign 12 Sam Jones* assigns (or "
-    "reassigns) request 12, and *audit 12* shows who did what to it.\n\n"
+    "reassigns) request 12, *visit-assign 7 Sam Jones* makes them the host of visit 7 when no "
+    "school has taken it (add *override* to set the hosting rules aside), and *audit 12* shows "
+    "who did what to request 12.\n\n"
     "Please don't name pupils or staff. Details are shared only with the people who can help "
     "and your coordinators."
 )
@@ -85,19 +90,19 @@ def home_text(home: HomeData) -> str:
 
 def is_change(command: str | None, rest: str) -> bool:
     """`assign`/`suggest` followed by a request number (a head's "Suggest a mentor for…" is a
-    request, not a command), `audit` alone or before a number, and `visit …`."""
-    if command == "visit":
+    request, not a command), `audit` alone or before a number, `visit …` and `visit-assign …`."""
+    if command in ("visit", "visit-assign"):
         return True
     if command == "audit":
         return is_audit(command, rest)
     return command in ("assign", "suggest") and re.match(r"#?\d", rest) is not None
 
 
-def _numbered(rest: str, example: str) -> tuple[int, str]:
+def _numbered(rest: str, example: str, thing: str = "request") -> tuple[int, str]:
     """`12 Sam Jones` as (12, "Sam Jones"); InvalidInput with an example otherwise."""
     match = NUMBERED.match(rest.strip())
     if match is None:
-        raise InvalidInput({"text": f"Try *{example}* (the request number, then the person)."})
+        raise InvalidInput({"text": f"Try *{example}* (the {thing} number, then the person)."})
     return int(match[1]), match[2]
 
 
@@ -106,7 +111,7 @@ def assign_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str
     `/support assign`; anyone else is refused before the directory is searched."""
     request_id, who = _numbered(rest, "assign 12 Sam Jones")
     check_may_assign(session, actor=actor, request_id=request_id)
-    who, anyway = _without_anyway(who)
+    who, anyway = _without_last(who, "anyway")
     supporter = person_named(session, who)
     assign_request(
         session,
@@ -119,10 +124,31 @@ def assign_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str
     return f"Done: request #{request_id} is now with {mention(supporter)}."
 
 
-def _without_anyway(who: str) -> tuple[str, bool]:
-    """`Sam Jones anyway` as ("Sam Jones", True): `anyway` overrules the matching rules."""
+def _without_last(who: str, word: str) -> tuple[str, bool]:
+    """`Sam Jones anyway` as ("Sam Jones", True) for `word` "anyway": the word that overrules
+    the rules (the matching rules for `assign`, the hosting rules for `visit-assign`)."""
     name, _, last = who.rstrip().rpartition(" ")
-    return (name, True) if name and last.casefold() == "anyway" else (who, False)
+    return (name, True) if name and last.casefold() == word else (who, False)
+
+
+def visit_assign_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:
+    """`visit-assign N <name or email> [override]`: a coordinator makes someone the host of
+    visit N, as Slack's `/support visit-assign`; anyone else is refused before the directory
+    is searched."""
+    visit_id, who = _numbered(rest, "visit-assign 7 Sam Jones", "visit")
+    check_may_assign_host(session, actor=actor, visit_id=visit_id)
+    who, override = _without_last(who, "override")
+    host = person_named(session, who)
+    done = assign_host(
+        session,
+        ctx,
+        actor=actor,
+        visit_id=visit_id,
+        host_user_id=user_id_of(host),
+        override=override,
+    )
+    anyway = " (hosting rules set aside, as you asked)" if done.overridden else ""
+    return f"Done: {mention(host)} is hosting visit #{visit_id}{anyway}. They'll pick the day."
 
 
 def suggest_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str) -> str:

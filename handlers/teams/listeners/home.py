@@ -31,7 +31,7 @@ def progress_text(line: DeploymentProgress) -> str:
     """Where one deployment stands, in the words of Slack's Home tab."""
     school = escape(line.school or "") or "A school"
     other = line.head if line.role == "supporter" else line.supporter
-    who = f" with <@{other}>" if other else ""
+    who = f" with {other}" if other else ""
     visit = (
         day_words(line.first_visit_on)
         if line.first_visit_on

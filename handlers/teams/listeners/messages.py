@@ -2,7 +2,7 @@
 re-delivered activity has the same id, and the request's source key is built from it); a few
 words of thanks in a chat get a hint instead; commands (`support …`, `home`, `away`, `back`,
 `help`) are answered in place (`commands`), and so are the changes `assign …`, `suggest …`,
-`visit …` and `audit N`
+`visit …`, `visit-assign …` and `audit N`
 (in any chat, the coordinators' channel included; a refusal is answered and audited, and
 changes nothing). Every message
 also refreshes the stored reference of its conversation, so the bot can write there later."""
@@ -31,6 +31,7 @@ from handlers.teams.listeners.commands import (
     is_change,
     split_command,
     suggest_reply,
+    visit_assign_reply,
 )
 from handlers.teams.listeners.common import (
     actor_of,
@@ -143,6 +144,7 @@ CHANGES: dict[str | None, Change] = {
     "suggest": suggest_reply,
     "audit": audit_reply,
     "visit": visit_reply,
+    "visit-assign": visit_assign_reply,
 }
 
 

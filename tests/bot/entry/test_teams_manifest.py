@@ -82,7 +82,18 @@ def test_the_package_holds_exactly_the_manifest_and_both_icons(tmp_path: Path) -
     assert bot["botId"] == CLIENT
     assert bot["scopes"] == ["personal", "team", "groupChat"]
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
-    assert titles == ["support", "home", "away", "suggest", "assign", "visit", "audit", "help"]
+    assert titles == [
+        "support",
+        "home",
+        "away",
+        "suggest",
+        "assign",
+        "visit",
+        "visit-assign",
+        "audit",
+        "help",
+    ]
+    assert all(len(c["description"]) <= 128 for c in bot["commandLists"][0]["commands"])
     [extension] = manifest["composeExtensions"]
     assert extension["botId"] == CLIENT
     assert extension["commands"][0]["type"] == "action" and extension["commands"][0]["fetchTask"]

@@ -167,7 +167,7 @@ def test_a_head_sees_their_own_requests_newest_first_with_status(world: World) -
     assert data.requests is not None
     assert [r.id for r in data.requests] == [world.accepted_id, world.offered_id, world.open_id]
     assert [r.status for r in data.requests] == ["accepted", "offered", "open"]
-    assert data.requests[0].assigned_to == "UNLE1"
+    assert data.requests[0].assigned_to == "<@UNLE1|Nadia Leader>"
     assert data.requests[1].open_offers == 2
     assert data.supporter is None and data.coordinator is None
     text = shown(data)
@@ -223,7 +223,7 @@ def test_a_supporter_sees_deployments_and_capacity_used(world: World) -> None:
     assert [d.deployment_id for d in data.supporter.deployments] == [world.deployment_id]
     deployment = data.supporter.deployments[0]
     assert deployment.school == "Mere Green Primary School"
-    assert deployment.head == "UHEAD1"
+    assert deployment.head == "<@UHEAD1|Hannah Head>"
     text = shown(data)
     assert "1 of 2 in use" in text
     assert "*Mere Green Primary School* — head <@UHEAD1>" in text

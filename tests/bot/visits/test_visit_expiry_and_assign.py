@@ -4,6 +4,7 @@ host by hand within the hosting rules, or setting them aside when they say so.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 
@@ -51,7 +52,11 @@ def actions(world: World, visit_id: int) -> list[str]:
 
 
 def coordinators_told(world: World) -> list[str]:
-    return [m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL)]
+    """What the coordinators' channel was sent: each message's text and its blocks."""
+    return [
+        f"{m['text']} {json.dumps(m.get('blocks'))}"
+        for m in world.fake.messages(COORDINATOR_CHANNEL)
+    ]
 
 
 def assign(world: World, visit_id: int, host: str, *, actor: str = "UCOORD", **kw: bool) -> str:

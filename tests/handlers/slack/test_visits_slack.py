@@ -297,8 +297,8 @@ def test_an_unanswered_invitation_expires_and_a_coordinator_assigns_a_host(
     assert visit.status == VisitStatus.UNMATCHED
     assert not [m for m in world.fake.messages("UNLE1") if "visit_accept" in json.dumps(m)]
     assert any("within 5 school days" in m["text"] for m in world.fake.messages("UHEAD1"))
-    notices = [m["text"] for m in world.fake.messages(COORDINATOR_CHANNEL)]
-    assert any(f"/support visit-assign {visit.id} @name" in t for t in notices)
+    notices = [json.dumps(m["blocks"]) for m in world.fake.messages(COORDINATOR_CHANNEL)]
+    assert any(f"`/support visit-assign {visit.id} @name`" in t for t in notices)
 
     visit_assign(world, f"visit-assign {visit.id} <@USLE1|sam>", user="UHEAD2")
     assert any("Only coordinators" in t for t in world.fake.replies_to("UHEAD2"))

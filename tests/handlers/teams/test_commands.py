@@ -25,6 +25,8 @@ def test_commands_are_split_from_their_words() -> None:
     assert split_command("support: we need maths help") == ("support", "we need maths help")
     assert split_command("Away") == ("away", "")
     assert split_command("supporting readers") == (None, "supporting readers")
+    assert split_command("visit-assign 7 Sam Jones") == ("visit-assign", "7 Sam Jones")
+    assert split_command("visit: assign-based marking") == ("visit", "assign-based marking")
 
 
 def test_support_followed_by_words_is_a_request_without_the_command(teams: SlackWorld) -> None:

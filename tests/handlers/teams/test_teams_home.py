@@ -1,7 +1,8 @@
 """`home` on Teams (no Home tab there): the summary where it was asked, and a card per
 deployment in the person's own 1:1 chat with the next steps' buttons: revising the agreement
 filled in, logging a visit (saved once however often it is submitted), the summary and, for
-coordinators, the audit trail."""
+coordinators, the audit trail. Each card names the other person, whichever platform they are on
+(and Slack's Home tab names a Teams-only head)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from sqlmodel import select
 
 from bot.core.clock import FixedClock
 from bot.entry.stand_in import SlackWorld
-from storage.models import DeploymentObjective, DeploymentVisit
+from handlers.slack.stand_in.signing import block_actions_payload
+from storage.models import DeploymentObjective, DeploymentVisit, Offer, Person
+from tests.handlers.slack.test_home import open_home
 from tests.handlers.teams.conftest import COORDINATOR, HEAD, NLE, ON_TEAMS, teams_user, teams_world
 from tests.handlers.teams.programme import (
     actions_on,
@@ -22,10 +25,18 @@ from tests.handlers.teams.programme import (
     press_in_message,
     press_on_card,
 )
-from tests.handlers.teams.test_teams_flows import card_texts, fake, press
+from tests.handlers.teams.test_teams_flows import (
+    card_texts,
+    fake,
+    head_posts,
+    offers,
+    press,
+    requests,
+)
 from tests.handlers.teams.test_teams_forms import inputs
 from tests.handlers.teams.test_teams_lifecycle import AGREEMENT
 from tests.handlers.teams.test_teams_visits import say
+from tests.support.blockkit import texts
 
 
 def test_home_lists_each_deployment_with_its_next_steps(teams: SlackWorld) -> None:
@@ -102,3 +113,33 @@ def test_a_coordinators_home_has_recent_deployments_with_the_audit_trail(
         assert actions_on(card) == ["deployment_summary", "home_audit_trail"]
         press_on_card(world, COORDINATOR, "home_audit_trail")
         assert [c for c in cards_to(world, COORDINATOR) if "Audit trail of request" in str(c)]
+
+
+def test_home_cards_name_the_other_person_on_teams(teams: SlackWorld) -> None:
+    deployed(teams)  # Hannah and Nadia are both only on Teams
+    say(teams, NLE, "home")
+    say(teams, HEAD, "home")
+    [supporter] = [c for c in cards_to(teams, NLE) if "Days given" in card_texts(c)]
+    assert "**Mere Green Primary School** with Hannah Head · request #" in card_texts(supporter)
+    [head] = [c for c in cards_to(teams, HEAD) if "Days given" in card_texts(c)]
+    assert " with Nadia Leader · request #" in card_texts(head)
+    assert "<@" not in card_texts(supporter) + card_texts(head)
+
+
+def test_slack_home_names_a_head_who_is_only_on_teams(teams: SlackWorld) -> None:
+    head_posts(teams)  # Hannah, on Teams, asks; Sam, on Slack, accepts
+    [request] = requests(teams)
+    press(teams, HEAD, "request_confirm", request.id)
+    with teams.runtime.sessions() as session:
+        sam = session.exec(select(Person.id).where(Person.slack_user_id == "USLE1")).one()
+    [offer] = [o for o in offers(teams, request.id) if o.supporter_id == sam]
+    teams.sender.interact(block_actions_payload("USLE1", "offer_accept", str(offer.id)))
+    teams.settle()
+    with teams.runtime.sessions() as session:
+        assert session.get(Offer, offer.id).status == "accepted"  # type: ignore[union-attr]
+    shown = texts(open_home(teams, "USLE1")["blocks"])
+    assert "*Mere Green Primary School* with Hannah Head · request #" in shown
+    assert HEAD not in shown and "a colleague on Teams" not in shown
+    say(teams, HEAD, "home")  # and the Teams head's card names Sam, who is on Slack
+    [head] = [c for c in cards_to(teams, HEAD) if "Days given" in card_texts(c)]
+    assert " with Sam Specialist · request #" in card_texts(head)

@@ -1,10 +1,13 @@
 """The deployment lifecycle on Teams (issue 13), driven through `/api/messages` with the
 `adaptiveCard/action` invokes Teams sends: the next-steps cards with their forms unfolded, the
 first visit, the agreement drafted by a Teams supporter and confirmed by a Teams head, a visit
-logged from a check-in, the review, the closing record and the summary; bad input and double
-submits change nothing."""
+logged from a check-in, the review (its *Close* asks first, and closes once however often and by
+whomever it is pressed), the closing record and the summary; bad input and double submits
+change nothing."""
 
 from __future__ import annotations
+
+import threading
 
 from sqlmodel import col, select
 
@@ -19,18 +22,20 @@ from storage.models import (
     DeploymentVisit,
     OutboxMessage,
 )
-from tests.handlers.teams.conftest import HEAD, NLE
+from tests.handlers.teams.conftest import HEAD, NLE, teams_user
 from tests.handlers.teams.programme import (
     actions_on,
     answer_card,
     card_with,
     cards_to,
+    chat_of,
     deployed,
     plan,
     press_on_card,
 )
-from tests.handlers.teams.test_teams_flows import card_texts, press
+from tests.handlers.teams.test_teams_flows import card_texts, fake, press
 from tests.handlers.teams.test_teams_forms import inputs
+from tests.handlers.teams.test_teams_visits import say
 
 NEWCOMER = "55555555-5555-4555-8555-555555555555"  # on Teams, not in the directory
 AGREEMENT = {
@@ -293,3 +298,86 @@ def test_on_a_teams_only_bot_the_lifecycle_needs_no_slack(teams_only: SlackWorld
     assert confirmed.agreement_confirmed_at is not None
     assert str(confirmed.first_visit_on) == "2026-12-02"
     assert teams_only.fake.calls_to("chat.postMessage") == [], "nothing went to Slack"
+
+
+# --- the review's *Close*: asked first, and final once -----------------------------------------
+def review_due(world: SlackWorld) -> int:
+    """A deployment with an agreement whose review has just been asked for: its id."""
+    deployment_id = deployed(world)
+    agree(world)
+    world.clock.set(plan(world).review_due_at)
+    run_due(world.runtime)
+    world.settle()
+    return deployment_id
+
+
+def closed_once(world: SlackWorld, deployment_id: int) -> None:
+    """The support is completed once: one audit line, the closing record asked of each once,
+    and the supporter's place freed."""
+    with world.runtime.sessions() as session:
+        deployment = session.get(Deployment, deployment_id)
+        assert deployment is not None and deployment.status == "completed"
+        completed = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "deployment.completed")
+        ).all()
+    assert len(completed) == 1
+    run_due(world.runtime)
+    world.settle()
+    run_due(world.runtime)  # the due work again asks nothing twice
+    world.settle()
+    for person in (HEAD, NLE):
+        asked = [c for c in cards_to(world, person) if "deployment_impact" in actions_on(c)]
+        assert len(asked) == 1, person
+    say(world, NLE, "home")
+    chat = [card_texts(m) for m in fake(world).messages(chat_of(world, NLE))]
+    assert any("Supporting 0 of 2 at once" in text for text in chat), "her place is free"
+
+
+def test_review_close_asks_are_you_sure_then_closes_once(teams: SlackWorld) -> None:
+    deployment_id = review_due(teams)
+    review = card_with(teams, HEAD, "deployment_review_close")
+    [fold] = [a for a in review["actions"] if a["type"] == "Action.ShowCard"]
+    assert fold["title"] == "Close"
+    assert "**Close the support?** The support ends now" in card_texts({"card": fold})
+    [yes] = fold["card"]["actions"]
+    assert (yes["title"], yes["data"]["action"]) == ("Close the support", "deployment_review_close")
+    on_the_card = [a.get("data", {}).get("action") for a in review["actions"]]
+    assert "deployment_review_close" not in on_the_card, "Close itself only unfolds the question"
+
+    value = yes["data"]["value"]
+    answer = press(teams, HEAD, "deployment_review_close", value)
+    assert "the support is now closed" in answer["value"]
+    assert "has ended" in press(teams, HEAD, "deployment_review_close", value)["value"]
+    by_supporter = press(teams, NLE, "deployment_review_close", value)
+    assert "has ended" in by_supporter["value"]
+    assert "deployment_review_close" not in str(cards_to(teams, NLE)), "the review DMs close"
+    closed_once(teams, deployment_id)
+
+
+def test_review_close_pressed_by_both_at_once_closes_once(teams: SlackWorld) -> None:
+    deployment_id = review_due(teams)
+    value = f"{deployment_id}:close"
+    clicks = [
+        fake(teams).card_action(
+            {"action": "deployment_review_close", "value": value}, user=teams_user(aad), aad=aad
+        )
+        for aad in (HEAD, NLE)
+    ]
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def click(activity: dict[str, object]) -> None:
+        start.wait()
+        statuses.append(teams.teams_send(activity).status_code)
+
+    threads = [threading.Thread(target=click, args=(a,)) for a in clicks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    teams.settle()
+    assert statuses == [200, 200]
+    with teams.runtime.sessions() as session:
+        answers = session.exec(select(DeploymentReview)).all()
+    assert len(answers) == 1, "the second came after the support had ended"
+    closed_once(teams, deployment_id)

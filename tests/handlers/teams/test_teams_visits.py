@@ -1,9 +1,11 @@
 """Open classrooms on Teams (issue 13) through `/api/messages`: `visit …` in a chat, a Teams
-host accepting and picking a school day on the card (within the school's capacity), and
-"was it useful?"; bad input and repeats change nothing."""
+host accepting and picking a school day on the card (within the school's capacity),
+"was it useful?", and a Teams coordinator assigning a host with `visit-assign`; bad input and
+repeats change nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,9 +15,24 @@ from sqlmodel import col, select
 from bot.core.clock import FixedClock
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld
-from storage.models import VisitFeedback, VisitRequest, VisitStatus
-from tests.handlers.teams.conftest import HEAD, NLE, teams_user, teams_world
-from tests.handlers.teams.programme import actions_on, card_with, cards_to, press_on_card
+from storage.models import AuditEntry, Person, VisitFeedback, VisitRequest, VisitStatus
+from tests.handlers.slack.conftest import COORDINATOR_CHANNEL
+from tests.handlers.teams.conftest import (
+    COORDINATOR,
+    COORDINATORS_CHANNEL,
+    HEAD,
+    NLE,
+    ON_TEAMS,
+    teams_user,
+    teams_world,
+)
+from tests.handlers.teams.programme import (
+    actions_on,
+    card_with,
+    cards_to,
+    chat_of,
+    press_on_card,
+)
 from tests.handlers.teams.test_teams_flows import card_texts, fake, press
 from tests.handlers.teams.test_teams_forms import inputs
 from tests.support.visit_world import VISIT_DIRECTORY
@@ -152,3 +169,109 @@ def test_the_visitor_calls_the_visit_off_after_being_asked_if_sure(world: SlackW
     assert "visit_pick_date" not in str(cards_to(world, NLE)), "the host's card says it's off"
     stale = press(world, NLE, "visit_pick_date", visits(world)[0].id, date="2026-12-09")
     assert "cancelled" in stale["value"]
+
+
+# --- a Teams coordinator assigns a host: `visit-assign N <name or email> [override]` ----------
+@pytest.fixture
+def coordinated(db_url: str, clock: FixedClock) -> Iterator[SlackWorld]:
+    """The visit world with Chris Coordinator on Teams too."""
+    on_teams = {**ON_TEAMS, "UCOORD": COORDINATOR}
+    with teams_world(db_url, clock, directory=VISIT_DIRECTORY, on_teams=on_teams) as running:
+        yield running
+
+
+def said_once(world: SlackWorld, aad: str, text: str) -> list[str]:
+    """`aad` writes `text` (delivered twice, as Teams may); every reply in that chat."""
+    activity = fake(world).message(text, user=teams_user(aad), aad=aad)
+    for _ in range(2):
+        assert world.teams_send(activity).status_code == 200
+        world.settle()
+    return [card_texts(m) for m in fake(world).messages(activity["conversation"]["id"])]
+
+
+def host_name(world: SlackWorld) -> str | None:
+    with world.runtime.sessions() as session:
+        visit = session.exec(select(VisitRequest)).one()
+        host = session.get(Person, visit.host_id) if visit.host_id else None
+        return host.name if host else None
+
+
+def expire_the_invitations(world: SlackWorld) -> int:
+    """Hannah asks to visit; nobody answers within five school days: the visit's id."""
+    say(world, HEAD, MATHS)
+    world.clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    assert run_due(world.runtime)["visit_offers_expired"] == 1
+    world.settle()
+    [visit] = visits(world)
+    assert visit.status == VisitStatus.UNMATCHED
+    return visit.id or 0
+
+
+def test_the_no_host_notice_names_each_platforms_command(coordinated: SlackWorld) -> None:
+    visit_id = expire_the_invitations(coordinated)
+    in_channel = [card_texts(m) for m in fake(coordinated).messages(COORDINATORS_CHANNEL)]
+    [on_teams] = [t for t in in_channel if "found no host" in t or "no school asked" in t]
+    assert f"Visit #{visit_id}" in on_teams and "within 5 school days" in on_teams
+    assert f"**visit-assign {visit_id}** followed by the host's name or email" in on_teams
+    assert "/support" not in on_teams
+    on_slack = [json.dumps(m["blocks"]) for m in coordinated.fake.messages(COORDINATOR_CHANNEL)]
+    assert any(f"`/support visit-assign {visit_id} @name`" in t for t in on_slack)
+    assert not any("followed by the host's name" in t for t in on_slack)
+
+
+def test_a_visit_nobody_could_host_is_also_noticed_with_the_teams_command(
+    coordinated: SlackWorld,
+) -> None:
+    say(coordinated, HEAD, "visit phonics teaching in Reception")  # no host school has phonics
+    [visit] = visits(coordinated)
+    assert visit.status == VisitStatus.UNMATCHED
+    in_channel = [card_texts(m) for m in fake(coordinated).messages(COORDINATORS_CHANNEL)]
+    [notice] = [t for t in in_channel if "found no host" in t]
+    assert f"**visit-assign {visit.id}** followed by the host's name" in notice
+
+
+def test_a_teams_coordinator_assigns_a_host_by_name_once(coordinated: SlackWorld) -> None:
+    visit_id = expire_the_invitations(coordinated)
+    refused = said_once(coordinated, HEAD, f"visit-assign {visit_id} Nadia Leader")
+    assert refused[-1] == "Only coordinators can assign a host to a visit."
+    assert refused.count(refused[-1]) == 1
+    with coordinated.runtime.sessions() as session:
+        audited = session.exec(select(AuditEntry.action).where(AuditEntry.actor == HEAD)).all()
+    assert audited.count("visit.assign.refused") == 1
+    usage = said_once(coordinated, COORDINATOR, f"visit-assign {visit_id}")
+    assert usage == ["Try **visit-assign 7 Sam Jones** (the visit number, then the person)."]
+    assert host_name(coordinated) is None
+
+    replies = said_once(coordinated, COORDINATOR, f"visit-assign #{visit_id} nadia leader")
+    done = f"Done: Nadia Leader is hosting visit #{visit_id}. They'll pick the day."
+    assert replies[-1] == done and replies.count(done) == 1, "answered once"
+    assert host_name(coordinated) == "Nadia Leader"
+    assert visits(coordinated)[0].status == VisitStatus.ACCEPTED
+    hosting = card_with(coordinated, NLE, "visit_pick_date")
+    assert "You're hosting this visit" in card_texts(hosting)
+    to_visitor = [card_texts(m) for m in fake(coordinated).messages(chat_of(coordinated, HEAD))]
+    [good_news] = [t for t in to_visitor if "Good news" in t]
+    assert "Nadia Leader at Oak Hill Primary School" in good_news
+
+    again = said_once(coordinated, COORDINATOR, f"visit-assign {visit_id} Sam Specialist")
+    assert "already has a host (Nadia Leader)" in again[-1]
+    assert host_name(coordinated) == "Nadia Leader"
+
+
+def test_a_school_that_does_not_host_needs_override(coordinated: SlackWorld) -> None:
+    visit_id = expire_the_invitations(coordinated)
+    refused = said_once(coordinated, COORDINATOR, f"visit-assign {visit_id} s.maths@example.org")
+    assert "Elm Primary School doesn't host visits" in refused[-1]
+    assert "add the word override" in refused[-1]
+    assert host_name(coordinated) is None
+    done = said_once(
+        coordinated, COORDINATOR, f"visit-assign {visit_id} s.maths@example.org override"
+    )
+    assert "Sally Maths is hosting" in done[-1] and "hosting rules set aside" in done[-1]
+    assert host_name(coordinated) == "Sally Maths"
+    with coordinated.runtime.sessions() as session:
+        [entry] = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "visit.host_assigned")
+        ).all()
+    assert entry.actor == COORDINATOR and "hosts visits" not in str(entry.detail)
+    assert "doesn't host visits" in str(entry.detail)
