@@ -39,7 +39,7 @@ from bot.core.messages import Card
 from bot.directory.people import person_by_user_id
 from bot.members.service import current_members, current_membership
 from bot.outbox.notify import notify_coordinators
-from bot.outbox.owing import owe_post, owe_update
+from bot.outbox.owing import owe_post, owe_update, was_posted
 from bot.reach.people import address_of, user_id_of
 from bot.requests.intake import card_ref, refresh_card, summarise
 from storage.models import (
@@ -591,7 +591,7 @@ def close_deployment(
         via=via,
     )
     _tell_coordinators_completed(session, ctx, deployment, request, person, role, impact)
-    if _was_owed(session, card_ref(request.id or 0)):
+    if was_posted(session, card_ref(request.id or 0)):
         refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
 
 
@@ -794,23 +794,10 @@ def close_checkin_dms_for(
         for checkin_id in waiting
         for reminder in (False, True)
     ]
-    refs = [ref for ref in possible if _was_owed(session, ref)]
+    refs = [ref for ref in possible if was_posted(session, ref)]
     for ref in refs:
         owe_update(session, now=now, update_of=ref, text=text, view=CheckinClosed(text))
     return len(refs)
-
-
-def _was_owed(session: Session, ref: str) -> bool:
-    return (
-        session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.ref == ref,
-                OutboxMessage.method == "chat.postMessage",
-                OutboxMessage.status != OutboxStatus.FAILED,
-            )
-        ).first()
-        is not None
-    )
 
 
 def refresh_checkin_messages(session: Session, ctx: ServiceContext, checkin: CheckIn) -> int:

@@ -34,7 +34,7 @@ from bot.deployments.views import (
 )
 from bot.directory.people import person_by_user_id, roles_of
 from bot.outbox.notify import notify_coordinators
-from bot.outbox.owing import owe_post, owe_update
+from bot.outbox.owing import owe_post, owe_update, was_posted
 from bot.reach.people import address_of, user_id_of
 from storage.models import (
     Deployment,
@@ -45,7 +45,6 @@ from storage.models import (
     DeploymentStatus,
     DeploymentVisit,
     OutboxMessage,
-    OutboxStatus,
     Person,
     ProgressRating,
     ReviewDecision,
@@ -559,20 +558,6 @@ def _close_review_dms(session: Session, ctx: ServiceContext, deployment_id: int)
         ref = review_ref(deployment_id, role)
         if was_posted(session, ref):
             owe_update(session, now=ctx.now, update_of=ref, text=text, view=notice_card(text))
-
-
-def was_posted(session: Session, ref: str) -> bool:
-    """Whether a post with `ref` was owed and has not failed for good (so it can be updated)."""
-    return (
-        session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.ref == ref,
-                OutboxMessage.method == "chat.postMessage",
-                OutboxMessage.status != OutboxStatus.FAILED,
-            )
-        ).first()
-        is not None
-    )
 
 
 def _ask_to_revise_agreement(session: Session, ctx: ServiceContext, inv: Involvement) -> None:

@@ -459,6 +459,32 @@ def _unmet_demand(
     )
 
 
+class _Digests:
+    """Personal digests by person, each started when first needed (none for someone erased
+    or not in the directory)."""
+
+    def __init__(
+        self, people: dict[int | None, Person], started: list[PersonalDigest] | None = None
+    ) -> None:
+        self.people = people
+        self.by_person = {d.person_id: d for d in started or []}
+
+    def of(self, person_id: int) -> PersonalDigest | None:
+        """`person_id`'s digest, started if need be; None for nobody to write to."""
+        person = self.people.get(person_id)
+        if person is None or person.erased_at is not None:
+            return None
+        if person_id not in self.by_person:
+            self.by_person[person_id] = PersonalDigest(
+                person_id, user_id_of(person), person.name, address=address_of(person)
+            )
+        return self.by_person[person_id]
+
+    def in_order(self) -> list[PersonalDigest]:
+        """Every digest, by name."""
+        return sorted(self.by_person.values(), key=lambda d: (d.name.lower(), d.person_id))
+
+
 def _personal(
     session: Session,
     people: dict[int | None, Person],
@@ -468,18 +494,8 @@ def _personal(
 ) -> list[PersonalDigest]:
     """A personal digest for everyone with an active deployment (either side), a request
     still looking for support, or an offer awaiting their answer."""
-    digests: dict[int, PersonalDigest] = {}
-
-    def digest_for(person_id: int) -> PersonalDigest | None:
-        person = people.get(person_id)
-        if person is None or person.erased_at is not None:
-            return None
-        if person_id not in digests:
-            digests[person_id] = PersonalDigest(
-                person_id, user_id_of(person), person.name, address=address_of(person)
-            )
-        return digests[person_id]
-
+    digests = _Digests(people)
+    digest_for = digests.of
     for item in active:
         if (mine := digest_for(item.supporter_id)) is not None:
             mine.supporting.append(item)
@@ -495,7 +511,7 @@ def _personal(
     ):
         if (mine := digest_for(supporter_id)) is not None:
             mine.offers_waiting = int(count)
-    return sorted(digests.values(), key=lambda d: (d.name.lower(), d.person_id))
+    return digests.in_order()
 
 
 def _add_team_and_visits(
@@ -509,18 +525,8 @@ def _add_team_and_visits(
     """Add each person's places on deployment teams (colleague or shadow) and their
     open-classroom visits (visiting or hosting: waiting, to come, or this period's) to their
     digest, starting one for those who had none."""
-    digests = {d.person_id: d for d in personal}
-
-    def digest_for(person_id: int) -> PersonalDigest | None:
-        person = lookups.people.get(person_id)
-        if person is None or person.erased_at is not None:
-            return None
-        if person_id not in digests:
-            digests[person_id] = PersonalDigest(
-                person_id, user_id_of(person), person.name, address=address_of(person)
-            )
-        return digests[person_id]
-
+    digests = _Digests(lookups.people, personal)
+    digest_for = digests.of
     by_id = {item.deployment_id: item for item in active}
     for place in current_places(session, list(by_id)):
         if (mine := digest_for(place.person_id)) is not None:
@@ -535,7 +541,7 @@ def _add_team_and_visits(
     for person_id, lines in visits.items():
         if (mine := digest_for(person_id)) is not None:
             mine.visits.extend(lines)
-    personal[:] = sorted(digests.values(), key=lambda d: (d.name.lower(), d.person_id))
+    personal[:] = digests.in_order()
 
 
 # --- sending -------------------------------------------------------------------------------------

@@ -127,6 +127,19 @@ def platforms_of(session: Session, ref: str) -> list[str]:
     return sorted(found) or [Platform.SLACK]
 
 
+def was_posted(session: Session, ref: str) -> bool:
+    """Whether a message with `ref` was owed and has not failed for good (so it can be
+    updated in place)."""
+    found = session.scalars(
+        select(col(OutboxMessage.id)).where(
+            col(OutboxMessage.ref) == ref,
+            col(OutboxMessage.method) == "chat.postMessage",
+            col(OutboxMessage.status) != OutboxStatus.FAILED,
+        )
+    ).first()
+    return found is not None
+
+
 def owe_ephemeral(
     session: Session,
     *,

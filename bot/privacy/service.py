@@ -25,7 +25,7 @@ from bot.deployments.privacy import erase_written_by, records_of
 from bot.directory.people import person_by_user_id, roles_of, school_of
 from bot.members.service import active_memberships_of, all_memberships_of, end_membership
 from bot.outbox.notify import notify_coordinators
-from bot.outbox.owing import owe_update
+from bot.outbox.owing import owe_update, was_posted
 from bot.privacy.retention import (
     DONE_SENDING,
     erase_request_text,
@@ -52,7 +52,6 @@ from storage.models import (
     Offer,
     OfferStatus,
     OutboxMessage,
-    OutboxStatus,
     Person,
     PersonExpertise,
     PersonRole,
@@ -685,7 +684,7 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
     """
     summary = summarise(session, request, ctx.vocabulary)
     text = "This request's details have been erased."
-    if _was_owed(session, card_ref(summary.id)):
+    if was_posted(session, card_ref(summary.id)):
         owe_update(
             session,
             now=ctx.now,
@@ -693,7 +692,7 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
             text=text,
             view=RequestCard(summary),
         )
-    if summary.source != "channel" and _was_owed(session, post_ref(summary.id)):
+    if summary.source != "channel" and was_posted(session, post_ref(summary.id)):
         owe_update(
             session,
             now=ctx.now,
@@ -701,17 +700,6 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
             text=text,
             view=ChannelPost(summary),
         )
-
-
-def _was_owed(session: Session, ref: str) -> bool:
-    return (
-        session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.ref == ref, OutboxMessage.status != OutboxStatus.FAILED
-            )
-        ).first()
-        is not None
-    )
 
 
 def _erase_what_they_wrote(

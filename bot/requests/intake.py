@@ -26,7 +26,7 @@ from bot.directory.people import (
     roles_of,
     school_of,
 )
-from bot.outbox.owing import owe_post, owe_update
+from bot.outbox.owing import owe_post, owe_update, was_posted
 from bot.reach.people import user_id_of
 from bot.requests.tagging import infer_tags
 from bot.requests.views import (
@@ -512,10 +512,7 @@ def refresh_card(session: Session, summary: RequestSummary, *, now: datetime) ->
         text=_card_text(summary),
         view=RequestCard(summary),
     )
-    was_posted = session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.ref == post_ref(summary.id))
-    ).first()
-    if was_posted is not None:
+    if was_posted(session, post_ref(summary.id)):
         owe_update(
             session,
             now=now,

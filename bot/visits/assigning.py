@@ -19,9 +19,9 @@ from bot.directory.people import is_coordinator, person_by_user_id
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update
 from bot.reach.people import address_of, user_id_of
-from bot.visits.hosting import locked_visit
+from bot.visits.hosting import locked_visit, withdraw_other_offers
 from bot.visits.matching import visits_in_half_term
-from bot.visits.messages import hosting_card, offer_ref, owe_offer_closed, owe_to
+from bot.visits.messages import hosting_card, offer_ref, owe_to
 from bot.visits.service import summarise_visit
 from storage.models import OfferStatus, Person, School, VisitOffer, VisitRequest, VisitStatus
 
@@ -127,22 +127,9 @@ def _make_host(
     visit.status, visit.host_id, visit.host_school_id = VisitStatus.ACCEPTED, host.id, school.id
     visit.accepted_at = visit.updated_at = ctx.now
     session.add(visit)
-    for other in session.exec(
-        select(VisitOffer).where(
-            VisitOffer.visit_id == visit.id,
-            VisitOffer.status == OfferStatus.OPEN,
-            VisitOffer.host_id != host.id,
-        )
-    ).all():
-        other.status, other.responded_at = OfferStatus.WITHDRAWN, ctx.now
-        session.add(other)
-        owe_offer_closed(
-            session,
-            now=ctx.now,
-            offer_id=other.id or 0,
-            text=f"Thank you — {escape(school.name)} is hosting this visit, so nothing more "
-            "is needed.",
-        )
+    withdraw_other_offers(
+        session, ctx, visit.id or 0, host_school=school.name, keep_host_id=host.id
+    )
     session.flush()
 
 

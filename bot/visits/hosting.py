@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import true, update
 from sqlmodel import Session, col, select
 
 from bot.core import audit
@@ -91,7 +91,7 @@ def accept_visit_offer(
     session.add(offer)
     session.refresh(visit)
     summary = summarise_visit(session, visit, ctx.vocabulary)
-    _withdraw_other_offers(session, ctx, visit, summary)
+    withdraw_other_offers(session, ctx, visit.id or 0, host_school=summary.host_school)
     owe_update(
         session,
         now=ctx.now,
@@ -139,15 +139,24 @@ def _claim_visit(session: Session, ctx: ServiceContext, visit: VisitRequest, hos
     return bool(won == 1)
 
 
-def _withdraw_other_offers(
-    session: Session, ctx: ServiceContext, visit: VisitRequest, summary: VisitSummary
+def withdraw_other_offers(
+    session: Session,
+    ctx: ServiceContext,
+    visit_id: int,
+    *,
+    host_school: str | None,
+    keep_host_id: int | None = None,
 ) -> None:
+    """Withdraw every open invitation to host the visit (but `keep_host_id`'s), telling each
+    that `host_school` is hosting it."""
     others = session.exec(
         select(VisitOffer).where(
-            VisitOffer.visit_id == visit.id, VisitOffer.status == OfferStatus.OPEN
+            VisitOffer.visit_id == visit_id,
+            VisitOffer.status == OfferStatus.OPEN,
+            VisitOffer.host_id != keep_host_id if keep_host_id is not None else true(),
         )
     ).all()
-    taken = escape(summary.host_school or "another school")
+    taken = escape(host_school or "another school")
     for other in others:
         other.status, other.responded_at = OfferStatus.WITHDRAWN, ctx.now
         session.add(other)
