@@ -803,7 +803,7 @@ def _insert_rows(session: Session, table: type, rows: list[dict[str, Any]]) -> N
     executemany runs the INSERT once a row on the server; SQLite's executemany is cheap."""
     if not rows:
         return
-    core: Table = table.__table__  # type: ignore[attr-defined]
+    core: Table = table.__table__  # type: ignore[attr-defined]  # SQLModel sets it on tables
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
         session.execute(insert(core), rows)

@@ -205,6 +205,15 @@ def play_teams_closure(demo: Demo, names: dict[str, str], deployment_id: int) ->
     teams_step(
         demo, names, "The next run asks both for the closing record", lambda: run_due(world.runtime)
     )
+    play_teams_ratings(demo, names, deployment_id, objectives)
+
+
+def play_teams_ratings(
+    demo: Demo, names: dict[str, str], deployment_id: int, objectives: list[int | None]
+) -> None:
+    """Harry gives the closing ratings on the Teams card; the record shows them."""
+    world = demo.world
+    harry = ON_TEAMS["UHEAD2"]
     teams_step(
         demo,
         names,

@@ -28,7 +28,7 @@ from storage.models import PaceSlot
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 60.0  # seconds between clearing rows whose times have passed
-SLOTS: Table = PaceSlot.__table__  # type: ignore[attr-defined]
+SLOTS: Table = PaceSlot.__table__  # type: ignore[attr-defined]  # SQLModel sets it on tables
 
 
 class SharedPacer(Pacer):
