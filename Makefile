@@ -17,12 +17,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
+# Three test workers on two cores: many tests wait (on threads, subprocesses, the fakes'
+# pacing), so a third keeps the CPUs busy; the slowest tests are listed at the end.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
