@@ -7,14 +7,14 @@ import itertools
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.visits.booking import book_visit
 from bot.visits.hosting import accept_visit_offer
 from bot.visits.service import ask_to_visit
 from bot.visits.views import VisitDraft, VisitSummary
 from storage.db import transaction
-from storage.models import Person, VisitOffer, VisitRequest
+from storage.models import AuditEntry, OfferStatus, Person, VisitOffer, VisitRequest
 from tests.support.checkin_world import World
 
 # Oak Hill hosts one visit a half term, Birch two; Elm (maths too) hosts none.
@@ -70,3 +70,21 @@ def visit(world: World, visit_id: int) -> VisitRequest:
         found = session.get(VisitRequest, visit_id)
         assert found is not None
         return found
+
+
+def offers(world: World, visit_id: int) -> dict[int, OfferStatus]:
+    """Each invited host's person id and their invitation's status."""
+    with world.runtime.sessions() as session:
+        rows = session.exec(select(VisitOffer).where(VisitOffer.visit_id == visit_id)).all()
+        return {o.host_id: o.status for o in rows}
+
+
+def actions(world: World, visit_id: int) -> list[str]:
+    """The audit trail's actions on a visit, oldest first."""
+    with world.runtime.sessions() as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == "visit", AuditEntry.subject_id == str(visit_id))
+            .order_by(col(AuditEntry.id))
+        ).all()
+        return [e.action for e in entries]

@@ -5,50 +5,29 @@ host by hand within the hosting rules, or setting them aside when they say so.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, NotAllowed
-from bot.core.school_calendar import EXAMPLE_HOLIDAYS_FILE
 from bot.visits.assigning import assign_host
 from bot.visits.hosting import decline_visit_offer
 from storage.db import transaction
 from storage.models import AuditEntry, OfferStatus, VisitOffer, VisitStatus
-from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
-from tests.support.visit_world import VISIT_DIRECTORY, accept, ask, book, offer_to, visit
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, utc
+from tests.support.visit_world import (
+    accept,
+    actions,
+    ask,
+    book,
+    offer_to,
+    offers,
+    visit,
+)
 
 # Asked on Monday 23 November at 09:00: five school days of working hours (08:00-17:00) later.
 EXPIRES = utc(2026, 11, 30, 9, 0)
-
-
-@pytest.fixture
-def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
-    """The bot on Monday 23 November 2026 with the 2026-27 example term dates."""
-    with make_world(
-        engine, clock, directory=VISIT_DIRECTORY, HOLIDAYS_FILE=str(EXAMPLE_HOLIDAYS_FILE)
-    ) as world:
-        yield world
-
-
-def offers(world: World, visit_id: int) -> dict[int, OfferStatus]:
-    with world.runtime.sessions() as session:
-        rows = session.exec(select(VisitOffer).where(VisitOffer.visit_id == visit_id)).all()
-        return {o.host_id: o.status for o in rows}
-
-
-def actions(world: World, visit_id: int) -> list[str]:
-    with world.runtime.sessions() as session:
-        entries = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.subject_type == "visit", AuditEntry.subject_id == str(visit_id))
-            .order_by(AuditEntry.id)
-        ).all()
-        return [e.action for e in entries]
 
 
 def coordinators_told(world: World) -> list[str]:

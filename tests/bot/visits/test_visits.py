@@ -5,16 +5,12 @@ the working day before, "was it useful?" after, the digest, and privacy export a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, InvalidInput, NotAllowed
-from bot.core.school_calendar import EXAMPLE_HOLIDAYS_FILE
 from bot.digest.service import build_digest, digest_week
 from bot.digest.views import CoordinatorDigestMessage
 from bot.directory.service import import_directory
@@ -28,40 +24,21 @@ from handlers.slack.blocks.home import home_view
 from handlers.slack.blocks.render import view_as_text
 from storage.db import transaction
 from storage.models import (
-    AuditEntry,
     OfferStatus,
     Person,
     VisitFeedback,
-    VisitOffer,
     VisitStatus,
 )
-from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
-from tests.support.visit_world import VISIT_DIRECTORY, accept, ask, book, offer_to, visit
-
-
-@pytest.fixture
-def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
-    """The bot on Monday 23 November 2026 with the 2026-27 example term dates."""
-    with make_world(
-        engine, clock, directory=VISIT_DIRECTORY, HOLIDAYS_FILE=str(EXAMPLE_HOLIDAYS_FILE)
-    ) as world:
-        yield world
-
-
-def offers(world: World, visit_id: int) -> dict[int, OfferStatus]:
-    with world.runtime.sessions() as session:
-        rows = session.exec(select(VisitOffer).where(VisitOffer.visit_id == visit_id)).all()
-        return {o.host_id: o.status for o in rows}
-
-
-def actions(world: World, visit_id: int) -> list[str]:
-    with world.runtime.sessions() as session:
-        entries = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.subject_type == "visit", AuditEntry.subject_id == str(visit_id))
-            .order_by(AuditEntry.id)
-        ).all()
-        return [e.action for e in entries]
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, utc
+from tests.support.visit_world import (
+    accept,
+    actions,
+    ask,
+    book,
+    offer_to,
+    offers,
+    visit,
+)
 
 
 def delivered(world: World) -> None:
