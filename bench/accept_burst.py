@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -154,9 +155,10 @@ def burst(requests: int, *, postgres_url: str | None = None, latency: float = 0.
             "SUPPORT_CHANNEL_ID": SUPPORT,
             "COORDINATOR_CHANNEL_ID": COORDINATORS,
         }
-        clock = SystemClock()  # the real clock: a Retry-After must come due
-        world_ctx = running_world(env, clock, directory=directory(requests))  # type: ignore[arg-type]
-        with world_ctx as world:
+        # The real clock, not the stand-in's fixed one: a Retry-After must come due. Any
+        # object with now() serves as the world's clock.
+        clock: Any = SystemClock()
+        with running_world(env, clock, directory=directory(requests)) as world:
             world.import_directory()
             offers = ask(world, requests)
             with world.runtime.sessions() as session:
