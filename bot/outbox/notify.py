@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.core import audit
@@ -17,14 +18,19 @@ from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, Person, PersonRole, Platform
 
 
-def coordinators(session: Session) -> list[Person]:
-    """Every coordinator (erased people aside), by name: who notices go to without a channel."""
+def coordinators_unreached(session: Session, channels: Mapping[Platform, str]) -> list[Person]:
+    """Every coordinator (erased people aside) none of `channels` reaches, by name: who is
+    written to directly. Filtered in the query, so a channel spares loading everyone."""
     query = (
         select(Person)
         .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
         .where(col(PersonRole.role) == "coordinator", col(Person.erased_at).is_(None))
         .order_by(Person.name)
     )
+    if Platform.SLACK in channels:
+        query = query.where(or_(col(Person.slack_user_id).is_(None), Person.slack_user_id == ""))
+    if Platform.TEAMS in channels:
+        query = query.where(or_(col(Person.teams_user_id).is_(None), Person.teams_user_id == ""))
     return list(session.exec(query))
 
 
@@ -49,7 +55,7 @@ def notify_coordinators(
     channels = coordinator_channels(settings) if prefer_channel else {}
     for channel in channels.values():
         owe_post(session, now=now, channel=channel, text=text, blocks=blocks, view=view, ref=ref)
-    people = [p for p in coordinators(session) if not _reached_by(p, channels)]
+    people = coordinators_unreached(session, channels)
     for person in people:
         owe_post(
             session,
@@ -73,17 +79,10 @@ def coordinator_channels(settings: Settings) -> dict[Platform, str]:
     return channels
 
 
-def _reached_by(person: Person, channels: dict[Platform, str]) -> bool:
-    """Whether one of the coordinators' `channels` is on a platform `person` is on."""
-    return (Platform.SLACK in channels and bool(person.slack_user_id)) or (
-        Platform.TEAMS in channels and bool(person.teams_user_id)
-    )
-
-
 def coordinator_targets(session: Session, settings: Settings) -> list[str]:
     """Where coordinators are told things: their channels, and each coordinator none reaches."""
     channels = coordinator_channels(settings)
-    people = [p for p in coordinators(session) if not _reached_by(p, channels)]
+    people = coordinators_unreached(session, channels)
     return list(channels.values()) + [address_of(person) for person in people]
 
 
