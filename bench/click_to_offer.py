@@ -22,12 +22,21 @@ from bench.routing import BASELINE, analyze, fresh_engine, median_of
 from bench.table import Row
 from bot.core.clock import FixedClock, SystemClock
 from bot.entry.stand_in import SlackWorld, running_world
-from handlers.slack.stand_in.fake_slack import Call
+from handlers.slack.stand_in.fake_slack import BOT_ID, BOT_USER_ID, Call
 from handlers.slack.stand_in.signing import block_actions_payload
 from storage.db import make_session_factory, transaction
-from storage.models import Person, PersonExpertise, PersonRole, RequestTag, SupportRequest
+from storage.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    PersonExpertise,
+    PersonRole,
+    RequestTag,
+    SupportRequest,
+)
 
 GOAL = "≤ 2× the smallest at 10,000; linear beyond"
+CARD_CHANNEL = "C0REQUESTS"
 
 
 def _is_offer_dm(call: Call) -> bool:
@@ -69,7 +78,38 @@ def open_requests(engine: Engine, count: int) -> list[tuple[int, str]]:
         _bulk(session, SupportRequest, [_open_request(i, now) for i, _ in wanted])
         _bulk(session, RequestTag, [{"request_id": i, "tag_slug": t} for i, t in wanted])
         _advance_sequences(session, ["support_request"])
+        for request_id, _ in wanted:
+            session.add(_posted_card(request_id, now))
     return [(i, head.slack_user_id) for i, _ in wanted]
+
+
+def _posted_card(request_id: int, now: datetime) -> OutboxMessage:
+    """The request's card as the bot would have posted it, so *Find support* edits it in
+    place as in a live deployment (rather than owing an edit of a message never sent)."""
+    return OutboxMessage(
+        method="chat.postMessage",
+        channel=CARD_CHANNEL,
+        payload={"text": "A request"},
+        ref=f"request:{request_id}:card",
+        status=OutboxStatus.SENT,
+        sent_channel=CARD_CHANNEL,
+        sent_ts=_card_ts(request_id),
+        sent_at=now,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def _card_ts(request_id: int) -> str:
+    return f"1700000000.{request_id:06d}"
+
+
+def post_cards(world: SlackWorld, requests: list[tuple[int, str]]) -> None:
+    """Put the requests' cards in the fake's channel, where the bot's edits will find them."""
+    for request_id, _ in requests:
+        world.fake.add_message(
+            CARD_CHANNEL, "A request", user=BOT_USER_ID, ts=_card_ts(request_id), bot_id=BOT_ID
+        )
 
 
 def _open_request(request_id: int, now: datetime) -> dict:
@@ -116,18 +156,29 @@ def time_click_to_offer(
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "DATABASE_URL": url or f"sqlite:///{folder}/c{size}.db",
         "SCHEDULER_ENABLED": "false",
-        # As a deployment of this size would have: without it, each notice (here, that the
-        # bulk-made requests have no card to edit) is a DM to every coordinator, a sixth of
-        # the generated directory, sent beside the offers being timed.
+        # As a deployment of this size would have: without it, a notice to coordinators
+        # would be a DM to each of them, a sixth of the generated directory.
         "COORDINATOR_CHANNEL_ID": "G0COORDS",
     }
     with running_world(env, FixedClock(SystemClock().now())) as world:
+        post_cards(world, requests)
         world.runtime.deliverer.start()
         try:
             real = statistics.median(click_to_first_offer(world, i, u) for i, u in requests)
         finally:
             world.runtime.deliverer.stop()
+        _check_nothing_failed(world)
     return real, base
+
+
+def _check_nothing_failed(world: SlackWorld) -> None:
+    """A failed message means the run did work a live deployment wouldn't: not a figure."""
+    with world.runtime.sessions() as session:
+        failed = session.scalar(
+            select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.FAILED)
+        )
+    if failed:
+        raise RuntimeError(f"click to offer: {failed} outbox messages failed")
 
 
 def report_click_to_offer(

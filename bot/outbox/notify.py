@@ -28,9 +28,13 @@ def coordinators_unreached(session: Session, channels: Mapping[Platform, str]) -
         .order_by(Person.name)
     )
     if Platform.SLACK in channels:
-        query = query.where(or_(col(Person.slack_user_id).is_(None), Person.slack_user_id == ""))
+        query = query.where(
+            or_(col(Person.slack_user_id).is_(None), col(Person.slack_user_id) == "")
+        )
     if Platform.TEAMS in channels:
-        query = query.where(or_(col(Person.teams_user_id).is_(None), Person.teams_user_id == ""))
+        query = query.where(
+            or_(col(Person.teams_user_id).is_(None), col(Person.teams_user_id) == "")
+        )
     return list(session.exec(query))
 
 
