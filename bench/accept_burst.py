@@ -24,13 +24,17 @@ from sqlmodel import col
 from bench.routing import fresh_engine
 from bench.table import Row
 from bot.core.clock import SystemClock
+from bot.directory.service import MAX_CAPACITY
 from bot.entry.stand_in import SlackWorld, running_world
 from handlers.slack.stand_in.fake_slack import SLACK_TIERS, Call, dm_channel_id
 from handlers.slack.stand_in.signing import block_actions_payload, message_event
 from storage.models import Offer, OutboxMessage, OutboxStatus, Person, SupportRequest
 
 SUPPORT, COORDINATORS = "C0SUPPORT", "G0COORDS"
-SUPPORTERS = ("USLE1", "USLE2", "USLE3")  # each is offered every request
+# Each subject has three supporters, offered every request about it; a supporter takes at
+# most MAX_CAPACITY, so a burst of 200 spreads over four subjects.
+SUBJECTS = ("maths", "science", "history", "geography", "music", "computing", "art", "drama")
+PER_SUBJECT = 3 * MAX_CAPACITY
 PER_CHANNEL, CHANNEL_BURST = 1.0, 3.0  # the fake's limits on posts into one channel
 BURST_SECONDS = 6.0  # a method's bucket holds a tenth of a minute's calls, as the bot assumes
 GOAL = "≥ 0.9 of the allowed rate; 0 lost, 0 duplicated"
@@ -55,17 +59,28 @@ class Burst:
         return self.fastest / self.seconds if self.seconds > 0 else 1.0
 
 
-def directory(requests: int) -> str:
-    """A head, three supporters with room for a third of the requests each, a coordinator."""
+def subjects_for(requests: int) -> tuple[str, ...]:
+    """As many subjects as the supporters' capacity needs (`requests` at most 480)."""
+    count = -(-requests // PER_SUBJECT)
+    if count > len(SUBJECTS):
+        raise ValueError(f"at most {len(SUBJECTS) * PER_SUBJECT} Accepts in one burst")
+    return SUBJECTS[:count]
+
+
+def directory(subjects: tuple[str, ...]) -> str:
+    """A head, three supporters of each subject with room for a third of its requests, and a
+    coordinator."""
     header = "slack_user_id,name,email,roles,school,school_urn,phase,region,expertise,capacity"
+    supporters = [
+        f"U{subject.upper()[:6]}{n},Supporter {subject} {n},,sle,School {subject} {n},"
+        f"2{i:04d}{n},primary,West Midlands,{subject},{MAX_CAPACITY}"
+        for i, subject in enumerate(subjects)
+        for n in (1, 2, 3)
+    ]
     rows = [
         header,
         "UHEAD1,Hannah Head,,head,Mere Green Primary School,103413,primary,West Midlands,,1",
-        *(
-            f"{user},Supporter {n},,sle,School {n},20000{n},primary,West Midlands,maths,"
-            f"{min(20, requests)}"
-            for n, user in enumerate(SUPPORTERS, start=1)
-        ),
+        *supporters,
         "UCOORD,Chris Coordinator,,coordinator,,,,,,0",
     ]
     return "\n".join(rows) + "\n"
@@ -73,9 +88,12 @@ def directory(requests: int) -> str:
 
 def ask(world: SlackWorld, count: int) -> list[tuple[str, int]]:
     """The head asks `count` times in the support channel and presses *Find support* on each;
-    every request is offered to the three supporters. Returns an offer to accept per request."""
+    every request is offered to its subject's three supporters. Returns an offer to accept
+    per request."""
+    subjects = subjects_for(count)
     for n in range(count):
-        text = f"Could someone help our Year 4 maths teaching? ({n})"
+        subject = subjects[n % len(subjects)]
+        text = f"Could someone help our Year 4 {subject} teaching? ({n})"
         world.sender.event(message_event("UHEAD1", text, SUPPORT))
     world.settle(timeout=120)
     with world.runtime.sessions() as session:
@@ -94,8 +112,14 @@ def ask(world: SlackWorld, count: int) -> list[tuple[str, int]]:
     for user, offer_id, request_id in pairs:
         offered.setdefault(request_id, []).append((str(user), int(offer_id)))
     assert len(offered) == count, f"{len(offered)} of {count} requests were offered"
-    # Each supporter accepts every third request, within their capacity.
-    return [offers[n % len(offers)] for n, offers in enumerate(offered.values())]
+    # The offers are shared out evenly, so no supporter is asked past their capacity.
+    taken: Counter[str] = Counter()
+    chosen = []
+    for offers in offered.values():
+        user, offer_id = min(offers, key=lambda offer: taken[offer[0]])
+        taken[user] += 1
+        chosen.append((user, offer_id))
+    return chosen
 
 
 def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> None:
@@ -158,7 +182,7 @@ def burst(requests: int, *, postgres_url: str | None = None, latency: float = 0.
         # The real clock, not the stand-in's fixed one: a Retry-After must come due. Any
         # object with now() serves as the world's clock.
         clock: Any = SystemClock()
-        with running_world(env, clock, directory=directory(requests)) as world:
+        with running_world(env, clock, directory=directory(subjects_for(requests))) as world:
             world.import_directory()
             offers = ask(world, requests)
             with world.runtime.sessions() as session:
@@ -214,7 +238,7 @@ def _wait_until_delivered(world: SlackWorld, marker: int, timeout: float = 1800)
 
 
 def report_accept_burst(requests: int = 20, *, postgres_url: str | None = None) -> list[Row]:
-    """One row per database: the backlog after `requests` (at most 60) Accepts at once."""
+    """One row per database: the backlog after `requests` Accepts at once."""
     rows = []
     for label, url in [("SQLite", None), ("PostgreSQL", postgres_url)]:
         if label == "PostgreSQL" and url is None:
