@@ -95,13 +95,13 @@ def ask(world: SlackWorld, count: int) -> list[tuple[str, int]]:
         subject = subjects[n % len(subjects)]
         text = f"Could someone help our Year 4 {subject} teaching? ({n})"
         world.sender.event(message_event("UHEAD1", text, SUPPORT))
-    world.settle(timeout=120)
+    world.settle(timeout=_settling(count))
     with world.runtime.sessions() as session:
         captured = session.execute(select(SupportRequest.id)).scalars().all()
     for request_id in captured:
         payload = block_actions_payload("UHEAD1", "request_confirm", str(request_id))
         world.sender.interact(payload)
-    world.settle(timeout=120)
+    world.settle(timeout=_settling(count))
     with world.runtime.sessions() as session:
         pairs = session.execute(
             select(Person.slack_user_id, Offer.id, Offer.request_id)
@@ -120,6 +120,12 @@ def ask(world: SlackWorld, count: int) -> list[tuple[str, int]]:
         taken[user] += 1
         chosen.append((user, offer_id))
     return chosen
+
+
+def _settling(count: int) -> float:
+    """Seconds to allow for `count` requests' messages: the bot posts about one a second
+    into the support channel, as Slack allows."""
+    return 60.0 + 2.0 * count
 
 
 def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> None:
