@@ -1,6 +1,7 @@
 """Starting `serve` quickly: a database already at the migrations' head is not migrated
 again (Alembic is never imported), `holidays`, the scheduler and the Teams HTTP client load
-only when needed, and the background work starts once the server listens."""
+only when needed, the garbage collector waits until the server is built, and the background
+work starts once the server listens."""
 
 from __future__ import annotations
 
@@ -34,13 +35,51 @@ def loaded():
 from bot.core.settings import load_settings
 from bot.entry import serve
 
-runtime = serve.build_runtime(load_settings(env_file=None))
+runtime = serve._build_runtime(load_settings(env_file=None))
 serve._web_app(runtime)
 print("SERVING:" + loaded())
 runtime.calendar.is_working_day(date(2026, 12, 28))
 serve._start_background_work(runtime)
 print("WORKING:" + loaded())
 """
+
+
+# Records whether the collector runs while the runtime is built, and then once serving.
+GC_PROBE = """
+import gc, sys
+import bot.entry.runtime as runtime_module
+from bot.core.settings import load_settings
+from bot.entry import serve
+
+def building(settings):
+    print("BUILDING:", gc.isenabled())
+    return build(settings)
+
+def serving(settings):
+    print("SERVING:", gc.isenabled(), gc.get_freeze_count() > 10_000)
+
+build, runtime_module.build_runtime = runtime_module.build_runtime, building
+settings = load_settings(env_file=None)
+if sys.argv[1] == "factory":
+    serve.build_asgi_app(settings)
+    serving(settings)
+else:  # `python -m bot serve`, with uvicorn's server saying it listens straight away
+    serve._Server.run = lambda server: server._on_listening() or serving(settings)
+    serve.serve(settings)
+"""
+
+
+def _probe_env(db_url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -52,18 +91,9 @@ def fake() -> Iterator[FakeSlack]:
 def test_serving_a_migrated_database_defers_the_optional_imports(
     db_url: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SLACK_API_URL": fake.url,
-        "DATABASE_URL": db_url,
-        "LOG_LEVEL": "WARNING",
-    }
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
-        env=env,
+        env=_probe_env(db_url, fake),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -74,6 +104,23 @@ def test_serving_a_migrated_database_defers_the_optional_imports(
     assert serving == "SERVING:"
     # The probe sees them once they are needed: a date asked about, the scheduler started.
     assert working == "WORKING:apscheduler,holidays"
+
+
+@pytest.mark.parametrize("entry", ["factory", "serve"])
+def test_garbage_is_collected_once_serving_not_while_starting(
+    db_url: str, fake: FakeSlack, tmp_path: Path, entry: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, entry],
+        env=_probe_env(db_url, fake, SCHEDULER_ENABLED="false"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # Paused while building; then on again, with start-up's objects set aside (frozen).
+    assert done.stdout.split() == ["BUILDING:", "False", "SERVING:", "True", "True"]
 
 
 def test_background_work_starts_once_the_server_listens() -> None:
