@@ -5,6 +5,7 @@ work starts once the server listens."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import subprocess
@@ -15,11 +16,16 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from bot.core.clock import FixedClock
+from bot.core.settings import load_settings
+from bot.entry.runtime import build_runtime
 from bot.entry.serve import _Server
+from handlers.slack.app import create_app
 from handlers.slack.stand_in.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -121,6 +127,23 @@ def test_garbage_is_collected_once_serving_not_while_starting(
     assert done.returncode == 0, done.stderr
     # Paused while building; then on again, with start-up's objects set aside (frozen).
     assert done.stdout.split() == ["BUILDING:", "False", "SERVING:", "True", "True"]
+
+
+def test_bolt_is_told_the_apps_name_instead_of_walking_the_stack_for_it(
+    engine: Engine, clock: FixedClock, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unnamed, Bolt calls inspect.stack(), which looks up the file of every loaded module."""
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.url},
+        env_file=None,
+    )
+    runtime = build_runtime(settings, clock=clock, engine=engine)
+    walked: list[object] = []
+    stack = inspect.stack
+    monkeypatch.setattr(inspect, "stack", lambda *args: walked.append(args) or stack(*args))
+    app = create_app(runtime)
+    assert app.name == "school-support-bot"
+    assert walked == []
 
 
 def test_background_work_starts_once_the_server_listens() -> None:
