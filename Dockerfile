@@ -13,15 +13,20 @@ RUN groupadd --system --gid 10001 bot \
     && useradd --system --uid 10001 --gid bot --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin bot
 
-WORKDIR /app
-# The project itself, installed from its source (pyproject.toml), without the dev tools.
+# The project itself, installed from its source (pyproject.toml), without the dev tools. pip
+# compiles what it installs; the source is built outside /app and removed, because the working
+# directory comes first on sys.path (uvicorn puts it there): a copy of the source in /app would
+# be imported instead, and compiled again at every start (the user cannot write .pyc there).
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 RUN pip install --no-cache-dir . \
+    && rm -rf /src \
     && mkdir -p /app/data \
     && chown bot:bot /app/data
+WORKDIR /app
 
 USER 10001:10001
 EXPOSE 3000

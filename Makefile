@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format run migrate migration manifest bench clean
+.PHONY: install bytecode demo test lint format run migrate migration manifest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: bytecode
+
+# The project's own modules compiled ahead, as pip compiles site-packages: with
+# PYTHONDONTWRITEBYTECODE set (as here and in the image) every start would otherwise compile
+# them from source, about 0.3 s. Only files changed since their .pyc are compiled again.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q bot handlers storage bench
 
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
@@ -37,7 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-run: $(STAMP)
+run: bytecode
 	$(BIN)/python -m bot serve
 
 migrate: $(STAMP)
@@ -51,7 +57,7 @@ migration: $(STAMP)
 manifest: $(STAMP)
 	$(BIN)/python -m bot manifest
 
-bench: $(STAMP)
+bench: bytecode
 	$(BIN)/python -m bench
 
 clean:

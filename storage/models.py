@@ -180,8 +180,16 @@ def _ts(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 
+class _Table(SQLModel):
+    """Every table's base. Pydantic builds a table's validator and serialiser only if one is
+    used (`defer_build`): the bot never validates or dumps rows with pydantic, and building
+    them for every table was about a fifth of importing this module at each start."""
+
+    model_config = SQLModel.model_config | {"defer_build": True}
+
+
 # --- the directory -------------------------------------------------------------------------
-class School(SQLModel, table=True):
+class School(_Table, table=True):
     """A school, known by name and (optionally) its DfE URN."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -205,7 +213,7 @@ class Platform(StrEnum):
     TEAMS = "teams"
 
 
-class Person(SQLModel, table=True):
+class Person(_Table, table=True):
     """Someone in the directory: a head, a supporter, a coordinator, or several at once.
 
     They are known on Slack, on Microsoft Teams (by their Entra object id), or on both; the
@@ -237,14 +245,14 @@ class Person(SQLModel, table=True):
     erased_at: datetime | None = _ts(default=None)
 
 
-class PersonRole(SQLModel, table=True):
+class PersonRole(_Table, table=True):
     """One role a person holds (`head`, `nle`, `sle`, `specialist`, `coordinator`)."""
 
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     role: str = Field(primary_key=True, index=True)
 
 
-class ExpertiseTag(SQLModel, table=True):
+class ExpertiseTag(_Table, table=True):
     """One entry of the controlled vocabulary of areas of need and expertise."""
 
     slug: str = Field(primary_key=True)
@@ -253,7 +261,7 @@ class ExpertiseTag(SQLModel, table=True):
     synonyms: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
-class PersonExpertise(SQLModel, table=True):
+class PersonExpertise(_Table, table=True):
     """An area a supporter can help with."""
 
     person_id: int = Field(foreign_key="person.id", primary_key=True)
@@ -261,7 +269,7 @@ class PersonExpertise(SQLModel, table=True):
 
 
 # --- requests, offers, deployments ----------------------------------------------------------
-class SupportRequest(SQLModel, table=True):
+class SupportRequest(_Table, table=True):
     """One ask for support from a school."""
 
     __tablename__ = "support_request"
@@ -297,7 +305,7 @@ class SupportRequest(SQLModel, table=True):
     text_erased_at: datetime | None = _ts(default=None)
 
 
-class RequestTag(SQLModel, table=True):
+class RequestTag(_Table, table=True):
     """An area of need of a request."""
 
     __tablename__ = "request_tag"
@@ -306,7 +314,7 @@ class RequestTag(SQLModel, table=True):
     tag_slug: str = Field(foreign_key="expertisetag.slug", primary_key=True, index=True)
 
 
-class Offer(SQLModel, table=True):
+class Offer(_Table, table=True):
     """A request offered to one supporter, with why they matched."""
 
     __table_args__ = (
@@ -328,7 +336,7 @@ class Offer(SQLModel, table=True):
     suggested_user_id: str | None = None
 
 
-class Deployment(SQLModel, table=True):
+class Deployment(_Table, table=True):
     """An accepted request: who supports whom, since when."""
 
     __table_args__ = (
@@ -357,7 +365,7 @@ class Deployment(SQLModel, table=True):
     impact_note: str | None = Field(default=None, sa_type=Text)
 
 
-class DeploymentMember(SQLModel, table=True):
+class DeploymentMember(_Table, table=True):
     """A colleague or shadow on a deployment besides its lead supporter (whose own place is
     `Deployment.supporter_id`). Ending a membership keeps the row, with `removed_at`."""
 
@@ -384,7 +392,7 @@ class DeploymentMember(SQLModel, table=True):
     removed_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
-class CheckIn(SQLModel, table=True):
+class CheckIn(_Table, table=True):
     """One scheduled "how is it going?" for a deployment, sent to the head and the supporter."""
 
     __tablename__ = "checkin"
@@ -410,7 +418,7 @@ class CheckIn(SQLModel, table=True):
     missed_at: datetime | None = _ts(default=None, index=True)
 
 
-class CheckInAnswer(SQLModel, table=True):
+class CheckInAnswer(_Table, table=True):
     """One person's answer to a check-in."""
 
     __tablename__ = "checkin_answer"
@@ -425,7 +433,7 @@ class CheckInAnswer(SQLModel, table=True):
 
 
 # --- open classrooms: visits to observe practice ---------------------------------------------
-class VisitRequest(SQLModel, table=True):
+class VisitRequest(_Table, table=True):
     """Someone asks to visit a school and observe practice; a host school accepts, picks a day."""
 
     __tablename__ = "visit_request"
@@ -458,7 +466,7 @@ class VisitRequest(SQLModel, table=True):
     text_erased_at: datetime | None = _ts(default=None)
 
 
-class VisitTag(SQLModel, table=True):
+class VisitTag(_Table, table=True):
     """An area of practice a visitor wants to see."""
 
     __tablename__ = "visit_tag"
@@ -467,7 +475,7 @@ class VisitTag(SQLModel, table=True):
     tag_slug: str = Field(foreign_key="expertisetag.slug", primary_key=True, index=True)
 
 
-class VisitOffer(SQLModel, table=True):
+class VisitOffer(_Table, table=True):
     """A visit request offered to one member of staff at a school that hosts visits."""
 
     __tablename__ = "visit_offer"
@@ -487,7 +495,7 @@ class VisitOffer(SQLModel, table=True):
     responded_at: datetime | None = _ts(default=None)
 
 
-class VisitFeedback(SQLModel, table=True):
+class VisitFeedback(_Table, table=True):
     """One person's answer to "was it useful?" after a visit."""
 
     __tablename__ = "visit_feedback"
@@ -501,7 +509,7 @@ class VisitFeedback(SQLModel, table=True):
 
 
 # --- plumbing: audit, Slack events, the outbox, digests --------------------------------------
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(_Table, table=True):
     """Who did what to which thing, when. Carries ids, never request text."""
 
     __tablename__ = "audit_entry"
@@ -515,7 +523,7 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
-class InboundEvent(SQLModel, table=True):
+class InboundEvent(_Table, table=True):
     """A verified Slack event, saved before it is acknowledged and kept until it is handled.
 
     Its `event_id` also recognises Slack's retries. The body (which may hold message text) is
@@ -534,7 +542,7 @@ class InboundEvent(SQLModel, table=True):
     outcome: InboundOutcome | None = Field(default=None, sa_type=StatusColumn(InboundOutcome))
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(_Table, table=True):
     """A Slack Web API call the bot owes, written in the transaction that caused it."""
 
     __tablename__ = "outbox_message"
@@ -571,7 +579,7 @@ class OutboxMessage(SQLModel, table=True):
     text_erased_at: datetime | None = _ts(default=None)
 
 
-class TeamsConversationRef(SQLModel, table=True):
+class TeamsConversationRef(_Table, table=True):
     """Where the bot can write to on Teams: one conversation's reference (its `serviceUrl`,
     tenant, bot and conversation), saved when the bot is installed or spoken to there.
 
@@ -593,7 +601,7 @@ class TeamsConversationRef(SQLModel, table=True):
     removed_at: datetime | None = _ts(default=None)
 
 
-class PaceSlot(SQLModel, table=True):
+class PaceSlot(_Table, table=True):
     """One rate limit shared by every running copy of the bot (`bot.outbox.shared_pacing`):
     when its next call is due at the steady rate, and until when a 429 paused it, both in
     seconds since the epoch. A row whose times have passed means the same as no row."""
@@ -605,7 +613,7 @@ class PaceSlot(SQLModel, table=True):
     paused_until: float = 0.0
 
 
-class DigestRun(SQLModel, table=True):
+class DigestRun(_Table, table=True):
     """One week's coordinator digest; the primary key makes it at most once per week."""
 
     __tablename__ = "digest_run"
@@ -633,7 +641,7 @@ class ProgressRating(StrEnum):
     MET = "met"
 
 
-class DeploymentPlan(SQLModel, table=True):
+class DeploymentPlan(_Table, table=True):
     """One deployment's lifecycle: first visit, agreement, mid-point review, closing request.
 
     Made by the due work (or the first click on a step), under the deployment's row lock;
@@ -665,7 +673,7 @@ class DeploymentPlan(SQLModel, table=True):
     text_erased_at: datetime | None = _ts(default=None)
 
 
-class DeploymentObjective(SQLModel, table=True):
+class DeploymentObjective(_Table, table=True):
     """One objective of a deployment's agreement, with the head's closing rating."""
 
     __tablename__ = "deployment_objective"
@@ -682,7 +690,7 @@ class DeploymentObjective(SQLModel, table=True):
     supporter_comment: str | None = Field(default=None, sa_type=Text)
 
 
-class DeploymentVisit(SQLModel, table=True):
+class DeploymentVisit(_Table, table=True):
     """Days given on a visit (or since the last check-in) and a short note, by one person."""
 
     __tablename__ = "deployment_visit"
@@ -703,7 +711,7 @@ class DeploymentVisit(SQLModel, table=True):
     form_key: str | None = Field(default=None, unique=True)
 
 
-class DeploymentReview(SQLModel, table=True):
+class DeploymentReview(_Table, table=True):
     """One person's answer to the mid-point review: continue, adjust or close."""
 
     __tablename__ = "deployment_review"
@@ -720,7 +728,7 @@ class DeploymentReview(SQLModel, table=True):
     answered_at: datetime = _ts()
 
 
-class DeploymentImpact(SQLModel, table=True):
+class DeploymentImpact(_Table, table=True):
     """One person's closing comment on a deployment (the head's with their ratings)."""
 
     __tablename__ = "deployment_impact"

@@ -7,6 +7,7 @@ No Docker engine runs in CI, so these read the files rather than build them.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -51,6 +52,26 @@ def test_the_image_is_slim_installs_the_project_and_runs_as_non_root() -> None:
     assert users and users[-1].split(":")[0] not in ("root", "0")
     last_user = max(i for i, (keyword, _) in enumerate(steps) if keyword == "USER")
     assert [k for k, _ in steps[last_user:]].count("RUN") == 0  # nothing runs as root after
+
+
+def test_the_server_imports_the_installed_compiled_project_not_a_copy_of_its_source() -> None:
+    """pip compiles what it installs. The server's working directory comes first on sys.path
+    (uvicorn puts it there), so a copy of the source in it would be imported instead and, with
+    PYTHONDONTWRITEBYTECODE set and no right to write there, compiled again at every start."""
+    steps = dockerfile()
+    workdir, copies = "/", []
+    for keyword, args in steps:
+        if keyword == "WORKDIR":
+            workdir = posixpath.join(workdir, args)
+        elif keyword == "COPY":
+            *sources, target = args.split()
+            if set(sources) & {"bot", "handlers", "storage"}:
+                copies.append(posixpath.normpath(posixpath.join(workdir, target)))
+    assert len(copies) == 3
+    for copy in copies:
+        assert posixpath.commonpath([copy, workdir]) != workdir, f"{copy} shadows the package"
+    installs = [args for keyword, args in steps if keyword == "RUN" and "pip install" in args]
+    assert installs and not any("--no-compile" in run for run in installs)
 
 
 def test_the_health_check_asks_healthz_without_curl() -> None:

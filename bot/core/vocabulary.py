@@ -14,9 +14,9 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import Row, Table, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from storage.models import ExpertiseTag, PersonExpertise, RequestTag
 
@@ -233,25 +233,31 @@ def _check_tag(tag: Tag) -> None:
 
 
 # --- the database copy ------------------------------------------------------------------------
+# Plain SQL on the tables rather than ORM objects: every start syncs, and the first ORM query
+# of a process configures every mapper (about 25 ms), which can then wait until it listens.
+TAGS: Table = ExpertiseTag.__table__  # type: ignore[attr-defined]  # SQLModel sets it on tables
+PEOPLES_TAGS: Table = PersonExpertise.__table__  # type: ignore[attr-defined]  # as above
+REQUESTS_TAGS: Table = RequestTag.__table__  # type: ignore[attr-defined]  # as above
+
+
 def sync_vocabulary(session: Session, vocabulary: Vocabulary) -> int:
     """Make the `ExpertiseTag` rows match `vocabulary`, in the caller's transaction.
 
     Adds missing tags, updates changed ones and removes tags no longer in the vocabulary
     unless a person or a request still refers to them. Returns how many rows changed.
     """
-    existing = {row.slug: row for row in session.scalars(select(ExpertiseTag))}
+    existing = {row.slug: row for row in session.execute(select(TAGS))}
     changed = 0
     for tag in vocabulary:
         row = existing.get(tag.slug)
         if row is None:
             changed += _insert_if_absent(session, tag)
-        elif _update_row(row, tag):
-            session.add(row)
+        elif _differs(row, tag):
+            session.execute(update(TAGS).where(TAGS.c.slug == tag.slug).values(**_row_values(tag)))
             changed += 1
     stale = sorted(set(existing) - set(vocabulary.slugs))
     if stale:
         changed += _delete_unreferenced(session, stale)
-    session.flush()
     return changed
 
 
@@ -269,34 +275,28 @@ def _insert_if_absent(session: Session, tag: Tag) -> int:
     """Insert `tag`'s row unless another process just did; return 1 if this call inserted it."""
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
-        session.add(ExpertiseTag(**_row_values(tag)))
+        session.execute(insert(TAGS).values(**_row_values(tag)))
         return 1
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(ExpertiseTag)
+        upsert(TAGS)
         .values(**_row_values(tag))
         .on_conflict_do_nothing(index_elements=["slug"])
-        .returning(col(ExpertiseTag.slug))
+        .returning(TAGS.c.slug)
     )
     return len(session.execute(statement).all())
 
 
-def _update_row(row: ExpertiseTag, tag: Tag) -> bool:
-    """Copy `tag` onto `row`; return whether anything changed."""
-    values = _row_values(tag)
-    if all(getattr(row, name) == value for name, value in values.items()):
-        return False
-    for name, value in values.items():
-        setattr(row, name, value)
-    return True
+def _differs(row: Row[Any], tag: Tag) -> bool:
+    """Whether the stored `row` says something other than `tag`."""
+    return any(getattr(row, name) != value for name, value in _row_values(tag).items())
 
 
 def _delete_unreferenced(session: Session, slugs: list[str]) -> int:
     """Delete those of `slugs` that no person and no request refers to; return how many."""
     referenced = or_(
-        exists().where(col(PersonExpertise.tag_slug) == col(ExpertiseTag.slug)),
-        exists().where(col(RequestTag.tag_slug) == col(ExpertiseTag.slug)),
+        exists().where(PEOPLES_TAGS.c.tag_slug == TAGS.c.slug),
+        exists().where(REQUESTS_TAGS.c.tag_slug == TAGS.c.slug),
     )
-    statement = delete(ExpertiseTag).where(col(ExpertiseTag.slug).in_(slugs), ~referenced)
-    result = session.execute(statement.execution_options(synchronize_session=False))
+    result = session.execute(delete(TAGS).where(TAGS.c.slug.in_(slugs), ~referenced))
     return result.rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult

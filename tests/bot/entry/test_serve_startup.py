@@ -1,9 +1,12 @@
 """Starting `serve` quickly: a database already at the migrations' head is not migrated
-again (Alembic is never imported), `holidays`, the scheduler and the Teams HTTP client load
-only when needed, and the background work starts once the server listens."""
+again (Alembic is never imported), `holidays`, the scheduler, the Teams HTTP client, the
+ORM's mappers and the tables' pydantic validators load only when needed, the garbage
+collector waits until the server is built, Bolt is not left to walk the stack, and the
+background work starts once the server listens."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import subprocess
@@ -14,15 +17,20 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from bot.core.clock import FixedClock
+from bot.core.settings import load_settings
+from bot.entry.runtime import build_runtime
 from bot.entry.serve import _Server
+from handlers.slack.app import create_app
 from handlers.slack.stand_in.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[3]
-LAZY = ("alembic", "holidays", "apscheduler", "httpx", "microsoft_teams")
+LAZY = ("alembic", "holidays", "apscheduler", "httpx", "microsoft_teams", "dotenv")
 
 PROBE = f"""
 import sys
@@ -34,13 +42,55 @@ def loaded():
 from bot.core.settings import load_settings
 from bot.entry import serve
 
-runtime = serve.build_runtime(load_settings(env_file=None))
+runtime = serve._build_runtime(load_settings(env_file=None))
 serve._web_app(runtime)
 print("SERVING:" + loaded())
+from sqlalchemy import inspect
+from storage.models import SupportRequest
+print("ORM CONFIGURED:" + str(inspect(SupportRequest).configured))
+print("TABLE VALIDATORS BUILT:" + str(SupportRequest.__pydantic_complete__))
 runtime.calendar.is_working_day(date(2026, 12, 28))
 serve._start_background_work(runtime)
 print("WORKING:" + loaded())
 """
+
+
+# Records whether the collector runs while the runtime is built, and then once serving.
+GC_PROBE = """
+import gc, sys
+import bot.entry.runtime as runtime_module
+from bot.core.settings import load_settings
+from bot.entry import serve
+
+def building(settings):
+    print("BUILDING:", gc.isenabled())
+    return build(settings)
+
+def serving(settings):
+    print("SERVING:", gc.isenabled(), gc.get_freeze_count() > 10_000)
+
+build, runtime_module.build_runtime = runtime_module.build_runtime, building
+settings = load_settings(env_file=None)
+if sys.argv[1] == "factory":
+    serve.build_asgi_app(settings)
+    serving(settings)
+else:  # `python -m bot serve`, with uvicorn's server saying it listens straight away
+    serve._Server.run = lambda server: server._on_listening() or serving(settings)
+    serve.serve(settings)
+"""
+
+
+def _probe_env(db_url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -52,28 +102,57 @@ def fake() -> Iterator[FakeSlack]:
 def test_serving_a_migrated_database_defers_the_optional_imports(
     db_url: str, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SLACK_API_URL": fake.url,
-        "DATABASE_URL": db_url,
-        "LOG_LEVEL": "WARNING",
-    }
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
-        env=env,
+        env=_probe_env(db_url, fake),
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    serving, working = done.stdout.strip().splitlines()[-2:]
+    serving, mapped, validators, working = done.stdout.strip().splitlines()[-4:]
     assert serving == "SERVING:"
+    # The vocabulary's sync is plain SQL: the ORM's mappers wait for the first ORM query.
+    assert mapped == "ORM CONFIGURED:False"
+    # Pydantic builds a table's validator only if one is used (the bot never does).
+    assert validators == "TABLE VALIDATORS BUILT:False"
     # The probe sees them once they are needed: a date asked about, the scheduler started.
     assert working == "WORKING:apscheduler,holidays"
+
+
+@pytest.mark.parametrize("entry", ["factory", "serve"])
+def test_garbage_is_collected_once_serving_not_while_starting(
+    db_url: str, fake: FakeSlack, tmp_path: Path, entry: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, entry],
+        env=_probe_env(db_url, fake, SCHEDULER_ENABLED="false"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # Paused while building; then on again, with start-up's objects set aside (frozen).
+    assert done.stdout.split() == ["BUILDING:", "False", "SERVING:", "True", "True"]
+
+
+def test_bolt_is_told_the_apps_name_instead_of_walking_the_stack_for_it(
+    engine: Engine, clock: FixedClock, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unnamed, Bolt calls inspect.stack(), which looks up the file of every loaded module."""
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.url},
+        env_file=None,
+    )
+    runtime = build_runtime(settings, clock=clock, engine=engine)
+    walked: list[object] = []
+    stack = inspect.stack
+    monkeypatch.setattr(inspect, "stack", lambda *args: walked.append(args) or stack(*args))
+    app = create_app(runtime)
+    assert app.name == "school-support-bot"
+    assert walked == []
 
 
 def test_background_work_starts_once_the_server_listens() -> None:
