@@ -37,7 +37,7 @@ SUBJECTS = ("maths", "science", "history", "geography", "music", "computing", "a
 PER_SUBJECT = 3 * MAX_CAPACITY
 PER_CHANNEL, CHANNEL_BURST = 1.0, 3.0  # the fake's limits on posts into one channel
 BURST_SECONDS = 6.0  # a method's bucket holds a tenth of a minute's calls, as the bot assumes
-GOAL = "≥ 0.9 of the allowed rate; 0 lost, 0 duplicated"
+GOAL = "≥ 0.9 of the allowed rate; 0 lost, 0 duplicated; every ack within 3 s"
 CLIENTS = 20  # Accepts pressed at the same moment, at most
 
 
@@ -50,6 +50,7 @@ class Burst:
     seconds: float  # from the burst to the last call Slack took
     fastest: float  # the seconds Slack's limits allow for those calls (the baseline)
     refused: int  # calls answered 429
+    late: int  # Accepts not acknowledged within Slack's 3 s
     lost: int  # owed but not delivered
     duplicated: int  # a post or an update made twice
     binding: str  # the limit that sets `fastest`
@@ -129,7 +130,7 @@ def _settling(count: int) -> float:
     return 60.0 + 2.0 * count
 
 
-def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> None:
+def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> int:
     """Press Accept on every offer at once: twenty clients at a time, each pressing the next
     as soon as its last is answered (an Accept is acknowledged once its deployment is
     committed, about 50 ms of one process's CPU, so one process acknowledges some twenty a
@@ -141,7 +142,10 @@ def accept_all(world: SlackWorld, offers: list[tuple[str, int]]) -> None:
 
     with ThreadPoolExecutor(max_workers=min(len(offers), CLIENTS)) as pool:
         statuses = list(pool.map(click, offers))
-    assert statuses == [200] * len(offers), statuses
+    # Bolt answers 404 when a listener hasn't acknowledged within Slack's 3 s (the Accept
+    # still goes through): counted, not hidden. Anything else is a failure of the run.
+    assert set(statuses) <= {200, 404}, statuses
+    return statuses.count(404)
 
 
 def fastest(calls: list[Call]) -> tuple[float, str]:
@@ -205,7 +209,7 @@ def burst(requests: int, *, postgres_url: str | None = None, latency: float = 0.
             world.runtime.deliverer.start()
             try:
                 start = time.monotonic()
-                accept_all(world, offers)
+                late = accept_all(world, offers)
                 left = _wait_until_delivered(world, marker)
             finally:
                 world.runtime.deliverer.stop()
@@ -222,6 +226,7 @@ def burst(requests: int, *, postgres_url: str | None = None, latency: float = 0.
         seconds=(max(c.at for c in taken) - start) if taken else 0.0,
         fastest=bound,
         refused=sum(c.status == 429 for c in calls),
+        late=late,
         lost=left,
         duplicated=duplicates(calls),
         binding=binding,
@@ -263,7 +268,8 @@ def report_accept_burst(requests: int = 20, *, postgres_url: str | None = None) 
                 GOAL,
                 f"{result.fraction:.2f} of the allowed rate ({result.binding}); "
                 f"{result.messages} messages, {result.refused} answered 429, "
-                f"{result.lost} lost, {result.duplicated} duplicated",
+                f"{result.lost} lost, {result.duplicated} duplicated; "
+                f"{result.late} of {result.accepts} Accepts acknowledged past 3 s",
             )
         )
     return rows
