@@ -225,9 +225,15 @@ class _Request:
 
 
 def build_insight(
-    session: Session, calendar: SchoolCalendar, period: Period, *, now: datetime
+    session: Session,
+    calendar: SchoolCalendar,
+    period: Period,
+    *,
+    now: datetime,
+    weekly: bool = True,
 ) -> Insight:
-    """Compute every figure for `period` as of `now` (reads only)."""
+    """Compute every figure for `period` as of `now` (reads only); the weekly counts, which
+    only the charts and exports show, unless `weekly` is False."""
     start, end = period.bounds(calendar)
     requests = _requests_made(session, start, end)
     labels = {
@@ -247,9 +253,15 @@ def build_insight(
         r.id for r in counted if r.accepted_at is None and (r.status == EXPIRED or r.escalated_at)
     )
     free, insight.at_capacity, insight.near_capacity = _capacity(session, calendar, now)
-    waited = {r.id: _working_days(calendar, r.created_at, r.accepted_at or now) for r in counted}
+    waited = {
+        r.id: days[r.id]
+        if r.accepted_at is not None
+        else _working_days(calendar, r.created_at, now)
+        for r in counted
+    }
     insight.cells = _cells(session, counted, waited, free, labels)
-    insight.weekly = _weekly(session, calendar, period, counted, start, min(end, now))
+    if weekly:
+        insight.weekly = _weekly(session, calendar, period, counted, start, min(end, now))
     return insight
 
 
@@ -515,6 +527,12 @@ def headline_of(insight: Insight) -> Headline:
 def term_insight(session: Session, calendar: SchoolCalendar, now: datetime) -> Insight:
     """The figures for the term containing `now`, up to `now`."""
     return build_insight(session, calendar, term_of(calendar.local(now).date()), now=now)
+
+
+def term_headline(session: Session, calendar: SchoolCalendar, now: datetime) -> Headline:
+    """The headline of `term_insight`, without reading the weekly counts it does not show."""
+    period = term_of(calendar.local(now).date())
+    return headline_of(build_insight(session, calendar, period, now=now, weekly=False))
 
 
 def days_text(days: float) -> str:
