@@ -79,6 +79,7 @@ _REQUEST_COLUMNS = (
 
 
 def _running_or_within(
+    session: Session,
     columns: tuple[Mapped[Any], ...],
     table: type[SupportRequest] | type[Deployment],
     running: ColumnElement[bool],
@@ -86,12 +87,19 @@ def _running_or_within(
     second: ColumnElement[bool],
 ) -> CompoundSelect:
     """`columns` of the rows running, or else in the `first` period, or else in the `second`:
-    each once. The running ones are found by id through the status index: SQLite's statistics
-    see only how many rows share a status on average, and would scan the table for an `IN`
-    of several. No `ORDER BY`: SQLite would merge the parts in id order by scanning the table."""
-    running_ids = select(col(table.id)).where(running).correlate(None)
+    each once. No `ORDER BY`: SQLite would merge the parts in id order by scanning the table.
+
+    PostgreSQL knows from its statistics that few rows are running and reads them through the
+    status index. SQLite's statistics (once ANALYZE has run) say only how many rows share a
+    status on average, and it would scan the table for them; so there the running rows are
+    found by id, through the status index alone."""
+    if session.get_bind().dialect.name == "sqlite":
+        running_ids = select(col(table.id)).where(running).correlate(None)
+        running_rows = select(*columns).where(col(table.id).in_(running_ids))
+    else:
+        running_rows = select(*columns).where(running)
     return union_all(
-        select(*columns).where(col(table.id).in_(running_ids)),
+        running_rows,
         select(*columns).where(first, not_(running)),
         select(*columns).where(second, not_(running), not_(first)),
     )
@@ -111,6 +119,7 @@ def requests_in_view(session: Session, start: datetime, end: datetime) -> dict[i
     """Requests still waiting or running, and those created or closed from `start` to `end`,
     by id."""
     found = _running_or_within(
+        session,
         _REQUEST_COLUMNS,
         SupportRequest,
         col(SupportRequest.status).in_((*WAITING_STATUSES, ACCEPTED)),
@@ -150,6 +159,7 @@ def deployments_in_view(session: Session, start: datetime, end: datetime) -> lis
         col(d.impact_note),
     )
     rows = _running_or_within(
+        session,
         columns,
         Deployment,
         col(d.status) == DeploymentStatus.ACTIVE,
