@@ -214,7 +214,8 @@ class AttentionRow(NamedTuple):
 
 
 def attention_in(session: Session, start: datetime, end: datetime) -> list[AttentionRow]:
-    """Answers flagged as needing attention, then check-ins missed, from `start` to `end`."""
+    """Answers flagged as needing attention, then check-ins missed, from `start` to `end`;
+    each oldest first (then in the order they were saved)."""
     deployment_and_request = (
         col(Deployment.request_id),
         col(Deployment.supporter_id),
@@ -232,6 +233,7 @@ def attention_in(session: Session, start: datetime, end: datetime) -> list[Atten
             col(CheckInAnswer.outcome) == CheckInOutcome.NEEDS_ATTENTION,
             _within(col(CheckInAnswer.answered_at), start, end),
         )
+        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
     )
     missed = session.execute(
         select(col(CheckIn.missed_at), *deployment_and_request)
@@ -241,6 +243,7 @@ def attention_in(session: Session, start: datetime, end: datetime) -> list[Atten
             col(CheckIn.status) == CheckInStatus.MISSED,
             _within(col(CheckIn.missed_at), start, end),
         )
+        .order_by(col(CheckIn.missed_at), col(CheckIn.id))
     )
     return [AttentionRow(CheckInOutcome.NEEDS_ATTENTION, *row) for row in flagged] + [
         AttentionRow("missed", missed_at, None, *rest) for missed_at, *rest in missed

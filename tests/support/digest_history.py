@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from bench.directory import generate_directory
 from storage.models import (
     CheckInOutcome,
     CheckInStatus,
     DeploymentStatus,
+    ExpertiseTag,
     OfferStatus,
     RequestStatus,
     VisitStatus,
@@ -84,11 +85,20 @@ class _Rows:
 
 
 def seed_untidy_history(
-    session: Session, *, requests: int = 300, closed_history: int = 0, seed: int = 5
+    session: Session,
+    *,
+    requests: int = 300,
+    closed_history: int = 0,
+    seed: int = 5,
+    directory: bool = True,
 ) -> None:
-    """The directory, `requests` untidy requests around NOW and `closed_history` old ones."""
+    """The directory (unless there is one), `requests` untidy requests around NOW and
+    `closed_history` old ones."""
     rng = random.Random(seed)
-    slugs = generate_directory(session, PEOPLE, seed=seed)
+    if directory:
+        slugs = generate_directory(session, PEOPLE, seed=seed)
+    else:
+        slugs = sorted(session.execute(select(col(ExpertiseTag.slug))).scalars())
     rows = _Rows(session)
     for _ in range(requests):
         _untidy_request(rows, rng, slugs)
