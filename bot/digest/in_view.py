@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col
 
+from storage.db import by_status
 from storage.models import (
     ACCEPTED,
     EXPIRED,
@@ -87,19 +88,9 @@ def _running_or_within(
     second: ColumnElement[bool],
 ) -> CompoundSelect:
     """`columns` of the rows running, or else in the `first` period, or else in the `second`:
-    each once. No `ORDER BY`: SQLite would merge the parts in id order by scanning the table.
-
-    PostgreSQL knows from its statistics that few rows are running and reads them through the
-    status index. SQLite's statistics (once ANALYZE has run) say only how many rows share a
-    status on average, and it would scan the table for them; so there the running rows are
-    found by id, through the status index alone."""
-    if session.get_bind().dialect.name == "sqlite":
-        running_ids = select(col(table.id)).where(running).correlate(None)
-        running_rows = select(*columns).where(col(table.id).in_(running_ids))
-    else:
-        running_rows = select(*columns).where(running)
+    each once. No `ORDER BY`: SQLite would merge the parts in id order by scanning the table."""
     return union_all(
-        running_rows,
+        select(*columns).where(by_status(session, col(table.id), running)),
         select(*columns).where(first, not_(running)),
         select(*columns).where(second, not_(running), not_(first)),
     )
