@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.core.teams_settings import is_guid
 from bot.core.text import escape
@@ -32,7 +33,17 @@ def normal_user_id(user_id: str) -> str:
     return user_id.lower() if is_guid(user_id) else user_id
 
 
-def user_id_of(person: Person) -> str:
+class WithUserIds(Protocol):
+    """A person, or a row of one, with the ids the platforms know them by."""
+
+    @property
+    def slack_user_id(self) -> str | None: ...
+
+    @property
+    def teams_user_id(self) -> str | None: ...
+
+
+def user_id_of(person: WithUserIds) -> str:
     """The id the core names `person` by: Slack user id first, else Teams user id."""
     return person.slack_user_id or person.teams_user_id or ""
 
