@@ -1,4 +1,6 @@
-"""What a week's digest reads of requests and deployments: plain rows, not ORM objects.
+"""What a week's digest reads of requests, deployments and people: plain rows, not ORM
+objects (building an object costs several times as much, and a region's directory is
+thousands of people).
 
 "In view" is what is still running plus what happened in the week. Each is a `UNION ALL` of
 disjoint look-ups, one index each, returning the rows themselves: an `OR` of the conditions
@@ -9,7 +11,7 @@ PostgreSQL hash-join the whole table; either way the digest would slow with hist
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Row, and_, func, not_, select, union_all
@@ -30,6 +32,8 @@ from storage.models import (
     Deployment,
     DeploymentStatus,
     ExpertiseTag,
+    Person,
+    Platform,
     RequestStatus,
     RequestTag,
     SupportRequest,
@@ -49,6 +53,20 @@ class RequestRow(NamedTuple):
     created_at: datetime
     offered_at: datetime | None
     escalated_at: datetime | None
+
+
+class PersonRow(NamedTuple):
+    """Someone as the digest names and reaches them, with their places and availability."""
+
+    id: int
+    name: str
+    slack_user_id: str | None
+    teams_user_id: str | None
+    preferred_platform: Platform | None
+    capacity: int
+    available: bool
+    away_until: date | None
+    erased_at: datetime | None
 
 
 class DeploymentRow(NamedTuple):
@@ -104,6 +122,25 @@ def _within(
     column: Mapped[datetime] | Mapped[datetime | None], start: datetime, end: datetime
 ) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
+
+
+def everyone(session: Session) -> dict[int | None, PersonRow]:
+    """Everyone in the directory by id, the erased too (the digest calls them "someone")."""
+    p = Person
+    rows = session.execute(
+        select(
+            col(p.id),
+            col(p.name),
+            col(p.slack_user_id),
+            col(p.teams_user_id),
+            col(p.preferred_platform),
+            col(p.capacity),
+            col(p.available),
+            col(p.away_until),
+            col(p.erased_at),
+        )
+    )
+    return {row.id: PersonRow(*row) for row in rows}
 
 
 def requests_in_view(session: Session, start: datetime, end: datetime) -> dict[int, RequestRow]:

@@ -27,9 +27,11 @@ from bot.digest.growing import growing_leaders
 from bot.digest.in_view import (
     WAITING_STATUSES,
     DeploymentRow,
+    PersonRow,
     RequestRow,
     attention_in,
     deployments_in_view,
+    everyone,
     requests_by_id,
     requests_in_view,
     tags_of_requests,
@@ -65,7 +67,6 @@ from storage.models import (
     DigestRun,
     Offer,
     OfferStatus,
-    Person,
     PersonExpertise,
     PersonRole,
     School,
@@ -115,7 +116,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
     tags = tags_of_requests(session, list(requests))
     offers = _open_offers(session)
     lookups = _Lookups(
-        people={p.id: p for p in session.exec(select(Person))},
+        people=everyone(session),
         schools=dict(session.exec(select(School.id, School.name)).all()),
         needs={i: tuple(label for _, label in pairs) for i, pairs in tags.items()},
         requests=requests,
@@ -141,7 +142,7 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
 class _Lookups:
     """What the digest read once, to describe requests and deployments from."""
 
-    people: dict[int | None, Person]
+    people: dict[int | None, PersonRow]
     schools: dict[int | None, str]
     needs: dict[int, tuple[str, ...]]  # each request's areas of need, by label
     requests: dict[int, RequestRow]
@@ -191,7 +192,7 @@ class _Lookups:
 class _Supply:
     """Supporters (not erased) and the places each uses: deployments led and joined."""
 
-    supporters: list[Person]
+    supporters: list[PersonRow]
     used: dict[int, int]
 
 
@@ -304,7 +305,7 @@ def _attention(
     return sorted(found, key=lambda i: (i.kind != NEEDS_ATTENTION, i.at))
 
 
-def _supporters(session: Session, people: dict[int | None, Person]) -> list[Person]:
+def _supporters(session: Session, people: dict[int | None, PersonRow]) -> list[PersonRow]:
     ids = set(
         session.exec(
             select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
@@ -365,7 +366,7 @@ class _Digests:
     or not in the directory)."""
 
     def __init__(
-        self, people: dict[int | None, Person], started: list[PersonalDigest] | None = None
+        self, people: dict[int | None, PersonRow], started: list[PersonalDigest] | None = None
     ) -> None:
         self.people = people
         self.by_person = {d.person_id: d for d in started or []}
@@ -387,7 +388,7 @@ class _Digests:
 
 
 def _personal(
-    people: dict[int | None, Person],
+    people: dict[int | None, PersonRow],
     requests: dict[int, RequestRow],
     active: list[DeploymentItem],
     request_item: Callable[[RequestRow], RequestItem],

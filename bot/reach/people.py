@@ -71,7 +71,14 @@ def direct_address(
     return slack_user_id or teams_user_id or ""
 
 
-def address_of(person: Person) -> str:
+class Reachable(WithUserIds, Protocol):
+    """A person, or a row of one, with their ids and the platform they prefer."""
+
+    @property
+    def preferred_platform(self) -> Platform | None: ...
+
+
+def address_of(person: Reachable) -> str:
     """The outbox address of a direct message to `person`: their Slack user id, or their
     Teams user id (the Teams sender finds or opens the 1:1 chat with them)."""
     return direct_address(person.slack_user_id, person.teams_user_id, person.preferred_platform)

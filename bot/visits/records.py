@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ScalarSelect, func, or_, union_all
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.reach.people import user_id_of
+from bot.reach.people import WithUserIds, user_id_of
 from bot.visits.views import USEFULNESS_LABELS, VisitDigest, VisitLine
 from storage.db import by_status
 from storage.models import (
@@ -28,6 +28,13 @@ from storage.models import (
 )
 
 HOME_SHOWN = 10
+
+
+class Known(WithUserIds, Protocol):
+    """Someone in the directory (or a row of them): their ids, and whether they were erased."""
+
+    @property
+    def erased_at(self) -> datetime | None: ...
 
 
 def _labels(session: Session, visit_ids: list[int], label: Any) -> dict[int, tuple[str, ...]]:
@@ -101,7 +108,7 @@ def visits_by_person(
     *,
     since: date,
     label: Any,
-    people: Mapping[int | None, Person] | None = None,
+    people: Mapping[int | None, Known] | None = None,
     schools: Mapping[int | None, str] | None = None,
 ) -> dict[int, list[VisitLine]]:
     """Each person's visits for their personal digest, as visitor or host: those waiting for
