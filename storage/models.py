@@ -457,7 +457,7 @@ class VisitRequest(_Table, table=True):
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     accepted_at: datetime | None = _ts(default=None)
-    booked_at: datetime | None = _ts(default=None)
+    booked_at: datetime | None = _ts(default=None, index=True)
     remind_at: datetime | None = _ts(default=None)  # the working day before, CHECKIN_TIME
     reminded_at: datetime | None = _ts(default=None)
     follow_up_at: datetime | None = _ts(default=None)  # the working day after

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -101,7 +101,14 @@ def need_labels(session: Session, request_id: int) -> tuple[str, ...]:
     )
 
 
-def cadence_of(deployment: Deployment, default_days: int) -> int:
+class Cadenced(Protocol):
+    """A deployment, or a row of one, that may have chosen its own check-in frequency."""
+
+    @property
+    def checkin_every_days(self) -> int | None: ...
+
+
+def cadence_of(deployment: Cadenced, default_days: int) -> int:
     """Days between check-ins for this deployment: its own choice, else CHECKIN_EVERY_DAYS."""
     return deployment.checkin_every_days or default_days
 

@@ -107,6 +107,8 @@ class SchoolCalendar:
         # Per year: open seconds of its first n days, at index n (`_running_open_seconds`).
         self._open_seconds: dict[int, list[float]] = {}
         self._spans: dict[date, tuple[datetime, datetime]] = {}  # a day's opening and closing
+        # The same for working days only (None for the rest): the span `_open_within` needs.
+        self._working_spans: dict[date, tuple[datetime, datetime] | None] = {}
 
     def __repr__(self) -> str:
         opening, closing = self.working_hours
@@ -225,7 +227,7 @@ class SchoolCalendar:
         a, b = _aware(a, "a"), _aware(b, "b")
         if b < a:
             return -self.working_hours_between(b, a)
-        first, last = self.local(a).date(), self.local(b).date()
+        first, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
         if first == last:
             return self._open_within(first, a, b) / _HOUR
         edges = self._open_within(first, a, b) + self._open_within(last, a, b)
@@ -235,9 +237,13 @@ class SchoolCalendar:
 
     def _open_within(self, d: date, a: datetime, b: datetime) -> timedelta:
         """The open time of day `d` that falls between instants `a` and `b`."""
-        if not self.is_working_day(d):
+        if d in self._working_spans:
+            span = self._working_spans[d]
+        else:
+            span = self._working_spans[d] = self._open_span(d) if self.is_working_day(d) else None
+        if span is None:
             return timedelta()
-        opens, closes = self._open_span(d)
+        opens, closes = span
         return max(timedelta(), min(b, closes) - max(a, opens))
 
     def _open_seconds_from(self, first: date, stop: date) -> float:
@@ -245,9 +251,9 @@ class SchoolCalendar:
         total = 0.0
         while first < stop:
             running = self._running_open_seconds(first.year)
+            new_year = date(first.year, 1, 1).toordinal()  # the year's days count from here
             until = min(stop, date(first.year + 1, 1, 1))
-            end = until.timetuple().tm_yday - 1 if until.year == first.year else len(running) - 1
-            total += running[end] - running[first.timetuple().tm_yday - 1]
+            total += running[until.toordinal() - new_year] - running[first.toordinal() - new_year]
             first = until
         return total
 

@@ -11,21 +11,31 @@ every digest message: a second process's insert fails and it sends nothing.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import NEEDS_ATTENTION, cadence_of
 from bot.core import audit
 from bot.core.settings import parse_digest_cron
 from bot.digest.growing import growing_leaders
+from bot.digest.in_view import (
+    WAITING_STATUSES,
+    DeploymentRow,
+    PersonRow,
+    RequestRow,
+    attention_in,
+    deployments_in_view,
+    everyone,
+    requests_by_id,
+    requests_in_view,
+    tags_of_requests,
+)
 from bot.digest.views import (
     AttentionItem,
     CapacityItem,
@@ -42,7 +52,7 @@ from bot.digest.views import (
     coordinator_digest_text,
     personal_digest_text,
 )
-from bot.insight.service import Headline, headline_of, term_insight
+from bot.insight.service import Headline, term_headline, term_insight
 from bot.members.service import colleague_loads, current_places
 from bot.outbox.notify import coordinator_targets, notify_coordinators
 from bot.outbox.owing import OwedFile, owe_files, owe_post
@@ -50,27 +60,17 @@ from bot.reach.people import address_of, user_id_of
 from bot.visits.records import visit_digest, visits_by_person
 from storage.db import SessionFactory, read_only, transaction
 from storage.models import (
-    ACCEPTED,
     EXPIRED,
     OFFERED,
-    OPEN,
     SUPPORTER_ROLES,
-    CheckIn,
-    CheckInAnswer,
-    CheckInStatus,
     DeploymentStatus,
     DigestRun,
-    ExpertiseTag,
     Offer,
     OfferStatus,
-    Person,
     PersonExpertise,
     PersonRole,
-    RequestTag,
     School,
-    SupportRequest,
 )
-from storage.models import Deployment as DeploymentRow
 
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
@@ -79,7 +79,6 @@ _ONE_DAY = timedelta(days=1)  # open classrooms: the period's last local day
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WAITING_STATUSES = (OPEN, OFFERED, EXPIRED)
 IMPACT_EXCERPT = 200
 
 
@@ -109,21 +108,19 @@ def current_week_start(ctx: ServiceContext) -> date:
 # --- gathering -----------------------------------------------------------------------------------
 def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> WeeklyDigest:
     """Read everything the week's digests say from the database (nothing is changed)."""
-    requests = _requests_in_view(session, week.start)
-    deployments = _deployments_in_view(session, week.start)
-    for missing in {d.request_id for d in deployments} - set(requests):
-        request = session.get(SupportRequest, missing)
-        if request is not None:
-            requests[missing] = request
-    next_due, last_outcome = _checkin_facts(session, [d.id for d in deployments])
+    deployments = deployments_in_view(session, week.start, week.end)
+    requests = requests_in_view(session, week.start, week.end)
+    missing = sorted({d.request_id for d in deployments} - set(requests))
+    if missing:
+        requests.update(requests_by_id(session, missing))
+    tags = tags_of_requests(session, list(requests))
+    offers = _open_offers(session)
     lookups = _Lookups(
-        people={p.id: p for p in session.exec(select(Person))},
-        schools={s.id: s.name for s in session.exec(select(School))},
-        labels=_labels_of_requests(session, [i for i in requests if i is not None]),
+        people=everyone(session),
+        schools=dict(session.exec(select(School.id, School.name)).all()),
+        needs={i: tuple(label for _, label in pairs) for i, pairs in tags.items()},
         requests=requests,
-        offers_open=_open_offer_counts(session),
-        next_due=next_due,
-        last_outcome=last_outcome,
+        offers_open=Counter(request_id for request_id, _ in offers),
         checkin_every_days=ctx.settings.checkin_every_days,
     )
     items = [lookups.deployment_item(d) for d in deployments]
@@ -131,8 +128,12 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
         (i for i in items if i.status == DeploymentStatus.ACTIVE),
         key=lambda i: (i.supporter_name.lower(), i.started_at),
     )
-    coordinator = _coordinator_digest(session, ctx, week, lookups, items, active)
-    personal = _personal(session, lookups.people, requests, active, lookups.request_item)
+    supply = _Supply(
+        supporters=_supporters(session, lookups.people), used=_places_used(session, active)
+    )
+    coordinator = _coordinator_digest(session, ctx, week, lookups, items, active, supply, tags)
+    offered = Counter(supporter_id for _, supporter_id in offers)
+    personal = _personal(lookups.people, requests, active, lookups.request_item, offered)
     _add_team_and_visits(session, ctx, week, lookups, active, personal)
     return WeeklyDigest(coordinator, personal)
 
@@ -141,28 +142,26 @@ def build_digest(session: Session, ctx: ServiceContext, week: DigestWeek) -> Wee
 class _Lookups:
     """What the digest read once, to describe requests and deployments from."""
 
-    people: dict[int | None, Person]
+    people: dict[int | None, PersonRow]
     schools: dict[int | None, str]
-    labels: dict[int, list[str]]
-    requests: dict[int | None, SupportRequest]
-    offers_open: dict[int, int]
-    next_due: dict[int, datetime]
-    last_outcome: dict[int, str]
+    needs: dict[int, tuple[str, ...]]  # each request's areas of need, by label
+    requests: dict[int, RequestRow]
+    offers_open: Counter[int]
     checkin_every_days: int
 
     def name(self, person_id: int | None) -> str:
         person = self.people.get(person_id)
         return "someone" if person is None or person.erased_at is not None else person.name
 
-    def request_item(self, r: SupportRequest) -> RequestItem:
+    def request_item(self, r: RequestRow) -> RequestItem:
         return RequestItem(
-            request_id=r.id or 0,
+            request_id=r.id,
             school=self.schools.get(r.school_id) if r.school_id else None,
-            needs=tuple(self.labels[r.id or 0]),
+            needs=self.needs.get(r.id, ()),
             status=r.status,
             created_at=r.created_at,
             waiting_since=r.escalated_at if _escalated(r) else r.offered_at,
-            offers_open=int(self.offers_open.get(r.id or 0, 0)),
+            offers_open=self.offers_open[r.id],
             requester_id=r.requester_id,
             escalated=_escalated(r),
         )
@@ -170,10 +169,10 @@ class _Lookups:
     def deployment_item(self, d: DeploymentRow) -> DeploymentItem:
         request = self.requests.get(d.request_id)
         return DeploymentItem(
-            deployment_id=d.id or 0,
+            deployment_id=d.id,
             request_id=d.request_id,
             school=self.schools.get(request.school_id) if request and request.school_id else None,
-            needs=tuple(self.labels[d.request_id]),
+            needs=self.needs.get(d.request_id, ()),
             supporter_id=d.supporter_id,
             supporter_name=self.name(d.supporter_id),
             head_id=request.requester_id if request else 0,
@@ -181,79 +180,38 @@ class _Lookups:
             status=d.status,
             started_at=d.started_at,
             ended_at=d.ended_at,
-            last_outcome=self.last_outcome.get(d.id or 0),
-            next_checkin=self.next_due.get(d.id or 0) if not d.checkins_paused else None,
+            last_outcome=d.last_outcome,
+            next_checkin=d.next_due if not d.checkins_paused else None,
             cadence_days=cadence_of(d, self.checkin_every_days),
             paused=d.checkins_paused,
             impact=d.impact_note,
         )
 
 
-def _requests_in_view(session: Session, start: datetime) -> dict[int | None, SupportRequest]:
-    """Requests still waiting or running, and those created or closed since `start`."""
-    # One indexed look-up each: an OR of them scans the whole history on SQLite.
-    in_view: CompoundSelect = union(
-        select(SupportRequest.id).where(
-            col(SupportRequest.status).in_((*WAITING_STATUSES, ACCEPTED))
-        ),
-        select(SupportRequest.id).where(col(SupportRequest.created_at) >= start),
-        select(SupportRequest.id).where(col(SupportRequest.closed_at) >= start),
-    )
-    return {
-        r.id: r
-        for r in session.exec(select(SupportRequest).where(col(SupportRequest.id).in_(in_view)))
-    }
+@dataclass(frozen=True)
+class _Supply:
+    """Supporters (not erased) and the places each uses: deployments led and joined."""
+
+    supporters: list[PersonRow]
+    used: dict[int, int]
 
 
-def _open_offer_counts(session: Session) -> dict[int, int]:
-    return dict(
-        session.exec(
-            select(Offer.request_id, func.count())
-            .where(Offer.status == OfferStatus.OPEN)
-            .group_by(col(Offer.request_id))
-        ).all()
-    )
-
-
-def _deployments_in_view(session: Session, start: datetime) -> list[DeploymentRow]:
-    """Deployments still active, and those started or ended since `start`."""
-    in_view: CompoundSelect = union(  # as in `_requests_in_view`
-        select(DeploymentRow.id).where(col(DeploymentRow.status) == DeploymentStatus.ACTIVE),
-        select(DeploymentRow.id).where(col(DeploymentRow.started_at) >= start),
-        select(DeploymentRow.id).where(col(DeploymentRow.ended_at) >= start),
-    )
-    return list(
-        session.exec(
-            select(DeploymentRow)
-            .where(col(DeploymentRow.id).in_(in_view))
-            .order_by(col(DeploymentRow.id))
+def _open_offers(session: Session) -> list[tuple[int, int]]:
+    """(request, supporter) of every open offer."""
+    return [
+        (request_id, supporter_id)
+        for request_id, supporter_id in session.exec(
+            select(Offer.request_id, Offer.supporter_id).where(Offer.status == OfferStatus.OPEN)
         )
-    )
+    ]
 
 
-def _checkin_facts(
-    session: Session, deployment_ids: list[int | None]
-) -> tuple[dict[int, datetime], dict[int, str]]:
-    """Each deployment's next scheduled check-in and the latest answer's outcome."""
-    next_due = dict(
-        session.exec(
-            select(CheckIn.deployment_id, func.min(CheckIn.due_at))
-            .where(
-                col(CheckIn.status) == CheckInStatus.SCHEDULED,
-                col(CheckIn.deployment_id).in_(deployment_ids),
-            )
-            .group_by(col(CheckIn.deployment_id))
-        ).all()
-    )
-    last_outcome: dict[int, str] = {}
-    for deployment_id, outcome in session.exec(
-        select(CheckIn.deployment_id, CheckInAnswer.outcome)
-        .join(CheckInAnswer, col(CheckInAnswer.checkin_id) == col(CheckIn.id))
-        .where(col(CheckIn.deployment_id).in_(deployment_ids))
-        .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
-    ):
-        last_outcome[deployment_id] = outcome
-    return next_due, last_outcome
+def _places_used(session: Session, active: list[DeploymentItem]) -> dict[int, int]:
+    """Places each person uses: active deployments led, and those joined as a colleague."""
+    counts: dict[int, int] = defaultdict(int, colleague_loads(session))  # team places count
+    for item in active:
+        counts[item.supporter_id] += 1
+    return counts
 
 
 def _coordinator_digest(
@@ -263,6 +221,8 @@ def _coordinator_digest(
     lookups: _Lookups,
     items: list[DeploymentItem],
     active: list[DeploymentItem],
+    supply: _Supply,
+    tags: dict[int, list[tuple[str, str]]],
 ) -> CoordinatorDigest:
     start, end = week.start, week.end
     requests = lookups.requests
@@ -281,7 +241,7 @@ def _coordinator_digest(
             (i for i in items if start <= i.started_at < end), key=lambda i: i.started_at
         ),
         active=active,
-        attention=_attention(session, start, end, requests, lookups.schools, lookups.name),
+        attention=_attention(session, start, end, lookups.schools, lookups.name),
         completed=sorted(
             (
                 i
@@ -292,9 +252,9 @@ def _coordinator_digest(
             ),
             key=lambda i: i.ended_at or end,
         ),
-        capacity=_capacity(session, lookups.people, active),
-        unmet_demand=_unmet_demand(session, ctx, lookups.people, requests, active),
-        headline=headline_of(term_insight(session, ctx.calendar, ctx.now)),
+        capacity=_capacity(supply),
+        unmet_demand=_unmet_demand(session, ctx, supply, requests, tags),
+        headline=term_headline(session, ctx.calendar, ctx.now),
         growing_leaders=growing_leaders(session, ctx),
         visits=visit_digest(
             session,
@@ -306,27 +266,13 @@ def _coordinator_digest(
     )
 
 
-def _labels_of_requests(session: Session, request_ids: list[int]) -> dict[int, list[str]]:
-    """The need labels of just these requests (the week's), alphabetically; not all history."""
-    labels: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(request_ids), 5_000):
-        for request_id, label in session.exec(
-            select(RequestTag.request_id, ExpertiseTag.label)
-            .join(ExpertiseTag, col(ExpertiseTag.slug) == col(RequestTag.tag_slug))
-            .where(col(RequestTag.request_id).in_(request_ids[start : start + 5_000]))
-            .order_by(col(ExpertiseTag.label))
-        ):
-            labels[request_id].append(label)
-    return labels
-
-
-def _escalated(request: SupportRequest) -> bool:
+def _escalated(request: RequestRow) -> bool:
     return request.status in WAITING_STATUSES and (
         request.status == EXPIRED or request.escalated_at is not None
     )
 
 
-def _awaiting(request: SupportRequest) -> bool:
+def _awaiting(request: RequestRow) -> bool:
     """Offered and not yet accepted, or escalated to coordinators to assign by hand (a
     request still `open` and not escalated is waiting for its head to send it out)."""
     return request.status in (OFFERED, EXPIRED) or _escalated(request)
@@ -336,64 +282,30 @@ def _attention(
     session: Session,
     start: datetime,
     end: datetime,
-    requests: dict[int | None, SupportRequest],
     schools: dict[int | None, str],
     name: Callable[[int | None], str],
 ) -> list[AttentionItem]:
     """Needs-attention answers and missed check-ins in the period, oldest first."""
-    found: list[AttentionItem] = []
-    flagged = session.exec(
-        select(CheckInAnswer, CheckIn, DeploymentRow)
-        .join(CheckIn, col(CheckIn.id) == col(CheckInAnswer.checkin_id))
-        .join(DeploymentRow, col(DeploymentRow.id) == col(CheckIn.deployment_id))
-        .where(
-            CheckInAnswer.outcome == NEEDS_ATTENTION,
-            CheckInAnswer.answered_at >= start,
-            CheckInAnswer.answered_at < end,
-        )
-    )
-    missed = session.exec(
-        select(CheckIn, DeploymentRow)
-        .join(DeploymentRow, col(DeploymentRow.id) == col(CheckIn.deployment_id))
-        .where(
-            CheckIn.status == CheckInStatus.MISSED,
-            col(CheckIn.missed_at) >= start,
-            col(CheckIn.missed_at) < end,
-        )
-    )
-    for answer, _checkin, deployment in flagged:
-        request = requests.get(deployment.request_id) or session.get(
-            SupportRequest, deployment.request_id
-        )
-        role = "head" if request and answer.person_id == request.requester_id else "supporter"
+    found = []
+    for row in attention_in(session, start, end):
+        by = None
+        if row.kind == NEEDS_ATTENTION:
+            role = "head" if row.answered_by == row.requester_id else "supporter"
+            by = f"{name(row.answered_by)} ({role})"
         found.append(
             AttentionItem(
-                request_id=deployment.request_id,
-                school=schools.get(request.school_id) if request and request.school_id else None,
-                supporter_name=name(deployment.supporter_id),
-                kind=NEEDS_ATTENTION,
-                at=answer.answered_at,
-                by=f"{name(answer.person_id)} ({role})",
-            )
-        )
-    for checkin, deployment in missed:
-        request = requests.get(deployment.request_id) or session.get(
-            SupportRequest, deployment.request_id
-        )
-        found.append(
-            AttentionItem(
-                request_id=deployment.request_id,
-                school=schools.get(request.school_id) if request and request.school_id else None,
-                supporter_name=name(deployment.supporter_id),
-                kind="missed",
-                at=checkin.missed_at or end,
-                by=None,
+                request_id=row.request_id,
+                school=schools.get(row.school_id) if row.school_id else None,
+                supporter_name=name(row.supporter_id),
+                kind=row.kind,
+                at=row.at or end,
+                by=by,
             )
         )
     return sorted(found, key=lambda i: (i.kind != NEEDS_ATTENTION, i.at))
 
 
-def _supporters(session: Session, people: dict[int | None, Person]) -> list[Person]:
+def _supporters(session: Session, people: dict[int | None, PersonRow]) -> list[PersonRow]:
     ids = set(
         session.exec(
             select(col(PersonRole.person_id)).where(col(PersonRole.role).in_(SUPPORTER_ROLES))
@@ -402,16 +314,11 @@ def _supporters(session: Session, people: dict[int | None, Person]) -> list[Pers
     return [p for pid, p in people.items() if pid in ids and p.erased_at is None]
 
 
-def _capacity(
-    session: Session, people: dict[int | None, Person], active: list[DeploymentItem]
-) -> list[CapacityItem]:
+def _capacity(supply: _Supply) -> list[CapacityItem]:
     """Supporters with no place left, then those with one place left (of two or more)."""
-    counts: dict[int, int] = defaultdict(int, colleague_loads(session))  # team places count
-    for item in active:
-        counts[item.supporter_id] += 1
     found = []
-    for person in _supporters(session, people):
-        used = counts.get(person.id or 0, 0)
+    for person in supply.supporters:
+        used = supply.used.get(person.id or 0, 0)
         if used and (
             used >= person.capacity or (person.capacity >= 2 and used == person.capacity - 1)
         ):
@@ -422,21 +329,18 @@ def _capacity(
 def _unmet_demand(
     session: Session,
     ctx: ServiceContext,
-    people: dict[int | None, Person],
-    requests: dict[int | None, SupportRequest],
-    active: list[DeploymentItem],
+    supply: _Supply,
+    requests: dict[int, RequestRow],
+    tags: dict[int, list[tuple[str, str]]],
 ) -> list[DemandItem]:
     """Areas of need of waiting requests that no available supporter with room covers."""
     today = ctx.calendar.local(ctx.now).date()
-    counts: dict[int, int] = defaultdict(int, colleague_loads(session))  # team places count
-    for item in active:
-        counts[item.supporter_id] += 1
     free = {
         p.id
-        for p in _supporters(session, people)
+        for p in supply.supporters
         if p.available
         and (p.away_until is None or p.away_until < today)
-        and counts.get(p.id or 0, 0) < p.capacity
+        and supply.used.get(p.id or 0, 0) < p.capacity
     }
     covered = {
         slug
@@ -445,14 +349,12 @@ def _unmet_demand(
         )
         if person_id in free
     }
-    waiting = [r.id for r in requests.values() if r.status in WAITING_STATUSES]
     demand: dict[str, int] = defaultdict(int)
-    tag_labels = dict(session.exec(select(ExpertiseTag.slug, ExpertiseTag.label)).all())
-    for slug in session.exec(
-        select(RequestTag.tag_slug).where(col(RequestTag.request_id).in_(waiting))
-    ):
-        if slug not in covered:
-            demand[tag_labels.get(slug, slug)] += 1
+    for request in requests.values():
+        if request.status in WAITING_STATUSES:
+            for slug, label in tags.get(request.id, ()):
+                if slug not in covered:
+                    demand[label] += 1
     return sorted(
         (DemandItem(label, n) for label, n in demand.items()),
         key=lambda i: (-i.waiting, i.label.lower()),
@@ -464,7 +366,7 @@ class _Digests:
     or not in the directory)."""
 
     def __init__(
-        self, people: dict[int | None, Person], started: list[PersonalDigest] | None = None
+        self, people: dict[int | None, PersonRow], started: list[PersonalDigest] | None = None
     ) -> None:
         self.people = people
         self.by_person = {d.person_id: d for d in started or []}
@@ -486,11 +388,11 @@ class _Digests:
 
 
 def _personal(
-    session: Session,
-    people: dict[int | None, Person],
-    requests: dict[int | None, SupportRequest],
+    people: dict[int | None, PersonRow],
+    requests: dict[int, RequestRow],
     active: list[DeploymentItem],
-    request_item: Callable[[SupportRequest], RequestItem],
+    request_item: Callable[[RequestRow], RequestItem],
+    offers_waiting: Counter[int],
 ) -> list[PersonalDigest]:
     """A personal digest for everyone with an active deployment (either side), a request
     still looking for support, or an offer awaiting their answer."""
@@ -501,14 +403,10 @@ def _personal(
             mine.supporting.append(item)
         if item.head_id != item.supporter_id and (theirs := digest_for(item.head_id)):
             theirs.supported.append(item)
-    for request in sorted(requests.values(), key=lambda r: r.id or 0):
+    for request in sorted(requests.values(), key=lambda r: r.id):
         if _awaiting(request) and (head := digest_for(request.requester_id)):
             head.waiting.append(request_item(request))
-    for supporter_id, count in session.exec(
-        select(Offer.supporter_id, func.count())
-        .where(Offer.status == OfferStatus.OPEN)
-        .group_by(col(Offer.supporter_id))
-    ):
+    for supporter_id, count in offers_waiting.items():
         if (mine := digest_for(supporter_id)) is not None:
             mine.offers_waiting = int(count)
     return digests.in_order()

@@ -19,8 +19,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from dateutil.easter import easter
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, func, select
 
 from bot.core.school_calendar import SchoolCalendar
@@ -225,9 +227,15 @@ class _Request:
 
 
 def build_insight(
-    session: Session, calendar: SchoolCalendar, period: Period, *, now: datetime
+    session: Session,
+    calendar: SchoolCalendar,
+    period: Period,
+    *,
+    now: datetime,
+    weekly: bool = True,
 ) -> Insight:
-    """Compute every figure for `period` as of `now` (reads only)."""
+    """Compute every figure for `period` as of `now` (reads only); the weekly counts, which
+    only the charts and exports show, unless `weekly` is False."""
     start, end = period.bounds(calendar)
     requests = _requests_made(session, start, end)
     labels = {
@@ -247,9 +255,15 @@ def build_insight(
         r.id for r in counted if r.accepted_at is None and (r.status == EXPIRED or r.escalated_at)
     )
     free, insight.at_capacity, insight.near_capacity = _capacity(session, calendar, now)
-    waited = {r.id: _working_days(calendar, r.created_at, r.accepted_at or now) for r in counted}
+    waited = {
+        r.id: days[r.id]
+        if r.accepted_at is not None
+        else _working_days(calendar, r.created_at, now)
+        for r in counted
+    }
     insight.cells = _cells(session, counted, waited, free, labels)
-    insight.weekly = _weekly(session, calendar, period, counted, start, min(end, now))
+    if weekly:
+        insight.weekly = _weekly(session, calendar, period, counted, start, min(end, now))
     return insight
 
 
@@ -301,6 +315,18 @@ def _grouped(
     return sorted((wait_stats(k, v) for k, v in groups.items()), key=lambda s: s.key.lower())
 
 
+class _Supporter(NamedTuple):
+    """What the capacity figures need of a person: ids, places and availability, region."""
+
+    id: int
+    slack_user_id: str | None
+    teams_user_id: str | None
+    capacity: int
+    available: bool
+    away_until: date | None
+    region: str | None
+
+
 def _capacity(
     session: Session, calendar: SchoolCalendar, now: datetime
 ) -> tuple[dict[int, tuple[int, str, frozenset[str]]], list[str], list[str]]:
@@ -320,13 +346,7 @@ def _capacity(
         expertise[person_id].add(slug)
     free: dict[int, tuple[int, str, frozenset[str]]] = {}
     at, near = [], []
-    people = session.exec(
-        select(Person, School.region)
-        .join(School, col(School.id) == col(Person.school_id), isouter=True)
-        .where(col(Person.erased_at).is_(None))
-        .order_by(func.coalesce(Person.slack_user_id, Person.teams_user_id))
-    ).all()
-    for person, region in people:
+    for person in _people_with_regions(session):
         if person.id not in supporter_ids:
             continue
         used = int(active.get(person.id, 0))
@@ -338,12 +358,32 @@ def _capacity(
             person.away_until is not None and person.away_until >= today
         )
         if not away and used < person.capacity:
-            free[person.id or 0] = (
+            free[person.id] = (
                 person.capacity - used,
-                region or NO_REGION,
-                frozenset(expertise[person.id or 0]),
+                person.region or NO_REGION,
+                frozenset(expertise[person.id]),
             )
     return free, at, near
+
+
+def _people_with_regions(session: Session) -> list[_Supporter]:
+    """Everyone not erased, as plain rows (not objects: a region's directory is thousands),
+    in user id order."""
+    rows = session.execute(
+        sql_select(
+            col(Person.id),
+            col(Person.slack_user_id),
+            col(Person.teams_user_id),
+            col(Person.capacity),
+            col(Person.available),
+            col(Person.away_until),
+            col(School.region),
+        )
+        .join(School, col(School.id) == col(Person.school_id), isouter=True)
+        .where(col(Person.erased_at).is_(None))
+        .order_by(func.coalesce(Person.slack_user_id, Person.teams_user_id))
+    )
+    return [_Supporter(*row) for row in rows]
 
 
 def _cells(
@@ -515,6 +555,12 @@ def headline_of(insight: Insight) -> Headline:
 def term_insight(session: Session, calendar: SchoolCalendar, now: datetime) -> Insight:
     """The figures for the term containing `now`, up to `now`."""
     return build_insight(session, calendar, term_of(calendar.local(now).date()), now=now)
+
+
+def term_headline(session: Session, calendar: SchoolCalendar, now: datetime) -> Headline:
+    """The headline of `term_insight`, without reading the weekly counts it does not show."""
+    period = term_of(calendar.local(now).date())
+    return headline_of(build_insight(session, calendar, period, now=now, weekly=False))
 
 
 def days_text(days: float) -> str:

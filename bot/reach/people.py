@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.core.teams_settings import is_guid
 from bot.core.text import escape
@@ -32,7 +33,17 @@ def normal_user_id(user_id: str) -> str:
     return user_id.lower() if is_guid(user_id) else user_id
 
 
-def user_id_of(person: Person) -> str:
+class WithUserIds(Protocol):
+    """A person, or a row of one, with the ids the platforms know them by."""
+
+    @property
+    def slack_user_id(self) -> str | None: ...
+
+    @property
+    def teams_user_id(self) -> str | None: ...
+
+
+def user_id_of(person: WithUserIds) -> str:
     """The id the core names `person` by: Slack user id first, else Teams user id."""
     return person.slack_user_id or person.teams_user_id or ""
 
@@ -60,7 +71,14 @@ def direct_address(
     return slack_user_id or teams_user_id or ""
 
 
-def address_of(person: Person) -> str:
+class Reachable(WithUserIds, Protocol):
+    """A person, or a row of one, with their ids and the platform they prefer."""
+
+    @property
+    def preferred_platform(self) -> Platform | None: ...
+
+
+def address_of(person: Reachable) -> str:
     """The outbox address of a direct message to `person`: their Slack user id, or their
     Teams user id (the Teams sender finds or opens the 1:1 chat with them)."""
     return direct_address(person.slack_user_id, person.teams_user_id, person.preferred_platform)

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ScalarSelect, func, or_, union_all
+from sqlalchemy import select as sql_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.reach.people import user_id_of
+from bot.reach.people import WithUserIds, user_id_of
 from bot.visits.views import USEFULNESS_LABELS, VisitDigest, VisitLine
+from storage.db import by_status
 from storage.models import (
     OfferStatus,
     Person,
@@ -25,6 +28,13 @@ from storage.models import (
 )
 
 HOME_SHOWN = 10
+
+
+class Known(WithUserIds, Protocol):
+    """Someone in the directory (or a row of them): their ids, and whether they were erased."""
+
+    @property
+    def erased_at(self) -> datetime | None: ...
 
 
 def _labels(session: Session, visit_ids: list[int], label: Any) -> dict[int, tuple[str, ...]]:
@@ -98,25 +108,21 @@ def visits_by_person(
     *,
     since: date,
     label: Any,
-    people: Mapping[int | None, Person] | None = None,
+    people: Mapping[int | None, Known] | None = None,
     schools: Mapping[int | None, str] | None = None,
 ) -> dict[int, list[VisitLine]]:
     """Each person's visits for their personal digest, as visitor or host: those waiting for
     a host or a day, and those on a day from `since` on; by day (undated last). `people` and
     `schools` (by id) save reading them again when the caller has them."""
-    visits = list(
-        session.exec(
-            select(VisitRequest).where(
-                or_(
-                    col(VisitRequest.status).in_(_UNDATED),
-                    and_(
-                        col(VisitRequest.status).in_(_DATED),
-                        col(VisitRequest.visit_date) >= since,
-                    ),
-                )
-            )
-        )
-    )
+    # Two look-ups, each through an index (an OR of them scans every visit ever made).
+    undated = col(VisitRequest.status).in_(_UNDATED)
+    found_visits = union_all(
+        select(VisitRequest).where(by_status(session, col(VisitRequest.id), undated)),
+        select(VisitRequest).where(
+            col(VisitRequest.visit_date) >= since, col(VisitRequest.status).in_(_DATED)
+        ),
+    ).subquery()
+    visits = list(session.exec(select(aliased(VisitRequest, found_visits))))
     labels = _labels(session, [v.id or 0 for v in visits], label)
     if people is None:
         people = {p.id: p for p in session.exec(select(Person))}
@@ -149,9 +155,24 @@ def visit_digest(
     """The week's open classrooms for coordinators: asked, booked, visited, found no host,
     coming up, and how useful people found them (counts, no names)."""
 
-    def count(*where: Any) -> int:
-        return len(session.exec(select(VisitRequest.id).where(*where)).all())
+    def count(*where: Any) -> ScalarSelect[int]:
+        return sql_select(func.count()).select_from(VisitRequest).where(*where).scalar_subquery()
 
+    counts = sql_select(
+        count(col(VisitRequest.created_at) >= start, col(VisitRequest.created_at) < end),
+        count(col(VisitRequest.booked_at) >= start, col(VisitRequest.booked_at) < end),
+        count(
+            col(VisitRequest.status) == VisitStatus.VISITED,
+            col(VisitRequest.visit_date) >= first_day,
+            col(VisitRequest.visit_date) <= last_day,
+        ),
+        count(col(VisitRequest.status) == VisitStatus.UNMATCHED),
+        count(
+            col(VisitRequest.status) == VisitStatus.BOOKED, col(VisitRequest.visit_date) > last_day
+        ),
+        count(col(VisitRequest.status).in_((VisitStatus.OFFERED, VisitStatus.ACCEPTED))),
+    )
+    asked, booked, visited, unmatched, upcoming, waiting = session.execute(counts).one()
     answers = Counter(
         session.exec(
             select(VisitFeedback.usefulness).where(
@@ -160,18 +181,12 @@ def visit_digest(
         ).all()
     )
     return VisitDigest(
-        asked=count(col(VisitRequest.created_at) >= start, col(VisitRequest.created_at) < end),
-        booked=count(col(VisitRequest.booked_at) >= start, col(VisitRequest.booked_at) < end),
-        visited=count(
-            col(VisitRequest.status) == VisitStatus.VISITED,
-            col(VisitRequest.visit_date) >= first_day,
-            col(VisitRequest.visit_date) <= last_day,
-        ),
-        unmatched=count(col(VisitRequest.status) == VisitStatus.UNMATCHED),
-        upcoming=count(
-            col(VisitRequest.status) == VisitStatus.BOOKED, col(VisitRequest.visit_date) > last_day
-        ),
-        waiting=count(col(VisitRequest.status).in_((VisitStatus.OFFERED, VisitStatus.ACCEPTED))),
+        asked=asked,
+        booked=booked,
+        visited=visited,
+        unmatched=unmatched,
+        upcoming=upcoming,
+        waiting=waiting,
         usefulness={label: answers.get(value, 0) for value, label in USEFULNESS_LABELS.items()},
     )
 
