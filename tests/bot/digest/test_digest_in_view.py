@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, col, select
 
@@ -29,7 +29,8 @@ from bot.digest.in_view import (
     tags_of_requests,
 )
 from bot.digest.service import build_digest, digest_week
-from storage.db import SessionFactory, transaction
+from bot.entry.runtime import prepare_database
+from storage.db import SessionFactory, make_engine, make_session_factory, transaction
 from storage.models import (
     ACCEPTED,
     CheckIn,
@@ -220,10 +221,12 @@ def _plans(engine: Engine, statements: list[tuple[str, Any]]) -> list[str]:
 
 
 def test_on_sqlite_a_digest_reads_through_indexes_not_by_scanning_history(
-    engine: Engine, sessions: SessionFactory
+    tmp_path: Path,
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plans; PostgreSQL's depend on its statistics and sizes")
+    """SQLite only: PostgreSQL's plans depend on its statistics and sizes."""
+    engine = make_engine(f"sqlite:///{tmp_path}/plans.db")
+    prepare_database(engine)
+    sessions = make_session_factory(engine)
     with transaction(sessions) as session:
         # Two statuses, as in the benchmark: closed history and the running requests.
         seed_untidy_history(session, requests=0, closed_history=3_000)
@@ -247,3 +250,4 @@ def test_on_sqlite_a_digest_reads_through_indexes_not_by_scanning_history(
         r"|visit_request|visit_feedback)\b"
     )
     assert [p for p in _plans(engine, statements) if re.search(history, p)] == []
+    engine.dispose()
