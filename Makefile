@@ -16,16 +16,17 @@ install: bytecode
 
 # The project's own modules compiled ahead, as pip compiles site-packages: with
 # PYTHONDONTWRITEBYTECODE set (as here and in the image) every start would otherwise compile
-# them from source, about 0.3 s. Only files changed since their .pyc are compiled again.
+# them from source, about 0.3 s (the tests start the bot in subprocesses too, so `test`
+# compiles first). Only files changed since their .pyc are compiled again.
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q bot handlers storage bench
+	$(BIN)/python -m compileall -q bot handlers storage bench tests
 
-demo: $(STAMP)
+demo: bytecode
 	$(BIN)/python -m bot demo
 
 # Three test workers on two cores: many tests wait (on threads, subprocesses, the fakes'
 # pacing), so a third keeps the CPUs busy; the slowest tests are listed at the end.
-test: $(STAMP)
+test: bytecode
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
