@@ -27,14 +27,12 @@ def coordinators_unreached(session: Session, channels: Mapping[Platform, str]) -
         .where(col(PersonRole.role) == "coordinator", col(Person.erased_at).is_(None))
         .order_by(Person.name)
     )
-    if Platform.SLACK in channels:
-        query = query.where(
-            or_(col(Person.slack_user_id).is_(None), col(Person.slack_user_id) == "")
-        )
-    if Platform.TEAMS in channels:
-        query = query.where(
-            or_(col(Person.teams_user_id).is_(None), col(Person.teams_user_id) == "")
-        )
+    for platform, user_id in (
+        (Platform.SLACK, Person.slack_user_id),
+        (Platform.TEAMS, Person.teams_user_id),
+    ):
+        if platform in channels:  # the channel reaches everyone on its platform
+            query = query.where(or_(col(user_id).is_(None), col(user_id) == ""))
     return list(session.exec(query))
 
 
