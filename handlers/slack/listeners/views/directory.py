@@ -27,7 +27,7 @@ from handlers.slack.blocks.directory import (
     importing_view,
     notice_view,
 )
-from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
     friendly_errors,
     user_id_of,
@@ -61,7 +61,7 @@ def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         ack(response_action="errors", errors={FILE_BLOCK_ID: "Choose a CSV file to import."})
         return
     try:
-        unit_of_work(ctx, lambda session: require_coordinator(session, user, action=IMPORT_ACTION))
+        look_up(ctx, lambda session: require_coordinator(session, user, action=IMPORT_ACTION))
     except NotAllowed as exc:
         ack(response_action="update", view=notice_view("Not imported", exc.message))
         refused, now = exc, ctx.clock.now()

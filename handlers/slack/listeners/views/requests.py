@@ -14,7 +14,7 @@ from bot.requests.intake import needs_profile, save_profile, submit_request, val
 from bot.requests.views import Draft
 from bot.routing.flows import edit_request_and_refresh_offers, find_support_if_new
 from handlers.slack.blocks import plain, section
-from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
     int_value,
     tell,
@@ -59,7 +59,7 @@ def _today(ctx: SlackContext) -> date:
 def on_new_request(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     """A new request from the form: saved (once), acknowledged, then offered."""
     user = user_id_of(body)
-    need_profile = unit_of_work(ctx, lambda session: needs_profile(session, user))
+    need_profile = look_up(ctx, lambda session: needs_profile(session, user))
     try:
         draft = validate(
             draft_from_view(body), ctx.vocabulary, today=_today(ctx), need_profile=need_profile
