@@ -7,6 +7,7 @@ PostgreSQL too when `TEST_DATABASE_URL` is set (CI sets it). Each test starts em
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ from sqlmodel import SQLModel
 
 from bot.core.clock import FixedClock
 from bot.entry.runtime import prepare_database
-from storage.db import SessionFactory, make_engine, make_session_factory
+from bot.insight.service import Insight
+from storage.db import SessionFactory, make_engine, make_session_factory, migrate
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -75,11 +77,31 @@ def postgres_engine(worker_id: str) -> Iterator[Engine]:
 
 
 def _emptied(engine: Engine) -> str:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    """Empty every table and restart every id sequence, then load the vocabulary again.
+
+    DELETE, not TRUNCATE: on the small tables a test leaves, TRUNCATE's new files and their
+    sync at commit cost about 0.1 s a test, DELETE a few milliseconds.
+    """
+    migrate(engine)  # a migration test may have left the schema elsewhere
+    deletes = "".join(
+        f'DELETE FROM "{table.name}"; ' for table in reversed(SQLModel.metadata.sorted_tables)
+    )
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text(_EMPTY_EVERYTHING.replace("{deletes}", deletes)))
     prepare_database(engine)
     return engine.url.render_as_string(hide_password=False)
+
+
+_EMPTY_EVERYTHING = """
+DO $$
+DECLARE owned record;
+BEGIN
+  {deletes}
+  FOR owned IN SELECT sequence_schema, sequence_name FROM information_schema.sequences LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', owned.sequence_schema, owned.sequence_name);
+  END LOOP;
+END $$
+"""
 
 
 @pytest.fixture(params=DATABASES)
@@ -119,3 +141,24 @@ def sessions(engine: Engine) -> SessionFactory:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+_CHARTS_DRAWN: dict[bytes, dict[str, bytes]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _each_chart_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts are a pure function of the term's insight, and drawing three takes about 0.3 s:
+    a test process draws each distinct insight once (the weekly digest is due in many tests).
+    The charts' own tests call `render_charts` itself, imported before this runs."""
+    from bot.insight import charts  # matplotlib: imported once per test process
+
+    draw = charts.render_charts
+
+    def drawn_once(insight: Insight) -> dict[str, bytes]:
+        key = pickle.dumps(insight)
+        if key not in _CHARTS_DRAWN:
+            _CHARTS_DRAWN[key] = draw(insight)
+        return _CHARTS_DRAWN[key]
+
+    monkeypatch.setattr(charts, "render_charts", drawn_once)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.core.clock import FixedClock
-from bot.core.settings import load_settings
+from bot.core.settings import Settings, load_settings
 from bot.directory.service import import_directory
 from bot.entry.runtime import Runtime, build_runtime
 from bot.entry.web import create_web_app
@@ -95,12 +95,13 @@ class SlackWorld:
     directory: str = ""
     teams: FakeMicrosoft | None = None
     teams_url: str = ""
+    http: httpx.Client | None = None
 
     def teams_send(self, activity: dict[str, Any], *, token: str | None = None) -> httpx.Response:
         """Post `activity` to `/api/messages` as Teams does (signed by the fake's key)."""
-        assert self.teams is not None, "this world has no Teams"
+        assert self.teams is not None and self.http is not None, "this world has no Teams"
         bearer = self.teams.sign(activity) if token is None else token
-        return httpx.post(
+        return self.http.post(
             self.teams_url, json=activity, headers={"Authorization": f"Bearer {bearer}"}
         )
 
@@ -179,14 +180,7 @@ def running_world(
     ]
     fake = FakeSlack(clock=clock, bot_channels=channels)
     microsoft = FakeMicrosoft() if teams else None
-    slack_env = (
-        {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}
-        if env.get("SLACK_BOT_TOKEN")
-        else dict(env)
-    )
-    settings = load_settings(
-        {**slack_env, **(teams_env(microsoft) if microsoft else {})}, env_file=None
-    )
+    settings = _settings_for(env, fake, microsoft)
     runtime = build_runtime(settings, clock=clock)
     executor = CountingExecutor(settings.slack_listener_threads)
     errors = ErrorRecords()
@@ -214,15 +208,40 @@ def running_world(
         directory=directory,
         teams=microsoft,
         teams_url=f"http://127.0.0.1:{port}/api/messages",
+        http=httpx.Client() if microsoft else None,
     )
     try:
         yield world
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
         executor.shutdown(wait=True)
-        runtime.engine.dispose()
-        fake.close()
-        if microsoft is not None:
-            microsoft.close()
         logging.getLogger("handlers.slack.app").removeHandler(errors)
+        if world.http is not None:
+            world.http.close()
+        # uvicorn looks for `should_exit` every 0.1 s, then gives connections 0.1 s more: the
+        # rest of the stopping goes on in the background, so the caller does not wait for it.
+        threading.Thread(
+            target=_stop, args=(thread, world), name="stand-in-stop", daemon=True
+        ).start()
+
+
+def _settings_for(
+    env: Mapping[str, str], fake: FakeSlack, microsoft: FakeMicrosoft | None
+) -> Settings:
+    """`env` with the fakes' addresses (and a signing secret when Slack is configured)."""
+    slack_env = (
+        {"SLACK_SIGNING_SECRET": SIGNING_SECRET, **env, "SLACK_API_URL": fake.url}
+        if env.get("SLACK_BOT_TOKEN")
+        else dict(env)
+    )
+    return load_settings(
+        {**slack_env, **(teams_env(microsoft) if microsoft else {})}, env_file=None
+    )
+
+
+def _stop(server_thread: threading.Thread, world: SlackWorld) -> None:
+    server_thread.join(timeout=10)
+    world.runtime.engine.dispose()
+    world.fake.close()
+    if world.teams is not None:
+        world.teams.close()
