@@ -515,9 +515,9 @@ class SlackSender:
 
     def interact(self, payload: Mapping[str, Any]) -> tuple[int, bytes, dict[str, str]]:
         """Send an interaction payload (block action, view submission, shortcut)."""
-        return self.post(interaction_body(self._with_response_url(payload)), FORM)
+        return self.post(interaction_body(self.with_response_url(payload)), FORM)
 
-    def _with_response_url(self, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    def with_response_url(self, payload: Mapping[str, Any]) -> Mapping[str, Any]:
         """The payload with its stand-in hooks.slack.com response_url swapped for a served one."""
         url = payload.get("response_url")
         if self.response_urls is None or not str(url or "").startswith(SLACK_HOOKS):

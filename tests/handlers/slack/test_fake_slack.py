@@ -878,10 +878,10 @@ def test_the_sender_gives_commands_and_clicks_response_urls_the_fake_serves() ->
 
         sender = SlackSender("http://127.0.0.1:9/unused", SECRET, response_urls=mint)
         click = block_actions_payload("U0HEAD001", "offer_accept", "1", channel_id="C0X")
-        swapped = sender._with_response_url(click)
+        swapped = sender.with_response_url(click)
         assert str(swapped["response_url"]).startswith(f"{fake.origin}/hooks/actions/")
         home = block_actions_payload("U0HEAD001", "offer_accept", "1", view={"id": "V1"})
-        assert sender._with_response_url(home) is home
+        assert sender.with_response_url(home) is home
         assert minted == [("actions", "U0HEAD001", "C0X")]
 
 

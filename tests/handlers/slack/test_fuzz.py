@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from handlers.slack.manifest import SHORTCUT_CALLBACK_ID
 from handlers.slack.stand_in.signing import (
+    DEFAULT_CHANNEL,
     FORM,
     JSON,
     block_actions_payload,
@@ -220,7 +221,7 @@ def test_slash_command_text_of_any_kind_is_answered(
     slack: SlackWorld, text: str, user: str
 ) -> None:
     before = snapshot(slack)
-    status, _, _ = slack.sender.post(slash_command_body("/support", text, user_id=user), FORM)
+    status, _, _ = slack.sender.command("/support", text, user_id=user)
     check(slack, status, before)
 
 
@@ -376,6 +377,7 @@ def test_clicks_of_any_shape_never_crash(
     if not snapshot(slack)[0]:
         offered_world(slack)
     payload = block_actions_payload("UINTRUDER", action, "1", channel_id=SUPPORT_CHANNEL)
+    payload = dict(slack.sender.with_response_url(payload))
     send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
 
 
@@ -388,6 +390,7 @@ def test_view_submissions_of_any_shape_never_crash(
         offered_world(slack)
     values = request_form(areas=["maths"])
     payload = view_submission_payload("UINTRUDER", callback, values, private_metadata="{}")
+    payload = dict(slack.sender.with_response_url(payload))
     send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
 
 
@@ -399,6 +402,7 @@ def test_shortcuts_of_any_shape_never_crash(
     message = {"type": "message", "user": "UINTRUDER", "text": "SEND help", "ts": "1.000001"}
     payload = message_action_payload("UINTRUDER", SHORTCUT_CALLBACK_ID, message, "C0ELSE")
     payload["type"] = kind
+    payload = dict(slack.sender.with_response_url(payload))
     send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
 
 
@@ -419,8 +423,9 @@ def test_events_of_any_shape_never_crash(slack: SlackWorld, changes: list[tuple[
 def test_slash_commands_of_any_shape_never_crash(
     slack: SlackWorld, changes: list[tuple[Any, Any]], text: str
 ) -> None:
-    form = dict(urllib.parse.parse_qsl(slash_command_body("/support", text).decode()))
-    form["user_id"] = "UINTRUDER"
+    served = slack.fake.new_response_url("commands", user="UINTRUDER", channel=DEFAULT_CHANNEL)
+    body = slash_command_body("/support", text, user_id="UINTRUDER", response_url=served)
+    form = dict(urllib.parse.parse_qsl(body.decode()))
     reshaped_form = reshaped(form, changes)
     # As JSON any field can take any type; as a form, values are text and fields can go.
     send_reshaped(slack, json.dumps(reshaped_form).encode(), JSON)
