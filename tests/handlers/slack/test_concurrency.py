@@ -43,7 +43,7 @@ from storage.models import Offer, Person, SupportRequest
 from tests.handlers.slack.conftest import DIRECTORY, SIGNING_SECRET, SUPPORT_CHANNEL
 from tests.robustness.test_processes import free_port, wait_healthy, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.deadline]
 
 ROOT = Path(__file__).resolve().parents[3]
 AT_ONCE = 50

@@ -346,6 +346,7 @@ def many_supporters() -> str:
     return DIRECTORY + "\n".join(rows) + "\n"
 
 
+@pytest.mark.deadline
 def test_twenty_simultaneous_accepts_make_exactly_one_deployment(slack: SlackWorld) -> None:
     slack.import_directory(many_supporters())
     request_id, _ = request_now(slack, "SEND support needed urgently")
