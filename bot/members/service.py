@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlmodel import Session, col
 
 from bot.core import audit
@@ -28,16 +28,17 @@ from storage.models import (
 COLLEAGUE, SHADOW = MemberRole
 
 
-def load_subquery() -> Any:
-    """SELECT person_id, n: each person's active deployments, led or as a colleague.
+def _led() -> Any:
+    """SELECT person_id: one row per active deployment, for the supporter leading it."""
+    return select(col(Deployment.supporter_id).label("person_id")).where(
+        col(Deployment.status) == DeploymentStatus.ACTIVE
+    )
 
-    One rule for capacity everywhere (routing's ranking, accepting, the Home tab, the digest).
-    """
-    led: Any = select(
-        col(Deployment.supporter_id).label("person_id"), literal(1).label("one")
-    ).where(col(Deployment.status) == DeploymentStatus.ACTIVE)
-    joined: Any = (
-        select(col(DeploymentMember.person_id).label("person_id"), literal(1).label("one"))
+
+def _joined() -> Any:
+    """SELECT person_id: one row per current colleague's place on an active deployment."""
+    return (
+        select(col(DeploymentMember.person_id).label("person_id"))
         .join(Deployment, col(Deployment.id) == col(DeploymentMember.deployment_id))
         .where(
             col(Deployment.status) == DeploymentStatus.ACTIVE,
@@ -45,7 +46,14 @@ def load_subquery() -> Any:
             col(DeploymentMember.role) == COLLEAGUE,
         )
     )
-    both = union_all(led, joined).subquery()
+
+
+def load_subquery() -> Any:
+    """SELECT person_id, n: each person's active deployments, led or as a colleague.
+
+    One rule for capacity everywhere (routing's ranking, accepting, the Home tab, the digest).
+    """
+    both = union_all(_led(), _joined()).subquery()
     return select(both.c.person_id, func.count().label("n")).group_by(both.c.person_id).subquery()
 
 
@@ -56,10 +64,12 @@ def loads(session: Session) -> dict[int, int]:
 
 
 def load_of(session: Session, person_id: int) -> int:
-    """One person's load: the active deployments they lead or are a colleague on."""
-    load = load_subquery()
-    found = session.execute(select(load.c.n).where(load.c.person_id == person_id)).scalar()
-    return int(found or 0)
+    """One person's load, by the same rule, looked up for them alone: SQLite would otherwise
+    count everyone's active deployments first (it does not push the person into the union)."""
+    led = _led().where(col(Deployment.supporter_id) == person_id)
+    joined = _joined().where(col(DeploymentMember.person_id) == person_id)
+    both = union_all(led, joined).subquery()
+    return int(session.execute(select(func.count()).select_from(both)).scalar_one())
 
 
 def colleague_loads(session: Session) -> dict[int, int]:

@@ -1,0 +1,100 @@
+"""A person's load: `load_of` (one person, on every Accept and Home) agrees with `loads`
+(everyone, for routing and insight), and looks the person up rather than counting everyone."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.entry.runtime import prepare_database
+from bot.members.service import load_of, loads
+from storage.db import SessionFactory, make_engine, make_session_factory, transaction
+from storage.models import (
+    Deployment,
+    DeploymentMember,
+    DeploymentStatus,
+    MemberRole,
+    Person,
+    SupportRequest,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def untidy_teams(sessions: SessionFactory, seed: int = 7) -> list[int]:
+    """Forty people; sixty deployments of every status, each with colleagues and shadows,
+    some of them since removed. Returns everyone's id."""
+    rng = random.Random(seed)
+    with transaction(sessions) as session:
+        people = [
+            Person(
+                slack_user_id=f"U{n:04d}",
+                name=f"Person {n}",
+                capacity=5,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for n in range(40)
+        ]
+        session.add_all(people)
+        session.flush()
+        ids = [p.id or 0 for p in people]
+        for _ in range(60):
+            request = SupportRequest(requester_id=rng.choice(ids), created_at=NOW, updated_at=NOW)
+            session.add(request)
+            session.flush()
+            deployment = Deployment(
+                request_id=request.id or 0,
+                supporter_id=rng.choice(ids),
+                status=rng.choice(list(DeploymentStatus)),
+                started_at=NOW,
+            )
+            session.add(deployment)
+            session.flush()
+            for person_id in rng.sample(ids, rng.randint(0, 4)):
+                session.add(
+                    DeploymentMember(
+                        deployment_id=deployment.id or 0,
+                        person_id=person_id,
+                        role=rng.choice(list(MemberRole)),
+                        added_at=NOW,
+                        removed_at=NOW if rng.random() < 0.3 else None,
+                    )
+                )
+    return ids
+
+
+def test_one_persons_load_is_their_entry_in_everyones(sessions: SessionFactory) -> None:
+    ids = untidy_teams(sessions)
+    with sessions() as session:
+        everyone = loads(session)
+        assert any(everyone.values()), "the history gives some people a load"
+        assert {pid: load_of(session, pid) for pid in ids} == {
+            pid: everyone.get(pid, 0) for pid in ids
+        }
+
+
+def test_on_sqlite_one_persons_load_is_looked_up_not_counted_for_everyone(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'loads.db'}")  # SQLite's plan, by design
+    prepare_database(engine)
+    sessions = make_session_factory(engine)
+    ids = untidy_teams(sessions)
+    ran: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: ran.append(args[2:4]))
+    with sessions() as session:
+        load_of(session, ids[0])
+    [(sql, parameters)] = [(s, p) for s, p in ran if s.lstrip().upper().startswith("SELECT")]
+    with engine.connect() as connection:
+        plan = [
+            row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        ]
+    engine.dispose()
+    assert not [step for step in plan if step.startswith("SCAN deployment")], plan
+    assert any("supporter_id=?" in step for step in plan), plan
+    assert any("person_id=?" in step for step in plan), plan
