@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -21,8 +22,10 @@ from sqlmodel import SQLModel
 
 from bot.core.clock import FixedClock
 from bot.entry.runtime import prepare_database
-from bot.insight.service import Insight
 from storage.db import SessionFactory, make_engine, make_session_factory, migrate
+
+if TYPE_CHECKING:
+    from bot.insight.service import Insight
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -83,22 +86,25 @@ def _emptied(engine: Engine) -> str:
     sync at commit cost about 0.1 s a test, DELETE a few milliseconds.
     """
     migrate(engine)  # a migration test may have left the schema elsewhere
-    deletes = "".join(
-        f'DELETE FROM "{table.name}"; ' for table in reversed(SQLModel.metadata.sorted_tables)
-    )
     with engine.begin() as connection:
-        connection.execute(text(_EMPTY_EVERYTHING.replace("{deletes}", deletes)))
+        connection.execute(text(_delete_everything_sql()))
     prepare_database(engine)
     return engine.url.render_as_string(hide_password=False)
 
 
-_EMPTY_EVERYTHING = """
+def _delete_everything_sql() -> str:
+    """One PostgreSQL statement: delete every table's rows (children first), then restart
+    every sequence."""
+    deletes = " ".join(
+        f'DELETE FROM "{table.name}";' for table in reversed(SQLModel.metadata.sorted_tables)
+    )
+    return f"""
 DO $$
-DECLARE owned record;
+DECLARE seq record;
 BEGIN
   {deletes}
-  FOR owned IN SELECT sequence_schema, sequence_name FROM information_schema.sequences LOOP
-    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', owned.sequence_schema, owned.sequence_name);
+  FOR seq IN SELECT sequence_schema, sequence_name FROM information_schema.sequences LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', seq.sequence_schema, seq.sequence_name);
   END LOOP;
 END $$
 """
@@ -149,8 +155,9 @@ _CHARTS_DRAWN: dict[bytes, dict[str, bytes]] = {}
 @pytest.fixture(autouse=True)
 def _each_chart_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Charts are a pure function of the term's insight, and drawing three takes about 0.3 s:
-    a test process draws each distinct insight once (the weekly digest is due in many tests).
-    The charts' own tests call `render_charts` itself, imported before this runs."""
+    a test process draws each distinct insight once (the weekly digest is due in many tests),
+    importing matplotlib once, whether or not its tests draw any. The charts' own tests call
+    `render_charts` itself, imported before this runs."""
     from bot.insight import charts  # matplotlib: imported once per test process
 
     draw = charts.render_charts
@@ -159,6 +166,6 @@ def _each_chart_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
         key = pickle.dumps(insight)
         if key not in _CHARTS_DRAWN:
             _CHARTS_DRAWN[key] = draw(insight)
-        return _CHARTS_DRAWN[key]
+        return dict(_CHARTS_DRAWN[key])
 
     monkeypatch.setattr(charts, "render_charts", drawn_once)

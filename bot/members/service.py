@@ -74,16 +74,8 @@ def load_of(session: Session, person_id: int) -> int:
 
 def colleague_loads(session: Session) -> dict[int, int]:
     """Active deployments each person is a colleague on (not those they lead)."""
-    rows = session.execute(
-        select(col(DeploymentMember.person_id), func.count())
-        .join(Deployment, col(Deployment.id) == col(DeploymentMember.deployment_id))
-        .where(
-            col(Deployment.status) == DeploymentStatus.ACTIVE,
-            col(DeploymentMember.removed_at).is_(None),
-            col(DeploymentMember.role) == COLLEAGUE,
-        )
-        .group_by(col(DeploymentMember.person_id))
-    )
+    joined = _joined().subquery()
+    rows = session.execute(select(joined.c.person_id, func.count()).group_by(joined.c.person_id))
     return {int(pid): int(n) for pid, n in rows}
 
 

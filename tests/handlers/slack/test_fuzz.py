@@ -390,7 +390,6 @@ def test_view_submissions_of_any_shape_never_crash(
         offered_world(slack)
     values = request_form(areas=["maths"])
     payload = view_submission_payload("UINTRUDER", callback, values, private_metadata="{}")
-    payload = dict(slack.sender.with_response_url(payload))
     send_reshaped(slack, interaction_body(reshaped(payload, changes)), FORM)
 
 
