@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from bot.core.context import ServiceContext
@@ -44,6 +44,7 @@ from storage.models import (
     SupportRequest,
 )
 from tests.support.digest_history import NOW, seed_untidy_history
+from tests.support.sql_trace import sqlite_plan, statements_sent
 
 WEEKS = [
     (NOW - timedelta(days=7), NOW),  # this week's digest
@@ -178,21 +179,11 @@ def _context() -> ServiceContext:
     return ServiceContext(settings, default_vocabulary(), load_calendar(settings), NOW)
 
 
-def _statements(engine: Engine, sessions: SessionFactory) -> list[str]:
+def _statements(engine: Engine, sessions: SessionFactory) -> list[tuple[str, Any]]:
     ctx = _context()
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with sessions() as session:
-            build_digest(session, ctx, digest_week(ctx, NOW.date()))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return statements
+    with statements_sent(engine) as sent, sessions() as session:
+        build_digest(session, ctx, digest_week(ctx, NOW.date()))
+    return sent
 
 
 def test_a_digest_takes_as_many_statements_whatever_is_in_view(
@@ -207,19 +198,6 @@ def test_a_digest_takes_as_many_statements_whatever_is_in_view(
     assert len(many) == len(few) <= 26, many  # 24 now; 37 before the digest read rows in view
 
 
-def _plans(engine: Engine, statements: list[tuple[str, Any]]) -> list[str]:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        found = []
-        for statement, parameters in statements:
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            found += [row[3] for row in cursor.fetchall()]
-        return found
-    finally:
-        raw.close()
-
-
 def test_on_sqlite_a_digest_reads_through_indexes_not_by_scanning_history(
     tmp_path: Path,
 ) -> None:
@@ -232,22 +210,10 @@ def test_on_sqlite_a_digest_reads_through_indexes_not_by_scanning_history(
         seed_untidy_history(session, requests=0, closed_history=3_000)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))  # statistics: what made SQLite scan before
-    statements: list[tuple[str, Any]] = []
-
-    def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
-        if not statement.startswith("BEGIN"):
-            statements.append((statement, parameters))
-
-    ctx = _context()
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        with sessions() as session:
-            build_digest(session, ctx, digest_week(ctx, NOW.date()))
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    statements = _statements(engine, sessions)
     history = (
         r"\bSCAN (support_request|deployment|checkin|checkin_answer|request_tag|offer"
         r"|visit_request|visit_feedback)\b"
     )
-    assert [p for p in _plans(engine, statements) if re.search(history, p)] == []
+    assert [p for p in sqlite_plan(engine, statements) if re.search(history, p)] == []
     engine.dispose()

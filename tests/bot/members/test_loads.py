@@ -7,9 +7,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from bot.entry.runtime import prepare_database
@@ -23,6 +21,7 @@ from storage.models import (
     Person,
     SupportRequest,
 )
+from tests.support.sql_trace import sqlite_plan, statements_sent
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -118,15 +117,10 @@ def test_on_sqlite_one_persons_load_is_looked_up_not_counted_for_everyone(
     prepare_database(engine)
     sessions = make_session_factory(engine)
     ids = untidy_teams(sessions)
-    ran: list[tuple[str, Any]] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: ran.append(args[2:4]))
-    with sessions() as session:
+    with statements_sent(engine) as sent, sessions() as session:
         load_of(session, ids[0])
-    [(sql, parameters)] = [(s, p) for s, p in ran if s.lstrip().upper().startswith("SELECT")]
-    with engine.connect() as connection:
-        plan = [
-            row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
-        ]
+    [select_one] = [(s, p) for s, p in sent if s.lstrip().upper().startswith("SELECT")]
+    plan = sqlite_plan(engine, [select_one])
     engine.dispose()
     assert not [step for step in plan if step.endswith("(status=?)")], "not every active one"
     assert any("supporter_id=?" in step for step in plan), plan

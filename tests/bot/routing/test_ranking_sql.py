@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import event
 
 from bench.directory import generate_directory, random_need
 from bot.routing import ranking_sql
@@ -13,6 +12,7 @@ from bot.routing.matching import rank_candidates
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.service import load_candidates
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
+from tests.support.sql_trace import statements_sent
 
 LABELS = {"send": "SEND", "maths": "Maths"}
 
@@ -58,21 +58,11 @@ def test_a_ranking_is_three_statements_built_once_per_shape(sessions: SessionFac
     rng = random.Random(8)
     with transaction(sessions) as session:
         slugs = generate_directory(session, 100)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's own, opening the transaction
-            statements.append(statement)
-
     ranking_sql._ranked_query.cache_clear()
-    with transaction(sessions) as session:
-        engine = session.get_bind()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            for _ in range(4):  # needs of one shape: tags, school, requester, exclusions
-                rank_in_sql(session, random_need(rng, slugs, 100), limit=3, tag_labels=LABELS)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
+    with transaction(sessions) as session, statements_sent(session.get_bind()) as sent:
+        for _ in range(4):  # needs of one shape: tags, school, requester, exclusions
+            rank_in_sql(session, random_need(rng, slugs, 100), limit=3, tag_labels=LABELS)
+    statements = [statement for statement, _ in sent]
     # The spellings in use, the ranking, the winners' roles and tags: one round trip each.
     assert len(statements) == 4 * 3, statements
     cache = ranking_sql._ranked_query.cache_info()
