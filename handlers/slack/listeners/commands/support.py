@@ -64,6 +64,13 @@ ASSIGN = re.compile(
 )
 
 
+def is_assign_command(text: str) -> bool:
+    """Whether `/support` text is the coordinator's `assign`: the word alone or before a
+    number (so "assignments in Year 6 are weak" is still a request)."""
+    words = text.lower().split()
+    return words[:1] == ["assign"] and (len(words) == 1 or words[1].lstrip("#").isdigit())
+
+
 def open_request_modal(
     ctx: SlackContext,
     client: WebClient,
@@ -121,7 +128,7 @@ def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: Web
     if text.lower() in ("help", "?"):
         ack(text=HELP)
         return
-    if text.lower().startswith("assign"):
+    if is_assign_command(text):
         assign_from_command(ctx, ack, command, text)
         return
     if is_visit_assign_command(text):

@@ -79,6 +79,20 @@ def test_on_support_from_a_dm_marks_the_request_private(
     assert '"private": true' in client.views_open.call_args.kwargs["view"]["private_metadata"]
 
 
+def test_on_support_text_starting_with_assign_is_still_a_request(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    text = "assignments in Year 6 maths are weak"
+    support.on_support(ctx, ack=ack, command=_command(HEAD, text), client=client)
+    assert ack.once == {}
+    assert text in str(client.views_open.call_args.kwargs["view"])
+
+
+def test_on_support_assign_alone_says_how(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    support.on_support(ctx, ack=ack, command=_command(COORDINATOR, "assign"), client=client)
+    client.views_open.assert_not_called()
+
+
 def test_on_support_assign_saves_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
     request_id = new_request(ctx)
     supporter = offers_of(ctx, request_id)[0][1]
