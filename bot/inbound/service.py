@@ -125,16 +125,18 @@ def mark_handled(sessions: SessionFactory, row_id: int, *, now: datetime) -> Non
         )
 
 
-def release_after_failure(sessions: SessionFactory, row_id: int, *, now: datetime) -> None:
+def release_after_failure(sessions: SessionFactory, row_id: int, *, now: datetime) -> bool:
     """The event's listener failed: the due work tries again once the claim's lease lapses,
-    unless that was the last attempt, when it is given up (logged by id) and its body cleared."""
+    unless that was the last attempt, when it is given up (logged by id) and its body cleared.
+    Returns whether it was given up."""
     with transaction(sessions) as session:
         row = session.get(InboundEvent, row_id)
         if row is None or row.processed_at is not None or row.attempts < MAX_ATTEMPTS:
-            return
+            return False
         row.processed_at, row.outcome, row.body, row.claimed_until = now, GAVE_UP, None, None
         event_id = row.event_id
     log.error("gave up on Slack event %s after %d attempts", event_id, MAX_ATTEMPTS)
+    return True
 
 
 def give_up_on_exhausted(sessions: SessionFactory, *, now: datetime) -> int:

@@ -25,14 +25,28 @@ from slack_sdk.errors import SlackClientError
 from bot.inbound import service as inbound
 from handlers.slack.context import SlackContext
 from handlers.slack.listeners import register_all
+from handlers.slack.listeners.common import tell_straight_away
 from handlers.slack.payloads import KNOWN_KINDS, payload_problem
-from handlers.slack.sender import tell_now
 
 log = logging.getLogger(__name__)
 
 SORRY = (
     "Sorry, something went wrong on our side and nothing was changed. "
     "Please try again in a minute; if it keeps happening, tell your coordinator."
+)
+# A saved event that failed is tried again by the due work: posting it again would make two.
+SORRY_WILL_RETRY = (
+    "Sorry, I couldn't deal with your message just now. I'll try again in a minute, so "
+    "there's no need to post it again."
+)
+SORRY_GAVE_UP = (
+    "Sorry, I still couldn't deal with your message, so I've stopped trying. Please post it "
+    "again later, or tell your coordinator."
+)
+# Past the acknowledgement, what was sent may already be saved.
+SORRY_AFTER_ACK = (
+    "Sorry, something went wrong on our side while I was finishing that. Please check whether "
+    "it worked before you try again; if it keeps happening, tell your coordinator."
 )
 # Keys in a request's Bolt context. Only this process sets them; no HTTP request can.
 VERIFIED = "school_support_signature_verified"  # set by the front door after its signature check
@@ -144,10 +158,16 @@ def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | N
 
 
 class _InboundCompletion(ListenerCompletionHandler):
-    """After a listener has run: mark its saved event handled, or release it for a retry."""
+    """After a listener has run: mark its saved event handled, or release it for a retry
+    (telling its sender, once it has been given up, who was told it would be tried again)."""
 
     def __init__(self, ctx: SlackContext) -> None:
         self.ctx = ctx
+
+    def _tell_given_up(self, body: dict[str, Any]) -> None:
+        user, channel = _who_and_where(body)
+        if user:
+            tell_straight_away(self.ctx, user, channel, None, SORRY_GAVE_UP)
 
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
         context = request.context
@@ -155,10 +175,10 @@ class _InboundCompletion(ListenerCompletionHandler):
         try:
             if row_id is not None:
                 now, sessions = self.ctx.clock.now(), self.ctx.sessions
-                if context.get(FAILED):
-                    inbound.release_after_failure(sessions, row_id, now=now)
-                else:
+                if not context.get(FAILED):
                     inbound.mark_handled(sessions, row_id, now=now)
+                elif inbound.release_after_failure(sessions, row_id, now=now):
+                    self._tell_given_up(request.body)
         except Exception as exc:  # the lease lapses and the due work replays it
             log.error("could not record saved event %s: %s", row_id, type(exc).__name__)
         finally:
@@ -220,7 +240,12 @@ def _report_error(ctx: SlackContext) -> Callable[..., None]:
     says nothing for a replayed event: that person was told, or not kept waiting, at the time.
     """
 
-    def handler(error: Exception, body: dict[str, Any], request: BoltRequest) -> None:
+    def handler(
+        error: Exception,
+        body: dict[str, Any],
+        request: BoltRequest,
+        response: BoltResponse | None,
+    ) -> None:
         context = request.context
         context[FAILED] = True
         if request.mode != "socket_mode" and not context.get(VERIFIED):
@@ -229,9 +254,20 @@ def _report_error(ctx: SlackContext) -> Callable[..., None]:
         user, channel = _who_and_where(body)
         _log_error(error, body, user, channel)
         if user and context.get(REPLAY) is None:
-            _apologise(ctx, user, channel, body.get("response_url"))
+            sorry = _apology(context, response)
+            tell_straight_away(ctx, user, channel, body.get("response_url"), sorry)
 
     return handler
+
+
+def _apology(context: BoltContext, response: BoltResponse | None) -> str:
+    """What to tell the person: a saved event will be tried again; once the listener had
+    acknowledged (Bolt then passes no response), something may already be saved."""
+    if context.get(INBOUND_ROW) is not None:
+        return SORRY_WILL_RETRY
+    if response is None:
+        return SORRY_AFTER_ACK
+    return SORRY
 
 
 def _who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -262,23 +298,6 @@ def _log_error(
         body.get("event_id"),
         exc_info=error,
     )
-
-
-def _apologise(ctx: SlackContext, user: str, channel: str | None, response_url: Any) -> None:
-    # A direct call, not the outbox: the database may be what failed, and this courtesy
-    # is only useful right now.
-    try:
-        tell_now(
-            ctx.client,
-            user=user,
-            text=SORRY,
-            channel=channel,
-            response_url=response_url
-            if isinstance(response_url, str) and response_url.startswith("http")
-            else None,
-        )
-    except Exception as exc:  # the original error is what matters
-        log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
 
 
 def connect(ctx: SlackContext) -> App:

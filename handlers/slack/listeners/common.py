@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.outbox.flows import owe_answer
 from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.sender import tell_now
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,40 @@ def view_metadata(body: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def tell_straight_away(
+    ctx: SlackContext, user: str, channel: str | None, response_url: Any, text: str
+) -> None:
+    """Tell one person `text` now, not through the outbox: for when something failed (the
+    database may be what did). A failure to tell them is logged; the first failure matters."""
+    try:
+        tell_now(
+            ctx.client,
+            user=user,
+            text=text,
+            channel=channel,
+            response_url=response_url
+            if isinstance(response_url, str) and response_url.startswith("http")
+            else None,
+        )
+    except Exception as exc:
+        log.warning("could not tell user %s about the error: %s", user, type(exc).__name__)
+
+
+@contextmanager
+def told_if_it_fails(ctx: SlackContext, body: dict[str, Any], text: str) -> Iterator[None]:
+    """Work after the ack: if it fails, log it (ids only) and tell the person `text`, which
+    says what was already saved and what to do, instead of the generic apology."""
+    try:
+        yield
+    except Exception as exc:
+        log.error(
+            "after acknowledging user %s: %s", user_id_of(body), type(exc).__name__, exc_info=exc
+        )
+        tell_straight_away(
+            ctx, user_id_of(body), channel_id_of(body), body.get("response_url"), text
+        )
 
 
 def tell(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
 
+import handlers.slack.listeners.actions.offers as offers
 import handlers.slack.listeners.events.messages as messages
-from handlers.slack.app import SORRY
-from handlers.slack.stand_in.signing import block_actions_payload, message_event
+import handlers.slack.listeners.views.requests as request_views
+from handlers.slack.app import SORRY, SORRY_AFTER_ACK, SORRY_WILL_RETRY
+from handlers.slack.stand_in.signing import (
+    block_actions_payload,
+    message_event,
+    view_submission_payload,
+)
+from storage.models import RequestStatus, SupportRequest
 from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
+from tests.handlers.slack.test_intake import request_form
 
 SECRET_TEXT = "Mrs Example's capability case in Year 4"
 
@@ -29,7 +41,8 @@ def test_a_crashing_listener_apologises_and_logs_only_ids(
     slack.settle()
 
     [apology] = slack.fake.calls_to("chat.postEphemeral")
-    assert apology.args["user"] == "UHEAD1" and apology.args["text"] == SORRY
+    # A saved event is tried again by the due work: "try again" would make two requests.
+    assert apology.args["user"] == "UHEAD1" and apology.args["text"] == SORRY_WILL_RETRY
     [record] = list(slack.errors)
     assert "UHEAD1" in record.getMessage() and "RuntimeError" in record.getMessage()
     logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
@@ -44,3 +57,46 @@ def test_a_click_on_an_unknown_button_is_not_a_crash(slack: SlackWorld) -> None:
     assert status == 404  # Bolt's answer for a request no listener handles
     slack.settle()
     assert not slack.errors
+
+
+def test_a_crash_after_the_ack_does_not_say_nothing_was_changed(
+    slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.import_directory()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(offers, "offer_for_supporter", broken)  # *Decline* acks first
+    assert slack.sender.interact(block_actions_payload("USLE1", "offer_decline", "1"))[0] == 200
+    slack.settle()
+    told = [
+        c.args.get("text")
+        for c in slack.fake.calls
+        if c.args.get("text") in (SORRY, SORRY_AFTER_ACK)
+    ]
+    assert told == [SORRY_AFTER_ACK]
+    slack.errors.clear()  # expected here
+
+
+def test_a_form_saved_but_not_sent_out_says_so(
+    slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.import_directory()
+
+    def busy(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(request_views, "find_support_if_new", busy)
+    payload = view_submission_payload(
+        "UHEAD1", "request_new", request_form(), private_metadata=json.dumps({"source": "command"})
+    )
+    assert slack.sender.interact(payload)[0] == 200
+    slack.settle()
+    with slack.runtime.sessions() as session:
+        [saved] = session.exec(select(SupportRequest)).all()
+    assert saved.status == RequestStatus.OPEN  # saved, not yet offered: *Find support* will
+    texts = [str(c.args.get("text")) for c in slack.fake.calls]
+    assert request_views.not_sent_out(saved.id or 0) in texts
+    assert SORRY not in texts and SORRY_AFTER_ACK not in texts
+    assert not slack.errors  # logged as handled, by ids

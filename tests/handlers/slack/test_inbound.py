@@ -19,7 +19,7 @@ from sqlmodel import select
 import handlers.slack.listeners.events.messages as messages
 from bot.entry.jobs import run_due
 from bot.inbound.service import EVENT_LEASE, MAX_ATTEMPTS, receive_event
-from handlers.slack.app import SORRY, create_app
+from handlers.slack.app import SORRY_GAVE_UP, SORRY_WILL_RETRY, create_app
 from handlers.slack.stand_in.signing import event_callback_body, message_event, new_event_id, sign
 from storage.models import InboundEvent, SupportRequest
 from tests.handlers.slack.conftest import SIGNING_SECRET, SUPPORT_CHANNEL, SlackWorld
@@ -106,7 +106,9 @@ def test_a_failed_event_is_handled_by_the_due_work_once(
     event_id = new_event_id()
     assert slack.sender.event(event, event_id=event_id)[0] == 200
     slack.settle()
-    assert [c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral")] == [SORRY]
+    # Told it will be tried again (not "nothing was changed, try again": that made two).
+    told = [c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral")]
+    assert told == [SORRY_WILL_RETRY]
     assert _requests(slack) == []
     slack.errors.clear()  # the failure is the point here
 
@@ -174,7 +176,8 @@ def test_an_event_that_keeps_failing_is_given_up_with_one_apology(
     assert replays == [1] * (MAX_ATTEMPTS - 1) + [0, 0]
     saved = _saved(slack, event_id)
     assert saved.outcome == "gave_up" and saved.body is None
-    assert len(slack.fake.calls_to("chat.postEphemeral")) == 1, "apologised once, at the time"
+    told = [c.args["text"] for c in slack.fake.calls_to("chat.postEphemeral")]
+    assert told == [SORRY_WILL_RETRY, SORRY_GAVE_UP], "told it's being retried, then the end"
     assert len(slack.errors) == MAX_ATTEMPTS
     slack.errors.clear()
 

@@ -18,6 +18,7 @@ from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
     int_value,
     tell,
+    told_if_it_fails,
     user_id_of,
     user_name_of,
     view_metadata,
@@ -87,10 +88,23 @@ def on_new_request(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         then_ack=ack,
         retry_on_conflict=True,
     )
-    # After the ack: matching may take longer than Slack's three seconds.
-    unit_of_work(
-        ctx,
-        lambda session: find_support_if_new(session, ctx.context(), actor=user, outcome=outcome),
+    # After the ack: matching may take longer than Slack's three seconds. The request is
+    # saved by now, so a failure here must not say "nothing was changed".
+    with told_if_it_fails(ctx, body, not_sent_out(outcome.summary.id)):
+        unit_of_work(
+            ctx,
+            lambda session: find_support_if_new(
+                session, ctx.context(), actor=user, outcome=outcome
+            ),
+        )
+
+
+def not_sent_out(request_id: int) -> str:
+    """What a head is told when their request was saved but not sent to supporters."""
+    return (
+        f"Your request #{request_id} is saved, but I couldn't send it to supporters just now. "
+        "Press *Find support* on it in a minute; if that doesn't work either, tell your "
+        "coordinator."
     )
 
 
