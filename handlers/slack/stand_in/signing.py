@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -128,6 +129,30 @@ def slash_command_body(
         "trigger_id": trigger_id or new_trigger_id(),
     }
     return urlencode(fields).encode()
+
+
+_TYPED_LINK = re.compile(r"\bhttps?://[^\s<>]+")
+_TYPED_NAME = re.compile(r"(?<![\w@#])([@#])([\w.-]*\w)")
+
+
+def escaped_as_slack_sends(
+    typed: str,
+    people: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | None = None,
+) -> str:
+    """Command text as Slack sends it with `should_escape: true`: `&`, `<`, `>` as entities,
+    links as `<url>`, and each `@name` of `people` / `#name` of `channels` (name -> id) as
+    `<@ID|name>` / `<#ID|name>` (the ones picked from Slack's autocomplete)."""
+    text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _TYPED_LINK.sub(lambda m: f"<{m.group()}>", text)
+    known = {"@": people or {}, "#": channels or {}}
+
+    def mention(match: re.Match[str]) -> str:
+        sign, name = match.groups()
+        found = known[sign].get(name)
+        return f"<{sign}{found}|{name}>" if found else match.group()
+
+    return _TYPED_NAME.sub(mention, text)
 
 
 def interaction_body(payload: Mapping[str, Any]) -> bytes:
