@@ -442,6 +442,33 @@ def message_event(
     return event
 
 
+def tombstone_event(original: Mapping[str, Any], ts: str | None = None) -> dict[str, Any]:
+    """The `message_changed` event Slack sends when `original`, a thread parent with replies,
+    is deleted: the post stays as a tombstone ("This message was deleted.") over its thread."""
+    ts = ts or _now_ts()
+    previous = {k: v for k, v in original.items() if k not in ("channel", "channel_type")}
+    thread = {"thread_ts": original["ts"], "reply_count": 1}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "message": {
+            "type": "message",
+            "subtype": "tombstone",
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            "ts": original["ts"],
+            **thread,
+        },
+        "previous_message": {**previous, **thread},
+        "channel": original["channel"],
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": original["channel_type"],
+    }
+
+
 def event_callback_body(
     event: Mapping[str, Any], event_id: str | None = None, team_id: str = TEAM_ID
 ) -> bytes:
