@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Right-to-left/left-to-right overrides, embeddings, isolates and marks, and characters that
@@ -28,6 +29,27 @@ def visible_only(text: str | None) -> str:
 def escape(text: str | None) -> str:
     """Escape user text for the bot's markup (`&`, `<`, `>`), invisible characters dropped."""
     return visible_only(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# The markup of what people write in Slack: <@U123|name>, <#C123|name>, <!here>,
+# <!subteam^S123|@team>, <https://x|label>, <mailto:a@b.example|a@b.example>.
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def readable(text: str | None) -> str:
+    """Text in the bot's markup (Slack's) as a person reads it, for a form to show: a mention
+    as `@name` (its id when Slack gave no name), a channel as `#name`, a link as its label
+    (else its address), and `&amp;`, `&lt;`, `&gt;` as the characters. Apply it once only."""
+
+    def shown(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target[:1] in ("@", "#", "!"):
+            sign = "#" if target[0] == "#" else "@"
+            return sign + (label or target[1:].split("^")[0]).lstrip("@#")
+        return label or target.removeprefix("mailto:")
+
+    plain = _MARKUP.sub(shown, text or "")
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def visible_payload(value: Any) -> Any:

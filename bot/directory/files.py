@@ -26,7 +26,7 @@ from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator
 from bot.directory.service import DirectoryError, ImportReport, export_directory, import_directory
 from bot.directory.views import export_comment, report_message
-from bot.outbox.owing import owe_post
+from bot.outbox.owing import is_owed, owe_post
 from storage.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -270,12 +270,31 @@ def import_uploaded_csv(
         raise UnusableFile(f"I couldn't import {file.name}: {exc}. Nothing was imported.") from None
 
 
+def import_report_key(submission: str) -> str:
+    """The dedupe key of the report of the import submitted as `submission`."""
+    return f"directory-import:{submission}:report"
+
+
+def import_reported(session: Session, submission: str) -> bool:
+    """Whether the import submitted as `submission` was done and reported already (its
+    process stopped before it could record that: the due work must not do it again)."""
+    return is_owed(session, import_report_key(submission))
+
+
 def owe_import_report(
-    session: Session, report: ImportReport, *, now: datetime, actor: str, file_name: str
+    session: Session,
+    report: ImportReport,
+    *,
+    now: datetime,
+    actor: str,
+    file_name: str,
+    submission: str | None = None,
 ) -> None:
-    """Owe the coordinator their import report by DM, and audit the import as a whole."""
+    """Owe the coordinator their import report by DM, and audit the import as a whole; once
+    per `submission` (the form's, when it was saved to be done again if cut short)."""
     message = report_message(report, file_name)
-    owe_post(session, now=now, channel=actor, text=message.summary, view=message)
+    key = import_report_key(submission) if submission else None
+    owe_post(session, now=now, channel=actor, text=message.summary, view=message, dedupe_key=key)
     audit.record(
         session,
         at=now,

@@ -127,6 +127,14 @@ def platforms_of(session: Session, ref: str) -> list[str]:
     return sorted(found) or [Platform.SLACK]
 
 
+def is_owed(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with this dedupe key was ever owed (whatever became of it)."""
+    found = session.scalars(
+        select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key)
+    ).first()
+    return found is not None
+
+
 def was_posted(session: Session, ref: str) -> bool:
     """Whether a message with `ref` was owed and has not failed for good (so it can be
     updated in place)."""

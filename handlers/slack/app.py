@@ -1,6 +1,7 @@
 """The Bolt app factory: builds the `App` for the running bot and registers every listener.
 
-Events are saved before they are acknowledged (`bot.inbound.service`): a middleware writes each
+Events (and submissions of forms whose work runs after the ack, `FORMS_SAVED_BEFORE_ACK`) are
+saved before they are acknowledged (`bot.inbound.service`): a middleware writes each
 one to the database, Bolt acks it after that commit, and when its listener has run a completion hook
 marks it handled. Saved events left unhandled are replayed through this same app by the due
 work (`replay_saved_events`), as Socket Mode requests marked in their context as replays, which
@@ -23,6 +24,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk.errors import SlackClientError
 
 from bot.inbound import service as inbound
+from handlers.slack.blocks.directory import IMPORT_CALLBACK_ID
 from handlers.slack.context import SlackContext
 from handlers.slack.listeners import register_all
 from handlers.slack.listeners.common import tell_straight_away
@@ -36,12 +38,12 @@ SORRY = (
 )
 # A saved event that failed is tried again by the due work: posting it again would make two.
 SORRY_WILL_RETRY = (
-    "Sorry, I couldn't deal with your message just now. I'll try again in a minute, so "
-    "there's no need to post it again."
+    "Sorry, I couldn't deal with that just now. I'll try again in a minute, so there's no "
+    "need to send it again."
 )
 SORRY_GAVE_UP = (
-    "Sorry, I still couldn't deal with your message, so I've stopped trying. Please post it "
-    "again later, or tell your coordinator."
+    "Sorry, I still couldn't deal with that, so I've stopped trying. Please send it again "
+    "later, or tell your coordinator."
 )
 # Past the acknowledgement, what was sent may already be saved.
 SORRY_AFTER_ACK = (
@@ -54,6 +56,9 @@ INBOUND_ROW = "school_support_inbound_row"  # the saved event's row id, once cla
 REPLAY = "school_support_replay"  # a threading.Event, set when a replayed event is done
 REPLAY_REACHED = "school_support_replay_reached"  # the replay got past Bolt's own middleware
 FAILED = "school_support_listener_failed"
+# Forms whose work runs after the ack (fetching and importing a file): saved like events, so
+# one acknowledged and then cut short is done by the due work.
+FORMS_SAVED_BEFORE_ACK = frozenset({IMPORT_CALLBACK_ID})
 
 
 def create_app(
@@ -128,8 +133,23 @@ def _no_listener_for_this_event() -> None:
     """An event type nothing here listens to: acknowledged, and there is nothing to do."""
 
 
+def saved_key(body: dict[str, Any]) -> str | None:
+    """The key a payload is saved under before its ack, or None if it is not saved: an
+    event's `event_id`; for a form whose work runs after the ack, `view:` + its trigger id."""
+    if body.get("type") == "event_callback":
+        key = body.get("event_id")
+        return key if isinstance(key, str) and key else None
+    if body.get("type") == "view_submission":
+        callback = _dict(body.get("view")).get("callback_id")
+        trigger = body.get("trigger_id")
+        if callback in FORMS_SAVED_BEFORE_ACK and isinstance(trigger, str) and trigger:
+            return f"view:{trigger}"
+    return None
+
+
 def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | None]:
-    """Middleware: save each event (claiming its `event_id`) before Bolt acknowledges it.
+    """Middleware: save each event (claiming its `event_id`), and each submission of a form in
+    `FORMS_SAVED_BEFORE_ACK`, before Bolt acknowledges it.
 
     Slack retries an event (same `event_id`) when it did not see our 200 in time, and
     never re-sends one it got a 200 for; so the 200 waits for this commit. A retry of an
@@ -142,8 +162,8 @@ def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | N
         if context.get(REPLAY) is not None:
             context[REPLAY_REACHED] = True
             return next()
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not isinstance(event_id, str) or not event_id:
+        event_id = saved_key(body)
+        if event_id is None:
             return next()
         row_id = inbound.receive_event(
             ctx.sessions, event_id=event_id, body=body, now=ctx.clock.now()

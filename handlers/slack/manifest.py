@@ -55,7 +55,7 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict
                     **with_url,
                     "description": "Ask for school-to-school support",
                     "usage_hint": "[what your school needs help with]",
-                    "should_escape": False,
+                    "should_escape": True,
                 }
             ],
             "shortcuts": [

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -128,6 +129,30 @@ def slash_command_body(
         "trigger_id": trigger_id or new_trigger_id(),
     }
     return urlencode(fields).encode()
+
+
+_TYPED_LINK = re.compile(r"\bhttps?://[^\s<>]+")
+_TYPED_NAME = re.compile(r"(?<![\w@#])([@#])([\w.-]*\w)")
+
+
+def escaped_as_slack_sends(
+    typed: str,
+    people: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | None = None,
+) -> str:
+    """Command text as Slack sends it with `should_escape: true`: `&`, `<`, `>` as entities,
+    links as `<url>`, and each `@name` of `people` / `#name` of `channels` (name -> id) as
+    `<@ID|name>` / `<#ID|name>` (the ones picked from Slack's autocomplete)."""
+    text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _TYPED_LINK.sub(lambda m: f"<{m.group()}>", text)
+    known = {"@": people or {}, "#": channels or {}}
+
+    def mention(match: re.Match[str]) -> str:
+        sign, name = match.groups()
+        found = known[sign].get(name)
+        return f"<{sign}{found}|{name}>" if found else match.group()
+
+    return _TYPED_NAME.sub(mention, text)
 
 
 def interaction_body(payload: Mapping[str, Any]) -> bytes:
@@ -415,6 +440,33 @@ def message_event(
     }
     event.update(extra)
     return event
+
+
+def tombstone_event(original: Mapping[str, Any], ts: str | None = None) -> dict[str, Any]:
+    """The `message_changed` event Slack sends when `original`, a thread parent with replies,
+    is deleted: the post stays as a tombstone ("This message was deleted.") over its thread."""
+    ts = ts or _now_ts()
+    previous = {k: v for k, v in original.items() if k not in ("channel", "channel_type")}
+    thread = {"thread_ts": original["ts"], "reply_count": 1}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "message": {
+            "type": "message",
+            "subtype": "tombstone",
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            "ts": original["ts"],
+            **thread,
+        },
+        "previous_message": {**previous, **thread},
+        "channel": original["channel"],
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": original["channel_type"],
+    }
 
 
 def event_callback_body(

@@ -3,7 +3,7 @@ and what happens when the post a request came from is edited or deleted.
 
 Events are the bodies Slack sends for `message.groups`, `message.im`, and the
 `message_changed` / `message_deleted` subtypes (with `message`, `previous_message`,
-`deleted_ts`, `channel_type`).
+`deleted_ts`, `channel_type`), including the tombstone left when a post with replies is deleted.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from handlers.slack.stand_in.signing import (
     block_actions_payload,
     message_event,
     new_event_id,
+    tombstone_event,
     view_submission_payload,
 )
 from storage.models import Offer, OutboxMessage, Person, RequestTag, SupportRequest
@@ -314,6 +315,26 @@ def test_deleting_the_post_asks_the_head_whether_to_cancel(slack: SlackWorld) ->
     assert requests(slack)[0].status == "cancelled"
 
 
+def test_deleting_a_post_the_bot_replied_under_asks_the_head_too(slack: SlackWorld) -> None:
+    """The bot's card is a reply in the post's thread, so deleting the post leaves Slack's
+    tombstone (`message_changed`, `message.subtype` "tombstone"), not `message_deleted`."""
+    slack.import_directory()
+    original = message_event("UHEAD1", ASK, SUPPORT_CHANNEL)
+    send(slack, original)
+    [request] = requests(slack)
+    assert [c["thread_ts"] for c in posts_to(slack, SUPPORT_CHANNEL)] == [original["ts"]]
+    slack.fake.clear()
+    send(slack, tombstone_event(original, "1796000005.000100"))
+    [question] = posts_to(slack, "UHEAD1")
+    assert "Do you want to cancel" in question["text"]
+    assert button_value(question["blocks"], "request_cancel") == str(request.id)
+    # Once the replies go too, Slack sends `message_deleted` for the same post: asked once.
+    send(slack, deleted_event(SUPPORT_CHANNEL, original, "1796000006.000100"))
+    assert len(posts_to(slack, "UHEAD1")) == 1
+    assert requests(slack)[0].status == "open", "never cancelled silently"
+    assert posts_to(slack, SUPPORT_CHANNEL) == []
+
+
 def test_deleting_an_accepted_request_s_post_says_it_carries_on(slack: SlackWorld) -> None:
     slack.import_directory()
     _, original = accepted(slack, SUPPORT_CHANNEL)
@@ -349,6 +370,12 @@ def test_which_messages_count_as_posts_edits_and_deletions() -> None:
     assert deleted_ts(gone, PRIVATE_SUPPORT) == private["ts"]
     assert deleted_ts(gone, SUPPORT_CHANNEL) is None
     assert deleted_ts({**gone, "deleted_ts": ["x"]}, PRIVATE_SUPPORT) is None
+    tombstone = tombstone_event(private, "1796000009.000300")
+    assert deleted_ts(tombstone, PRIVATE_SUPPORT) == private["ts"]
+    assert deleted_ts(tombstone, SUPPORT_CHANNEL) is None
+    assert edited_post(tombstone, PRIVATE_SUPPORT) is None, "a deletion, not an edit"
+    assert deleted_ts({**tombstone, "message": {"subtype": "tombstone"}}, PRIVATE_SUPPORT) is None
+    assert deleted_ts(edit, None) is None, "an edit is not a deletion"
 
 
 def test_which_places_are_private() -> None:

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
+from bot.core.text import readable
 from bot.visits.assigning import assign_host
 from bot.visits.service import visit_draft
 from handlers.slack.blocks.visits import visit_modal
@@ -28,8 +29,9 @@ VISIT_ASSIGN_HELP = (
 
 
 def open_visit_modal(ctx: SlackContext, client: WebClient, *, trigger_id: str, text: str) -> None:
-    """Open the visit form within the trigger's three seconds, pre-filled from `text`."""
-    view = visit_modal(visit_draft(text, ctx.vocabulary), ctx.vocabulary)
+    """Open the visit form within the trigger's three seconds, pre-filled from `text` (as Slack
+    escapes it) shown as the person wrote it."""
+    view = visit_modal(visit_draft(readable(text), ctx.vocabulary), ctx.vocabulary)
     client.views_open(trigger_id=trigger_id, view=view)
 
 

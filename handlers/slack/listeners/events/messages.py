@@ -1,7 +1,8 @@
 """Messages where heads ask: the support channel (public or private) and DMs to the bot.
 
 A new top-level post becomes a request; editing it updates the request (or asks, once it is
-accepted); deleting it asks the head whether to cancel. Every reaction is idempotent, so a
+accepted); deleting it (`message_deleted`, or the tombstone left over its thread) asks the head
+whether to cancel. Every reaction is idempotent, so a
 retried or replayed event changes nothing more.
 """
 
@@ -66,11 +67,24 @@ def edited_post(event: dict[str, Any], support_channel: str | None) -> dict[str,
 
 
 def deleted_ts(event: dict[str, Any], support_channel: str | None) -> str | None:
-    """The ts of the deleted message, if `event` is a deletion where heads ask."""
-    if event.get("subtype") != "message_deleted" or not is_asking_place(event, support_channel):
+    """The ts of the deleted message, if `event` is a deletion where heads ask: a
+    `message_deleted`, or the tombstone Slack leaves instead when the message has replies
+    (as every captured post has: the bot's card is in its thread)."""
+    if not is_asking_place(event, support_channel):
         return None
-    ts = event.get("deleted_ts")
+    subtype, message = event.get("subtype"), event.get("message")
+    if subtype == "message_deleted":
+        ts = event.get("deleted_ts")
+    elif subtype == "message_changed" and isinstance(message, dict) and is_tombstone(message):
+        ts = message.get("ts")
+    else:
+        return None
     return ts if isinstance(ts, str) and ts else None
+
+
+def is_tombstone(message: dict[str, Any]) -> bool:
+    """Whether a `message_changed` event's message is what remains of a deleted thread parent."""
+    return message.get("subtype") == "tombstone"
 
 
 def on_message(ctx: SlackContext, event: dict[str, Any]) -> None:

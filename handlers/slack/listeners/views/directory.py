@@ -1,8 +1,13 @@
 """Submission of the directory import modal: check the file, ack, then fetch and import it and
-DM the coordinator the report."""
+DM the coordinator the report.
+
+The submission is saved before the ack (`handlers.slack.app`, as events are), so an import cut
+short by a stopped process is done by the due work; its report is owed once per submission,
+so that replay neither imports nor reports again one that was finished."""
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -12,6 +17,7 @@ from bot.core.errors import NotAllowed
 from bot.directory.files import (
     IMPORT_ACTION,
     SlackFile,
+    import_reported,
     import_uploaded_csv,
     owe_import_report,
     require_coordinator,
@@ -33,6 +39,8 @@ from handlers.slack.listeners.common import (
     user_id_of,
 )
 
+log = logging.getLogger(__name__)
+
 
 def submitted_file(body: dict[str, Any]) -> SlackFile | None:
     """The file chosen in the modal's file input, if any."""
@@ -51,6 +59,12 @@ def only_checking(body: dict[str, Any]) -> bool:
     return isinstance(chosen, list) and any(
         isinstance(option, dict) and option.get("value") == DRY_RUN_ACTION_ID for option in chosen
     )
+
+
+def submission_id(body: dict[str, Any]) -> str | None:
+    """What tells this submission of the form from any other: Slack's trigger id for it."""
+    trigger = body.get("trigger_id")
+    return trigger if isinstance(trigger, str) and trigger else None
 
 
 def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
@@ -74,7 +88,11 @@ def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     ack(response_action="update", view=importing_view(file.name, dry_run=dry_run))
 
     # After the ack: downloading and importing may take longer than Slack's 3 seconds.
+    submission = submission_id(body)
     with friendly_errors(ctx, body):
+        if submission and look_up(ctx, lambda session: import_reported(session, submission)):
+            log.info("import %s was done and reported before; not again", submission)
+            return
         report = import_uploaded_csv(
             ctx.sessions,
             file,
@@ -88,7 +106,12 @@ def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         unit_of_work(
             ctx,
             lambda session: owe_import_report(
-                session, report, now=ctx.clock.now(), actor=user, file_name=file.name
+                session,
+                report,
+                now=ctx.clock.now(),
+                actor=user,
+                file_name=file.name,
+                submission=submission,
             ),
         )
 

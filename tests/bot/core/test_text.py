@@ -1,0 +1,36 @@
+"""Text in the bot's markup (Slack's, as people's posts and escaped commands carry it) shown
+as a person reads it, for the forms pre-filled from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.text import readable
+from bot.requests.intake import guess_title
+
+
+@pytest.mark.parametrize(
+    ("marked_up", "shown"),
+    [
+        ("ask <@U0NADIA|nadia>", "ask @nadia"),
+        ("ask <@U0NADIA>", "ask @U0NADIA"),
+        ("in <#C0YEAR4|year-4>", "in #year-4"),
+        ("in <#C0YEAR4>", "in #C0YEAR4"),
+        ("<!here> help", "@here help"),
+        ("<!subteam^S0SLT|@slt> please", "@slt please"),
+        ("see <https://x.example/a?b=1&amp;c=2|our plan>", "see our plan"),
+        ("see <https://x.example/a?b=1&amp;c=2>", "see https://x.example/a?b=1&c=2"),
+        ("mail <mailto:head@school.example|head@school.example>", "mail head@school.example"),
+        ("SEND &amp; EHCP &lt;3 weeks, Q&amp;A &gt; none", "SEND & EHCP <3 weeks, Q&A > none"),
+        ("typed &amp;lt; literally", "typed &lt; literally"),
+        ("", ""),
+    ],
+)
+def test_markup_is_shown_as_people_read_it(marked_up: str, shown: str) -> None:
+    assert readable(marked_up) == shown
+
+
+def test_a_title_guessed_from_markup_is_readable() -> None:
+    assert guess_title("Hi all. <@U0NADIA|nadia> &amp; I need KS2 maths help") == (
+        "@nadia & I need KS2 maths help"
+    )
