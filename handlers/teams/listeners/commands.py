@@ -1,9 +1,9 @@
-"""The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
-`back`, `help`, and the changes `assign N <name or email>` (coordinators),
-`suggest N <name or email>` (a supporter offered request N), `visit …` (asking to visit a
-classroom), `visit-assign N <name or email> [override]` (coordinators: a host for visit N) and
-`audit N` (coordinators: the trail comes in their 1:1 chat). Each answers once per message, in
-the chat it came from."""
+"""The bot's commands in Teams (the manifest's command list): `support …`; `home`, `away`,
+`back` and `help` (each only as the whole message: "Help! Our SENCO has left…" is a request);
+the changes `assign N <name or email>` (coordinators), `suggest N <name or email>` (a supporter
+offered request N), `visit …` (asking to visit a classroom), `visit-assign N <name or email>
+[override]` (coordinators: a host for visit N) and `audit N` (coordinators: the trail comes in
+their 1:1 chat). Each answers once per message, in the chat it came from."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from bot.routing.service import assign_request, suggest_colleague
 from bot.visits.assigning import assign_host, check_may_assign_host
 from handlers.teams.listeners.audit import is_audit
 
+# Bare-word commands are the whole message ("Help!", "back."): "Help! Our SENCO has left…"
+# or "Home learning and attendance…" is a request, not a command.
+BARE_COMMAND = re.compile(r"^\s*(help|\?|home|away|back)[\s.!?:,;-]*$", re.IGNORECASE)
 COMMAND = re.compile(
-    r"^\s*(help|\?|home|away|back|support|assign|suggest|visit-assign|visit|audit)\b[\s:,-]*",
-    re.IGNORECASE,
+    r"^\s*(support|assign|suggest|visit-assign|visit|audit)\b[\s:,-]*", re.IGNORECASE
 )
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
@@ -45,12 +47,14 @@ HELP_TEXT = (
 
 
 def split_command(text: str) -> tuple[str | None, str]:
-    """The command a message starts with (lower case), if any, and the rest of it."""
+    """The command a message is or starts with (lower case), if any, and the rest of it."""
+    bare = BARE_COMMAND.match(text)
+    if bare is not None:
+        return ("help" if bare.group(1) == "?" else bare.group(1).lower()), ""
     match = COMMAND.match(text)
     if match is None:
         return None, text
-    command = match.group(1).lower()
-    return ("help" if command == "?" else command), text[match.end() :].strip()
+    return match.group(1).lower(), text[match.end() :].strip()
 
 
 def availability_reply(session: Session, *, now: datetime, actor: str, away: bool) -> str:
