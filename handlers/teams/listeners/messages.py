@@ -2,7 +2,7 @@
 re-delivered activity has the same id, and the request's source key is built from it); a few
 words of thanks in a chat get a hint instead; commands (`support …`, and `home`, `away`,
 `back`, `help` as the whole message) are answered in place (`commands`), and so are the
-changes `assign …`, `suggest …`, `visit …`, `visit-assign …` and `audit N` (in any chat, the
+changes `assign …`, `suggest …`, `visit: …`, `visit-assign …` and `audit N` (in any chat, the
 coordinators' channel included; a refusal is answered and audited, and changes nothing). Every
 message also refreshes the stored reference of its conversation, so the bot can write there
 later."""

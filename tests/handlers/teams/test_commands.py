@@ -32,6 +32,8 @@ def test_commands_are_split_from_their_words() -> None:
     assert split_command("?") == ("help", "")
     assert split_command("back.") == ("back", "")
     assert split_command("Help me with phonics") == (None, "Help me with phonics")
+    assert split_command("Visit from an SLE, please") == (None, "Visit from an SLE, please")
+    assert split_command("visit") == ("visit", "")
 
 
 FIRST_WORD_REQUESTS = [
