@@ -60,7 +60,7 @@ class StarletteAdapter:
         """`verifier=None` is local unauthenticated mode (tests and the demo only)."""
         self.routes: list[Route] = []
         self.max_body = max_body
-        self.tenant_id = tenant_id
+        self.tenant_id = tenant_id.lower()  # GUIDs: Teams sends lower case, settings may not
         self.verifier = verifier
 
     def register_route(self, method: str, path: str, handler: SdkHandler) -> None:
@@ -95,7 +95,8 @@ class StarletteAdapter:
                 return _unauthorised(str(exc))
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
-        if activity_tenant(body) != self.tenant_id:
+        tenant = activity_tenant(body)
+        if tenant is None or tenant.lower() != self.tenant_id:
             log.warning("Teams activity from another tenant dropped (id %s)", _safe_id(body))
             return Response(status_code=200)
         result = await handler({"body": body, "headers": dict(request.headers)})
