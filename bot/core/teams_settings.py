@@ -56,7 +56,7 @@ def _is_loopback(url: str) -> bool:
 
 def read_teams(get: Getter, kwargs: dict[str, object], problems: list[str]) -> None:
     """Read the `TEAMS_*` settings into `kwargs`, adding one line per problem to `problems`."""
-    client_id = get("TEAMS_CLIENT_ID")
+    client_id = _guid_setting(get, "TEAMS_CLIENT_ID")
     present = [name for name in TEAMS_NAMES[1:] if get(name)]
     if not client_id:
         if present:
@@ -66,11 +66,12 @@ def read_teams(get: Getter, kwargs: dict[str, object], problems: list[str]) -> N
             )
         return
     local = _read_local_flag(get, problems)
-    _check_ids(get, client_id, local, problems)
+    tenant = _guid_setting(get, "TEAMS_TENANT_ID")
+    _check_ids(get, client_id, tenant, local, problems)
     kwargs.update(
         teams_client_id=client_id,
         teams_client_secret=get("TEAMS_CLIENT_SECRET"),
-        teams_tenant_id=get("TEAMS_TENANT_ID"),
+        teams_tenant_id=tenant,
         teams_local_unauthenticated=local,
         teams_coordinator_conversation_id=_read_conversation(get, problems),
     )
@@ -100,9 +101,16 @@ def _read_local_flag(get: Getter, problems: list[str]) -> bool:
     return raw in ("true", "1", "yes", "on")
 
 
-def _check_ids(get: Getter, client_id: str, local: bool, problems: list[str]) -> None:
+def _guid_setting(get: Getter, name: str) -> str | None:
+    """A GUID setting in lower case, as Teams writes ids (the Azure portal may copy capitals)."""
+    value = get(name)
+    return value.lower() if value else None
+
+
+def _check_ids(
+    get: Getter, client_id: str, tenant: str | None, local: bool, problems: list[str]
+) -> None:
     """The app id, tenant and secret: all three for real, the demo ids only in local mode."""
-    tenant = get("TEAMS_TENANT_ID")
     if not is_guid(client_id):
         problems.append(f"TEAMS_CLIENT_ID must be the bot's app id (a GUID), not {client_id!r}")
     if not tenant:

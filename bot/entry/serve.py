@@ -37,6 +37,11 @@ def build_asgi_app(settings: Settings | None = None) -> Starlette:
     missing = settings.missing_to_serve()
     if missing:
         raise SystemExit("cannot start: " + "; ".join(missing))
+    if settings.teams_local_unauthenticated:  # the factory cannot know which host it is on
+        raise SystemExit(
+            "cannot start: TEAMS_LOCAL_UNAUTHENTICATED=true answers anyone without a token; "
+            "run it only with `python -m bot serve`, which listens on 127.0.0.1"
+        )
     gc.disable()
     try:
         runtime = _build_runtime(settings)

@@ -31,7 +31,7 @@ COMMANDS = [
     ("away", "Pause new offers while you are away"),
     ("suggest", "Suggest a colleague for a request you were offered: suggest 12 Sam Jones"),
     ("assign", "Coordinators: assign a request to a supporter: assign 12 Sam Jones"),
-    ("visit", "Ask to visit a school and see practice: visit mastery maths in Year 4"),
+    ("visit", "Ask to visit a school and see practice: visit: mastery maths in Year 4"),
     ("visit-assign", "Coordinators: a host for a visit no school took: visit-assign 7 Sam Jones"),
     ("audit", "Coordinators: who did what to a request: audit 12"),
     ("help", "What I can do"),

@@ -3,14 +3,16 @@
 `StarletteAdapter` is the SDK's `HttpServerAdapter`: `App.initialize()` hands it the SDK's
 request handler, and the adapter wraps it in a route that our own ASGI app serves beside
 `/slack/events`. Before the SDK sees anything the route enforces the body-size limit, answers
-401 to a request whose Bot Framework token does not verify (`auth.BotFrameworkVerifier`), and
-drops activities from other tenants; nothing unverified reaches a listener, a log line or
+401 to a request whose Bot Framework token does not verify (`auth.BotFrameworkVerifier`) (in
+local unauthenticated mode, 403 to any client not on this machine), and drops activities from
+other tenants; nothing unverified reaches a listener, a log line or
 Microsoft. The SDK awaits every matched listener before answering, so what a listener commits
 is committed before the 200 goes out.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -58,7 +60,7 @@ class StarletteAdapter:
         """`verifier=None` is local unauthenticated mode (tests and the demo only)."""
         self.routes: list[Route] = []
         self.max_body = max_body
-        self.tenant_id = tenant_id
+        self.tenant_id = tenant_id.lower()  # GUIDs: Teams sends lower case, settings may not
         self.verifier = verifier
 
     def register_route(self, method: str, path: str, handler: SdkHandler) -> None:
@@ -73,6 +75,9 @@ class StarletteAdapter:
         self.routes.append(Route(path, endpoint, methods=[method]))
 
     async def _handle(self, request: Request, handler: SdkHandler) -> Response:
+        if self.verifier is None and not is_loopback(request):
+            log.warning("Teams request refused: local unauthenticated mode, client not loopback")
+            return JSONResponse({"error": "Forbidden"}, status_code=403)
         authorization = request.headers.get("authorization", "")
         if self.verifier is not None and not authorization.startswith("Bearer "):
             return _unauthorised("missing bearer token")
@@ -90,7 +95,8 @@ class StarletteAdapter:
                 return _unauthorised(str(exc))
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
-        if activity_tenant(body) != self.tenant_id:
+        tenant = activity_tenant(body)
+        if tenant is None or tenant.lower() != self.tenant_id:
             log.warning("Teams activity from another tenant dropped (id %s)", _safe_id(body))
             return Response(status_code=200)
         result = await handler({"body": body, "headers": dict(request.headers)})
@@ -104,6 +110,14 @@ class StarletteAdapter:
 
     async def stop(self) -> None:
         """Nothing to stop: the server is ours."""
+
+
+def is_loopback(request: Request) -> bool:
+    """Whether the request comes from this machine (127.0.0.0/8 or ::1)."""
+    try:
+        return ipaddress.ip_address(request.client.host if request.client else "").is_loopback
+    except ValueError:
+        return False
 
 
 def _unauthorised(reason: str) -> Response:

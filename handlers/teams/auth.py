@@ -6,7 +6,9 @@ document, never checks the key's `endorsements` and has no tenant check.
 
 `BotFrameworkVerifier.verify` reads the OpenID document, then its `jwks_uri`, with an async
 httpx client; caches the keys for a day; fetches again for an unknown `kid` at most once per
-five minutes (so random `kid`s cannot make it hammer Microsoft); and checks RS256, the
+five minutes (so random `kid`s cannot make it hammer Microsoft); when fetching fails (an
+outage) keeps the keys it has and tries again only after five minutes, and a request whose
+key is already held never waits for a fetch another request has under way; and checks RS256, the
 audience (our app id), the issuer, expiry (five minutes' leeway), the `serviceurl` claim
 against the activity's `serviceUrl`, and that the key is endorsed for Teams. Anything it cannot
 verify, a network failure included, raises `TokenRejected`, which the adapter answers with 401.
@@ -32,6 +34,7 @@ TEAMS_CHANNEL = "msteams"
 LEEWAY_SECONDS = 300
 KEYS_LIFETIME_SECONDS = 24 * 3600
 UNKNOWN_KID_COOLDOWN_SECONDS = 300
+FAILED_REFRESH_COOLDOWN_SECONDS = 300
 FETCH_TIMEOUT_SECONDS = 10.0
 
 
@@ -62,6 +65,7 @@ class BotFrameworkVerifier:
         self._wall_clock = wall_clock
         self._key_set = _KeySet()
         self._last_forced_fetch = float("-inf")
+        self._retry_refresh_at = float("-inf")  # after a failed fetch: not before then
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many times the key set was fetched (for tests and metrics)
 
@@ -97,19 +101,32 @@ class BotFrameworkVerifier:
             raise TokenRejected(type(exc).__name__) from exc
 
     async def _key_for(self, kid: str) -> dict[str, Any]:
+        held = self._key_set.keys.get(kid)
+        if held is not None and (self._lock.locked() or not self._refresh_due(kid)):
+            return held  # usable: never queue behind another request's fetch
         async with self._lock:
             now = self._monotonic()
-            stale = now - self._key_set.fetched_at > KEYS_LIFETIME_SECONDS
-            unknown = kid not in self._key_set.keys
-            may_force = now - self._last_forced_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
-            if stale or (unknown and may_force):
-                if unknown and not stale:
+            if self._refresh_due(kid):  # asked again: another request may have just fetched
+                if kid not in self._key_set.keys and not self._stale(now):
                     self._last_forced_fetch = now
                 await self._refresh(now)
             key = self._key_set.keys.get(kid)
         if key is None:
             raise TokenRejected("unknown signing key")
         return key
+
+    def _stale(self, now: float) -> bool:
+        return now - self._key_set.fetched_at > KEYS_LIFETIME_SECONDS
+
+    def _refresh_due(self, kid: str) -> bool:
+        """A day-old key set (unless a fetch just failed), or a `kid` we don't know (at most
+        once per cooldown)."""
+        now = self._monotonic()
+        if now < self._retry_refresh_at:
+            return False
+        unknown = kid not in self._key_set.keys
+        may_force = now - self._last_forced_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
+        return self._stale(now) or (unknown and may_force)
 
     async def _refresh(self, now: float) -> None:
         try:
@@ -121,6 +138,7 @@ class BotFrameworkVerifier:
             log.warning("Teams signing keys could not be fetched (%s)", type(exc).__name__)
             if not self._key_set.keys:
                 raise TokenRejected("signing keys unavailable") from exc
+            self._retry_refresh_at = now + FAILED_REFRESH_COOLDOWN_SECONDS
             return  # keep the keys we have; try again after the cooldown
         self.fetches += 1
         self._key_set = _KeySet(keys=keys, fetched_at=now)

@@ -43,6 +43,7 @@ from handlers.teams.listeners.forms import edit_description, save_school_details
 from handlers.teams.listeners.lifecycle import STEPS as LIFECYCLE_STEPS
 from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.teamwork import TEAM_STEPS
+from handlers.teams.listeners.values import id_of
 from handlers.teams.listeners.visits import VISIT_STEPS
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,10 @@ def _work_for(action: str, value: str) -> Step | None:
     """The step a button runs, or None for one this version doesn't know."""
     if action in STEPS:
         return STEPS[action]
-    work = ACTIONS.get(action)
-    if work is None or not value.isdigit():
+    work, target_id = ACTIONS.get(action), id_of(value)
+    if work is None or target_id is None:
         return None
-    return lambda session, ctx, actor, raw, data: work(session, ctx, actor, int(raw), data)
+    return lambda session, ctx, actor, _raw, data: work(session, ctx, actor, target_id, data)
 
 
 async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity) -> Any:
@@ -165,6 +166,9 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         return _message(exc.message)
     except OperationalError:
         log.exception("database busy or unavailable")
+        return _message(BUSY)
+    except Exception:  # a bug: a kind answer, not a 500 (the log filter withholds details)
+        log.exception("Teams action %s on %s by %s failed", data["action"], value, actor)
         return _message(BUSY)
     log.info("Teams action %s on %s by %s", data["action"], value, actor)
     return _reply(result)

@@ -1,9 +1,9 @@
-"""The bot's commands in Teams (the manifest's command list): `support …`, `home`, `away`,
-`back`, `help`, and the changes `assign N <name or email>` (coordinators),
-`suggest N <name or email>` (a supporter offered request N), `visit …` (asking to visit a
-classroom), `visit-assign N <name or email> [override]` (coordinators: a host for visit N) and
-`audit N` (coordinators: the trail comes in their 1:1 chat). Each answers once per message, in
-the chat it came from."""
+"""The bot's commands in Teams (the manifest's command list): `support …`; `home`, `away`,
+`back` and `help` (each only as the whole message: "Help! Our SENCO has left…" is a request);
+the changes `assign N <name or email>` (coordinators), `suggest N <name or email>` (a supporter
+offered request N), `visit: …` (asking to visit a classroom), `visit-assign N <name or email>
+[override]` (coordinators: a host for visit N) and `audit N` (coordinators: the trail comes in
+their 1:1 chat). Each answers once per message, in the chat it came from."""
 
 from __future__ import annotations
 
@@ -22,8 +22,13 @@ from bot.routing.service import assign_request, suggest_colleague
 from bot.visits.assigning import assign_host, check_may_assign_host
 from handlers.teams.listeners.audit import is_audit
 
+# Bare-word commands are the whole message ("Help!", "back."): "Help! Our SENCO has left…"
+# or "Home learning and attendance…" is a request, not a command.
+BARE_COMMAND = re.compile(r"^\s*(help|\?|home|away|back)[\s.!?:,;-]*$", re.IGNORECASE)
+# `visit` asks to visit a classroom only with a colon ("visit: mastery maths…") or alone:
+# "Visit from a maths SLE needed…" is a support request.
 COMMAND = re.compile(
-    r"^\s*(help|\?|home|away|back|support|assign|suggest|visit-assign|visit|audit)\b[\s:,-]*",
+    r"^\s*(support|assign|suggest|visit-assign|visit(?=\s*(?::|$))|audit)\b[\s:,-]*",
     re.IGNORECASE,
 )
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
@@ -34,8 +39,8 @@ HELP_TEXT = (
     "Commands: *support* followed by your request, *home* for where things stand, *away* to "
     "pause new offers and *back* to resume them, *help* for this. Offered a request you "
     "can't take? *suggest 12 Sam Jones* (or their email) offers request 12 to a colleague. "
-    "To see good practice in another school: *visit* and what you'd like to see (for example "
-    "*visit mastery maths in Year 4*). Coordinators: *assign 12 Sam Jones* assigns (or "
+    "To see good practice in another school: *visit:* and what you'd like to see (for example "
+    "*visit: mastery maths in Year 4*). Coordinators: *assign 12 Sam Jones* assigns (or "
     "reassigns) request 12, *visit-assign 7 Sam Jones* makes them the host of visit 7 when no "
     "school has taken it (add *override* to set the hosting rules aside), and *audit 12* shows "
     "who did what to request 12.\n\n"
@@ -45,12 +50,14 @@ HELP_TEXT = (
 
 
 def split_command(text: str) -> tuple[str | None, str]:
-    """The command a message starts with (lower case), if any, and the rest of it."""
+    """The command a message is or starts with (lower case), if any, and the rest of it."""
+    bare = BARE_COMMAND.match(text)
+    if bare is not None:
+        return ("help" if bare.group(1) == "?" else bare.group(1).lower()), ""
     match = COMMAND.match(text)
     if match is None:
         return None, text
-    command = match.group(1).lower()
-    return ("help" if command == "?" else command), text[match.end() :].strip()
+    return match.group(1).lower(), text[match.end() :].strip()
 
 
 def availability_reply(session: Session, *, now: datetime, actor: str, away: bool) -> str:
@@ -90,7 +97,7 @@ def home_text(home: HomeData) -> str:
 
 def is_change(command: str | None, rest: str) -> bool:
     """`assign`/`suggest` followed by a request number (a head's "Suggest a mentor for…" is a
-    request, not a command), `audit` alone or before a number, `visit …` and `visit-assign …`."""
+    request, not a command), `audit` alone or before a number, `visit: …` and `visit-assign …`."""
     if command in ("visit", "visit-assign"):
         return True
     if command == "audit":

@@ -37,7 +37,7 @@ from handlers.teams.cards.forms import (
     saved_card,
 )
 from handlers.teams.context import TeamsContext
-from handlers.teams.listeners.values import date_of, days_of, target, text_of
+from handlers.teams.listeners.values import date_of, days_of, id_of, target, text_of
 from storage.models import ReviewDecision
 
 # Teams has no Home tab: the agreement is revised from the card that first asked for it.
@@ -101,7 +101,7 @@ def save_visit_log(
     one entry per person per check-in, so a double submit is refused kindly) or *Log a visit*
     on a `home` card (value: deployment; a double submit is saved once)."""
     deployment_id, rest = target(value)
-    checkin_id = int(rest) if rest.isdigit() else None
+    checkin_id = id_of(rest)
     days, note, visited_on = (
         days_of(data, "days"),
         text_of(data, "visit_note"),
@@ -162,8 +162,9 @@ def _by_objective(data: dict[str, Any], prefix: str) -> dict[int, str]:
     found = {}
     for key, raw in data.items():
         kind, _, objective = str(key).partition(":")
-        if kind == prefix and objective.isdigit() and isinstance(raw, str) and raw.strip():
-            found[int(objective)] = raw.strip()
+        objective_id = id_of(objective)
+        if kind == prefix and objective_id is not None and isinstance(raw, str) and raw.strip():
+            found[objective_id] = raw.strip()
     return found
 
 

@@ -1,11 +1,11 @@
 """Messages to the bot: a post in a team channel or a 1:1 chat becomes a request (once: a
 re-delivered activity has the same id, and the request's source key is built from it); a few
-words of thanks in a chat get a hint instead; commands (`support …`, `home`, `away`, `back`,
-`help`) are answered in place (`commands`), and so are the changes `assign …`, `suggest …`,
-`visit …`, `visit-assign …` and `audit N`
-(in any chat, the coordinators' channel included; a refusal is answered and audited, and
-changes nothing). Every message
-also refreshes the stored reference of its conversation, so the bot can write there later."""
+words of thanks in a chat get a hint instead; commands (`support …`, and `home`, `away`,
+`back`, `help` as the whole message) are answered in place (`commands`), and so are the
+changes `assign …`, `suggest …`, `visit: …`, `visit-assign …` and `audit N` (in any chat, the
+coordinators' channel included; a refusal is answered and audited, and changes nothing). Every
+message also refreshes the stored reference of its conversation, so the bot can write there
+later."""
 
 from __future__ import annotations
 

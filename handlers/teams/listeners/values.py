@@ -4,18 +4,28 @@ forged card); a malformed input is `InvalidInput`, answered in words, changing n
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from bot.core.errors import InvalidInput, NotFound
 
+ID = re.compile(r"[0-9]{1,9}")
+
+
+def id_of(raw: str) -> int | None:
+    """An id from card data ("12"), or None if it is not one. Not `str.isdigit()`: that
+    accepts "²", which `int()` refuses; and at most 9 digits, which every database holds."""
+    return int(raw) if ID.fullmatch(raw) else None
+
 
 def target(value: str, what: str = "support") -> tuple[int, str]:
     """The id a button points at (`"12"` or `"12:rest"`) and what follows it."""
     head, _, rest = value.partition(":")
-    if not head.isdigit() or len(head) > 9:
+    found = id_of(head)
+    if found is None:
         raise NotFound(f"That button doesn't point at a {what} I know.")
-    return int(head), rest
+    return found, rest
 
 
 def text_of(data: dict[str, Any], name: str) -> str:

@@ -1,5 +1,5 @@
 """Open classrooms on Teams: hosting a visit or not, the host's date (a form unfolded on the
-card), "was it useful?", calling a visit off, and asking to visit with `visit …` in a chat.
+card), "was it useful?", calling a visit off, and asking to visit with `visit: …` in a chat.
 The same core steps as Slack's (`handlers/slack/listeners/{actions,views}/visits.py`)."""
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 NO_AREA = (
     "I couldn't tell which area of practice you'd like to see. Name it, for example "
-    "*visit phonics teaching in Reception*."
+    "*visit: phonics teaching in Reception*."
 )
 USAGE = (
-    "Tell me what you'd like to see, for example *visit mastery maths teaching in Year 4*, "
-    "and I'll ask schools that open their classrooms."
+    "Tell me what you'd like to see after *visit:*, for example *visit: mastery maths "
+    "teaching in Year 4*, and I'll ask schools that open their classrooms."
 )
 
 
@@ -79,7 +79,7 @@ VISIT_STEPS: dict[str, Step] = {
 
 
 def visit_reply(session: Session, ctx: ServiceContext, *, actor: str, rest: str, key: str) -> str:
-    """`visit <what you'd like to see>`: asked once per message (`key`), offered to hosts;
+    """`visit: <what you'd like to see>`: asked once per message (`key`), offered to hosts;
     "" once asked (the core tells the visitor), else how to ask."""
     if not rest.strip():
         return USAGE

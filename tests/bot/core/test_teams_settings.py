@@ -108,6 +108,14 @@ def test_the_sdks_own_environment_names_are_refused_with_teams(name: str) -> Non
     load_settings(SLACK | {name: "x"}, env_file=None)  # a Slack-only bot does not care
 
 
+def test_teams_ids_are_read_in_lower_case() -> None:
+    upper = {"TEAMS_CLIENT_ID": CLIENT.upper(), "TEAMS_TENANT_ID": TENANT.upper()}
+    settings = load_settings(TEAMS | upper, env_file=None)
+    assert (settings.teams_client_id, settings.teams_tenant_id) == (CLIENT, TENANT)
+    local = {"TEAMS_TENANT_ID": DEMO_TEAMS_TENANT_ID.upper()}
+    assert load_settings(LOCAL | local, env_file=None).teams_tenant_id == DEMO_TEAMS_TENANT_ID
+
+
 def test_local_mode_runs_only_with_the_demo_ids_and_loopback_fakes() -> None:
     settings = load_settings(LOCAL, env_file=None)
     assert settings.teams_local_unauthenticated is True

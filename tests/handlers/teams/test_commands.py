@@ -3,6 +3,7 @@ answered with the note typed on its card."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.entry.jobs import run_due
@@ -27,6 +28,41 @@ def test_commands_are_split_from_their_words() -> None:
     assert split_command("supporting readers") == (None, "supporting readers")
     assert split_command("visit-assign 7 Sam Jones") == ("visit-assign", "7 Sam Jones")
     assert split_command("visit: assign-based marking") == ("visit", "assign-based marking")
+    assert split_command("  HELP? ") == ("help", "")
+    assert split_command("?") == ("help", "")
+    assert split_command("back.") == ("back", "")
+    assert split_command("Help me with phonics") == (None, "Help me with phonics")
+    assert split_command("Visit from an SLE, please") == (None, "Visit from an SLE, please")
+    assert split_command("visit") == ("visit", "")
+
+
+FIRST_WORD_REQUESTS = [
+    "Help! Our SENCO has left and we are struggling with EHCPs in KS2",
+    "Home learning and attendance: PA is 25% and we need support",
+    "Back-to-school attendance is a real worry, PA is 25%, can anyone help?",
+    "Away days for our SLT: we need support with leadership of curriculum",
+]
+
+
+@pytest.mark.parametrize("text", FIRST_WORD_REQUESTS)
+@pytest.mark.parametrize("channel", [False, True], ids=["chat", "channel"])
+def test_a_request_that_starts_with_a_command_word_is_a_request(
+    teams: SlackWorld, text: str, channel: bool
+) -> None:
+    activity = fake(teams).message(text, user=teams_user(HEAD), aad=HEAD, channel=channel)
+    assert teams.teams_send(activity).status_code == 200
+    teams.settle()
+    [request] = requests(teams)
+    assert request.description == text
+    said = [card_texts(m) for m in fake(teams).messages(activity["conversation"]["id"])]
+    assert not any("I broker" in s or "Where things stand" in s for s in said)
+
+
+def test_a_supporter_writing_about_an_away_day_is_not_marked_away(teams: SlackWorld) -> None:
+    say(teams, NLE, "Away day support for our middle leaders, please")
+    with teams.runtime.sessions() as session:
+        nadia = session.exec(select(Person).where(Person.teams_user_id == NLE)).one()
+    assert nadia.available is True
 
 
 def test_support_followed_by_words_is_a_request_without_the_command(teams: SlackWorld) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.core.settings import load_settings
 from bot.core.teams_settings import DEMO_TEAMS_CLIENT_ID, DEMO_TEAMS_TENANT_ID
+from bot.entry.serve import build_asgi_app
 from handlers.teams import load_teams_endpoint
 from handlers.teams.app import TeamsRefused
 from handlers.teams.config import BANNER, TeamsConfig, problems_with
@@ -72,6 +75,64 @@ def test_local_mode_says_so_on_every_answer(caplog: pytest.LogCaptureFixture) ->
     caplog.set_level(logging.WARNING)
     endpoint = load_teams_endpoint(TeamsContext(NoServices(), LOCAL), max_body=100_000)  # type: ignore[arg-type]
     assert BANNER in caplog.text
-    client = TestClient(Starlette(routes=endpoint.routes))
+    client = TestClient(Starlette(routes=endpoint.routes), client=("127.0.0.1", 50000))
     response = client.post("/api/messages", json={"type": "typing"})
     assert response.headers["X-Teams-Auth"] == "UNAUTHENTICATED"
+
+
+def activity(text: str) -> dict[str, Any]:
+    """A 1:1 message in the demo tenant, as Teams would post it (no token: local mode)."""
+    return {
+        "type": "message",
+        "id": "1",
+        "text": text,
+        "serviceUrl": "http://127.0.0.1:1/",
+        "channelId": "msteams",
+        "from": {"id": "29:x", "aadObjectId": "11111111-1111-4111-8111-111111111111"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {
+            "id": "a:1:x",
+            "conversationType": "personal",
+            "tenantId": DEMO_TEAMS_TENANT_ID,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("peer", "status"),
+    [("127.0.0.1", 200), ("::1", 200), ("192.0.2.7", 403), ("10.0.0.5", 403), ("testclient", 403)],
+)
+def test_local_mode_answers_only_this_machine(peer: str, status: int) -> None:
+    seen: list[object] = []
+
+    def register(app: Any, _ctx: TeamsContext) -> None:
+        @app.on_message
+        async def message(activity_ctx: Any) -> None:
+            seen.append(activity_ctx.activity)
+
+    endpoint = load_teams_endpoint(
+        TeamsContext(NoServices(), LOCAL),  # type: ignore[arg-type]
+        max_body=100_000,
+        register=register,
+    )
+    client = TestClient(Starlette(routes=endpoint.routes), client=(peer, 50000))
+    response = client.post("/api/messages", json=activity("help"))
+    assert response.status_code == status
+    assert len(seen) == (1 if status == 200 else 0)
+
+
+def test_the_web_process_refuses_local_mode() -> None:
+    settings = load_settings(
+        {
+            "DATABASE_URL": "sqlite://",
+            "SCHEDULER_ENABLED": "false",
+            "TEAMS_CLIENT_ID": DEMO_TEAMS_CLIENT_ID,
+            "TEAMS_TENANT_ID": DEMO_TEAMS_TENANT_ID,
+            "TEAMS_LOCAL_UNAUTHENTICATED": "true",
+            "TEAMS_LOGIN_URL": LOCAL.login_url,
+            "TEAMS_OPENID_METADATA_URL": LOCAL.openid_metadata_url,
+        },
+        env_file=None,
+    )
+    with pytest.raises(SystemExit, match="TEAMS_LOCAL_UNAUTHENTICATED"):
+        build_asgi_app(settings)

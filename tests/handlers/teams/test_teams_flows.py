@@ -7,11 +7,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from bot.entry.stand_in import SlackWorld
 from bot.reach.conversations import conversation_with
 from handlers.slack.stand_in.signing import block_actions_payload
+from handlers.teams.listeners import actions
+from handlers.teams.listeners.common import BUSY
 from storage.models import Deployment, Offer, SupportRequest, TeamsConversationRef
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
 
@@ -219,3 +222,37 @@ def test_a_button_teams_cannot_do_yet_says_so_and_changes_nothing(teams: SlackWo
     assert "doesn't work in Teams yet" in answer["value"]
     with teams.runtime.sessions() as session:
         assert list(session.exec(select(Offer))) == [], "nothing was sent out"
+
+
+GARBLED = [
+    ("offer_accept", "99999999999999999999", {}),  # too long for an id
+    ("offer_accept", "\u00b2", {}),  # a digit to str.isdigit(), not to int()
+    ("request_confirm", "1\u0661", {}),  # an Arabic-Indic one
+    ("deployment_log_visit", "1:\u00b2", {"days": "1"}),
+    ("deployment_log_visit", "\u00b2:1", {"days": "1"}),
+    ("deployment_impact_save", "1", {"rating:\u00b2": "met"}),
+    ("deployment_impact_save", "1", {"rating:99999999999999999999": "met"}),
+]
+
+
+@pytest.mark.parametrize(("action", "value", "data"), GARBLED)
+def test_a_garbled_card_value_is_answered_and_changes_nothing(
+    teams: SlackWorld, action: str, value: str, data: dict[str, str]
+) -> None:
+    head_posts(teams)
+    [request] = requests(teams)
+    answer = press(teams, NLE, action, value, **data)  # asserts a 200, not a 500
+    assert isinstance(answer["value"], str) and answer["value"]
+    assert requests(teams)[0].status == request.status
+    with teams.runtime.sessions() as session:
+        assert list(session.exec(select(Offer))) == []
+
+
+def test_an_unexpected_failure_is_answered_kindly_not_with_a_500(
+    teams: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(actions.ACTIONS, "offer_accept", broken)
+    assert press(teams, NLE, "offer_accept", 1)["value"] == BUSY

@@ -1,4 +1,4 @@
-"""Open classrooms on Teams (issue 13) through `/api/messages`: `visit …` in a chat, a Teams
+"""Open classrooms on Teams (issue 13) through `/api/messages`: `visit: …` in a chat, a Teams
 host accepting and picking a school day on the card (within the school's capacity),
 "was it useful?", and a Teams coordinator assigning a host with `visit-assign`; bad input and
 repeats change nothing."""
@@ -15,7 +15,14 @@ from sqlmodel import col, select
 from bot.core.clock import FixedClock
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld
-from storage.models import AuditEntry, Person, VisitFeedback, VisitRequest, VisitStatus
+from storage.models import (
+    AuditEntry,
+    Person,
+    SupportRequest,
+    VisitFeedback,
+    VisitRequest,
+    VisitStatus,
+)
 from tests.handlers.slack.conftest import COORDINATOR_CHANNEL
 from tests.handlers.teams.conftest import (
     COORDINATOR,
@@ -38,7 +45,7 @@ from tests.handlers.teams.test_teams_forms import inputs
 from tests.support.visit_world import VISIT_DIRECTORY
 
 NEWCOMER = "55555555-5555-4555-8555-555555555555"  # on Teams, not in the directory
-MATHS = "visit mastery maths teaching in Year 4"
+MATHS = "visit: mastery maths teaching in Year 4"
 
 
 @pytest.fixture
@@ -76,9 +83,23 @@ def test_visit_in_a_chat_asks_host_schools_once(world: SlackWorld) -> None:
     assert world.fake.messages("USLE1"), "Sam, on Slack, is asked too"
 
 
+@pytest.mark.parametrize("channel", [False, True], ids=["chat", "channel"])
+def test_a_support_request_starting_with_visit_is_a_support_request(
+    world: SlackWorld, channel: bool
+) -> None:
+    text = "Visit from a maths SLE needed please: our KS2 maths results have dropped"
+    activity = fake(world).message(text, user=teams_user(HEAD), aad=HEAD, channel=channel)
+    assert world.teams_send(activity).status_code == 200
+    world.settle()
+    assert visits(world) == []
+    with world.runtime.sessions() as session:
+        [request] = session.exec(select(SupportRequest)).all()
+    assert request.description == text
+
+
 def test_a_visit_without_an_area_or_from_a_stranger_changes_nothing(world: SlackWorld) -> None:
-    assert "which area of practice" in say(world, HEAD, "visit some lovely classrooms")
-    assert "visit mastery maths" in say(world, HEAD, "visit")
+    assert "which area of practice" in say(world, HEAD, "visit: some lovely classrooms")
+    assert "visit: mastery maths" in say(world, HEAD, "visit")
     assert "directory" in say(world, NEWCOMER, MATHS)
     assert visits(world) == []
 
@@ -110,7 +131,7 @@ def test_the_host_school_has_room_for_one_visit_a_half_term(world: SlackWorld) -
     say(world, HEAD, MATHS)
     press_on_card(world, NLE, "visit_accept")
     press_on_card(world, NLE, "visit_pick_date", date="2026-12-08")
-    say(world, HEAD, "visit maths mastery in Year 6 please")
+    say(world, HEAD, "Visit: maths mastery in Year 6 please")
     assert len(visits(world)) == 2
     press_on_card(world, NLE, "visit_accept")
     full = press_on_card(world, NLE, "visit_pick_date", date="2026-12-09")
@@ -222,7 +243,7 @@ def test_the_no_host_notice_names_each_platforms_command(coordinated: SlackWorld
 def test_a_visit_nobody_could_host_is_also_noticed_with_the_teams_command(
     coordinated: SlackWorld,
 ) -> None:
-    say(coordinated, HEAD, "visit phonics teaching in Reception")  # no host school has phonics
+    say(coordinated, HEAD, "visit: phonics teaching in Reception")  # no host school has phonics
     [visit] = visits(coordinated)
     assert visit.status == VisitStatus.UNMATCHED
     in_channel = [card_texts(m) for m in fake(coordinated).messages(COORDINATORS_CHANNEL)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,17 @@ class Harness:
 
 @pytest.fixture
 def harness() -> Iterator[Harness]:
+    with running_harness(TENANT_ID) as running:
+        yield running
+
+
+@contextmanager
+def running_harness(tenant_id: str) -> Iterator[Harness]:
+    """The endpoint configured for `tenant_id`, its Microsoft played by a `FakeMicrosoft`."""
     with FakeMicrosoft() as fake:
         config = TeamsConfig(
             client_id=APP_ID,
-            tenant_id=TENANT_ID,
+            tenant_id=tenant_id,
             client_secret="test-secret",
             login_url=fake.login_url,
             openid_metadata_url=fake.openid_metadata_url,
@@ -150,6 +158,18 @@ def test_an_activity_from_another_tenant_is_dropped(harness: Harness) -> None:
     activity["channelData"]["tenant"]["id"] = "another-tenant"
     assert harness.post(activity, harness.fake.sign(activity)).status_code == 200
     assert harness.spy.seen == []
+
+
+def test_our_tenant_is_ours_whatever_the_case_of_its_letters() -> None:
+    with running_harness(TENANT_ID.upper()) as upper:  # as the Azure portal may copy it
+        activity = upper.fake.message("hello", user="29:head")
+        assert upper.post(activity, upper.fake.sign(activity)).status_code == 200
+        assert upper.spy.seen == [activity["id"]]
+    with running_harness(TENANT_ID) as lower:
+        activity = lower.fake.message("hello", user="29:head")
+        activity["conversation"]["tenantId"] = TENANT_ID.upper()
+        assert lower.post(activity, lower.fake.sign(activity)).status_code == 200
+        assert lower.spy.seen == [activity["id"]]
 
 
 def test_an_oversized_body_is_refused(harness: Harness) -> None:
