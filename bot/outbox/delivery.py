@@ -350,6 +350,8 @@ class Deliverer:
             }
             if not outcome.count:
                 values["attempts"] = OutboxMessage.attempts - 1
+            if outcome.in_doubt:  # stays so until sent or failed (see `_claim`)
+                values["in_doubt"] = True
         return values
 
     def backoff(self, attempts: int) -> timedelta:

@@ -34,6 +34,7 @@ class Retry:
     error: str | None
     after: timedelta | None = None
     count: bool = True  # False: not a failed attempt (a wait, not an error)
+    in_doubt: bool = False  # the platform may have taken it: look before sending again
 
 
 @dataclass(frozen=True)
