@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from bot.entry.stand_in import SlackWorld
 from bot.reach.conversations import conversation_with
 from handlers.slack.stand_in.signing import block_actions_payload
-from storage.models import Deployment, Offer, SupportRequest, TeamsConversationRef
+from handlers.teams.sender import IN_DOUBT_RESENT
+from storage.models import Deployment, Offer, OutboxMessage, SupportRequest, TeamsConversationRef
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
 
 SEND_REQUEST = "We need help with SEND: our SENCO has left and we are struggling"
@@ -219,3 +220,19 @@ def test_a_button_teams_cannot_do_yet_says_so_and_changes_nothing(teams: SlackWo
     assert "doesn't work in Teams yet" in answer["value"]
     with teams.runtime.sessions() as session:
         assert list(session.exec(select(Offer))) == [], "nothing was sent out"
+
+
+def test_a_message_resent_after_its_answer_was_lost_is_flagged(teams: SlackWorld) -> None:
+    fake(teams).lose_next_answer()  # Teams takes the head's first card; the bot hears nothing
+    activity = head_posts(teams)
+    with teams.runtime.sessions() as session:
+        first = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).first()
+    assert first is not None and first.status == "pending" and first.in_doubt
+    teams.clock.advance(minutes=1)
+    teams.settle()
+    with teams.runtime.sessions() as session:
+        resent = session.get(OutboxMessage, first.id)
+    assert resent is not None and resent.status == "sent" and resent.attempts == 2
+    assert resent.last_error == IN_DOUBT_RESENT, "the possible duplicate is flagged"
+    chat = fake(teams).messages(activity["conversation"]["id"])
+    assert len(chat) == 2 and card_texts(chat[0]) == card_texts(chat[1]), "re-sent once"
