@@ -49,14 +49,19 @@ from storage.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a claimed row not recorded by then is in doubt
-# A row this close to its lease's end is not started: more than the longest paced wait
-# (MAX_PACED_WAIT) plus a Web API call and its retry (10 s each), so no send outlives its claim.
+# A row this close to its lease's end is not started, and a paced call this close renews the
+# lease first (`Deliverer._pace_claimed`): more than a Web API call's timeout (10 s) with room
+# to spare, so however many calls a send makes, none outlives the claim.
 LEASE_MARGIN = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=30)
 ORIGINAL_WAIT = timedelta(seconds=2)  # an edit or reply looks for its original again after
 MAX_PACED_WAIT = 20.0  # seconds a worker waits for its limits before rescheduling the row
 DEFAULT_WORKERS = 4
 OUTBOX_CLAIM_LOCK = 0x0B0C  # the advisory lock key every copy's outbox claim takes
+
+
+class ClaimLost(Exception):
+    """Another copy has claimed the row this process was sending (its lease had lapsed)."""
 
 
 class Deliverer:
@@ -231,7 +236,7 @@ class Deliverer:
             message,
             original=original,
             now=self.clock.now,
-            pace=self._pace,
+            pace=lambda limits: self._pace_claimed(message, limits),
             record=lambda m, values: self.update_claimed(m, **values),
         )
         return self._counted(self._send(transport, claim), message, report)
@@ -242,6 +247,10 @@ class Deliverer:
             return transport.send(claim)
         except TooLongAWait as exc:
             return Retry("paced", after=timedelta(seconds=exc.seconds), count=False)
+        except ClaimLost:
+            # Its owner now (another copy) sends it and records it; this one changes nothing.
+            log.warning("outbox %s: claim lost mid-send; left to its new owner", message.id)
+            return Retry("claim_lost", after=timedelta(0), count=False)
         except RateLimited as exc:
             if self.pacer is not None:
                 self.pacer.pause(exc.keys, exc.retry_after)
@@ -253,9 +262,29 @@ class Deliverer:
                 raise
             return outcome
 
-    def _pace(self, limits: list[Limit]) -> None:
-        if self.pacer is not None:
+    def _pace_claimed(self, message: OutboxMessage, limits: list[Limit]) -> None:
+        """Wait for the platform's limits; then, if less than `LEASE_MARGIN` of the claim is
+        left, renew it for a whole `LEASE` before the call goes out (`ClaimLost` if another
+        copy has claimed the row meanwhile)."""
+        if self.pacer is not None and limits:
             self.pacer.acquire(limits, max_wait=MAX_PACED_WAIT)
+        now = self.clock.now()
+        if message.claimed_until and message.claimed_until - now >= LEASE_MARGIN:
+            return  # enough left for the call (a few seconds): no transaction needed
+        claimed_until = now + LEASE
+        with transaction(self.sessions) as session:
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message.id,
+                    col(OutboxMessage.claim_token) == message.claim_token,
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                )
+                .values(claimed_until=claimed_until)
+            )
+        if renewed.rowcount != 1:  # type: ignore[attr-defined]  # a DML result: CursorResult
+            raise ClaimLost(message.id)
+        message.claimed_until = claimed_until
 
     def _counted(self, outcome: Outcome, message: OutboxMessage, report: DeliveryReport) -> Outcome:
         with self._count_lock:

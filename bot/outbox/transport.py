@@ -90,9 +90,10 @@ class Claim:
         return self._now()
 
     def pace(self, *limits: Limit) -> None:
-        """Wait until the platform's limits allow one more call (raises `TooLongAWait`)."""
-        if limits:
-            self._pace(list(limits))
+        """Call before each platform call: wait until its limits allow one more (raises
+        `TooLongAWait`), then renew the claim if it nears its end (raises if another copy has
+        taken the row)."""
+        self._pace(list(limits))
 
     def record(self, **values: Any) -> None:
         """Change the row now, in its own transaction, while this claim holds it: a note that
