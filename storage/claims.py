@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlmodel import Session, SQLModel
 
 
@@ -45,3 +45,11 @@ def claim_rows(
         if result.rowcount == 1:  # type: ignore[attr-defined]  # a DML result is a CursorResult
             won.append(row_id)
     return won
+
+
+def serialise_claims(session: Session, key: int) -> None:
+    """Make claims under `key` wait for each other until this transaction ends, so a claim
+    that looks at rows another is taking sees them taken (PostgreSQL: a transaction-level
+    advisory lock; SQLite already runs one writing transaction at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(key)))

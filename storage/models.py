@@ -549,6 +549,8 @@ class OutboxMessage(_Table, table=True):
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_status_sent", "status", "sent_at"),  # pruning sent rows
+        # The claim's look for an earlier message still owed in the same conversation.
+        Index("ix_outbox_conversation", "platform", "channel", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,24 +4,27 @@
 `Transport` for; never two processes the same row), sends them on worker threads
 (`bot.outbox.workers`) through their platform's transport, and records what each came to,
 many rows per transaction. Everything not about one platform lives here: order per message
-(an edit waits for its original, a thread reply for its parent), retries with backoff or
-after `Retry-After`, pausing every worker under a limit the platform said was hit, marking
-rows sent or failed, reporting the undeliverable, and the lease that lets the next claim
-find a row whose process died mid-send ("in doubt", checked by the transport before it
-sends again).
+(an edit waits for its original, a thread reply for its parent) and per conversation (a
+message waits while an earlier one of its conversation is retried or sent elsewhere),
+retries with backoff or after `Retry-After`, pausing every worker under a limit the
+platform said was hit, marking rows sent or failed, reporting the undeliverable, and the
+lease that lets the next claim find a row whose process died mid-send ("in doubt", checked
+by the transport before it sends again).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.core.clock import Clock
@@ -39,20 +42,26 @@ from bot.outbox.transport import (
     Transport,
 )
 from bot.outbox.workers import DrainRun, Recorded, depends_on
-from storage.claims import claim_rows
+from storage.claims import claim_rows, serialise_claims
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a claimed row not recorded by then is in doubt
-# A row this close to its lease's end is not started: more than the longest paced wait
-# (MAX_PACED_WAIT) plus a Web API call and its retry (10 s each), so no send outlives its claim.
+# A row this close to its lease's end is not started, and a paced call this close renews the
+# lease first (`Deliverer._pace_claimed`): more than a Web API call's timeout (10 s) with room
+# to spare, so however many calls a send makes, none outlives the claim.
 LEASE_MARGIN = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=30)
 ORIGINAL_WAIT = timedelta(seconds=2)  # an edit or reply looks for its original again after
 MAX_PACED_WAIT = 20.0  # seconds a worker waits for its limits before rescheduling the row
 DEFAULT_WORKERS = 4
+OUTBOX_CLAIM_LOCK = 0x0B0C  # the advisory lock key every copy's outbox claim takes
+
+
+class ClaimLost(Exception):
+    """Another copy has claimed the row this process was sending (its lease had lapsed)."""
 
 
 class Deliverer:
@@ -136,8 +145,9 @@ class Deliverer:
         report = DeliveryReport()
         while True:
             done, failed = report.sent + report.retried + report.failed, report.failed
+            token = uuid.uuid4().hex  # one a run: its own claims don't hold up its next
             DrainRun(
-                claim=self._claim,
+                claim=functools.partial(self._claim, token=token),
                 send=lambda message, run: self._deliver(message, run, report),
                 record=lambda batch: self._record(batch, report),
                 workers=self.workers,
@@ -149,8 +159,9 @@ class Deliverer:
                 return report
 
     # --- claiming --------------------------------------------------------------------------
-    def _claim(self, size: int) -> list[OutboxMessage]:
-        """Claim up to `size` due rows, oldest first, for `LEASE`; detached copies."""
+    def _claim(self, size: int, token: str) -> list[OutboxMessage]:
+        """Claim up to `size` due rows, oldest first, for `LEASE` under `token`; detached
+        copies. A row waiting for an earlier one of its conversation is left (`_held_up`)."""
         now = self.clock.now()
         claimable = and_(
             col(OutboxMessage.platform).in_(list(self.transports)),
@@ -165,8 +176,11 @@ class Deliverer:
                 ),
             ),
         )
-        token = uuid.uuid4().hex
+        claimable = and_(claimable, ~_held_up(now, token))
         with transaction(self.sessions) as session:
+            # An earlier message another copy is claiming at this moment must be seen as
+            # taken, or this claim could take the next message of its conversation.
+            serialise_claims(session, OUTBOX_CLAIM_LOCK)
             ids = claim_rows(
                 session,
                 OutboxMessage,
@@ -222,7 +236,7 @@ class Deliverer:
             message,
             original=original,
             now=self.clock.now,
-            pace=self._pace,
+            pace=lambda limits: self._pace_claimed(message, limits),
             record=lambda m, values: self.update_claimed(m, **values),
         )
         return self._counted(self._send(transport, claim), message, report)
@@ -233,6 +247,10 @@ class Deliverer:
             return transport.send(claim)
         except TooLongAWait as exc:
             return Retry("paced", after=timedelta(seconds=exc.seconds), count=False)
+        except ClaimLost:
+            # Its owner now (another copy) sends it and records it; this one changes nothing.
+            log.warning("outbox %s: claim lost mid-send; left to its new owner", message.id)
+            return Retry("claim_lost", after=timedelta(0), count=False)
         except RateLimited as exc:
             if self.pacer is not None:
                 self.pacer.pause(exc.keys, exc.retry_after)
@@ -244,9 +262,29 @@ class Deliverer:
                 raise
             return outcome
 
-    def _pace(self, limits: list[Limit]) -> None:
-        if self.pacer is not None:
+    def _pace_claimed(self, message: OutboxMessage, limits: list[Limit]) -> None:
+        """Wait for the platform's limits; then, if less than `LEASE_MARGIN` of the claim is
+        left, renew it for a whole `LEASE` before the call goes out (`ClaimLost` if another
+        copy has claimed the row meanwhile)."""
+        if self.pacer is not None and limits:
             self.pacer.acquire(limits, max_wait=MAX_PACED_WAIT)
+        now = self.clock.now()
+        if message.claimed_until and message.claimed_until - now >= LEASE_MARGIN:
+            return  # enough left for the call (a few seconds): no transaction needed
+        claimed_until = now + LEASE
+        with transaction(self.sessions) as session:
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message.id,
+                    col(OutboxMessage.claim_token) == message.claim_token,
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                )
+                .values(claimed_until=claimed_until)
+            )
+        if renewed.rowcount != 1:  # type: ignore[attr-defined]  # a DML result: CursorResult
+            raise ClaimLost(message.id)
+        message.claimed_until = claimed_until
 
     def _counted(self, outcome: Outcome, message: OutboxMessage, report: DeliveryReport) -> Outcome:
         with self._count_lock:
@@ -350,6 +388,8 @@ class Deliverer:
             }
             if not outcome.count:
                 values["attempts"] = OutboxMessage.attempts - 1
+            if outcome.in_doubt:  # stays so until sent or failed (see `_claim`)
+                values["in_doubt"] = True
         return values
 
     def backoff(self, attempts: int) -> timedelta:
@@ -361,6 +401,37 @@ class Deliverer:
 def _replaces_whole(message: OutboxMessage) -> bool:
     """An edit (the whole message) or a Home page (the whole page): a later one supersedes it."""
     return bool(message.update_of) or message.method == HOME_PUBLISH
+
+
+def _held_up(now: datetime, token: str) -> ColumnElement[bool]:
+    """Whether a row must wait for an earlier one of its conversation (same platform and
+    channel): one waiting for a retry, or being sent under another claim. One claimable now
+    is claimed first, in the same batch; one failed for good holds up nothing. Edits and Home
+    pages neither wait nor hold up (an edit waits for its own original only)."""
+    earlier = aliased(OutboxMessage)
+    in_order = and_(
+        col(OutboxMessage.update_of).is_(None), col(OutboxMessage.method) != HOME_PUBLISH
+    )
+    return and_(
+        in_order,
+        exists().where(
+            col(earlier.platform) == col(OutboxMessage.platform),
+            col(earlier.channel) == col(OutboxMessage.channel),
+            col(earlier.id) < OutboxMessage.id,
+            col(earlier.update_of).is_(None),
+            col(earlier.method) != HOME_PUBLISH,
+            or_(
+                and_(
+                    col(earlier.status) == OutboxStatus.PENDING, col(earlier.next_attempt_at) > now
+                ),
+                and_(
+                    col(earlier.status) == OutboxStatus.SENDING,
+                    col(earlier.claimed_until) >= now,
+                    col(earlier.claim_token) != token,
+                ),
+            ),
+        ),
+    )
 
 
 def _update_claimed(session: Session, message: OutboxMessage, values: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ class Retry:
     error: str | None
     after: timedelta | None = None
     count: bool = True  # False: not a failed attempt (a wait, not an error)
+    in_doubt: bool = False  # the platform may have taken it: look before sending again
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,10 @@ class Claim:
         return self._now()
 
     def pace(self, *limits: Limit) -> None:
-        """Wait until the platform's limits allow one more call (raises `TooLongAWait`)."""
-        if limits:
-            self._pace(list(limits))
+        """Call before each platform call: wait until its limits allow one more (raises
+        `TooLongAWait`), then renew the claim if it nears its end (raises if another copy has
+        taken the row)."""
+        self._pace(list(limits))
 
     def record(self, **values: Any) -> None:
         """Change the row now, in its own transaction, while this claim holds it: a note that

@@ -16,7 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.outbox.transport import Outcome, Retry, Sent, Target
+from bot.outbox.owing import HOME_PUBLISH
+from bot.outbox.transport import Failed, Outcome, Retry, Sent, Target
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ Recorded = tuple[OutboxMessage, Outcome]
 def lane_of(message: OutboxMessage) -> str:
     """The conversation a row belongs to: one process sends a lane's rows one at a time."""
     return message.channel or f"edit:{message.update_of}"
+
+
+def keeps_order(message: OutboxMessage) -> bool:
+    """Whether the row is a new message in its conversation, sent only after the earlier ones
+    (an edit waits for its own original only; a Home page is no message in a conversation)."""
+    return message.update_of is None and message.method != HOME_PUBLISH
 
 
 def depends_on(message: OutboxMessage) -> str | None:
@@ -64,6 +71,7 @@ class DrainRun:
         self._pending: deque[OutboxMessage] = deque()
         self._busy_lanes: set[str] = set()
         self._busy_refs: set[str] = set()
+        self._held_lanes: set[str] = set()  # an earlier message was put back: the rest wait
         self._claiming = False
         self._exhausted = False
         self._outcomes: list[Recorded] = []
@@ -150,7 +158,9 @@ class DrainRun:
         self._exhausted = True
 
     def _first_ready(self) -> OutboxMessage | None:
-        """The first claimed row whose conversation is free and whose original isn't waiting."""
+        """The first claimed row whose conversation is free and whose original isn't waiting
+        (rows of a conversation held up by a put-back message are given back unstarted)."""
+        self._give_back_held()
         lanes, refs = set(self._busy_lanes), set(self._busy_refs)
         for i, message in enumerate(self._pending):
             lane, original = lane_of(message), depends_on(message)
@@ -162,8 +172,18 @@ class DrainRun:
                 refs.add(message.ref)
         return None
 
+    def _give_back_held(self) -> None:
+        """Give back (due now, no attempt counted) the claimed rows whose conversation has an
+        earlier message put back in this run: the next claim leaves them until it is sent."""
+        held = [m for m in self._pending if keeps_order(m) and lane_of(m) in self._held_lanes]
+        for message in held:
+            self._pending.remove(message)
+            self._outcomes.append((message, Retry(None, after=timedelta(0), count=False)))
+
     def _done(self, message: OutboxMessage, outcome: Outcome | None) -> None:
         with self._cond:
+            if keeps_order(message) and not isinstance(outcome, (Sent, Failed)):
+                self._held_lanes.add(lane_of(message))
             self._busy_lanes.discard(lane_of(message))
             if message.ref:
                 self._busy_refs.discard(message.ref)

@@ -33,7 +33,13 @@ class InstrumentedWebClient(WebClient):
 
 
 def make_web_client(settings: Settings) -> WebClient:
-    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`, counting its calls."""
+    """A `WebClient` for the bot token, pointed at `SLACK_API_URL`, counting its calls.
+
+    Without slack_sdk's retry after a dropped connection: Slack may have taken the post, and
+    the outbox owns retries (it looks in Slack's history before sending again)."""
     return InstrumentedWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
     )

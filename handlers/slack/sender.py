@@ -4,7 +4,8 @@
 calls, each paced to its method's Slack rate tier (and `chat.postMessage` to about one
 message a second per channel); a 429 raises `RateLimited`, so every worker waits out
 `Retry-After`. `classify` says what Slack's other answers mean: 5xx and connection errors
-are retried with backoff, the rest (`channel_not_found`, `invalid_blocks` …) fail for good.
+are retried with backoff (after a post or an upload, in doubt: Slack may have taken it), the
+rest (`channel_not_found`, `invalid_blocks` …) fail for good.
 
 A reply only the acting person should see goes through the `response_url` Slack sent with
 their command or click (it works in any conversation, for 30 minutes and 5 uses); when that
@@ -12,7 +13,8 @@ is gone or refused, or an ephemeral is refused where the bot is not a member, it
 their DM with the bot instead: never silence.
 
 Every posted message carries its outbox id in Slack message metadata. If a process dies after
-Slack took a message but before its `ts` was recorded, the entry's claim lapses and the next
+Slack took a message but before its `ts` was recorded (its claim lapses), or Slack's answer to
+a post was lost (a timeout, a dropped connection, a 5xx), the row is in doubt and the next
 attempt first looks for that metadata in the channel's recent history instead of posting twice.
 """
 
@@ -61,6 +63,9 @@ NOT_SHOWN_THERE = {
 }
 
 METADATA_EVENT_TYPE = "school_support_outbox"
+# What a row in doubt records once Slack's history was checked (its `last_error`).
+IN_DOUBT_FOUND = "in doubt: found in Slack, not sent again"
+IN_DOUBT_POSTED = "in doubt: not found in Slack, sent"
 HISTORY_LIMIT = 200
 TRANSIENT_ERRORS = {
     "ratelimited",
@@ -171,6 +176,31 @@ class SlackRates:
         return (Limit(f"slack:{name}", per_minute / 60, max(1.0, per_minute / 10)),)
 
 
+class MayHaveTaken(Exception):
+    """A post or upload whose answer was a timeout, a dropped connection or a server error:
+    Slack may have taken it (its docs say so of a 5xx or `internal_error`)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _error_code(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+
+
+def _transient_error(exc: Exception) -> str | None:
+    """What to call a failure worth retrying (a 5xx, a transient error code, a connection
+    problem); None for a refusal for good or an unexpected exception."""
+    if isinstance(exc, SlackApiError):
+        error = _error_code(exc)
+        transient = exc.response.status_code >= 500 or error in TRANSIENT_ERRORS
+        return error if transient else None
+    if isinstance(exc, (SlackClientError, OSError)):
+        return type(exc).__name__
+    return None
+
+
 def _retry_after(exc: SlackApiError) -> float:
     headers = exc.response.headers or {}
     raw = headers.get("Retry-After") or headers.get("retry-after")
@@ -201,20 +231,32 @@ class SlackTransport:
                 raise RateLimited(_retry_after(exc), [lim.key for lim in limits]) from exc
             raise
 
+    def _call_that_posts(
+        self, claim: Claim, limits: tuple[Limit, ...], call: Callable[..., T], **kw: Any
+    ) -> T:
+        """A call that posts (a message, files): one that fails without a clear refusal
+        raises `MayHaveTaken`, as Slack may have acted on it."""
+        try:
+            return self._call(claim, limits, call, **kw)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            if (error := _transient_error(exc)) is None:
+                raise
+            raise MayHaveTaken(error) from exc
+
     def classify(self, message: OutboxMessage, exc: Exception) -> Outcome | None:
-        """Slack's errors: 5xx, transient codes and connection problems are retried."""
+        """Slack's errors: 5xx, transient codes and connection problems are retried (in doubt
+        after a post or upload, which Slack may have taken)."""
+        if isinstance(exc, MayHaveTaken):
+            log.warning("outbox %s: no clear answer (%s); in doubt", message.id, exc.error)
+            return Retry(exc.error, in_doubt=True)
+        if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+            # a 429 from a call made outside `_call`
+            return Retry("ratelimited", after=timedelta(seconds=_retry_after(exc)))
+        if (error := _transient_error(exc)) is not None:
+            log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
+            return Retry(error)
         if isinstance(exc, SlackApiError):
-            status = exc.response.status_code
-            error = str(exc.response.get("error") or f"http_{status}")
-            if status == 429:  # a 429 from a call made outside `_call`
-                return Retry("ratelimited", after=timedelta(seconds=_retry_after(exc)))
-            if status >= 500 or error in TRANSIENT_ERRORS:
-                log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
-                return Retry(error)
-            return Failed(error)
-        if isinstance(exc, (SlackClientError, OSError)):
-            log.warning("outbox %s: connection problem (%s)", message.id, type(exc).__name__)
-            return Retry(type(exc).__name__)
+            return Failed(_error_code(exc))
         return None
 
     # --- sending -------------------------------------------------------------------------
@@ -255,9 +297,9 @@ class SlackTransport:
         message = claim.message
         found = self._already_posted(claim, channel) if message.in_doubt else None
         if found is not None:
-            log.info("outbox %s was already posted before a restart", message.id)
-            return Sent(*found)
-        response = self._call(
+            log.info("outbox %s was already posted (in doubt)", message.id)
+            return Sent(*found, note=IN_DOUBT_FOUND)
+        response = self._call_that_posts(
             claim,
             self.rates.post(channel),
             self.client.chat_postMessage,
@@ -265,7 +307,8 @@ class SlackTransport:
             metadata=_outbox_metadata(message),
             **payload,
         )
-        return Sent(response.get("channel"), response.get("ts"))
+        note = IN_DOUBT_POSTED if message.in_doubt else None
+        return Sent(response.get("channel"), response.get("ts"), note=note)
 
     def _publish_home(self, claim: Claim) -> Sent:
         """Publish a person's Home page, already Block Kit (the whole page: publishing it
@@ -357,7 +400,7 @@ class SlackTransport:
         names = [f["filename"] for f in files]
         found = self._already_uploaded(claim, channel, names) if message.in_doubt else None
         if found is None:
-            self._call(
+            self._call_that_posts(
                 claim,
                 self.rates.method("files.getUploadURLExternal")
                 + self.rates.method("files.completeUploadExternal"),
@@ -375,9 +418,12 @@ class SlackTransport:
                 ],
             )
         else:
-            log.info("outbox %s: its files were already shared before a restart", message.id)
+            log.info("outbox %s: its files were already shared (in doubt)", message.id)
         shared = [{k: v for k, v in f.items() if k != "content_b64"} for f in files]
-        return Sent(channel, found, values={"payload": {**message.payload, "files": shared}})
+        note = (IN_DOUBT_FOUND if found else IN_DOUBT_POSTED) if message.in_doubt else None
+        return Sent(
+            channel, found, note=note, values={"payload": {**message.payload, "files": shared}}
+        )
 
     # --- finding what a crash left behind ---------------------------------------------------
     def _history(self, claim: Claim, channel: str, **kw: Any) -> list[dict[str, Any]]:

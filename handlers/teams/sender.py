@@ -199,7 +199,14 @@ def _as_outcome(outcome: ConnectorRetry | ConnectorFailed) -> Retry | Failed:
     if isinstance(outcome, ConnectorFailed):
         return Failed(outcome.error)
     after = timedelta(seconds=outcome.after) if outcome.after is not None else None
-    return Retry(outcome.reason, after=after, count=outcome.reason != "HTTP 429")
+    # A send with no answer may have reached Teams: the row goes back in doubt, so its
+    # re-send is flagged (`IN_DOUBT_RESENT`).
+    return Retry(
+        outcome.reason,
+        after=after,
+        count=outcome.reason != "HTTP 429",
+        in_doubt=outcome.in_doubt,
+    )
 
 
 def teams_transport(settings: Settings, sessions: SessionFactory) -> TeamsTransport | None:

@@ -130,6 +130,7 @@ class _Failure:
     retry_after: int | None
     text: str | None
     times: int | None
+    acted_on: bool = False  # the call is carried out first: only its answer fails
 
     def matches(self, method: str) -> bool:
         return self.method is None or self.method == method
@@ -750,16 +751,20 @@ class FakeSlack:
         error: str | None = None,
         times: int = 1,
         text: str | None = None,
+        acted_on: bool = False,
     ) -> None:
         """Fail the next `times` calls (to `method`, or to anything) with HTTP `status`.
 
         429 carries `Retry-After`; the body is `{"ok": false, "error": ...}` (by default
         `ratelimited`, `internal_error` or `service_unavailable`) or `text` as plain text.
-        `method="response_url"` fails posts to response_urls instead.
+        `method="response_url"` fails posts to response_urls instead. With `acted_on`, Slack
+        carries the call out and only its answer is the failure (Slack's docs: after a 5xx or
+        `internal_error` the operation may have succeeded).
         """
+        error = error or _default_error(status)
         with self._cond:
             self._one_off.append(
-                _Failure(method, status, error or _default_error(status), retry_after, text, times)
+                _Failure(method, status, error, retry_after, text, times, acted_on)
             )
 
     def fail_permanently(self, method: str, error: str) -> None:
@@ -849,6 +854,8 @@ class FakeSlack:
         with self._cond:
             failure = self._take_failure(method) or self._over_the_limit(method, args or {})
             if failure is not None:
+                if failure.acted_on and args is not None:
+                    self._answer(method, args, token)
                 status, response, body, headers = failure.answer()
             else:
                 status = 200

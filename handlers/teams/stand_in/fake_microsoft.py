@@ -64,6 +64,7 @@ class _State:
     conversations: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)  # member id -> 1:1 conversation id
     failures: list[_Failure] = field(default_factory=list)
+    answers_to_lose: int = 0  # new messages taken whose answer is then dropped
     tokens_issued: int = 0
     keys_served: int = 0
     keys_available: bool = True
@@ -147,6 +148,12 @@ class FakeMicrosoft:
         """Answer the next Bot Connector call with `status` (and `Retry-After`, an error code)."""
         with self._lock:
             self._state.failures.append(_Failure(status, retry_after, code or f"HTTP{status}"))
+
+    def lose_next_answer(self) -> None:
+        """Take the next new message, then close the connection without answering (the bot
+        hears nothing back, as after a read timeout: Teams has it, the bot can't know)."""
+        with self._lock:
+            self._state.answers_to_lose += 1
 
     @property
     def calls(self) -> list[ConnectorCall]:
@@ -330,6 +337,9 @@ class FakeMicrosoft:
                 return failure.status, headers, {"error": {"code": failure.code}}
             status, answer = self._connector_ok(method, path.split("/")[3:], body)
             self._state.calls.append(ConnectorCall(method, path, body, status, auth))
+            if self._state.answers_to_lose and method == "POST" and path.endswith("/activities"):
+                self._state.answers_to_lose -= 1
+                return None, {}, {}  # no answer at all
             return status, {}, answer
 
     def _connector_ok(self, method: str, parts: list[str], body: dict[str, Any]):
@@ -377,6 +387,9 @@ def _handler_for(fake: FakeMicrosoft) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             auth = self.headers.get("Authorization") or ""
             status, headers, answer = fake._answer(method, path, body, auth)
+            if status is None:  # the answer is lost: hang up
+                self.close_connection = True
+                return
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

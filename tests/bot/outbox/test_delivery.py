@@ -17,9 +17,9 @@ from bot.core.clock import FixedClock
 from bot.core.messages import Action, Card, encode_view
 from bot.core.settings import load_settings
 from bot.outbox.notify import undeliverable_reporter
-from bot.outbox.owing import owe_ephemeral, owe_post, owe_reply, owe_update
+from bot.outbox.owing import OwedFile, owe_ephemeral, owe_files, owe_post, owe_reply, owe_update
 from handlers.slack.blocks.render import render_blocks
-from handlers.slack.sender import LEASE, Deliverer
+from handlers.slack.sender import IN_DOUBT_FOUND, IN_DOUBT_POSTED, LEASE, Deliverer
 from handlers.slack.stand_in.fake_slack import FakeSlack
 from storage.db import SessionFactory, transaction
 from storage.models import AuditEntry, OutboxMessage, Person, PersonRole
@@ -121,6 +121,7 @@ def test_rate_limit_honours_retry_after(sessions, fake, clock) -> None:
     assert d.drain().retried == 1
     [row] = rows(sessions)
     assert row.status == "pending" and row.next_attempt_at == clock.now() + timedelta(seconds=30)
+    assert not row.in_doubt, "a 429 is a refusal: nothing to look for"
     clock.advance(seconds=29)
     assert d.drain().sent == 0
     clock.advance(seconds=1)
@@ -257,6 +258,73 @@ def test_a_message_in_doubt_whose_lookup_failed_is_looked_for_again(sessions, fa
     clock.set(row.next_attempt_at)
     assert d.drain().sent == 1
     assert posted_ids(fake) == [message_id], "found in Slack, not posted again"
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_post_slack_took_but_answered_with_a_server_error_is_not_posted_again(
+    sessions, fake, clock, status
+) -> None:
+    [message_id] = owe(sessions, clock, channel="UHEAD1")
+    fake.fail_next("chat.postMessage", status=status, acted_on=True)
+    d = deliverer(sessions, fake, clock)
+    assert d.drain().retried == 1
+    [row] = rows(sessions)
+    assert row.status == "pending" and row.in_doubt, "Slack may have it: in doubt"
+    clock.set(row.next_attempt_at)
+    assert d.drain().sent == 1
+    assert posted_ids(fake) == [message_id], "found in Slack, not posted again"
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    [row] = rows(sessions)
+    assert row.sent_ts == fake.messages("UHEAD1")[0]["ts"]
+    assert row.last_error == IN_DOUBT_FOUND
+
+
+def test_a_post_whose_answer_timed_out_is_not_posted_again(sessions, fake, clock) -> None:
+    [message_id] = owe(sessions, clock, channel="UHEAD1")
+    client = WebClient(token="xoxb-test", base_url=fake.url, timeout=0.2, retry_handlers=[])
+    d = Deliverer(sessions, client, clock, jitter=lambda: 1.0)
+    fake.response_delay = 0.5  # Slack takes the post; its answer comes too late
+    assert d.drain().retried == 1
+    fake.response_delay = 0.0
+    [row] = rows(sessions)
+    assert row.status == "pending" and row.in_doubt
+    clock.set(row.next_attempt_at)
+    assert d.drain().sent == 1
+    assert posted_ids(fake) == [message_id]
+    assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+def test_a_post_refused_with_a_server_error_is_looked_for_then_sent(sessions, fake, clock) -> None:
+    [message_id] = owe(sessions, clock)
+    fake.fail_next("chat.postMessage", status=503)
+    d = deliverer(sessions, fake, clock)
+    d.drain()
+    clock.set(rows(sessions)[0].next_attempt_at)
+    assert d.drain().sent == 1
+    assert len(fake.calls_to("conversations.history")) == 1, "looked in Slack first"
+    assert posted_ids(fake) == [message_id]
+    [row] = rows(sessions)
+    assert row.last_error == IN_DOUBT_POSTED
+
+
+def test_files_slack_shared_but_answered_with_a_server_error_are_not_shared_again(
+    sessions, fake, clock
+) -> None:
+    with transaction(sessions) as session:
+        owe_files(
+            session,
+            now=clock.now(),
+            channel="C0SUPPORT",
+            files=[OwedFile("digest.csv", "Digest", b"week,requests\n", "The week")],
+        )
+    fake.fail_next("files.completeUploadExternal", status=500, acted_on=True)
+    d = deliverer(sessions, fake, clock)
+    assert d.drain().retried == 1
+    assert rows(sessions)[0].in_doubt
+    clock.set(rows(sessions)[0].next_attempt_at)
+    assert d.drain().sent == 1
+    assert len(fake.files("C0SUPPORT")) == 1
+    assert len(fake.calls_to("files.completeUploadExternal")) == 1
 
 
 def test_a_message_lost_in_a_crash_before_slack_took_it_is_sent(sessions, fake, clock) -> None:

@@ -174,14 +174,17 @@ class RecordingTransport:
 
 def test_any_platform_plugs_in_through_the_transport_protocol(sessions, clock) -> None:
     with transaction(sessions) as session:
-        for text in ("hello", "refuse", "busy", "boom"):
-            owe_post(session, now=clock.now(), channel="19:chat", text=text, ref=text)
+        owe_post(session, now=clock.now(), channel="19:chat", text="hello", ref="hello")
         owe_post(session, now=clock.now(), channel="19:chat", text="reply", thread_of="hello")
+        for text in ("refuse", "busy"):
+            owe_post(session, now=clock.now(), channel="19:chat", text=text, ref=text)
+        # Another chat: "busy" holds up the rest of its own (order per conversation).
+        owe_post(session, now=clock.now(), channel="19:other", text="boom", ref="boom")
         owe_post(session, now=clock.now(), channel="C0SLACK", text="for slack")
         session.flush()
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.channel == "19:chat")  # type: ignore[arg-type]  # a column
+            .where(OutboxMessage.channel.startswith("19:"))  # type: ignore[attr-defined]
             .values(platform="teams")
         )
     transport = RecordingTransport()
@@ -198,7 +201,7 @@ def test_any_platform_plugs_in_through_the_transport_protocol(sessions, clock) -
     assert transport.sent == [("hello", None), ("reply", "id-1")]
     assert (report.sent, report.failed, report.retried, report.rate_limited) == (2, 1, 2, 1)
     by_text = {r.payload["text"]: r for r in rows(sessions)}
-    assert by_text["refuse"].status == "failed" and reported == [(2, "conversation_gone")]
+    assert by_text["refuse"].status == "failed" and reported == [(3, "conversation_gone")]
     assert by_text["busy"].next_attempt_at == clock.now() + timedelta(seconds=7)
     assert by_text["boom"].status == "pending" and by_text["boom"].last_error == "unreachable"
     assert by_text["for slack"].status == "pending", "another platform's row is left alone"

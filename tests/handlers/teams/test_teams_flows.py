@@ -15,7 +15,8 @@ from bot.reach.conversations import conversation_with
 from handlers.slack.stand_in.signing import block_actions_payload
 from handlers.teams.listeners import actions
 from handlers.teams.listeners.common import BUSY
-from storage.models import Deployment, Offer, SupportRequest, TeamsConversationRef
+from handlers.teams.sender import IN_DOUBT_RESENT
+from storage.models import Deployment, Offer, OutboxMessage, SupportRequest, TeamsConversationRef
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
 
 SEND_REQUEST = "We need help with SEND: our SENCO has left and we are struggling"
@@ -256,3 +257,19 @@ def test_an_unexpected_failure_is_answered_kindly_not_with_a_500(
 
     monkeypatch.setitem(actions.ACTIONS, "offer_accept", broken)
     assert press(teams, NLE, "offer_accept", 1)["value"] == BUSY
+
+
+def test_a_message_resent_after_its_answer_was_lost_is_flagged(teams: SlackWorld) -> None:
+    fake(teams).lose_next_answer()  # Teams takes the head's first card; the bot hears nothing
+    activity = head_posts(teams)
+    with teams.runtime.sessions() as session:
+        first = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).first()
+    assert first is not None and first.status == "pending" and first.in_doubt
+    teams.clock.advance(minutes=1)
+    teams.settle()
+    with teams.runtime.sessions() as session:
+        resent = session.get(OutboxMessage, first.id)
+    assert resent is not None and resent.status == "sent" and resent.attempts == 2
+    assert resent.last_error == IN_DOUBT_RESENT, "the possible duplicate is flagged"
+    chat = fake(teams).messages(activity["conversation"]["id"])
+    assert len(chat) == 2 and card_texts(chat[0]) == card_texts(chat[1]), "re-sent once"
