@@ -45,3 +45,20 @@ def claim_rows(
         if result.rowcount == 1:  # type: ignore[attr-defined]  # a DML result is a CursorResult
             won.append(row_id)
     return won
+
+
+def postpone_rows(
+    session: Session,
+    model: type[SQLModel],
+    due: ColumnElement[bool],
+    column: str,
+    until: Any,
+) -> int:
+    """Set `column` to `until` on every row matching `due` (which `until` must take it out
+    of); returns how many this call moved. The caller commits; a row another transaction
+    holds is left to it."""
+    pk = model.id  # type: ignore[attr-defined]  # every claimable table has an integer id
+    moved = 0
+    while ids := claim_rows(session, model, due, {column: until}, order_by=pk, limit=500):
+        moved += len(ids)
+    return moved
