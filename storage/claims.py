@@ -53,3 +53,20 @@ def serialise_claims(session: Session, key: int) -> None:
     advisory lock; SQLite already runs one writing transaction at a time)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def postpone_rows(
+    session: Session,
+    model: type[SQLModel],
+    due: ColumnElement[bool],
+    column: str,
+    until: Any,
+) -> int:
+    """Set `column` to `until` on every row matching `due` (which `until` must take it out
+    of); returns how many this call moved. The caller commits; a row another transaction
+    holds is left to it."""
+    pk = model.id  # type: ignore[attr-defined]  # every claimable table has an integer id
+    moved = 0
+    while ids := claim_rows(session, model, due, {column: until}, order_by=pk, limit=500):
+        moved += len(ids)
+    return moved

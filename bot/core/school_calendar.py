@@ -26,6 +26,8 @@ EXAMPLE_HOLIDAYS_FILE = Path(__file__).parents[1] / "data" / "holidays-england-2
 
 _ONE_DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
+# How late a once-a-minute scheduled run may come and still count as in working time.
+LATE_RUN_ALLOWANCE = timedelta(minutes=5)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FILE_KEYS = ("name", "closures")
 _CLOSURE_KEYS = ("name", "from", "to", "on")
@@ -194,6 +196,31 @@ class SchoolCalendar:
         while (candidate := self.at_local(day, at)) <= after:
             day = self.next_working_day(day, include_today=False)
         return candidate
+
+    def is_working_time(self, instant: datetime) -> bool:
+        """True on a working day from opening to closing time, both included."""
+        instant = _aware(instant, "instant")
+        day = self.local(instant).date()
+        if not self.is_working_day(day):
+            return False
+        opens, closes = self._open_span(day)
+        return opens <= instant <= closes
+
+    def next_working_time_at(self, after: datetime, at: time) -> datetime:
+        """Local `at` on the first working day it comes strictly after `after`; the next
+        opening instead when `at` is outside working hours."""
+        candidate = self.next_working_instant(after, at)
+        if self.is_working_time(candidate):
+            return candidate
+        return self.add_working_hours(candidate, 0)
+
+    def postponed_until(self, now: datetime, at: time) -> datetime | None:
+        """When non-urgent work found due at `now` (after downtime) should go instead: None in
+        working time, or a few minutes past closing (a scheduled run coming a little late);
+        else `next_working_time_at(now, at)`."""
+        if self.is_working_time(now) or self.is_working_time(now - LATE_RUN_ALLOWANCE):
+            return None
+        return self.next_working_time_at(now, at)
 
     def schedule_on_working_day(self, d: date, at: time) -> datetime:
         """Local `at` on `d`, or on the next working day when `d` is not one."""

@@ -2,10 +2,12 @@
 supporter with something active, sent at most once per week.
 
 Weeks run Monday to Sunday in TIMEZONE. Week W's digest falls due at DIGEST_CRON during W
-and covers the seven days up to then (so consecutive digests cover every moment once); the
-state sections (waiting, active, capacity, demand) are as of when it is built. "At most once"
-is the `DigestRun` row, keyed by the week's Monday and inserted in the transaction that owes
-every digest message: a second process's insert fails and it sends nothing.
+and covers the time since the previous week's digest time, or since that digest went if it
+was sent early by hand, so consecutive digests cover every moment once, across the clock
+changes too (that week is 167 or 169 hours). The state sections (waiting, active, capacity,
+demand) are as of when it is built. "At most once" is the `DigestRun` row, keyed by the
+week's Monday and inserted in the transaction that owes every digest message: a second
+process's insert fails and it sends nothing.
 """
 
 from __future__ import annotations
@@ -88,15 +90,37 @@ def week_start_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def digest_week(ctx: ServiceContext, week_start: date) -> DigestWeek:
-    """The digest week starting on `week_start` (any day of it will do), as of `ctx.now`."""
+def digest_week(
+    ctx: ServiceContext, week_start: date, *, previous_sent_at: datetime | None = None
+) -> DigestWeek:
+    """The digest week starting on `week_start` (any day of it will do), as of `ctx.now`.
+
+    Its period runs from the previous week's digest time (or when that digest went, if it was
+    sent early by hand) to this week's, or to now if that hasn't come: consecutive periods
+    meet exactly, across the clock changes too.
+    """
     monday = week_start_of(week_start)
-    weekday, at = parse_digest_cron(ctx.settings.digest_cron)
-    due = ctx.calendar.at_local(monday + timedelta(days=WEEKDAYS.index(weekday)), at)
+    due = _due_at(ctx, monday)
     end = min(due, ctx.now)
-    return DigestWeek(
-        week_start=monday, due_at=due, start=end - timedelta(days=7), end=end, as_of=ctx.now
-    )
+    start = _due_at(ctx, monday - timedelta(days=7))
+    if previous_sent_at is not None:
+        start = min(start, previous_sent_at)
+    if start > end:  # a week still to come, previewed: the seven days up to now
+        start = end - timedelta(days=7)
+    return DigestWeek(week_start=monday, due_at=due, start=start, end=end, as_of=ctx.now)
+
+
+def _due_at(ctx: ServiceContext, monday: date) -> datetime:
+    """When the week starting on `monday` falls due: DIGEST_CRON, local time, in UTC."""
+    weekday, at = parse_digest_cron(ctx.settings.digest_cron)
+    return ctx.calendar.at_local(monday + timedelta(days=WEEKDAYS.index(weekday)), at)
+
+
+def digest_week_after_last(session: Session, ctx: ServiceContext, week_start: date) -> DigestWeek:
+    """`digest_week`, starting where the previous week's digest ended if it went early."""
+    monday = week_start_of(week_start)
+    previous = session.get(DigestRun, monday - timedelta(days=7))
+    return digest_week(ctx, monday, previous_sent_at=previous.created_at if previous else None)
 
 
 def current_week_start(ctx: ServiceContext) -> date:
@@ -459,6 +483,16 @@ def digest_ref(week_start: date, person_id: int | None = None) -> str:
     return f"digest:{week_start.isoformat()}" + (f":{person_id}" if person_id else "")
 
 
+def _record_run(session: Session, ctx: ServiceContext, week_start: date) -> DigestRun | None:
+    """Record that the week's digest is being sent, or return the record already there."""
+    existing = session.get(DigestRun, week_start)
+    if existing is None:
+        session.add(DigestRun(week_start=week_start, created_at=ctx.now, sent_at=ctx.now))
+        # On PostgreSQL a concurrent insert of the same week waits here, then fails.
+        session.flush()
+    return existing
+
+
 def send_weekly_digest(
     sessions: SessionFactory, ctx: ServiceContext, *, week_start: date
 ) -> DigestOutcome:
@@ -468,12 +502,10 @@ def send_weekly_digest(
     charts = digest_charts(sessions, ctx, week)
     try:
         with transaction(sessions) as session:
-            existing = session.get(DigestRun, week.week_start)
+            existing = _record_run(session, ctx, week.week_start)
             if existing is not None:
                 return DigestOutcome(week.week_start, False, existing.sent_at)
-            session.add(DigestRun(week_start=week.week_start, created_at=ctx.now, sent_at=ctx.now))
-            # On PostgreSQL a concurrent insert of the same week waits here, then fails.
-            session.flush()
+            week = digest_week_after_last(session, ctx, week_start)
             digest = build_digest(session, ctx, week)
             owed = notify_coordinators(
                 session,
@@ -574,8 +606,8 @@ def preview_digest(
 ) -> str:
     """The week's digests as readable text (each message view as the platform's `as_text`
     renders it), built without sending or recording anything."""
-    week = digest_week(ctx, week_start)
     with read_only(sessions) as session:
+        week = digest_week_after_last(session, ctx, week_start)
         digest = build_digest(session, ctx, week)
         already = session.get(DigestRun, week.week_start)
     tz = ctx.settings.tz

@@ -18,7 +18,7 @@ from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
 from bot.outbox.owing import prune_sent_messages
 from bot.privacy.retention import erase_expired_text
-from bot.routing.service import expire_overdue_offers
+from bot.routing.jobs import expire_overdue_offers
 from bot.visits.expiry import expire_visit_offers
 from bot.visits.jobs import (
     ask_whether_visits_were_useful,
@@ -26,7 +26,6 @@ from bot.visits.jobs import (
     send_visit_reminders,
 )
 from handlers.slack.app import create_app
-from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,6 @@ DueTask = Callable[[Runtime], int]
 
 def _deliver_owed_messages(runtime: Runtime) -> int:
     return runtime.deliverer.drain().sent
-
-
-def _expire_offers(runtime: Runtime) -> int:
-    with transaction(runtime.sessions) as session:
-        return expire_overdue_offers(session, runtime.context())
 
 
 def _replay_saved_events(runtime: Runtime) -> int:
@@ -64,7 +58,7 @@ def _prune_sent_messages(runtime: Runtime) -> int:
 def due_tasks() -> list[tuple[str, DueTask]]:
     """The periodic tasks, in the order they run; messages are delivered last."""
     return [
-        ("offers_expired", _expire_offers),
+        ("offers_expired", expire_overdue_offers),
         ("events_replayed", _replay_saved_events),
         ("forgotten_events", _forget_old_events),
         # Missed before sent: a check-in still unanswered when the next falls due is missed.

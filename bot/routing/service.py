@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import ColumnElement, and_, func, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import cancel_future_checkins, schedule_for_new_deployment
@@ -742,24 +742,29 @@ def expire_due_offers(session: Session, ctx: ServiceContext, offer_ids: list[int
     return moved
 
 
-def expire_overdue_offers(session: Session, ctx: ServiceContext) -> int:
-    """Claim offers past their expiry (never two processes the same one) and move on."""
-    overdue = and_(col(Offer.status) == OfferStatus.OPEN, col(Offer.expires_at) <= ctx.now)
-    request_ids = sorted(set(session.exec(select(Offer.request_id).where(overdue))))
-    moved = 0
-    for request_id in request_ids:
-        # The request's lock first (as accepting does), then its offers: no deadlock.
-        get_request(session, request_id, for_update=True)
-        ids = claim_rows(
-            session,
-            Offer,
-            and_(overdue, col(Offer.request_id) == request_id),
-            {"status": OfferStatus.EXPIRED, "responded_at": ctx.now},
-            order_by=Offer.id,
-            limit=500,
-        )
-        moved += expire_due_offers(session, ctx, ids)
-    return moved
+def _overdue_offer(ctx: ServiceContext) -> ColumnElement[bool]:
+    return and_(col(Offer.status) == OfferStatus.OPEN, col(Offer.expires_at) <= ctx.now)
+
+
+def requests_with_overdue_offers(session: Session, ctx: ServiceContext) -> list[int]:
+    """The ids of requests with an open offer past its expiry, in order."""
+    return sorted(set(session.exec(select(Offer.request_id).where(_overdue_offer(ctx)))))
+
+
+def expire_offers_of(session: Session, ctx: ServiceContext, request_id: int) -> int:
+    """Claim one request's overdue offers (never two processes the same one) and move the
+    request on; returns 1 if it moved."""
+    # The request's lock first (as accepting does), then its offers: no deadlock.
+    get_request(session, request_id, for_update=True)
+    ids = claim_rows(
+        session,
+        Offer,
+        and_(_overdue_offer(ctx), col(Offer.request_id) == request_id),
+        {"status": OfferStatus.EXPIRED, "responded_at": ctx.now},
+        order_by=Offer.id,
+        limit=500,
+    )
+    return expire_due_offers(session, ctx, ids)
 
 
 # --- coordinators and supporters changing a deployment ----------------------------------------

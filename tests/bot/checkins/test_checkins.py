@@ -252,6 +252,58 @@ def test_after_two_missed_rounds_the_checkin_asks_whether_they_are_still_wanted(
     assert {"checkin_less_often", "checkin_stop"} <= set(action_ids(latest))
 
 
+# --- after downtime: never outside working time --------------------------------------------------
+@pytest.mark.parametrize(
+    ("accepted", "back", "sent_at"),
+    [
+        # Due Monday 30 November; down from the Sunday, back on Saturday 5 December.
+        (utc(2026, 11, 23, 9, 0), utc(2026, 12, 5, 10, 0), "Mon 07 Dec 2026 09:30"),
+        # Due Monday 30 November; back that evening, after working hours.
+        (utc(2026, 11, 23, 9, 0), utc(2026, 11, 30, 20, 0), "Tue 01 Dec 2026 09:30"),
+        # Due Monday 21 December; back on Monday 28th, Boxing Day's bank holiday.
+        (utc(2026, 12, 14, 10, 0), utc(2026, 12, 28, 10, 0), "Tue 29 Dec 2026 09:30"),
+    ],
+    ids=["saturday", "evening", "boxing-day"],
+)
+def test_a_checkin_due_while_the_bot_was_down_waits_for_the_next_working_morning(
+    world: World, accepted: datetime, back: datetime, sent_at: str
+) -> None:
+    world.clock.set(accepted)
+    deployment = world.deploy()
+    assert world.at(back)["checkins_sent"] == 0
+    assert world.at(back)["checkins_sent"] == 0  # a second run (or copy) changes nothing
+    [first] = world.checkins(deployment)
+    assert (first.status, local(first.due_at)) == ("scheduled", sent_at)
+    assert checkin_dms(world, "UHEAD1") == []
+    assert world.at(first.due_at)["checkins_sent"] == 1
+    assert len(checkin_dms(world, "UHEAD1")) == 1
+
+
+def test_a_reminder_due_while_the_bot_was_down_waits_for_the_next_working_morning(
+    world: World,
+) -> None:
+    deployment = world.deploy()
+    world.at(utc(2026, 11, 30, 9, 30))
+    assert local(world.checkins(deployment)[0].remind_at) == "Mon 07 Dec 2026 12:30"
+    # Down from Monday morning, back on Wednesday evening.
+    assert world.at(utc(2026, 12, 9, 20, 0))["checkin_reminders"] == 0
+    first = world.checkins(deployment)[0]
+    assert (first.reminded_at, local(first.remind_at)) == (None, "Thu 10 Dec 2026 09:30")
+    assert len(checkin_dms(world, "UHEAD1")) == 1
+    assert world.at(first.remind_at)["checkin_reminders"] == 1
+
+
+def test_a_reminder_due_at_closing_time_goes_when_that_minutes_run_comes_late(
+    engine: Engine, clock: FixedClock
+) -> None:
+    env = {"CHECKIN_TIME": "08:00", "CHECKIN_REMINDER_HOURS": "9"}
+    with make_world(engine, clock, **env) as world:
+        deployment = world.deploy()
+        world.at(utc(2026, 11, 30, 8, 0))
+        assert local(world.checkins(deployment)[0].remind_at) == "Mon 30 Nov 2026 17:00"
+        assert world.at(utc(2026, 11, 30, 17, 0, 40))["checkin_reminders"] == 1
+
+
 # --- answers -----------------------------------------------------------------------------------
 @pytest.fixture
 def asked(world: World) -> tuple[World, int, int]:

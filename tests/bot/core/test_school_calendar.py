@@ -186,6 +186,40 @@ def test_schedule_on_working_day_moves_forward_past_closures(example: SchoolCale
     )
 
 
+@pytest.mark.parametrize(
+    ("now", "until"),
+    [
+        (london(2026, 11, 24, 9, 0), None),  # a Tuesday morning: working time
+        (london(2026, 11, 24, 17, 0), None),  # closing time itself
+        (london(2026, 11, 24, 17, 4), None),  # a run a few minutes late
+        (london(2026, 11, 24, 7, 0), london(2026, 11, 24, 9, 30)),  # before opening
+        (london(2026, 11, 24, 20, 0), london(2026, 11, 25, 9, 30)),  # the evening
+        (london(2026, 11, 28, 10, 0), london(2026, 11, 30, 9, 30)),  # a Saturday
+        (london(2026, 12, 28, 10, 0), london(2026, 12, 29, 9, 30)),  # Boxing Day (observed)
+    ],
+)
+def test_work_found_due_outside_working_time_waits_for_the_next_working_morning(
+    plain: SchoolCalendar, now: datetime, until: datetime | None
+) -> None:
+    assert plain.postponed_until(now, CHECKIN) == until
+
+
+def test_school_holidays_postpone_to_the_first_school_day(example: SchoolCalendar) -> None:
+    # Christmas holiday, then INSET on Monday 4 January: Tuesday 5 January.
+    assert example.postponed_until(london(2026, 12, 23, 10, 0), CHECKIN) == london(
+        2027, 1, 5, 9, 30
+    )
+
+
+def test_a_time_outside_working_hours_postpones_to_the_next_opening(
+    plain: SchoolCalendar,
+) -> None:
+    # CHECKIN_TIME 07:00 with hours from 08:00: never postponed again and again.
+    until = plain.postponed_until(london(2026, 11, 28, 10, 0), time(7, 0))
+    assert until == london(2026, 11, 30, 8, 0)
+    assert plain.postponed_until(until, time(7, 0)) is None
+
+
 def test_next_working_instant_is_strictly_after(example: SchoolCalendar) -> None:
     tuesday = date(2026, 11, 24)
     assert example.next_working_instant(london(2026, 11, 24, 9, 0), CHECKIN) == example.at_local(

@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,87 @@ def test_weeks_run_monday_to_sunday_and_fall_due_at_digest_cron_local_time(
     with make_world(engine, clock, DIGEST_CRON="fri 16:30") as world:
         friday = digest_week(ctx_at(world), date(2026, 11, 23))
         assert friday.due_at == utc(2026, 11, 27, 16, 30)
+
+
+def mondays(first: date, count: int) -> list[date]:
+    return [first + timedelta(weeks=n) for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [date(2026, 10, 12), date(2027, 3, 15)],
+    ids=["october-2026", "march-2027"],
+)
+def test_consecutive_weeks_tile_across_the_clock_changes(
+    engine: Engine, clock: FixedClock, first: date
+) -> None:
+    clock.set(utc(2027, 6, 1, 12, 0))
+    with make_world(engine, clock) as world:
+        weeks = [digest_week(ctx_at(world), monday) for monday in mondays(first, 4)]
+    for previous, week in pairwise(weeks):
+        assert week.start == previous.end == previous.due_at, week.week_start
+    # The week with the change is an hour longer (October) or shorter (March) than 168 hours.
+    lengths = [(w.end - w.start) / timedelta(hours=1) for w in weeks]
+    assert lengths == ([168, 168, 169, 168] if first.month == 10 else [168, 168, 167, 168])
+
+
+def new_requests_in_digests(world: World) -> list[str]:
+    """Each coordinator digest sent so far: its week and how many new requests it counted."""
+    deliver_all(world)
+    return [
+        p["text"].split(": ")[0].removeprefix("Weekly digest for the week of ")
+        + ": "
+        + p["text"].split(": ")[1].split(",")[0]
+        for p in digest_posts(world.fake)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("made", "first_due", "second_due"),
+    [
+        # 08:30 BST on Monday 19 October 2026, just after that week's 08:00 digest; the
+        # clocks go back on the 25th, so the next digest is at 08:00 GMT.
+        (utc(2026, 10, 19, 7, 30), utc(2026, 10, 19, 7, 0), utc(2026, 10, 26, 8, 0)),
+        # 07:30 GMT on Monday 22 March 2027, just before that week's 08:00 digest; the
+        # clocks go forward on the 28th, so the next digest is at 08:00 BST.
+        (utc(2027, 3, 22, 7, 30), utc(2027, 3, 22, 8, 0), utc(2027, 3, 29, 7, 0)),
+    ],
+    ids=["october-2026", "march-2027"],
+)
+def test_a_request_is_new_in_exactly_one_digest_across_the_clock_change(
+    engine: Engine, clock: FixedClock, made: Any, first_due: Any, second_due: Any
+) -> None:
+    clock.set(made - timedelta(days=3))
+    with make_world(engine, clock) as world:
+        for when in sorted([made, first_due, second_due]):
+            if when == made:
+                world.clock.set(made)
+                world.request(confirm=True)
+            else:
+                assert world.at(when)["digests_sent"] == 1
+        counted = new_requests_in_digests(world)
+    assert len(counted) == 2
+    assert sorted(c.split(": ")[1] for c in counted) == ["0 new requests", "1 new request"]
+
+
+def test_a_digest_sent_early_by_hand_leaves_no_gap_before_the_next(
+    engine: Engine, clock: FixedClock
+) -> None:
+    clock.set(utc(2026, 11, 25, 12, 0))
+    with make_world(engine, clock) as world:
+        world.clock.set(utc(2026, 11, 30, 5, 0))
+        world.request(confirm=True)
+        # `python -m bot digest` at 06:00, two hours before the week's 08:00 digest time.
+        world.clock.set(utc(2026, 11, 30, 6, 0))
+        assert send_weekly_digest(
+            world.runtime.sessions, ctx_at(world), week_start=date(2026, 11, 30)
+        ).sent
+        world.clock.set(utc(2026, 11, 30, 7, 0))
+        world.request(head="UHEAD2", confirm=True, school="Castle Vale Academy")
+        assert world.at(utc(2026, 11, 30, 8, 0))["digests_sent"] == 0
+        assert world.at(utc(2026, 12, 7, 8, 0))["digests_sent"] == 1
+        counted = new_requests_in_digests(world)
+    assert counted == ["30 November 2026: 1 new request", "7 December 2026: 1 new request"]
 
 
 def test_the_digest_cron_job_fires_at_local_time_across_the_clock_changes(

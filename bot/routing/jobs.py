@@ -1,0 +1,32 @@
+"""Scheduled routing work: offers nobody answered in time expire and their requests move on
+(the next round, or the coordinators), one request per transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.routing.service import expire_offers_of, requests_with_overdue_offers
+from storage.db import transaction
+
+if TYPE_CHECKING:
+    from bot.core.context import Services
+
+log = logging.getLogger(__name__)
+
+
+def expire_overdue_offers(runtime: Services) -> int:
+    """Expire every offer past its time, one request per transaction; returns how many
+    requests moved on. A request that fails is logged and left for the next run, and the
+    others still expire."""
+    ctx = runtime.context()
+    with runtime.sessions() as session:
+        request_ids = requests_with_overdue_offers(session, ctx)
+    moved = 0
+    for request_id in request_ids:
+        try:
+            with transaction(runtime.sessions) as session:
+                moved += expire_offers_of(session, ctx, request_id)
+        except Exception:
+            log.exception("expiring offers failed for request %s; next run retries", request_id)
+    return moved
