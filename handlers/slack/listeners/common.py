@@ -80,7 +80,7 @@ def action_value(body: dict[str, Any]) -> str:
 def int_value(raw: str) -> int | None:
     """An id from a button value, or None if it is not one."""
     # Not str.isdigit(): it accepts "¹" and other digits int() refuses.
-    return int(raw) if re.fullmatch(r"[0-9]{1,11}", raw) else None
+    return int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None  # fits a 32-bit column
 
 
 def _state_value(element: dict[str, Any]) -> Any:

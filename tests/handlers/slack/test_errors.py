@@ -100,3 +100,15 @@ def test_a_form_saved_but_not_sent_out_says_so(
     assert request_views.not_sent_out(saved.id or 0) in texts
     assert SORRY not in texts and SORRY_AFTER_ACK not in texts
     assert not slack.errors  # logged as handled, by ids
+
+
+def test_a_button_value_too_big_for_an_id_is_refused_kindly(slack: SlackWorld) -> None:
+    slack.import_directory()
+    payload = slack.sender.with_response_url(
+        block_actions_payload("USLE1", "offer_accept", "99999999999")  # past a 32-bit column
+    )
+    assert slack.sender.interact(payload)[0] == 200
+    slack.settle()
+    assert not slack.errors
+    told = [str(r.get("text")) for r in slack.fake.responses("USLE1")]
+    assert any("doesn't point at" in text for text in told), told
