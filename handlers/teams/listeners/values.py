@@ -24,7 +24,9 @@ def target(value: str, what: str = "support") -> tuple[int, str]:
     head, _, rest = value.partition(":")
     found = id_of(head)
     if found is None:
-        raise NotFound(f"That button doesn't point at a {what} I know.")
+        raise NotFound(
+            f"That button doesn't point at {'an' if what[0] in 'aeiou' else 'a'} {what} I know."
+        )
     return found, rest
 
 

@@ -41,7 +41,9 @@ RELEASED = "Thanks for letting me know. I'm finding someone else for the school.
 def _id(body: dict[str, Any], what: str) -> int:
     value = int_value(action_value(body))
     if value is None:
-        raise NotFound(f"That button doesn't point at a {what} I know.")
+        raise NotFound(
+            f"That button doesn't point at {'an' if what[0] in 'aeiou' else 'a'} {what} I know."
+        )
     return value
 
 

@@ -31,7 +31,9 @@ from handlers.slack.listeners.events.home import refresh_if_from_home
 def _id(raw: str, what: str) -> int:
     value = int_value(raw)
     if value is None:
-        raise NotFound(f"That button doesn't point at a {what} I know.")
+        raise NotFound(
+            f"That button doesn't point at {'an' if what[0] in 'aeiou' else 'a'} {what} I know."
+        )
     return value
 
 
