@@ -475,6 +475,25 @@ def test_mentions_and_channel_pings_are_escaped(slack: SlackWorld) -> None:
     assert "&amp; more" in texts(offer_blocks)
 
 
+def test_a_post_is_kept_as_people_read_it_not_as_slack_escapes_it(slack: SlackWorld) -> None:
+    slack.import_directory()
+    # What Slack sends for "Our SEND & inclusion lead has left, <@…> says EHCPs are late":
+    # & as &amp;, the mention as markup. Stored like that, "&amp;" reached supporters.
+    post(slack, "UHEAD1", "Our SEND &amp; inclusion lead has left, <@UCOORD> says EHCPs are late")
+    slack.settle()
+    [request] = requests(slack)
+    assert request.description == "Our SEND & inclusion lead has left, @UCOORD says EHCPs are late"
+    request_id = request.id
+    slack.sender.interact(block_actions_payload("UHEAD1", "request_confirm", str(request_id)))
+    slack.settle()
+    offer = next(
+        c.args["blocks"]
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args["channel"].startswith("U")
+    )
+    assert "SEND &amp; inclusion" in texts(offer) and "&amp;amp;" not in texts(offer)
+
+
 def test_an_over_long_post_is_shown_cut_with_a_way_to_read_it_all(slack: SlackWorld) -> None:
     slack.import_directory()
     long_text = "We need help with SEND. " + ("Our EHCP caseload keeps growing. " * 1500)

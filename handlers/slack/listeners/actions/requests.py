@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import NotFound
+from bot.core.text import readable
 from bot.requests.flows import (
     check_may_add_profile,
     draft_for_editing,
@@ -39,7 +40,8 @@ def _request_id(body: dict[str, Any]) -> int:
 
 
 def current_post_text(client: WebClient, channel: str | None, ts: str | None) -> str:
-    """The text of a head's post as it stands in Slack now ("" if it is gone)."""
+    """The text of a head's post as it stands in Slack now, as people read it ("" if it is
+    gone)."""
     if not channel or not ts:
         return ""
     try:
@@ -48,7 +50,7 @@ def current_post_text(client: WebClient, channel: str | None, ts: str | None) ->
         return ""
     for message in found.get("messages") or []:
         if isinstance(message, dict) and message.get("ts") == ts:
-            return str(message.get("text") or "")
+            return readable(str(message.get("text") or ""))
     return ""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.core.text import readable
 from bot.directory.people import person_by_user_id
 from bot.requests.intake import answer_small_talk, capture_message, is_small_talk
 from bot.requests.post_changes import post_deleted
@@ -125,7 +126,7 @@ def capture_post(ctx: SlackContext, event: dict[str, Any]) -> None:
             user_name=name,
             channel=event["channel"],
             ts=event["ts"],
-            text=event["text"],
+            text=readable(event["text"]),
         ),
         retry_on_conflict=True,
     )
@@ -150,7 +151,7 @@ def on_post_edited(ctx: SlackContext, channel: str, message: dict[str, Any]) -> 
             channel=channel,
             ts=message["ts"],
             author=message["user"],
-            text=message["text"],
+            text=readable(message["text"]),
             edited_ts=edited_ts or message["ts"],
         ),
         retry_on_conflict=True,
