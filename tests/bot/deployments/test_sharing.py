@@ -4,7 +4,7 @@ owed through the outbox and audited."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.errors import NotAllowed
 from bot.core.messages import decode_view
@@ -42,7 +42,12 @@ def test_the_summary_is_owed_to_whoever_asked_and_audited(
     told = act(world, share_summary, actor=HEAD, deployment_id=closed)
     assert "sent you the summary" in told
     with world.runtime.sessions() as session:
-        [owed] = session.exec(select(OutboxMessage).where(OutboxMessage.channel == HEAD)).all()[-1:]
+        [owed] = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == HEAD)
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(1)
+        ).all()
         audited = session.exec(
             select(AuditEntry).where(AuditEntry.action == "deployment.summary_sent")
         ).all()
