@@ -109,6 +109,23 @@ def test_a_conversation_waits_for_the_whole_backoff(sessions, fake, clock) -> No
     assert texts(fake) == ["one", "two", "three"]
 
 
+def test_the_background_loop_sleeps_until_the_held_up_conversation_can_go(
+    sessions, fake, clock
+) -> None:
+    owe(sessions, clock, "one", "two")
+    fake.fail_next("chat.postMessage", status=503, times=3)
+    d = deliverer(sessions, fake, clock)
+    for _ in range(3):  # "one" backs off 1, 2, then 4 s; "two" is due but held up behind it
+        d.drain()
+        with sessions() as session:
+            first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert first is not None
+        clock.set(first.next_attempt_at)
+    clock.advance(seconds=-3)
+    # It wakes when "one" is due, not every 50 ms to claim nothing.
+    assert d._seconds_until_next_due() == pytest.approx(3.0)
+
+
 def test_the_claim_finds_earlier_messages_through_an_index(tmp_path, clock) -> None:
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
     from bot.entry.runtime import prepare_database
