@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -104,6 +105,27 @@ def transaction(sessions: SessionFactory) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def each_in_its_own_transaction(
+    sessions: SessionFactory,
+    ids: Iterable[int],
+    work: Callable[[Session, int], int],
+    *,
+    log: logging.Logger,
+    failed: str,
+) -> int:
+    """Run `work(session, id)` for each id in a transaction of its own; returns the sum of
+    what it returned. One that fails is rolled back and logged on `log` as `failed` % id (ids
+    only), and the others go on: the due work's next run tries it again."""
+    done = 0
+    for item in ids:
+        try:
+            with transaction(sessions) as session:
+                done += int(work(session, item))
+        except Exception:
+            log.exception(failed, item)
+    return done
 
 
 @contextmanager

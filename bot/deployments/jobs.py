@@ -25,7 +25,7 @@ from bot.deployments.views import (
 )
 from bot.outbox.owing import owe_post
 from bot.reach.people import address_of
-from storage.db import transaction
+from storage.db import each_in_its_own_transaction
 from storage.models import (
     Deployment,
     DeploymentPlan,
@@ -59,16 +59,13 @@ def _each(
     runtime: Services, ids: list[int], work: Callable[[Session, ServiceContext, int], bool]
 ) -> int:
     """Run `work` for each deployment id in its own transaction; returns how many did work."""
-    done = 0
-    for deployment_id in ids:
-        try:
-            with transaction(runtime.sessions) as session:
-                done += work(session, runtime.context(), deployment_id)
-        except Exception:
-            log.exception(
-                "lifecycle work failed for deployment %s; next run retries", deployment_id
-            )
-    return done
+    return each_in_its_own_transaction(
+        runtime.sessions,
+        ids,
+        lambda session, deployment_id: work(session, runtime.context(), deployment_id),
+        log=log,
+        failed="lifecycle work failed for deployment %s; next run retries",
+    )
 
 
 # --- new deployments -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.routing.service import expire_offers_of, requests_with_overdue_offers
-from storage.db import transaction
+from storage.db import each_in_its_own_transaction
 
 if TYPE_CHECKING:
     from bot.core.context import Services
@@ -22,11 +22,10 @@ def expire_overdue_offers(runtime: Services) -> int:
     ctx = runtime.context()
     with runtime.sessions() as session:
         request_ids = requests_with_overdue_offers(session, ctx)
-    moved = 0
-    for request_id in request_ids:
-        try:
-            with transaction(runtime.sessions) as session:
-                moved += expire_offers_of(session, ctx, request_id)
-        except Exception:
-            log.exception("expiring offers failed for request %s; next run retries", request_id)
-    return moved
+    return each_in_its_own_transaction(
+        runtime.sessions,
+        request_ids,
+        lambda session, request_id: expire_offers_of(session, ctx, request_id),
+        log=log,
+        failed="expiring offers failed for request %s; next run retries",
+    )

@@ -14,7 +14,7 @@ from bot.core import audit
 from bot.visits.hosting import locked_visit, no_host_left, open_offers
 from bot.visits.messages import owe_offer_closed
 from storage.claims import claim_rows
-from storage.db import transaction
+from storage.db import each_in_its_own_transaction
 from storage.models import OfferStatus, VisitOffer, VisitStatus
 
 if TYPE_CHECKING:
@@ -32,14 +32,13 @@ def expire_visit_offers(runtime: Services) -> int:
         visit_ids = sorted(
             set(session.exec(select(VisitOffer.visit_id).where(_overdue(ctx))).all())
         )
-    done = 0
-    for visit_id in visit_ids:
-        try:
-            with transaction(runtime.sessions) as session:
-                done += expire_offers_of(session, ctx, visit_id)
-        except Exception:
-            log.exception("expiring invitations failed for visit %s; next run retries", visit_id)
-    return done
+    return each_in_its_own_transaction(
+        runtime.sessions,
+        visit_ids,
+        lambda session, visit_id: expire_offers_of(session, ctx, visit_id),
+        log=log,
+        failed="expiring invitations failed for visit %s; next run retries",
+    )
 
 
 def _overdue(ctx: ServiceContext) -> ColumnElement[bool]:
