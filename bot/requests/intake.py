@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.core.settings import Settings
-from bot.core.text import readable
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import (
     ensure_person,
@@ -188,9 +187,9 @@ GREETING = re.compile(
 
 
 def guess_title(text: str, limit: int = 80) -> str:
-    """A short title from text in the bot's markup: the first sentence that says something
-    (greetings skipped), as a person reads it."""
-    clean = readable(text).strip()
+    """A short title from text as people read it (the adapter's `readable` form, never
+    markup: "<30" is text): the first sentence that says something (greetings skipped)."""
+    clean = text.strip()
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", clean) if s.strip()]
     useful = [s for s in sentences if not GREETING.match(s.rstrip(".!?,")) and len(s.split()) > 2]
     first = (useful or sentences or ["Support request"])[0].rstrip(".")
@@ -206,7 +205,7 @@ def draft_for_modal(
     school = school_of(session, person) if person else None
     draft = Draft(
         title=guess_title(text) if text.strip() else "",
-        description=readable(text).strip()[:DESCRIPTION_LIMIT],  # a form shows plain text
+        description=text.strip()[:DESCRIPTION_LIMIT],
         tags=tuple(match.slug for match in infer_tags(text, vocabulary)),
         urgency=guess_urgency(text),
         school_name=school.name if school else "",

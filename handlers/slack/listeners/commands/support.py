@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
+from bot.core.text import readable
 from bot.requests.intake import draft_for_modal
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
@@ -84,7 +85,7 @@ def open_request_modal(
     """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
     with FORMS_AT_ONCE:
         draft, need_profile = look_up(
-            ctx, lambda session: draft_for_modal(session, text, user, ctx.vocabulary)
+            ctx, lambda session: draft_for_modal(session, readable(text), user, ctx.vocabulary)
         )
         view = request_modal(
             draft,
