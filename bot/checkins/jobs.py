@@ -21,7 +21,8 @@ from bot.checkins.service import (
     set_next_due,
 )
 from bot.core import audit
-from storage.claims import claim_rows, postpone_rows
+from bot.core.postponing import postpone_outside_working_time
+from storage.claims import claim_rows
 from storage.db import transaction
 from storage.models import CheckIn, CheckInStatus, Deployment, DeploymentStatus
 
@@ -117,27 +118,14 @@ def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     )
 
 
-def _postpone_outside_working_time(
-    runtime: Services, due: ColumnElement[bool], column: str
-) -> None:
-    """Outside working time (after downtime), move what is due to CHECKIN_TIME on the next
-    working day instead of sending it now; two copies doing so at once move each row once."""
-    ctx = runtime.context()
-    until = ctx.calendar.postponed_until(ctx.now, ctx.settings.checkin_time)
-    if until is None:
-        return
-    with transaction(runtime.sessions) as session:
-        moved = postpone_rows(session, CheckIn, and_(due, _claim_free(ctx.now)), column, until)
-    if moved:
-        log.info("%d check-in(s) due outside working time moved on (%s)", moved, column)
-
-
 def send_due_checkins(runtime: Services) -> int:
     """Send every check-in due now (each exactly once) and schedule the one after it; outside
     working time, what is due waits for the next working day's CHECKIN_TIME."""
     now = runtime.clock.now()
     due = and_(col(CheckIn.status) == CheckInStatus.SCHEDULED, col(CheckIn.due_at) <= now)
-    _postpone_outside_working_time(runtime, due, "due_at")
+    postpone_outside_working_time(
+        runtime, CheckIn, lambda _: and_(due, _claim_free(now)), "due_at", what="check-in(s)"
+    )
     return _work_through(
         runtime,
         due,
@@ -178,7 +166,9 @@ def send_due_reminders(runtime: Services) -> int:
         col(CheckIn.reminded_at).is_(None),
         col(CheckIn.remind_at) <= now,
     )
-    _postpone_outside_working_time(runtime, due, "remind_at")
+    postpone_outside_working_time(
+        runtime, CheckIn, lambda _: and_(due, _claim_free(now)), "remind_at", what="check-in(s)"
+    )
     return _work_through(
         runtime,
         due,

@@ -19,7 +19,7 @@ from bot.visits.erasure import ERASED_TEXT
 from bot.visits.messages import feedback_card, feedback_ref, owe_to
 from bot.visits.service import summarise_visit
 from bot.visits.views import day_text
-from storage.claims import claim_rows, postpone_rows
+from storage.claims import claim_rows
 from storage.db import transaction
 from storage.models import Person, VisitRequest, VisitStatus
 
@@ -73,19 +73,6 @@ def _work_through(
                 )
 
 
-def _postpone_outside_working_time(runtime: Services, due: ColumnElement[bool]) -> None:
-    """Outside working time, move due reminders to CHECKIN_TIME on the next working day, in
-    one transaction; two copies doing so at once move each visit once."""
-    ctx = runtime.context()
-    until = ctx.calendar.postponed_until(ctx.now, ctx.settings.checkin_time)
-    if until is None:
-        return
-    with transaction(runtime.sessions) as session:
-        moved = postpone_rows(session, VisitRequest, due, "remind_at", until)
-    if moved:
-        log.info("%d visit reminder(s) due outside working time moved on", moved)
-
-
 def _people(session: Session, visit: VisitRequest) -> list[Person]:
     found = [session.get(Person, visit.requester_id), session.get(Person, visit.host_id or 0)]
     return [p for p in found if p is not None and p.erased_at is None]
@@ -120,16 +107,15 @@ def _remind(session: Session, ctx: ServiceContext, visit: VisitRequest) -> None:
 
 
 def send_visit_reminders(runtime: Services) -> int:
-    """Remind the visitor and the host of each visit booked for the next working day; a
-    reminder found due outside working time (after downtime) waits for the next working
-    day's CHECKIN_TIME."""
+    """Remind the visitor and the host of each visit booked for the next working day. One
+    found due outside working time (after downtime) still goes now: the next working
+    morning is the visit's own day, too late for a reminder."""
     now = runtime.clock.now()
     due = and_(
         col(VisitRequest.status) == VisitStatus.BOOKED,
         col(VisitRequest.reminded_at).is_(None),
         col(VisitRequest.remind_at) <= now,
     )
-    _postpone_outside_working_time(runtime, due)
     return _work_through(
         runtime,
         due,

@@ -219,16 +219,15 @@ def test_both_are_reminded_once_the_working_day_before(world: World) -> None:
         assert "Tuesday 8 December 2026" in reminders[0]["text"]
 
 
-def test_a_reminder_due_while_the_bot_was_down_waits_for_the_next_working_morning(
+def test_a_reminder_due_while_the_bot_was_down_still_comes_before_the_visit(
     world: World,
 ) -> None:
     visit_id = booked_visit(world)  # Tuesday 8 December: reminded Monday 7th at 09:30
-    # Down from the Sunday, back on Monday evening after working hours.
-    assert world.at(utc(2026, 12, 7, 19, 0))["visit_reminders"] == 0
-    assert world.at(utc(2026, 12, 7, 19, 1))["visit_reminders"] == 0
-    assert visit(world, visit_id).remind_at == utc(2026, 12, 8, 9, 30)
-    assert not [m for m in world.dms("UHEAD1") if "Reminder" in m["text"]]
-    assert world.at(utc(2026, 12, 8, 9, 30))["visit_reminders"] == 1
+    # Down from the Sunday, back on Monday evening: the next working morning is the visit's.
+    assert world.at(utc(2026, 12, 7, 19, 0))["visit_reminders"] == 1
+    assert visit(world, visit_id).reminded_at == utc(2026, 12, 7, 19, 0)
+    assert [m for m in world.dms("UHEAD1") if "Reminder" in m["text"]]
+    assert world.at(utc(2026, 12, 8, 9, 30))["visit_reminders"] == 0
 
 
 def test_afterwards_both_are_asked_whether_it_was_useful(world: World) -> None:
