@@ -41,7 +41,7 @@ from bot.outbox.transport import (
     Target,
     Transport,
 )
-from bot.outbox.workers import DrainRun, Recorded, depends_on
+from bot.outbox.workers import GIVEN_BACK, DrainRun, Recorded, depends_on
 from storage.claims import claim_rows, serialise_claims
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage, OutboxStatus
@@ -225,7 +225,7 @@ class Deliverer:
         """Send one claimed row through its transport: what it came to."""
         if message.claimed_until and message.claimed_until - self.clock.now() < LEASE_MARGIN:
             # Waited so long in this run that the lease may lapse mid-send: let it go.
-            return self._counted(Retry(None, after=timedelta(0), count=False), message, report)
+            return self._counted(GIVEN_BACK, message, report)
         if _replaces_whole(message) and self._superseded(message):
             # A retried (older) edit or Home page must not overwrite a newer one: each is the
             # whole message or page, so the newest owed alone decides what it shows.
@@ -384,6 +384,8 @@ class Deliverer:
                 "last_error": outcome.error,
                 "response_url": None,
             }
+        elif outcome is GIVEN_BACK:  # claimed, never started: as it was, due when it was
+            values |= {"status": OutboxStatus.PENDING, "attempts": OutboxMessage.attempts - 1}
         else:
             delay = outcome.after if outcome.after is not None else self.backoff(message.attempts)
             values |= {

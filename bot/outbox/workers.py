@@ -32,6 +32,11 @@ MIN_BATCH = 8
 Recorded = tuple[OutboxMessage, Outcome]
 
 
+# A claimed row given back before any call was made: left pending and due when it was (its
+# time not moved on, no attempt counted), as if never claimed.
+GIVEN_BACK = Retry(None, after=timedelta(0), count=False)
+
+
 def lane_of(message: OutboxMessage) -> str:
     """The conversation a row belongs to: one process sends a lane's rows one at a time."""
     return message.channel or f"edit:{message.update_of}"
@@ -153,7 +158,7 @@ class DrainRun:
         """Shutting down: give back claimed rows not yet started (not sent by this run, so no
         more in doubt than they were)."""
         for message in self._pending:
-            self._outcomes.append((message, Retry(None, after=timedelta(0), count=False)))
+            self._outcomes.append((message, GIVEN_BACK))
         self._pending.clear()
         self._exhausted = True
 
@@ -178,7 +183,7 @@ class DrainRun:
         held = [m for m in self._pending if keeps_order(m) and lane_of(m) in self._held_lanes]
         for message in held:
             self._pending.remove(message)
-            self._outcomes.append((message, Retry(None, after=timedelta(0), count=False)))
+            self._outcomes.append((message, GIVEN_BACK))
 
     def _done(self, message: OutboxMessage, outcome: Outcome | None) -> None:
         with self._cond:
