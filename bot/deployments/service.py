@@ -34,7 +34,7 @@ from bot.deployments.views import (
 )
 from bot.directory.people import person_by_user_id, roles_of
 from bot.outbox.notify import notify_coordinators
-from bot.outbox.owing import owe_post, owe_update, was_posted
+from bot.outbox.owing import is_owed, owe_post, owe_update, was_posted
 from bot.reach.people import address_of, user_id_of
 from storage.models import (
     Deployment,
@@ -44,7 +44,6 @@ from storage.models import (
     DeploymentReview,
     DeploymentStatus,
     DeploymentVisit,
-    OutboxMessage,
     Person,
     ProgressRating,
     ReviewDecision,
@@ -565,7 +564,7 @@ def _ask_to_revise_agreement(session: Session, ctx: ServiceContext, inv: Involve
     *adjust*; the head confirms the revision as before."""
     supporter = _slack_id(session, inv.deployment.supporter_id)
     key = f"deployment:{inv.deployment.id}:review_adjust"
-    if supporter is None or was_posted_with_key(session, key):
+    if supporter is None or is_owed(session, key):
         return
     owe_post(
         session,
@@ -575,12 +574,6 @@ def _ask_to_revise_agreement(session: Session, ctx: ServiceContext, inv: Involve
         view=revise_agreement_card(inv.deployment.id or 0, inv.school, by_role=inv.role),
         dedupe_key=key,
     )
-
-
-def was_posted_with_key(session: Session, key: str) -> bool:
-    """Whether a message with this dedupe key is owed already."""
-    found = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
-    return found is not None
 
 
 def _review_reply(decision: str, role: str) -> str:

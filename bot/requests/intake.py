@@ -26,7 +26,7 @@ from bot.directory.people import (
     roles_of,
     school_of,
 )
-from bot.outbox.owing import owe_post, owe_update, was_posted
+from bot.outbox.owing import is_owed, owe_post, owe_update, was_posted
 from bot.reach.people import user_id_of
 from bot.requests.tagging import infer_tags
 from bot.requests.views import (
@@ -46,7 +46,6 @@ from storage.models import (
     URGENCIES,
     Offer,
     OfferStatus,
-    OutboxMessage,
     Person,
     RequestTag,
     School,
@@ -346,8 +345,7 @@ def is_small_talk(text: str, vocabulary: Vocabulary) -> bool:
 def answer_small_talk(session: Session, *, now: datetime, channel: str, ts: str) -> None:
     """Say (once per message) how to ask for support, instead of making a request of it."""
     key = f"dm-hint:{channel}:{ts}"
-    owed = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
-    if owed is None:
+    if not is_owed(session, key):
         owe_post(session, now=now, channel=channel, text=DM_HINT, dedupe_key=key)
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core import audit
 from bot.core.context import ServiceContext
 from bot.core.errors import Conflict, NotAllowed
 from bot.core.messages import Action, Card, Confirm
-from bot.outbox.owing import owe_post, owe_update
+from bot.outbox.owing import is_owed, owe_post, owe_update
 from bot.reach.people import address_of, is_user, user_id_of
 from bot.requests.intake import (
     DESCRIPTION_LIMIT,
@@ -36,7 +36,7 @@ from bot.requests.intake import (
 )
 from bot.requests.tagging import infer_tags
 from bot.requests.views import RequestUpdated
-from storage.models import ACCEPTED, OutboxMessage, Person, SupportRequest
+from storage.models import ACCEPTED, Person, SupportRequest
 
 URGENCY_ORDER = ("routine", "soon", "urgent")
 UPDATE_ACTION = "request_update_from_post"
@@ -62,14 +62,6 @@ def _request_of_post(
     if author is not None and (requester is None or not is_user(requester, author)):
         return None
     return request
-
-
-def _owed(session: Session, dedupe_key: str) -> bool:
-    """Whether a message with this dedupe key is already owed (a replayed event)."""
-    found = session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ).first()
-    return found is not None
 
 
 def _apply_text(session: Session, request: SupportRequest, text: str, now: datetime) -> None:
@@ -100,7 +92,7 @@ def post_edited(
     if request.status in EDITABLE:
         _update_open_request(session, ctx, request, text)
         long_key = f"{_key(request_id)}:long:{edited_ts}"
-        if len(text) > DESCRIPTION_LIMIT and not _owed(session, long_key):
+        if len(text) > DESCRIPTION_LIMIT and not is_owed(session, long_key):
             owe_post(
                 session,
                 now=ctx.now,
@@ -110,7 +102,7 @@ def post_edited(
                 dedupe_key=long_key,
             )
         return PostChange(request_id, "updated")
-    if request.status != ACCEPTED or _owed(session, f"{_key(request_id)}:edited:{edited_ts}"):
+    if request.status != ACCEPTED or is_owed(session, f"{_key(request_id)}:edited:{edited_ts}"):
         return PostChange(request_id, "ignored")
     owe_post(
         session,
@@ -233,7 +225,7 @@ def post_deleted(
         return PostChange(None, "ignored")
     request_id = request.id or 0
     key = f"{_key(request_id)}:deleted"
-    if _owed(session, key) or request.status not in (*EDITABLE, ACCEPTED):
+    if is_owed(session, key) or request.status not in (*EDITABLE, ACCEPTED):
         return PostChange(request_id, "ignored")
     requester = session.get(Person, request.requester_id)
     if requester is None:
