@@ -27,7 +27,7 @@ from bot.inbound import service as inbound
 from handlers.slack.blocks.directory import IMPORT_CALLBACK_ID
 from handlers.slack.context import SlackContext
 from handlers.slack.listeners import register_all
-from handlers.slack.listeners.common import tell_straight_away
+from handlers.slack.listeners.common import submission_id, tell_straight_away
 from handlers.slack.payloads import KNOWN_KINDS, payload_problem
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ def saved_key(body: dict[str, Any]) -> str | None:
         return key if isinstance(key, str) and key else None
     if body.get("type") == "view_submission":
         callback = _dict(body.get("view")).get("callback_id")
-        trigger = body.get("trigger_id")
-        if callback in FORMS_SAVED_BEFORE_ACK and isinstance(trigger, str) and trigger:
-            return f"view:{trigger}"
+        submission = submission_id(body)
+        if callback in FORMS_SAVED_BEFORE_ACK and submission:
+            return f"view:{submission}"
     return None
 
 

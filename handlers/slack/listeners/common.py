@@ -55,6 +55,11 @@ def channel_id_of(body: dict[str, Any]) -> str | None:
     return found or None
 
 
+def submission_id(body: dict[str, Any]) -> str | None:
+    """What tells one submission of a form from any other: Slack's trigger id for it."""
+    return _text(body.get("trigger_id")) or None
+
+
 def first_action(body: dict[str, Any]) -> dict[str, Any]:
     """The first action of a block_actions payload ({} if there is none)."""
     actions = body.get("actions")

@@ -36,6 +36,7 @@ from handlers.slack.blocks.directory import (
 from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
     friendly_errors,
+    submission_id,
     user_id_of,
 )
 
@@ -59,12 +60,6 @@ def only_checking(body: dict[str, Any]) -> bool:
     return isinstance(chosen, list) and any(
         isinstance(option, dict) and option.get("value") == DRY_RUN_ACTION_ID for option in chosen
     )
-
-
-def submission_id(body: dict[str, Any]) -> str | None:
-    """What tells this submission of the form from any other: Slack's trigger id for it."""
-    trigger = body.get("trigger_id")
-    return trigger if isinstance(trigger, str) and trigger else None
 
 
 def on_import(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
