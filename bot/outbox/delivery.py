@@ -410,23 +410,24 @@ def _replaces_whole(message: OutboxMessage) -> bool:
     return bool(message.update_of) or message.method == HOME_PUBLISH
 
 
+def _keeps_order(row: Any) -> ColumnElement[bool]:
+    """`workers.keeps_order` in SQL, for `row` (the table or an alias of it)."""
+    return and_(col(row.update_of).is_(None), col(row.method) != HOME_PUBLISH)
+
+
 def _held_up(now: datetime, token: str) -> ColumnElement[bool]:
     """Whether a row must wait for an earlier one of its conversation (same platform and
     channel): one waiting for a retry, or being sent under another claim. One claimable now
     is claimed first, in the same batch; one failed for good holds up nothing. Edits and Home
     pages neither wait nor hold up (an edit waits for its own original only)."""
     earlier = aliased(OutboxMessage)
-    in_order = and_(
-        col(OutboxMessage.update_of).is_(None), col(OutboxMessage.method) != HOME_PUBLISH
-    )
     return and_(
-        in_order,
+        _keeps_order(OutboxMessage),
         exists().where(
             col(earlier.platform) == col(OutboxMessage.platform),
             col(earlier.channel) == col(OutboxMessage.channel),
             col(earlier.id) < OutboxMessage.id,
-            col(earlier.update_of).is_(None),
-            col(earlier.method) != HOME_PUBLISH,
+            _keeps_order(earlier),
             or_(
                 and_(
                     col(earlier.status) == OutboxStatus.PENDING, col(earlier.next_attempt_at) > now

@@ -178,8 +178,8 @@ class DrainRun:
         return None
 
     def _give_back_held(self) -> None:
-        """Give back (due now, no attempt counted) the claimed rows whose conversation has an
-        earlier message put back in this run: the next claim leaves them until it is sent."""
+        """Give back (`GIVEN_BACK`) the claimed rows whose conversation has an earlier message
+        put back in this run: the next claim leaves them until it is sent."""
         held = [m for m in self._pending if keeps_order(m) and lane_of(m) in self._held_lanes]
         for message in held:
             self._pending.remove(message)
