@@ -124,7 +124,7 @@ def send_due_checkins(runtime: Services) -> int:
     now = runtime.clock.now()
     due = and_(col(CheckIn.status) == CheckInStatus.SCHEDULED, col(CheckIn.due_at) <= now)
     postpone_outside_working_time(
-        runtime, CheckIn, lambda _: and_(due, _claim_free(now)), "due_at", what="check-in(s)"
+        runtime, CheckIn, and_(due, _claim_free(now)), "due_at", what="check-in(s)"
     )
     return _work_through(
         runtime,
@@ -167,7 +167,7 @@ def send_due_reminders(runtime: Services) -> int:
         col(CheckIn.remind_at) <= now,
     )
     postpone_outside_working_time(
-        runtime, CheckIn, lambda _: and_(due, _claim_free(now)), "remind_at", what="check-in(s)"
+        runtime, CheckIn, and_(due, _claim_free(now)), "remind_at", what="check-in(s)"
     )
     return _work_through(
         runtime,

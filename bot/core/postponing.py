@@ -4,8 +4,6 @@ working day, instead of reaching heads and supporters at night, at weekends or i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement
@@ -23,20 +21,20 @@ log = logging.getLogger(__name__)
 def postpone_outside_working_time(
     runtime: Services,
     model: type[SQLModel],
-    which: Callable[[datetime], ColumnElement[bool]],
+    due: ColumnElement[bool],
     column: str,
     *,
     what: str,
 ) -> int:
-    """Outside working time, move the rows `which(until)` picks to `until` (CHECKIN_TIME on the
-    next working day) in `column`, in one transaction; two copies doing so at once move each
-    row once. Returns how many moved (none in working time)."""
+    """Outside working time, move the rows matching `due` to CHECKIN_TIME on the next working
+    day in `column`, in one transaction; two copies doing so at once move each row once.
+    Returns how many moved (none in working time)."""
     ctx = runtime.context()
     until = ctx.calendar.postponed_until(ctx.now, ctx.settings.checkin_time)
     if until is None:
         return 0
     with transaction(runtime.sessions) as session:
-        moved = postpone_rows(session, model, which(until), column, until)
+        moved = postpone_rows(session, model, due, column, until)
     if moved:
         log.info("%d %s due outside working time moved on (%s)", moved, what, column)
     return moved
