@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from slack_sdk import WebClient
@@ -43,3 +44,16 @@ def make_web_client(settings: Settings) -> WebClient:
         timeout=10,
         retry_handlers=[],
     )
+
+
+# The longest a Web API call made before an acknowledgement may wait, leaving the rest of
+# Slack's 3 seconds for the transaction that follows it.
+BEFORE_ACK_TIMEOUT = 2  # seconds
+
+
+def before_ack(client: WebClient) -> WebClient:
+    """`client` for a call made before an acknowledgement: it gives up after
+    `BEFORE_ACK_TIMEOUT` instead of holding the ack past Slack's 3 seconds."""
+    quick = copy.copy(client)
+    quick.timeout = min(client.timeout, BEFORE_ACK_TIMEOUT)
+    return quick

@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.core.errors import NotFound
+from bot.core.errors import NotFound, UserFacingError
 from bot.core.text import readable
 from bot.requests.flows import (
     check_may_add_profile,
@@ -23,6 +23,7 @@ from bot.requests.post_changes import UPDATE_ACTION
 from bot.routing import flows
 from bot.routing.service import confirm_request
 from handlers.slack.blocks.requests import full_request_modal, profile_modal, request_modal
+from handlers.slack.client import before_ack
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     action_value,
@@ -39,15 +40,23 @@ def _request_id(body: dict[str, Any]) -> int:
     return request_id
 
 
-def current_post_text(client: WebClient, channel: str | None, ts: str | None) -> str:
-    """The text of a head's post as it stands in Slack now, as people read it ("" if it is
-    gone)."""
+COULD_NOT_READ_POST = (
+    "I couldn't read your post from Slack just now, so nothing has changed. Please press "
+    "*Update the request* again in a minute."
+)
+
+
+def current_post_text(client: WebClient, channel: str | None, ts: str | None) -> str | None:
+    """The text of a head's post as it stands in Slack now, as people read it: "" if it is
+    gone, None if Slack couldn't be asked in time (rate-limited, failing or slow)."""
     if not channel or not ts:
         return ""
     try:
-        found = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-    except SlackApiError:
-        return ""
+        found = before_ack(client).conversations_history(
+            channel=channel, latest=ts, inclusive=True, limit=1
+        )
+    except (SlackApiError, SlackClientError, OSError):
+        return None
     for message in found.get("messages") or []:
         if isinstance(message, dict) and message.get("ts") == ts:
             return readable(str(message.get("text") or ""))
@@ -62,6 +71,8 @@ def update_request_from_post(
     request_id = _request_id(body)
     channel, ts = unit_of_work(ctx, lambda session: post_of_request(session, request_id))
     text = current_post_text(client, channel, ts)
+    if text is None:
+        raise UserFacingError(COULD_NOT_READ_POST)
     unit_of_work(
         ctx,
         lambda session: flows.update_request_from_post(
