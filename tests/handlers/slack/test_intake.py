@@ -479,12 +479,13 @@ def test_a_post_is_kept_as_people_read_it_not_as_slack_escapes_it(slack: SlackWo
     slack.import_directory()
     # What Slack sends for "Our SEND & inclusion lead has left, <@…> says EHCPs are late":
     # & as &amp;, the mention as markup. Stored like that, "&amp;" reached supporters.
+    slack.fake.users["UCOORD"] = {"real_name": "Al Lee"}
     post(slack, "UHEAD1", "Our SEND &amp; inclusion lead has left, <@UCOORD> says EHCPs are late")
     post(slack, "UHEAD2", "Pupils scoring &lt;30 and &gt;70 in KS2 maths need different help")
     slack.settle()
     request, scores = requests(slack)
     assert scores.title == "Pupils scoring <30 and >70 in KS2 maths need different help"
-    assert request.description == "Our SEND & inclusion lead has left, @UCOORD says EHCPs are late"
+    assert request.description == "Our SEND & inclusion lead has left, @Al Lee says EHCPs are late"
     assert request.title == request.description  # read once: not stripped again as markup
     request_id = request.id
     slack.sender.interact(block_actions_payload("UHEAD1", "request_confirm", str(request_id)))

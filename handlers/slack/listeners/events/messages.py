@@ -9,6 +9,7 @@ retried or replayed event changes nothing more.
 from __future__ import annotations
 
 import logging
+import re
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,10 @@ from bot.routing.flows import apply_post_edit
 from handlers.slack.context import SlackContext, unit_of_work
 
 log = logging.getLogger(__name__)
+
+# A mention as message events carry it: the id alone, no name (`<@U0123ABCD>`).
+_BARE_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+NAMED_MENTIONS = 10  # people looked up in one post; any more stay as their ids
 
 
 def is_asking_place(event: dict[str, Any], support_channel: str | None) -> bool:
@@ -126,7 +131,7 @@ def capture_post(ctx: SlackContext, event: dict[str, Any]) -> None:
             user_name=name,
             channel=event["channel"],
             ts=event["ts"],
-            text=readable(event["text"]),
+            text=readable(with_names(ctx, event["text"])),
         ),
         retry_on_conflict=True,
     )
@@ -151,7 +156,7 @@ def on_post_edited(ctx: SlackContext, channel: str, message: dict[str, Any]) -> 
             channel=channel,
             ts=message["ts"],
             author=message["user"],
-            text=readable(message["text"]),
+            text=readable(with_names(ctx, message["text"])),
             edited_ts=edited_ts or message["ts"],
         ),
         retry_on_conflict=True,
@@ -174,13 +179,42 @@ def change_ids(change: Any) -> tuple[Any, str]:
     return change.request_id, change.result
 
 
+def _profile(ctx: SlackContext, user: str) -> dict[str, Any]:
+    """The person's Slack profile ({} if Slack can't say)."""
+    try:
+        found = ctx.client.users_info(user=user)["user"]
+    except (SlackApiError, KeyError, TypeError, OSError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _display_name(ctx: SlackContext, user: str) -> str:
     """The person's name from Slack, for someone not yet in the directory."""
-    try:
-        profile = ctx.client.users_info(user=user)["user"]
-    except (SlackApiError, KeyError, TypeError, OSError):
-        return user
+    profile = _profile(ctx, user)
     return str(profile.get("real_name") or profile.get("name") or user)
+
+
+def _mention_name(ctx: SlackContext, user: str) -> str:
+    """The name Slack shows in a mention of `user` (their id if Slack can't say), safe
+    inside the markup."""
+    profile = _profile(ctx, user)
+    shown = profile.get("profile")
+    display = shown.get("display_name") if isinstance(shown, dict) else None
+    name = str(display or profile.get("real_name") or profile.get("name") or "")
+    return re.sub(r"[<>|]", "", name).strip() or user
+
+
+def with_names(ctx: SlackContext, text: str) -> str:
+    """Slack's text with each bare mention given the person's name, so the stored request
+    reads `@Jane Smith` as the head saw it, not an id."""
+    users = list(dict.fromkeys(_BARE_MENTION.findall(text)))[:NAMED_MENTIONS]
+    names = {user: _mention_name(ctx, user) for user in users}
+
+    def named(match: re.Match[str]) -> str:
+        user = match.group(1)
+        return f"<@{user}|{names[user]}>" if user in names else match.group(0)
+
+    return _BARE_MENTION.sub(named, text)
 
 
 def register(app: App, ctx: SlackContext) -> None:
