@@ -34,9 +34,7 @@ def offered_to(world: World) -> set[str]:
     with world.runtime.sessions() as session:
         return set(
             session.exec(
-                select(Person.slack_user_id).join(
-                    Offer, col(Offer.supporter_id) == col(Person.id)
-                )
+                select(Person.slack_user_id).join(Offer, col(Offer.supporter_id) == col(Person.id))
             )
         )
 
