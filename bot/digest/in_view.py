@@ -67,6 +67,7 @@ class PersonRow(NamedTuple):
     available: bool
     away_until: date | None
     erased_at: datetime | None
+    available_from: date | None  # offered nothing before this local date
 
 
 class DeploymentRow(NamedTuple):
@@ -138,6 +139,7 @@ def everyone(session: Session) -> dict[int | None, PersonRow]:
             col(p.available),
             col(p.away_until),
             col(p.erased_at),
+            col(p.available_from),
         )
     )
     return {row.id: PersonRow(*row) for row in rows}

@@ -357,13 +357,15 @@ def _unmet_demand(
     requests: dict[int, RequestRow],
     tags: dict[int, list[tuple[str, str]]],
 ) -> list[DemandItem]:
-    """Areas of need of waiting requests that no available supporter with room covers."""
+    """Areas of need of waiting requests that no supporter available today (as routing
+    sees it: not away, past their `available_from`) with room covers."""
     today = ctx.calendar.local(ctx.now).date()
     free = {
         p.id
         for p in supply.supporters
         if p.available
         and (p.away_until is None or p.away_until < today)
+        and (p.available_from is None or p.available_from <= today)
         and supply.used.get(p.id or 0, 0) < p.capacity
     }
     covered = {

@@ -324,6 +324,7 @@ class _Supporter(NamedTuple):
     capacity: int
     available: bool
     away_until: date | None
+    available_from: date | None  # offered nothing before this local date
     region: str | None
 
 
@@ -354,8 +355,10 @@ def _capacity(
             at.append(user_id_of(person))
         elif used and person.capacity >= 2 and used == person.capacity - 1:
             near.append(user_id_of(person))
-        away = not person.available or (
-            person.away_until is not None and person.away_until >= today
+        away = (
+            not person.available
+            or (person.away_until is not None and person.away_until >= today)
+            or (person.available_from is not None and person.available_from > today)
         )
         if not away and used < person.capacity:
             free[person.id] = (
@@ -377,6 +380,7 @@ def _people_with_regions(session: Session) -> list[_Supporter]:
             col(Person.capacity),
             col(Person.available),
             col(Person.away_until),
+            col(Person.available_from),
             col(School.region),
         )
         .join(School, col(School.id) == col(Person.school_id), isouter=True)

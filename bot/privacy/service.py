@@ -42,6 +42,7 @@ from bot.visits.records import export_visits
 from storage.models import (
     ACCEPTED,
     CANCELLED,
+    EXPIRED,
     OFFERED,
     OPEN,
     AuditEntry,
@@ -622,7 +623,8 @@ def _flag_deployments(
 def _erase_their_requests(
     session: Session, ctx: ServiceContext, person_id: int, report: ErasureReport
 ) -> None:
-    """Erase the text of the requests they made; cancel those not yet under way."""
+    """Erase the text of the requests they made; cancel those not yet under way (waiting to
+    be sent out, offered, or escalated for a coordinator to assign by hand)."""
     requests = session.exec(
         select(SupportRequest)
         .where(
@@ -634,7 +636,7 @@ def _erase_their_requests(
     under_way: list[int] = []
     for stale in requests:
         request = get_request(session, stale.id or 0, for_update=True)
-        if request.status in (OPEN, OFFERED):
+        if request.status in (OPEN, OFFERED, EXPIRED):
             request.status = CANCELLED
             request.closed_at = ctx.now
             request.updated_at = ctx.now

@@ -88,7 +88,7 @@ class Need:
     school_id: int | None  # the requesting school (its own staff are excluded)
     phase: str | None
     region: str | None
-    excluded_person_ids: frozenset[int] = frozenset()  # already offered or declined
+    excluded_person_ids: frozenset[int] = frozenset()  # already asked, or supported it
     requester_person_id: int | None = None
     trust: str | None = None  # the requesting school's multi-academy trust
     today: date | None = None  # the local date, for `Candidate.available_from`

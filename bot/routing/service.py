@@ -147,9 +147,13 @@ def need_of(
     rules: MatchRules = MatchRules(),
     today: date | None = None,
 ) -> Need:
-    """The request as matching sees it, excluding everyone already asked."""
+    """The request as matching sees it, excluding everyone already asked and everyone who
+    has supported it before (assigned by hand, then released or reassigned away)."""
     school = session.get(School, request.school_id) if request.school_id else None
     asked = set(session.exec(select(Offer.supporter_id).where(Offer.request_id == request.id)))
+    asked |= set(
+        session.exec(select(Deployment.supporter_id).where(Deployment.request_id == request.id))
+    )
     return Need(
         request_id=request.id or 0,
         tags=frozenset(request_tags(session, request.id or 0)),
