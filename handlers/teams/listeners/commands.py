@@ -34,6 +34,8 @@ COMMAND = re.compile(
     r"^\s*(support|assign|suggest|visit-assign|visit(?=\s*(?::|$))|audit)\b(\s*:)?[\s:,-]*",
     re.IGNORECASE,
 )
+# "visit mastery maths…" without the colon: a visit or a request? The bot asks (`messages`).
+VISIT_WITHOUT_COLON = re.compile(r"^\s*visit\b(?!-)", re.IGNORECASE)
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
     "*I broker school-to-school support.* Tell me in a sentence or two what your school needs "
@@ -71,6 +73,12 @@ def is_support_command(word: str, colon: str | None, rest: str) -> bool:
     it, in lower case before a sentence of its own ("support We need…"); not the first word of
     a request ("Support needed with phonics…", "support for our SENCO…")."""
     return not rest or colon is not None or (word == "support" and rest[0].isupper())
+
+
+def may_mean_a_visit(command: str | None, text: str) -> bool:
+    """A message that is no command but begins with the word "visit": it may ask to visit a
+    school (`visit:` without its colon) or for support ("Visit from a maths SLE…")."""
+    return command is None and VISIT_WITHOUT_COLON.match(text) is not None
 
 
 def availability_reply(session: Session, *, now: datetime, actor: str, away: bool) -> str:
