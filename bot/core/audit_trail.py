@@ -25,6 +25,7 @@ _WORDS: Mapping[str, str] = {
     "request.assigned": "assigned a supporter by hand",
     "request.escalated": "asked the coordinators to assign someone ({reason})",
     "request.cancelled": "cancelled the request",
+    "request.visit_instead": "asked to visit a school instead (the request was set aside)",
     "request.text_erased": "erased the request's text (retention)",
     "offer.declined": "declined an offer",
     "offer.suggested": "suggested a colleague",

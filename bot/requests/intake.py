@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import audit
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.core.messages import Action, Card
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import (
@@ -67,6 +68,10 @@ DM_HINT = (
     "school needs, or type `/support`. I don't pass other messages on, so to reach someone, "
     "please message them directly."
 )
+# The buttons of the question asked of a message that may be a visit (value: the request id).
+VISIT_INSTEAD = "request_visit_instead"
+SHOW_REQUEST = "request_show"
+VISIT_OR_SUPPORT = "Did you mean to visit a school, or is this a request for support?"
 URGENT_WORDS = re.compile(
     r"\b(urgent(ly)?|asap|as soon as possible|immediately|this week|emergency|"
     r"ofsted (is )?(due|coming|next week|imminent)|inspection (is )?(due|imminent|next week)|"
@@ -295,8 +300,11 @@ def capture_message(
     channel: str,
     ts: str,
     text: str,
+    ask_if_visit: bool = False,
 ) -> Outcome:
-    """Store a top-level support-channel post as a request (once) and owe the thread reply."""
+    """Store a top-level support-channel post as a request (once) and owe the thread reply:
+    the request's card, or with `ask_if_visit` the question whether a visit was meant (the
+    request waits unsent, its words kept, until they choose)."""
     source_key = message_source_key(channel, ts)
     existing = find_by_source(session, source_key)
     if existing is not None:
@@ -328,13 +336,55 @@ def capture_message(
         now=now,
         channel=channel,
         thread_ts=ts,
-        text=_card_text(summary),
-        view=RequestCard(summary),
-        ref=card_ref(summary.id),
+        text=VISIT_OR_SUPPORT if ask_if_visit else _card_text(summary),
+        view=visit_or_support(summary.id) if ask_if_visit else RequestCard(summary),
+        ref=card_ref(summary.id),  # the request's card takes the question's place
     )
     if len(text) > DESCRIPTION_LIMIT:
         owe_post(session, now=now, channel=channel, thread_ts=ts, text=LONG_POST_NOTE)
     return Outcome(summary)
+
+
+def visit_or_support(request_id: int) -> Card:
+    """The question asked in place of a request's card when its words may ask for a visit."""
+    value = str(request_id)
+    return Card(
+        paragraphs=(
+            f"*{VISIT_OR_SUPPORT}*",
+            "*Visit a school* asks schools that open their classrooms to show you this practice "
+            "(next time, start with *visit:* and a colon). *Ask for support* shows your request, "
+            "ready to send to system leaders. Nothing goes to anyone until you choose.",
+        ),
+        actions=(
+            Action(VISIT_INSTEAD, "Visit a school", value, style="primary"),
+            Action(SHOW_REQUEST, "Ask for support", value),
+        ),
+    )
+
+
+def show_request(
+    session: Session, vocabulary: Vocabulary, *, now: datetime, actor: str, request_id: int
+) -> RequestSummary:
+    """*Ask for support* on that question: the request's own card takes its place."""
+    request = get_request(session, request_id, for_update=True)
+    if not may_change(session, request, actor):
+        raise NotAllowed(
+            "Only the head who asked for this support, or a coordinator, can choose.",
+            action="request.show",
+            subject_type="request",
+            subject_id=request_id,
+        )
+    if request.status != OPEN:
+        raise Conflict(_chosen_already(request.status))
+    summary = summarise(session, request, vocabulary)
+    refresh_card(session, summary, now=now)
+    return summary
+
+
+def _chosen_already(status: str) -> str:
+    if status == CANCELLED:
+        return "This request has been set aside (or cancelled), so there's nothing to choose now."
+    return "This request has already gone out as a request for support."
 
 
 def is_small_talk(text: str, vocabulary: Vocabulary) -> bool:

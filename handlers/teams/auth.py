@@ -6,12 +6,14 @@ document, never checks the key's `endorsements` and has no tenant check.
 
 `BotFrameworkVerifier.verify` reads the OpenID document, then its `jwks_uri`, with an async
 httpx client; caches the keys for a day; fetches again for an unknown `kid` at most once per
-five minutes (so random `kid`s cannot make it hammer Microsoft); when fetching fails (an
-outage) keeps the keys it has and tries again only after five minutes, and a request whose
-key is already held never waits for a fetch another request has under way; and checks RS256, the
-audience (our app id), the issuer, expiry (five minutes' leeway), the `serviceurl` claim
-against the activity's `serviceUrl`, and that the key is endorsed for Teams. Anything it cannot
-verify, a network failure included, raises `TokenRejected`, which the adapter answers with 401.
+five minutes (so random `kid`s cannot make it hammer Microsoft); fetches once for requests
+arriving together (single flight: those queued behind a fetch use its outcome, on a cold start
+too); when fetching fails (an outage) keeps the keys it has, if any, and tries again only after
+five minutes, and a request whose key is already held never waits for a fetch another request
+has under way; and checks RS256, the audience (our app id), the issuer, expiry (five minutes'
+leeway), the `serviceurl` claim against the activity's `serviceUrl`, and that the key is
+endorsed for Teams. Anything it cannot verify, a network failure included, raises
+`TokenRejected`, which the adapter answers with 401.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class BotFrameworkVerifier:
         self._monotonic = monotonic
         self._wall_clock = wall_clock
         self._key_set = _KeySet()
-        self._last_forced_fetch = float("-inf")
+        self._last_fetch = float("-inf")
         self._retry_refresh_at = float("-inf")  # after a failed fetch: not before then
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many times the key set was fetched (for tests and metrics)
@@ -104,15 +106,17 @@ class BotFrameworkVerifier:
         held = self._key_set.keys.get(kid)
         if held is not None and (self._lock.locked() or not self._refresh_due(kid)):
             return held  # usable: never queue behind another request's fetch
+        # Single flight: one fetch at a time, and whoever queued here behind it uses its
+        # result (the keys, or the cooldown after a failure) instead of fetching in turn.
         async with self._lock:
             now = self._monotonic()
             if self._refresh_due(kid):  # asked again: another request may have just fetched
-                if kid not in self._key_set.keys and not self._stale(now):
-                    self._last_forced_fetch = now
                 await self._refresh(now)
             key = self._key_set.keys.get(kid)
         if key is None:
-            raise TokenRejected("unknown signing key")
+            raise TokenRejected(
+                "unknown signing key" if self._key_set.keys else "signing keys unavailable"
+            )
         return key
 
     def _stale(self, now: float) -> bool:
@@ -125,10 +129,11 @@ class BotFrameworkVerifier:
         if now < self._retry_refresh_at:
             return False
         unknown = kid not in self._key_set.keys
-        may_force = now - self._last_forced_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
+        may_force = now - self._last_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
         return self._stale(now) or (unknown and may_force)
 
     async def _refresh(self, now: float) -> None:
+        self._last_fetch = now  # a `kid` unknown just after any fetch waits out the cooldown
         try:
             async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
                 metadata = (await http.get(self.openid_metadata_url)).raise_for_status().json()
@@ -136,10 +141,10 @@ class BotFrameworkVerifier:
             keys = {str(k["kid"]): k for k in jwks["keys"] if k.get("kid")}
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             log.warning("Teams signing keys could not be fetched (%s)", type(exc).__name__)
-            if not self._key_set.keys:
-                raise TokenRejected("signing keys unavailable") from exc
+            # Keep the keys we have (if any); try again after the cooldown, also on a cold
+            # start, so requests queued behind this fetch do not each fetch in turn.
             self._retry_refresh_at = now + FAILED_REFRESH_COOLDOWN_SECONDS
-            return  # keep the keys we have; try again after the cooldown
+            return
         self.fetches += 1
         self._key_set = _KeySet(keys=keys, fetched_at=now)
 

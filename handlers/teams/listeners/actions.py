@@ -33,7 +33,7 @@ from sqlmodel import Session
 from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.outbox.flows import record_refusal
-from bot.requests.intake import cancel_request
+from bot.requests.intake import SHOW_REQUEST, cancel_request, show_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
 from handlers.teams.cards import Element
 from handlers.teams.context import TeamsContext, unit_of_work
@@ -84,6 +84,12 @@ def _cancel(session: Session, ctx: TeamsContext, actor: str, request_id: int, _:
     return "Your request has been cancelled."
 
 
+def _show(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: Any) -> str:
+    now = ctx.services.clock.now()
+    show_request(session, ctx.services.vocabulary, now=now, actor=actor, request_id=request_id)
+    return "Here's your request as I understood it: check it on the card, then send it out."
+
+
 def _answer(outcome: str) -> Work:
     def answer(session: Session, ctx: TeamsContext, actor: str, checkin: int, data: Any) -> str:
         note = str(data.get("note") or "") or None
@@ -106,6 +112,7 @@ ACTIONS: dict[str, Work] = {
     "deployment_release": _release,
     "request_confirm": _confirm,
     "request_cancel": _cancel,
+    SHOW_REQUEST: _show,
     "request_edit": edit_description,
     "request_profile": save_school_details,
     "checkin_on_track": _answer(ON_TRACK),

@@ -1,9 +1,11 @@
-"""The bot's commands in Teams (the manifest's command list): `support …`; `home`, `away`,
-`back` and `help` (each only as the whole message: "Help! Our SENCO has left…" is a request);
-the changes `assign N <name or email>` (coordinators), `suggest N <name or email>` (a supporter
-offered request N), `visit: …` (asking to visit a classroom), `visit-assign N <name or email>
-[override]` (coordinators: a host for visit N) and `audit N` (coordinators: the trail comes in
-their 1:1 chat). Each answers once per message, in the chat it came from."""
+"""The bot's commands in Teams (the manifest's command list): `support …` (only as the command
+list writes it or before a colon: "Support needed with…" is a request that keeps its first
+word); `home`, `away`, `back` and `help` (each only as the whole message: "Help! Our SENCO has
+left…" is a request); the changes `assign N <name or email>` (coordinators), `suggest N <name
+or email>` (a supporter offered request N), `visit: …` (asking to visit a classroom),
+`visit-assign N <name or email> [override]` (coordinators: a host for visit N) and `audit N`
+(coordinators: the trail comes in their 1:1 chat). Each answers once per message, in the chat
+it came from."""
 
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ from handlers.teams.listeners.audit import is_audit
 # or "Home learning and attendance…" is a request, not a command.
 BARE_COMMAND = re.compile(r"^\s*(help|\?|home|away|back)[\s.!?:,;-]*$", re.IGNORECASE)
 # `visit` asks to visit a classroom only with a colon ("visit: mastery maths…") or alone:
-# "Visit from a maths SLE needed…" is a support request.
+# "Visit from a maths SLE needed…" is a support request. `support` is checked further
+# (`is_support_command`); group 2 is the colon straight after the command word.
 COMMAND = re.compile(
-    r"^\s*(support|assign|suggest|visit-assign|visit(?=\s*(?::|$))|audit)\b[\s:,-]*",
+    r"^\s*(support|assign|suggest|visit-assign|visit(?=\s*(?::|$))|audit)\b(\s*:)?[\s:,-]*",
     re.IGNORECASE,
 )
+# "visit mastery maths…" without the colon: a visit or a request? The bot asks (`messages`).
+VISIT_WITHOUT_COLON = re.compile(r"^\s*visit\b(?!-)", re.IGNORECASE)
 NUMBERED = re.compile(r"^#?(\d{1,9})\s+(\S.*)$", re.DOTALL)
 HELP_TEXT = (
     "*I broker school-to-school support.* Tell me in a sentence or two what your school needs "
@@ -57,7 +62,23 @@ def split_command(text: str) -> tuple[str | None, str]:
     match = COMMAND.match(text)
     if match is None:
         return None, text
-    return match.group(1).lower(), text[match.end() :].strip()
+    word, colon, rest = match.group(1), match.group(2), text[match.end() :].strip()
+    if word.lower() == "support" and not is_support_command(word, colon, rest):
+        return None, text  # "Support needed with phonics…" keeps its first word
+    return word.lower(), rest
+
+
+def is_support_command(word: str, colon: str | None, rest: str) -> bool:
+    """`support` alone, before a colon ("Support: our SENCO…"), or as the command list puts
+    it, in lower case before a sentence of its own ("support We need…"); not the first word of
+    a request ("Support needed with phonics…", "support for our SENCO…")."""
+    return not rest or colon is not None or (word == "support" and rest[0].isupper())
+
+
+def may_mean_a_visit(command: str | None, text: str) -> bool:
+    """A message that is no command but begins with the word "visit": it may ask to visit a
+    school (`visit:` without its colon) or for support ("Visit from a maths SLE…")."""
+    return command is None and VISIT_WITHOUT_COLON.match(text) is not None
 
 
 def availability_reply(session: Session, *, now: datetime, actor: str, away: bool) -> str:

@@ -1,11 +1,12 @@
 """Messages to the bot: a post in a team channel or a 1:1 chat becomes a request (once: a
 re-delivered activity has the same id, and the request's source key is built from it); a few
-words of thanks in a chat get a hint instead; commands (`support …`, and `home`, `away`,
-`back`, `help` as the whole message) are answered in place (`commands`), and so are the
-changes `assign …`, `suggest …`, `visit: …`, `visit-assign …` and `audit N` (in any chat, the
-coordinators' channel included; a refusal is answered and audited, and changes nothing). Every
-message also refreshes the stored reference of its conversation, so the bot can write there
-later."""
+words of thanks in a chat get a hint instead; a request that begins with "visit" (no colon) is
+kept unsent and answered with the question whether a visit was meant; commands (`support …`,
+and `home`, `away`, `back`, `help` as the whole message) are answered in place (`commands`),
+and so are the changes `assign …`, `suggest …`, `visit: …`, `visit-assign …` and `audit N` (in
+any chat, the coordinators' channel included; a refusal is answered and audited, and changes
+nothing). Every message also refreshes the stored reference of its conversation, so the bot can
+write there later."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from handlers.teams.listeners.commands import (
     assign_reply,
     availability_reply,
     is_change,
+    may_mean_a_visit,
     split_command,
     suggest_reply,
     visit_assign_reply,
@@ -98,7 +100,8 @@ async def on_message(ctx: TeamsContext, activity: MessageActivity) -> None:
             now = ctx.services.clock.now()
             answer_small_talk(session, now=now, channel=conversation_id, ts=str(activity.id))
             return "small talk"
-        return capture(session, ctx, activity, actor, conversation_id, request_text)
+        asking = may_mean_a_visit(command, request_text)
+        return capture(session, ctx, activity, actor, conversation_id, request_text, asking)
 
     result = await unit_of_work(ctx, handle)
     log.info("Teams message %s in %s: %s", activity.id, conversation_id, result)
@@ -155,8 +158,10 @@ def capture(
     actor: str,
     where: str,
     text: str,
+    ask_if_visit: bool,
 ) -> str:
-    """Store the message as a request (once) and owe the card in reply."""
+    """Store the message as a request (once) and owe the card in reply, or (`ask_if_visit`)
+    the question whether a visit was meant, the request unsent until they choose."""
     outcome = capture_message(
         session,
         ctx.services.settings,
@@ -167,6 +172,7 @@ def capture(
         channel=where,
         ts=str(activity.id),
         text=text,
+        ask_if_visit=ask_if_visit,
     )
     return f"request {outcome.summary.id} {'captured' if outcome.created else 'seen'}"
 

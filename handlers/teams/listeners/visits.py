@@ -1,5 +1,6 @@
 """Open classrooms on Teams: hosting a visit or not, the host's date (a form unfolded on the
-card), "was it useful?", calling a visit off, and asking to visit with `visit: …` in a chat.
+card), "was it useful?", calling a visit off, asking to visit with `visit: …` in a chat, and
+*Visit a school* on the question asked when a message began with "visit" without the colon.
 The same core steps as Slack's (`handlers/slack/listeners/{actions,views}/visits.py`)."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from sqlmodel import Session
 
 from bot.core.context import ServiceContext
 from bot.core.errors import InvalidInput
+from bot.requests.intake import VISIT_INSTEAD
 from bot.visits.booking import book_visit, record_usefulness
 from bot.visits.cancelling import cancel_visit
 from bot.visits.hosting import accept_visit_offer, decline_visit_offer
+from bot.visits.instead import visit_instead
 from bot.visits.messages import ACCEPT, CANCEL, DECLINE, PICK_DATE, USEFUL
 from bot.visits.service import ask_to_visit, visit_draft
 from bot.visits.views import USEFULNESS_LABELS
@@ -69,11 +72,23 @@ def cancel(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[
     return cancel_visit(session, ctx.services.context(), actor=actor, visit_id=visit_id)
 
 
+def instead(session: Session, ctx: TeamsContext, actor: str, value: str, _: dict[str, Any]) -> str:
+    """*Visit a school* on the question asked of a request that began with "visit"."""
+    request_id, _rest = target(value)
+    try:
+        return visit_instead(session, ctx.services.context(), actor=actor, request_id=request_id)
+    except InvalidInput as exc:
+        if "areas" not in exc.errors:
+            raise
+        raise InvalidInput({"areas": NO_AREA}) from None
+
+
 VISIT_STEPS: dict[str, Step] = {
     ACCEPT: host,
     DECLINE: decline,
     PICK_DATE: pick_date,
     CANCEL: cancel,
+    VISIT_INSTEAD: instead,
     **{f"{USEFUL}_{answer}": useful for answer in USEFULNESS_LABELS},
 }
 

@@ -5,7 +5,8 @@
 loop would deadlock):
 
 - the Bot Framework OpenID document and key set, with an RSA key generated at start and
-  endorsed for `msteams`; `sign(activity)` mints the token Teams would send with it;
+  endorsed for `msteams` (counting fetches; unreachable or slow on demand);
+  `sign(activity)` mints the token Teams would send with it;
 - the Entra token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials), answering
   a JWT as Entra does;
 - the Bot Connector (`POST /v3/conversations`, `POST|PUT …/{id}/activities[/{aid}]`),
@@ -67,7 +68,9 @@ class _State:
     answers_to_lose: int = 0  # new messages taken whose answer is then dropped
     tokens_issued: int = 0
     keys_served: int = 0
+    keys_asked: int = 0  # requests for the OpenID document, answered or not
     keys_available: bool = True
+    keys_delay: float = 0.0  # seconds the OpenID endpoints take to answer
 
 
 class FakeMicrosoft:
@@ -143,6 +146,11 @@ class FakeMicrosoft:
         with self._lock:
             self._state.keys_available = available
 
+    def set_keys_delay(self, seconds: float) -> None:
+        """Make the OpenID document and key set take `seconds` to answer (a slow Microsoft)."""
+        with self._lock:
+            self._state.keys_delay = seconds
+
     # ---- failures and records --------------------------------------------------------------
     def fail_next(self, status: int, *, retry_after: int | None = None, code: str = "") -> None:
         """Answer the next Bot Connector call with `status` (and `Retry-After`, an error code)."""
@@ -190,6 +198,12 @@ class FakeMicrosoft:
     def keys_served(self) -> int:
         with self._lock:
             return self._state.keys_served
+
+    @property
+    def keys_asked(self) -> int:
+        """How many times the OpenID document was asked for: one per fetch of the keys."""
+        with self._lock:
+            return self._state.keys_asked
 
     # ---- activity builders -----------------------------------------------------------------
     def _base(self, kind: str, *, user: str, aad: str | None, conversation: dict[str, Any]):
@@ -297,6 +311,11 @@ class FakeMicrosoft:
         return 404, {}, {"error": "not found"}
 
     def _openid(self, path: str):
+        with self._lock:
+            delay = self._state.keys_delay
+            if not path.endswith("keys"):
+                self._state.keys_asked += 1
+        time.sleep(delay)  # in this request's own thread: the others are served meanwhile
         with self._lock:
             if not self._state.keys_available:
                 return 503, {}, {"error": "unavailable"}

@@ -34,6 +34,9 @@ def test_commands_are_split_from_their_words() -> None:
     assert split_command("Help me with phonics") == (None, "Help me with phonics")
     assert split_command("Visit from an SLE, please") == (None, "Visit from an SLE, please")
     assert split_command("visit") == ("visit", "")
+    assert split_command("support We need help") == ("support", "We need help")
+    assert split_command("Support needed with phonics") == (None, "Support needed with phonics")
+    assert split_command("support for our SENCO") == (None, "support for our SENCO")
 
 
 FIRST_WORD_REQUESTS = [
@@ -69,6 +72,40 @@ def test_support_followed_by_words_is_a_request_without_the_command(teams: Slack
     head_posts(teams, "support We need help with SEND: our SENCO has left")
     [request] = requests(teams)
     assert request.description == "We need help with SEND: our SENCO has left"
+
+
+REQUESTS_STARTING_WITH_SUPPORT = [
+    "Support needed with phonics in Year 1",
+    "support for our new SENCO, please: EHCP reviews are overdue",
+    "Support with attendance - PA is 25%",
+    "SUPPORT REQUESTED for KS2 maths",
+]
+
+
+@pytest.mark.parametrize("text", REQUESTS_STARTING_WITH_SUPPORT)
+@pytest.mark.parametrize("channel", [False, True], ids=["chat", "channel"])
+def test_a_request_that_begins_with_the_word_support_keeps_it(
+    teams: SlackWorld, text: str, channel: bool
+) -> None:
+    activity = fake(teams).message(text, user=teams_user(HEAD), aad=HEAD, channel=channel)
+    assert teams.teams_send(activity).status_code == 200
+    teams.settle()
+    [request] = requests(teams)
+    assert request.description == text
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("Support: our SENCO has left", "our SENCO has left"),
+        ("support I need a mentor for our new DSL", "I need a mentor for our new DSL"),
+    ],
+)
+def test_the_support_command_is_not_part_of_the_request(
+    teams: SlackWorld, text: str, asked: str
+) -> None:
+    head_posts(teams, text)
+    assert [r.description for r in requests(teams)] == [asked]
 
 
 def test_support_alone_explains_how_to_ask(teams: SlackWorld) -> None:

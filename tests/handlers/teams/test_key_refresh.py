@@ -95,3 +95,34 @@ def test_requests_holding_a_usable_key_do_not_wait_for_a_fetch(microsoft: Micros
         await refreshing
 
     asyncio.run(scenario())
+
+
+def test_with_no_keys_yet_a_failed_fetch_is_shared_and_retried_after_the_cooldown(
+    microsoft: Microsoft,
+) -> None:
+    verifier, token = microsoft.verifier(), microsoft.token()
+
+    async def refused() -> bool:
+        try:
+            await verifier.verify(token, SERVICE_URL)
+        except auth.TokenRejected:
+            return True
+        return False
+
+    async def scenario() -> None:
+        microsoft.up = False
+        microsoft.answer = asyncio.Event()  # every request arrives during the one fetch
+        waiting = [asyncio.create_task(refused()) for _ in range(10)]
+        await asyncio.sleep(0.01)
+        microsoft.answer.set()
+        assert await asyncio.gather(*waiting) == [True] * 10
+        assert len(microsoft.attempts) == 1, "one fetch failed for all of them"
+        microsoft.up = True
+        microsoft.now += auth.FAILED_REFRESH_COOLDOWN_SECONDS - 1
+        assert await refused(), "still cooling down: no fetch"
+        assert len(microsoft.attempts) == 1
+        microsoft.now += 2
+        assert not await refused(), "the cooldown is over: fetched and verified"
+        assert verifier.fetches == 1
+
+    asyncio.run(scenario())

@@ -83,18 +83,89 @@ def test_visit_in_a_chat_asks_host_schools_once(world: SlackWorld) -> None:
     assert world.fake.messages("USLE1"), "Sam, on Slack, is asked too"
 
 
-@pytest.mark.parametrize("channel", [False, True], ids=["chat", "channel"])
-def test_a_support_request_starting_with_visit_is_a_support_request(
-    world: SlackWorld, channel: bool
-) -> None:
-    text = "Visit from a maths SLE needed please: our KS2 maths results have dropped"
-    activity = fake(world).message(text, user=teams_user(HEAD), aad=HEAD, channel=channel)
-    assert world.teams_send(activity).status_code == 200
-    world.settle()
-    assert visits(world) == []
+def support_requests(world: SlackWorld) -> list[SupportRequest]:
     with world.runtime.sessions() as session:
-        [request] = session.exec(select(SupportRequest)).all()
-    assert request.description == text
+        return list(session.exec(select(SupportRequest).order_by(col(SupportRequest.id))))
+
+
+VISIT_NO_COLON = "visit mastery maths teaching in Year 4"
+WHICH = ["request_visit_instead", "request_show"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [VISIT_NO_COLON, "Visit from a maths SLE needed please: our KS2 maths results have dropped"],
+)
+@pytest.mark.parametrize("channel", [False, True], ids=["chat", "channel"])
+def test_a_message_starting_with_visit_is_kept_unsent_and_asks_which_was_meant(
+    world: SlackWorld, text: str, channel: bool
+) -> None:
+    activity = fake(world).message(text, user=teams_user(HEAD), aad=HEAD, channel=channel)
+    for _ in range(2):  # Teams may deliver it twice: asked once
+        assert world.teams_send(activity).status_code == 200
+        world.settle()
+    assert visits(world) == []
+    [request] = support_requests(world)
+    assert (request.description, request.status, request.offer_round) == (text, "open", 0)
+    [question] = [
+        m["attachments"][0]["content"]
+        for m in fake(world).messages(activity["conversation"]["id"])
+        if m.get("attachments")
+    ]
+    assert "Did you mean to visit a school" in card_texts(question)
+    assert actions_on(question) == WHICH
+    assert text not in json.dumps(question), "their words are not repeated"
+
+
+def test_visit_a_school_asks_host_schools_with_the_same_words_once(world: SlackWorld) -> None:
+    say(world, HEAD, VISIT_NO_COLON)
+    answer = press_on_card(world, HEAD, "request_visit_instead")
+    assert "I've asked schools that open their classrooms" in answer["value"]
+    [visit] = visits(world)
+    assert (visit.description, visit.status) == ("mastery maths teaching in Year 4", "offered")
+    assert "Year 4" in card_texts(card_with(world, NLE, "visit_accept"))
+    [request] = support_requests(world)
+    assert request.status == "cancelled"
+    request_id = str(request.id)
+    again = press(world, HEAD, "request_visit_instead", request_id)
+    assert "asked to visit already" in again["value"]
+    assert len(visits(world)) == 1
+    refused = press(world, HEAD, "request_show", request_id)
+    assert "nothing to choose" in refused["value"]
+    said = [card_texts(c) for c in cards_to(world, HEAD)]
+    assert any("You asked to visit a school instead" in s for s in said)
+    assert not any("Did you mean" in s for s in said), "the question gave way to the answer"
+    with world.runtime.sessions() as session:
+        trail = session.exec(
+            select(AuditEntry.action).where(AuditEntry.subject_id == request_id)
+        ).all()
+    assert "request.visit_instead" in trail
+
+
+def test_ask_for_support_shows_the_request_ready_to_send(world: SlackWorld) -> None:
+    say(world, HEAD, VISIT_NO_COLON)
+    answer = press_on_card(world, HEAD, "request_show")
+    assert "Here's your request" in answer["value"]
+    assert visits(world) == []
+    card = card_with(world, HEAD, "request_confirm")
+    assert "request_visit_instead" not in actions_on(card)
+    press_on_card(world, HEAD, "request_confirm")
+    [request] = support_requests(world)
+    assert (request.status, request.description) == ("offered", VISIT_NO_COLON)
+
+
+def test_only_the_author_chooses_and_a_visit_needs_an_area(world: SlackWorld) -> None:
+    say(world, HEAD, "visit some lovely bright classrooms somewhere near us, please")
+    [request] = support_requests(world)
+    value = str(request.id)
+    assert (
+        "Only the person who wrote this"
+        in press(world, NLE, "request_visit_instead", value)["value"]
+    )
+    assert "Only the head who asked" in press(world, NLE, "request_show", value)["value"]
+    assert "which area of practice" in press(world, HEAD, "request_visit_instead", value)["value"]
+    assert visits(world) == []
+    assert [r.status for r in support_requests(world)] == ["open"]
 
 
 def test_a_visit_without_an_area_or_from_a_stranger_changes_nothing(world: SlackWorld) -> None:

@@ -4,12 +4,14 @@ any reason, gets 401, and nothing reaches a listener or Microsoft."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
@@ -176,3 +178,46 @@ def test_an_oversized_body_is_refused(harness: Harness) -> None:
     activity = harness.fake.message("x" * 200_000, user="29:head")
     assert harness.post(activity, harness.fake.sign(activity)).status_code == 413
     assert harness.spy.seen == []
+
+
+def post_at_once(harness: Harness, count: int) -> list[int]:
+    """`count` signed messages posted to `/api/messages` at the same time; their statuses."""
+    app = Starlette(routes=harness.endpoint.routes)
+    activities = [harness.fake.message("hello", user="29:head") for _ in range(count)]
+
+    async def post_all() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/messages",
+                        json=activity,
+                        headers={"Authorization": f"Bearer {harness.fake.sign(activity)}"},
+                    )
+                    for activity in activities
+                )
+            )
+        return [answer.status_code for answer in answers]
+
+    return asyncio.run(post_all())
+
+
+def test_on_a_cold_start_requests_arriving_together_share_one_fetch_of_the_keys(
+    harness: Harness,
+) -> None:
+    harness.fake.set_keys_delay(0.2)  # they all arrive while the first fetch is under way
+    assert post_at_once(harness, 8) == [200] * 8
+    assert (harness.fake.keys_asked, harness.fake.keys_served) == (1, 1)
+
+
+def test_on_a_cold_start_a_failed_fetch_is_shared_and_not_retried_before_the_cooldown(
+    harness: Harness,
+) -> None:
+    harness.fake.set_keys_available(False)
+    harness.fake.set_keys_delay(0.2)
+    assert post_at_once(harness, 8) == [401] * 8
+    assert harness.fake.keys_asked == 1, "one fetch failed for all of them"
+    harness.fake.set_keys_available(True)  # Microsoft is back, but the cooldown holds
+    assert post_at_once(harness, 3) == [401] * 3
+    assert harness.fake.keys_asked == 1
