@@ -20,6 +20,12 @@ BOT_SCOPES = [
     "metadata.message:read",  # read back the outbox id the bot stamps on its messages
     "files:read",  # download the directory CSV a coordinator uploads in the import form
     "files:write",  # upload the exported directory CSV into a coordinator's DM
+    # conversations.info: whether a /support or shortcut came from a public channel (private
+    # channels made since 2021 have C ids too); without an answer, a request stays private
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
 ]
 BOT_EVENTS = ["message.channels", "message.groups", "message.im", "app_home_opened"]
 

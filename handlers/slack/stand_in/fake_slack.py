@@ -13,6 +13,12 @@ or a DM between other people); the bot is always in its own DMs. It serves the `
 it mints with `new_response_url` (30 minutes, 5 uses, as Slack does), so a test can see what
 the person was shown wherever they acted.
 
+It answers `conversations.info` as Slack does: public channels for anyone, private channels
+and group DMs only when the bot is in them (else `channel_not_found`), and a DM without
+`is_private` at all; channels `add_conversation` did not declare take their kind from the id
+(`G…` private, `D…` a DM), but a private channel made since 2021 has a `C…` id, so tests
+declare those.
+
 Message timestamps come from `clock` (anything with `now() -> datetime`), so a test that runs
 the bot on a `FixedClock` should give the fake the same clock.
 """
@@ -164,6 +170,7 @@ SLACK_TIERS: dict[str, float] = {
     "chat.update": 50 / 60,
     "chat.postEphemeral": 100 / 60,
     "conversations.open": 50 / 60,
+    "conversations.info": 50 / 60,
     "conversations.history": 50 / 60,
     "conversations.replies": 50 / 60,
     "views.publish": 100 / 60,
@@ -480,6 +487,7 @@ class FakeSlack:
         self._downloads: list[str] = []
         self._bot_channels = set(bot_channels) if bot_channels is not None else None
         self._conversations: dict[str, tuple[str, bool]] = {}  # id -> (kind, bot is a member)
+        self._names: dict[str, str] = {}  # id -> the conversation's name, as people see it
         self._response_urls: dict[str, dict[str, Any]] = {}  # key -> who, where, when, uses
         self._responses: list[dict[str, Any]] = []
         self._handlers = self._method_handlers()
@@ -510,6 +518,7 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
@@ -694,13 +703,17 @@ class FakeSlack:
             kind = self._conversations.get(channel, (_kind_of(channel), False))[0]
             self._conversations[channel] = (kind, False)
 
-    def add_conversation(self, channel: str, kind: str, *, bot_member: bool = False) -> str:
+    def add_conversation(
+        self, channel: str, kind: str, *, bot_member: bool = False, name: str | None = None
+    ) -> str:
         """Declare a conversation: `public`, `private`, `im` (a DM between two people) or
-        `mpim`; by default one the bot is not in. Returns its id."""
+        `mpim`; by default one the bot is not in, named after its id. Returns its id."""
         if kind not in ("public", "private", "im", "mpim"):
             raise ValueError(f"unknown conversation kind {kind!r}")
         with self._cond:
             self._conversations[channel] = (kind, bot_member)
+            if name is not None:
+                self._names[channel] = name
         return channel
 
     def is_bot_member(self, channel: str) -> bool:
@@ -1207,6 +1220,35 @@ class FakeSlack:
         else:
             channel_id = "G" + "".join(u[1:] for u in sorted(users))[:20]
         return {"no_op": True, "already_open": True, "channel": {"id": channel_id}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise _SlackError("channel_not_found")
+        kind = self._conversations.get(channel, (_kind_of(channel), False))[0]
+        member = self.is_bot_member(channel)
+        if kind != "public" and not member:
+            raise _SlackError("channel_not_found")  # groups:read, im:read: only the bot's own
+        if kind == "im":  # Slack's DM object has no name and no `is_private`
+            return {"channel": {"id": channel, "is_im": True, "user": "U" + channel[1:]}}
+        name = self._names.get(channel) or (
+            f"mpdm-{channel.lower()}-1" if kind == "mpim" else channel.lower()
+        )
+        return {
+            "channel": {
+                "id": channel,
+                "name": name,
+                "name_normalized": name,
+                "is_channel": kind in ("public", "private") and not channel.startswith("G"),
+                "is_group": kind == "private" and channel.startswith("G"),
+                "is_im": False,
+                "is_mpim": kind == "mpim",
+                "is_private": kind != "public",
+                "is_archived": False,
+                "is_member": member,
+                "context_team_id": TEAM_ID,
+            }
+        }
 
     @staticmethod
     def _shown(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:

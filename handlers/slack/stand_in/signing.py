@@ -81,9 +81,9 @@ def _team(team_id: str) -> dict[str, str]:
     return {"id": team_id, "domain": TEAM_DOMAIN}
 
 
-def _channel(channel_id: str) -> dict[str, str]:
-    name = "directmessage" if channel_id.startswith("D") else DEFAULT_CHANNEL_NAME
-    return {"id": channel_id, "name": name}
+def _channel(channel_id: str, name: str | None = None) -> dict[str, str]:
+    default = "directmessage" if channel_id.startswith("D") else DEFAULT_CHANNEL_NAME
+    return {"id": channel_id, "name": name or default}
 
 
 # --- signing --------------------------------------------------------------------------------
@@ -388,17 +388,19 @@ def message_action_payload(
     message: Mapping[str, Any],
     channel_id: str,
     *,
+    channel_name: str | None = None,
     trigger_id: str | None = None,
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
-    """A `message_action` payload: the message shortcut `callback_id` used on `message`."""
+    """A `message_action` payload: the message shortcut `callback_id` used on `message`
+    (`channel_name`: the channel's own name, as Slack sends it for a private channel too)."""
     return {
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
         "action_ts": _now_ts(),
         "team": _team(team_id),
         "user": _user(user_id, team_id),
-        "channel": _channel(channel_id),
+        "channel": _channel(channel_id, channel_name),
         "is_enterprise_install": False,
         "enterprise": None,
         "callback_id": callback_id,

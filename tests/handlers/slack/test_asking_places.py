@@ -23,6 +23,7 @@ from handlers.slack.manifest import BOT_EVENTS, BOT_SCOPES
 from handlers.slack.stand_in.signing import (
     TEAM_ID,
     block_actions_payload,
+    message_action_payload,
     message_event,
     new_event_id,
     tombstone_event,
@@ -103,6 +104,11 @@ def deleted_event(channel: str, original: dict[str, Any], deleted_at: str) -> di
 def test_the_manifest_subscribes_to_private_channels_and_dms() -> None:
     assert {"message.channels", "message.groups", "message.im"} <= set(BOT_EVENTS)
     assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
+
+
+def test_the_manifest_may_ask_slack_whether_a_channel_is_public() -> None:
+    """conversations.info on public and private channels, DMs and group DMs."""
+    assert {"channels:read", "groups:read", "im:read", "mpim:read"} <= set(BOT_SCOPES)
 
 
 # --- a private support channel ---------------------------------------------------------------
@@ -212,6 +218,95 @@ def test_support_typed_in_the_support_channel_is_still_announced_there(slack: Sl
     )
     slack.settle()
     assert [p for p in posts_to(slack, SUPPORT_CHANNEL) if "thread_ts" not in p]
+
+
+# --- asked in a private channel made since 2021: a `C…` id and, in payloads, its own name -----
+SLT_ROOM = "C0SLTROOM"
+STAFFROOM = "C0STAFFROOM"
+
+
+@pytest.fixture
+def rooms(slack: SlackWorld) -> SlackWorld:
+    """The bot, with a private SLT channel and a public staffroom that the bot is in."""
+    slack.import_directory()
+    slack.fake.add_conversation(SLT_ROOM, "private", bot_member=True, name="slt")
+    slack.fake.add_conversation(STAFFROOM, "public", bot_member=True, name="staffroom")
+    return slack
+
+
+def ask_from(slack: SlackWorld, how: str, channel: str, name: str) -> None:
+    """The head opens the request form in `channel` with the message shortcut or /support."""
+    if how == "shortcut":
+        message = slack.fake.add_message(channel, ASK, user="UHEAD1")
+        payload = message_action_payload(
+            "UHEAD1", "request_support_from_message", message, channel, channel_name=name
+        )
+        assert slack.sender.interact(payload)[0] == 200
+    else:
+        slack.sender.command(
+            "/support", ASK, user_id="UHEAD1", channel_id=channel, channel_name=name
+        )
+    slack.settle()
+
+
+def send_the_form(slack: SlackWorld) -> dict[str, Any]:
+    """The head sends the form as it stands in Slack now; returns its metadata."""
+    [opened] = slack.fake.calls_to("views.open")
+    view = slack.fake.view(opened.response["view"]["id"])
+    metadata = view["private_metadata"]
+    payload = view_submission_payload(
+        "UHEAD1", "request_new", request_form(), private_metadata=metadata
+    )
+    assert slack.sender.interact(payload)[0] == 200
+    slack.settle()
+    [request] = requests(slack)
+    assert request.status == "offered"
+    return dict(json.loads(metadata))
+
+
+def dm_cards(slack: SlackWorld) -> list[dict[str, Any]]:
+    return [p for p in posts_to(slack, "UHEAD1") if "Thanks" in p["text"]]
+
+
+@pytest.mark.parametrize("how", ["shortcut", "command"])
+def test_an_ask_in_a_private_channel_with_a_c_id_is_not_announced(
+    rooms: SlackWorld, how: str
+) -> None:
+    ask_from(rooms, how, SLT_ROOM, "slt")
+    assert send_the_form(rooms)["private"] is True
+    assert posts_to(rooms, SUPPORT_CHANNEL) == [], "nothing about it in the shared channel"
+    assert len(dm_cards(rooms)) == 1
+
+
+@pytest.mark.parametrize("how", ["shortcut", "command"])
+def test_an_ask_in_a_public_channel_is_still_announced(rooms: SlackWorld, how: str) -> None:
+    ask_from(rooms, how, STAFFROOM, "staffroom")
+    [opened] = rooms.fake.calls_to("views.open")
+    assert json.loads(opened.args["view"]["private_metadata"])["private"] is True, (
+        "private until Slack says otherwise: a form sent sooner is not announced"
+    )
+    assert "private" not in send_the_form(rooms)
+    assert [p for p in posts_to(rooms, SUPPORT_CHANNEL) if "thread_ts" not in p]
+    assert dm_cards(rooms) == []
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda fake: fake.fail_permanently("conversations.info", "missing_scope"),
+        lambda fake: fake.fail_next("conversations.info", status=500),
+        lambda fake: fake.fail_next("views.update", status=500),
+    ],
+    ids=["info refused", "info 5xx", "update 5xx"],
+)
+def test_an_ask_errs_to_private_when_slack_does_not_confirm_the_channel_is_public(
+    rooms: SlackWorld, fail: Any
+) -> None:
+    fail(rooms.fake)
+    ask_from(rooms, "shortcut", STAFFROOM, "staffroom")
+    assert send_the_form(rooms)["private"] is True
+    assert posts_to(rooms, SUPPORT_CHANNEL) == []
+    assert len(dm_cards(rooms)) == 1
 
 
 # --- editing the original post ---------------------------------------------------------------
@@ -378,11 +473,10 @@ def test_which_messages_count_as_posts_edits_and_deletions() -> None:
     assert deleted_ts(edit, None) is None, "an edit is not a deletion"
 
 
-def test_which_places_are_private() -> None:
-    assert asked_privately("D0AB", "directmessage", SUPPORT_CHANNEL)
-    assert asked_privately("C0AB", "privategroup", SUPPORT_CHANNEL)
-    assert asked_privately("C0AB", "mpdm-a--b-1", SUPPORT_CHANNEL)
-    assert asked_privately("G0AB", "staffroom", SUPPORT_CHANNEL)
-    assert not asked_privately("C0AB", "general", SUPPORT_CHANNEL)
-    assert not asked_privately("G0AB", "privategroup", "G0AB"), "the support channel itself"
-    assert not asked_privately(None, None, SUPPORT_CHANNEL)
+def test_which_places_the_payload_shows_are_private() -> None:
+    assert asked_privately("D0AB", "directmessage")
+    assert asked_privately("C0AB", "privategroup")
+    assert asked_privately("C0AB", "mpdm-a--b-1")
+    assert asked_privately("G0AB", "staffroom")
+    assert asked_privately(None, None), "no channel: nothing to confirm it is public"
+    assert not asked_privately("C0AB", "general"), "a C id needs Slack's word either way"

@@ -848,6 +848,35 @@ def test_posts_are_refused_where_the_bot_is_not_a_member() -> None:
         assert [m["text"] for m in fake.messages("C0STAFFROOM")] == ["joined"]
 
 
+def test_conversations_info_says_which_conversations_are_private() -> None:
+    """As Slack: `is_private` for private channels whatever their id (since 2021 `C…`),
+    group DMs and private channels only when the bot is in them, a DM without `is_private`."""
+    with FakeSlack(bot_channels=["C0STAFFROOM", "C0SLTROOM", "G0COORDS"]) as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+        fake.add_conversation("C0SLTROOM", "private", bot_member=True, name="slt")
+        fake.add_conversation("C0HIDDEN", "private")
+        fake.add_conversation("C0NEWS", "public", name="news")
+        fake.add_conversation("G0HEADS", "mpim", bot_member=True)
+
+        def info(channel: str) -> dict[str, Any]:
+            return dict(client.conversations_info(channel=channel)["channel"])
+
+        staffroom, news = info("C0STAFFROOM"), info("C0NEWS")
+        assert (staffroom["is_private"], staffroom["is_channel"]) == (False, True)
+        assert (news["name"], news["is_member"], news["is_private"]) == ("news", False, False)
+        slt = info("C0SLTROOM")
+        assert (slt["name"], slt["is_private"], slt["is_channel"]) == ("slt", True, True)
+        coords = info("G0COORDS")
+        assert (coords["is_private"], coords["is_group"]) == (True, True)
+        assert (info("G0HEADS")["is_mpim"], info("G0HEADS")["is_private"]) == (True, True)
+        dm = info("D0HEAD001")
+        assert dm["is_im"] is True and "is_private" not in dm
+        for hidden in ("C0HIDDEN", "G0OTHERS"):
+            with pytest.raises(SlackApiError) as exc:
+                client.conversations_info(channel=hidden)
+            assert exc.value.response["error"] == "channel_not_found"
+
+
 def test_response_urls_last_thirty_minutes_and_five_uses() -> None:
     clock = FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
     with FakeSlack(clock=clock) as fake:

@@ -13,10 +13,16 @@ from sqlmodel import select
 
 from bot.outbox.pacing import Pacer
 from handlers.slack.stand_in.fake_slack import dm_channel_id
-from handlers.slack.stand_in.signing import block_actions_payload, message_event, new_event_id
+from handlers.slack.stand_in.signing import (
+    block_actions_payload,
+    message_event,
+    new_event_id,
+    view_submission_payload,
+)
 from storage.db import transaction
 from storage.models import AuditEntry, Deployment, Offer, OutboxMessage, Person, SupportRequest
 from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
+from tests.handlers.slack.test_intake import request_form
 from tests.support.blockkit import action_ids, button_value, texts
 
 
@@ -152,6 +158,32 @@ def test_ask_for_support_opens_the_request_modal(slack: SlackWorld) -> None:
     opened = slack.fake.calls_to("views.open")
     assert len(opened) == 1 and opened[0].ok
     assert opened[0].args["view"]["callback_id"] == "request_new"
+
+
+def test_a_request_asked_from_the_home_tab_is_kept_private(slack: SlackWorld) -> None:
+    """The Home tab is the head's own, like their DM with the bot: the request is confirmed
+    to them by DM and not announced in the support channel."""
+    slack.import_directory()
+    open_home(slack, "UHEAD1")
+    click_in_home(slack, "UHEAD1", "home_ask_support", "home")
+    [opened] = slack.fake.calls_to("views.open")
+    metadata = opened.args["view"]["private_metadata"]
+    form = view_submission_payload(
+        "UHEAD1", "request_new", request_form(), private_metadata=metadata
+    )
+    assert slack.sender.interact(form)[0] == 200
+    slack.settle()
+    with slack.runtime.sessions() as session:
+        [request] = session.exec(select(SupportRequest)).all()
+    assert (request.source, request.status) == ("home", "offered")
+    to_support = [
+        c for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"] == SUPPORT_CHANNEL
+    ]
+    assert to_support == []
+    to_head = [
+        c.args for c in slack.fake.calls_to("chat.postMessage") if c.args["channel"] == "UHEAD1"
+    ]
+    assert [p for p in to_head if "Thanks" in p["text"]]
 
 
 def test_accepting_from_the_home_tab_works_like_the_dm(slack: SlackWorld) -> None:

@@ -27,7 +27,8 @@ from handlers.slack.listeners.events.home import owe_home_page
 
 
 def on_ask(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """*Ask for support* on the Home tab: open the request form (acknowledged first)."""
+    """*Ask for support* on the Home tab: open the request form (acknowledged first). The Home
+    tab is the head's own, like their DM with the bot, so the request is kept private."""
     ack()
     with friendly_errors(ctx, body):
         open_request_modal(
@@ -37,6 +38,7 @@ def on_ask(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient)
             user=user_id_of(body),
             text="",
             source="home",
+            extra={"private": True},
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import threading
 from functools import partial
@@ -9,6 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput
@@ -17,6 +20,7 @@ from bot.requests.intake import draft_for_modal
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
 from handlers.slack.context import SlackContext, look_up, unit_of_work
+from handlers.slack.conversations import is_public_channel
 from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
 from handlers.slack.listeners.commands.directory import directory_command
 from handlers.slack.listeners.commands.visit import (
@@ -39,17 +43,21 @@ HELP = (
     "`/support visit-assign 7 @name` makes them the host of visit 7 when no school has taken "
     "it (add `override` to set aside the school's hosting flag or half-term limit)."
 )
+log = logging.getLogger(__name__)
+
 PRIVATE_CHANNEL_NAMES = ("directmessage", "privategroup")
 
 
-def asked_privately(channel_id: Any, channel_name: Any, support_channel: str | None) -> bool:
-    """Whether the modal was opened from a DM, a group DM or a private channel (not the support
-    channel): then the request is confirmed by DM and announced nowhere public."""
-    if not isinstance(channel_id, str) or not channel_id or channel_id == support_channel:
-        return False
+def asked_privately(channel_id: Any, channel_name: Any) -> bool:
+    """Whether the payload itself shows a private place: a DM, a group DM or a private channel
+    made before 2021 (`D…`/`G…` ids; "directmessage", "privategroup", "mpdm-…" names).
+
+    It cannot show the rest: private channels made since then have `C…` ids like public ones,
+    and a message shortcut names a channel by its own name, so those need Slack's word."""
     name = channel_name if isinstance(channel_name, str) else ""
     return (
-        channel_id.startswith(("D", "G"))
+        not isinstance(channel_id, str)
+        or channel_id.startswith(("D", "G"))
         or name in PRIVATE_CHANNEL_NAMES
         or name.startswith("mpdm-")
     )
@@ -81,8 +89,9 @@ def open_request_modal(
     text: str,
     source: str,
     extra: dict[str, Any] | None = None,
-) -> None:
-    """Open the request modal within the trigger's three seconds, pre-filled from `text`."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Open the request modal within the trigger's three seconds, pre-filled from `text`;
+    returns the view sent and the view as Slack opened it (with its id and hash)."""
     with FORMS_AT_ONCE:
         draft, need_profile = look_up(
             ctx, lambda session: draft_for_modal(session, readable(text), user, ctx.vocabulary)
@@ -93,7 +102,62 @@ def open_request_modal(
             need_profile=need_profile,
             metadata={"source": source, **(extra or {})},
         )
-    client.views_open(trigger_id=trigger_id, view=view)
+    opened = client.views_open(trigger_id=trigger_id, view=view)
+    return view, dict(opened.get("view") or {})
+
+
+def open_request_modal_in(
+    ctx: SlackContext,
+    client: WebClient,
+    *,
+    channel: Any,
+    channel_name: Any,
+    trigger_id: str,
+    user: str,
+    text: str,
+    source: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Open the request modal for an ask made in `channel`. The request is private (confirmed
+    to the head by DM, announced nowhere) unless asked in the support channel or Slack confirms
+    the channel is public. That look-up waits until the form is open, so it costs neither the
+    acknowledgement nor the trigger; a form sent before Slack answers stays private."""
+    in_support_channel = bool(channel) and channel == ctx.settings.support_channel_id
+    private = {} if in_support_channel else {"private": True}
+    view, opened = open_request_modal(
+        ctx,
+        client,
+        trigger_id=trigger_id,
+        user=user,
+        text=text,
+        source=source,
+        extra={**(extra or {}), **private},
+    )
+    if in_support_channel or asked_privately(channel, channel_name):
+        return
+    if is_public_channel(client, channel):
+        announce_when_sent(client, view, opened)
+
+
+def announce_when_sent(client: WebClient, view: dict[str, Any], opened: dict[str, Any]) -> None:
+    """Let the open form's request be announced in the support channel: the same view without
+    `private` in its metadata (Slack keeps what was typed). Only over the view as opened (its
+    hash): if it has changed or gone, or Slack refuses, the request stays private."""
+    metadata = json.loads(view["private_metadata"])
+    metadata.pop("private", None)
+    try:
+        client.views_update(
+            view_id=opened.get("id"),
+            hash=opened.get("hash"),
+            view={**view, "private_metadata": json.dumps(metadata)},
+        )
+    except SlackApiError as exc:
+        reason = exc.response.get("error") or exc.response.status_code
+        log.info("form %s stays private: views.update refused (%s)", opened.get("id"), reason)
+    except (SlackClientError, OSError) as exc:
+        log.info(
+            "form %s stays private: views.update failed (%s)", opened.get("id"), type(exc).__name__
+        )
 
 
 def assign_from_command(ctx: SlackContext, ack: Ack, command: dict[str, Any], text: str) -> None:
@@ -148,19 +212,15 @@ def on_support(ctx: SlackContext, ack: Ack, command: dict[str, Any], client: Web
         directory_command(ctx, client, command, text)
         return
     ack()
-    private = asked_privately(
-        command.get("channel_id"),
-        command.get("channel_name"),
-        ctx.settings.support_channel_id,
-    )
-    open_request_modal(
+    open_request_modal_in(
         ctx,
         client,
+        channel=command.get("channel_id"),
+        channel_name=command.get("channel_name"),
         trigger_id=command["trigger_id"],
         user=command["user_id"],
         text=text,
         source="command",
-        extra={"private": True} if private else None,
     )
 
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners.commands.support import asked_privately, open_request_modal
+from handlers.slack.listeners.commands.support import open_request_modal_in
 from handlers.slack.manifest import SHORTCUT_CALLBACK_ID
 
 
@@ -18,20 +18,16 @@ def on_shortcut(ctx: SlackContext, ack: Ack, shortcut: dict[str, Any], client: W
     ack()
     message = shortcut.get("message") or {}
     channel = (shortcut.get("channel") or {}).get("id")
-    name = (shortcut.get("channel") or {}).get("name")
-    private = asked_privately(channel, name, ctx.settings.support_channel_id)
-    open_request_modal(
+    open_request_modal_in(
         ctx,
         client,
+        channel=channel,
+        channel_name=(shortcut.get("channel") or {}).get("name"),
         trigger_id=shortcut["trigger_id"],
         user=shortcut["user"]["id"],
         text=message.get("text") or "",
         source="shortcut",
-        extra={
-            "channel": channel,
-            "message_ts": message.get("ts"),
-            **({"private": True} if private else {}),
-        },
+        extra={"channel": channel, "message_ts": message.get("ts")},
     )
 
 

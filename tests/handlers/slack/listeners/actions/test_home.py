@@ -28,6 +28,7 @@ def test_on_ask_opens_the_request_form(ctx: Runtime, ack: Ack, client: MagicMock
     view = client.views_open.call_args.kwargs["view"]
     assert view["callback_id"] == "request_new"
     assert '"source": "home"' in view["private_metadata"]
+    assert '"private": true' in view["private_metadata"]
 
 
 def _owed_homes(ctx: Runtime) -> list[OutboxMessage]:

@@ -79,6 +79,29 @@ def test_on_support_from_a_dm_marks_the_request_private(
     assert '"private": true' in client.views_open.call_args.kwargs["view"]["private_metadata"]
 
 
+def test_on_support_in_the_support_channel_is_announced_without_a_look_up(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    support_channel = ctx.settings.support_channel_id
+    assert support_channel
+    command = _command(HEAD, "maths", channel=support_channel)
+    support.on_support(ctx, ack=ack, command=command, client=client)
+    assert "private" not in client.views_open.call_args.kwargs["view"]["private_metadata"]
+    client.conversations_info.assert_not_called()
+
+
+def test_on_support_in_a_channel_slack_says_is_private_stays_private(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    client.conversations_info.return_value = {
+        "channel": {"id": "C0SLT", "is_channel": True, "is_private": True}
+    }
+    support.on_support(ctx, ack=ack, command=_command(HEAD, "", channel="C0SLT"), client=client)
+    assert '"private": true' in client.views_open.call_args.kwargs["view"]["private_metadata"]
+    client.conversations_info.assert_called_once_with(channel="C0SLT")
+    client.views_update.assert_not_called()
+
+
 def test_on_support_text_starting_with_assign_is_still_a_request(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
