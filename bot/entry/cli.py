@@ -151,7 +151,17 @@ def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
     print(report.render())
-    return 0 if report.ok else 1
+    if not report.ok:
+        raise CommandError(_rejected_rows(len(report.rejected), dry_run=args.dry_run))
+    return 0
+
+
+def _rejected_rows(count: int, *, dry_run: bool) -> str:
+    """The one line that says why an import with rejected rows exits non-zero."""
+    rows = f"{count} row{'' if count == 1 else 's'}"
+    if dry_run:
+        return f"{rows} would be rejected (listed above); nothing was saved"
+    return f"{rows} {'was' if count == 1 else 'were'} rejected (listed above); the other rows were saved"
 
 
 def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
