@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings, SettingsError, load_settings
@@ -29,6 +29,16 @@ log = logging.getLogger("bot")
 
 class CommandError(Exception):
     """A problem the user can fix; printed as one line on stderr."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line on stderr (exit 2), as every
+    other error is, pointing to `--help` rather than printing the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            2, f"error: {self.prog}: {message} (see `{self.prog} --help` for how to use it)\n"
+        )
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -465,7 +475,7 @@ def parse_week(raw: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command of CONTRACT.md."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m bot", description="school-support-bot: school-to-school support in Slack"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
