@@ -127,6 +127,7 @@ def test_jobs_run_due_needs_a_zoned_time(db_url: str) -> None:
 def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     result = run("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == "", "no log line interrupts the transcript"
     out = result.stdout
     assert "Hannah Head (Mere Green Primary) posts in #school-support" in out
     assert "bot → #school-support (in the thread)" in out
