@@ -160,6 +160,19 @@ def _parse_time(name: str, raw: str, problems: list[str]) -> time:
     return time(0, 0)
 
 
+def _parse_working_hours(raw: str, problems: list[str]) -> tuple[time, time]:
+    """`08:00-17:00`: a start before an end; anything else is one problem, not one per half."""
+    start, _, end = raw.partition("-")
+    halves: list[str] = []
+    hours = (_parse_time("start", start, halves), _parse_time("end", end, halves))
+    if halves or hours[0] >= hours[1]:
+        problems.append(
+            "WORKING_HOURS must be a start and an end in 24-hour time like 08:00-17:00, "
+            f"not {raw!r}"
+        )
+    return hours
+
+
 def parse_digest_cron(raw: str) -> tuple[str, time]:
     """Parse `DIGEST_CRON` ("mon 08:00") into (day_of_week, time); raises ValueError."""
     match = re.fullmatch(r"\s*(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})\s*", raw.lower())
@@ -282,14 +295,7 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
     if raw := get("CHECKIN_TIME"):
         kwargs["checkin_time"] = _parse_time("CHECKIN_TIME", raw, problems)
     if raw := get("WORKING_HOURS"):
-        start, _, end = raw.partition("-")
-        hours = (
-            _parse_time("WORKING_HOURS", start, problems),
-            _parse_time("WORKING_HOURS", end, problems),
-        )
-        if hours[0] >= hours[1]:
-            problems.append(f"WORKING_HOURS must look like 08:00-17:00, not {raw!r}")
-        kwargs["working_hours"] = hours
+        kwargs["working_hours"] = _parse_working_hours(raw, problems)
     if raw := get("DIGEST_CRON"):
         try:
             parse_digest_cron(raw)
