@@ -243,7 +243,12 @@ def _read_slack(get: _Getter, kwargs: dict[str, object], problems: list[str]) ->
 
 def _read_service(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
     """The database, the web server, the time zone, switches and logging."""
-    kwargs["database_url"] = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    kwargs["database_url"] = database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", database_url):  # never echoed: a password
+        problems.append(
+            "DATABASE_URL must be a SQLAlchemy URL like sqlite:///./data/support.db or "
+            "postgresql+psycopg://user:password@host:5432/support"
+        )
     public_url = get("PUBLIC_URL")
     if public_url and not re.match(r"https?://", public_url):
         problems.append(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}")
