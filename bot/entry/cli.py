@@ -171,7 +171,8 @@ def _rejected_rows(count: int, *, dry_run: bool) -> str:
     rows = f"{count} row{'' if count == 1 else 's'}"
     if dry_run:
         return f"{rows} would be rejected (listed above); nothing was saved"
-    return f"{rows} {'was' if count == 1 else 'were'} rejected (listed above); the other rows were saved"
+    verb = "was" if count == 1 else "were"
+    return f"{rows} {verb} rejected (listed above); the other rows were saved"
 
 
 def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
