@@ -22,6 +22,8 @@ from typing import Any
 
 LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt", "microsoft_teams")
 NOISY = ("alembic", "apscheduler.executors", "httpx")
+# The web server's loggers: uvicorn gives them handlers of its own; ours replace them.
+WEB_SERVER = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _DETAIL = re.compile(r"[(:{\[\n]")
 
 
@@ -109,4 +111,15 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     logging.basicConfig(level=level, handlers=[make_handler(log_format)])
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    adopt_web_server_logs()
     keep_personal_data_out_of_logs()
+
+
+def adopt_web_server_logs() -> None:
+    """Send uvicorn's lines (started, stopped, one per request) through the root handler, so
+    they follow LOG_FORMAT and LOG_LEVEL like every other line, whoever configured uvicorn."""
+    for name in WEB_SERVER:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True

@@ -160,6 +160,19 @@ def _parse_time(name: str, raw: str, problems: list[str]) -> time:
     return time(0, 0)
 
 
+def _parse_working_hours(raw: str, problems: list[str]) -> tuple[time, time]:
+    """`08:00-17:00`: a start before an end; anything else is one problem, not one per half."""
+    start, _, end = raw.partition("-")
+    halves: list[str] = []
+    hours = (_parse_time("start", start, halves), _parse_time("end", end, halves))
+    if halves or hours[0] >= hours[1]:
+        problems.append(
+            "WORKING_HOURS must be a start and an end in 24-hour time like 08:00-17:00, "
+            f"not {raw!r}"
+        )
+    return hours
+
+
 def parse_digest_cron(raw: str) -> tuple[str, time]:
     """Parse `DIGEST_CRON` ("mon 08:00") into (day_of_week, time); raises ValueError."""
     match = re.fullmatch(r"\s*(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})\s*", raw.lower())
@@ -230,7 +243,12 @@ def _read_slack(get: _Getter, kwargs: dict[str, object], problems: list[str]) ->
 
 def _read_service(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:
     """The database, the web server, the time zone, switches and logging."""
-    kwargs["database_url"] = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    kwargs["database_url"] = database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", database_url):  # never echoed: a password
+        problems.append(
+            "DATABASE_URL must be a SQLAlchemy URL like sqlite:///./data/support.db or "
+            "postgresql+psycopg://user:password@host:5432/support"
+        )
     public_url = get("PUBLIC_URL")
     if public_url and not re.match(r"https?://", public_url):
         problems.append(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}")
@@ -282,14 +300,7 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
     if raw := get("CHECKIN_TIME"):
         kwargs["checkin_time"] = _parse_time("CHECKIN_TIME", raw, problems)
     if raw := get("WORKING_HOURS"):
-        start, _, end = raw.partition("-")
-        hours = (
-            _parse_time("WORKING_HOURS", start, problems),
-            _parse_time("WORKING_HOURS", end, problems),
-        )
-        if hours[0] >= hours[1]:
-            problems.append(f"WORKING_HOURS must look like 08:00-17:00, not {raw!r}")
-        kwargs["working_hours"] = hours
+        kwargs["working_hours"] = _parse_working_hours(raw, problems)
     if raw := get("DIGEST_CRON"):
         try:
             parse_digest_cron(raw)

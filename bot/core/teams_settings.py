@@ -42,6 +42,14 @@ TEAMS_NAMES = (
     "TEAMS_LOCAL_UNAUTHENTICATED",
 )
 
+# What `.env.example` ships for these: their defaults, which on their own turn nothing on.
+_INERT_VALUES = {
+    "TEAMS_SERVICE_URL": {DEFAULT_TEAMS_SERVICE_URL},
+    "TEAMS_LOGIN_URL": {DEFAULT_TEAMS_LOGIN_URL},
+    "TEAMS_OPENID_METADATA_URL": {DEFAULT_TEAMS_OPENID_METADATA_URL},
+    "TEAMS_LOCAL_UNAUTHENTICATED": {"false", "0", "no", "off"},
+}
+
 Getter = Callable[[str], str | None]
 
 
@@ -57,13 +65,8 @@ def _is_loopback(url: str) -> bool:
 def read_teams(get: Getter, kwargs: dict[str, object], problems: list[str]) -> None:
     """Read the `TEAMS_*` settings into `kwargs`, adding one line per problem to `problems`."""
     client_id = _guid_setting(get, "TEAMS_CLIENT_ID")
-    present = [name for name in TEAMS_NAMES[1:] if get(name)]
     if not client_id:
-        if present:
-            problems.append(
-                f"TEAMS_CLIENT_ID is not set but {', '.join(present)} is: set the Teams bot's "
-                "app id too, or remove the TEAMS_ settings for a Slack-only bot"
-            )
+        _refuse_teams_without_app_id(get, problems)
         return
     local = _read_local_flag(get, problems)
     tenant = _guid_setting(get, "TEAMS_TENANT_ID")
@@ -92,6 +95,23 @@ def read_teams(get: Getter, kwargs: dict[str, object], problems: list[str]) -> N
                 f"{name} is set: the Teams SDK would read it behind the bot's back; "
                 "use the TEAMS_ settings (TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET, …) and remove it"
             )
+
+
+def _refuse_teams_without_app_id(get: Getter, problems: list[str]) -> None:
+    """Any other Teams setting given, but not the app id: half a Teams configuration. A setting
+    left at its default (as `.env.example` ships it) configures nothing and is not counted."""
+    present = [name for name in TEAMS_NAMES[1:] if _configures_teams(name, get(name))]
+    if present:
+        names = " and ".join([", ".join(present[:-1]), present[-1]] if present[1:] else present)
+        problems.append(
+            f"TEAMS_CLIENT_ID is not set but {names} {'are' if present[1:] else 'is'}: set the "
+            "Teams bot's app id too, or remove the TEAMS_ settings for a Slack-only bot"
+        )
+
+
+def _configures_teams(name: str, value: str | None) -> bool:
+    """Whether `value` turns something on: set, and not the default `.env.example` ships."""
+    return value is not None and value.rstrip("/").lower() not in _INERT_VALUES.get(name, set())
 
 
 def _read_local_flag(get: Getter, problems: list[str]) -> bool:

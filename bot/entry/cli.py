@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings, SettingsError, load_settings
@@ -29,6 +29,16 @@ log = logging.getLogger("bot")
 
 class CommandError(Exception):
     """A problem the user can fix; printed as one line on stderr."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line on stderr (exit 2), as every
+    other error is, pointing to `--help` rather than printing the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            2, f"error: {self.prog}: {message} (see `{self.prog} --help` for how to use it)\n"
+        )
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -151,7 +161,18 @@ def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
     print(report.render())
-    return 0 if report.ok else 1
+    if not report.ok:
+        raise CommandError(_rejected_rows(len(report.rejected), dry_run=args.dry_run))
+    return 0
+
+
+def _rejected_rows(count: int, *, dry_run: bool) -> str:
+    """The one line that says why an import with rejected rows exits non-zero."""
+    rows = f"{count} row{'' if count == 1 else 's'}"
+    if dry_run:
+        return f"{rows} would be rejected (listed above); nothing was saved"
+    verb = "was" if count == 1 else "were"
+    return f"{rows} {verb} rejected (listed above); the other rows were saved"
 
 
 def cmd_directory_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -455,7 +476,7 @@ def parse_week(raw: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command of CONTRACT.md."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m bot", description="school-support-bot: school-to-school support in Slack"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

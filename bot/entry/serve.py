@@ -152,7 +152,8 @@ def serve(settings: Settings) -> None:
     # Local unauthenticated Teams mode answers anyone: never beyond this machine.
     host = "127.0.0.1" if settings.teams_local_unauthenticated else "0.0.0.0"
     log.info("serving on http://%s:%s (%s)", host, settings.port, ", ".join(settings.platforms))
-    config = uvicorn.Config(web_app, host=host, port=settings.port, log_level="info")
+    # uvicorn's lines go through our handler (LOG_FORMAT, LOG_LEVEL): no logging set-up of its own.
+    config = uvicorn.Config(web_app, host=host, port=settings.port, log_config=None, log_level=None)
     # The scheduler and the outbox worker start once the server listens: the database is
     # migrated and answering by then, so /healthz is true, and start-up is not held up.
     _Server(config, on_listening=_in_background(runtime)).run()

@@ -64,6 +64,7 @@ def build_teams_app(
         )
     )
     adapter = StarletteAdapter(max_body=max_body, tenant_id=config.tenant_id, verifier=verifier)
+    _quiet_sdk_logs()  # before the SDK is set up: it says so at INFO
     app = App(
         client_id=config.client_id,
         client_secret=None,
@@ -85,7 +86,6 @@ def build_teams_app(
         app.server._token_validator = SdkValidatorShim(verifier)  # type: ignore[assignment]  # same validate_token interface
     else:
         log.warning(BANNER)
-    _quiet_sdk_logs()
     return TeamsEndpoint(app, adapter, adapter.routes, local)
 
 

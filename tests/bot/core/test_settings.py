@@ -189,3 +189,40 @@ def test_bad_matching_rules_are_each_reported() -> None:
         "PHASE_MATCH",
         "REGION_MATCH",
     ]
+
+
+@pytest.mark.parametrize("hours", ["9-5", "17:00-08:00", "08:00", "8am-5pm"])
+def test_bad_working_hours_are_one_line(tmp_path: Path, hours: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "WORKING_HOURS": hours},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: WORKING_HOURS must be a start and an end in 24-hour time like 08:00-17:00, "
+        f"not {hours!r}"
+    ]
+    assert list(tmp_path.iterdir()) == [], "no database was made"
+
+
+@pytest.mark.parametrize("url", ["nonsense", "support.db", "postgres//u:pw@db/support"])
+def test_a_database_url_that_is_no_url_is_one_line_without_the_value(
+    tmp_path: Path, url: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: DATABASE_URL must be a SQLAlchemy URL like sqlite:///./data/support.db or "
+        "postgresql+psycopg://user:password@host:5432/support"
+    ]

@@ -152,3 +152,50 @@ def test_a_partial_teams_configuration_stops_the_cli_with_one_line(tmp_path: Pat
     assert result.returncode != 0
     assert len(result.stderr.strip().splitlines()) == 1
     assert "TEAMS_CLIENT_ID" in result.stderr
+
+
+def test_a_slack_only_env_copied_from_the_example_starts(tmp_path: Path) -> None:
+    """README's step 3: `cp .env.example .env`, fill in Slack; the Teams lines left as they
+    ship (the defaults, `TEAMS_LOCAL_UNAUTHENTICATED=false`) do not turn Teams half on."""
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    filled = {
+        "SLACK_BOT_TOKEN=": "SLACK_BOT_TOKEN=xoxb-1",
+        "SLACK_SIGNING_SECRET=": "SLACK_SIGNING_SECRET=secret",
+        "DATABASE_URL=sqlite:///./data/support.db": f"DATABASE_URL=sqlite:///{tmp_path}/s.db",
+    }
+    lines = [filled.get(line, line) for line in example.splitlines()]
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Database schema is up to date."
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TEAMS_LOGIN_URL", "https://login.microsoftonline.us"),
+        ("TEAMS_LOCAL_UNAUTHENTICATED", "true"),
+    ],
+)
+def test_a_teams_setting_changed_from_its_default_still_needs_the_app_id(
+    name: str, value: str
+) -> None:
+    assert _problems({name: value}) == [
+        f"TEAMS_CLIENT_ID is not set but {name} is: set the Teams bot's app id too, "
+        "or remove the TEAMS_ settings for a Slack-only bot"
+    ]
+
+
+def test_two_teams_settings_without_the_app_id_are_named_in_one_line() -> None:
+    problems = _problems({"TEAMS_TENANT_ID": TENANT, "TEAMS_CLIENT_SECRET": "s"})
+    assert problems == [
+        "TEAMS_CLIENT_ID is not set but TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID are: set the "
+        "Teams bot's app id too, or remove the TEAMS_ settings for a Slack-only bot"
+    ]

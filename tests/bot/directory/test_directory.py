@@ -701,12 +701,24 @@ def test_cli_reports_bad_rows_and_exits_non_zero(db_url: str, tmp_path: Path) ->
         "unknown role 'headteacher' — use head, nle, sle, specialist, coordinator, "
         "aspiring-nle or aspiring-sle"
     ) in (result.stdout)
+    assert result.stderr.strip().splitlines() == [
+        "error: 10 rows were rejected (listed above); the other rows were saved"
+    ]
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
             assert count(session, Person) >= 4
     finally:
         engine.dispose()
+
+
+def test_cli_dry_run_with_bad_rows_says_why_it_exits_non_zero(db_url: str, tmp_path: Path) -> None:
+    result = run_cli(db_url, tmp_path, "directory", "import", "--dry-run", str(BAD))
+    assert result.returncode == 1
+    assert "line 3 (U06HJ4W1PA): unknown role 'headteacher'" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "error: 10 rows would be rejected (listed above); nothing was saved"
+    ]
 
 
 @pytest.mark.parametrize("problem", ["missing", "header"])

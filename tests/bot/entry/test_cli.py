@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from handlers.slack.manifest import BOT_EVENTS, BOT_SCOPES, SHORTCUT_CALLBACK_ID, render_manifest
@@ -80,6 +81,33 @@ def test_requests_list_rejects_an_unknown_status(db_url: str) -> None:
     assert "invalid choice" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["no-such"], "argument COMMAND: invalid choice: 'no-such'"),
+        (["requests", "list", "--status", "lost"], "argument --status: invalid choice: 'lost'"),
+        (["directory"], "the following arguments are required: ACTION"),
+        (["directory", "import"], "the following arguments are required: FILE.csv"),
+        (["jobs", "run-due", "--bogus"], "unrecognized arguments: --bogus"),
+        (["deployments", "summary", "abc"], "argument N: invalid int value: 'abc'"),
+        (["report", "--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
+        (["privacy", "erase"], "the following arguments are required: USER"),
+        (["teams-manifest"], "the following arguments are required: --url"),
+    ],
+)
+def test_argument_errors_are_one_line_and_change_nothing(
+    tmp_path: Path, argv: list[str], said: str
+) -> None:
+    result = run(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: python -m bot") and said in lines[0]
+    assert lines[0].endswith("--help` for how to use it)")
+    assert list(tmp_path.iterdir()) == [], "no database was made"
+
+
 def test_jobs_run_due_needs_a_zoned_time(db_url: str) -> None:
     env = {
         "DATABASE_URL": db_url,
@@ -99,6 +127,7 @@ def test_jobs_run_due_needs_a_zoned_time(db_url: str) -> None:
 def test_demo_plays_the_life_of_a_request(tmp_path: Path) -> None:
     result = run("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == "", "no log line interrupts the transcript"
     out = result.stdout
     assert "Hannah Head (Mere Green Primary) posts in #school-support" in out
     assert "bot → #school-support (in the thread)" in out
