@@ -84,8 +84,11 @@ def cmd_manifest(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.slack.manifest import render_manifest
 
     url = args.url or settings.public_url
-    if url and not url.startswith(("http://", "https://")):
-        raise CommandError(f"--url must start with https://, not {url!r}")
+    if url and not url.startswith("https://"):
+        raise CommandError(
+            f"Slack sends requests only to https:// addresses; --url (or PUBLIC_URL) must "
+            f"start with https://, not {url!r}"
+        )
     socket_mode = args.socket_mode or (settings.socket_mode and not args.url)
     sys.stdout.write(render_manifest(url, socket_mode=socket_mode))
     return 0
@@ -119,7 +122,13 @@ def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings, clock=clock)
     results = run_due(runtime)
     print(", ".join(f"{name}: {count}" for name, count in results.items()))
-    return 1 if any(count < 0 for count in results.values()) else 0
+    failed = [name for name, count in results.items() if count < 0]
+    if failed:
+        raise CommandError(
+            f"{', '.join(failed)} failed (logged above); the rest ran, and the next run "
+            "tries again"
+        )
+    return 0
 
 
 def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:

@@ -221,3 +221,28 @@ def test_a_bot_only_on_teams_runs_its_due_work_without_a_slack_token(db_url: str
     assert result.returncode == 0, result.stderr
     assert "SLACK_BOT_TOKEN" not in result.stderr
     assert _outbox_statuses(db_url) == ["pending"], "a Slack message waits for a Slack sender"
+
+
+def test_a_plain_http_manifest_url_is_refused_in_one_line() -> None:
+    result = run("manifest", "--url", "http://support.example.org")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "https://" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_failing_due_task_ends_with_one_line_naming_it(db_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    assert run("migrate", env={"DATABASE_URL": db_url}).returncode == 0
+    engine = make_engine(db_url)
+    with engine.begin() as connection:  # visits' table gone: their tasks fail, the rest run
+        cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
+        connection.execute(text("DROP TABLE visit_request" + cascade))
+    engine.dispose()
+    result = run("jobs", "run-due", env={"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "visit_reminders" in last, last
+    assert "checkins_sent: 0" in result.stdout, "the other tasks ran"
