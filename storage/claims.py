@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, inspect, select, update
 from sqlmodel import Session, SQLModel
+
+
+def _primary_key(model: type[SQLModel]) -> Any:
+    """The table's one integer primary key column (`id`, or e.g. a plan's `deployment_id`)."""
+    [pk] = inspect(model).primary_key
+    return pk
 
 
 def claim_rows(
@@ -25,7 +31,7 @@ def claim_rows(
 
     The caller commits. A row claimed by another transaction is skipped, never taken twice.
     """
-    pk = model.id  # type: ignore[attr-defined]  # every claimable table has an integer id
+    pk = _primary_key(model)
     if session.get_bind().dialect.name == "postgresql":
         ids = list(
             session.scalars(
@@ -65,7 +71,7 @@ def postpone_rows(
     """Set `column` to `until` on every row matching `due` (which `until` must take it out
     of); returns how many this call moved. The caller commits; a row another transaction
     holds is left to it."""
-    pk = model.id  # type: ignore[attr-defined]  # every claimable table has an integer id
+    pk = _primary_key(model)
     moved = 0
     while ids := claim_rows(session, model, due, {column: until}, order_by=pk, limit=500):
         moved += len(ids)

@@ -118,14 +118,21 @@ def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     )
 
 
-def send_due_checkins(runtime: Services) -> int:
-    """Send every check-in due now (each exactly once) and schedule the one after it; outside
-    working time, what is due waits for the next working day's CHECKIN_TIME."""
-    now = runtime.clock.now()
+def _postpone_due_checkins(runtime: Services, now: datetime) -> ColumnElement[bool]:
+    """Outside working time, move the check-ins due at `now` to the next working day's
+    CHECKIN_TIME; returns the condition of a check-in due (to send) now."""
     due = and_(col(CheckIn.status) == CheckInStatus.SCHEDULED, col(CheckIn.due_at) <= now)
     postpone_outside_working_time(
         runtime, CheckIn, and_(due, _claim_free(now)), "due_at", what="check-in(s)"
     )
+    return due
+
+
+def send_due_checkins(runtime: Services) -> int:
+    """Send every check-in due now (each exactly once) and schedule the one after it; outside
+    working time, what is due waits for the next working day's CHECKIN_TIME."""
+    now = runtime.clock.now()
+    due = _postpone_due_checkins(runtime, now)
     return _work_through(
         runtime,
         due,
@@ -192,8 +199,11 @@ def _mark_one_missed(session: Session, ctx: ServiceContext, checkin: CheckIn) ->
 
 
 def mark_missed_checkins(runtime: Services) -> int:
-    """Mark missed each check-in still unanswered when the next one falls due."""
+    """Mark missed each check-in still unanswered when the next one falls due. The next one
+    found due outside working time (after downtime) is moved on first, so the check-in stays
+    open, and answerable, until the next is really asked."""
     now = runtime.clock.now()
+    _postpone_due_checkins(runtime, now)
     later = aliased(CheckIn)
     next_is_due = exists(
         select(later.id).where(

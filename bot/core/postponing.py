@@ -1,5 +1,11 @@
 """Non-urgent work found due outside working time (after downtime) waits for the next
-working day, instead of reaching heads and supporters at night, at weekends or in holidays."""
+working day, instead of reaching heads and supporters at night, at weekends or in holidays.
+
+Work with a due time of its own (check-ins, their reminders, reviews, "was it useful?") is
+moved to CHECKIN_TIME on the next working day; work that follows a click and has none (next
+steps, the closing record) waits for the first run in working time. Visit reminders never
+wait: the next working morning is the visit's own day.
+"""
 
 from __future__ import annotations
 
@@ -38,3 +44,10 @@ def postpone_outside_working_time(
     if moved:
         log.info("%d %s due outside working time moved on (%s)", moved, what, column)
     return moved
+
+
+def waits_for_working_time(runtime: Services) -> bool:
+    """Whether non-urgent work with no due time of its own should wait now: True outside
+    working time (a run a few minutes past closing still counts as in it)."""
+    ctx = runtime.context()
+    return ctx.calendar.postponed_until(ctx.now, ctx.settings.checkin_time) is not None

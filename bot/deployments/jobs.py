@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, update
+from sqlalchemy import ColumnElement, and_, exists, update
 from sqlmodel import Session, col, select
 
 from bot.core import audit
+from bot.core.postponing import postpone_outside_working_time, waits_for_working_time
 from bot.deployments.service import days_given, ensure_plan, review_ref
 from bot.deployments.views import (
     closing_card,
@@ -70,7 +72,10 @@ def _each(
 
 # --- new deployments -----------------------------------------------------------------------------
 def start_new_deployments(runtime: Services) -> int:
-    """Make the plan of each new active deployment and send both people the next steps."""
+    """Make the plan of each new active deployment and send both people the next steps;
+    outside working time, they wait for working time."""
+    if waits_for_working_time(runtime):
+        return 0
     sent = exists().where(
         col(DeploymentPlan.deployment_id) == col(Deployment.id),
         col(DeploymentPlan.next_steps_sent_at).is_not(None),
@@ -130,20 +135,29 @@ def _claim_step(session: Session, deployment_id: int, sent_at: Any, ctx: Service
     return bool(won == 1)
 
 
+def _review_due(now: datetime) -> ColumnElement[bool]:
+    """A review of active support due at `now`, not yet asked or skipped."""
+    active = select(Deployment.id).where(col(Deployment.status) == DeploymentStatus.ACTIVE)
+    return and_(
+        col(DeploymentPlan.review_due_at) <= now,
+        col(DeploymentPlan.review_sent_at).is_(None),
+        col(DeploymentPlan.review_skipped).is_(False),
+        col(DeploymentPlan.deployment_id).in_(active),
+    )
+
+
 def send_due_reviews(runtime: Services) -> int:
-    """Ask both people "continue, adjust or close?" for each review now due, once."""
+    """Ask both people "continue, adjust or close?" for each review now due, once; outside
+    working time, what is due waits for the next working day's CHECKIN_TIME."""
     now = runtime.clock.now()
+    due = _review_due(now)
+    postpone_outside_working_time(runtime, DeploymentPlan, due, "review_due_at", what="review(s)")
     with runtime.sessions() as session:
         ids = list(
             session.exec(
                 select(DeploymentPlan.deployment_id)
-                .join(Deployment, col(Deployment.id) == col(DeploymentPlan.deployment_id))
-                .where(
-                    col(DeploymentPlan.review_due_at) <= now,
-                    col(DeploymentPlan.review_sent_at).is_(None),
-                    col(DeploymentPlan.review_skipped).is_(False),
-                    col(Deployment.status) == DeploymentStatus.ACTIVE,
-                )
+                .where(due)
+                .order_by(col(DeploymentPlan.deployment_id))
                 .limit(BATCH)
             )
         )
@@ -185,7 +199,9 @@ def _review_one(session: Session, ctx: ServiceContext, deployment_id: int) -> bo
 # --- closure -------------------------------------------------------------------------------------
 def ask_for_closing_records(runtime: Services) -> int:
     """Once a deployment is completed, ask the head to rate progress and the supporter for
-    their comments, once."""
+    their comments, once; outside working time, the asking waits for working time."""
+    if waits_for_working_time(runtime):
+        return 0
     with runtime.sessions() as session:
         ids = list(
             session.exec(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col
 
 from bot.core import audit
+from bot.core.postponing import postpone_outside_working_time
 from bot.core.text import escape
 from bot.outbox.owing import owe_post
 from bot.reach.people import address_of
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 FAILED_ROW_BACKOFF = timedelta(minutes=15)
 
 
+def _claim_free(now: datetime) -> ColumnElement[bool]:
+    return or_(col(VisitRequest.claimed_until).is_(None), col(VisitRequest.claimed_until) <= now)
+
+
 def _work_through(
     runtime: Services,
     due: ColumnElement[bool],
@@ -42,10 +47,7 @@ def _work_through(
     """Claim due visits one at a time, each with the messages it owes in one transaction;
     returns how many were done. A failing visit is logged and set aside for a while."""
     ctx = runtime.context()
-    claimable = and_(
-        due,
-        or_(col(VisitRequest.claimed_until).is_(None), col(VisitRequest.claimed_until) <= ctx.now),
-    )
+    claimable = and_(due, _claim_free(ctx.now))
     done = 0
     while True:
         claimed: int | None = None
@@ -149,14 +151,19 @@ def _ask_if_useful(session: Session, ctx: ServiceContext, visit: VisitRequest) -
 
 def ask_whether_visits_were_useful(runtime: Services) -> int:
     """Mark each booked visit whose day has passed as visited, and ask both whether it was
-    useful (the working day after, at CHECKIN_TIME)."""
+    useful (the working day after, at CHECKIN_TIME); outside working time, what is due
+    waits for the next working day's CHECKIN_TIME, still booked until then."""
     now = runtime.clock.now()
+    due = and_(
+        col(VisitRequest.status) == VisitStatus.BOOKED,
+        col(VisitRequest.follow_up_at) <= now,
+    )
+    postpone_outside_working_time(
+        runtime, VisitRequest, and_(due, _claim_free(now)), "follow_up_at", what="follow-up(s)"
+    )
     return _work_through(
         runtime,
-        and_(
-            col(VisitRequest.status) == VisitStatus.BOOKED,
-            col(VisitRequest.follow_up_at) <= now,
-        ),
+        due,
         {
             "status": VisitStatus.VISITED,
             "followed_up_at": now,

@@ -293,6 +293,56 @@ def test_a_reminder_due_while_the_bot_was_down_waits_for_the_next_working_mornin
     assert world.at(first.remind_at)["checkin_reminders"] == 1
 
 
+@pytest.fixture
+def open_when_the_next_fell_due_in_an_outage(world: World) -> tuple[World, int]:
+    """A check-in asked and reminded, unanswered; the bot down from the morning its successor
+    was due (Thursday 17 December) to Saturday: (world, deployment)."""
+    world.clock.set(utc(2026, 11, 26, 10, 0))  # accepted on Thursday 26 November
+    deployment = world.deploy()
+    world.at(utc(2026, 12, 3, 9, 30))
+    world.at(utc(2026, 12, 10, 12, 30))  # 48 working hours later: the one reminder
+    first, second = world.checkins(deployment)
+    assert first.reminded_at is not None
+    assert local(second.due_at) == "Thu 17 Dec 2026 09:30"
+    return world, deployment
+
+
+def test_a_checkin_is_not_missed_while_the_next_waits_out_of_working_time(
+    open_when_the_next_fell_due_in_an_outage: tuple[World, int],
+) -> None:
+    world, deployment = open_when_the_next_fell_due_in_an_outage
+    for back in (utc(2026, 12, 19, 10, 0), utc(2026, 12, 20, 2, 0)):  # Saturday, Sunday night
+        results = world.at(back)
+        assert (results["checkins_missed"], results["checkins_sent"]) == (0, 0)
+    first, second = world.checkins(deployment)
+    assert (first.status, first.missed_at) == ("sent", None)
+    assert (second.status, local(second.due_at)) == ("scheduled", "Mon 21 Dec 2026 09:30")
+    for old in checkin_dms(world, "UHEAD1"):
+        assert not old.get("edited") and "checkin_on_track" in action_ids(old["blocks"])
+    # Missed when the next one really goes, on the working morning.
+    results = world.at(second.due_at)
+    assert (results["checkins_missed"], results["checkins_sent"]) == (1, 1)
+    first, second, _third = world.checkins(deployment)
+    assert (first.status, first.missed_at) == ("missed", utc(2026, 12, 21, 9, 30))
+    assert second.status == "sent"
+
+
+def test_a_checkin_can_still_be_answered_while_the_next_waits_out_of_working_time(
+    open_when_the_next_fell_due_in_an_outage: tuple[World, int],
+) -> None:
+    world, deployment = open_when_the_next_fell_due_in_an_outage
+    world.at(utc(2026, 12, 19, 10, 0))
+    first = world.checkins(deployment)[0]
+    world.clock.set(utc(2026, 12, 20, 15, 0))  # Sunday afternoon
+    result = act(world, answer_checkin, actor="UHEAD1", checkin_id=first.id, outcome=ON_TRACK)
+    assert result.first_answer
+    # Sunday 20 December + 14 is Sunday 3 January: Monday 4 January without a holidays file.
+    assert local(result.next_due_at) == "Mon 04 Jan 2027 09:30"
+    results = world.at(utc(2026, 12, 21, 9, 30))
+    assert (results["checkins_missed"], results["checkins_sent"]) == (0, 0)
+    assert [c.status for c in world.checkins(deployment)] == ["answered", "scheduled"]
+
+
 def test_a_reminder_due_at_closing_time_goes_when_that_minutes_run_comes_late(
     engine: Engine, clock: FixedClock
 ) -> None:

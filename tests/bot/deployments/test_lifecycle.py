@@ -91,6 +91,16 @@ def agree(world: World, deployment_id: int, **changes: Any) -> None:
 
 
 # --- next steps ------------------------------------------------------------------------------
+def test_next_steps_owed_outside_working_time_wait_for_working_time(world: World) -> None:
+    world.clock.set(utc(2026, 11, 28, 20, 0))  # accepted on Saturday evening
+    world.deploy()
+    assert world.at(world.clock.now())["deployments_started"] == 0
+    assert world.at(utc(2026, 11, 30, 7, 59))["deployments_started"] == 0
+    assert "Next steps for your support." not in texts_to(world, HEAD)
+    assert world.at(utc(2026, 11, 30, 8, 0))["deployments_started"] == 1
+    assert texts_to(world, HEAD).count("Next steps for your support.") == 1
+
+
 def test_a_new_deployment_gets_next_steps_once(world: World) -> None:
     deployment_id = world.deploy()
     first = world.at(world.clock.now())
@@ -239,6 +249,30 @@ def test_days_given_are_counted_and_halfway_brings_the_review(world: World, star
         assert "Days given so far: 2 days of 4 days committed." in str(review["blocks"])
 
 
+def test_a_review_due_while_the_bot_was_down_waits_for_the_next_working_morning(
+    world: World, started: int
+) -> None:
+    agree(world, started, review_on=date(2027, 1, 14))  # a Thursday
+    act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+    # Down from Thursday morning, back at 02:00 on Saturday, and again on Sunday.
+    for back in (utc(2027, 1, 16, 2, 0), utc(2027, 1, 17, 14, 0)):
+        assert world.at(back)["deployment_reviews"] == 0
+    assert plan(world, started).review_due_at == utc(2027, 1, 18, 9, 30)
+    assert not world.dms(HEAD, "deployment_review")
+    assert world.at(utc(2027, 1, 18, 9, 30))["deployment_reviews"] == 1
+    assert world.dms(HEAD, "deployment_review") and world.dms(SUPPORTER, "deployment_review")
+
+
+def test_a_review_of_support_that_has_ended_is_left_where_it_was(
+    world: World, started: int
+) -> None:
+    agree(world, started, review_on=date(2027, 1, 14))
+    act(world, confirm_agreement, actor=HEAD, deployment_id=started)
+    complete(world, started)
+    world.at(utc(2027, 1, 16, 2, 0))
+    assert plan(world, started).review_due_at == utc(2027, 1, 14, 9, 30)
+
+
 def test_the_head_logs_notes_but_not_days(world: World, started: int) -> None:
     with pytest.raises(InvalidInput):
         act(world, log_visit, actor=HEAD, deployment_id=started, days=1.0, note="")
@@ -287,6 +321,18 @@ def complete(world: World, deployment_id: int) -> None:
         outcome=COMPLETED,
         note="The SENCO is confident now.",
     )
+
+
+def test_a_closing_record_owed_when_the_bot_went_down_waits_for_working_time(
+    world: World, started: int
+) -> None:
+    complete(world, started)  # Monday 30 November; the bot stops before asking
+    assert world.at(utc(2026, 12, 6, 2, 0))["closing_records_asked"] == 0  # back on Sunday
+    assert not world.dms(HEAD, "deployment_impact") and not world.dms(
+        SUPPORTER, "deployment_impact"
+    )
+    assert world.at(utc(2026, 12, 7, 8, 0))["closing_records_asked"] == 1
+    assert world.dms(HEAD, "deployment_impact") and world.dms(SUPPORTER, "deployment_impact")
 
 
 def test_at_closure_the_head_rates_each_objective(world: World, started: int) -> None:

@@ -253,6 +253,22 @@ def test_afterwards_both_are_asked_whether_it_was_useful(world: World) -> None:
     assert "you said *Very useful*" in str(world.dms("UHEAD1", "visit_useful")[-1]["blocks"])
 
 
+def test_was_it_useful_due_while_the_bot_was_down_waits_for_the_next_working_morning(
+    world: World,
+) -> None:
+    visit_id = booked_visit(world)  # Tuesday 8 December: asked Wednesday 9th at 09:30
+    world.at(utc(2026, 12, 7, 9, 30))
+    # Down from Wednesday morning, back at 02:00 on Saturday, and again on Sunday.
+    for back in (utc(2026, 12, 12, 2, 0), utc(2026, 12, 13, 14, 0)):
+        assert world.at(back)["visits_followed_up"] == 0
+    waiting = visit(world, visit_id)
+    assert (waiting.status, waiting.follow_up_at) == (VisitStatus.BOOKED, utc(2026, 12, 14, 9, 30))
+    assert not world.dms("UHEAD1", "visit_useful") and not world.dms("UNLE1", "visit_useful")
+    assert world.at(utc(2026, 12, 14, 9, 30))["visits_followed_up"] == 1
+    assert visit(world, visit_id).status == VisitStatus.VISITED
+    assert world.dms("UHEAD1", "visit_useful") and world.dms("UNLE1", "visit_useful")
+
+
 def test_the_coordinators_digest_counts_visits_and_how_useful_they_were(world: World) -> None:
     visit_id = booked_visit(world)
     world.at(utc(2026, 12, 9, 9, 30))
