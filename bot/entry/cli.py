@@ -125,8 +125,7 @@ def cmd_jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     failed = [name for name, count in results.items() if count < 0]
     if failed:
         raise CommandError(
-            f"{', '.join(failed)} failed (logged above); the rest ran, and the next run "
-            "tries again"
+            f"{', '.join(failed)} failed (logged above); the rest ran, and the next run tries again"
         )
     return 0
 
