@@ -1,6 +1,7 @@
 """SQLModel tables: the directory, requests and their offers, deployments (and their team
-members), check-ins, the audit log, inbound Slack events, the outbox of owed messages, the
-rate limits its senders share, and digest runs.
+members), check-ins, the audit log, inbound Slack events, the progress of directory imports
+that may be done again, the outbox of owed messages, the rate limits its senders share, and
+digest runs.
 
 Times are stored in UTC and always come back timezone-aware (see `UTCDateTime`).
 """
@@ -540,6 +541,20 @@ class InboundEvent(_Table, table=True):
     claimed_until: datetime | None = _ts(default=None)
     processed_at: datetime | None = _ts(default=None, index=True)
     outcome: InboundOutcome | None = Field(default=None, sa_type=StatusColumn(InboundOutcome))
+
+
+class DirectoryImportBatch(_Table, table=True):
+    """One committed batch of a directory import that may be done again (a Slack import cut
+    short): what each of its rows came to, saved in the batch's own transaction, so doing the
+    import again skips it and still reports the whole file. Deleted once the report is owed."""
+
+    __tablename__ = "directory_import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_key: str = Field(index=True)
+    file_digest: str  # the file's SHA-256: outcomes of another file's lines are not reused
+    results: list[Any] = Field(default_factory=list, sa_type=JSON)  # [line, outcome] pairs
+    saved_at: datetime = _ts(index=True)
 
 
 class OutboxMessage(_Table, table=True):

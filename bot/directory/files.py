@@ -24,7 +24,14 @@ from bot.core import audit
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.core.vocabulary import Vocabulary
 from bot.directory.people import is_coordinator
-from bot.directory.service import DirectoryError, ImportReport, export_directory, import_directory
+from bot.directory.service import (
+    DirectoryError,
+    ImportReport,
+    Resumable,
+    export_directory,
+    forget_import_progress,
+    import_directory,
+)
 from bot.directory.views import export_comment, report_message
 from bot.outbox.owing import is_owed, owe_post
 from storage.db import SessionFactory, transaction
@@ -246,9 +253,11 @@ def import_uploaded_csv(
     vocabulary: Vocabulary,
     actor: str,
     dry_run: bool = False,
+    resumable: Resumable | None = None,
 ) -> ImportReport:
     """Fetch an uploaded CSV and import it as `actor` (or with `dry_run`, only report what
-    would change); a bad row never stops the good ones.
+    would change); a bad row never stops the good ones. With `resumable`, one cut short and
+    done again reports the whole file.
 
     Raises `UnusableFile` (and imports nothing) when the file as a whole can't be used.
     """
@@ -263,6 +272,7 @@ def import_uploaded_csv(
             vocabulary=vocabulary,
             actor=actor,
             dry_run=dry_run,
+            resumable=resumable,
         )
     except UnusableFile as exc:
         raise UnusableFile(f"{exc.message} Nothing was imported.") from None
@@ -270,9 +280,14 @@ def import_uploaded_csv(
         raise UnusableFile(f"I couldn't import {file.name}: {exc}. Nothing was imported.") from None
 
 
+def import_key(submission: str) -> str:
+    """The key the import submitted as `submission` saves its progress under."""
+    return f"directory-import:{submission}"
+
+
 def import_report_key(submission: str) -> str:
     """The dedupe key of the report of the import submitted as `submission`."""
-    return f"directory-import:{submission}:report"
+    return f"{import_key(submission)}:report"
 
 
 def import_reported(session: Session, submission: str) -> bool:
@@ -291,9 +306,12 @@ def owe_import_report(
     submission: str | None = None,
 ) -> None:
     """Owe the coordinator their import report by DM, and audit the import as a whole; once
-    per `submission` (the form's, when it was saved to be done again if cut short)."""
+    per `submission` (the form's, when it was saved to be done again if cut short), whose
+    saved progress is then dropped."""
     message = report_message(report, file_name)
     key = import_report_key(submission) if submission else None
+    if submission:
+        forget_import_progress(session, import_key(submission))
     owe_post(session, now=now, channel=actor, text=message.summary, view=message, dedupe_key=key)
     audit.record(
         session,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import hashlib
 import io
 import logging
 import re
@@ -14,11 +15,11 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Table, func, insert, or_, update
+from sqlalchemy import Table, delete, func, insert, or_, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -31,6 +32,7 @@ from storage.models import (
     REGIONS,
     ROLES,
     AuditEntry,
+    DirectoryImportBatch,
     Person,
     PersonExpertise,
     PersonRole,
@@ -67,6 +69,9 @@ MAX_VISITS_PER_HALF_TERM = 30
 _YES = ("yes", "y", "true", "1")
 _NO = ("no", "n", "false", "0")
 BATCH_SIZE = 500  # rows saved per transaction
+# The saved batches of an import whose report was never owed (it was given up) are forgotten
+# after this; an import is done again within minutes.
+IMPORT_PROGRESS_MEMORY = timedelta(days=1)
 DEFAULT_CAPACITY = 1
 
 
@@ -213,6 +218,20 @@ class DirectoryRow:
         return self.slack_user_id or self.teams_user_id or ""
 
 
+@dataclass(frozen=True)
+class Resumable:
+    """How an import that may be cut short and done again (a Slack import replayed by the due
+    work) keeps its place: each batch's outcome is saved under `key` in the batch's own
+    transaction, so doing it again skips what was saved and still reports the whole file.
+
+    `hold` runs first in each of those transactions; it raises to stop the import when
+    another copy of the bot has taken it over, so two copies never save one import at once.
+    """
+
+    key: str
+    hold: Callable[[Session], None] = lambda session: None
+
+
 class _RowRejected(Exception):
     """Raised inside a row's transaction to roll it back and reject the row."""
 
@@ -262,17 +281,20 @@ def import_directory(
     vocabulary: Vocabulary | None = None,
     actor: str | None = None,
     dry_run: bool = False,
+    resumable: Resumable | None = None,
 ) -> ImportReport:
     """Add or update people from directory CSV text, `BATCH_SIZE` rows per transaction.
 
     A row that is rejected, or that the database refuses, never stops the good ones. With
-    `dry_run`, the same report of what would change, and nothing saved.
+    `dry_run`, the same report of what would change, and nothing saved. With `resumable`,
+    an import cut short and done again reports what both runs did (see `Resumable`).
 
     Raises `DirectoryError` (and saves nothing) when the header lacks a required column.
     """
     vocabulary = vocabulary or default_vocabulary()
     report = ImportReport()
-    header, records = _read_csv(stream)
+    text = stream.read()
+    header, records = _read_csv(text)
     columns = _check_header(header, report)
 
     rows: list[DirectoryRow] = []
@@ -286,14 +308,20 @@ def import_directory(
         else:
             rows.append(row)
 
-    with _batches(sessions, dry_run=dry_run) as batches:
+    progress = None if dry_run or resumable is None else _Progress(resumable, text, now)
+    with _batches(sessions, dry_run=dry_run, progress=progress) as batches:
         # The tags must exist before anyone can be given them.
         with batches() as session:
             sync_vocabulary(session, vocabulary)
+            saved = progress.saved_before(session) if progress else {}
         school_values: dict[tuple[int, str], tuple[str, int]] = {}
         for start in range(0, len(rows), BATCH_SIZE):
             batch = rows[start : start + BATCH_SIZE]
-            _import_batch(batches, batch, now=now, actor=actor, report=report, seen=school_values)
+            outcomes = {row.line: saved[row.line] for row in batch if row.line in saved}
+            if pending := [row for row in batch if row.line not in saved]:
+                outcomes |= _import_batch(batches, pending, now=now, actor=actor, progress=progress)
+            for row in batch:
+                _report_row(row, outcomes[row.line], report, school_values)
     report.rejected.sort(key=lambda rejected: rejected.line)
     report.dry_run = dry_run
     return report
@@ -303,12 +331,15 @@ _Batches = Callable[[], AbstractContextManager[Session]]
 
 
 @contextmanager
-def _batches(sessions: SessionFactory, *, dry_run: bool) -> Iterator[_Batches]:
-    """Where each batch is saved: a transaction of its own, or for a dry run a savepoint
-    inside one transaction that is rolled back at the end, so later batches see earlier ones
-    (a school added on line 3 is found on line 900) and nothing is kept."""
+def _batches(
+    sessions: SessionFactory, *, dry_run: bool, progress: _Progress | None
+) -> Iterator[_Batches]:
+    """Where each batch is saved: a transaction of its own (held first, if the import is
+    resumable), or for a dry run a savepoint inside one transaction that is rolled back at
+    the end, so later batches see earlier ones (a school added on line 3 is found on line
+    900) and nothing is kept."""
     if not dry_run:
-        yield lambda: transaction(sessions)
+        yield lambda: _held_transaction(sessions, progress)
         return
     with sessions() as session:
         try:
@@ -318,14 +349,21 @@ def _batches(sessions: SessionFactory, *, dry_run: bool) -> Iterator[_Batches]:
 
 
 @contextmanager
+def _held_transaction(sessions: SessionFactory, progress: _Progress | None) -> Iterator[Session]:
+    with transaction(sessions) as session:
+        if progress is not None:
+            progress.resumable.hold(session)
+        yield session
+
+
+@contextmanager
 def _savepoint(session: Session) -> Iterator[Session]:
     with session.begin_nested():
         yield session
 
 
-def _read_csv(stream: TextIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and an iterator of (starting line number, values) for each record."""
-    text = stream.read()
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -692,18 +730,21 @@ def _import_batch(
     *,
     now: datetime,
     actor: str | None,
-    report: ImportReport,
-    seen: dict[tuple[int, str], tuple[str, int]],
-) -> None:
-    """Save `rows` in one transaction; if that fails, save them one by one so only bad rows fail."""
+    progress: _Progress | None,
+) -> dict[int, _Saved | str]:
+    """Save `rows` in one transaction (with their outcomes, if resumable); if that fails, save
+    them one by one so only bad rows fail. Returns each row's outcome by line."""
     try:
         with batches() as session:
             results = _save_batch(session, rows, now=now, actor=actor)
+            if progress is not None:
+                progress.record(session, rows, results)
     except SQLAlchemyError as exc:
         if len(rows) > 1:
+            outcomes: dict[int, _Saved | str] = {}
             for row in rows:
-                _import_batch(batches, [row], now=now, actor=actor, report=report, seen=seen)
-            return
+                outcomes |= _import_batch(batches, [row], now=now, actor=actor, progress=progress)
+            return outcomes
         [row] = rows
         log.warning(
             "directory import: line %d (%s) not saved: %s",
@@ -713,8 +754,7 @@ def _import_batch(
             exc_info=True,
         )
         results = [f"could not be saved ({type(exc).__name__}); try importing the file again"]
-    for row, result in zip(rows, results, strict=True):
-        _report_row(row, result, report, seen)
+    return {row.line: result for row, result in zip(rows, results, strict=True)}
 
 
 def _report_row(
@@ -747,6 +787,73 @@ class _Saved:
     outcome: str
     school_created: bool = False
     school_values: dict[tuple[int, str], str] = field(default_factory=dict)
+
+
+class _Progress:
+    """The saved outcomes of a resumable import's batches (see `Resumable`)."""
+
+    def __init__(self, resumable: Resumable, text: str, now: datetime) -> None:
+        self.resumable, self.now = resumable, now
+        self.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def saved_before(self, session: Session) -> dict[int, _Saved | str]:
+        """Each line's outcome saved by an earlier run of this import of this file."""
+        saved: dict[int, _Saved | str] = {}
+        for results in session.exec(
+            select(DirectoryImportBatch.results).where(
+                DirectoryImportBatch.import_key == self.resumable.key,
+                DirectoryImportBatch.file_digest == self.digest,
+            )
+        ):
+            saved |= {line: _from_json(outcome) for line, outcome in results}
+        if saved:
+            log.info("directory import %s: %d lines done before", self.resumable.key, len(saved))
+        return saved
+
+    def record(
+        self, session: Session, rows: list[DirectoryRow], results: list[_Saved | str]
+    ) -> None:
+        """Save the batch's outcomes in its own transaction."""
+        session.add(
+            DirectoryImportBatch(
+                import_key=self.resumable.key,
+                file_digest=self.digest,
+                results=[
+                    [row.line, _to_json(result)] for row, result in zip(rows, results, strict=True)
+                ],
+                saved_at=self.now,
+            )
+        )
+
+
+def _to_json(result: _Saved | str) -> dict[str, Any]:
+    if isinstance(result, str):
+        return {"rejected": result}
+    values = [[school_id, key, value] for (school_id, key), value in result.school_values.items()]
+    return {"outcome": result.outcome, "school_created": result.school_created, "school": values}
+
+
+def _from_json(saved: dict[str, Any]) -> _Saved | str:
+    if "rejected" in saved:
+        return str(saved["rejected"])
+    values = {(int(school_id), key): value for school_id, key, value in saved["school"]}
+    return _Saved(saved["outcome"], bool(saved["school_created"]), values)
+
+
+def forget_import_progress(session: Session, key: str) -> None:
+    """Drop the saved batches of the import `key` (its report is owed: nothing is done again)."""
+    session.execute(delete(DirectoryImportBatch).where(col(DirectoryImportBatch.import_key) == key))
+
+
+def forget_old_import_progress(sessions: SessionFactory, *, now: datetime) -> int:
+    """Drop saved batches older than `IMPORT_PROGRESS_MEMORY` (imports given up); how many."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            delete(DirectoryImportBatch).where(
+                col(DirectoryImportBatch.saved_at) < now - IMPORT_PROGRESS_MEMORY
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
 @dataclass

@@ -14,6 +14,7 @@ from bot.checkins.jobs import mark_missed_checkins, send_due_checkins, send_due_
 from bot.core.metrics import DUE_WORK_CLAIMED, DUE_WORK_FAILED
 from bot.deployments.jobs import ask_for_closing_records, send_due_reviews, start_new_deployments
 from bot.digest.jobs import send_due_digest
+from bot.directory.service import forget_old_import_progress
 from bot.entry.runtime import Runtime
 from bot.inbound import service as inbound
 from bot.outbox.owing import prune_sent_messages
@@ -50,6 +51,10 @@ def _forget_old_events(runtime: Runtime) -> int:
     return inbound.forget_old_events(runtime.sessions, now=runtime.clock.now())
 
 
+def _forget_old_import_progress(runtime: Runtime) -> int:
+    return forget_old_import_progress(runtime.sessions, now=runtime.clock.now())
+
+
 def _prune_sent_messages(runtime: Runtime) -> int:
     days = runtime.settings.outbox_retention_days
     return prune_sent_messages(runtime.sessions, now=runtime.clock.now(), days=days)
@@ -61,6 +66,7 @@ def due_tasks() -> list[tuple[str, DueTask]]:
         ("offers_expired", expire_overdue_offers),
         ("events_replayed", _replay_saved_events),
         ("forgotten_events", _forget_old_events),
+        ("forgotten_import_progress", _forget_old_import_progress),
         # Missed before sent: a check-in still unanswered when the next falls due is missed.
         ("checkins_missed", mark_missed_checkins),
         ("checkins_sent", send_due_checkins),

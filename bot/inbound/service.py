@@ -6,6 +6,10 @@ the one transaction that also claims its `event_id`, and only then acknowledged.
 listener has run the row is marked handled and its body cleared. A row still unhandled when
 its lease lapses (the process died, or the listener failed) is claimed again by the due work
 and replayed, up to `MAX_ATTEMPTS` times in all, in one process only.
+
+Each claim is told from the others by its attempt number (`Claim`): only the holder of the
+latest may mark the row handled, give it up, or renew its lease (`keep_claim`) during long
+work, which stops as soon as another copy has claimed the row (`ClaimLost`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from storage.claims import claim_rows
 from storage.db import SessionFactory, transaction
@@ -31,11 +35,24 @@ MAX_ATTEMPTS = 3
 HANDLED, GAVE_UP = InboundOutcome
 
 
+class ClaimLost(Exception):
+    """Another copy has claimed the saved event this process was handling (its lease had
+    lapsed), or it is done: that copy finishes it, and this one changes nothing more."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This process's claim on a saved event: its row, and which attempt it is."""
+
+    row_id: int
+    attempt: int
+
+
 @dataclass(frozen=True)
 class SavedEvent:
     """A saved event this process has claimed and should now handle."""
 
-    id: int
+    claim: Claim
     event_id: str
     body: dict[str, Any]
 
@@ -55,10 +72,18 @@ def _claim_values(now: datetime) -> dict[str, Any]:
     return {"claimed_until": now + EVENT_LEASE, "attempts": InboundEvent.attempts + 1}
 
 
+def _held_by(claim: Claim) -> ColumnElement[bool]:
+    return and_(
+        col(InboundEvent.id) == claim.row_id,
+        col(InboundEvent.attempts) == claim.attempt,
+        col(InboundEvent.processed_at).is_(None),
+    )
+
+
 def receive_event(
     sessions: SessionFactory, *, event_id: str, body: dict[str, Any], now: datetime
-) -> int | None:
-    """Save a verified event, claimed by the caller; return its row id if the caller should
+) -> Claim | None:
+    """Save a verified event, claimed by the caller; return the claim if the caller should
     handle it now, or None if it is already handled or in another process's hands.
 
     A retry of an event that was saved but left unhandled (its lease lapsed) is claimed anew.
@@ -74,7 +99,7 @@ def receive_event(
             )
             session.add(row)
             session.flush()
-            return row.id
+            return Claim(row.id or 0, 1)
     except IntegrityError:
         pass  # seen before: a retry, or the same event delivered to another copy
     with transaction(sessions) as session:
@@ -86,7 +111,8 @@ def receive_event(
             order_by=InboundEvent.id,
             limit=1,
         )
-    return won[0] if won else None
+        claimed = session.get(InboundEvent, won[0]) if won else None
+        return Claim(claimed.id or 0, claimed.attempts) if claimed is not None else None
 
 
 def any_to_replay(sessions: SessionFactory, *, now: datetime) -> bool:
@@ -112,26 +138,41 @@ def claim_saved_event(sessions: SessionFactory, *, now: datetime) -> SavedEvent 
         row = session.get(InboundEvent, won[0]) if won else None
         if row is None:
             return None
-        return SavedEvent(id=row.id or 0, event_id=row.event_id, body=dict(row.body or {}))
+        claim = Claim(row.id or 0, row.attempts)
+        return SavedEvent(claim=claim, event_id=row.event_id, body=dict(row.body or {}))
 
 
-def mark_handled(sessions: SessionFactory, row_id: int, *, now: datetime) -> None:
-    """The event's listener has run: keep only its id (for retries), not its body."""
+def keep_claim(session: Session, claim: Claim, *, now: datetime) -> None:
+    """Renew the claim's lease for a whole `EVENT_LEASE` from `now`, in the caller's
+    transaction (so nobody else can claim the event while that work commits); raise
+    `ClaimLost` if another copy has claimed it since, or it is done."""
+    renewed = session.execute(
+        update(InboundEvent).where(_held_by(claim)).values(claimed_until=now + EVENT_LEASE)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]  # a DML result is a CursorResult
+        raise ClaimLost(claim.row_id)
+
+
+def mark_handled(sessions: SessionFactory, claim: Claim, *, now: datetime) -> None:
+    """The event's listener has run: keep only its id (for retries), not its body. Nothing
+    changes if another copy has claimed it since: that copy marks it."""
     with transaction(sessions) as session:
         session.execute(
             update(InboundEvent)
-            .where(col(InboundEvent.id) == row_id)
+            .where(_held_by(claim))
             .values(processed_at=now, outcome=HANDLED, body=None, claimed_until=None)
         )
 
 
-def release_after_failure(sessions: SessionFactory, row_id: int, *, now: datetime) -> bool:
+def release_after_failure(sessions: SessionFactory, claim: Claim, *, now: datetime) -> bool:
     """The event's listener failed: the due work tries again once the claim's lease lapses,
     unless that was the last attempt, when it is given up (logged by id) and its body cleared.
-    Returns whether it was given up."""
+    Returns whether it was given up (never when another copy has claimed it since)."""
     with transaction(sessions) as session:
-        row = session.get(InboundEvent, row_id)
-        if row is None or row.processed_at is not None or row.attempts < MAX_ATTEMPTS:
+        row = session.get(InboundEvent, claim.row_id)
+        if row is None or row.processed_at is not None or row.attempts != claim.attempt:
+            return False
+        if row.attempts < MAX_ATTEMPTS:
             return False
         row.processed_at, row.outcome, row.body, row.claimed_until = now, GAVE_UP, None, None
         event_id = row.event_id

@@ -27,7 +27,12 @@ from bot.inbound import service as inbound
 from handlers.slack.blocks.directory import IMPORT_CALLBACK_ID
 from handlers.slack.context import SlackContext
 from handlers.slack.listeners import register_all
-from handlers.slack.listeners.common import submission_id, tell_straight_away
+from handlers.slack.listeners.common import (
+    INBOUND_CLAIM,
+    REPLAY,
+    submission_id,
+    tell_straight_away,
+)
 from handlers.slack.payloads import KNOWN_KINDS, payload_problem
 
 log = logging.getLogger(__name__)
@@ -50,10 +55,9 @@ SORRY_AFTER_ACK = (
     "Sorry, something went wrong on our side while I was finishing that. Please check whether "
     "it worked before you try again; if it keeps happening, tell your coordinator."
 )
-# Keys in a request's Bolt context. Only this process sets them; no HTTP request can.
+# Keys in a request's Bolt context (and `INBOUND_CLAIM`, `REPLAY`). Only this process sets
+# them; no HTTP request can.
 VERIFIED = "school_support_signature_verified"  # set by the front door after its signature check
-INBOUND_ROW = "school_support_inbound_row"  # the saved event's row id, once claimed
-REPLAY = "school_support_replay"  # a threading.Event, set when a replayed event is done
 REPLAY_REACHED = "school_support_replay_reached"  # the replay got past Bolt's own middleware
 FAILED = "school_support_listener_failed"
 # Forms whose work runs after the ack (fetching and importing a file): saved like events, so
@@ -165,13 +169,13 @@ def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | N
         event_id = saved_key(body)
         if event_id is None:
             return next()
-        row_id = inbound.receive_event(
+        claim = inbound.receive_event(
             ctx.sessions, event_id=event_id, body=body, now=ctx.clock.now()
         )
-        if row_id is None:
+        if claim is None:
             log.info("event %s already handled or in hand; acknowledging the retry", event_id)
             return BoltResponse(status=200, body="")
-        context[INBOUND_ROW] = row_id
+        context[INBOUND_CLAIM] = claim
         return next()
 
     return middleware
@@ -191,15 +195,16 @@ class _InboundCompletion(ListenerCompletionHandler):
 
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
         context = request.context
-        row_id = context.get(INBOUND_ROW)
+        claim = context.get(INBOUND_CLAIM)
         try:
-            if row_id is not None:
+            if claim is not None:
                 now, sessions = self.ctx.clock.now(), self.ctx.sessions
                 if not context.get(FAILED):
-                    inbound.mark_handled(sessions, row_id, now=now)
-                elif inbound.release_after_failure(sessions, row_id, now=now):
+                    inbound.mark_handled(sessions, claim, now=now)
+                elif inbound.release_after_failure(sessions, claim, now=now):
                     self._tell_given_up(request.body)
         except Exception as exc:  # the lease lapses and the due work replays it
+            row_id = claim.row_id if claim is not None else None
             log.error("could not record saved event %s: %s", row_id, type(exc).__name__)
         finally:
             done = context.get(REPLAY)
@@ -225,7 +230,7 @@ def replay_saved_events(ctx: SlackContext, app: App, *, limit: int = 100) -> int
 
 def _replay(ctx: SlackContext, app: App, saved: inbound.SavedEvent) -> None:
     done = threading.Event()
-    context = {REPLAY: done, INBOUND_ROW: saved.id}
+    context = {REPLAY: done, INBOUND_CLAIM: saved.claim}
     request = BoltRequest(body=saved.body, mode="socket_mode", context=context)
     response = app.dispatch(request)
     if not request.context.get(REPLAY_REACHED):
@@ -240,9 +245,9 @@ def _replay(ctx: SlackContext, app: App, saved: inbound.SavedEvent) -> None:
 def _finish_unrun(ctx: SlackContext, saved: inbound.SavedEvent, *, ok: bool) -> None:
     now = ctx.clock.now()
     if ok:
-        inbound.mark_handled(ctx.sessions, saved.id, now=now)
+        inbound.mark_handled(ctx.sessions, saved.claim, now=now)
     else:
-        inbound.release_after_failure(ctx.sessions, saved.id, now=now)
+        inbound.release_after_failure(ctx.sessions, saved.claim, now=now)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -283,7 +288,7 @@ def _report_error(ctx: SlackContext) -> Callable[..., None]:
 def _apology(context: BoltContext, response: BoltResponse | None) -> str:
     """What to tell the person: a saved event will be tried again; once the listener had
     acknowledged (Bolt then passes no response), something may already be saved."""
-    if context.get(INBOUND_ROW) is not None:
+    if context.get(INBOUND_CLAIM) is not None:
         return SORRY_WILL_RETRY
     if response is None:
         return SORRY_AFTER_ACK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.core.errors import NotAllowed, UserFacingError
+from bot.inbound.service import Claim
 from bot.outbox.flows import owe_answer
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.sender import tell_now
@@ -21,6 +22,22 @@ from handlers.slack.sender import tell_now
 log = logging.getLogger(__name__)
 
 BUSY = "Sorry, I'm very busy right now and couldn't save that. Please try again in a minute."
+# Keys in a request's Bolt context, set by `handlers.slack.app`. Only this process sets them;
+# no HTTP request can.
+INBOUND_CLAIM = "school_support_inbound_claim"  # the saved event's `Claim`, once claimed
+REPLAY = "school_support_replay"  # a threading.Event, set when a replayed event is done
+
+
+def inbound_claim(context: Mapping[str, Any] | None) -> Claim | None:
+    """This process's claim on the saved event or form being handled, if it was saved."""
+    claim = (context or {}).get(INBOUND_CLAIM)
+    return claim if isinstance(claim, Claim) else None
+
+
+def is_replay(context: Mapping[str, Any] | None) -> bool:
+    """Whether this is a saved event or form replayed by the due work: nobody is waiting for
+    its acknowledgement, so what it would have said must be sent as a message."""
+    return (context or {}).get(REPLAY) is not None
 
 
 def _object(value: Any) -> dict[str, Any]:

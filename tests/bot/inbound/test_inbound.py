@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
@@ -12,13 +13,17 @@ from bot.inbound.service import (
     EVENT_LEASE,
     EVENT_MEMORY,
     MAX_ATTEMPTS,
+    Claim,
+    ClaimLost,
     claim_saved_event,
     forget_old_events,
     give_up_on_exhausted,
+    keep_claim,
     mark_handled,
     receive_event,
+    release_after_failure,
 )
-from storage.db import SessionFactory
+from storage.db import SessionFactory, transaction
 from storage.models import InboundEvent
 
 BODY = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "message", "text": "hi"}}
@@ -37,16 +42,16 @@ def test_a_second_delivery_is_not_handled_while_the_first_is_in_hand(
     assert receive_event(sessions, event_id="Ev1", body=BODY, now=clock.now()) is None
     assert claim_saved_event(sessions, now=clock.now()) is None, "not while its lease runs"
     later = clock.advance(EVENT_LEASE)
-    assert receive_event(sessions, event_id="Ev1", body=BODY, now=later) == first
+    assert receive_event(sessions, event_id="Ev1", body=BODY, now=later) == Claim(first.row_id, 2)
     assert _row(sessions).attempts == 2
 
 
 def test_a_handled_event_keeps_its_id_but_not_its_text(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:
-    row_id = receive_event(sessions, event_id="Ev1", body=BODY, now=clock.now())
-    assert row_id is not None
-    mark_handled(sessions, row_id, now=clock.now())
+    claim = receive_event(sessions, event_id="Ev1", body=BODY, now=clock.now())
+    assert claim is not None
+    mark_handled(sessions, claim, now=clock.now())
     row = _row(sessions)
     assert row.outcome == "handled" and row.body is None
     later = clock.advance(EVENT_LEASE * 10)
@@ -96,3 +101,33 @@ def test_events_are_forgotten_after_a_week(sessions: SessionFactory, clock: Fixe
     assert forget_old_events(sessions, now=clock.now() + EVENT_MEMORY - timedelta(hours=12)) == 1
     with sessions() as session:
         assert [r.event_id for r in session.exec(select(InboundEvent))] == ["Ev-new"]
+
+
+def test_a_claim_kept_renewed_is_not_taken_over(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    claim = receive_event(sessions, event_id="Ev1", body=BODY, now=clock.now())
+    assert claim is not None
+    with transaction(sessions) as session:
+        keep_claim(session, claim, now=clock.advance(EVENT_LEASE / 2))
+    assert claim_saved_event(sessions, now=clock.advance(EVENT_LEASE * 0.9)) is None
+    assert claim_saved_event(sessions, now=clock.advance(EVENT_LEASE)) is not None
+
+
+def test_a_claim_taken_over_is_lost_and_changes_nothing(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    first = receive_event(sessions, event_id="Ev1", body=BODY, now=clock.now())
+    assert first is not None
+    taken = claim_saved_event(sessions, now=clock.advance(EVENT_LEASE))
+    assert taken is not None and taken.claim == Claim(first.row_id, 2)
+    with pytest.raises(ClaimLost), transaction(sessions) as session:
+        keep_claim(session, first, now=clock.now())
+    mark_handled(sessions, first, now=clock.now())
+    assert release_after_failure(sessions, first, now=clock.now()) is False
+    row = _row(sessions)
+    assert row.processed_at is None and row.body == BODY, "still the new owner's to handle"
+    mark_handled(sessions, taken.claim, now=clock.now())
+    assert _row(sessions).outcome == "handled"
+    with pytest.raises(ClaimLost), transaction(sessions) as session:
+        keep_claim(session, taken.claim, now=clock.now())
