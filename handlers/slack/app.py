@@ -18,6 +18,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.context.ack import Ack
 from slack_bolt.error import BoltError
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_bolt.middleware import Middleware
@@ -82,6 +83,7 @@ def create_app(
         # Runs right after the signature check, before Bolt reads the payload.
         before_authorize=RefuseMalformedPayloads(),
     )
+    app.middleware(_keep_acknowledgements)
     app.middleware(_save_events_before_ack(ctx))
     app.error(_report_error(ctx))
     app.listener_runner.listener_completion_handler = _InboundCompletion(ctx)
@@ -149,6 +151,30 @@ def saved_key(body: dict[str, Any]) -> str | None:
         if callback in FORMS_SAVED_BEFORE_ACK and submission:
             return f"view:{submission}"
     return None
+
+
+class KeptAck(Ack):
+    """Bolt's `ack`, except that an acknowledgement, once given, stands.
+
+    When a listener fails just after acknowledging, Bolt's runner sets the acknowledgement
+    back to none, so Slack was told nothing (a 404 after 3 s) about work already committed;
+    the failure still reaches the error handler, which tells the person.
+    """
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._response
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or getattr(self, "_response", None) is None:
+            self._response = value
+
+
+def _keep_acknowledgements(context: BoltContext, next: Callable[[], Any]) -> BoltResponse | None:
+    """Middleware: the listeners' `ack` is a `KeptAck`."""
+    context["ack"] = KeptAck()
+    return next()
 
 
 def _save_events_before_ack(ctx: SlackContext) -> Callable[..., BoltResponse | None]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 import handlers.slack.listeners.actions.offers as offers
+import handlers.slack.listeners.actions.requests as request_actions
 import handlers.slack.listeners.events.messages as messages
 import handlers.slack.listeners.views.requests as request_views
 from handlers.slack.app import SORRY, SORRY_AFTER_ACK, SORRY_WILL_RETRY
@@ -112,3 +113,28 @@ def test_a_button_value_too_big_for_an_id_is_refused_kindly(slack: SlackWorld) -
     assert not slack.errors
     told = [str(r.get("text")) for r in slack.fake.responses("USLE1")]
     assert "That button doesn't point at an offer I know." in told, told
+
+
+def test_a_crash_just_after_the_ack_still_answers_slack_200(
+    slack: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt's runner dropped an acknowledgement when the listener failed a moment after it:
+    Slack, told nothing, showed the person an error after 3 s."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(request_actions, "unit_of_work", broken)  # *Edit* acks first
+    statuses = [
+        slack.sender.interact(block_actions_payload("UHEAD1", "request_edit", "1"))[0]
+        for _ in range(20)
+    ]
+    slack.settle()
+    assert statuses == [200] * 20
+    told = [
+        c.args.get("text")
+        for c in slack.fake.calls
+        if c.args.get("text") in (SORRY, SORRY_AFTER_ACK)
+    ]
+    assert told == [SORRY_AFTER_ACK] * 20
+    slack.errors.clear()  # expected here
