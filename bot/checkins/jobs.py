@@ -18,6 +18,7 @@ from bot.checkins.service import (
     load_view,
     owe_checkin_dms,
     refresh_checkin_messages,
+    reminder_at,
     set_next_due,
 )
 from bot.core import audit
@@ -100,9 +101,10 @@ def _send_one(session: Session, ctx: ServiceContext, checkin: CheckIn) -> None:
     ):
         checkin.status = CheckInStatus.CANCELLED
         return
-    checkin.remind_at = ctx.calendar.add_working_hours(ctx.now, ctx.settings.checkin_reminder_hours)
     days = cadence_of(deployment, ctx.settings.checkin_every_days)
-    set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
+    next_due = due_after_days(ctx, days)
+    checkin.remind_at = reminder_at(ctx, sent_at=ctx.now, next_due=next_due)
+    set_next_due(session, deployment.id or 0, next_due)
     view = load_view(session, ctx, checkin)
     sent_to = owe_checkin_dms(session, ctx, view, reminder=False)
     audit.record(

@@ -257,6 +257,18 @@ def due_after_days(ctx: ServiceContext, days: int, *, from_day: date | None = No
     )
 
 
+def reminder_at(ctx: ServiceContext, *, sent_at: datetime, next_due: datetime) -> datetime:
+    """When the one reminder of a check-in sent at `sent_at` falls due: CHECKIN_REMINDER_HOURS
+    of working time later, or half-way (in working time) to the next check-in if that comes
+    first, so a weekly check-in is reminded before the next is sent and this one is missed."""
+    reminder = ctx.calendar.add_working_hours(sent_at, ctx.settings.checkin_reminder_hours)
+    if reminder < next_due:
+        return reminder
+    return ctx.calendar.add_working_hours(
+        sent_at, ctx.calendar.working_hours_between(sent_at, next_due) / 2
+    )
+
+
 def schedule_for_new_deployment(
     session: Session, ctx: ServiceContext, deployment: Deployment
 ) -> CheckIn:
@@ -642,7 +654,9 @@ def change_cadence(
     was_paused = deployment.checkins_paused
     deployment.checkin_every_days = days
     deployment.checkins_paused = False
-    set_next_due(session, deployment.id or 0, _rebased_due(session, ctx, deployment, days))
+    next_due = _rebased_due(session, ctx, deployment, days)
+    set_next_due(session, deployment.id or 0, next_due)
+    _remind_before(session, ctx, deployment.id or 0, next_due)
     audit.record(
         session,
         at=ctx.now,
@@ -656,6 +670,23 @@ def change_cadence(
     view = load_view(session, ctx, involved.checkin)
     due = f" The next is on {when(view.next_due_at, ctx.settings.tz)}." if view.next_due_at else ""
     return f"Check-ins are now {cadence_label(days).lower()}.{due}"
+
+
+def _remind_before(
+    session: Session, ctx: ServiceContext, deployment_id: int, next_due: datetime
+) -> None:
+    """The waiting check-in's reminder, not yet sent, moved before the next check-in at
+    `next_due` if the new cadence brought that forward."""
+    waiting = session.exec(
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment_id,
+            CheckIn.status == CheckInStatus.SENT,
+            col(CheckIn.reminded_at).is_(None),
+        )
+    ).all()
+    for checkin in waiting:
+        if checkin.sent_at is not None and checkin.remind_at is not None:
+            checkin.remind_at = reminder_at(ctx, sent_at=checkin.sent_at, next_due=next_due)
 
 
 def _rebased_due(
