@@ -21,6 +21,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.context.ack import Ack
 from slack_bolt.error import BoltError
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware import Middleware
 from slack_sdk.errors import SlackClientError
 
@@ -70,8 +71,36 @@ def create_app(
     ctx: SlackContext, *, token_verification: bool = True, listener_executor: Executor | None = None
 ) -> App:
     """Build the Bolt app for this running bot with every listener registered."""
+    bolt_log = logging.getLogger("slack_bolt")
+    bolt_log.addFilter(_token_unused_warning)
+    try:
+        app = _bolt_app(ctx, token_verification, listener_executor)
+    finally:
+        bolt_log.removeFilter(_token_unused_warning)
+    app.middleware(_keep_acknowledgements)
+    app.middleware(_save_events_before_ack(ctx))
+    app.error(_report_error(ctx))
+    app.listener_runner.listener_completion_handler = _InboundCompletion(ctx)
+    register_all(app, ctx)
+    # Last: every event reaches some listener, so each saved event is marked handled.
+    app.event(re.compile(".*"))(_no_listener_for_this_event)
+    ctx.replay_saved_events = lambda: replay_saved_events(ctx, app)
+    return app
+
+
+def _token_unused_warning(record: logging.LogRecord) -> bool:
+    """Drop Bolt's start-up warning that SLACK_BOT_TOKEN "will be unused": Bolt reads it from
+    the environment itself, and the client given to it carries the same token."""
+    # Compared by its start: the logs' own filter may have cut what follows.
+    return not record.getMessage().startswith(warning_client_prioritized_and_token_skipped())
+
+
+def _bolt_app(
+    ctx: SlackContext, token_verification: bool, listener_executor: Executor | None
+) -> App:
+    """Bolt's app, with our Web API client, listener threads and payload check."""
     settings = ctx.settings
-    app = App(
+    return App(
         # Named, or Bolt names it after its caller's file with inspect.stack(), which looks up
         # the file of every module loaded: 60-75 ms of start-up with the bot's modules.
         name="school-support-bot",
@@ -83,15 +112,6 @@ def create_app(
         # Runs right after the signature check, before Bolt reads the payload.
         before_authorize=RefuseMalformedPayloads(),
     )
-    app.middleware(_keep_acknowledgements)
-    app.middleware(_save_events_before_ack(ctx))
-    app.error(_report_error(ctx))
-    app.listener_runner.listener_completion_handler = _InboundCompletion(ctx)
-    register_all(app, ctx)
-    # Last: every event reaches some listener, so each saved event is marked handled.
-    app.event(re.compile(".*"))(_no_listener_for_this_event)
-    ctx.replay_saved_events = lambda: replay_saved_events(ctx, app)
-    return app
 
 
 class RefuseMalformedPayloads(Middleware):

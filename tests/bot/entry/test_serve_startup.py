@@ -7,6 +7,7 @@ background work starts once the server listens."""
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import socket
 import subprocess
@@ -153,6 +154,26 @@ def test_bolt_is_told_the_apps_name_instead_of_walking_the_stack_for_it(
     app = create_app(runtime)
     assert app.name == "school-support-bot"
     assert walked == []
+
+
+def test_building_the_bolt_app_logs_no_warning_when_the_token_is_in_the_environment(
+    engine: Engine,
+    clock: FixedClock,
+    fake: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN itself and, given our client too, warned at every start
+    that the token "will be unused": true, and nothing for an operator to fix."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.url},
+        env_file=None,
+    )
+    runtime = build_runtime(settings, clock=clock, engine=engine)
+    caplog.set_level(logging.DEBUG, logger="slack_bolt")
+    create_app(runtime)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_background_work_starts_once_the_server_listens() -> None:
