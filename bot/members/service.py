@@ -126,7 +126,7 @@ def last_member_role(session: Session, deployment_id: int, person_id: int) -> st
     """The role this person last had on the deployment (colleague or shadow, current or
     former), if they were ever on its team."""
     role = session.scalars(
-        select(DeploymentMember.role)
+        select(col(DeploymentMember.role))
         .where(
             col(DeploymentMember.deployment_id) == deployment_id,
             col(DeploymentMember.person_id) == person_id,

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.checkins.service import (
     COMPLETED,
+    NEEDS_ATTENTION,
     ON_TRACK,
     SNOOZED,
     answer_checkin,
@@ -361,6 +362,43 @@ def test_the_digest_counts_deployments_shadowed_this_academic_year(world: World)
     assert leaders["Amy Aspiring"].request_ids == ()
     assert leaders["Ben Aspiring"].roles == ("aspiring SLE",)
     assert "Mel Local" in leaders
+
+
+def test_the_digest_names_who_flagged_attention_by_their_part(world: World) -> None:
+    deployment_id = deploy(world, supporter="UNLE1", tags=("maths",))
+    act(
+        world,
+        add_to_team,
+        actor="UNLE1",
+        deployment_id=deployment_id,
+        colleagues=["UOAK1"],
+        shadow="UASP2",
+    )
+    world.at(utc(2026, 11, 30, 9, 30))
+    [checkin] = world.checkins(deployment_id)[:1]
+    for person in ("UOAK1", "UASP2", "UNLE1", "UHEAD1"):
+        act(
+            world,
+            answer_checkin,
+            actor=person,
+            checkin_id=checkin.id,
+            outcome=NEEDS_ATTENTION,
+            note="Visits keep moving",
+        )
+    act(
+        world, remove_from_team, actor="UNLE1", deployment_id=deployment_id, person_slack_id="UASP2"
+    )
+    world.clock.set(utc(2026, 12, 7, 8, 0))
+    ctx = world.runtime.context()
+    with world.runtime.sessions() as session:
+        digest = build_digest(session, ctx, digest_week(ctx, current_week_start(ctx)))
+    flagged = [a.by for a in digest.coordinators.attention if a.kind == NEEDS_ATTENTION]
+    assert flagged == [
+        "Olive Teacher (colleague)",
+        "Ben Aspiring (shadow)",  # as they were then, though they have left the team since
+        "Nadia Leader (supporter)",
+        "Hannah Head (head)",
+    ]
 
 
 def test_privacy_export_and_erase_cover_memberships(world: World) -> None:
