@@ -36,8 +36,8 @@ from bot.core import audit
 from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Card
-from bot.directory.people import person_by_user_id
-from bot.members.service import current_members, current_membership
+from bot.directory.people import person_by_user_id, roles_of
+from bot.members.service import current_members, current_membership, last_member_role
 from bot.outbox.notify import notify_coordinators
 from bot.outbox.owing import owe_post, owe_update, was_posted
 from bot.reach.people import address_of, user_id_of
@@ -83,9 +83,12 @@ NOTE_LIMIT = 1000
 IMPACT_LIMIT = 2000
 # A row whose work failed is left alone this long, so one bad row never blocks the rest.
 FAILED_ROW_BACKOFF = timedelta(minutes=30)
-# Colleagues and shadows get check-ins and answer them; completing the support, and choosing
-# how often check-ins come, stay with the head and the lead supporter.
+# Colleagues and shadows get check-ins and answer them for themselves; completing the support
+# stays with the head and the lead supporter. When check-ins come (snoozing one, how often,
+# pausing, resuming) is for the head and the lead supporter, or a coordinator brokering it.
 TEAM_ROLES = ("colleague", "shadow")
+ANSWERING_ROLES = ("head", "supporter", *TEAM_ROLES)
+SCHEDULING_ROLES = ("head", "supporter", "coordinator")
 
 
 # --- what a check-in looks like to the people in it --------------------------------------------
@@ -130,7 +133,7 @@ def load_view(session: Session, ctx: ServiceContext, checkin: CheckIn) -> Checki
     supporter = session.get(Person, deployment.supporter_id)
     school = session.get(School, request.school_id) if request.school_id else None
     members = _members(session, deployment.id or 0)
-    answers = _answer_views(session, checkin.id or 0, request.requester_id, members)
+    answers = _answer_views(session, checkin, deployment, request.requester_id)
     next_due = session.exec(
         select(CheckIn.due_at)
         .where(CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SCHEDULED)
@@ -184,14 +187,13 @@ def _members(session: Session, deployment_id: int) -> tuple[CheckinMember, ...]:
 
 
 def _answer_views(
-    session: Session, checkin_id: int, requester_id: int, members: tuple[CheckinMember, ...]
+    session: Session, checkin: CheckIn, deployment: Deployment, requester_id: int
 ) -> list[AnswerView]:
-    """The answers to one check-in so far, oldest first."""
-    roles = {m.person_id: m.role for m in members}
+    """The answers to one check-in so far, oldest first, each with its giver's part."""
     answers = []
     for answer in session.exec(
         select(CheckInAnswer)
-        .where(CheckInAnswer.checkin_id == checkin_id)
+        .where(CheckInAnswer.checkin_id == checkin.id)
         .order_by(col(CheckInAnswer.answered_at), col(CheckInAnswer.id))
     ):
         person = session.get(Person, answer.person_id)
@@ -199,16 +201,24 @@ def _answer_views(
             AnswerView(
                 person_id=answer.person_id,
                 name=_name(person),
-                role=(
-                    "head"
-                    if answer.person_id == requester_id
-                    else roles.get(answer.person_id, "supporter")
-                ),
+                role=_answered_as(session, deployment, requester_id, answer.person_id),
                 outcome=answer.outcome,
                 answered_at=answer.answered_at,
             )
         )
     return answers
+
+
+def _answered_as(
+    session: Session, deployment: Deployment, requester_id: int, person_id: int
+) -> str:
+    """Someone's part in a deployment as their answer shows it: head, supporter, colleague or
+    shadow (now or then), else the coordinator who snoozed it."""
+    if person_id == requester_id:
+        return "head"
+    if person_id == deployment.supporter_id:
+        return "supporter"
+    return last_member_role(session, deployment.id or 0, person_id) or "coordinator"
 
 
 def _missed_in_a_row(session: Session, checkin: CheckIn) -> int:
@@ -346,11 +356,12 @@ class _Involved:
     deployment: Deployment
     request: SupportRequest
     person: Person
-    role: str  # head | supporter | colleague | shadow
+    role: str  # head | supporter | colleague | shadow | coordinator
 
 
 def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> _Involved:
-    """The check-in and the actor's part in it; NotAllowed for anyone else.
+    """The check-in and the actor's part in it; NotAllowed unless that part may do `action`
+    (`checkin.answer` for ANSWERING_ROLES, anything else for SCHEDULING_ROLES).
 
     The deployment row, then the check-in row, are locked (PostgreSQL) so that everything
     people do to one deployment happens one at a time, always taking locks in that order.
@@ -368,17 +379,18 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
         raise NotFound("I can't find the support this check-in was about any more.")
     person = person_by_user_id(session, actor)
     role = _role_in(session, deployment, request, person)
-    if person is None or role is None:
-        what = "answer it" if action == "checkin.answer" else "change these check-ins"
+    answering = action == "checkin.answer"
+    if person is None or role is None or (answering and role not in ANSWERING_ROLES):
+        what = "answer it" if answering else "change these check-ins"
         raise NotAllowed(
             f"This check-in is for the school's head and their supporter, so only they can {what}.",
             action=action,
             subject_type="checkin",
             subject_id=checkin_id,
         )
-    if role in TEAM_ROLES and action != "checkin.answer":
+    if not answering and role not in SCHEDULING_ROLES:
         raise NotAllowed(
-            "The head and the lead supporter decide how often check-ins come; please ask them.",
+            _SNOOZE_LEFT_TO_LEADS if action == "checkin.snooze" else _CADENCE_LEFT_TO_LEADS,
             action=action,
             subject_type="checkin",
             subject_id=checkin_id,
@@ -386,10 +398,21 @@ def _involved(session: Session, checkin_id: int, actor: str, *, action: str) -> 
     return _Involved(checkin, deployment, request, person, role)
 
 
+# What a colleague or a shadow hears on trying to change when check-ins come.
+_CADENCE_LEFT_TO_LEADS = (
+    "The head and the lead supporter decide how often check-ins come; please ask them."
+)
+_SNOOZE_LEFT_TO_LEADS = (
+    "The head and the lead supporter decide when check-ins come, so only they can snooze this "
+    "one; please ask them. You can still answer it for yourself."
+)
+
+
 def _role_in(
     session: Session, deployment: Deployment, request: SupportRequest, person: Person | None
 ) -> str | None:
-    """The person's part in a deployment: head, supporter, colleague or shadow (or None)."""
+    """The person's part in a deployment: head, supporter, colleague, shadow or, for anyone
+    else in the coordinator role, coordinator (or None)."""
     if person is None or person.id is None:
         return None
     if person.id == deployment.supporter_id:
@@ -397,7 +420,9 @@ def _role_in(
     if person.id == request.requester_id:
         return "head"
     member = current_membership(session, deployment.id or 0, person.id)
-    return str(member.role) if member is not None else None
+    if member is not None:
+        return str(member.role)
+    return "coordinator" if "coordinator" in roles_of(session, person.id) else None
 
 
 def _ended_message(deployment: Deployment) -> str:
@@ -468,7 +493,8 @@ def answer_checkin(
     other's answer is recorded too. Both DMs are updated in place.
     """
     note = _checked_note(outcome, note)
-    involved = _involved(session, checkin_id, actor, action="checkin.answer")
+    action = "checkin.snooze" if outcome == SNOOZED else "checkin.answer"
+    involved = _involved(session, checkin_id, actor, action=action)
     _check_answerable(session, ctx, involved)
     if outcome == COMPLETED and involved.role in TEAM_ROLES:
         raise Conflict(

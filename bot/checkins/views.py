@@ -15,7 +15,7 @@ class AnswerView:
 
     person_id: int
     name: str
-    role: str  # head | supporter | colleague | shadow
+    role: str  # head | supporter | colleague | shadow | coordinator (who snoozed it)
     outcome: str
     answered_at: datetime
 

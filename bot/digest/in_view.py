@@ -30,6 +30,7 @@ from storage.models import (
     CheckInOutcome,
     CheckInStatus,
     Deployment,
+    DeploymentMember,
     DeploymentStatus,
     ExpertiseTag,
     Person,
@@ -241,6 +242,7 @@ class AttentionRow(NamedTuple):
     supporter_id: int
     requester_id: int
     school_id: int | None
+    team_role: str | None = None  # colleague | shadow, when a team member gave the answer
 
 
 def attention_in(session: Session, start: datetime, end: datetime) -> list[AttentionRow]:
@@ -252,9 +254,24 @@ def attention_in(session: Session, start: datetime, end: datetime) -> list[Atten
         col(SupportRequest.requester_id),
         col(SupportRequest.school_id),
     )
+    # The part the answerer had on the team, if any (their latest place, even if left since).
+    team_role = (
+        select(col(DeploymentMember.role))
+        .where(
+            col(DeploymentMember.deployment_id) == col(Deployment.id),
+            col(DeploymentMember.person_id) == col(CheckInAnswer.person_id),
+        )
+        .order_by(col(DeploymentMember.added_at).desc(), col(DeploymentMember.id).desc())
+        .limit(1)
+        .correlate(Deployment, CheckInAnswer)
+        .scalar_subquery()
+    )
     flagged = session.execute(
         select(
-            col(CheckInAnswer.answered_at), col(CheckInAnswer.person_id), *deployment_and_request
+            col(CheckInAnswer.answered_at),
+            col(CheckInAnswer.person_id),
+            *deployment_and_request,
+            team_role,
         )
         .join(CheckIn, col(CheckIn.id) == col(CheckInAnswer.checkin_id))
         .join(Deployment, col(Deployment.id) == col(CheckIn.deployment_id))

@@ -28,6 +28,7 @@ from bot.core.settings import parse_digest_cron
 from bot.digest.growing import growing_leaders
 from bot.digest.in_view import (
     WAITING_STATUSES,
+    AttentionRow,
     DeploymentRow,
     PersonRow,
     RequestRow,
@@ -314,8 +315,7 @@ def _attention(
     for row in attention_in(session, start, end):
         by = None
         if row.kind == NEEDS_ATTENTION:
-            role = "head" if row.answered_by == row.requester_id else "supporter"
-            by = f"{name(row.answered_by)} ({role})"
+            by = f"{name(row.answered_by)} ({_answered_as(row)})"
         found.append(
             AttentionItem(
                 request_id=row.request_id,
@@ -327,6 +327,15 @@ def _attention(
             )
         )
     return sorted(found, key=lambda i: (i.kind != NEEDS_ATTENTION, i.at))
+
+
+def _answered_as(row: AttentionRow) -> str:
+    """The part of whoever flagged a check-in: head, supporter, colleague or shadow."""
+    if row.answered_by == row.requester_id:
+        return "head"
+    if row.answered_by == row.supporter_id:
+        return "supporter"
+    return row.team_role or "supporter"
 
 
 def _supporters(session: Session, people: dict[int | None, PersonRow]) -> list[PersonRow]:

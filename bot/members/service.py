@@ -122,6 +122,20 @@ def current_membership(
     ).first()
 
 
+def last_member_role(session: Session, deployment_id: int, person_id: int) -> str | None:
+    """The role this person last had on the deployment (colleague or shadow, current or
+    former), if they were ever on its team."""
+    role = session.scalars(
+        select(col(DeploymentMember.role))
+        .where(
+            col(DeploymentMember.deployment_id) == deployment_id,
+            col(DeploymentMember.person_id) == person_id,
+        )
+        .order_by(col(DeploymentMember.added_at).desc(), col(DeploymentMember.id).desc())
+    ).first()
+    return str(role) if role is not None else None
+
+
 def members_by_deployment(
     session: Session, deployment_ids: list[int]
 ) -> dict[int, list[DeploymentMember]]:

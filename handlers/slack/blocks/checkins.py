@@ -121,7 +121,8 @@ def _settings_block(view: CheckinView) -> Block:
 
 
 def _answer_buttons(view: CheckinView, *, on_team: bool = False) -> Block:
-    """The answers; a colleague or shadow (`on_team`) can't mark the support completed."""
+    """The answers; a colleague or shadow (`on_team`) can't mark the support completed or
+    snooze it (when check-ins come is for the head and the lead supporter)."""
     value = str(view.checkin_id)
     buttons = [
         button("On track", "checkin_on_track", value, style="primary"),
@@ -129,7 +130,7 @@ def _answer_buttons(view: CheckinView, *, on_team: bool = False) -> Block:
     ]
     if not on_team:
         buttons.append(button("Completed", "checkin_completed", value))
-    if view.status == CheckInStatus.SENT:
+    if view.status == CheckInStatus.SENT and not on_team:
         buttons.append(button("Snooze a week", "checkin_snooze", value))
     return actions(*buttons, block_id=f"checkin:{view.checkin_id}")
 

@@ -385,11 +385,13 @@ def _checkin_buttons(view: CheckinView, viewer_id: int) -> list[Element]:
     if not answerable:
         return []
     value = str(view.checkin_id)
-    return [
+    buttons = [
         execute("On track", "checkin_on_track", value, style="primary"),
         execute("Needs attention", "checkin_needs_attention", value),
-        execute("Completed", "checkin_completed", value),
     ]
+    if view.member(viewer_id) is None:  # completing is for the head and the lead supporter
+        buttons.append(execute("Completed", "checkin_completed", value))
+    return buttons
 
 
 @render_card.register

@@ -8,9 +8,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.checkins.service import COMPLETED, ON_TRACK, answer_checkin, pause_checkins
+from bot.checkins.service import (
+    COMPLETED,
+    NEEDS_ATTENTION,
+    ON_TRACK,
+    SNOOZED,
+    answer_checkin,
+    change_cadence,
+    load_view,
+    pause_checkins,
+    resume_checkins,
+)
 from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, InvalidInput, NotAllowed
 from bot.digest.service import build_digest, current_week_start, digest_week
@@ -20,7 +30,14 @@ from bot.routing.service import accept_offer, load_candidates, rank_for
 from bot.teamwork.flows import add_to_team, choose_shadow, decline_shadow, remove_from_team
 from bot.teamwork.service import team_form
 from storage.db import transaction
-from storage.models import AuditEntry, DeploymentMember, Offer, SupportRequest
+from storage.models import (
+    AuditEntry,
+    CheckIn,
+    CheckInAnswer,
+    DeploymentMember,
+    Offer,
+    SupportRequest,
+)
 from tests.support.blockkit import action_ids, texts
 from tests.support.checkin_world import World, make_world, utc
 from tests.support.team_directory import TEAM_DIRECTORY
@@ -174,6 +191,68 @@ def test_team_members_get_check_ins_and_answer_but_do_not_complete(world: World)
     assert "(shadow)" in texts(world.dms("UHEAD1", "checkin_on_track")[-1]["blocks"])
 
 
+def test_only_the_head_the_lead_or_a_coordinator_snooze_pause_or_resume(world: World) -> None:
+    deployment_id = deploy(world, supporter="UNLE1", tags=("maths",))
+    act(
+        world,
+        add_to_team,
+        actor="UNLE1",
+        deployment_id=deployment_id,
+        colleagues=["UOAK1"],
+        shadow="UASP2",
+    )
+    world.at(utc(2026, 11, 30, 9, 30))  # the first check-in goes out
+    [checkin] = world.checkins(deployment_id)[:1]
+    next_due = world.checkins(deployment_id)[-1].due_at
+    for member in ("UOAK1", "UASP2"):
+        with pytest.raises(NotAllowed, match="only they can snooze") as refused:
+            act(world, answer_checkin, actor=member, checkin_id=checkin.id, outcome=SNOOZED)
+        assert (refused.value.action, refused.value.subject_type) == ("checkin.snooze", "checkin")
+        assert refused.value.subject_id == checkin.id
+        for change in (pause_checkins, resume_checkins):
+            with pytest.raises(NotAllowed, match="decide how often"):
+                act(world, change, actor=member, checkin_id=checkin.id)
+        with pytest.raises(NotAllowed, match="decide how often"):
+            act(world, change_cadence, actor=member, checkin_id=checkin.id, days=14)
+    assert world.checkins(deployment_id)[-1].due_at == next_due, "nothing moved"
+    assert not world.deployment(deployment_id).checkins_paused
+    # They still answer for themselves; a coordinator changes when check-ins come, never answers.
+    act(world, answer_checkin, actor="UOAK1", checkin_id=checkin.id, outcome=ON_TRACK)
+    with pytest.raises(NotAllowed, match="only they can answer"):
+        act(world, answer_checkin, actor="UCOORD", checkin_id=checkin.id, outcome=ON_TRACK)
+    act(world, pause_checkins, actor="UCOORD", checkin_id=checkin.id)
+    assert world.deployment(deployment_id).checkins_paused
+    act(world, resume_checkins, actor="UCOORD", checkin_id=checkin.id)
+    assert not world.deployment(deployment_id).checkins_paused
+    with transaction(world.runtime.sessions) as session:
+        actions = session.exec(
+            select(AuditEntry.action, AuditEntry.actor).where(
+                AuditEntry.subject_type == "deployment",
+                col(AuditEntry.action).like("deployment.checkins_%"),
+            )
+        ).all()
+    assert sorted(actions) == [
+        ("deployment.checkins_paused", "UCOORD"),
+        ("deployment.checkins_resumed", "UCOORD"),
+    ]
+
+
+def test_a_coordinator_may_snooze_a_check_in_and_is_shown_as_the_coordinator(
+    world: World,
+) -> None:
+    deployment_id = deploy(world, supporter="UNLE1", tags=("maths",))
+    world.at(utc(2026, 11, 30, 9, 30))
+    [checkin] = world.checkins(deployment_id)[:1]
+    act(world, answer_checkin, actor="UCOORD", checkin_id=checkin.id, outcome=SNOOZED)
+    assert world.checkins(deployment_id)[-1].due_at == utc(2026, 12, 7, 9, 30)
+    with world.runtime.sessions() as session:
+        [answer] = session.exec(select(CheckInAnswer)).all()
+        view = load_view(session, world.runtime.context(), session.get(CheckIn, checkin.id))
+    assert answer.outcome == SNOOZED
+    assert [(a.name, a.role) for a in view.answers] == [("Chris Coordinator", "coordinator")]
+    assert "(coordinator)" in texts(world.dms("UHEAD1", "checkin_on_track")[-1]["blocks"])
+
+
 def test_removing_and_stepping_off_end_the_place_and_its_check_ins(world: World) -> None:
     deployment_id = deploy(world, supporter="UNLE1", tags=("maths",))
     act(
@@ -283,6 +362,43 @@ def test_the_digest_counts_deployments_shadowed_this_academic_year(world: World)
     assert leaders["Amy Aspiring"].request_ids == ()
     assert leaders["Ben Aspiring"].roles == ("aspiring SLE",)
     assert "Mel Local" in leaders
+
+
+def test_the_digest_names_who_flagged_attention_by_their_part(world: World) -> None:
+    deployment_id = deploy(world, supporter="UNLE1", tags=("maths",))
+    act(
+        world,
+        add_to_team,
+        actor="UNLE1",
+        deployment_id=deployment_id,
+        colleagues=["UOAK1"],
+        shadow="UASP2",
+    )
+    world.at(utc(2026, 11, 30, 9, 30))
+    [checkin] = world.checkins(deployment_id)[:1]
+    for person in ("UOAK1", "UASP2", "UNLE1", "UHEAD1"):
+        act(
+            world,
+            answer_checkin,
+            actor=person,
+            checkin_id=checkin.id,
+            outcome=NEEDS_ATTENTION,
+            note="Visits keep moving",
+        )
+    act(
+        world, remove_from_team, actor="UNLE1", deployment_id=deployment_id, person_slack_id="UASP2"
+    )
+    world.clock.set(utc(2026, 12, 7, 8, 0))
+    ctx = world.runtime.context()
+    with world.runtime.sessions() as session:
+        digest = build_digest(session, ctx, digest_week(ctx, current_week_start(ctx)))
+    flagged = [a.by for a in digest.coordinators.attention if a.kind == NEEDS_ATTENTION]
+    assert flagged == [
+        "Olive Teacher (colleague)",
+        "Ben Aspiring (shadow)",  # as they were then, though they have left the team since
+        "Nadia Leader (supporter)",
+        "Hannah Head (head)",
+    ]
 
 
 def test_privacy_export_and_erase_cover_memberships(world: World) -> None:

@@ -6,14 +6,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.entry.jobs import run_due
 from handlers.slack.stand_in.signing import (
     block_actions_payload,
     state_entry,
     view_submission_payload,
 )
-from storage.models import Deployment, DeploymentMember, Offer, Person
+from storage.models import (
+    AuditEntry,
+    CheckIn,
+    CheckInAnswer,
+    Deployment,
+    DeploymentMember,
+    Offer,
+    Person,
+)
 from tests.handlers.slack.conftest import SlackWorld
 from tests.handlers.slack.test_home import click_in_home, open_home, values_of
 from tests.handlers.slack.test_routing import request_now
@@ -158,3 +167,49 @@ def test_picking_a_shadow_from_the_invitation_then_removing_and_stepping_off(
     assert any("no longer on the team" in str(m) for m in slack.fake.messages("UASP1"))
     assert any("has stepped off" in str(m) for m in slack.fake.messages("UNLE1"))
     assert "Deployments you're part of" not in texts(slack.fake.home_view("UOAK2")["blocks"])
+
+
+def test_a_colleague_or_shadow_answers_a_check_in_but_cannot_snooze_or_pause_it(
+    slack: SlackWorld,
+) -> None:
+    deployment_id = accepted_by_nadia(slack)
+    submit_team(slack, "UNLE1", deployment_id, ["UOAK1"], "UASP2")
+    with slack.runtime.sessions() as session:
+        checkin = session.exec(select(CheckIn)).one()
+    slack.clock.set(checkin.due_at)
+    run_due(slack.runtime)
+    slack.settle()
+    value = str(checkin.id)
+    for member in ("UOAK1", "UASP2"):
+        [dm] = [m for m in slack.fake.messages(member) if "checkin_on_track" in str(m)]
+        assert "checkin_snooze" not in action_ids(dm["blocks"])
+        assert "checkin_cadence" not in action_ids(dm["blocks"])
+        # A forged or stale click is refused in their own words, and audited.
+        interact(slack, block_actions_payload(member, "checkin_snooze", value, message=dm))
+        pause = block_actions_payload(
+            member, "checkin_cadence", f"{value}:pause", message=dm, action_type="static_select"
+        )
+        interact(slack, pause)
+        refusals = slack.fake.replies_to(member)
+        assert any("only they can snooze" in r for r in refusals), refusals
+        assert any("decide how often" in r for r in refusals), refusals
+    head_dm = next(m for m in slack.fake.messages("UHEAD1") if "checkin_on_track" in str(m))
+    assert "checkin_snooze" in action_ids(head_dm["blocks"])
+    with slack.runtime.sessions() as session:
+        assert session.exec(select(CheckInAnswer)).all() == []
+        assert not session.get(Deployment, deployment_id).checkins_paused
+        refused = session.exec(
+            select(AuditEntry.actor, AuditEntry.action).where(
+                col(AuditEntry.action).like("checkin.%.refused")
+            )
+        ).all()
+    assert sorted(refused) == [
+        ("UASP2", "checkin.pause.refused"),
+        ("UASP2", "checkin.snooze.refused"),
+        ("UOAK1", "checkin.pause.refused"),
+        ("UOAK1", "checkin.snooze.refused"),
+    ]
+    olive_dm = next(m for m in slack.fake.messages("UOAK1") if "checkin_on_track" in str(m))
+    interact(slack, block_actions_payload("UOAK1", "checkin_on_track", value, message=olive_dm))
+    with slack.runtime.sessions() as session:
+        assert [a.outcome for a in session.exec(select(CheckInAnswer))] == ["on_track"]

@@ -11,8 +11,16 @@ import pytest
 from sqlmodel import col, select
 
 from bot.core.clock import FixedClock
+from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld
-from storage.models import AuditEntry, DeploymentMember, OutboxMessage, SupportRequest
+from storage.models import (
+    AuditEntry,
+    CheckIn,
+    CheckInAnswer,
+    DeploymentMember,
+    OutboxMessage,
+    SupportRequest,
+)
 from tests.handlers.teams.conftest import COORDINATOR, HEAD, NLE, ON_TEAMS, teams_world
 from tests.handlers.teams.programme import (
     actions_on,
@@ -192,3 +200,23 @@ def test_from_home_the_lead_removes_someone_and_a_colleague_steps_off(world: Sla
     assert members(world) == []
     forged = press(world, NLE, "team_remove", f"{deployment_id}:<script>")
     assert "couldn't tell who" in forged["value"]
+
+
+def test_a_teams_colleague_answers_a_check_in_but_cannot_snooze_it(world: SlackWorld) -> None:
+    deployment_id = deployed(world, MATHS)
+    press(world, NLE, "team_add", deployment_id, colleagues=OLIVE)
+    with world.runtime.sessions() as session:
+        checkin = session.exec(select(CheckIn)).one()
+    world.clock.set(checkin.due_at)
+    run_due(world.runtime)
+    world.settle()
+    olive_card = card_with(world, OLIVE, "checkin_on_track")
+    assert "checkin_completed" not in actions_on(olive_card)
+    assert "checkin_completed" in actions_on(card_with(world, HEAD, "checkin_on_track"))
+    refused = press(world, OLIVE, "checkin_snooze", checkin.id)  # a forged or old button
+    assert "only they can snooze" in refused["value"]
+    with world.runtime.sessions() as session:
+        assert session.exec(select(CheckInAnswer)).all() == []
+        audited = session.exec(select(AuditEntry.action).where(AuditEntry.actor == OLIVE)).all()
+    assert "checkin.snooze.refused" in audited
+    assert press(world, OLIVE, "checkin_on_track", checkin.id)["value"] == "Thank you: noted."
