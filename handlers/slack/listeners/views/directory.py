@@ -102,41 +102,48 @@ def on_import(
         return
     dry_run = only_checking(body)
     ack(response_action="update", view=importing_view(file.name, dry_run=dry_run))
-
     # After the ack: downloading and importing may take longer than Slack's 3 seconds.
-    submission = submission_id(body)
-    held = _holding(ctx, inbound_claim(context))
     with friendly_errors(ctx, body):
-        if submission and look_up(ctx, lambda session: import_reported(session, submission)):
-            log.info("import %s was done and reported before; not again", submission)
-            return
-        try:
-            report = import_uploaded_csv(
-                ctx.sessions,
-                file,
-                token=ctx.settings.slack_bot_token or "",
-                api_url=ctx.settings.slack_api_url,
+        _import_and_report(ctx, body, file, dry_run, inbound_claim(context))
+
+
+def _import_and_report(
+    ctx: SlackContext, body: dict[str, Any], file: SlackFile, dry_run: bool, claim: Claim | None
+) -> None:
+    """Fetch and import the file, then owe its report (once per submission, even replayed)."""
+    user = user_id_of(body)
+    submission = submission_id(body)
+    held = _holding(ctx, claim)
+    if submission and look_up(ctx, lambda session: import_reported(session, submission)):
+        log.info("import %s was done and reported before; not again", submission)
+        return
+    try:
+        report = import_uploaded_csv(
+            ctx.sessions,
+            file,
+            token=ctx.settings.slack_bot_token or "",
+            api_url=ctx.settings.slack_api_url,
+            now=ctx.clock.now(),
+            vocabulary=ctx.vocabulary,
+            actor=user,
+            dry_run=dry_run,
+            resumable=Resumable(import_key(submission), held) if submission else None,
+        )
+
+        def owe_report(session: Session) -> None:
+            held(session)
+            owe_import_report(
+                session,
+                report,
                 now=ctx.clock.now(),
-                vocabulary=ctx.vocabulary,
                 actor=user,
-                dry_run=dry_run,
-                resumable=Resumable(import_key(submission), held) if submission else None,
+                file_name=file.name,
+                submission=submission,
             )
 
-            def owe_report(session: Session) -> None:
-                held(session)
-                owe_import_report(
-                    session,
-                    report,
-                    now=ctx.clock.now(),
-                    actor=user,
-                    file_name=file.name,
-                    submission=submission,
-                )
-
-            unit_of_work(ctx, owe_report)
-        except ClaimLost:
-            log.warning("import %s taken over by another copy; left to it", submission)
+        unit_of_work(ctx, owe_report)
+    except ClaimLost:
+        log.warning("import %s taken over by another copy; left to it", submission)
 
 
 def _holding(ctx: SlackContext, claim: Claim | None) -> Callable[[Session], None]:
