@@ -36,6 +36,7 @@ from bot.core import audit
 from bot.core.clock import when
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Card
+from bot.core.text import escape
 from bot.directory.people import person_by_user_id, roles_of
 from bot.members.service import current_members, current_membership, last_member_role
 from bot.outbox.notify import notify_coordinators
@@ -657,7 +658,7 @@ def _tell_coordinators_completed(
     ).first()
     text = f"Support on request #{request.id} has been completed."
     if latest is None:  # every deployment is given a first check-in; this is a safety net
-        view: object = Card((f"{text} Marked by {person.name} ({role}).",))
+        view: object = Card((f"{text} Marked by {escape(person.name)} ({role}).",))
     else:
         view = CompletedNotice(
             load_view(session, ctx, latest), name=person.name, role=role, impact=impact

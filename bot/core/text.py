@@ -52,6 +52,33 @@ def readable(text: str | None) -> str:
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def chunk_text(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, cut at a line break if one is near the
+    end of a piece, else at a space, and never inside markup (`<@U123|Sam Jones>`)."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > size:
+        cut = _cut_in(rest, size)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_in(text: str, size: int) -> int:
+    """Where to end the next piece of `text` (longer than `size`)."""
+    cut = text.rfind("\n", 0, size)
+    if cut < size // 2:
+        cut = text.rfind(" ", 0, size)
+    if cut < size // 2:
+        cut = size
+    opened = text.rfind("<", 0, cut)
+    if opened > text.rfind(">", 0, cut) and opened > size // 2:
+        cut = opened  # the piece would end inside a mention or link: keep it whole
+    return cut
+
+
 def visible_payload(value: Any) -> Any:
     """A message payload (text, blocks, nested lists and dicts) with every string `visible_only`."""
     if isinstance(value, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -50,3 +51,23 @@ def button_value(blocks: list[dict[str, Any]] | None, action_id: str) -> str:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return str(element.get("value"))
     raise AssertionError(f"no {action_id} button in {action_ids(blocks)}")
+
+
+def mrkdwn_markup(blocks: Any) -> list[str]:
+    """Slack's control markup in the mrkdwn of `blocks` (mentions `<@…>`, `<!channel>`-style
+    commands, links `<…|…>`): what a test checks user text never becomes. Plain text shows
+    such markup literally, so only mrkdwn is read."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                found.extend(re.findall(r"<[^<>]*>", node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return found

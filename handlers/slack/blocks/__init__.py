@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.text import chunk_text as split_text
 from bot.core.text import escape, visible_only
 
 __all__ = ["escape"]  # the core's escaping is mrkdwn's: `&`, `<`, `>`
@@ -133,16 +134,4 @@ def fit_message(blocks: list[Block], overflow_note: str) -> list[Block]:
 
 def chunk_text(text: str, size: int = SECTION_TEXT_LIMIT - 100) -> list[str]:
     """Split long text into pieces small enough for one section each, at line breaks if possible."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > size:
-        cut = rest.rfind("\n", 0, size)
-        if cut < size // 2:
-            cut = rest.rfind(" ", 0, size)
-        if cut < size // 2:
-            cut = size
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
+    return split_text(text, size)

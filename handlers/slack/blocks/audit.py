@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers.slack.blocks import (
     MODAL_TITLE_LIMIT,
+    SECTION_TEXT_LIMIT,
     VIEW_BLOCK_LIMIT,
     Block,
     button,
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
     from bot.home.audit import RequestTrail, TrailLine
 
 AUDIT_TRAIL_ACTION = "home_audit_trail"
-# Sections of entries shown at most, leaving room for the heading and a note.
-_SECTIONS_SHOWN = VIEW_BLOCK_LIMIT - 3
+# Sections of entries shown at most: room for the heading and a note within 100 blocks, and
+# about 200,000 characters, well inside the ~250 kB Slack takes in one view.
+_SECTIONS_SHOWN = min(VIEW_BLOCK_LIMIT - 3, 200_000 // SECTION_TEXT_LIMIT)
 
 
 def audit_button(request_id: int) -> Block:
@@ -42,7 +44,10 @@ def audit_trail_modal(trail: RequestTrail, *, zone: str) -> dict[str, Any]:
     blocks += [section(piece) for piece in pieces[:_SECTIONS_SHOWN]]
     if len(pieces) > _SECTIONS_SHOWN:
         blocks.append(
-            context("The trail is longer than fits here: `python -m bot audit --request N`.")
+            context(
+                f"The trail is longer than fits here: the rest is in "
+                f"`python -m bot audit --request {trail.request_id}`."
+            )
         )
     return {
         "type": "modal",

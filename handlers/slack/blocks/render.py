@@ -27,7 +27,16 @@ from bot.requests.views import (
 from bot.routing.views import Accepted, AssignedNotice, OfferInvitation
 from bot.teamwork.views import ShadowInvitation
 from bot.visits.messages import NoHostNotice
-from handlers.slack.blocks import Block, actions, button, confirm_dialog, escape, section
+from handlers.slack.blocks import (
+    MESSAGE_BLOCK_LIMIT,
+    Block,
+    actions,
+    button,
+    chunk_text,
+    confirm_dialog,
+    escape,
+    section,
+)
 from handlers.slack.blocks.checkins import (
     attention_alert,
     checkin_closed,
@@ -76,7 +85,10 @@ def render_blocks(view: object) -> list[Block]:
 
 @render_blocks.register
 def _card(view: Card) -> list[Block]:
-    blocks = [section(paragraph) for paragraph in view.paragraphs]
+    """Each paragraph in as many sections as it needs (a long agreement is not cut), with
+    room left for the buttons."""
+    pieces = [piece for paragraph in view.paragraphs for piece in chunk_text(paragraph)]
+    blocks = [section(piece) for piece in pieces[: MESSAGE_BLOCK_LIMIT - 1]]
     if view.actions:
         blocks.append(actions(*(_button(action) for action in view.actions)))
     return blocks

@@ -62,14 +62,16 @@ _MEMBERS_ONLY = ("chat.postMessage", "chat.postEphemeral")
 
 # Form-encoded bodies carry these arguments as JSON strings.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
-# Element types whose `options` Slack checks (option text ≤ 75, value ≤ 150).
+# Element types whose `options` Slack checks (option text ≤ 75, value ≤ 150), with the most
+# options each takes.
 _OPTION_ELEMENTS = {
-    "static_select",
-    "multi_static_select",
-    "overflow",
-    "radio_buttons",
-    "checkboxes",
+    "static_select": 100,
+    "multi_static_select": 100,
+    "overflow": 5,
+    "radio_buttons": 10,
+    "checkboxes": 10,
 }
+_TEXT_INPUT_MOST = 3000  # a plain_text_input's max_length and min_length
 
 _MethodHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -270,13 +272,66 @@ def _check_element(problems: list[str], element: Any, pointer: str) -> None:
         _check_text(
             problems, element["placeholder"], 150, f"{pointer}/placeholder", plain_only=True
         )
-    if kind in _OPTION_ELEMENTS and isinstance(element.get("options"), list):
-        options = element["options"]
-        if len(options) > 100:
-            problems.append(f"no more than 100 items allowed [json-pointer:{pointer}/options]")
-        plain_only = kind not in ("radio_buttons", "checkboxes")
+    if element.get("confirm") is not None:
+        _check_confirm(problems, element["confirm"], f"{pointer}/confirm")
+    if kind == "plain_text_input":
+        _check_text_input(problems, element, pointer)
+    if kind in _OPTION_ELEMENTS:
+        _check_options(problems, element, pointer)
+
+
+def _check_options(problems: list[str], element: dict[str, Any], pointer: str) -> None:
+    """A select's, radio group's or checkbox group's options, or a select's option groups."""
+    kind = element["type"]
+    most = _OPTION_ELEMENTS[kind]
+    plain_only = kind not in ("radio_buttons", "checkboxes")
+    lists: list[tuple[Any, str]] = [(element.get("options"), f"{pointer}/options")]
+    groups = element.get("option_groups")
+    if isinstance(groups, list) and kind in ("static_select", "multi_static_select"):
+        if len(groups) > 100:
+            problems.append(
+                f"no more than 100 items allowed [json-pointer:{pointer}/option_groups]"
+            )
+        for g, group in enumerate(groups):
+            where = f"{pointer}/option_groups/{g}"
+            group = group if isinstance(group, dict) else {}
+            _check_text(problems, group.get("label"), 75, f"{where}/label", plain_only=True)
+            lists.append((group.get("options"), f"{where}/options"))
+    for options, where in lists:
+        if not isinstance(options, list):
+            continue
+        if len(options) > most:
+            problems.append(f"no more than {most} items allowed [json-pointer:{where}]")
         for j, option in enumerate(options):
-            _check_option(problems, option, f"{pointer}/options/{j}", plain_only=plain_only)
+            _check_option(problems, option, f"{where}/{j}", plain_only=plain_only)
+
+
+def _check_text_input(problems: list[str], element: dict[str, Any], pointer: str) -> None:
+    """A plain_text_input: lengths Slack accepts, and an initial value within them."""
+    most = element.get("max_length")
+    if most is not None and not (isinstance(most, int) and 1 <= most <= _TEXT_INPUT_MOST):
+        problems.append(
+            f"must be between 1 and {_TEXT_INPUT_MOST} [json-pointer:{pointer}/max_length]"
+        )
+        most = None
+    least = element.get("min_length")
+    if least is not None and not (isinstance(least, int) and 0 <= least <= _TEXT_INPUT_MOST):
+        problems.append(
+            f"must be between 0 and {_TEXT_INPUT_MOST} [json-pointer:{pointer}/min_length]"
+        )
+    limit = most if isinstance(most, int) else _TEXT_INPUT_MOST
+    _too_long(problems, element.get("initial_value"), limit, f"{pointer}/initial_value")
+
+
+def _check_confirm(problems: list[str], confirm: Any, pointer: str) -> None:
+    """A confirmation dialog: title 100, text 300, confirm and deny 30 characters."""
+    if not isinstance(confirm, dict):
+        problems.append(f"must be a confirmation object [json-pointer:{pointer}]")
+        return
+    _check_text(problems, confirm.get("title"), 100, f"{pointer}/title", plain_only=True)
+    _check_text(problems, confirm.get("text"), 300, f"{pointer}/text")
+    for key in ("confirm", "deny"):
+        _check_text(problems, confirm.get(key), 30, f"{pointer}/{key}", plain_only=True)
 
 
 def _check_block(problems: list[str], block: dict[str, Any], pointer: str) -> None:
@@ -412,6 +467,15 @@ def _check_message_args(args: dict[str, Any]) -> None:
         and isinstance(metadata.get("event_payload"), dict)
     ):
         raise _SlackError("invalid_metadata_format")
+
+
+def _refused_message(body: dict[str, Any]) -> str | None:
+    """Why Slack refuses a message posted to a response_url (None when it takes it)."""
+    try:
+        _check_message_args({**body, "text": body.get("text") or "x"})
+    except _SlackError as exc:
+        return exc.error
+    return None
 
 
 def _truthy(value: Any) -> bool:
@@ -958,6 +1022,8 @@ class FakeSlack:
                 status, answer = 404, {"ok": False, "error": "no_service"}
             elif not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
                 status, answer = 400, {"ok": False, "error": "no_text"}
+            elif refused := _refused_message(body):
+                status, answer = 400, {"ok": False, "error": refused}
             elif (
                 self._clock.now() - issued["issued"]
             ).total_seconds() > RESPONSE_URL_LIFETIME_SECONDS:

@@ -22,7 +22,7 @@ from bot.checkins.views import (
 )
 from bot.core.clock import when
 from bot.core.messages import Action, Card, decode_view
-from bot.core.text import escape, visible_payload
+from bot.core.text import chunk_text, escape, visible_payload
 from bot.deployments.views import IMPACT, SUMMARY
 from bot.digest.views import (
     CoordinatorDigestMessage,
@@ -47,6 +47,7 @@ from bot.teamwork.views import ShadowInvitation
 from bot.visits.messages import NoHostNotice
 from bot.visits.views import visit_line_text
 from handlers.teams.cards import (
+    MAX_TEXT,
     PHASE_LABELS,
     URGENCY_LABELS,
     Element,
@@ -69,6 +70,7 @@ AUDIT_TRAIL = "home_audit_trail"  # the same id as Slack's Home tab button (valu
 SHADOW_PICK = "team_shadow_pick"  # value: deployment id; the card's `shadow` input says who
 SHADOW_DECLINE = "team_shadow_decline"
 LIST_LIMIT = 10  # lines per digest list; the rest are counted
+TEXT_PIECE = MAX_TEXT - 500  # a long paragraph's pieces, with room for Teams' longer markup
 NOTE_PLACEHOLDER = (
     "For Needs attention: what needs attention. For Completed: what difference it made."
 )
@@ -97,7 +99,8 @@ def _card(view: Card) -> Element:
     closing = [a for a in view.actions if a.id == IMPACT]
     if closing:  # Teams has no Home tab to fetch the summary from: the closing card has it
         buttons.append(execute("Summary", SUMMARY, closing[0].value))
-    return card([text_block(p) for p in view.paragraphs], buttons)
+    pieces = [piece for p in view.paragraphs for piece in chunk_text(p, TEXT_PIECE)]
+    return card([text_block(piece) for piece in pieces], buttons)
 
 
 def _button(action: Action) -> Element:

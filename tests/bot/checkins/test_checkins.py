@@ -24,6 +24,7 @@ from bot.checkins.service import (
     answer_checkin,
     change_cadence,
     check_may_answer,
+    close_deployment,
     pause_checkins,
     resume_checkins,
 )
@@ -32,8 +33,8 @@ from bot.core.errors import Conflict, InvalidInput, NotAllowed
 from bot.core.school_calendar import EXAMPLE_HOLIDAYS_FILE
 from bot.routing.service import load_candidates, release_deployment
 from storage.db import transaction
-from storage.models import AuditEntry, CheckInAnswer, SupportRequest
-from tests.support.blockkit import action_ids, texts
+from storage.models import AuditEntry, CheckIn, CheckInAnswer, Deployment, Person, SupportRequest
+from tests.support.blockkit import action_ids, mrkdwn_markup, texts
 from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
 
 LONDON = ZoneInfo("Europe/London")
@@ -572,3 +573,35 @@ def test_a_released_deployment_closes_its_open_checkin(asked: tuple[World, int, 
     assert world.at(utc(2026, 12, 9, 12, 0))["checkin_reminders"] == 0
     with pytest.raises(Conflict, match="ended"):
         act(world, answer_checkin, actor="UHEAD1", checkin_id=checkin_id, outcome=ON_TRACK)
+
+
+def test_closing_a_deployment_without_checkins_tells_coordinators_without_pinging(
+    world: World,
+) -> None:
+    """The notice's fallback (no check-in to show) names the person as text: a name holding
+    Slack's markup neither pings the channel nor mentions anyone."""
+    deployment_id = world.deploy()
+    with transaction(world.runtime.sessions) as session:
+        for checkin in session.exec(select(CheckIn).where(CheckIn.deployment_id == deployment_id)):
+            session.delete(checkin)
+        head = session.exec(select(Person).where(Person.slack_user_id == "UHEAD1")).one()
+        head.name = "Hannah <!channel> <@UCOORD> *Head*"
+    with transaction(world.runtime.sessions) as session:
+        deployment = session.get(Deployment, deployment_id)
+        assert deployment is not None
+        close_deployment(
+            session,
+            world.runtime.context(),
+            deployment=deployment,
+            request=session.get(SupportRequest, deployment.request_id),
+            person=session.exec(select(Person).where(Person.slack_user_id == "UHEAD1")).one(),
+            role="head",
+            impact="",
+            via="review",
+        )
+    world.runtime.deliverer.drain()
+    [notice] = [
+        m for m in world.fake.messages(COORDINATOR_CHANNEL) if "has been completed" in m["text"]
+    ]
+    assert "Hannah &lt;!channel&gt; &lt;@UCOORD&gt; *Head*" in texts(notice["blocks"])
+    assert mrkdwn_markup(notice["blocks"]) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.text import readable
+from bot.core.text import chunk_text, readable
 from bot.requests.intake import guess_title
 
 
@@ -38,3 +38,17 @@ def test_a_title_is_guessed_from_readable_text_as_it_is() -> None:
     assert guess_title("Pupils scoring <30 and >70 need help") == (
         "Pupils scoring <30 and >70 need help"
     )
+
+
+def test_long_text_is_cut_at_line_breaks_and_loses_nothing() -> None:
+    text = "\n".join(f"Objective {n}: " + "x" * 480 for n in range(1, 13))
+    pieces = chunk_text(text, 2900)
+    assert all(len(piece) <= 2900 for piece in pieces) and len(pieces) == 3
+    assert "\n".join(pieces) == text
+
+
+def test_a_piece_never_ends_inside_a_mention_or_a_link() -> None:
+    text = "word " * 570 + "<@U0123|Dr Anne-Marie Jones> and <https://example.org|the plan> end"
+    pieces = chunk_text(text, 2870)  # the last space before 2,870 is inside the mention
+    assert all(p.count("<") == p.count(">") for p in pieces)
+    assert " ".join(pieces).split() == text.split()

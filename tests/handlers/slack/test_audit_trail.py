@@ -4,6 +4,7 @@ words and local times; nobody else may open it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import select
@@ -91,6 +92,52 @@ def test_a_coordinator_opens_any_requests_trail_with_the_command(slack: SlackWor
     assert modal["title"]["text"] == f"Audit trail #{request_id}"
     assert "offered the request to" in texts(modal["blocks"])
     assert refusals(slack) == []
+
+
+def add_cadence_changes(slack: SlackWorld, request_id: int, count: int) -> None:
+    """`count` audit entries about the request, as a busy deployment's year would leave."""
+    with slack.runtime.sessions() as session:
+        session.add_all(
+            AuditEntry(
+                at=slack.clock.now(),
+                actor="UHEAD1",
+                action="checkin.cadence",
+                subject_type="request",
+                subject_id=str(request_id),
+            )
+            for _ in range(count)
+        )
+        session.commit()
+
+
+def test_a_trail_of_a_thousand_entries_opens_whole(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue")
+    add_cadence_changes(slack, request_id, 1000)
+
+    audit_command(slack, "UCOORD", f"audit {request_id}")
+
+    [opened] = slack.fake.calls_to("views.open")
+    assert opened.ok, opened.response
+    shown = texts(opened.args["view"]["blocks"])
+    assert shown.count("changed how often check-ins come") == 1000
+    assert "longer than fits" not in shown
+
+
+def test_a_trail_too_long_for_a_modal_names_the_command_for_the_rest(slack: SlackWorld) -> None:
+    slack.import_directory()
+    request_id = ask(slack, "Our SENCO has left and EHCP reviews are overdue")
+    add_cadence_changes(slack, request_id, 5000)
+
+    audit_command(slack, "UCOORD", f"audit {request_id}")
+
+    [opened] = slack.fake.calls_to("views.open")
+    assert opened.ok, opened.response
+    modal = opened.args["view"]
+    assert len(json.dumps(modal)) < 250_000  # Slack's size limit for a view
+    shown = texts(modal["blocks"])
+    assert "<@UHEAD1> captured the request" in shown  # oldest first
+    assert f"the rest is in `python -m bot audit --request {request_id}`" in shown
 
 
 def test_the_command_refuses_anyone_else_and_audits_the_refusal(slack: SlackWorld) -> None:

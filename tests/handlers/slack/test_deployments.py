@@ -173,6 +173,23 @@ def test_the_agreement_is_drafted_then_confirmed(slack: SlackWorld, deployed: in
     ]
 
 
+def test_a_long_agreement_reaches_the_head_whole(slack: SlackWorld, deployed: int) -> None:
+    """Six objectives of 500 characters and a 2,000-character impact are more than one Slack
+    section holds: the head confirms what they can read, every word of it."""
+    objectives = [f"Objective {n} & <more>: " + "x" * 470 + f" end {n}." for n in range(1, 7)]
+    impact = "Pupils with EHCPs & <SEN> support " + "y" * 1940 + " impact ends."
+    long = {
+        **AGREEMENT,
+        "objectives": {"value": {"type": "plain_text_input", "value": "\n".join(objectives)}},
+        "impact": {"value": {"type": "plain_text_input", "value": impact}},
+    }
+    press(slack, SUPPORTER, "deployment_agreement")
+    assert submit(slack, SUPPORTER, "deployment_agreement_form", long) == (200, {})
+    shown = texts(dm_with(slack, HEAD, "deployment_confirm_agreement")["blocks"])
+    assert all(f"end {n}." in shown for n in range(1, 7)) and "impact ends." in shown
+    assert "&amp; &lt;more&gt;" in shown and "…" not in shown
+
+
 def test_a_bad_agreement_goes_back_to_the_form(slack: SlackWorld, deployed: int) -> None:
     press(slack, SUPPORTER, "deployment_agreement")
     bad = {**AGREEMENT, "days": {"value": {"type": "number_input", "value": "lots"}}}

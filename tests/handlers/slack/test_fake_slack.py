@@ -247,6 +247,50 @@ def _actions(*elements: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "actions", "elements": list(elements)}]
 
 
+def _option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
+
+
+def _select(
+    count: int, *, kind: str = "static_select", groups: list[int] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A select (or radio group, or overflow menu) of `count` options, or of option groups
+    holding `groups` options each (their label `label`); `n` numbers its action id."""
+    element: dict[str, Any] = {"type": kind, "action_id": f"pick{extra.get('n', 1)}"}
+    if groups is None:
+        element["options"] = [_option(f"{i}") for i in range(count)]
+        return element
+    element["option_groups"] = [
+        {
+            "label": {"type": "plain_text", "text": extra.get("label", "Group")},
+            "options": [_option(f"{g}:{i}") for i in range(size)],
+        }
+        for g, size in enumerate(groups)
+    ]
+    return element
+
+
+def _confirmed(title: str = "Sure?", text: str = "Really?", yes: str = "Yes") -> dict[str, Any]:
+    """A button with a confirmation dialog."""
+    dialog = {
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "plain_text", "text": text},
+        "confirm": {"type": "plain_text", "text": yes},
+        "deny": {"type": "plain_text", "text": "Go back"},
+    }
+    return {**button(), "confirm": dialog}
+
+
+def _form(**element: Any) -> dict[str, Any]:
+    """A modal with one text input (its element's fields given)."""
+    field = {
+        "type": "input",
+        "label": {"type": "plain_text", "text": "Detail"},
+        "element": {"type": "plain_text_input", "action_id": "value", **element},
+    }
+    return {**modal(blocks=[field]), "submit": {"type": "plain_text", "text": "Send"}}
+
+
 REFUSALS: dict[str, tuple[str, dict[str, Any], str]] = {
     "51 blocks": (*_post([section("x")] * 51), "invalid_blocks"),
     "section text over 3000": (*_post([section("x" * 3001)]), "invalid_blocks"),
@@ -310,6 +354,32 @@ REFUSALS: dict[str, tuple[str, dict[str, Any], str]] = {
         {"user_id": "U1", "view": {"type": "home", "blocks": _actions(button("x" * 76))}},
         "invalid_arguments",
     ),
+    "101 options in a select": (*_post(_actions(_select(101))), "invalid_blocks"),
+    "101 options in a group": (*_post(_actions(_select(0, groups=[101]))), "invalid_blocks"),
+    "group label over 75": (
+        *_post(_actions(_select(0, groups=[1], label="x" * 76))),
+        "invalid_blocks",
+    ),
+    "11 radio buttons": (*_post(_actions(_select(11, kind="radio_buttons"))), "invalid_blocks"),
+    "6 overflow options": (*_post(_actions(_select(6, kind="overflow"))), "invalid_blocks"),
+    "confirm text over 300": (*_post(_actions(_confirmed(text="x" * 301))), "invalid_blocks"),
+    "confirm title over 100": (*_post(_actions(_confirmed(title="x" * 101))), "invalid_blocks"),
+    "confirm yes over 30": (*_post(_actions(_confirmed(yes="x" * 31))), "invalid_blocks"),
+    "text input max_length over 3000": (
+        "views.open",
+        {"trigger_id": "1.2.a", "view": _form(max_length=3001)},
+        "invalid_arguments",
+    ),
+    "initial value over max_length": (
+        "views.open",
+        {"trigger_id": "1.2.a", "view": _form(max_length=150, initial_value="x" * 151)},
+        "invalid_arguments",
+    ),
+    "private_metadata over 3000": (
+        "views.open",
+        {"trigger_id": "1.2.a", "view": {**modal(), "private_metadata": "x" * 3001}},
+        "invalid_arguments",
+    ),
 }
 
 
@@ -350,6 +420,19 @@ ACCEPTED_AT_THE_LIMIT: dict[str, tuple[str, dict[str, Any]]] = {
     "modal title of 24 with 100 blocks": (
         "views.open",
         {"trigger_id": "1.2.a", "view": modal("x" * 24, [section("x")] * 100)},
+    ),
+    "100 options, and two groups of 100": (
+        *_post(_actions(_select(100), _select(0, groups=[100, 100], label="x" * 75, n=2))),
+    ),
+    "10 radio buttons, 5 overflow options": (
+        *_post(_actions(_select(10, kind="radio_buttons"), _select(5, kind="overflow", n=2))),
+    ),
+    "a confirm dialog at its limits": (
+        *_post(_actions(_confirmed(title="x" * 100, text="x" * 300, yes="x" * 30))),
+    ),
+    "an initial value of 3000 in an input of 3000": (
+        "views.open",
+        {"trigger_id": "1.2.a", "view": _form(max_length=3000, initial_value="x" * 3000)},
     ),
 }
 
@@ -895,6 +978,15 @@ def test_response_urls_last_thirty_minutes_and_five_uses() -> None:
         assert fake.responses("U0HEAD002") == []
         assert fake.responses()[0]["channel"] == "D0TWOHEADS"
         assert fake.replies_to("U0HEAD001") == ["0", "1", "2", "3", "4"]
+
+
+def test_response_urls_refuse_blocks_slack_refuses() -> None:
+    with FakeSlack() as fake:
+        url = fake.new_response_url("commands", user="U0HEAD001", channel="D0TWOHEADS")
+        refused = WebhookClient(url).send(text="x", blocks=[section("x" * 3001)])
+        assert refused.status_code == 400 and json.loads(refused.body)["error"] == "invalid_blocks"
+        assert WebhookClient(url).send(text="x", blocks=[section("x" * 3000)]).status_code == 200
+        assert [r["text"] for r in fake.responses("U0HEAD001")] == ["x"]
 
 
 def test_the_sender_gives_commands_and_clicks_response_urls_the_fake_serves() -> None:

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import Action, Card, Confirm, encode_view, registered_views
+from bot.deployments.views import agreement_lines, agreement_to_confirm_card
 from bot.requests.post_changes import update_prompt
-from handlers.teams.cards import teams_text
+from handlers.teams.cards import MAX_TEXT, teams_text
 from handlers.teams.cards.render import render_card, teams_activity
 
 
@@ -144,3 +145,13 @@ def test_a_button_slack_confirms_first_unfolds_the_question_on_teams() -> None:
     assert "The schools will be told." in json.dumps(fold["card"]["body"])
     [yes] = fold["card"]["actions"]
     assert yes["title"] == "Cancel it" and yes["data"] == {"action": "visit_cancel", "value": "4"}
+
+
+def test_a_long_agreement_is_shown_whole_in_pieces_teams_takes() -> None:
+    objectives = tuple(f"Objective {n} & more: " + "x" * 470 + f" end {n}." for n in range(1, 7))
+    text = agreement_lines(objectives, "Impact " + "y" * 1990 + " impact ends.", 6, None)
+    content = render_card(agreement_to_confirm_card(7, "UTEAMS1", text))
+    shown = "\n".join(block.get("text", "") for block in content["body"])
+    assert all(f"end {n}." in shown for n in range(1, 7)) and "impact ends." in shown
+    assert "& more" in shown and "…" not in shown
+    assert all(len(block["text"]) <= MAX_TEXT for block in content["body"])
