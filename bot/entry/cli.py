@@ -164,7 +164,11 @@ def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     try:
         report = import_directory_file(
-            runtime.sessions, args.file, now=runtime.clock.now(), dry_run=args.dry_run
+            runtime.sessions,
+            args.file,
+            now=runtime.clock.now(),
+            dry_run=args.dry_run,
+            tz=settings.tz,
         )
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
@@ -339,7 +343,7 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     if settings.slack_bot_token:  # else the running bot delivers what was owed
         runtime.deliverer.drain()
-    print(report.summary())
+    print(report.summary(settings.tz))
     return 0
 
 
