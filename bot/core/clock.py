@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,3 +61,14 @@ def day_month(instant: datetime, tz: ZoneInfo) -> str:
     """A local date as people write it: "2 November"."""
     local = instant.astimezone(tz)
     return f"{local.day} {local:%B}"
+
+
+def when_in_year(instant: datetime, tz: ZoneInfo) -> str:
+    """A local date, with its year, and time: "Monday 5 October 2026, 08:00"."""
+    local = instant.astimezone(tz)
+    return f"{local:%A} {date_words(local)}, {local:%H:%M}"
+
+
+def date_words(d: date) -> str:
+    """A date as people write it, with its year: "4 January 2027" (no leading zero)."""
+    return f"{d.day} {d:%B %Y}"

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.checkins.service import NEEDS_ATTENTION, cadence_of
 from bot.core import audit
+from bot.core.clock import when_in_year
 from bot.core.settings import parse_digest_cron
 from bot.digest.growing import growing_leaders
 from bot.digest.in_view import (
@@ -621,15 +622,13 @@ def preview_digest(
         week = digest_week_after_last(session, ctx, week_start)
         digest = build_digest(session, ctx, week)
         already = session.get(DigestRun, week.week_start)
+        sent_at = already.sent_at if already is not None else None  # read before the rollback
     tz = ctx.settings.tz
     parts = [
         as_text(CoordinatorDigestMessage(digest.coordinators, str(tz))),
     ]
-    if already is not None and already.sent_at is not None:
-        parts.append(
-            "(This week's digest was already sent: "
-            f"{already.sent_at.astimezone(tz):%A %d %B %Y, %H:%M}.)"
-        )
+    if sent_at is not None:
+        parts.append(f"(This week's digest was already sent: {when_in_year(sent_at, tz)}.)")
     parts.append(f"Personal digests ({len(digest.personal)}):")
     for personal in digest.personal:
         body = as_text(PersonalDigestMessage(personal, week, str(tz)))

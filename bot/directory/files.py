@@ -252,12 +252,13 @@ def import_uploaded_csv(
     now: datetime,
     vocabulary: Vocabulary,
     actor: str,
+    tz: ZoneInfo,
     dry_run: bool = False,
     resumable: Resumable | None = None,
 ) -> ImportReport:
     """Fetch an uploaded CSV and import it as `actor` (or with `dry_run`, only report what
-    would change); a bad row never stops the good ones. With `resumable`, one cut short and
-    done again reports the whole file.
+    would change; dates local to `tz`); a bad row never stops the good ones. With
+    `resumable`, one cut short and done again reports the whole file.
 
     Raises `UnusableFile` (and imports nothing) when the file as a whole can't be used.
     """
@@ -273,6 +274,7 @@ def import_uploaded_csv(
             actor=actor,
             dry_run=dry_run,
             resumable=resumable,
+            tz=tz,
         )
     except UnusableFile as exc:
         raise UnusableFile(f"{exc.message} Nothing was imported.") from None

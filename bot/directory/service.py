@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, func, insert, or_, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from bot.core.clock import date_words
 from bot.core.teams_settings import is_guid
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
@@ -69,6 +71,7 @@ MAX_VISITS_PER_HALF_TERM = 30
 _YES = ("yes", "y", "true", "1")
 _NO = ("no", "n", "false", "0")
 BATCH_SIZE = 500  # rows saved per transaction
+LONDON = ZoneInfo("Europe/London")  # days in an import's report, unless told settings.tz
 # The saved batches of an import whose report was never owed (it was given up) are forgotten
 # after this; an import is done again within minutes.
 IMPORT_PROGRESS_MEMORY = timedelta(days=1)
@@ -245,8 +248,10 @@ def import_directory_file(
     vocabulary: Vocabulary | None = None,
     actor: str | None = None,
     dry_run: bool = False,
+    tz: ZoneInfo = LONDON,
 ) -> ImportReport:
-    """Import the directory CSV at `path`; raises `DirectoryError` if it cannot be read."""
+    """Import the directory CSV at `path` (dates in its report local to `tz`); raises
+    `DirectoryError` if it cannot be read."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:
             text = stream.read()
@@ -270,6 +275,7 @@ def import_directory_file(
         vocabulary=vocabulary,
         actor=actor,
         dry_run=dry_run,
+        tz=tz,
     )
 
 
@@ -282,8 +288,10 @@ def import_directory(
     actor: str | None = None,
     dry_run: bool = False,
     resumable: Resumable | None = None,
+    tz: ZoneInfo = LONDON,
 ) -> ImportReport:
-    """Add or update people from directory CSV text, `BATCH_SIZE` rows per transaction.
+    """Add or update people from directory CSV text, `BATCH_SIZE` rows per transaction
+    (dates in the report local to `tz`).
 
     A row that is rejected, or that the database refuses, never stops the good ones. With
     `dry_run`, the same report of what would change, and nothing saved. With `resumable`,
@@ -319,7 +327,9 @@ def import_directory(
             batch = rows[start : start + BATCH_SIZE]
             outcomes = {row.line: saved[row.line] for row in batch if row.line in saved}
             if pending := [row for row in batch if row.line not in saved]:
-                outcomes |= _import_batch(batches, pending, now=now, actor=actor, progress=progress)
+                outcomes |= _import_batch(
+                    batches, pending, now=now, tz=tz, actor=actor, progress=progress
+                )
             for row in batch:
                 _report_row(row, outcomes[row.line], report, school_values)
     report.rejected.sort(key=lambda rejected: rejected.line)
@@ -729,6 +739,7 @@ def _import_batch(
     rows: list[DirectoryRow],
     *,
     now: datetime,
+    tz: ZoneInfo,
     actor: str | None,
     progress: _Progress | None,
 ) -> dict[int, _Saved | str]:
@@ -736,14 +747,16 @@ def _import_batch(
     them one by one so only bad rows fail. Returns each row's outcome by line."""
     try:
         with batches() as session:
-            results = _save_batch(session, rows, now=now, actor=actor)
+            results = _save_batch(session, rows, now=now, tz=tz, actor=actor)
             if progress is not None:
                 progress.record(session, rows, results)
     except SQLAlchemyError as exc:
         if len(rows) > 1:
             outcomes: dict[int, _Saved | str] = {}
             for row in rows:
-                outcomes |= _import_batch(batches, [row], now=now, actor=actor, progress=progress)
+                outcomes |= _import_batch(
+                    batches, [row], now=now, tz=tz, actor=actor, progress=progress
+                )
             return outcomes
         [row] = rows
         log.warning(
@@ -873,7 +886,7 @@ class _Plan:
 
 
 def _save_batch(
-    session: Session, rows: list[DirectoryRow], *, now: datetime, actor: str | None
+    session: Session, rows: list[DirectoryRow], *, now: datetime, tz: ZoneInfo, actor: str | None
 ) -> list[_Saved | str]:
     """Apply `rows` in order with a fixed number of statements; a str is a row's rejection."""
     with session.no_autoflush:  # ids are given just before the one flush at commit
@@ -882,7 +895,7 @@ def _save_batch(
         results: list[_Saved | str] = []
         for index, row in enumerate(rows):
             try:
-                plans[index] = _plan_school(known, row)
+                plans[index] = _plan_school(known, row, tz)
             except _RowRejected as exc:
                 results.append(str(exc))
                 continue
@@ -1045,12 +1058,13 @@ class _Known:
         return sorted(schools, key=lambda school: (school.id is None, school.id or 0))
 
 
-def _plan_school(known: _Known, row: DirectoryRow) -> _Plan:
-    """Reject an erased person; find, create or update the row's school."""
+def _plan_school(known: _Known, row: DirectoryRow, tz: ZoneInfo) -> _Plan:
+    """Reject an erased person (saying on which day, local to `tz`); find, create or update
+    the row's school."""
     person = known.person(row)
     if person is not None and person.erased_at is not None:
         raise _RowRejected(
-            f"this person's data was erased on {person.erased_at:%Y-%m-%d}; "
+            f"this person's data was erased on {date_words(person.erased_at.astimezone(tz))}; "
             "they are not re-added from a file"
         )
     plan = _Plan(row, person)

@@ -164,7 +164,11 @@ def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     try:
         report = import_directory_file(
-            runtime.sessions, args.file, now=runtime.clock.now(), dry_run=args.dry_run
+            runtime.sessions,
+            args.file,
+            now=runtime.clock.now(),
+            dry_run=args.dry_run,
+            tz=settings.tz,
         )
     except DirectoryError as exc:
         raise CommandError(str(exc)) from None
@@ -263,6 +267,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
     A week's digest is sent at most once: asking again prints when it went and exits 0.
     """
+    from bot.core.clock import date_words, when_in_year
     from bot.digest.service import (
         current_week_start,
         preview_digest,
@@ -285,23 +290,19 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if week > this_week:
         raise CommandError(
-            f"the week of {week:%d %B %Y} hasn't started yet; use --dry-run to preview it"
+            f"the week of {date_words(week)} hasn't started yet; use --dry-run to preview it"
         )
     outcome = send_weekly_digest(runtime.sessions, ctx, week_start=week)
     if not outcome.sent:
-        when = (
-            f" on {outcome.sent_at.astimezone(settings.tz):%A %d %B %Y at %H:%M}"
-            if outcome.sent_at
-            else ""
-        )
+        when = f" on {when_in_year(outcome.sent_at, settings.tz)}" if outcome.sent_at else ""
         print(
-            f"The digest for the week of {week:%d %B %Y} was already sent{when}; "
+            f"The digest for the week of {date_words(week)} was already sent{when}; "
             "a week's digest is sent only once, so nothing was sent."
         )
         return 0
     report = runtime.deliverer.drain()
     print(
-        f"Sent the digest for the week of {week:%d %B %Y}: "
+        f"Sent the digest for the week of {date_words(week)}: "
         f"{outcome.coordinator_messages} to coordinators and "
         f"{outcome.personal_messages} personal digest(s); {report.sent} message(s) delivered."
     )
@@ -342,7 +343,7 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"nobody with Slack or Teams user id {args.user} is in the directory")
     if settings.slack_bot_token:  # else the running bot delivers what was owed
         runtime.deliverer.drain()
-    print(report.summary())
+    print(report.summary(settings.tz))
     return 0
 
 

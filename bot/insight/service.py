@@ -25,6 +25,7 @@ from dateutil.easter import easter
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, func, select
 
+from bot.core.clock import date_words
 from bot.core.school_calendar import SchoolCalendar
 from bot.members.service import loads
 from bot.reach.people import user_id_of
@@ -101,12 +102,8 @@ def parse_term(raw: str) -> Period:
 def period_between(first: date, last: date) -> Period:
     """Any dates, inclusive; raises InsightError if `last` is before `first`."""
     if last < first:
-        raise InsightError(f"--to ({last:%d %B %Y}) is before --from ({first:%d %B %Y})")
-    return Period(first, last, f"{_day(first)} to {_day(last)}")
-
-
-def _day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
+        raise InsightError(f"--to ({date_words(last)}) is before --from ({date_words(first)})")
+    return Period(first, last, f"{date_words(first)} to {date_words(last)}")
 
 
 # --- what the report holds -----------------------------------------------------------------------

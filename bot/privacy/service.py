@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core import audit
+from bot.core.clock import date_words
 from bot.core.context import ServiceContext
 from bot.core.text import escape
 from bot.deployments.privacy import erase_written_by, records_of
@@ -383,8 +384,8 @@ class ErasureReport:
             )
         )
 
-    def summary(self) -> str:
-        """One line for the operator."""
+    def summary(self, tz: ZoneInfo) -> str:
+        """One line for the operator (the day of an earlier erasure local to `tz`)."""
         parts = [
             _count(len(self.requests_erased), "request's text", "requests' text")
             + (f" ({len(self.requests_cancelled)} cancelled)" if self.requests_cancelled else ""),
@@ -414,7 +415,8 @@ class ErasureReport:
                 f"Erased {self.slack_user_id} (person #{self.person_id}): name, email, school, "
                 f"roles and expertise" + (f"; {done}." if done else ".")
             )
-        since = f"{self.slack_user_id} was already erased on {self.erased_at:%Y-%m-%d}"
+        erased_on = date_words(self.erased_at.astimezone(tz))
+        since = f"{self.slack_user_id} was already erased on {erased_on}"
         return (
             f"{since}; erased what had arrived since: {done}."
             if done

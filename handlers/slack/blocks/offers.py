@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.core.clock import when
+from bot.core.clock import date_words, when
 from bot.teamwork.flows import TEAM_ACTION
 from handlers.slack.blocks import (
     Block,
@@ -53,7 +53,7 @@ def offer_dm(
             f"*Phase*\n{PHASE_LABELS.get(summary.phase or '', '—')}",
             f"*Region*\n{escape(summary.region) or '—'}",
             f"*School*\n{school}",
-            f"*Preferred start*\n{summary.preferred_start:%d %B %Y}"
+            f"*Preferred start*\n{date_words(summary.preferred_start)}"
             if summary.preferred_start
             else "*Preferred start*\nFlexible",
         ),

@@ -20,7 +20,7 @@ from bot.checkins.views import (
     CompletedNotice,
     cadence_label,
 )
-from bot.core.clock import when
+from bot.core.clock import date_words, when
 from bot.core.messages import Action, Card, decode_view
 from bot.core.text import chunk_text, escape, visible_payload
 from bot.deployments.views import IMPACT, SUMMARY
@@ -296,7 +296,7 @@ def _shadow_invitation(view: ShadowInvitation) -> Element:
 def _offer_invitation(view: OfferInvitation) -> Element:
     summary = view.summary
     school = escape(summary.school) if view.show_school and summary.school else None
-    start = f"{summary.preferred_start:%d %B %Y}" if summary.preferred_start else "Flexible"
+    start = date_words(summary.preferred_start) if summary.preferred_start else "Flexible"
     body = [
         heading("Can you help a school?"),
         facts(

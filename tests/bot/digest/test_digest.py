@@ -4,6 +4,7 @@ at most once per week (also across processes), and the `digest` command."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -635,12 +636,13 @@ def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
 def test_digest_command_dry_run_prints_and_records_nothing_then_sends_once(
     engine: Engine, clock: FixedClock, db_url: str, tmp_path: Path
 ) -> None:
-    # The command runs on the real clock, so the week is one safely in the past.
-    clock.set(utc(2026, 10, 5, 9, 0))
+    # The command runs on the real clock, so the week is one safely in the past; its Monday,
+    # 5 October, is written as people write it, without a leading zero.
+    clock.set(utc(2026, 9, 28, 9, 0))
     with make_world(engine, clock) as world:
-        clock.set(utc(2026, 10, 6, 10, 0))
+        clock.set(utc(2026, 9, 29, 10, 0))
         world.deploy(head="UHEAD1", supporter="USLE1")
-        clock.set(utc(2026, 10, 7, 10, 0))
+        clock.set(utc(2026, 9, 30, 10, 0))
         world.request(
             head="UHEAD4", school="Elm Tree Primary School", tags=("governance",), confirm=True
         )
@@ -652,31 +654,41 @@ def test_digest_command_dry_run_prints_and_records_nothing_then_sends_once(
             "SLACK_API_URL": world.fake.url,
             "COORDINATOR_CHANNEL_ID": COORDINATOR_CHANNEL,
         }
-        dry = cli("digest", "--week", "2026-10-14", "--dry-run", env=env, cwd=tmp_path)
+        dry = cli("digest", "--week", "2026-10-07", "--dry-run", env=env, cwd=tmp_path)
         assert dry.returncode == 0, dry.stderr
-        assert "Weekly digest — week of 12 October 2026" in dry.stdout
+        assert "Weekly digest — week of 5 October 2026" in dry.stdout
         assert "New requests: 2" in dry.stdout
         assert "Elm Tree Primary School (Governance) — nobody available" in dry.stdout
         assert "--- to Hannah Head (UHEAD1) ---" in dry.stdout
         assert "<@" not in dry.stdout and "&amp;" not in dry.stdout
         assert world.fake.calls_to("chat.postMessage") == []
         with world.runtime.sessions() as session:
-            assert session.get(DigestRun, date(2026, 10, 12)) is None
+            assert session.get(DigestRun, date(2026, 10, 5)) is None
             digest_rows = select(OutboxMessage).where(OutboxMessage.ref.like("digest:%"))
             assert session.exec(digest_rows).all() == []
 
-        sent = cli("digest", "--week", "2026-10-12", env=env, cwd=tmp_path)
+        sent = cli("digest", "--week", "2026-10-05", env=env, cwd=tmp_path)
         assert sent.returncode == 0, sent.stderr
-        assert "Sent the digest for the week of 12 October 2026" in sent.stdout
+        assert "Sent the digest for the week of 5 October 2026" in sent.stdout
         assert len(digest_posts(world.fake)) == 1
-        again = cli("digest", "--week", "2026-10-18", env=env, cwd=tmp_path)
+        again = cli("digest", "--week", "2026-10-11", env=env, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
-        assert "already sent" in again.stdout and "nothing was sent" in again.stdout
+        assert "The digest for the week of 5 October 2026 was already sent on " in again.stdout
+        assert re.search(rf"already sent on {LOCAL_DAY}, \d\d:\d\d; ", again.stdout)
+        assert "nothing was sent" in again.stdout
         assert len(digest_posts(world.fake)) == 1
+        preview = cli("digest", "--week", "2026-10-05", "--dry-run", env=env, cwd=tmp_path)
+        assert preview.returncode == 0, preview.stderr
+        assert re.search(rf"already sent: {LOCAL_DAY}, \d\d:\d\d\.\)", preview.stdout)
 
-        future = cli("digest", "--week", "2099-01-05", env=env, cwd=tmp_path)
+        future = cli("digest", "--week", "2099-01-07", env=env, cwd=tmp_path)
         assert future.returncode != 0
-        assert future.stderr.count("\n") == 1 and "hasn't started yet" in future.stderr
+        assert future.stderr.count("\n") == 1
+        assert "the week of 5 January 2099 hasn't started yet" in future.stderr
+
+
+# The day something happened, as people write it: "Monday 5 October 2026".
+LOCAL_DAY = r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day [1-9]\d? [A-Z][a-z]+ \d{4}"
 
 
 # --- several processes -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -580,12 +580,13 @@ def test_an_erased_person_is_not_re_added(sessions: SessionFactory, clock: Fixed
     run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n", clock)
     with sessions() as session:
         erased = person(session, "U0GOOD001")
-        erased.name, erased.email, erased.erased_at = "erased", None, clock.now()
+        erased.name, erased.email = "erased", None
+        erased.erased_at = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)  # 00:30 on 9 June, BST
         session.add(erased)
         session.commit()
     report = run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n", clock)
     assert report.rejected[0].slack_user_id == "U0GOOD001"
-    assert "erased on 2026-11-23" in report.rejected[0].reason
+    assert "erased on 9 June 2026;" in report.rejected[0].reason
     with sessions() as session:
         assert person(session, "U0GOOD001").name == "erased"
 

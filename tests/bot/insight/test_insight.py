@@ -232,7 +232,10 @@ def test_report_command_writes_json_csv_and_png(
         (["--term", "autumn-2026", "--from", "2026-09-01"], "either --term or --from/--to"),
         (["--to", "2026-09-01"], "--to needs --from as well"),
         (["--from", "1 Sept"], "--from must be a date like 2026-11-23"),
-        (["--from", "2026-12-01", "--to", "2026-11-01"], "is before --from"),
+        (
+            ["--from", "2026-12-01", "--to", "2026-11-01"],
+            "--to (1 November 2026) is before --from (1 December 2026)",
+        ),
     ],
 )
 def test_bad_report_arguments_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:

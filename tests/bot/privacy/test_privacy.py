@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def erase(slack: SlackWorld, user: str) -> str:
         report = erase_person(session, slack.runtime.context(), user)
     assert report is not None
     slack.settle()
-    return report.summary()
+    return report.summary(slack.runtime.settings.tz)
 
 
 def person(slack: SlackWorld, user: str) -> Person:
@@ -294,6 +295,18 @@ def test_an_erased_person_is_never_a_routing_candidate(slack: SlackWorld, histor
             m.candidate.user_id for m in rank_for(session, maths, slack.runtime.vocabulary)
         }
         session.rollback()
+
+
+def test_a_second_erasure_names_the_local_day_of_the_first(
+    slack: SlackWorld, history: History
+) -> None:
+    slack.clock.set(datetime(2027, 6, 8, 23, 30, tzinfo=UTC))  # 00:30 on 9 June, BST
+    erase(slack, "USLE1")
+    slack.clock.set(datetime(2027, 6, 10, 9, 0, tzinfo=UTC))
+
+    again = erase(slack, "USLE1")
+
+    assert again.startswith("USLE1 was already erased on 9 June 2027; ")
 
 
 def test_erasure_is_idempotent(slack: SlackWorld, history: History) -> None:

@@ -422,6 +422,6 @@ def test_privacy_export_and_erase_cover_memberships(world: World) -> None:
     )
     report = act(world, erase_person, slack_user_id="UOAK1")
     assert report.memberships_ended == [deployment_id]
-    assert "place on a deployment's team ended" in report.summary()
+    assert "place on a deployment's team ended" in report.summary(world.runtime.settings.tz)
     assert load(world, "UOAK1") == 0
     assert members(world, deployment_id)[0].removed_at is not None

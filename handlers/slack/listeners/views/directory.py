@@ -126,6 +126,7 @@ def _import_and_report(
             now=ctx.clock.now(),
             vocabulary=ctx.vocabulary,
             actor=user,
+            tz=ctx.settings.tz,
             dry_run=dry_run,
             resumable=Resumable(import_key(submission), held) if submission else None,
         )
