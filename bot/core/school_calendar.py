@@ -338,13 +338,15 @@ def load_calendar(settings: Settings) -> SchoolCalendar:
     )
 
 
-def read_holidays_file(path: str | Path) -> HolidaysFile:
-    """Read and check a holidays file; raises `CalendarError` naming every bad entry."""
+def read_holidays_file(path: str | Path, *, source: str | None = None) -> HolidaysFile:
+    """Read and check a holidays file; raises `CalendarError` naming every bad entry, each
+    problem starting with `source` (default: the path)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarError([f"holidays file {str(path)!r} cannot be read: {exc}"]) from exc
-    return parse_holidays(text, source=str(path))
+        where = source or f"holidays file {str(path)!r}"
+        raise CalendarError([f"{where} cannot be read: {exc}"]) from exc
+    return parse_holidays(text, source=source or str(path))
 
 
 def parse_holidays(text: str, *, source: str = "holidays file") -> HolidaysFile:
