@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.easter import easter
-
-if TYPE_CHECKING:
-    from bot.core.settings import Settings
 
 EXAMPLE_HOLIDAYS_FILE = Path(__file__).parents[1] / "data" / "holidays-england-2026-27.yml"
 
@@ -327,7 +324,21 @@ def _weekdays(closure: Closure) -> int:
     return sum(1 for n in range(days) if (closure.first_day + timedelta(days=n)).weekday() < 5)
 
 
-def load_calendar(settings: Settings) -> SchoolCalendar:
+class CalendarSettings(Protocol):
+    """What the calendar reads from `bot.core.settings.Settings` (which checks the holidays
+    file with this module when it is read, so this one does not import it)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def working_hours(self) -> tuple[time, time]: ...
+
+    @property
+    def holidays_file(self) -> str | None: ...
+
+
+def load_calendar(settings: CalendarSettings) -> SchoolCalendar:
     """Build the calendar from settings: time zone, working hours and `HOLIDAYS_FILE` if set."""
     loaded = read_holidays_file(settings.holidays_file) if settings.holidays_file else None
     return SchoolCalendar(

@@ -429,8 +429,12 @@ def _parse_row(
     vocabulary: Vocabulary,
     first_seen: dict[str, int],
 ) -> DirectoryRow | RejectedRow:
-    """Validate and normalise one record; every problem with it is reported at once."""
+    """Validate and normalise one record; every problem with it is reported at once.
+
+    An unknown expertise tag only warns: the row is imported with its known tags."""
     cells = _cells_of(header, values)
+    if len(values) < len(header):
+        return _short_row(line, len(values), len(header), cells)
     problems: list[str] = []
     warnings: list[str] = []
 
@@ -448,7 +452,7 @@ def _parse_row(
     if email and not _EMAIL.fullmatch(email):
         problems.append(f"email {email!r} does not look like an email address")
     roles = _parse_roles(cells.get("roles", ""), problems)
-    expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
+    expertise, unknown_tags = _parse_expertise(cells.get("expertise", ""), vocabulary)
 
     capacity = _parse_capacity(cells.get("capacity", ""), problems)
     where = f"line {line} ({slack_user_id or teams_user_id})"
@@ -457,7 +461,10 @@ def _parse_row(
     named = bool(school["school"] or school["school_urn"])
     hosting = _parse_hosting(cells, where, named, problems, warnings)
     if problems:
-        return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), "; ".join(problems))
+        # Rejected anyway: name the unknown tags too, so one fix mends the row.
+        reason = "; ".join(problems + unknown_tags)
+        return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), reason)
+    warnings += [f"{where}: left out {unknown}" for unknown in unknown_tags]
     return DirectoryRow(
         line=line,
         slack_user_id=slack_user_id or None,
@@ -478,6 +485,14 @@ def _parse_row(
         trust=school["trust"],
         **hosting,
     )
+
+
+def _short_row(line: int, values: int, columns: int, cells: dict[str, str]) -> RejectedRow:
+    """A row with fewer values than the header: a missing separator puts every later value
+    under the wrong column, so that is what is reported, not what it breaks ("no roles")."""
+    key = _valid_key(cells.get("slack_user_id", ""), cells.get("teams_user_id", "").lower())
+    reason = f"{_plural(values, 'value')} where the header has {columns} — is a separator missing?"
+    return RejectedRow(line, key, reason)
 
 
 def _parse_school(
@@ -697,15 +712,18 @@ def _parse_roles(raw: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(sorted(roles, key=ROLES.index))
 
 
-def _parse_expertise(raw: str, vocabulary: Vocabulary, problems: list[str]) -> tuple[str, ...]:
+def _parse_expertise(raw: str, vocabulary: Vocabulary) -> tuple[tuple[str, ...], list[str]]:
+    """The known tags' slugs, and a note on each unknown tag, e.g. "unknown expertise 'mathz'
+    — did you mean 'maths'?" (CONTRACT.md: unknown ones are reported, not the row rejected)."""
     slugs: list[str] = []
+    unknown: list[str] = []
     for part in _split(raw):
         slug = vocabulary.normalise(part)
         if slug is None:
-            problems.append(f"unknown expertise {part!r}{_suggestion(part, vocabulary)}")
+            unknown.append(f"unknown expertise {part!r}{_suggestion(part, vocabulary)}")
         elif slug not in slugs:
             slugs.append(slug)
-    return tuple(sorted(slugs))
+    return tuple(sorted(slugs)), unknown
 
 
 def _suggestion(term: str, vocabulary: Vocabulary) -> str:
