@@ -433,8 +433,11 @@ def _parse_row(
 
     An unknown expertise tag only warns: the row is imported with its known tags."""
     cells = _cells_of(header, values)
-    if len(values) < len(header):
-        return _short_row(line, len(values), len(header), cells)
+    too_few = _too_few_values(header, values)
+    if too_few and _stops_before_a_needed_column(header, len(values)):
+        # Its id, name or roles would be "missing": the shortfall is what to report.
+        key = _valid_key(cells.get("slack_user_id", ""), cells.get("teams_user_id", "").lower())
+        return RejectedRow(line, key, too_few)
     problems: list[str] = []
     warnings: list[str] = []
 
@@ -461,8 +464,9 @@ def _parse_row(
     named = bool(school["school"] or school["school_urn"])
     hosting = _parse_hosting(cells, where, named, problems, warnings)
     if problems:
-        # Rejected anyway: name the unknown tags too, so one fix mends the row.
-        reason = "; ".join(problems + unknown_tags)
+        # Rejected anyway: name the unknown tags too, so one fix mends the row; a short row's
+        # problems may come from values shifted by a missing separator, so that comes first.
+        reason = "; ".join(([too_few] if too_few else []) + problems + unknown_tags)
         return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), reason)
     warnings += [f"{where}: left out {unknown}" for unknown in unknown_tags]
     return DirectoryRow(
@@ -487,12 +491,25 @@ def _parse_row(
     )
 
 
-def _short_row(line: int, values: int, columns: int, cells: dict[str, str]) -> RejectedRow:
-    """A row with fewer values than the header: a missing separator puts every later value
-    under the wrong column, so that is what is reported, not what it breaks ("no roles")."""
-    key = _valid_key(cells.get("slack_user_id", ""), cells.get("teams_user_id", "").lower())
-    reason = f"{_plural(values, 'value')} where the header has {columns} — is a separator missing?"
-    return RejectedRow(line, key, reason)
+def _too_few_values(header: list[str], values: list[str]) -> str | None:
+    """What to say of a row with fewer values than the header (a missing separator moves every
+    later value a column early); None if it has them all. Cells left off the end of a row
+    are otherwise read as blank."""
+    if len(values) >= len(header):
+        return None
+    return (
+        f"{_plural(len(values), 'value')} where the header has {len(header)} "
+        "— is a separator missing?"
+    )
+
+
+def _stops_before_a_needed_column(header: list[str], count: int) -> bool:
+    """True when a row of `count` values has none for its name, its roles or any id column."""
+    left_off = {_column_name(name) for name in header[count:]}
+    named = {_column_name(name) for name in header}
+    return any(column in left_off for column in REQUIRED_COLUMNS) or all(
+        column in left_off for column in ID_COLUMNS if column in named
+    )
 
 
 def _parse_school(

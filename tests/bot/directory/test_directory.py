@@ -193,7 +193,7 @@ GOOD_ROW = (
         ("U0BAD0001,Ann Lee,ann.lee.example.org,sle,,,,,,1", "does not look like an email"),
         ("U0BAD0001,Ann Lee,,sle,A School,12345,,,,1", "6- or 7-digit DfE URN"),
         ("U0BAD0001,Ann Lee,,sle,,,,,,1,extra", "has 11 values but the header has 10"),
-        ("U0BAD0001,Ann Lee,,sle,,,", "7 values where the header has 10 — is a separator missing?"),
+        ("U0BAD0001,Ann Lee", "2 values where the header has 10 — is a separator missing?"),
         ("U0BAD0001,Ann Lee,,sle,,654321,,,,1", "add the school's name"),
     ],
 )
@@ -213,25 +213,42 @@ def test_a_bad_row_is_rejected_with_a_reason_and_the_good_rows_land(
         assert [p.slack_user_id for p in session.exec(select(Person))] == ["U0GOOD001"]
 
 
-def test_a_row_with_too_few_values_is_a_column_count_problem(
+def test_a_row_that_stops_before_its_roles_is_a_column_count_problem(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    rows = "U0BAD0001,Ann Lee,ann.lee@example.org\nU0BAD0002;Bo Li;;sle;;;;;;1\n"
+    report = run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n{rows}", clock)
+
+    assert [(r.line, r.slack_user_id, r.reason) for r in report.rejected] == [
+        (3, "U0BAD0001", "3 values where the header has 10 — is a separator missing?"),
+        (4, None, "1 value where the header has 10 — is a separator missing?"),
+    ]
+    assert "line 3 (U0BAD0001): 3 values where the header has 10" in report.render()
+    assert report.added == ["U0GOOD001"]
+
+
+def test_a_short_row_rejected_for_its_values_says_it_is_short_first(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:
     # A missing comma between name and email: every later value is one column early.
     row = "U0BAD0001,Ann Lee ann.lee@example.org,sle,A School,123456,primary,London,maths,1"
-    report = run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n{row}\n", clock)
+    report = run_import(sessions, f"{HEADER}\n{row}\n", clock)
 
-    assert [(r.line, r.slack_user_id, r.reason) for r in report.rejected] == [
-        (3, "U0BAD0001", "9 values where the header has 10 — is a separator missing?")
-    ]
-    assert "line 3 (U0BAD0001): 9 values where the header has 10" in report.render()
-    assert report.added == ["U0GOOD001"]
+    [rejected] = report.rejected
+    assert rejected.reason.startswith(
+        "9 values where the header has 10 — is a separator missing?; email 'sle' does not look "
+        "like an email address; unknown role 'A School'"
+    )
 
 
-def test_a_one_value_row_says_one_value(sessions: SessionFactory, clock: FixedClock) -> None:
-    report = run_import(sessions, f"{HEADER}\nU0BAD0001\n", clock)
-    assert [r.reason for r in report.rejected] == [
-        "1 value where the header has 10 — is a separator missing?"
-    ]
+def test_cells_left_off_the_end_of_a_sound_row_read_as_blank(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    report = run_import(sessions, f"{HEADER}\nU0GOOD001,Tom Hughes,,sle\n", clock)
+
+    assert (report.added, report.rejected, report.warnings) == (["U0GOOD001"], [], [])
+    with sessions() as session:
+        assert person(session, "U0GOOD001").capacity == 1
 
 
 # --- unknown expertise: reported, the row imported with its known tags -----------------------
@@ -369,7 +386,7 @@ def test_the_bad_fixture_rejects_one_of_each_kind(
     reasons = {row.line: row.reason for row in report.rejected}
     expected = {
         "unknown role 'headteacher'",
-        "6 values where the header has 11 — is a separator missing?",
+        "1 value where the header has 11 — is a separator missing?",
         "missing slack_user_id",
         "does not look like a Slack user id",
         "missing name",
@@ -798,9 +815,7 @@ def test_cli_reports_bad_rows_and_exits_non_zero(db_url: str, tmp_path: Path) ->
         "unknown role 'headteacher' — use head, nle, sle, specialist, coordinator, "
         "aspiring-nle or aspiring-sle"
     ) in (result.stdout)
-    assert (
-        "line 16 (U05XK4R7TD): 6 values where the header has 11 — is a separator missing?"
-    ) in result.stdout
+    assert "line 16: 1 value where the header has 11 — is a separator missing?" in result.stdout
     assert (
         "line 5 (U07RS5C2LX): left out unknown expertise 'underwater basket weaving'"
     ) in result.stdout.split("Warnings:")[1]
@@ -848,7 +863,7 @@ def test_cli_dry_run_with_bad_rows_says_why_it_exits_non_zero(db_url: str, tmp_p
     result = run_cli(db_url, tmp_path, "directory", "import", "--dry-run", str(BAD))
     assert result.returncode == 1
     assert "line 3 (U06HJ4W1PA): unknown role 'headteacher'" in result.stdout
-    assert "line 16 (U05XK4R7TD): 6 values where the header has 11" in result.stdout
+    assert "line 16: 1 value where the header has 11" in result.stdout
     assert "line 5 (U07RS5C2LX): left out unknown expertise" in result.stdout
     assert result.stderr.strip().splitlines() == [
         "error: 10 rows would be rejected (listed above); nothing was saved"
