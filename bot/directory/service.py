@@ -438,22 +438,10 @@ def _parse_row(
         # Its id, name or roles would be "missing": the shortfall is what to report.
         key = _valid_key(cells.get("slack_user_id", ""), cells.get("teams_user_id", "").lower())
         return RejectedRow(line, key, too_few)
-    problems: list[str] = []
+    problems: list[str] = [too_many] if (too_many := _too_many_values(header, values)) else []
     warnings: list[str] = []
-
-    if any(value.strip() for value in values[len(header) :]):
-        problems.append(
-            f"has {len(values)} values but the header has {len(header)} columns "
-            "(a comma inside a name needs the value in double quotes)"
-        )
     slack_user_id, teams_user_id, preferred = _parse_ids(cells, line, first_seen, problems)
-    name = " ".join(cells.get("name", "").split())
-    if not name:
-        problems.append("missing name")
-
-    email = cells.get("email") or None
-    if email and not _EMAIL.fullmatch(email):
-        problems.append(f"email {email!r} does not look like an email address")
+    name, email = _parse_name_and_email(cells, problems)
     roles = _parse_roles(cells.get("roles", ""), problems)
     expertise, unknown_tags = _parse_expertise(cells.get("expertise", ""), vocabulary)
 
@@ -488,6 +476,27 @@ def _parse_row(
         region=school["region"],
         trust=school["trust"],
         **hosting,
+    )
+
+
+def _parse_name_and_email(cells: dict[str, str], problems: list[str]) -> tuple[str, str | None]:
+    """The row's name (required, spaces tidied) and email (optional, checked)."""
+    name = " ".join(cells.get("name", "").split())
+    if not name:
+        problems.append("missing name")
+    email = cells.get("email") or None
+    if email and not _EMAIL.fullmatch(email):
+        problems.append(f"email {email!r} does not look like an email address")
+    return name, email
+
+
+def _too_many_values(header: list[str], values: list[str]) -> str | None:
+    """What to say of a row with values beyond the header's columns (blank ones are fine)."""
+    if not any(value.strip() for value in values[len(header) :]):
+        return None
+    return (
+        f"has {len(values)} values but the header has {len(header)} columns "
+        "(a comma inside a name needs the value in double quotes)"
     )
 
 
