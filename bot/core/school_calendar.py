@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.easter import easter
-
-if TYPE_CHECKING:
-    from bot.core.settings import Settings
 
 EXAMPLE_HOLIDAYS_FILE = Path(__file__).parents[1] / "data" / "holidays-england-2026-27.yml"
 
@@ -327,7 +324,21 @@ def _weekdays(closure: Closure) -> int:
     return sum(1 for n in range(days) if (closure.first_day + timedelta(days=n)).weekday() < 5)
 
 
-def load_calendar(settings: Settings) -> SchoolCalendar:
+class CalendarSettings(Protocol):
+    """What the calendar reads from `bot.core.settings.Settings` (which checks the holidays
+    file with this module when it is read, so this one does not import it)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def working_hours(self) -> tuple[time, time]: ...
+
+    @property
+    def holidays_file(self) -> str | None: ...
+
+
+def load_calendar(settings: CalendarSettings) -> SchoolCalendar:
     """Build the calendar from settings: time zone, working hours and `HOLIDAYS_FILE` if set."""
     loaded = read_holidays_file(settings.holidays_file) if settings.holidays_file else None
     return SchoolCalendar(
@@ -338,13 +349,15 @@ def load_calendar(settings: Settings) -> SchoolCalendar:
     )
 
 
-def read_holidays_file(path: str | Path) -> HolidaysFile:
-    """Read and check a holidays file; raises `CalendarError` naming every bad entry."""
+def read_holidays_file(path: str | Path, *, source: str | None = None) -> HolidaysFile:
+    """Read and check a holidays file; raises `CalendarError` naming every bad entry, each
+    problem starting with `source` (default: the path)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarError([f"holidays file {str(path)!r} cannot be read: {exc}"]) from exc
-    return parse_holidays(text, source=str(path))
+        where = source or f"holidays file {str(path)!r}"
+        raise CalendarError([f"{where} cannot be read: {exc}"]) from exc
+    return parse_holidays(text, source=source or str(path))
 
 
 def parse_holidays(text: str, *, source: str = "holidays file") -> HolidaysFile:

@@ -209,13 +209,26 @@ def load_settings(
     _read_timings(get, kwargs, problems)
     read_teams(get, kwargs, problems)
     _read_matching(get, kwargs, problems)
-    holidays_file = kwargs.get("holidays_file")
-    if holidays_file and not Path(str(holidays_file)).is_file():
-        problems.append(f"HOLIDAYS_FILE {holidays_file!r} does not exist")
+    if holidays_file := get("HOLIDAYS_FILE"):
+        problems += _holidays_file_problems(holidays_file)
 
     if problems:
         raise SettingsError(problems)
     return Settings(**kwargs)  # type: ignore[arg-type]  # each value was parsed to its type above
+
+
+def _holidays_file_problems(path: str) -> list[str]:
+    """What is wrong with the holidays file at `path`, one line per mistake, each naming the
+    setting: checked at start-up, not first when a check-in is scheduled."""
+    if not Path(path).is_file():
+        return [f"HOLIDAYS_FILE {path!r} does not exist"]
+    from bot.core.school_calendar import CalendarError, read_holidays_file  # YAML: only if set
+
+    try:
+        read_holidays_file(path, source=f"HOLIDAYS_FILE {path!r}")
+    except CalendarError as exc:
+        return exc.problems
+    return []
 
 
 def _read_slack(get: _Getter, kwargs: dict[str, object], problems: list[str]) -> None:

@@ -439,26 +439,21 @@ def _parse_row(
     vocabulary: Vocabulary,
     first_seen: dict[str, int],
 ) -> DirectoryRow | RejectedRow:
-    """Validate and normalise one record; every problem with it is reported at once."""
+    """Validate and normalise one record; every problem with it is reported at once.
+
+    An unknown expertise tag only warns: the row is imported with its known tags."""
     cells = _cells_of(header, values)
-    problems: list[str] = []
+    too_few = _too_few_values(header, values)
+    if too_few and _stops_before_a_needed_column(header, len(values)):
+        # Its id, name or roles would be "missing": the shortfall is what to report.
+        key = _valid_key(cells.get("slack_user_id", ""), cells.get("teams_user_id", "").lower())
+        return RejectedRow(line, key, too_few)
+    problems: list[str] = [too_many] if (too_many := _too_many_values(header, values)) else []
     warnings: list[str] = []
-
-    if any(value.strip() for value in values[len(header) :]):
-        problems.append(
-            f"has {len(values)} values but the header has {len(header)} columns "
-            "(a comma inside a name needs the value in double quotes)"
-        )
     slack_user_id, teams_user_id, preferred = _parse_ids(cells, line, first_seen, problems)
-    name = " ".join(cells.get("name", "").split())
-    if not name:
-        problems.append("missing name")
-
-    email = cells.get("email") or None
-    if email and not _EMAIL.fullmatch(email):
-        problems.append(f"email {email!r} does not look like an email address")
+    name, email = _parse_name_and_email(cells, problems)
     roles = _parse_roles(cells.get("roles", ""), problems)
-    expertise = _parse_expertise(cells.get("expertise", ""), vocabulary, problems)
+    expertise, unknown_tags = _parse_expertise(cells.get("expertise", ""), vocabulary)
 
     capacity = _parse_capacity(cells.get("capacity", ""), problems)
     where = f"line {line} ({slack_user_id or teams_user_id})"
@@ -467,7 +462,11 @@ def _parse_row(
     named = bool(school["school"] or school["school_urn"])
     hosting = _parse_hosting(cells, where, named, problems, warnings)
     if problems:
-        return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), "; ".join(problems))
+        # Rejected anyway: name the unknown tags too, so one fix mends the row; a short row's
+        # problems may come from values shifted by a missing separator, so that comes first.
+        reason = "; ".join(([too_few] if too_few else []) + problems + unknown_tags)
+        return RejectedRow(line, _valid_key(slack_user_id, teams_user_id), reason)
+    warnings += [f"{where}: left out {unknown}" for unknown in unknown_tags]
     return DirectoryRow(
         line=line,
         slack_user_id=slack_user_id or None,
@@ -487,6 +486,48 @@ def _parse_row(
         region=school["region"],
         trust=school["trust"],
         **hosting,
+    )
+
+
+def _parse_name_and_email(cells: dict[str, str], problems: list[str]) -> tuple[str, str | None]:
+    """The row's name (required, spaces tidied) and email (optional, checked)."""
+    name = " ".join(cells.get("name", "").split())
+    if not name:
+        problems.append("missing name")
+    email = cells.get("email") or None
+    if email and not _EMAIL.fullmatch(email):
+        problems.append(f"email {email!r} does not look like an email address")
+    return name, email
+
+
+def _too_many_values(header: list[str], values: list[str]) -> str | None:
+    """What to say of a row with values beyond the header's columns (blank ones are fine)."""
+    if not any(value.strip() for value in values[len(header) :]):
+        return None
+    return (
+        f"has {len(values)} values but the header has {len(header)} columns "
+        "(a comma inside a name needs the value in double quotes)"
+    )
+
+
+def _too_few_values(header: list[str], values: list[str]) -> str | None:
+    """What to say of a row with fewer values than the header (a missing separator moves every
+    later value a column early); None if it has them all. Cells left off the end of a row
+    are otherwise read as blank."""
+    if len(values) >= len(header):
+        return None
+    return (
+        f"{_plural(len(values), 'value')} where the header has {len(header)} "
+        "— is a separator missing?"
+    )
+
+
+def _stops_before_a_needed_column(header: list[str], count: int) -> bool:
+    """True when a row of `count` values has none for its name, its roles or any id column."""
+    left_off = {_column_name(name) for name in header[count:]}
+    named = {_column_name(name) for name in header}
+    return any(column in left_off for column in REQUIRED_COLUMNS) or all(
+        column in left_off for column in ID_COLUMNS if column in named
     )
 
 
@@ -707,15 +748,18 @@ def _parse_roles(raw: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(sorted(roles, key=ROLES.index))
 
 
-def _parse_expertise(raw: str, vocabulary: Vocabulary, problems: list[str]) -> tuple[str, ...]:
+def _parse_expertise(raw: str, vocabulary: Vocabulary) -> tuple[tuple[str, ...], list[str]]:
+    """The known tags' slugs, and a note on each unknown tag, e.g. "unknown expertise 'mathz'
+    — did you mean 'maths'?" (CONTRACT.md: unknown ones are reported, not the row rejected)."""
     slugs: list[str] = []
+    unknown: list[str] = []
     for part in _split(raw):
         slug = vocabulary.normalise(part)
         if slug is None:
-            problems.append(f"unknown expertise {part!r}{_suggestion(part, vocabulary)}")
+            unknown.append(f"unknown expertise {part!r}{_suggestion(part, vocabulary)}")
         elif slug not in slugs:
             slugs.append(slug)
-    return tuple(sorted(slugs))
+    return tuple(sorted(slugs)), unknown
 
 
 def _suggestion(term: str, vocabulary: Vocabulary) -> str:

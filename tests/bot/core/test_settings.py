@@ -226,3 +226,59 @@ def test_a_database_url_that_is_no_url_is_one_line_without_the_value(
         "error: DATABASE_URL must be a SQLAlchemy URL like sqlite:///./data/support.db or "
         "postgresql+psycopg://user:password@host:5432/support"
     ]
+
+
+@pytest.mark.parametrize(
+    ("holidays", "problem"),
+    [
+        (
+            "closures:\n  - {name: INSET day, on: 04/01/2027}\n",
+            "closure 1 ('INSET day'): 'on' must be a date written YYYY-MM-DD, not '04/01/2027'",
+        ),
+        ("closures: [{name: INSET day, on: 2027-01-04}\n", "is not valid YAML at line 2"),
+        ("", "is empty; it needs a 'closures:' list"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_a_malformed_holidays_file_stops_start_up_in_one_line(
+    tmp_path: Path, holidays: str, problem: str, command: str
+) -> None:
+    (tmp_path / "holidays.yml").write_text(holidays, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", command],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOLIDAYS_FILE": "holidays.yml",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "PORT": "1",  # never listened on: start-up stops first
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: HOLIDAYS_FILE 'holidays.yml'"), line
+    assert problem in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["holidays.yml"], "no database"
+
+
+def test_a_malformed_holidays_file_is_reported_with_the_other_settings(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yml"
+    path.write_text("closures:\n  - {name: Backwards, from: 2026-12-21, to: 2026-12-01}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"HOLIDAYS_FILE": str(path), "PORT": "x"}, env_file=None)
+    assert caught.value.problems == [
+        "PORT must be a whole number, not 'x'",
+        f"HOLIDAYS_FILE {str(path)!r}: closure 1 ('Backwards'): 'to' (2026-12-01) is before "
+        "'from' (2026-12-21)",
+    ]
+
+
+def test_a_sound_holidays_file_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yml"
+    path.write_text("closures:\n  - {name: INSET day, on: 2027-01-04}\n")
+    assert load_settings({"HOLIDAYS_FILE": str(path)}, env_file=None).holidays_file == str(path)

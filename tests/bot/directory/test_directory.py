@@ -180,7 +180,6 @@ GOOD_ROW = (
             "aspiring-nle or aspiring-sle",
         ),
         ("U0BAD0001,Ann Lee,,,,,,,,1", "no roles"),
-        ("U0BAD0001,Ann Lee,,sle,,,,,underwater basket weaving,1", "unknown expertise"),
         (",Ann Lee,,sle,,,,,,1", "missing slack_user_id"),
         ("u0bad0001,Ann Lee,,sle,,,,,,1", "does not look like a Slack user id"),
         ("Ann Lee,U0BAD0001,,sle,,,,,,1", "does not look like a Slack user id"),
@@ -194,6 +193,7 @@ GOOD_ROW = (
         ("U0BAD0001,Ann Lee,ann.lee.example.org,sle,,,,,,1", "does not look like an email"),
         ("U0BAD0001,Ann Lee,,sle,A School,12345,,,,1", "6- or 7-digit DfE URN"),
         ("U0BAD0001,Ann Lee,,sle,,,,,,1,extra", "has 11 values but the header has 10"),
+        ("U0BAD0001,Ann Lee", "2 values where the header has 10 — is a separator missing?"),
         ("U0BAD0001,Ann Lee,,sle,,654321,,,,1", "add the school's name"),
     ],
 )
@@ -211,6 +211,115 @@ def test_a_bad_row_is_rejected_with_a_reason_and_the_good_rows_land(
     assert f"line 3{' (U0BAD0001)' if rejected.slack_user_id else ''}: " in report.render()
     with sessions() as session:
         assert [p.slack_user_id for p in session.exec(select(Person))] == ["U0GOOD001"]
+
+
+def test_a_row_that_stops_before_its_roles_is_a_column_count_problem(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    rows = "U0BAD0001,Ann Lee,ann.lee@example.org\nU0BAD0002;Bo Li;;sle;;;;;;1\n"
+    report = run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n{rows}", clock)
+
+    assert [(r.line, r.slack_user_id, r.reason) for r in report.rejected] == [
+        (3, "U0BAD0001", "3 values where the header has 10 — is a separator missing?"),
+        (4, None, "1 value where the header has 10 — is a separator missing?"),
+    ]
+    assert "line 3 (U0BAD0001): 3 values where the header has 10" in report.render()
+    assert report.added == ["U0GOOD001"]
+
+
+def test_a_short_row_rejected_for_its_values_says_it_is_short_first(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    # A missing comma between name and email: every later value is one column early.
+    row = "U0BAD0001,Ann Lee ann.lee@example.org,sle,A School,123456,primary,London,maths,1"
+    report = run_import(sessions, f"{HEADER}\n{row}\n", clock)
+
+    [rejected] = report.rejected
+    assert rejected.reason.startswith(
+        "9 values where the header has 10 — is a separator missing?; email 'sle' does not look "
+        "like an email address; unknown role 'A School'"
+    )
+
+
+def test_cells_left_off_the_end_of_a_sound_row_read_as_blank(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    report = run_import(sessions, f"{HEADER}\nU0GOOD001,Tom Hughes,,sle\n", clock)
+
+    assert (report.added, report.rejected, report.warnings) == (["U0GOOD001"], [], [])
+    with sessions() as session:
+        assert person(session, "U0GOOD001").capacity == 1
+
+
+# --- unknown expertise: reported, the row imported with its known tags -----------------------
+def test_an_unknown_tag_is_left_out_with_a_warning_and_the_row_imported(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    row = "U0TAGS001,Ann Lee,,sle,,,,,maths;mathz;underwater basket weaving;SEND,2"
+    report = run_import(sessions, f"{HEADER}\n{row}\n", clock)
+
+    assert report.ok
+    assert report.added == ["U0TAGS001"] and report.rejected == []
+    assert report.warnings == [
+        "line 2 (U0TAGS001): left out unknown expertise 'mathz' — did you mean 'maths'?",
+        "line 2 (U0TAGS001): left out unknown expertise 'underwater basket weaving' — it is not "
+        "in the expertise vocabulary",
+    ]
+    assert "Warnings:\n  line 2 (U0TAGS001): left out unknown expertise 'mathz'" in (
+        report.render()
+    )
+    with sessions() as session:
+        assert expertise_of(session, "U0TAGS001") == ["maths", "send"]
+        assert person(session, "U0TAGS001").capacity == 2
+
+
+def test_an_unknown_tag_on_re_import_leaves_the_person_with_the_known_ones(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    run_import(sessions, f"{HEADER}\nU0TAGS001,Ann Lee,,sle,,,,,send;maths,1\n", clock)
+
+    report = run_import(sessions, f"{HEADER}\nU0TAGS001,Ann Lee,,sle,,,,,send;mathz,1\n", clock)
+
+    assert report.updated == ["U0TAGS001"]
+    assert report.warnings == [
+        "line 2 (U0TAGS001): left out unknown expertise 'mathz' — did you mean 'maths'?"
+    ]
+    with sessions() as session:
+        assert expertise_of(session, "U0TAGS001") == ["send"]
+
+
+def test_a_row_rejected_for_another_reason_names_its_unknown_tags_too(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    row = "U0BAD0001,Ann Lee,ann.lee.example.org,sle,,,,,maths;mathz,1"
+    report = run_import(sessions, f"{HEADER}\n{GOOD_ROW}\n{row}\n", clock)
+
+    [rejected] = report.rejected
+    assert "does not look like an email address" in rejected.reason
+    assert "unknown expertise 'mathz' — did you mean 'maths'?" in rejected.reason
+    assert report.warnings == []
+    with sessions() as session:
+        assert [p.slack_user_id for p in session.exec(select(Person))] == ["U0GOOD001"]
+
+
+def test_a_dry_run_reports_an_unknown_tag_as_the_import_would(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    text = f"{HEADER}\nU0TAGS001,Ann Lee,,sle,,,,,maths;Phonix,1\n"
+    checked = import_directory(sessions, io.StringIO(text), now=clock.now(), dry_run=True)
+
+    first_line = checked.render().splitlines()[0]
+    assert first_line == (
+        "Directory import (dry run: nothing was saved): 1 added, 0 updated, 0 unchanged, "
+        "0 rejected."
+    )
+    assert checked.warnings == [
+        "line 2 (U0TAGS001): left out unknown expertise 'Phonix' — did you mean 'phonics'?"
+    ]
+    with sessions() as session:
+        assert count(session, Person) == 0
+    imported = run_import(sessions, text, clock)
+    assert (imported.added, imported.warnings) == (checked.added, checked.warnings)
 
 
 def test_a_database_error_on_one_row_rejects_only_that_row(
@@ -277,7 +386,7 @@ def test_the_bad_fixture_rejects_one_of_each_kind(
     reasons = {row.line: row.reason for row in report.rejected}
     expected = {
         "unknown role 'headteacher'",
-        "unknown expertise",
+        "1 value where the header has 11 — is a separator missing?",
         "missing slack_user_id",
         "does not look like a Slack user id",
         "missing name",
@@ -290,8 +399,13 @@ def test_the_bad_fixture_rejects_one_of_each_kind(
     for fragment in expected:
         assert any(fragment in reason for reason in reasons.values()), fragment
     assert len(reasons) == len(expected)
-    assert len(report.added) >= 4
+    assert len(report.added) >= 5
     assert not report.ok
+    assert "U07RS5C2LX" in report.added  # an unknown tag is left out, not the person
+    assert (
+        "line 5 (U07RS5C2LX): left out unknown expertise 'underwater basket weaving' — it is not "
+        "in the expertise vocabulary"
+    ) in report.warnings
     with sessions() as session:
         assert count(session, Person) == len(report.added)
         assert set(session.exec(select(Person.slack_user_id))) == set(report.added)
@@ -702,13 +816,46 @@ def test_cli_reports_bad_rows_and_exits_non_zero(db_url: str, tmp_path: Path) ->
         "unknown role 'headteacher' — use head, nle, sle, specialist, coordinator, "
         "aspiring-nle or aspiring-sle"
     ) in (result.stdout)
+    assert "line 16: 1 value where the header has 11 — is a separator missing?" in result.stdout
+    assert (
+        "line 5 (U07RS5C2LX): left out unknown expertise 'underwater basket weaving'"
+    ) in result.stdout.split("Warnings:")[1]
     assert result.stderr.strip().splitlines() == [
         "error: 10 rows were rejected (listed above); the other rows were saved"
     ]
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
-            assert count(session, Person) >= 4
+            assert count(session, Person) >= 5
+            assert expertise_of(session, "U07RS5C2LX") == ["maths"]
+    finally:
+        engine.dispose()
+
+
+def test_cli_imports_a_row_with_an_unknown_tag_and_warns(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "directory.csv"
+    path.write_text(
+        f"{HEADER}\nU0TAGS001,Ann Lee,,sle,,,,,send;safegaurding,1\n{GOOD_ROW}\n",
+        encoding="utf-8",
+    )
+    checked = run_cli(db_url, tmp_path, "directory", "import", "--dry-run", str(path))
+    result = run_cli(db_url, tmp_path, "directory", "import", str(path))
+
+    warning = (
+        "  line 2 (U0TAGS001): left out unknown expertise 'safegaurding' — did you mean "
+        "'safeguarding'?"
+    )
+    for done in (checked, result):
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        assert "2 added, 0 updated, 0 unchanged, 0 rejected" in done.stdout
+        assert done.stdout.splitlines()[-2:] == ["Warnings:", warning]
+    assert "dry run: nothing was saved" in checked.stdout
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert expertise_of(session, "U0TAGS001") == ["send"]
+            assert expertise_of(session, "U0GOOD001") == ["maths"]
     finally:
         engine.dispose()
 
@@ -717,6 +864,8 @@ def test_cli_dry_run_with_bad_rows_says_why_it_exits_non_zero(db_url: str, tmp_p
     result = run_cli(db_url, tmp_path, "directory", "import", "--dry-run", str(BAD))
     assert result.returncode == 1
     assert "line 3 (U06HJ4W1PA): unknown role 'headteacher'" in result.stdout
+    assert "line 16: 1 value where the header has 11" in result.stdout
+    assert "line 5 (U07RS5C2LX): left out unknown expertise" in result.stdout
     assert result.stderr.strip().splitlines() == [
         "error: 10 rows would be rejected (listed above); nothing was saved"
     ]

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.directory.files import MAX_UPLOAD_BYTES
 from handlers.slack.stand_in.fake_slack import dm_channel_id
 from handlers.slack.stand_in.signing import view_submission_payload
-from storage.models import AuditEntry, Person
+from storage.models import AuditEntry, Person, PersonExpertise
 from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 from tests.support.blockkit import texts
 
@@ -176,6 +176,36 @@ def test_coordinator_import_adds_updates_and_reports_rejected_rows(slack: SlackW
     assert [(e.actor, e.detail["line"]) for e in added if e.actor] == [(COORDINATOR, 3)]
     [summary] = audit(slack, "directory.imported")
     assert (summary.actor, summary.detail["rejected"]) == (COORDINATOR, 1)
+
+
+def test_an_unknown_tag_is_left_out_with_a_warning_and_a_short_row_is_named(
+    slack: SlackWorld,
+) -> None:
+    slack.import_directory()
+    rows = (
+        "UNEW1,Nia Newcomer,n.new@example.org,sle,Oak Hill Primary School,103500,primary,"
+        "West Midlands,maths;mathz,1\n"
+        # A missing comma after the email: one value short.
+        "UBAD1,Bea Broken,b.broken@example.org sle,Oak Hill Primary School,103500,primary,"
+        "West Midlands,send,1\n"
+    )
+    file = slack.fake.add_file("people.csv", (HEADER + rows).encode(), user=COORDINATOR)
+
+    submit_file(slack, COORDINATOR, file)
+
+    found = people(slack)
+    assert "UNEW1" in found and "UBAD1" not in found
+    with slack.runtime.sessions() as session:
+        tags = session.exec(
+            select(PersonExpertise.tag_slug).where(PersonExpertise.person_id == found["UNEW1"].id)
+        ).all()
+    assert tags == ["maths"]
+    [report] = slack.fake.messages(COORDINATOR)
+    assert "1 added, 0 updated, 0 unchanged, 1 rejected" in report["text"]
+    shown = texts(report["blocks"])
+    assert "line 3 (UBAD1): 9 values where the header has 10 — is a separator missing?" in shown
+    warnings = shown.split("Warnings:")[1]
+    assert "line 2 (UNEW1): left out unknown expertise 'mathz' — did you mean 'maths'?" in warnings
 
 
 def test_a_long_report_is_cut_within_slack_limits(slack: SlackWorld) -> None:
