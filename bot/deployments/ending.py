@@ -38,6 +38,7 @@ from storage.models import (
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
 
+ALREADY_ENDED = "This support has already ended, so there's nothing more to do."
 ENDED = "Done: the support has ended, and the head, the supporter and their team are told."
 
 
@@ -47,17 +48,8 @@ def end_support(
     """End an active deployment early, for a reason (coordinators only); returns what to tell
     the coordinator. Conflict, changing nothing, once it has ended (a double click, two copies
     of the form, or the head completing it first)."""
-    if not is_coordinator(session, actor):
-        raise NotAllowed(
-            "Only coordinators can end a support.",
-            action="deployment.end",
-            subject_type="deployment",
-            subject_id=deployment_id,
-        )
+    deployment = may_end(session, actor=actor, deployment_id=deployment_id)
     reason = checked_reason(reason)
-    deployment = session.get(Deployment, deployment_id)
-    if deployment is None:
-        raise NotFound("I can't find that support any more.")
     # The request's lock first (as releasing and reassigning take it), then a conditional
     # update: of two clicks at once, only one finds the deployment still active.
     request = get_request(session, deployment.request_id, for_update=True)
@@ -70,7 +62,7 @@ def end_support(
     ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
     session.refresh(deployment)
     if ended != 1:
-        raise Conflict("This support has already ended, so there's nothing more to do.")
+        raise Conflict(ALREADY_ENDED)
     if request.status == ACCEPTED:
         request.status = CANCELLED
         request.closed_at = ctx.now
@@ -89,6 +81,24 @@ def end_support(
     if was_posted(session, card_ref(request.id or 0)):
         refresh_card(session, summarise(session, request, ctx.vocabulary), now=ctx.now)
     return ENDED
+
+
+def may_end(session: Session, *, actor: str, deployment_id: int) -> Deployment:
+    """The deployment if `actor` may end it now (before the form opens, and again on
+    submitting it): NotAllowed for anyone but a coordinator, Conflict once it has ended."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(
+            "Only coordinators can end a support.",
+            action="deployment.end",
+            subject_type="deployment",
+            subject_id=deployment_id,
+        )
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise NotFound("I can't find that support any more.")
+    if deployment.status != DeploymentStatus.ACTIVE:
+        raise Conflict(ALREADY_ENDED)
+    return deployment
 
 
 def checked_reason(reason: str) -> str:
