@@ -222,7 +222,7 @@ def test_erasing_who_wrote_it_or_whom_it_is_about_erases_the_reason(
         assert REASON in json.dumps(export_person(session, LEAD))
         report = erase_person(session, world.runtime.context(), erased)
     assert report is not None and report.end_reasons == 1
-    assert "reason a support was ended" in report.summary()
+    assert "reason a support was ended" in report.summary(world.runtime.settings.tz)
     assert world.deployment(team).end_reason is None
 
 
