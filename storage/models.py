@@ -337,6 +337,9 @@ class Offer(_Table, table=True):
     suggested_user_id: str | None = None
 
 
+END_REASON_LIMIT = 300
+
+
 class Deployment(_Table, table=True):
     """An accepted request: who supports whom, since when."""
 
@@ -364,6 +367,8 @@ class Deployment(_Table, table=True):
     checkin_every_days: int | None = None
     checkins_paused: bool = False
     impact_note: str | None = Field(default=None, sa_type=Text)
+    # Why a coordinator ended the support early (*End this support*), in a few words.
+    end_reason: str | None = Field(default=None, max_length=END_REASON_LIMIT)
 
 
 class DeploymentMember(_Table, table=True):

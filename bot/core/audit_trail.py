@@ -31,6 +31,7 @@ _WORDS: Mapping[str, str] = {
     "offer.suggested": "suggested a colleague",
     "deployment.released": "released the deployment",
     "deployment.completed": "marked the support completed",
+    "deployment.ended": "ended the support early (the reason is on the deployment record)",
     "deployment.checkins_paused": "paused the check-ins",
     "deployment.checkins_resumed": "resumed the check-ins",
     "checkin.sent": "sent a check-in",

@@ -99,6 +99,9 @@ def _review_and_impact(record: dict[str, Any]) -> str:
         note = f": {_text(answer['note'])}" if answer.get("note") else ""
         return escape(DECISION_WORDS.get(answer["decision"], answer["decision"])) + note
 
+    ended = (
+        [("Ended by a coordinator", _text(record["end_reason"]))] if record["end_reason"] else []
+    )
     return _rows(
         [
             (
@@ -111,6 +114,7 @@ def _review_and_impact(record: dict[str, Any]) -> str:
             ("Impact (head)", _text(impact["head_comment"])),
             ("Impact (supporter)", _text(impact["supporter_comment"])),
             ("Closing note", _text(record["impact_note"])),
+            *ended,
         ]
     )
 

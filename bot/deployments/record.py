@@ -84,6 +84,7 @@ CSV_COLUMNS = (
     "head_comment",
     "supporter_comment",
     "impact_note",
+    "end_reason",
 )
 
 
@@ -127,6 +128,7 @@ def deployment_record(session: Session, deployment_id: int, tz: ZoneInfo) -> dic
         "review": _review(session, plan, tz),
         "impact": _impact(session, deployment_id),
         "impact_note": deployment.impact_note,
+        "end_reason": deployment.end_reason,  # why a coordinator ended it early, if they did
     }
 
 
@@ -286,7 +288,10 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
     objectives = agreement["objectives"]
     school = record["school"]
     return {
-        **{k: record[k] for k in ("deployment_id", "request_id", "status", "impact_note")},
+        **{
+            k: record[k]
+            for k in ("deployment_id", "request_id", "status", "impact_note", "end_reason")
+        },
         "school": school["name"],
         "school_urn": school["urn"],
         "phase": school["phase"],

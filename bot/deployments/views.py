@@ -22,6 +22,7 @@ REVIEW = "deployment_review"  # + "_" + the decision
 IMPACT = "deployment_impact"
 SKIP = "deployment_skip"  # + "_" + the step: ids in one message must differ
 SUMMARY = "deployment_summary"
+END_SUPPORT = "deployment_end"  # a coordinator's *End this support* (value: deployment id)
 
 STEPS = ("visit", "agreement", "review", "impact")
 RATING_WORDS = {"not_started": "Not started", "some": "Some progress", "good": "Good progress"}

@@ -91,7 +91,7 @@ def erase_request_text(session: Session, request_ids: list[int], *, now: datetim
         session.execute(
             update(Deployment)
             .where(col(Deployment.id).in_(deployment_ids))
-            .values(impact_note=None)
+            .values(impact_note=None, end_reason=None)
         )
         checkin_ids = list(
             session.scalars(

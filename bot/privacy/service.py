@@ -246,6 +246,7 @@ def _deployments_export(
             "checkin_every_days": d.checkin_every_days,
             "checkins_paused": d.checkins_paused,
             "impact_note": d.impact_note,
+            "end_reason": d.end_reason,
         }
         for d in rows
     ]
@@ -362,6 +363,7 @@ class ErasureReport:
     decline_reasons: int = 0
     checkin_notes: int = 0
     impact_notes: int = 0
+    end_reasons: int = 0  # why a coordinator ended a support they wrote, or one they led
     deployment_records: int = 0
     messages: int = 0
     visits: int = 0  # open classrooms: visits whose text was erased or that were cancelled
@@ -378,6 +380,7 @@ class ErasureReport:
                 self.decline_reasons,
                 self.checkin_notes,
                 self.impact_notes,
+                self.end_reasons,
                 self.deployment_records,
                 self.messages,
                 self.visits,
@@ -403,6 +406,7 @@ class ErasureReport:
             _count(self.decline_reasons, "decline reason", "decline reasons"),
             _count(self.checkin_notes, "check-in note", "check-in notes"),
             _count(self.impact_notes, "impact note", "impact notes"),
+            _count(self.end_reasons, "reason a support was ended", "reasons supports were ended"),
             _count(
                 self.deployment_records, "deployment record's notes", "deployment records' notes"
             ),
@@ -461,6 +465,7 @@ def erase_person(session: Session, ctx: ServiceContext, slack_user_id: str) -> E
     _erase_their_requests(session, ctx, person.id, report)
     report.visits += erase_visits_of(session, ctx, person.id)
     _erase_what_they_wrote(session, person, report, name=name if first else None)
+    report.end_reasons += _erase_end_reasons(session, person)
     report.deployment_records += erase_written_by(session, person.id, now=now)
     report.messages += erase_sent_messages(
         session, _messages_about(session, person, name, email, first=first), now=now
@@ -704,6 +709,27 @@ def _update_slack_copies(session: Session, ctx: ServiceContext, request: Support
             text=text,
             view=ChannelPost(summary),
         )
+
+
+def _erase_end_reasons(session: Session, person: Person) -> int:
+    """The reasons given for ending supports early that they wrote (as a coordinator) or
+    that are about a support they led; the head's go with their requests' text."""
+    ended_by_them = select(col(AuditEntry.subject_id)).where(
+        AuditEntry.action == "deployment.ended",
+        col(AuditEntry.actor).in_([i for i in (person.slack_user_id, person.teams_user_id) if i]),
+    )
+    ids = [int(i) for i in session.exec(ended_by_them)]
+    return int(
+        session.execute(
+            update(Deployment)
+            .where(
+                or_(col(Deployment.id).in_(ids), col(Deployment.supporter_id) == person.id),
+                col(Deployment.end_reason).is_not(None),
+            )
+            .values(end_reason=None)
+        ).rowcount  # type: ignore[attr-defined]  # a DML result is a CursorResult
+        or 0
+    )
 
 
 def _erase_what_they_wrote(

@@ -4,12 +4,23 @@ they get a plan without being sent the "next steps", and ended ones are not aske
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Boolean, Engine, Integer, String, column, insert, table
 from sqlmodel import Session, select
 
 from storage.db import alembic_config
-from storage.models import Deployment, DeploymentStatus, Person, SupportRequest
+from storage.models import Deployment, DeploymentStatus, Person, SupportRequest, UTCDateTime
 from tests.conftest import MONDAY_MORNING
+
+# The deployment table as it was then: the model has grown since (`end_reason`, 0018).
+DEPLOYMENT_BEFORE_0009 = table(
+    "deployment",
+    column("request_id", Integer),
+    column("supporter_id", Integer),
+    column("status", String),
+    column("started_at", UTCDateTime()),
+    column("ended_at", UTCDateTime()),
+    column("checkins_paused", Boolean),
+)
 
 
 def _deployment(session: Session, person_id: int, status: DeploymentStatus) -> None:
@@ -18,13 +29,14 @@ def _deployment(session: Session, person_id: int, status: DeploymentStatus) -> N
     )
     session.add(request)
     session.flush()
-    session.add(
-        Deployment(
+    session.execute(
+        insert(DEPLOYMENT_BEFORE_0009).values(
             request_id=request.id or 0,
             supporter_id=person_id,
-            status=status,
+            status=str(status),
             started_at=MONDAY_MORNING,
             ended_at=None if status == DeploymentStatus.ACTIVE else MONDAY_MORNING,
+            checkins_paused=False,
         )
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.deployments.views import (
     BOOK_VISIT,
     DRAFT_AGREEMENT,
+    END_SUPPORT,
     IMPACT,
     LOG_VISIT,
     RATING_WORDS,
@@ -36,6 +37,7 @@ from handlers.slack.blocks import (
 from handlers.slack.blocks.audit import audit_button
 
 PRIVACY_HINT = "Please don't name pupils or staff."
+END_FORM = "deployment_end_form"
 VISIT_FORM = "deployment_visit_form"
 AGREEMENT_FORM = "deployment_agreement_form"
 LOG_FORM = "deployment_log_form"
@@ -104,6 +106,29 @@ def visit_modal(deployment_id: int) -> dict[str, Any]:
                 "Choose a school day for the first (diagnostic) visit. I'll tell the other person."
             ),
             _input("visit_on", "Date of the first visit", _date()),
+        ],
+    )
+
+
+def end_modal(deployment_id: int, reason_limit: int) -> dict[str, Any]:
+    """A coordinator's *End this support*: why, in a few words (required)."""
+    return _modal(
+        END_FORM,
+        "End this support",
+        "End the support",
+        {"deployment_id": deployment_id},
+        [
+            section(
+                "Ending stops the check-ins and closes the request. The head, the supporter and "
+                "their team are told; nobody else is offered it. To find the school someone "
+                "else instead, the supporter can release it."
+            ),
+            _input(
+                "reason",
+                "Why is it ending?",
+                _text(reason_limit),
+                hint="The head, the lead supporter and the coordinators see this. " + PRIVACY_HINT,
+            ),
         ],
     )
 
@@ -240,6 +265,8 @@ def _progress_buttons(line: DeploymentProgress, *, audit: bool) -> list[Block]:
     if line.status != "active" and line.role in ("head", "supporter") and not line.impact_given:
         buttons.append(button("Closing record", IMPACT, value, style="primary"))
     buttons.append(button("Summary (HTML)", SUMMARY, value))
+    if line.status == "active" and line.role == "coordinator":
+        buttons.append(button("End this support", END_SUPPORT, value, style="danger"))
     if audit:
         buttons.append(audit_button(line.request_id))
     return buttons

@@ -14,6 +14,7 @@ from bot.core.text import escape
 from bot.deployments.views import (
     BOOK_VISIT,
     DRAFT_AGREEMENT,
+    END_SUPPORT,
     IMPACT,
     LOG_VISIT,
     RATING_WORDS,
@@ -35,6 +36,7 @@ from handlers.teams.cards import (
     text_block,
     text_input,
 )
+from storage.models import END_REASON_LIMIT
 
 AGREEMENT_OPEN = "deployment_agreement_open"  # *Revise the agreement*: the form, filled in
 IMPACT_SAVE = "deployment_impact_save"  # the closing record's *Save* (value: deployment id)
@@ -162,8 +164,26 @@ def host_date_form(label: str, value: str) -> Element:
     )
 
 
+def end_support_form(label: str, value: str) -> Element:
+    """A coordinator's *End this support*: why, in a few words (the core requires it)."""
+    return show_card(
+        label,
+        [
+            text_block(
+                "Ending stops the check-ins and closes the request. The head, the supporter and "
+                "their team are told; the head, the lead supporter and the coordinators see why."
+            ),
+            labelled(
+                text_input("reason", "Why is it ending?", max_length=END_REASON_LIMIT), "Reason"
+            ),
+        ],
+        [execute("End the support", END_SUPPORT, value, style="danger")],
+    )
+
+
 INLINE_FORMS = {
     BOOK_VISIT: book_visit_form,
+    END_SUPPORT: end_support_form,
     DRAFT_AGREEMENT: agreement_form,
     LOG_VISIT: log_visit_form,
     PICK_DATE: host_date_form,

@@ -1,7 +1,8 @@
 """Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
-offer, release a deployment, send out, edit or cancel a request, give a newcomer's school
-details, answer a check-in; and the steps of a deployment (`lifecycle`), open classrooms
-(`visits`), team deployments (`teamwork`) and the coordinators' audit trail (`audit`).
+offer, release a deployment (or, for a coordinator, end it), send out, edit or cancel a
+request, give a newcomer's school details, answer a check-in; and the steps of a deployment
+(`lifecycle`), open classrooms (`visits`), team deployments (`teamwork`) and the
+coordinators' audit trail (`audit`).
 
 Each button's `data` carries the same action id and value as its Slack twin, and runs the same
 core function, so the database decides exactly as for a Slack click ("the first Accept wins").
@@ -32,6 +33,8 @@ from sqlmodel import Session
 
 from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
 from bot.core.errors import NotAllowed, UserFacingError
+from bot.deployments.ending import end_support
+from bot.deployments.views import END_SUPPORT
 from bot.outbox.flows import record_refusal
 from bot.requests.intake import SHOW_REQUEST, cancel_request, show_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
@@ -73,6 +76,13 @@ def _release(session: Session, ctx: TeamsContext, actor: str, deployment: int, _
     return "Thanks for letting me know. I'm finding someone else for the school."
 
 
+def _end(session: Session, ctx: TeamsContext, actor: str, deployment: int, data: Any) -> str:
+    reason = str(data.get("reason") or "")
+    return end_support(
+        session, ctx.services.context(), actor=actor, deployment_id=deployment, reason=reason
+    )
+
+
 def _confirm(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: Any) -> str:
     confirm_request(session, ctx.services.context(), actor=actor, request_id=request_id)
     return "I'm offering it to the best-matched system leaders now."
@@ -110,6 +120,7 @@ ACTIONS: dict[str, Work] = {
     "offer_accept": _accept,
     "offer_decline": _decline,
     "deployment_release": _release,
+    END_SUPPORT: _end,
     "request_confirm": _confirm,
     "request_cancel": _cancel,
     SHOW_REQUEST: _show,

@@ -1,8 +1,8 @@
 """`home` on Teams, which has no Home tab: where things stand in a few lines, then one card per
 deployment the person is in (as Slack's Home tab shows them), with the buttons for its next
 steps: the first visit, the agreement (drafted or revised), a visit log, the closing record,
-the summary, the team (add, remove) and, for coordinators, the audit trail; and a card per
-deployment they are on as a colleague or shadow, with *Step off*."""
+the summary, the team (add, remove) and, for coordinators, *End this support* and the audit
+trail; and a card per deployment they are on as a colleague or shadow, with *Step off*."""
 
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ def progress_actions(
     if line.status != "active" and line.role in ("head", "supporter") and not line.impact_given:
         actions.append(Action(ids.IMPACT, "Closing record", value, style="primary"))
     actions.append(Action(ids.SUMMARY, "Summary", value))
+    if line.status == "active" and line.role == "coordinator":
+        actions.append(Action(ids.END_SUPPORT, "End this support", value, style="danger"))
     if coordinator:
         actions.append(Action(AUDIT_TRAIL, "Audit trail", str(line.request_id)))
     return tuple(actions)

@@ -110,7 +110,7 @@ def test_a_coordinators_home_has_recent_deployments_with_the_audit_trail(
         deployed(world)
         say(world, COORDINATOR, "home")
         card = card_with(world, COORDINATOR, "home_audit_trail")
-        assert actions_on(card) == ["deployment_summary", "home_audit_trail"]
+        assert actions_on(card) == ["deployment_summary", "deployment_end", "home_audit_trail"]
         press_on_card(world, COORDINATOR, "home_audit_trail")
         assert [c for c in cards_to(world, COORDINATOR) if "Audit trail of request" in str(c)]
 

@@ -1,6 +1,6 @@
 """Buttons of the deployment lifecycle (in DMs and on App Home): open the first-visit,
-agreement, visit-log and closing forms; confirm the agreement; answer the review; skip a
-step; get the one-page summary."""
+agreement, visit-log and closing forms and a coordinator's *End this support* form; confirm
+the agreement; answer the review; skip a step; get the one-page summary."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from bot.core.errors import NotFound
 from bot.deployments import views as ids
+from bot.deployments.ending import may_end
 from bot.deployments.record import send_summary
 from bot.deployments.service import (
     agreement_form,
@@ -24,7 +25,13 @@ from bot.deployments.service import (
     involvement,
     skip_step,
 )
-from handlers.slack.blocks.deployments import agreement_modal, impact_modal, log_modal, visit_modal
+from handlers.slack.blocks.deployments import (
+    agreement_modal,
+    end_modal,
+    impact_modal,
+    log_modal,
+    visit_modal,
+)
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
     action_value,
@@ -34,6 +41,7 @@ from handlers.slack.listeners.common import (
     user_id_of,
 )
 from handlers.slack.listeners.events.home import refresh_if_from_home
+from storage.models import END_REASON_LIMIT
 
 
 def _target(body: dict[str, Any]) -> tuple[int, str]:
@@ -135,6 +143,16 @@ def on_impact(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClie
     _open(ctx, ack, body, client, form)
 
 
+def on_end(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*End this support* (a coordinator, on App Home): the form asking why."""
+
+    def form(session: Session, deployment_id: int, _: str) -> dict[str, Any]:
+        may_end(session, actor=user_id_of(body), deployment_id=deployment_id)
+        return end_modal(deployment_id, END_REASON_LIMIT)
+
+    _open(ctx, ack, body, client, form)
+
+
 def on_confirm(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """*Confirm agreement* (the head); acknowledged once saved."""
     actor = user_id_of(body)
@@ -197,6 +215,7 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ids.DRAFT_AGREEMENT)(partial(on_agreement, ctx))
     app.action(ids.LOG_VISIT)(partial(on_log_visit, ctx))
     app.action(ids.IMPACT)(partial(on_impact, ctx))
+    app.action(ids.END_SUPPORT)(partial(on_end, ctx))
     app.action(ids.CONFIRM_AGREEMENT)(partial(on_confirm, ctx))
     app.action(re.compile(f"^{ids.REVIEW}_(continue|adjust|close)$"))(partial(on_review, ctx))
     app.action(re.compile(f"^{ids.SKIP}_(visit|agreement|review|impact)$"))(partial(on_skip, ctx))

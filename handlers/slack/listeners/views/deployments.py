@@ -1,6 +1,6 @@
-"""Submissions of the lifecycle's forms: the first visit, the agreement, a visit log and the
-closing record. Each is saved (once) before it is acknowledged; a problem with what was typed
-goes back to the form beside the field."""
+"""Submissions of the lifecycle's forms: the first visit, the agreement, a visit log, the
+closing record, and a coordinator's *End this support*. Each is saved (once) before it is
+acknowledged; a problem with what was typed goes back to the form beside the field."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from slack_bolt import Ack, App
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput, NotAllowed, UserFacingError
+from bot.deployments.ending import end_support
 from bot.deployments.service import (
     book_first_visit,
     draft_agreement,
@@ -19,9 +20,16 @@ from bot.deployments.service import (
     parse_objectives,
     record_impact,
 )
-from handlers.slack.blocks.deployments import AGREEMENT_FORM, IMPACT_FORM, LOG_FORM, VISIT_FORM
+from handlers.slack.blocks.deployments import (
+    AGREEMENT_FORM,
+    END_FORM,
+    IMPACT_FORM,
+    LOG_FORM,
+    VISIT_FORM,
+)
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import int_value, tell, user_id_of, view_metadata, view_values
+from handlers.slack.listeners.events.home import refresh_home
 from handlers.slack.listeners.views.requests import message_view
 
 
@@ -45,15 +53,16 @@ def _form_key(body: dict[str, Any]) -> str | None:
 
 def _submit(
     ctx: SlackContext, ack: Ack, body: dict[str, Any], work: Callable[[Session, int], str]
-) -> None:
-    """Save the form with its reply (once, if a double submit raced it), then acknowledge."""
+) -> bool:
+    """Save the form with its reply (once, if a double submit raced it), then acknowledge;
+    whether it was saved."""
     deployment_id = int_value(str(view_metadata(body).get("deployment_id", "")))
     if deployment_id is None:
         ack(
             response_action="update",
             view=message_view("Not saved", "I couldn't tell which support this was."),
         )
-        return
+        return False
     try:
         unit_of_work(
             ctx,
@@ -67,6 +76,9 @@ def _submit(
         ack(response_action="update", view=message_view("Not saved", exc.message))
         if isinstance(exc, NotAllowed):
             tell(ctx, body, exc.message, refused=exc)
+    else:
+        return True
+    return False
 
 
 def on_visit(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
@@ -163,9 +175,27 @@ def on_impact(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     )
 
 
+def on_end(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """A coordinator's *End this support* form: ended (once) before the ack, then their Home
+    tab shows it."""
+    reason = str(view_values(body).get("reason") or "")
+    user = user_id_of(body)
+    ended = _submit(
+        ctx,
+        ack,
+        body,
+        lambda s, deployment_id: end_support(
+            s, ctx.context(), actor=user, deployment_id=deployment_id, reason=reason
+        ),
+    )
+    if ended:
+        refresh_home(ctx, user)
+
+
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the lifecycle's forms."""
     app.view(VISIT_FORM)(partial(on_visit, ctx))
     app.view(AGREEMENT_FORM)(partial(on_agreement, ctx))
     app.view(LOG_FORM)(partial(on_log, ctx))
     app.view(IMPACT_FORM)(partial(on_impact, ctx))
+    app.view(END_FORM)(partial(on_end, ctx))

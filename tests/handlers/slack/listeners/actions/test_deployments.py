@@ -9,7 +9,14 @@ from sqlmodel import Session, select
 from bot.entry.runtime import Runtime
 from handlers.slack.listeners.actions import deployments, offers
 from storage.models import Deployment, DeploymentPlan, DeploymentReview
-from tests.handlers.slack.listeners.conftest import HEAD, Ack, click, new_request, offers_of
+from tests.handlers.slack.listeners.conftest import (
+    COORDINATOR,
+    HEAD,
+    Ack,
+    click,
+    new_request,
+    offers_of,
+)
 
 
 def deployed(ctx: Runtime, client: MagicMock) -> tuple[int, str]:
@@ -80,4 +87,19 @@ def test_a_button_pointing_nowhere_is_answered_politely(
     deployments.on_confirm(
         ctx, ack=ack, body=click(HEAD, "deployment_confirm_agreement", "nonsense"), client=client
     )
+    assert ack.once == {}
+
+
+def test_on_end_opens_the_reason_form_for_a_coordinator_only(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployment_id, supporter = deployed(ctx, client)
+    for someone in (HEAD, supporter):
+        body = click(someone, "deployment_end", str(deployment_id))
+        deployments.on_end(ctx, ack=Ack(), body=body, client=client)
+    client.views_open.assert_not_called()
+    body = click(COORDINATOR, "deployment_end", str(deployment_id))
+    deployments.on_end(ctx, ack=ack, body=body, client=client)
+    view = client.views_open.call_args.kwargs["view"]
+    assert view["callback_id"] == "deployment_end_form"
     assert ack.once == {}

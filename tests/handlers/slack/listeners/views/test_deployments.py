@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from bot.entry.runtime import Runtime
 from handlers.slack.listeners.views import deployments
-from storage.models import DeploymentObjective, DeploymentVisit
+from storage.models import Deployment, DeploymentObjective, DeploymentVisit
 from tests.handlers.slack.listeners.actions.test_deployments import deployed
-from tests.handlers.slack.listeners.conftest import Ack, submission
+from tests.handlers.slack.listeners.conftest import COORDINATOR, Ack, submission
 
 
 def _text(value: str) -> dict[str, str]:
@@ -58,3 +58,29 @@ def test_a_form_without_its_deployment_is_not_saved(ctx: Runtime, ack: Ack) -> N
     body = submission("USLE1", "deployment_visit_form", {}, "")
     deployments.on_visit(ctx, ack=ack, body=body)
     assert ack.once["response_action"] == "update"
+
+
+def test_on_end_ends_the_support_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    deployment_id, _ = deployed(ctx, client)
+
+    def status() -> str:
+        with Session(ctx.engine) as session:
+            return str(session.exec(select(Deployment.status)).one())
+
+    ack.check = status
+    meta = json.dumps({"deployment_id": deployment_id})
+    body = submission(COORDINATOR, "deployment_end_form", {"reason": _text("Merged")}, meta)
+    deployments.on_end(ctx, ack=ack, body=body)
+    assert ack.once == {}
+    assert ack.seen == ["cancelled"]
+
+
+def test_on_end_without_a_reason_asks_again(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    deployment_id, _ = deployed(ctx, client)
+    meta = json.dumps({"deployment_id": deployment_id})
+    body = submission(COORDINATOR, "deployment_end_form", {"reason": _text(" ")}, meta)
+    deployments.on_end(ctx, ack=ack, body=body)
+    assert ack.once == {
+        "response_action": "errors",
+        "errors": {"reason": "Please say briefly why the support is ending."},
+    }

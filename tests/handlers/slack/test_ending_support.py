@@ -1,0 +1,159 @@
+"""A coordinator's *End this support* through Slack: the button on their Home tab, the form
+asking why, the submission ended before its ack (once, however many copies arrive), and
+nobody else able to do it, as real signed requests against the bot and its fake Web API."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlmodel import select
+
+from handlers.slack.stand_in.signing import block_actions_payload, view_submission_payload
+from storage.models import AuditEntry, Deployment, SupportRequest
+from tests.handlers.slack.conftest import SlackWorld
+from tests.handlers.slack.test_deployments import (
+    HEAD,
+    SUPPORTER,
+    deployed,  # noqa: F401 (the fixture)
+    opened,
+    replies,
+    send_checkin,
+)
+from tests.handlers.slack.test_home import click_in_home, open_home
+from tests.support.blockkit import action_ids, button_value, texts
+
+COORDINATOR = "UCOORD"
+END, FORM = "deployment_end", "deployment_end_form"
+REASON = "The school has joined a trust that supports it directly."
+
+
+def reason(words: str) -> dict[str, Any]:
+    return {"reason": {"value": {"type": "plain_text_input", "value": words}}}
+
+
+def end_form(slack: SlackWorld, deployment_id: int) -> dict[str, Any]:
+    """The coordinator presses *End this support* on their Home tab; returns the form."""
+    home = open_home(slack, COORDINATOR)
+    assert button_value(home["blocks"], END) == str(deployment_id)
+    click_in_home(slack, COORDINATOR, END, str(deployment_id))
+    return opened(slack, FORM)
+
+
+def submission(form: dict[str, Any], words: str, user: str = COORDINATOR) -> dict[str, Any]:
+    return view_submission_payload(
+        user, FORM, reason(words), form["private_metadata"], view_id="V0ENDFORM"
+    )
+
+
+def deployment(slack: SlackWorld, deployment_id: int) -> Deployment:
+    with slack.runtime.sessions() as session:
+        found = session.get(Deployment, deployment_id)
+        assert found is not None
+        return found
+
+
+def audited(slack: SlackWorld, action: str) -> list[AuditEntry]:
+    with slack.runtime.sessions() as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_coordinator_ends_a_support_from_their_home_tab(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    send_checkin(slack)
+    form = end_form(slack, deployed)
+    assert "Why is it ending?" in texts(form["blocks"])
+    status, body, _ = slack.sender.interact(submission(form, REASON))
+    assert (status, body) == (200, b"")  # the form closes once the support has ended
+    slack.settle()
+    ended = deployment(slack, deployed)
+    assert (ended.status, ended.end_reason) == ("cancelled", REASON)
+    with slack.runtime.sessions() as session:
+        assert session.exec(select(SupportRequest)).one().status == "cancelled"
+    assert "the support has ended" in replies(slack, COORDINATOR)
+    for person in (HEAD, SUPPORTER):
+        told = " ".join(texts(m.get("blocks")) for m in slack.fake.messages(person))
+        assert REASON in told and "This support has ended, so this check-in is closed." in told
+        assert "checkin_on_track" not in str([m.get("blocks") for m in slack.fake.messages(person)])
+    [entry] = audited(slack, "deployment.ended")
+    assert entry.actor == COORDINATOR
+    # The Home tab is published again, without the button.
+    home = slack.fake.home_view(COORDINATOR)
+    assert home is not None and END not in action_ids(home["blocks"])
+
+
+def test_the_form_asks_again_without_a_reason(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    form = end_form(slack, deployed)
+    status, body, _ = slack.sender.interact(submission(form, "   "))
+    assert status == 200
+    assert b'"response_action":"errors"' in body.replace(b" ", b"") and b"reason" in body
+    assert deployment(slack, deployed).status == "active"
+
+
+def test_a_double_submit_ends_the_support_once(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    """Slack may deliver one form twice (a double click, a retry): the same view id."""
+    form = end_form(slack, deployed)
+    payload = submission(form, REASON)
+    first = slack.sender.interact(payload)
+    slack.settle()
+    second = slack.sender.interact(payload)
+    slack.settle()
+    assert (first[0], first[1], second[0]) == (200, b"", 200)
+    assert b"already ended" in second[1] and b"update" in second[1]
+    assert len(audited(slack, "deployment.ended")) == 1
+    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
+    assert len(head_told) == 1
+
+
+def test_two_copies_submitted_at_once_end_it_once(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    form = end_form(slack, deployed)
+    barrier, statuses = threading.Barrier(2), []
+
+    def send(words: str) -> None:
+        barrier.wait()
+        statuses.append(slack.sender.interact(submission(form, words))[0])
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in (REASON, "Another reason")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    slack.settle()
+    assert statuses == [200, 200]
+    assert len(audited(slack, "deployment.ended")) == 1
+    assert deployment(slack, deployed).end_reason in (REASON, "Another reason")
+    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
+    assert len(head_told) == 1
+
+
+def test_only_a_coordinator_can_end_a_support(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    assert END not in action_ids(open_home(slack, HEAD)["blocks"])
+    assert END not in action_ids(open_home(slack, SUPPORTER)["blocks"])
+    # A forged click opens no form; a forged submission ends nothing; both are audited.
+    status, _, _ = slack.sender.interact(block_actions_payload(HEAD, END, str(deployed)))
+    assert status == 200
+    slack.settle()
+    assert not [
+        c for c in slack.fake.calls_to("views.open") if c.args["view"].get("callback_id") == FORM
+    ]
+    form = end_form(slack, deployed)
+    status, body, _ = slack.sender.interact(submission(form, REASON, user=SUPPORTER))
+    slack.settle()
+    assert status == 200 and b"Only coordinators can end a support." in body
+    assert deployment(slack, deployed).status == "active"
+    assert [e.actor for e in audited(slack, "deployment.end.refused")] == [HEAD, SUPPORTER]
+    assert "Only coordinators can end a support." in replies(slack, HEAD)
