@@ -38,6 +38,7 @@ from bot.outbox.owing import FILES_UPLOAD, HOME_PUBLISH, REPLY
 from bot.outbox.pacing import Limit, Pacer
 from bot.outbox.transport import Claim, Failed, Outcome, RateLimited, Retry, Sent
 from handlers.slack.blocks.render import slack_payload
+from handlers.slack.client import error_code
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
@@ -125,7 +126,7 @@ def tell_now(
             client.chat_postEphemeral(channel=channel, user=user, text=text)
             return
         except SlackApiError as exc:
-            if str(exc.response.get("error") or "") not in NOT_SHOWN_THERE:
+            if error_code(exc) not in NOT_SHOWN_THERE:
                 raise
     client.chat_postMessage(channel=user, text=text)
 
@@ -185,15 +186,11 @@ class MayHaveTaken(Exception):
         self.error = error
 
 
-def _error_code(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or f"http_{exc.response.status_code}")
-
-
 def _transient_error(exc: Exception) -> str | None:
     """What to call a failure worth retrying (a 5xx, a transient error code, a connection
     problem); None for a refusal for good or an unexpected exception."""
     if isinstance(exc, SlackApiError):
-        error = _error_code(exc)
+        error = error_code(exc)
         transient = exc.response.status_code >= 500 or error in TRANSIENT_ERRORS
         return error if transient else None
     if isinstance(exc, (SlackClientError, OSError)):
@@ -256,7 +253,7 @@ class SlackTransport:
             log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
             return Retry(error)
         if isinstance(exc, SlackApiError):
-            return Failed(_error_code(exc))
+            return Failed(error_code(exc))
         return None
 
     # --- sending -------------------------------------------------------------------------
@@ -363,7 +360,7 @@ class SlackTransport:
                 **message.payload,
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "")
+            error = error_code(exc)
             if error not in NOT_SHOWN_THERE:
                 raise
             log.info("outbox %s: ephemeral refused (%s); replying by DM", message.id, error)
