@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 LIBRARIES_THAT_LOG_BODIES = ("slack_sdk", "slack_bolt", "microsoft_teams")
-NOISY = ("alembic", "apscheduler.executors", "httpx")
+# Libraries kept at WARNING: httpx logs every URL it calls at INFO, httpcore every answer's
+# headers at DEBUG.
+NOISY = ("alembic", "apscheduler.executors", "httpx", "httpcore")
 # The web server's loggers: uvicorn gives them handlers of its own; ours replace them.
 WEB_SERVER = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _DETAIL = re.compile(r"[(:{\[\n]")
@@ -196,10 +198,33 @@ def make_handler(log_format: str = "text") -> logging.Handler:
 def configure_logging(level: str, log_format: str = "text") -> None:
     """Log to stderr at `level`, as text or JSON lines; Slack libraries at INFO, details cut."""
     logging.basicConfig(level=level, handlers=[make_handler(log_format)])
-    for name in NOISY:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    quieten_noisy_libraries()
     adopt_web_server_logs()
     keep_personal_data_out_of_logs()
+
+
+class AtLeast(logging.Filter):
+    """Drop a logger's records below `level`, whatever level the logger is set to later."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+def quieten_noisy_libraries() -> None:
+    """Keep the `NOISY` libraries at WARNING (or LOG_LEVEL, if higher), also after one of them
+    is set lower: the Teams SDK sets httpx's level to its own, NOTSET, on every API client it
+    makes, one per activity."""
+    floor = max(logging.WARNING, logging.getLogger().level)
+    for name in NOISY:
+        logger = logging.getLogger(name)
+        logger.setLevel(floor)
+        for old in [f for f in logger.filters if isinstance(f, AtLeast)]:
+            logger.removeFilter(old)
+        logger.addFilter(AtLeast(floor))
 
 
 def adopt_web_server_logs() -> None:

@@ -7,15 +7,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.core.logs import keep_personal_data_out_of_logs, make_handler
+from bot.core.logs import keep_personal_data_out_of_logs, make_handler, quieten_noisy_libraries
 
 LOG_FORMATS = ["text", "json"]
 
 
 @contextmanager
 def bot_log(log_format: str) -> Iterator[io.StringIO]:
-    """While the block runs, everything logged at DEBUG and above goes through the handler
-    `configure_logging` installs for `LOG_FORMAT=log_format`, into the stream yielded."""
+    """While the block runs, logging is as `configure_logging` sets it for LOG_LEVEL=DEBUG and
+    `LOG_FORMAT=log_format`, its handler writing into the stream yielded."""
     stream = io.StringIO()
     handler = make_handler(log_format)
     handler.setStream(stream)
@@ -23,6 +23,7 @@ def bot_log(log_format: str) -> Iterator[io.StringIO]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    quieten_noisy_libraries()
     keep_personal_data_out_of_logs()
     try:
         yield stream
