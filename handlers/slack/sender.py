@@ -47,8 +47,10 @@ __all__ = ["LEASE", "Deliverer", "SlackRates", "SlackTransport", "post_to_respon
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-# slack_sdk logs a webhook's URL at DEBUG; a response_url is a capability, so never below INFO.
-_webhook_log = logging.getLogger(f"{__name__}.response_url")
+# slack_sdk logs a webhook's URL, a capability to post as the bot, at DEBUG and, retrying
+# after a dropped connection, at INFO: under slack_sdk's own logger, never below INFO, and each
+# line cut before the URL (`bot.core.logs.LibraryDetailFilter`).
+_webhook_log = logging.getLogger("slack_sdk.webhook.response_url")
 _webhook_log.setLevel(logging.INFO)
 
 # Slack honours a response_url for 30 minutes; stop a little short of that.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
+from handlers.slack.sender import post_to_response_url
 from handlers.slack.stand_in.signing import message_event, new_event_id
 from storage.models import OutboxMessage
 from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
@@ -73,4 +74,18 @@ def test_a_refused_home_tab_is_logged_with_a_code_only(slack: SlackWorld, log_fo
 
     logged = lines.getvalue()
     assert "could not publish the home tab of UHEAD1: http_200" in logged
+    _assert_nothing_quoted(logged)
+
+
+@pytest.mark.parametrize("log_format", LOG_FORMATS)
+def test_an_unreachable_response_url_is_not_logged(log_format: str) -> None:
+    # Whoever holds a response_url can post to that person as the bot for 30 minutes.
+    url = "http://127.0.0.1:9/commands/T0001/1234/a1b2c3capability"
+
+    with bot_log(log_format) as lines:
+        assert post_to_response_url(url, f"About {QUOTED}") == 0
+
+    logged = lines.getvalue()
+    assert "Going to retry the same request" in logged  # slack_sdk's retry, said without the URL
+    assert "a1b2c3capability" not in logged and "/commands/" not in logged
     _assert_nothing_quoted(logged)
