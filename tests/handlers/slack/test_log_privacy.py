@@ -41,12 +41,20 @@ def test_a_failed_call_in_a_listener_is_logged_without_slacks_answer(
 
 
 @pytest.mark.parametrize("log_format", LOG_FORMATS)
-@pytest.mark.parametrize("status", [500, 200])
+@pytest.mark.parametrize(
+    ("status", "page"),
+    [(500, None), (200, None), (502, f"<html>Bad gateway: {QUOTED}</html>")],
+    ids=["500", "200", "502-page"],
+)
 def test_an_error_that_is_not_a_code_is_neither_logged_nor_kept_by_the_outbox(
-    slack: SlackWorld, log_format: str, status: int
+    slack: SlackWorld, log_format: str, status: int, page: str | None
 ) -> None:
+    # A page that is not JSON reaches the bot as `error`: "Received a response in a non-JSON
+    # format: <the page>" (slack_sdk).
     slack.import_directory()
-    slack.fake.fail_next("chat.postMessage", status=status, error=f"fatal_error {QUOTED}", times=9)
+    slack.fake.fail_next(
+        "chat.postMessage", status=status, error=f"fatal_error {QUOTED}", text=page, times=9
+    )
     event = message_event("UHEAD1", "Our SENCO has left; EHCP reviews are due.", SUPPORT_CHANNEL)
 
     with bot_log(log_format) as lines:
