@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from slack_sdk import WebClient
@@ -10,6 +11,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core.metrics import SLACK_CALLS, slack_outcome
 from bot.core.settings import Settings
+
+# Slack's error codes: `not_in_channel`, `invalid_blocks`, `ratelimited`.
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # The client type the composition root holds, named here so that only this adapter imports
 # Slack's libraries.
@@ -57,3 +61,17 @@ def before_ack(client: WebClient) -> WebClient:
     quick = copy.copy(client)
     quick.timeout = min(client.timeout, BEFORE_ACK_TIMEOUT)
     return quick
+
+
+def error_code(exc: SlackApiError) -> str:
+    """Slack's error code for a refused call (`not_in_channel`), else `http_<status>`.
+
+    Only an `error` shaped like one of Slack's codes is kept: anything else (a proxy's page, a
+    message quoting what was sent) would carry people's data into the log and the outbox."""
+    try:
+        error = exc.response.get("error")
+    except ValueError:  # a binary answer
+        error = None
+    if isinstance(error, str) and _ERROR_CODE.fullmatch(error):
+        return error
+    return f"http_{getattr(exc.response, 'status_code', 0)}"

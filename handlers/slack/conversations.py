@@ -8,6 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from handlers.slack.client import error_code
+
 log = logging.getLogger(__name__)
 
 
@@ -20,7 +22,7 @@ def is_public_channel(client: WebClient, channel: str) -> bool:
     try:
         found: Any = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as exc:
-        reason = exc.response.get("error") or exc.response.status_code
+        reason = error_code(exc)
         log.info("conversations.info %s refused (%s): taken as private", channel, reason)
         return False
     except (SlackClientError, OSError, KeyError, TypeError) as exc:

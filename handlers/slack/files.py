@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory.files import ExportFailed, FileUploader
+from handlers.slack.client import error_code
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def dm_uploader(client: WebClient) -> FileUploader:
                 initial_comment=comment,
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
+            error = error_code(exc)
             log.warning("directory export for %s: Slack refused the file (%s)", user, error)
             raise ExportFailed(
                 f"Sorry, I couldn't send you the directory file (Slack said `{error}`). "

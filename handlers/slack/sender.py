@@ -38,6 +38,7 @@ from bot.outbox.owing import FILES_UPLOAD, HOME_PUBLISH, REPLY
 from bot.outbox.pacing import Limit, Pacer
 from bot.outbox.transport import Claim, Failed, Outcome, RateLimited, Retry, Sent
 from handlers.slack.blocks.render import slack_payload
+from handlers.slack.client import error_code
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
@@ -46,8 +47,10 @@ __all__ = ["LEASE", "Deliverer", "SlackRates", "SlackTransport", "post_to_respon
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-# slack_sdk logs a webhook's URL at DEBUG; a response_url is a capability, so never below INFO.
-_webhook_log = logging.getLogger(f"{__name__}.response_url")
+# slack_sdk logs a webhook's URL, a capability to post as the bot, at DEBUG and, retrying
+# after a dropped connection, at INFO: under slack_sdk's own logger, never below INFO, and each
+# line cut before the URL (`bot.core.logs.LibraryDetailFilter`).
+_webhook_log = logging.getLogger("slack_sdk.webhook.response_url")
 _webhook_log.setLevel(logging.INFO)
 
 # Slack honours a response_url for 30 minutes; stop a little short of that.
@@ -125,7 +128,7 @@ def tell_now(
             client.chat_postEphemeral(channel=channel, user=user, text=text)
             return
         except SlackApiError as exc:
-            if str(exc.response.get("error") or "") not in NOT_SHOWN_THERE:
+            if error_code(exc) not in NOT_SHOWN_THERE:
                 raise
     client.chat_postMessage(channel=user, text=text)
 
@@ -185,15 +188,11 @@ class MayHaveTaken(Exception):
         self.error = error
 
 
-def _error_code(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or f"http_{exc.response.status_code}")
-
-
 def _transient_error(exc: Exception) -> str | None:
     """What to call a failure worth retrying (a 5xx, a transient error code, a connection
     problem); None for a refusal for good or an unexpected exception."""
     if isinstance(exc, SlackApiError):
-        error = _error_code(exc)
+        error = error_code(exc)
         transient = exc.response.status_code >= 500 or error in TRANSIENT_ERRORS
         return error if transient else None
     if isinstance(exc, (SlackClientError, OSError)):
@@ -256,7 +255,7 @@ class SlackTransport:
             log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
             return Retry(error)
         if isinstance(exc, SlackApiError):
-            return Failed(_error_code(exc))
+            return Failed(error_code(exc))
         return None
 
     # --- sending -------------------------------------------------------------------------
@@ -363,7 +362,7 @@ class SlackTransport:
                 **message.payload,
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or "")
+            error = error_code(exc)
             if error not in NOT_SHOWN_THERE:
                 raise
             log.info("outbox %s: ephemeral refused (%s); replying by DM", message.id, error)

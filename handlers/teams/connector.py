@@ -12,6 +12,7 @@ the message) or `Failed` (a permanent refusal: bad card, blocked, uninstalled, g
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 RETRYABLE_STATUSES = {408, 429, 500, 502, 503, 504}
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,59}")
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,11 @@ def retry_after(value: str | None, *, now: datetime) -> float | None:
 
 
 def _error_code(response: httpx.Response) -> str:
+    """The Bot Connector's error code (`ConversationBlockedByUser`), or "" when its answer
+    has none shaped like one: an `error` quoting data never reaches the log or the outbox."""
     try:
         error = response.json().get("error")
     except (ValueError, AttributeError):
         return ""
-    code = error.get("code") if isinstance(error, dict) else error
-    text = "".join(ch for ch in str(code or "") if ch.isalnum() or ch in "_-.")
-    return text[:60]
+    code = str((error.get("code") if isinstance(error, dict) else error) or "")
+    return code if _ERROR_CODE.fullmatch(code) else ""

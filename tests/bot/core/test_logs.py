@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from bot.core.logs import JsonFormatter
+from bot.core.logs import TEXT_FORMAT, JsonFormatter, TextFormatter
 from bot.core.settings import SettingsError, load_settings
+from tests.support.logs import bot_log
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = """
@@ -81,3 +83,56 @@ def test_the_formatter_keeps_values_json_safe() -> None:
     entry = json.loads(JsonFormatter().format(record))
     assert entry["event"] == "request 3"
     assert entry["request_id"] == 3 and entry["week"] == "2026-11-30"
+
+
+# Named once, here: a traceback quotes the source lines of its frames.
+PERSON = "Anna Balson"
+ANSWER = "{'ok': False, 'error': 'Failing row contains (%s)'}"
+
+
+class _Refused(Exception):
+    """An error carrying an HTTP answer, as slack_sdk's and httpx's do."""
+
+    def __init__(self, body: str) -> None:
+        super().__init__(f"The server responded with: {body}")
+        self.response = SimpleNamespace(status_code=500)
+
+
+def _save(name: str) -> None:
+    try:
+        raise _Refused(ANSWER % name)
+    except _Refused as exc:
+        raise RuntimeError(f"could not save {name}") from exc
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_traceback_keeps_frames_and_types_but_not_messages(log_format: str) -> None:
+    with bot_log(log_format) as lines:
+        try:
+            _save(PERSON)
+        except RuntimeError:
+            logging.getLogger("bot.entry.jobs").exception("due task %s failed", "digests_sent")
+
+    logged = lines.getvalue()
+    if log_format == "json":
+        [entry] = [json.loads(line) for line in logged.splitlines()]
+        assert entry["event"] == "due task digests_sent failed"
+        assert entry["exc_type"] == "RuntimeError"
+        logged = entry["traceback"]
+    assert "Anna Balson" not in logged and "Failing row" not in logged
+    assert "in _save" in logged and "direct cause of the following exception" in logged
+    assert "test_logs._Refused: [message withheld, " in logged and "; HTTP 500]" in logged
+    assert logged.rstrip().endswith(
+        f"RuntimeError: [message withheld, {len(f'could not save {PERSON}')} characters]"
+    )
+
+
+def test_a_traceback_another_handler_rendered_first_is_rendered_again() -> None:
+    record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "failed", (), None)
+    try:
+        _save(PERSON)
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    record.exc_text = "RuntimeError: could not save Anna Balson"  # e.g. pytest's own handler
+    assert "Anna Balson" not in TextFormatter(TEXT_FORMAT).format(record)
+    assert record.exc_text == "RuntimeError: could not save Anna Balson"

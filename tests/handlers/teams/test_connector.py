@@ -68,6 +68,12 @@ def test_refusals_are_permanent(fake: FakeMicrosoft, status: int, code: str) -> 
     assert _connector(fake).post(fake.service_url, "a:1:c", {"text": "Hi"}) == Failed(code)
 
 
+def test_a_refusal_whose_code_quotes_data_fails_by_its_status(fake: FakeMicrosoft) -> None:
+    # Whatever sits in front of Teams may echo the message; the outbox logs and keeps this.
+    fake.fail_next(403, code="ConversationBlockedByUser Anna Balson a.balson@example.org")
+    assert _connector(fake).post(fake.service_url, "a:1:c", {"text": "Hi"}) == Failed("HTTP 403")
+
+
 def test_a_refused_token_is_fetched_again_once(fake: FakeMicrosoft) -> None:
     connector = _connector(fake)
     fake.fail_next(401)

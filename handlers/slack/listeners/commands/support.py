@@ -19,6 +19,7 @@ from bot.core.text import readable
 from bot.requests.intake import draft_for_modal
 from bot.routing.service import assign_request
 from handlers.slack.blocks.requests import request_modal
+from handlers.slack.client import error_code
 from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.conversations import is_public_channel
 from handlers.slack.listeners.commands.audit import audit_command, is_audit_command
@@ -152,7 +153,7 @@ def announce_when_sent(client: WebClient, view: dict[str, Any], opened: dict[str
             view={**view, "private_metadata": json.dumps(metadata)},
         )
     except SlackApiError as exc:
-        reason = exc.response.get("error") or exc.response.status_code
+        reason = error_code(exc)
         log.info("form %s stays private: views.update refused (%s)", opened.get("id"), reason)
     except (SlackClientError, OSError) as exc:
         log.info(

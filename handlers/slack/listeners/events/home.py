@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.home.service import home_for
 from bot.outbox.owing import drop_owed_home, owe_home
 from handlers.slack.blocks.home import home_view
+from handlers.slack.client import error_code
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import user_id_of
 
@@ -68,7 +69,7 @@ def publish_home(ctx: SlackContext, client: WebClient, user: str) -> None:
         client.views_publish(user_id=user, view=view)
     except (SlackClientError, OSError) as exc:
         # The page is rebuilt on every open, so a failed publish only waits for the next one.
-        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        reason = error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("could not publish the home tab of %s: %s", user, reason)
 
 
