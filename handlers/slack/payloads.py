@@ -9,6 +9,7 @@ has the shape Slack documents. Values are the listeners' business; shapes are ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,9 @@ Check = Callable[[Mapping[str, Any]], str | None]
 _COMMAND_TEXT = ("text", "channel_id", "channel_name", "team_id", "user_name", "response_url")
 _EVENT_TEXT = ("text", "ts", "thread_ts", "subtype", "bot_id", "event_ts", "channel_type", "tab")
 _ACTION_USERS = ("selected_user", "selected_conversation", "selected_channel", "initial_user")
+# A user, channel or team id as Slack writes them (U0123ABCD, W…, C…, D…, G…): the bot owes
+# messages to these, and an id no sender recognises would be owed for ever.
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,40}")
 
 
 def _kind(value: Any) -> str:
@@ -28,6 +32,18 @@ def _require_text(body: Mapping[str, Any], key: str, where: str) -> str | None:
     if not isinstance(value, str) or not value:
         return f"{where}{key}: {_kind(value)}, not text"
     return None
+
+
+def _require_id(body: Mapping[str, Any], key: str, where: str) -> str | None:
+    return _require_text(body, key, where) or _optional_id(body, key, where)
+
+
+def _optional_id(body: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A problem if `key` is present and is not an id as Slack writes them."""
+    value = body.get(key)
+    if value is None or (isinstance(value, str) and _SLACK_ID.fullmatch(value)):
+        return None
+    return f"{where}{key}: {_kind(value)}, not a Slack id"
 
 
 def _optional(body: Mapping[str, Any], keys: tuple[str, ...], types: Any, where: str) -> str | None:
@@ -50,9 +66,10 @@ def _first(*problems: Callable[[], str | None]) -> str | None:
 def _command(body: Mapping[str, Any]) -> str | None:
     return _first(
         lambda: _require_text(body, "command", ""),
-        lambda: _require_text(body, "user_id", ""),
+        lambda: _require_id(body, "user_id", ""),
         lambda: _require_text(body, "trigger_id", ""),
         lambda: _optional(body, _COMMAND_TEXT, str, ""),
+        lambda: _optional_id(body, "channel_id", ""),
     )
 
 
@@ -60,7 +77,7 @@ def _user_object(body: Mapping[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, Mapping):
         return f"user: {_kind(user)}, not an object"
-    return _require_text(user, "id", "user.")
+    return _require_id(user, "id", "user.")
 
 
 def _channel_object(value: Any, where: str) -> str | None:
@@ -68,7 +85,7 @@ def _channel_object(value: Any, where: str) -> str | None:
         return None
     if not isinstance(value, Mapping):
         return f"{where}: {_kind(value)}, not an object"
-    return _optional(value, ("id",), str, f"{where}.")
+    return _optional_id(value, "id", f"{where}.")
 
 
 def _state(state: Any, where: str) -> str | None:
@@ -194,6 +211,14 @@ def _message_like(event: Mapping[str, Any], where: str) -> str | None:
         lambda: _optional(event, _EVENT_TEXT, str, where),
         lambda: _optional(event, ("user",), (str, Mapping), where),
         lambda: _optional(event, ("channel",), (str, Mapping), where),
+        lambda: (
+            None if isinstance(event.get("user"), Mapping) else _optional_id(event, "user", where)
+        ),
+        lambda: (
+            None
+            if isinstance(event.get("channel"), Mapping)
+            else _optional_id(event, "channel", where)
+        ),
         lambda: _optional(event, ("edited", "view"), Mapping, where),
         lambda: _optional(event, ("blocks", "files", "attachments"), list, where),
     )

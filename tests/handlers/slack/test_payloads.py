@@ -81,6 +81,13 @@ def test_what_slack_sends_passes() -> None:
         (click(actions=[{"action_id": 5, "value": SECRET}]), "actions.*.action_id"),
         (click(actions=[{"action_id": "a", "selected_option": [SECRET]}]), "selected_option"),
         (click(user=SECRET), "user"),
+        # Ids the bot owes messages to: one no sender recognises would be owed for ever.
+        (click(user={"id": "¢\x90 Jane"}), "user.id"),
+        (click(channel={"id": "c1; Jane"}), "channel.id"),
+        (command(user_id="jane"), "user_id"),
+        (command(channel_id="C1 Jane"), "channel_id"),
+        (event(event={"type": "message", "user": "Jane", "text": "hi"}), "event.user"),
+        (event(event={"type": "message", "channel": "#Jane", "text": "hi"}), "event.channel"),
         (click(container=[SECRET]), "container"),
         (click(trigger_id=None), "trigger_id"),
         (click(type=["block_actions"]), "type"),
