@@ -51,6 +51,10 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The bot's time zone unless TIMEZONE says otherwise (settings.tz), for callers given none.
+LONDON = ZoneInfo("Europe/London")
+
+
 def when(instant: datetime, tz: ZoneInfo) -> str:
     """A local date and time the way people say it: "Wednesday 25 November, 17:00"."""
     local = instant.astimezone(tz)

@@ -25,7 +25,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from bot.core.clock import date_words
+from bot.core.clock import LONDON, date_words
 from bot.core.teams_settings import is_guid
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
@@ -71,7 +71,6 @@ MAX_VISITS_PER_HALF_TERM = 30
 _YES = ("yes", "y", "true", "1")
 _NO = ("no", "n", "false", "0")
 BATCH_SIZE = 500  # rows saved per transaction
-LONDON = ZoneInfo("Europe/London")  # days in an import's report, unless told settings.tz
 # The saved batches of an import whose report was never owed (it was given up) are forgotten
 # after this; an import is done again within minutes.
 IMPORT_PROGRESS_MEMORY = timedelta(days=1)

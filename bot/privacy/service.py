@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core import audit
-from bot.core.clock import date_words
+from bot.core.clock import LONDON, date_words
 from bot.core.context import ServiceContext
 from bot.core.text import escape
 from bot.deployments.privacy import erase_written_by, records_of
@@ -63,8 +63,6 @@ from storage.models import (
 ERASED_NAME = "Erased person"
 # A name shorter than this is too likely to occur by chance to search sent messages for.
 SHORTEST_NAME_TO_SEARCH = 4
-
-LONDON = ZoneInfo("Europe/London")
 
 
 # --- export ----------------------------------------------------------------------------------
