@@ -16,7 +16,7 @@ from bot.directory.people import person_by_user_id
 from bot.outbox.owing import owe_update
 from bot.requests.intake import card_ref, get_request
 from bot.visits.service import ask_to_visit, visit_draft
-from storage.models import CANCELLED, OPEN, VisitRequest
+from storage.models import CANCELLED, OPEN, SupportRequest, VisitRequest
 
 VISIT_WORD = re.compile(r"^\s*visit\b[\s:,-]*", re.IGNORECASE)
 
@@ -48,15 +48,15 @@ def visit_instead(session: Session, ctx: ServiceContext, *, actor: str, request_
     visit = ask_to_visit(
         session, ctx, actor=actor, draft=visit_draft(words, ctx.vocabulary), source_key=key
     )
-    _set_aside(session, ctx, request_id, visit.id, actor=actor)
+    _set_aside(session, ctx, request, visit.id, actor=actor)
     return "Thank you: I've asked schools that open their classrooms, and told you where it went."
 
 
 def _set_aside(
-    session: Session, ctx: ServiceContext, request_id: int, visit_id: int, *, actor: str
+    session: Session, ctx: ServiceContext, request: SupportRequest, visit_id: int, *, actor: str
 ) -> None:
     """The request made way for the visit: closed unsent, audited, its card saying why."""
-    request = get_request(session, request_id)
+    request_id = request.id or 0
     request.status = CANCELLED
     request.closed_at = request.updated_at = ctx.now
     audit.record(
