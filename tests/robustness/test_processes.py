@@ -391,8 +391,9 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         port = free_port()
         server = _serve(db_url, fake, port)
         # Slack is slow today: each new head's name takes a while to look up, so listeners
-        # are still queued when the last post is acknowledged.
-        fake.response_delay = 0.2
+        # are still queued when the last post is acknowledged (a second: at 0.2 s, a slow
+        # run of the posting loop let every post be handled before the kill).
+        fake.response_delay = 1.0
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
         events = [
             message_event(f"UNEW{n:02d}", f"Request {n}: we need SEND support, EHCPs due", SUPPORT)
