@@ -390,10 +390,13 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
     with FakeSlack() as fake:
         port = free_port()
         server = _serve(db_url, fake, port)
-        # Slack is slow today: each new head's name takes a while to look up, so listeners
-        # are still queued when the last post is acknowledged (a second: at 0.2 s, a slow
-        # run of the posting loop let every post be handled before the kill).
+        # Slack is slow today (replies go out about one a second), and it stalls on the names
+        # of the second half of the new heads, so their posts are still being handled at the
+        # kill however fast the first half go (timing alone, 0.2 s and then 1 s a call, once
+        # let every post be handled first on a loaded machine).
         fake.response_delay = 1.0
+        stalled = {f"UNEW{n:02d}" for n in range(posts // 2, posts)}
+        fake.hold(only=lambda method, args: method == "users.info" and args.get("user") in stalled)
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
         events = [
             message_event(f"UNEW{n:02d}", f"Request {n}: we need SEND support, EHCPs due", SUPPORT)
@@ -416,6 +419,7 @@ def test_events_acknowledged_then_killed_are_all_handled_after_a_restart(
         assert captured_before < posts, "the kill landed before every post was handled"
 
         fake.response_delay = 0.0
+        fake.release()
         server = _serve(db_url, fake, port)
         try:
             # Past the dead copy's leases (the outbox's two minutes, the events' one), not

@@ -528,6 +528,7 @@ class FakeSlack:
         self.response_delay = 0.0
         self._open = threading.Event()
         self._open.set()
+        self._held: Callable[[str, dict[str, Any]], bool] | None = None  # None: every call
         self._clock: Clock = clock or SystemClock()
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
@@ -906,8 +907,10 @@ class FakeSlack:
         return _Failure(method, 429, "ratelimited", max(1, math.ceil(wait)), None, 1)
 
     # --- answering ---------------------------------------------------------------------------
-    def hold(self) -> None:
-        """Stop answering: calls wait (unrecorded) until `release()`, as in a Slack stall."""
+    def hold(self, only: Callable[[str, dict[str, Any]], bool] | None = None) -> None:
+        """Stop answering: calls (those `only(method, args)` picks, else all) wait, unrecorded,
+        until `release()`, as in a Slack stall."""
+        self._held = only
         self._open.clear()
 
     def release(self) -> None:
@@ -918,7 +921,8 @@ class FakeSlack:
         self, method: str, args: dict[str, Any] | None, token: str | None
     ) -> tuple[int, bytes, dict[str, str]]:
         """Answer one HTTP request and record it."""
-        self._open.wait(timeout=120)
+        if self._held is None or self._held(method, args or {}):
+            self._open.wait(timeout=120)
         answer = self._record_and_answer(method, args, token)
         if self.response_delay:
             time.sleep(self.response_delay)
