@@ -593,6 +593,8 @@ class OutboxMessage(_Table, table=True):
     claimed_until: datetime | None = _ts(default=None)
     claim_token: str | None = None
     in_doubt: bool = False  # a claim lapsed mid-send: Slack may already have the message
+    # When its first failed attempt was (a 429 or a wait is none): the clock for giving up.
+    failing_since: datetime | None = _ts(default=None)
     last_error: str | None = None
     sent_channel: str | None = None
     sent_ts: str | None = None

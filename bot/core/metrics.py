@@ -103,7 +103,7 @@ class DatabaseCollector(Collector):
                 select(func.count()).where(col(Offer.status) == OfferStatus.OPEN)
             )
         yield _gauge("outbox_owed_messages", "Messages owed to Slack, not yet delivered.", owed)
-        yield _gauge("outbox_failed_messages", "Messages Slack refused for good.", failed)
+        yield _gauge("outbox_failed_messages", "Messages refused for good, or given up on.", failed)
         age = max(0.0, (self.clock.now() - _aware(oldest)).total_seconds()) if oldest else 0.0
         yield _gauge(
             "outbox_oldest_owed_age_seconds", "Age of the oldest owed message (0 if none).", age

@@ -64,6 +64,7 @@ class Settings:
     retention_days: int = 365
     outbox_retention_days: int = 30
     outbox_workers: int = 4
+    outbox_give_up_hours: int = 24
     slack_messages_per_second: int = 10
     slack_listener_threads: int = 100
     teams_client_id: str | None = None
@@ -304,6 +305,7 @@ def _read_timings(get: _Getter, kwargs: dict[str, object], problems: list[str]) 
         "RETENTION_DAYS": (1, 365 * 10),
         "OUTBOX_RETENTION_DAYS": (1, 365 * 10),
         "OUTBOX_WORKERS": (1, 64),
+        "OUTBOX_GIVE_UP_HOURS": (1, 24 * 30),
         "SLACK_MESSAGES_PER_SECOND": (1, 1000),
         "SLACK_LISTENER_THREADS": (5, 1000),
     }

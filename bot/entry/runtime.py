@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -14,6 +15,7 @@ from bot.core.school_calendar import SchoolCalendar, load_calendar
 from bot.core.settings import Settings
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from bot.outbox.delivery import Deliverer
+from bot.outbox.giving_up import GiveUp
 from bot.outbox.notify import undeliverable_reporter
 from bot.outbox.shared_pacing import SharedPacer
 from bot.outbox.transport import Transport
@@ -102,6 +104,7 @@ def build_runtime(
             # limits are kept in the database, so every running copy counts against them.
             pacer=SharedPacer(sessions) if isinstance(clock, SystemClock) else None,
             on_permanent_failure=undeliverable_reporter(sessions, settings, clock),
+            give_up=GiveUp(after=timedelta(hours=settings.outbox_give_up_hours)),
         ),
         vocabulary=vocabulary,
         calendar=load_calendar(settings),

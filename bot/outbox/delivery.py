@@ -7,7 +7,8 @@ many rows per transaction. Everything not about one platform lives here: order p
 (an edit waits for its original, a thread reply for its parent) and per conversation (a
 message waits while an earlier one of its conversation is retried or sent elsewhere),
 retries with backoff or after `Retry-After`, pausing every worker under a limit the
-platform said was hit, marking rows sent or failed, reporting the undeliverable, and the
+platform said was hit, giving up on a message failing for too long (`bot.outbox.giving_up`),
+marking rows sent or failed, reporting the undeliverable, and the
 lease that lets the next claim find a row whose process died mid-send ("in doubt", checked
 by the transport before it sends again).
 """
@@ -28,6 +29,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.core.clock import Clock
+from bot.outbox.giving_up import GiveUp, failing_since
 from bot.outbox.owing import HOME_PUBLISH, sent_message
 from bot.outbox.pacing import Limit, Pacer, TooLongAWait
 from bot.outbox.transport import (
@@ -77,6 +79,7 @@ class Deliverer:
         pacer: Pacer | None = None,
         on_permanent_failure: Callable[[int, str], None] | None = None,
         jitter: Callable[[], float] = random.random,
+        give_up: GiveUp | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -85,6 +88,7 @@ class Deliverer:
         self.pacer = pacer
         self.on_permanent_failure = on_permanent_failure
         self.jitter = jitter
+        self.give_up = give_up or GiveUp()
         self._count_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -244,7 +248,8 @@ class Deliverer:
             pace=lambda limits: self._pace_claimed(message, limits),
             record=lambda m, values: self.update_claimed(m, **values),
         )
-        return self._counted(self._send(transport, claim), message, report)
+        outcome = self.give_up.judge(message, self._send(transport, claim), self.clock.now())
+        return self._counted(outcome, message, report)
 
     def _send(self, transport: Transport, claim: Claim) -> Outcome:
         message = claim.message
@@ -260,7 +265,8 @@ class Deliverer:
             if self.pacer is not None:
                 self.pacer.pause(exc.keys, exc.retry_after)
             log.info("outbox %s: rate limited, retrying after %ss", message.id, exc.retry_after)
-            return Retry("ratelimited", after=timedelta(seconds=exc.retry_after))
+            # The platform asking us to wait is no failed attempt (nor counts towards giving up).
+            return Retry("ratelimited", after=timedelta(seconds=exc.retry_after), count=False)
         except Exception as exc:
             outcome = transport.classify(message, exc)
             if outcome is None:
@@ -395,6 +401,7 @@ class Deliverer:
             }
             if not outcome.count:
                 values["attempts"] = OutboxMessage.attempts - 1
+            values["failing_since"] = failing_since(message, outcome, delay, self.clock.now())
             if outcome.in_doubt:  # stays so until sent or failed (see `_claim`)
                 values["in_doubt"] = True
         return values

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
+from bot.outbox.giving_up import GAVE_UP
 from bot.outbox.owing import HOME_PUBLISH, owe_post
 from bot.reach.people import address_of, mention, platform_of, user_id_of
 from storage.db import SessionFactory, transaction
@@ -103,6 +104,13 @@ def _about(ref: str | None) -> str:
     return f" about {kind} #{number}" if kind in ("request", "offer", "checkin") and number else ""
 
 
+def _why(platform: str, error: str) -> str:
+    """Why a message wasn't delivered: the platform refused it, or kept failing till given up."""
+    if error.startswith(GAVE_UP):
+        return f"{platform} kept failing (`{error}`)"
+    return f"{platform} said `{error}`"
+
+
 def undeliverable_reporter(
     sessions: SessionFactory, settings: Settings, clock: Clock
 ) -> Callable[[int, str], None]:
@@ -133,7 +141,7 @@ def undeliverable_reporter(
             platform = "Teams" if message.platform == Platform.TEAMS else "Slack"
             text = (
                 f":warning: I couldn't deliver a message to {_where(session, target)}"
-                f"{_about(message.ref)}: {platform} said `{error}`. Please check the channel "
+                f"{_about(message.ref)}: {_why(platform, error)}. Please check the channel "
                 "or person and follow up by hand."
             )
             to_channel = target not in coordinator_channels(settings).values()

@@ -34,6 +34,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.core.clock import Clock
 from bot.outbox.delivery import LEASE
 from bot.outbox.delivery import Deliverer as OutboxDeliverer
+from bot.outbox.giving_up import GiveUp
 from bot.outbox.owing import FILES_UPLOAD, HOME_PUBLISH, REPLY
 from bot.outbox.pacing import Limit, Pacer
 from bot.outbox.transport import Claim, Failed, Outcome, RateLimited, Retry, Sent
@@ -250,7 +251,7 @@ class SlackTransport:
             return Retry(exc.error, in_doubt=True)
         if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
             # a 429 from a call made outside `_call`
-            return Retry("ratelimited", after=timedelta(seconds=_retry_after(exc)))
+            return Retry("ratelimited", after=timedelta(seconds=_retry_after(exc)), count=False)
         if (error := _transient_error(exc)) is not None:
             log.warning("outbox %s: Slack answered %s; backing off", message.id, error)
             return Retry(error)
@@ -502,6 +503,7 @@ class Deliverer(OutboxDeliverer):
         workers: int = 1,
         on_permanent_failure: Callable[[int, str], None] | None = None,
         jitter: Callable[[], float] | None = None,
+        give_up: GiveUp | None = None,
     ) -> None:
         extra: dict[str, Any] = {} if jitter is None else {"jitter": jitter}
         super().__init__(
@@ -511,5 +513,6 @@ class Deliverer(OutboxDeliverer):
             workers=workers,
             pacer=pacer,
             on_permanent_failure=on_permanent_failure,
+            give_up=give_up,
             **extra,
         )

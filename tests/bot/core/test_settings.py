@@ -166,6 +166,19 @@ def test_bad_setting_fails_the_cli_with_one_line_each(tmp_path: Path) -> None:
     ]
 
 
+def test_the_outbox_gives_up_after_a_day_unless_told() -> None:
+    assert load_settings({}, env_file=None).outbox_give_up_hours == 24
+    settings = load_settings({"OUTBOX_GIVE_UP_HOURS": "72"}, env_file=None)
+    assert settings.outbox_give_up_hours == 72
+    for raw, problem in (
+        ("0", "OUTBOX_GIVE_UP_HOURS must be between 1 and 720, not 0"),
+        ("a day", "OUTBOX_GIVE_UP_HOURS must be a whole number, not 'a day'"),
+    ):
+        with pytest.raises(SettingsError) as caught:
+            load_settings({"OUTBOX_GIVE_UP_HOURS": raw}, env_file=None)
+        assert caught.value.problems == [problem]
+
+
 def test_matching_rules_default_to_prefer_and_excluding_the_same_trust() -> None:
     settings = load_settings({}, env_file=None)
     assert settings.exclude_same_trust is True

@@ -45,3 +45,9 @@ def test_a_running_bot_paces_slack_through_the_database(engine: Engine) -> None:
     assert isinstance(running.deliverer.pacer, SharedPacer)
     fixed = build_runtime(settings, clock=FixedClock(SystemClock().now()), engine=engine)
     assert fixed.deliverer.pacer is None
+
+
+def test_the_outbox_gives_up_after_outbox_give_up_hours(engine: Engine, clock: FixedClock) -> None:
+    settings = load_settings({"OUTBOX_GIVE_UP_HOURS": "6"}, env_file=None)
+    runtime = build_runtime(settings, clock=clock, engine=engine)
+    assert runtime.deliverer.give_up.after == timedelta(hours=6)

@@ -1,16 +1,21 @@
 """The Teams sender (the outbox's Teams transport) against the fake Bot Connector: where each
-message goes, updates in place, rate limits, server errors, permanent refusals, and the one
-re-send of a message left in doubt."""
+message goes, updates in place, rate limits, server errors, permanent refusals, the one
+re-send of a message left in doubt, and giving up on a message that never goes through."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bot.core.clock import FixedClock
 from bot.core.messages import Card, encode_view
+from bot.core.settings import load_settings
+from bot.outbox.delivery import Deliverer
+from bot.outbox.notify import undeliverable_reporter
+from bot.outbox.owing import owe_post
 from bot.outbox.transport import Claim, Failed, RateLimited, Retry, Sent, Target
 from bot.reach.conversations import conversation_with
 from handlers.teams.config import TeamsConfig
@@ -18,12 +23,14 @@ from handlers.teams.connector import BotConnector
 from handlers.teams.sender import IN_DOUBT_RESENT, TeamsTransport
 from handlers.teams.stand_in.fake_microsoft import APP_ID, TENANT_ID, FakeMicrosoft
 from handlers.teams.token import ClientCredentialsToken
-from storage.db import SessionFactory
+from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage
+from tests.bot.outbox.test_giving_up import retry_until
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PERSON = "55555555-5555-4555-8555-555555555555"
 CHANNEL = "19:heads@thread.tacv2"
+COORDINATORS = "19:coordinators@thread.tacv2"
 
 
 @pytest.fixture
@@ -146,3 +153,69 @@ def test_a_message_in_doubt_is_sent_again_once_and_flagged(
     outcome = transport.send(claim(CHANNEL, in_doubt=True))
     assert isinstance(outcome, Sent) and outcome.note == IN_DOUBT_RESENT
     assert len(fake.messages(CHANNEL)) == 1
+
+
+def teams_deliverer(
+    transport: TeamsTransport, sessions: SessionFactory, clock: FixedClock
+) -> Deliverer:
+    """The outbox delivering to Teams alone; failures reported to the coordinators' channel."""
+    settings = load_settings(
+        {
+            "TEAMS_CLIENT_ID": APP_ID,
+            "TEAMS_CLIENT_SECRET": "s",
+            "TEAMS_TENANT_ID": TENANT_ID,
+            "TEAMS_COORDINATOR_CONVERSATION_ID": COORDINATORS,
+        },
+        env_file=None,
+    )
+    reporter = undeliverable_reporter(sessions, settings, clock)
+    return Deliverer(
+        sessions, clock, [transport], jitter=lambda: 1.0, on_permanent_failure=reporter
+    )
+
+
+def owe_two(sessions: SessionFactory, clock: FixedClock) -> None:
+    with transaction(sessions) as session:
+        for text in ("first", "second"):
+            owe_post(session, now=clock.now(), channel=CHANNEL, text=text)
+
+
+def texts(fake: FakeMicrosoft, conversation: str) -> list[str]:
+    """The text of each message (a card's is its `summary`) in a Teams conversation."""
+    return [str(m.get("text") or m.get("summary") or "") for m in fake.messages(conversation)]
+
+
+def test_a_message_failing_for_ever_is_given_up_and_the_next_goes(
+    transport: TeamsTransport, fake: FakeMicrosoft, sessions: SessionFactory, clock: FixedClock
+) -> None:
+    owe_two(sessions, clock)
+    d = teams_deliverer(transport, sessions, clock)
+    start = clock.now()
+
+    def fail_its_send() -> None:
+        assert fake.messages(CHANNEL) == [], "the next message waits its turn meanwhile"
+        fake.fail_next(500)
+
+    row = retry_until(sessions, clock, d, fail_its_send, lambda row: row.status == "failed")
+    assert timedelta(hours=24) <= clock.now() - start < timedelta(hours=24, minutes=31)
+    assert row.last_error == f"gave up after {row.attempts} attempts over 24 hours: HTTP 500"
+    assert texts(fake, CHANNEL) == ["second"]
+    [notice] = texts(fake, COORDINATORS)
+    assert "Teams kept failing" in notice and "gave up after" in notice
+
+
+def test_429s_for_longer_than_the_limit_do_not_give_it_up(
+    transport: TeamsTransport, fake: FakeMicrosoft, sessions: SessionFactory, clock: FixedClock
+) -> None:
+    owe_two(sessions, clock)
+    d = teams_deliverer(transport, sessions, clock)
+    start = clock.now()
+    fake.fail_next(500)  # one failure first: its clock starts
+
+    def throttle() -> None:
+        if clock.now() - start <= timedelta(hours=25):  # with and without `Retry-After`
+            fake.fail_next(429, retry_after=1800 if len(fake.connector_calls()) % 2 else None)
+
+    row = retry_until(sessions, clock, d, throttle, lambda row: row.status != "pending")
+    assert row.status == "sent", row.last_error
+    assert texts(fake, CHANNEL) == ["first", "second"]
