@@ -671,13 +671,21 @@ def change_cadence(
     session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int, days: int
 ) -> str:
     """Set how often this deployment's check-ins come (resuming them if paused); returns what
-    to tell the person."""
+    to tell the person. Choosing the frequency they already have (a double click) changes
+    nothing."""
     involved = _involved(session, checkin_id, actor, action="checkin.cadence")
     deployment = involved.deployment
     if days not in cadence_choices(deployment, ctx.settings.checkin_every_days):
         raise Conflict("Please choose a frequency from the list.")
     if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
+    label = cadence_label(days).lower()
+    if (
+        not deployment.checkins_paused
+        and cadence_of(deployment, ctx.settings.checkin_every_days) == days
+    ):
+        # A double click, or the frequency they have already: nothing changes, nothing is owed.
+        return f"Check-ins are already {label}.{_next_due_words(session, ctx, involved.checkin)}"
     was_paused = deployment.checkins_paused
     deployment.checkin_every_days = days
     deployment.checkins_paused = False
@@ -694,9 +702,13 @@ def change_cadence(
         every_days=days,
     )
     refresh_checkin_messages(session, ctx, involved.checkin)
-    view = load_view(session, ctx, involved.checkin)
-    due = f" The next is on {when(view.next_due_at, ctx.settings.tz)}." if view.next_due_at else ""
-    return f"Check-ins are now {cadence_label(days).lower()}.{due}"
+    return f"Check-ins are now {label}.{_next_due_words(session, ctx, involved.checkin)}"
+
+
+def _next_due_words(session: Session, ctx: ServiceContext, checkin: CheckIn) -> str:
+    """ " The next is on …" for the deployment's next check-in ("" when none is scheduled)."""
+    next_due = load_view(session, ctx, checkin).next_due_at
+    return f" The next is on {when(next_due, ctx.settings.tz)}." if next_due else ""
 
 
 def _remind_before(
@@ -792,9 +804,7 @@ def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checki
         every_days=days,
     )
     refresh_checkin_messages(session, ctx, involved.checkin)
-    view = load_view(session, ctx, involved.checkin)
-    due = f" The next is on {when(view.next_due_at, ctx.settings.tz)}." if view.next_due_at else ""
-    return f"Check-ins are back on.{due}"
+    return f"Check-ins are back on.{_next_due_words(session, ctx, involved.checkin)}"
 
 
 # --- the DMs -------------------------------------------------------------------------------------

@@ -170,6 +170,11 @@ def execute(
     return button
 
 
+def action_set(*actions: Element) -> Element:
+    """A row of buttons inside the card's body (Adaptive Cards 1.2+), apart from its own."""
+    return {"type": "ActionSet", "actions": list(actions)}
+
+
 def card(body: list[Element], actions: list[Element] | None = None) -> Element:
     """An Adaptive Card."""
     content: Element = {

@@ -21,7 +21,7 @@ from bot.checkins.views import (
     cadence_label,
 )
 from bot.core.clock import date_words, when
-from bot.core.messages import Action, Card, decode_view
+from bot.core.messages import Action, Card, Confirm, decode_view
 from bot.core.text import chunk_text, escape, visible_payload
 from bot.deployments.views import IMPACT, SUMMARY
 from bot.digest.views import (
@@ -51,6 +51,7 @@ from handlers.teams.cards import (
     PHASE_LABELS,
     URGENCY_LABELS,
     Element,
+    action_set,
     as_attachment,
     card,
     choice_input,
@@ -378,7 +379,8 @@ def _about(view: CheckinView, viewer_id: int, tz: ZoneInfo) -> str:
     )
 
 
-def _checkin_buttons(view: CheckinView, viewer_id: int) -> list[Element]:
+def _answer_buttons(view: CheckinView, viewer_id: int) -> list[Element]:
+    """The answers; a colleague or shadow can't mark the support completed or snooze it."""
     answerable = (
         view.deployment_status == DeploymentStatus.ACTIVE
         and view.status in (CheckInStatus.SENT, CheckInStatus.ANSWERED)
@@ -392,28 +394,90 @@ def _checkin_buttons(view: CheckinView, viewer_id: int) -> list[Element]:
         execute("On track", "checkin_on_track", value, style="primary"),
         execute("Needs attention", "checkin_needs_attention", value),
     ]
-    if view.member(viewer_id) is None:  # completing is for the head and the lead supporter
+    on_team = view.member(viewer_id) is not None
+    if not on_team:  # completing is for the head and the lead supporter
         buttons.append(execute("Completed", "checkin_completed", value))
+    if view.status == CheckInStatus.SENT and not on_team:
+        buttons.append(execute("Snooze a week", "checkin_snooze", value))
     return buttons
+
+
+def _schedule_buttons(view: CheckinView) -> list[Element]:
+    """How often, or pause (Slack's menu, unfolded: one button per choice, with Slack's
+    values); a paused deployment shows *Resume check-ins* and the frequencies to resume at."""
+    value = str(view.checkin_id)
+    choices = [
+        execute(
+            cadence_label(days) + (" (usual)" if days == view.default_cadence_days else ""),
+            "checkin_cadence",
+            f"{value}:{days}",
+        )
+        for days in view.cadence_choices
+        if view.paused or days != view.cadence_days
+    ]
+    if view.paused:
+        resume = execute("Resume check-ins", "checkin_resume", value, style="primary")
+        words = text_block("Choose how often check-ins should come again:")
+        return [resume, show_card("Resume how often?", [words], choices)]
+    now = cadence_label(view.cadence_days).lower()
+    pause = execute("Pause check-ins", "checkin_cadence", f"{value}:pause")
+    words = text_block(f"Check-ins come {now}. Choose another frequency, or pause them:")
+    return [show_card("How often?", [words], [*choices, pause])]
+
+
+def _still_wanted(view: CheckinView) -> list[Element]:
+    """After several unanswered check-ins: ask whether they are still wanted."""
+    value = str(view.checkin_id)
+    stop = Action(
+        "checkin_stop",
+        "Stop check-ins",
+        value,
+        confirm=Confirm(
+            "Stop check-ins?",
+            "I'll stop asking how the support is going. You can resume them from this "
+            "message at any time.",
+            "Stop them",
+        ),
+    )
+    return [
+        text_block(
+            f"Nobody has answered the last {view.missed_in_a_row} check-ins. "
+            "*Still want these?* Answer this one to keep them coming, or:"
+        ),
+        action_set(execute("Ask every four weeks", "checkin_less_often", value), _button(stop)),
+    ]
+
+
+def _schedule_note(view: CheckinView) -> str:
+    if view.deployment_status != DeploymentStatus.ACTIVE:
+        return "This support has ended, so this check-in is closed. Thank you."
+    if view.paused:
+        return "Check-ins are paused. Resume them here whenever you like."
+    return f"Check-ins: {cadence_label(view.cadence_days).lower()}."
 
 
 @render_card.register
 def _checkin_message(view: CheckinMessage) -> Element:
+    """One recipient's check-in card in its current state; how often, pausing and resuming
+    are for the head and the lead supporter (a colleague or shadow sees only the answers)."""
     checkin, tz = view.checkin, ZoneInfo(view.tz)
     title = "Reminder: how is the support going?" if view.reminder else "How is the support going?"
     body = [heading(title), text_block(_about(checkin, view.viewer_id, tz))]
     for answer in checkin.answers:
         body.append(text_block(f"{escape(answer.name)}: *{answer.outcome.replace('_', ' ')}*"))
     if checkin.deployment_status != DeploymentStatus.ACTIVE:
-        body.append(note("This support has ended, so this check-in is closed. Thank you."))
-    else:
-        body.append(note(f"Check-ins: {cadence_label(checkin.cadence_days).lower()}."))
-    buttons = _checkin_buttons(checkin, view.viewer_id)
+        return card([*body, note(_schedule_note(checkin))])
+    schedules = checkin.member(view.viewer_id) is None  # the head or the lead supporter
+    buttons = _answer_buttons(checkin, view.viewer_id)
     if buttons:  # Needs attention and Completed need a few words: inline, not a dialog
         body.append(text_input("note", NOTE_PLACEHOLDER, multiline=True))
-    if checkin.deployment_status == DeploymentStatus.ACTIVE:
-        value = f"{checkin.deployment_id}:{checkin.checkin_id}"
-        buttons.append(log_visit_form("Log days and a visit note", value))
+    if checkin.ask_if_still_wanted and schedules:
+        body.extend(_still_wanted(checkin))
+    body.append(note(_schedule_note(checkin)))
+    if schedules:
+        buttons.extend(_schedule_buttons(checkin))
+    value = f"{checkin.deployment_id}:{checkin.checkin_id}"
+    buttons.append(log_visit_form("Log days and a visit note", value))
     return card(body, buttons)
 
 

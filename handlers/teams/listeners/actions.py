@@ -1,8 +1,8 @@
 """Card buttons (`Action.Execute`, an `adaptiveCard/action` invoke): accept or decline an
 offer, release a deployment (or, for a coordinator, end it), send out, edit or cancel a
-request, give a newcomer's school details, answer a check-in; and the steps of a deployment
-(`lifecycle`), open classrooms (`visits`), team deployments (`teamwork`) and the
-coordinators' audit trail (`audit`).
+request, give a newcomer's school details, answer or snooze a check-in; and when check-ins
+come (`checkins`), the steps of a deployment (`lifecycle`), open classrooms (`visits`), team
+deployments (`teamwork`) and the coordinators' audit trail (`audit`).
 
 Each button's `data` carries the same action id and value as its Slack twin, and runs the same
 core function, so the database decides exactly as for a Slack click ("the first Accept wins").
@@ -41,6 +41,7 @@ from bot.routing.service import accept_offer, confirm_request, decline_offer, re
 from handlers.teams.cards import Element
 from handlers.teams.context import TeamsContext, unit_of_work
 from handlers.teams.listeners.audit import AUDIT_STEPS
+from handlers.teams.listeners.checkins import CHECKIN_STEPS
 from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
 from handlers.teams.listeners.forms import edit_description, save_school_details
 from handlers.teams.listeners.lifecycle import STEPS as LIFECYCLE_STEPS
@@ -134,7 +135,13 @@ ACTIONS: dict[str, Work] = {
 
 
 # Buttons whose value is more than an id ("12:visit"); each parses its own value.
-STEPS: dict[str, Step] = {**LIFECYCLE_STEPS, **VISIT_STEPS, **TEAM_STEPS, **AUDIT_STEPS}
+STEPS: dict[str, Step] = {
+    **LIFECYCLE_STEPS,
+    **VISIT_STEPS,
+    **TEAM_STEPS,
+    **AUDIT_STEPS,
+    **CHECKIN_STEPS,
+}
 
 
 def _message(text: str) -> AdaptiveCardActionMessageResponse:

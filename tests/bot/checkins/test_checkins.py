@@ -528,6 +528,21 @@ def test_changing_the_cadence_moves_the_next_checkin(asked: tuple[World, int, in
     assert select_menu["initial_option"]["value"] == f"{checkin_id}:28"
 
 
+def test_choosing_the_cadence_already_chosen_changes_nothing(
+    asked: tuple[World, int, int],
+) -> None:
+    world, deployment, checkin_id = asked
+    act(world, change_cadence, actor="UHEAD1", checkin_id=checkin_id, days=7)
+    due = world.checkins(deployment)[1].due_at
+    with world.runtime.sessions() as session:
+        before = len(session.exec(select(AuditEntry)).all())
+    reply = act(world, change_cadence, actor="USLE1", checkin_id=checkin_id, days=7)
+    assert reply == "Check-ins are already weekly. The next is on Monday 7 December, 09:30."
+    assert world.checkins(deployment)[1].due_at == due
+    with world.runtime.sessions() as session:
+        assert len(session.exec(select(AuditEntry)).all()) == before  # a double click: once
+
+
 def test_pause_stops_checkins_until_resumed(asked: tuple[World, int, int]) -> None:
     world, deployment, checkin_id = asked
     act(world, pause_checkins, actor="USLE1", checkin_id=checkin_id)

@@ -3,6 +3,7 @@ activity of about 28 KB, and no TextBlock longer than the renderer's own cap."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.requests.views import ChannelPost, CoordinatorAlert, RequestCard, Reque
 from bot.routing.views import Accepted, OfferInvitation
 from bot.teamwork.views import ShadowInvitation
 from handlers.teams.cards import MAX_TEXT, mention_names
-from handlers.teams.cards.render import teams_activity
+from handlers.teams.cards.render import render_card, teams_activity
 from handlers.teams.listeners.audit import trail_card
 from tests.handlers.slack.blocks.test_limits import (
     EVERY_LABEL,
@@ -36,12 +37,27 @@ from tests.handlers.slack.blocks.test_limits import (
 )
 
 TEAMS_MOST_BYTES = 28_000
+TEAMS_MOST_ACTIONS = 6  # buttons Teams shows in one row (its hosts' `maxActions`)
 
 
 def _report() -> object:
     report = ImportReport()
     report.rejected = [RejectedRow(n, f"U{n:05d}", f"unknown role {MARKUP!r}") for n in range(2000)]
     return report_message(report, "directory.csv")
+
+
+def paused_checkin() -> Any:
+    """Paused with the head's answer in and the supporter's not, at an unusual cadence."""
+    return dataclasses.replace(
+        checkin(),
+        status="answered",
+        paused=True,
+        cadence_days=21,
+        default_cadence_days=10,
+        cadence_choices=(7, 10, 14, 21, 28),
+        ask_if_still_wanted=False,
+        answers=checkin().answers[:1],
+    )
 
 
 VIEWS: dict[str, Any] = {
@@ -52,6 +68,7 @@ VIEWS: dict[str, Any] = {
     "offer": lambda: OfferInvitation(summary(), 1, WORDS, True, NOW, TZ.key),
     "accepted": lambda: Accepted(summary(), 1, "UHEAD1", "head@example.org"),
     "check-in": lambda: CheckinMessage(checkin(), 2, TZ.key),
+    "check-in, paused": lambda: CheckinMessage(paused_checkin(), 2, TZ.key, reminder=True),
     "needs attention": lambda: AttentionAlert(checkin(), "head", NAME, WORDS),
     "completed": lambda: CompletedNotice(checkin(), NAME, "head", WORDS),
     "coordinators' digest, 500 schools": coordinator_digest,
@@ -74,3 +91,28 @@ def test_every_card_stays_within_what_teams_takes(name: str) -> None:
     assert len(json.dumps(activity).encode()) < TEAMS_MOST_BYTES
     body = activity["attachments"][0]["content"]["body"]
     assert all(len(block.get("text", "")) <= MAX_TEXT for block in body)
+
+
+def _action_rows(content: Any) -> list[list[dict[str, Any]]]:
+    """Every row of buttons in a card: its own, an ActionSet's, an unfolding form's."""
+    rows: list[list[dict[str, Any]]] = []
+    if isinstance(content, dict):
+        if isinstance(content.get("actions"), list):
+            rows.append(content["actions"])
+        for item in content.values():
+            rows.extend(_action_rows(item))
+    elif isinstance(content, list):
+        for item in content:
+            rows.extend(_action_rows(item))
+    return rows
+
+
+@pytest.mark.parametrize("view", [checkin(), paused_checkin()], ids=["asked", "paused"])
+@pytest.mark.parametrize("viewer", [1, 2], ids=["head", "supporter"])
+def test_a_check_in_card_keeps_each_row_of_buttons_within_what_teams_shows(
+    view: Any, viewer: int
+) -> None:
+    content = render_card(CheckinMessage(view, viewer, TZ.key))
+    rows = _action_rows(content)
+    assert len(rows) >= 3, "the answers, the frequencies and the visit log at least"
+    assert all(len(row) <= TEAMS_MOST_ACTIONS for row in rows), [len(r) for r in rows]
