@@ -68,7 +68,7 @@ def find_active_supports(
         *(_matches(word, supporter) for word in query_words(query)),
     ]
     joined = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
             col(Deployment.id),
             col(Deployment.request_id),
             col(School.name),

@@ -35,9 +35,13 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import audit_button
+from handlers.slack.blocks.listing import Listing
 
 PRIVACY_HINT = "Please don't name pupils or staff."
 END_FORM = "deployment_end_form"
+FIND_TO_END = "deployment_end_find"  # a coordinator's *End a support…* (App Home)
+END_ANY_FORM = "deployment_end_any_form"
+PICK_TO_END = "deployment_end_pick"  # its menu of active supports (options served by the bot)
 VISIT_FORM = "deployment_visit_form"
 AGREEMENT_FORM = "deployment_agreement_form"
 LOG_FORM = "deployment_log_form"
@@ -272,23 +276,33 @@ def _progress_buttons(line: DeploymentProgress, *, audit: bool) -> list[Block]:
     return buttons
 
 
-def progress_blocks(lines: tuple[DeploymentProgress, ...], *, audit: bool = False) -> list[Block]:
-    """The "Your deployments" part of App Home (nothing when there are none); `audit` adds
-    each request's *Audit trail* button, for a coordinator."""
-    if not lines:
-        return []
-    coordinator = all(line.role == "coordinator" for line in lines)
-    blocks: list[Block] = [
-        divider(),
-        header("Recent deployments" if coordinator else "Your deployments"),
-    ]
-    for line in lines:
-        blocks.append(section(_progress_lines(line)))
-        blocks.append(
+def progress_listing(
+    lines: tuple[DeploymentProgress, ...], total: int, *, audit: bool = False, others: bool = False
+) -> Listing:
+    """A part of App Home: "Your deployments" (the person's own), or with `others` a
+    coordinator's "Recent deployments" of everyone else; `audit` adds each request's *Audit
+    trail* button, for a coordinator."""
+    items = [
+        [
+            section(_progress_lines(line)),
             actions(
                 *_progress_buttons(line, audit=audit),
                 block_id=f"home_deployment:{line.deployment_id}",
-            )
+            ),
+        ]
+        for line in lines
+    ]
+    if others:
+        return Listing(
+            [divider(), header("Recent deployments")],
+            items,
+            hidden=total - len(lines),
+            more="and {n} more — find any that is under way with *End a support…*",
         )
-    blocks.append(context("Each step is optional. The summary comes to you as a printable file."))
-    return blocks
+    return Listing(
+        [divider(), header("Your deployments")],
+        items,
+        hidden=total - len(lines),
+        more="and {n} more of yours not shown",
+        tail=[context("Each step is optional. The summary comes to you as a printable file.")],
+    )

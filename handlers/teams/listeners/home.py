@@ -95,7 +95,7 @@ def home_reply_and_cards(
     home: HomeData = home_for(session, actor, now=now, vocabulary=services.vocabulary)
     owe_post(session, now=now, channel=channel, text=home_text(home), dedupe_key=key)
     coordinator = "coordinator" in home.roles
-    for line in home.deployments:
+    for line in (*home.deployments, *home.others):
         team = tuple(team_members(session, line.deployment_id)) if line.role == "supporter" else ()
         text = progress_text(line) + _team_line(team)
         owe_post(
