@@ -24,6 +24,7 @@ from storage.models import Deployment, DeploymentStatus, Person, School, Support
 MOST_SHOWN = 100  # Slack's most options in a menu
 MOST_WORDS = 6  # words of a query that count; the rest are ignored
 MOST_WORD_LENGTH = 100
+NOT_A_COORDINATOR = "Only coordinators can end a support."
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,7 @@ def find_active_supports(
 ) -> SupportSearch:
     """The active supports matching `query` (everything, most recent first, when it is
     blank), at most `limit`; NotAllowed for anyone but a coordinator."""
-    if not is_coordinator(session, actor):
-        raise NotAllowed(
-            "Only coordinators can end a support.",
-            action="deployment.find",
-            subject_type="deployment",
-        )
+    check_may_find(session, actor=actor)
     supporter = aliased(Person)
     conditions = [
         col(Deployment.status) == DeploymentStatus.ACTIVE,
@@ -89,6 +85,12 @@ def find_active_supports(
     ).all()
     total = session.exec(select(func.count()).select_from(joined.subquery())).one()
     return SupportSearch(tuple(_support(*row) for row in rows), int(total))
+
+
+def check_may_find(session: Session, *, actor: str) -> None:
+    """NotAllowed unless `actor` is a coordinator (before the form opens, and on each search)."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(NOT_A_COORDINATOR, action="deployment.find", subject_type="deployment")
 
 
 def query_words(query: str) -> list[str]:

@@ -35,6 +35,7 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict
     endpoint = f"{(url or PLACEHOLDER_URL).rstrip('/')}/slack/events"
     with_url: dict[str, Any] = {} if socket_mode else {"url": endpoint}
     request_url: dict[str, Any] = {} if socket_mode else {"request_url": endpoint}
+    options_url: dict[str, Any] = {} if socket_mode else {"message_menu_options_url": endpoint}
     return {
         "display_information": {
             "name": "School Support",
@@ -82,7 +83,9 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": {**request_url, "bot_events": list(BOT_EVENTS)},
-            "interactivity": {"is_enabled": True, **request_url},
+            # The menus whose options the bot serves as people type (*End a support…*)
+            # ask at the same endpoint as everything else.
+            "interactivity": {"is_enabled": True, **request_url, **options_url},
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,

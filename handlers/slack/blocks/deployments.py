@@ -7,6 +7,7 @@ import json
 from datetime import date
 from typing import Any
 
+from bot.deployments.finding import ActiveSupport, SupportSearch
 from bot.deployments.views import (
     BOOK_VISIT,
     DRAFT_AGREEMENT,
@@ -135,6 +136,60 @@ def end_modal(deployment_id: int, reason_limit: int) -> dict[str, Any]:
             ),
         ],
     )
+
+
+def end_any_modal(reason_limit: int) -> dict[str, Any]:
+    """A coordinator's *End a support…*: any active support, found by typing, and why."""
+    menu: Block = {
+        "type": "external_select",
+        "action_id": PICK_TO_END,
+        "placeholder": plain("Type a school, URN or supporter"),
+        "min_query_length": 2,
+    }
+    return _modal(
+        END_ANY_FORM,
+        "End a support",
+        "End the support",
+        {},
+        [
+            section(
+                "Find any support under way by the school's name or URN (or the supporter's "
+                "name). Ending stops the check-ins and closes the request; the head, the "
+                "supporter and their team are told."
+            ),
+            _input("support", "Which support?", menu),
+            _input(
+                "reason",
+                "Why is it ending?",
+                _text(reason_limit),
+                hint="The head, the lead supporter and the coordinators see this. " + PRIVACY_HINT,
+            ),
+        ],
+    )
+
+
+def support_options(search: SupportSearch) -> dict[str, Any]:
+    """The menu of *End a support…* as the options Slack asks for: each support in a line,
+    and when more matched than are shown, how many (type more to narrow it)."""
+    options = [option(_support_label(match), str(match.deployment_id)) for match in search.matches]
+    if not search.left_out:
+        return {"options": options}
+    label = f"{len(options)} of {search.total}: type more to narrow it"
+    return {"option_groups": [{"label": plain(label, 75), "options": options}]}
+
+
+def refused_options(message: str) -> dict[str, Any]:
+    """The menu for someone who may not end a support: one line saying why."""
+    return {"options": [option(message, "none")]}
+
+
+def _support_label(match: ActiveSupport) -> str:
+    """ "Mere Green Primary School (103413) — Sam Specialist · #12", the school's name cut
+    short first, within an option's 75 characters."""
+    urn = f" ({match.urn})" if match.urn else ""
+    who = f" — {truncate(match.supporter, 25)}" if match.supporter else ""
+    rest = f"{urn}{who} · #{match.request_id}"
+    return truncate(match.school or "School not known", max(75 - len(rest), 20)) + rest
 
 
 def agreement_modal(form: AgreementForm) -> dict[str, Any]:
