@@ -40,7 +40,6 @@ from handlers.slack.blocks.listing import Listing
 
 PRIVACY_HINT = "Please don't name pupils or staff."
 END_FORM = "deployment_end_form"
-FIND_TO_END = "deployment_end_find"  # a coordinator's *End a support…* (App Home)
 END_ANY_FORM = "deployment_end_any_form"
 PICK_TO_END = "deployment_end_pick"  # its menu of active supports (options served by the bot)
 VISIT_FORM = "deployment_visit_form"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.deployments.views import FIND_TO_END
 from handlers.slack.blocks import (
     VIEW_BLOCK_LIMIT,
     Block,
@@ -22,7 +23,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import audit_button
-from handlers.slack.blocks.deployments import FIND_TO_END, progress_listing
+from handlers.slack.blocks.deployments import progress_listing
 from handlers.slack.blocks.insight import headline_section
 from handlers.slack.blocks.listing import Listing, fit_listings
 from handlers.slack.blocks.mentions import slack_mentions

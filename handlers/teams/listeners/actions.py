@@ -43,6 +43,7 @@ from handlers.teams.context import TeamsContext, unit_of_work
 from handlers.teams.listeners.audit import AUDIT_STEPS
 from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
 from handlers.teams.listeners.forms import edit_description, save_school_details
+from handlers.teams.listeners.home import FIND_STEPS
 from handlers.teams.listeners.lifecycle import STEPS as LIFECYCLE_STEPS
 from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.teamwork import TEAM_STEPS
@@ -134,7 +135,13 @@ ACTIONS: dict[str, Work] = {
 
 
 # Buttons whose value is more than an id ("12:visit"); each parses its own value.
-STEPS: dict[str, Step] = {**LIFECYCLE_STEPS, **VISIT_STEPS, **TEAM_STEPS, **AUDIT_STEPS}
+STEPS: dict[str, Step] = {
+    **LIFECYCLE_STEPS,
+    **VISIT_STEPS,
+    **TEAM_STEPS,
+    **AUDIT_STEPS,
+    **FIND_STEPS,
+}
 
 
 def _message(text: str) -> AdaptiveCardActionMessageResponse:

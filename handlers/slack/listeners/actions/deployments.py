@@ -28,7 +28,6 @@ from bot.deployments.service import (
     skip_step,
 )
 from handlers.slack.blocks.deployments import (
-    FIND_TO_END,
     agreement_modal,
     end_any_modal,
     end_modal,
@@ -229,7 +228,7 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ids.LOG_VISIT)(partial(on_log_visit, ctx))
     app.action(ids.IMPACT)(partial(on_impact, ctx))
     app.action(ids.END_SUPPORT)(partial(on_end, ctx))
-    app.action(FIND_TO_END)(partial(on_find_to_end, ctx))
+    app.action(ids.FIND_TO_END)(partial(on_find_to_end, ctx))
     app.action(ids.CONFIRM_AGREEMENT)(partial(on_confirm, ctx))
     app.action(re.compile(f"^{ids.REVIEW}_(continue|adjust|close)$"))(partial(on_review, ctx))
     app.action(re.compile(f"^{ids.SKIP}_(visit|agreement|review|impact)$"))(partial(on_skip, ctx))
