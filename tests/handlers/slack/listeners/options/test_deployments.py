@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import MagicMock
 
+from bot.directory.people import person_by_user_id
 from bot.entry.runtime import Runtime
 from handlers.slack.listeners.options import deployments
 from handlers.slack.stand_in.fake_slack import options_problems
@@ -28,13 +29,19 @@ def typed(user: str, value: str) -> dict[str, Any]:
 def test_a_coordinator_gets_the_matching_supports(
     ctx: Runtime, ack: Ack, client: MagicMock
 ) -> None:
-    deployment_id, _ = deployed(ctx, client)
-    deployments.on_pick_to_end(ctx, ack=ack, body=typed(COORDINATOR, "SAM spec"))
+    deployment_id, supporter = deployed(ctx, client)
+    with ctx.sessions() as session:
+        found = person_by_user_id(session, supporter)
+        assert found is not None
+        name = found.name
+    # Part of each word of their name, in another case.
+    typed_name = " ".join(word[:3].upper() for word in name.split())
+    deployments.on_pick_to_end(ctx, ack=ack, body=typed(COORDINATOR, typed_name))
     assert options_problems(ack.once) == []
     [option] = ack.once["options"]
     assert option["value"] == str(deployment_id)
-    assert option["text"]["text"] == "School not known — Sam Specialist · #1"
-    deployments.on_pick_to_end(ctx, ack=(nothing := Ack()), body=typed(COORDINATOR, "sally"))
+    assert option["text"]["text"] == f"School not known — {name} · #1"
+    deployments.on_pick_to_end(ctx, ack=(nothing := Ack()), body=typed(COORDINATOR, "nobody"))
     assert nothing.once == {"options": []}
 
 
