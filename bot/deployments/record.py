@@ -399,10 +399,11 @@ def _summary_sent_since(session: Session, ref: str, since: datetime) -> bool:
 
 # --- App Home ------------------------------------------------------------------------------------
 def progress_for(
-    session: Session, person_id: int, *, now: datetime, coordinator: bool = False
-) -> tuple[DeploymentProgress, ...]:
-    """The deployments `person_id` is in (as head or supporter), active or recently ended;
-    for a coordinator with none of their own, the most recent few of all."""
+    session: Session, person_id: int, *, now: datetime, others: bool = False
+) -> tuple[tuple[DeploymentProgress, ...], int]:
+    """The deployments `person_id` is in (as head or supporter), active or recently ended,
+    the most recent few, and how many there are; with `others` (a coordinator's), those of
+    everyone else instead."""
     mine = or_(
         col(Deployment.supporter_id) == person_id, col(SupportRequest.requester_id) == person_id
     )
@@ -414,13 +415,15 @@ def progress_for(
         select(Deployment, SupportRequest)
         .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
         .where(current, col(Deployment.status).in_(("active", "completed")))
-        .order_by(col(Deployment.started_at).desc())
-        .limit(PROGRESS_SHOWN)
+        .where(~mine if others else mine)
     )
-    rows = session.exec(query.where(mine)).all()
-    if not rows and coordinator:
-        rows = session.exec(query).all()
-    return tuple(_progress(session, person_id, d, r) for d, r in rows)
+    rows = session.exec(
+        query.order_by(col(Deployment.started_at).desc(), col(Deployment.id).desc()).limit(
+            PROGRESS_SHOWN
+        )
+    ).all()
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    return tuple(_progress(session, person_id, d, r) for d, r in rows), int(total)
 
 
 def _progress(

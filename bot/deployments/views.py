@@ -23,6 +23,7 @@ IMPACT = "deployment_impact"
 SKIP = "deployment_skip"  # + "_" + the step: ids in one message must differ
 SUMMARY = "deployment_summary"
 END_SUPPORT = "deployment_end"  # a coordinator's *End this support* (value: deployment id)
+FIND_TO_END = "deployment_end_find"  # a coordinator's *End a support…*: find any to end it
 
 STEPS = ("visit", "agreement", "review", "impact")
 RATING_WORDS = {"not_started": "Not started", "some": "Some progress", "good": "Good progress"}

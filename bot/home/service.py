@@ -156,6 +156,9 @@ class HomeData:
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
     deployments: tuple[DeploymentProgress, ...] = ()  # the lifecycle of each, for its people
+    deployments_total: int = 0
+    others: tuple[DeploymentProgress, ...] = ()  # a coordinator's: everyone else's, recent
+    others_total: int = 0
     team_places: tuple[TeamPlace, ...] = ()  # deployments they're on as colleague or shadow
     visits: tuple[VisitLine, ...] = ()  # open classrooms: visits asked for or hosted, offers
 
@@ -185,6 +188,11 @@ def home_for(
         return HomeData(slack_user_id=slack_user_id, now=now)
     roles = frozenset(roles_of(session, person.id))
     requests, total = _own_requests(session, person.id, vocabulary)
+    coordinator = "coordinator" in roles
+    deployments, deployments_total = progress_for(session, person.id, now=now)
+    others, others_total = (
+        progress_for(session, person.id, now=now, others=True) if coordinator else ((), 0)
+    )
     return HomeData(
         slack_user_id=slack_user_id,
         now=now,
@@ -199,10 +207,13 @@ def home_for(
         ),
         coordinator=(
             _coordinator_home(session, vocabulary, calendar or DEFAULT_CALENDAR, now)
-            if "coordinator" in roles
+            if coordinator
             else None
         ),
-        deployments=progress_for(session, person.id, now=now, coordinator="coordinator" in roles),
+        deployments=deployments,
+        deployments_total=deployments_total,
+        others=others,
+        others_total=others_total,
         team_places=team_places(session, person.id, vocabulary),
         visits=home_visits(session, person.id, vocabulary.label),
     )

@@ -82,12 +82,20 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False) -> dict
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": {**request_url, "bot_events": list(BOT_EVENTS)},
-            "interactivity": {"is_enabled": True, **request_url},
+            "interactivity": _interactivity(endpoint, socket_mode=socket_mode),
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,
         },
     }
+
+
+def _interactivity(endpoint: str, *, socket_mode: bool) -> dict[str, Any]:
+    """Clicks and forms, and the menus whose options the bot serves as people type (*End a
+    support…*: `message_menu_options_url`), all at the one endpoint (none in Socket Mode)."""
+    if socket_mode:
+        return {"is_enabled": True}
+    return {"is_enabled": True, "request_url": endpoint, "message_menu_options_url": endpoint}
 
 
 def render_manifest(url: str | None = None, *, socket_mode: bool = False) -> str:

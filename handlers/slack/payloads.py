@@ -184,6 +184,16 @@ def _block_actions(body: Mapping[str, Any]) -> str | None:
     )
 
 
+def _block_suggestion(body: Mapping[str, Any]) -> str | None:
+    """A menu asking for its options as someone types: which menu, and what was typed."""
+    return _first(
+        lambda: _interaction(body),
+        lambda: _require_text(body, "action_id", ""),
+        lambda: _optional(body, ("value", "block_id"), str, ""),
+        lambda: _view(body.get("view"), required=False),
+    )
+
+
 def _view_payload(body: Mapping[str, Any]) -> str | None:
     return _interaction(body) or _view(body.get("view"), required=True)
 
@@ -253,6 +263,7 @@ def _nested_messages(event: Mapping[str, Any]) -> str | None:
 _CHECKS: dict[str, Check] = {
     "block_actions": _block_actions,
     "view_submission": _view_payload,
+    "block_suggestion": _block_suggestion,
     "view_closed": _view_payload,
     "shortcut": _shortcut,
     "message_action": _message_action,

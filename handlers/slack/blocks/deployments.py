@@ -7,6 +7,7 @@ import json
 from datetime import date
 from typing import Any
 
+from bot.deployments.finding import ActiveSupport, SupportSearch
 from bot.deployments.views import (
     BOOK_VISIT,
     DRAFT_AGREEMENT,
@@ -35,9 +36,12 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import audit_button
+from handlers.slack.blocks.listing import Listing
 
 PRIVACY_HINT = "Please don't name pupils or staff."
 END_FORM = "deployment_end_form"
+END_ANY_FORM = "deployment_end_any_form"
+PICK_TO_END = "deployment_end_pick"  # its menu of active supports (options served by the bot)
 VISIT_FORM = "deployment_visit_form"
 AGREEMENT_FORM = "deployment_agreement_form"
 LOG_FORM = "deployment_log_form"
@@ -131,6 +135,60 @@ def end_modal(deployment_id: int, reason_limit: int) -> dict[str, Any]:
             ),
         ],
     )
+
+
+def end_any_modal(reason_limit: int) -> dict[str, Any]:
+    """A coordinator's *End a support…*: any active support, found by typing, and why."""
+    menu: Block = {
+        "type": "external_select",
+        "action_id": PICK_TO_END,
+        "placeholder": plain("Type a school, URN or supporter"),
+        "min_query_length": 2,
+    }
+    return _modal(
+        END_ANY_FORM,
+        "End a support",
+        "End the support",
+        {},
+        [
+            section(
+                "Find any support under way by the school's name or URN (or the supporter's "
+                "name). Ending stops the check-ins and closes the request; the head, the "
+                "supporter and their team are told."
+            ),
+            _input("support", "Which support?", menu),
+            _input(
+                "reason",
+                "Why is it ending?",
+                _text(reason_limit),
+                hint="The head, the lead supporter and the coordinators see this. " + PRIVACY_HINT,
+            ),
+        ],
+    )
+
+
+def support_options(search: SupportSearch) -> dict[str, Any]:
+    """The menu of *End a support…* as the options Slack asks for: each support in a line,
+    and when more matched than are shown, how many (type more to narrow it)."""
+    options = [option(_support_label(match), str(match.deployment_id)) for match in search.matches]
+    if not search.left_out:
+        return {"options": options}
+    label = f"{len(options)} of {search.total}: type more to narrow it"
+    return {"option_groups": [{"label": plain(label, 75), "options": options}]}
+
+
+def refused_options(message: str) -> dict[str, Any]:
+    """The menu for someone who may not end a support: one line saying why."""
+    return {"options": [option(message, "none")]}
+
+
+def _support_label(match: ActiveSupport) -> str:
+    """ "Mere Green Primary School (103413) — Sam Specialist · #12", the school's name cut
+    short first, within an option's 75 characters."""
+    urn = f" ({match.urn})" if match.urn else ""
+    who = f" — {truncate(match.supporter, 25)}" if match.supporter else ""
+    rest = f"{urn}{who} · #{match.request_id}"
+    return truncate(match.school or "School not known", max(75 - len(rest), 20)) + rest
 
 
 def agreement_modal(form: AgreementForm) -> dict[str, Any]:
@@ -272,23 +330,33 @@ def _progress_buttons(line: DeploymentProgress, *, audit: bool) -> list[Block]:
     return buttons
 
 
-def progress_blocks(lines: tuple[DeploymentProgress, ...], *, audit: bool = False) -> list[Block]:
-    """The "Your deployments" part of App Home (nothing when there are none); `audit` adds
-    each request's *Audit trail* button, for a coordinator."""
-    if not lines:
-        return []
-    coordinator = all(line.role == "coordinator" for line in lines)
-    blocks: list[Block] = [
-        divider(),
-        header("Recent deployments" if coordinator else "Your deployments"),
-    ]
-    for line in lines:
-        blocks.append(section(_progress_lines(line)))
-        blocks.append(
+def progress_listing(
+    lines: tuple[DeploymentProgress, ...], total: int, *, audit: bool = False, others: bool = False
+) -> Listing:
+    """A part of App Home: "Your deployments" (the person's own), or with `others` a
+    coordinator's "Recent deployments" of everyone else; `audit` adds each request's *Audit
+    trail* button, for a coordinator."""
+    items = [
+        [
+            section(_progress_lines(line)),
             actions(
                 *_progress_buttons(line, audit=audit),
                 block_id=f"home_deployment:{line.deployment_id}",
-            )
+            ),
+        ]
+        for line in lines
+    ]
+    if others:
+        return Listing(
+            [divider(), header("Recent deployments")],
+            items,
+            hidden=total - len(lines),
+            more="and {n} more — find any that is under way with *End a support…*",
         )
-    blocks.append(context("Each step is optional. The summary comes to you as a printable file."))
-    return blocks
+    return Listing(
+        [divider(), header("Your deployments")],
+        items,
+        hidden=total - len(lines),
+        more="and {n} more of yours not shown",
+        tail=[context("Each step is optional. The summary comes to you as a printable file.")],
+    )

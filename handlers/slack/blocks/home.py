@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.deployments.views import FIND_TO_END
 from handlers.slack.blocks import (
     VIEW_BLOCK_LIMIT,
     Block,
@@ -22,13 +23,14 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import audit_button
-from handlers.slack.blocks.deployments import progress_blocks
+from handlers.slack.blocks.deployments import progress_listing
 from handlers.slack.blocks.insight import headline_section
+from handlers.slack.blocks.listing import Listing, fit_listings
 from handlers.slack.blocks.mentions import slack_mentions
 from handlers.slack.blocks.offers import when
 from handlers.slack.blocks.requests import PHASE_LABELS
-from handlers.slack.blocks.teamwork import team_blocks, team_places_blocks
-from handlers.slack.blocks.visits import home_visit_blocks
+from handlers.slack.blocks.teamwork import team_blocks, team_places_listing
+from handlers.slack.blocks.visits import home_visit_listing
 from storage.models import RequestStatus
 
 if TYPE_CHECKING:
@@ -66,22 +68,27 @@ NEEDS_SHOWN = 200
 def home_view(
     data: HomeData, tz: ZoneInfo, *, support_channel: str | None = None
 ) -> dict[str, Any]:
-    """The Home tab for one person, always within Slack's limits for a view; neutral
-    mentions become Slack's (someone only on Teams: their name)."""
+    """The Home tab for one person, always within Slack's limits for a view (long lists cut,
+    each saying how many more there are); neutral mentions become Slack's (someone only on
+    Teams: their name)."""
     audit = "coordinator" in data.roles  # every request line gets an *Audit trail* button
-    blocks = _welcome(data, support_channel)
+    listings = [Listing(_welcome(data, support_channel))]
     if data.requests is not None:
-        blocks += _own_requests(data, tz, audit=audit)
+        listings.append(_own_requests(data, tz, audit=audit))
     if data.supporter is not None:
-        blocks += _supporter(data.supporter, tz, audit=audit)
+        listings += _supporter(data.supporter, tz, audit=audit)
     if data.team_places:
-        blocks += team_places_blocks(data.team_places, tz, audit=audit)
+        listings.append(team_places_listing(data.team_places, tz, audit=audit))
     if data.coordinator is not None:
-        blocks += _coordinator(data.coordinator, data.now)
-    blocks += progress_blocks(data.deployments, audit=audit)
-    blocks += home_visit_blocks(data.visits)
-    blocks += [divider(), context(PRIVACY)]
-    return {"type": "home", "blocks": slack_mentions(fit_view(blocks))}
+        listings.append(_coordinator(data.coordinator, data.now))
+    if data.deployments:
+        listings.append(progress_listing(data.deployments, data.deployments_total, audit=audit))
+    if data.others:
+        listings.append(progress_listing(data.others, data.others_total, audit=audit, others=True))
+    if data.visits:
+        listings.append(home_visit_listing(data.visits))
+    listings.append(Listing([divider(), context(PRIVACY)]))
+    return {"type": "home", "blocks": slack_mentions(fit_view(fit_listings(listings)))}
 
 
 def fit_view(blocks: list[Block], note: str = "There's more than fits here.") -> list[Block]:
@@ -117,10 +124,6 @@ def duration(now: datetime, since: datetime) -> str:
     return f"{hours // 24} days"
 
 
-def _more(count: int, what: str) -> str:
-    return f"and {count} more {what}" if count else ""
-
-
 # --- everyone ------------------------------------------------------------------------------------
 def _welcome(data: HomeData, support_channel: str | None) -> list[Block]:
     hello = f"Hello {escape(data.name)}. " if data.name else "Hello. "
@@ -151,22 +154,27 @@ def _welcome(data: HomeData, support_channel: str | None) -> list[Block]:
 
 
 # --- a head --------------------------------------------------------------------------------------
-def _own_requests(data: HomeData, tz: ZoneInfo, *, audit: bool) -> list[Block]:
+def _own_requests(data: HomeData, tz: ZoneInfo, *, audit: bool) -> Listing:
     requests = data.requests or ()
-    blocks: list[Block] = [divider(), header("Your requests")]
+    head: list[Block] = [divider(), header("Your requests")]
     if not requests:
-        return [*blocks, section("You haven't asked for support yet.")]
-    for line in requests:
-        blocks.append(
+        return Listing([*head, section("You haven't asked for support yet.")])
+    items = [
+        [
             section(
                 f"{_title(line.id, line.title)}\n{_head_status(line, data.now, tz)}\n"
                 f"{_needs(line.needs)} · asked {_day(line.created_at, tz)}",
                 accessory=audit_button(line.id) if audit else None,
             )
-        )
-    if more := _more(data.requests_total - len(requests), "older requests not shown"):
-        blocks.append(context(more))
-    return blocks
+        ]
+        for line in requests
+    ]
+    return Listing(
+        head,
+        items,
+        hidden=data.requests_total - len(requests),
+        more="and {n} more older requests not shown",
+    )
 
 
 def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
@@ -192,25 +200,29 @@ def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
 
 
 # --- a supporter ---------------------------------------------------------------------------------
-def _supporter(home: SupporterHome, tz: ZoneInfo, *, audit: bool) -> list[Block]:
-    blocks: list[Block] = [divider(), header("Your support work"), _availability(home, tz)]
+def _supporter(home: SupporterHome, tz: ZoneInfo, *, audit: bool) -> list[Listing]:
+    head: list[Block] = [divider(), header("Your support work"), _availability(home, tz)]
     if home.offers:
-        blocks.append(section("*Offers waiting for your reply*"))
-        for offer in home.offers:
-            blocks += _offer(offer, tz)
-        if more := _more(home.offers_total - len(home.offers), "— see my messages to you"):
-            blocks.append(context(more))
+        offers = Listing(
+            [*head, section("*Offers waiting for your reply*")],
+            [_offer(offer, tz) for offer in home.offers],
+            hidden=home.offers_total - len(home.offers),
+            more="and {n} more — see my messages to you",
+        )
     else:
-        blocks.append(context("No offers are waiting for your reply."))
-    if home.deployments:
-        blocks.append(section("*Schools you're supporting*"))
-        for line in home.deployments:
-            blocks += [_deployment(line, tz, audit), *team_blocks(line.deployment_id, line.team)]
-        if more := _more(home.active - len(home.deployments), "schools you're supporting"):
-            blocks.append(context(more))
-    else:
-        blocks.append(context("You aren't supporting a school at the moment."))
-    return blocks
+        offers = Listing([*head, context("No offers are waiting for your reply.")])
+    if not home.deployments:
+        return [offers, Listing([context("You aren't supporting a school at the moment.")])]
+    supporting = Listing(
+        [section("*Schools you're supporting*")],
+        [
+            [_deployment(line, tz, audit), *team_blocks(line.deployment_id, line.team)]
+            for line in home.deployments
+        ],
+        hidden=home.active - len(home.deployments),
+        more="and {n} more schools you're supporting",
+    )
+    return [offers, supporting]
 
 
 def _availability(home: SupporterHome, tz: ZoneInfo) -> Block:
@@ -265,8 +277,8 @@ def _deployment(line: DeploymentLine, tz: ZoneInfo, audit: bool) -> Block:
 
 
 # --- a coordinator -------------------------------------------------------------------------------
-def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
-    blocks: list[Block] = [
+def _coordinator(home: CoordinatorHome, now: datetime) -> Listing:
+    head: list[Block] = [
         divider(),
         header("Coordinator overview"),
         fields(
@@ -274,15 +286,22 @@ def _coordinator(home: CoordinatorHome, now: datetime) -> list[Block]:
         ),
     ]
     if home.headline is not None:
-        blocks.append(headline_section(home.headline))
+        head.append(headline_section(home.headline))
+    head.append(
+        section(
+            "To end any support that is under way, find it by school, URN or supporter.",
+            accessory=button("End a support…", FIND_TO_END, "home"),
+            block_id="home_find_to_end",
+        )
+    )
     if not home.attention:
-        return [*blocks, context("Nothing needs your attention right now.")]
-    blocks.append(section(f"*Needs attention* ({home.attention_total})"))
-    for item in home.attention:
-        blocks += _attention(item, now)
-    if more := _more(home.attention_total - len(home.attention), "— see the digest"):
-        blocks.append(context(more))
-    return blocks
+        return Listing([*head, context("Nothing needs your attention right now.")])
+    return Listing(
+        [*head, section(f"*Needs attention* ({home.attention_total})")],
+        [_attention(item, now) for item in home.attention],
+        hidden=home.attention_total - len(home.attention),
+        more="and {n} more — see the digest",
+    )
 
 
 def _attention(item: AttentionLine, now: datetime) -> list[Block]:

@@ -27,6 +27,7 @@ from handlers.slack.blocks import (
     truncate,
 )
 from handlers.slack.blocks.audit import audit_button
+from handlers.slack.blocks.listing import Listing
 
 if TYPE_CHECKING:
     from bot.home.team import TeamPlace
@@ -163,34 +164,43 @@ def team_blocks(deployment_id: int, team: Sequence[TeamMember]) -> list[Block]:
     return [context(line), actions(*buttons, block_id=f"team:{deployment_id}")]
 
 
+def team_places_listing(
+    places: Sequence[TeamPlace], tz: ZoneInfo, *, audit: bool = False
+) -> Listing:
+    """The deployments you're on as a colleague or shadow, each with *Step off* (and, for a
+    coordinator, the request's *Audit trail*)."""
+    return Listing(
+        [divider(), section("*Deployments you're part of*")],
+        [_place(place, tz, audit=audit) for place in places],
+        more="and {n} more deployments you're part of",
+    )
+
+
 def team_places_blocks(
     places: Sequence[TeamPlace], tz: ZoneInfo, *, audit: bool = False
 ) -> list[Block]:
-    """The deployments you're on as a colleague or shadow, each with *Step off* (and, for a
-    coordinator, the request's *Audit trail*)."""
-    blocks: list[Block] = [divider(), section("*Deployments you're part of*")]
-    for place in places:
-        school = escape(truncate(place.school or "", 100)) or "A school"
-        lead = f" led by <@{place.lead}>" if place.lead else ""
-        needs = ", ".join(escape(n) for n in place.needs) or "support"
-        line = section(
-            f"*{school}*{lead} — you're {ROLE_WORDS.get(place.role, place.role)}\n"
-            f"{needs} · since {day_month(place.joined_at, tz)} · request #{place.request_id}",
-            accessory=_step_off(place.deployment_id),
-        )
-        if audit:
-            step_off = line.pop("accessory")
-            blocks += [
-                line,
-                actions(
-                    step_off,
-                    audit_button(place.request_id),
-                    block_id=f"team_place:{place.deployment_id}",
-                ),
-            ]
-        else:
-            blocks.append(line)
-    return blocks
+    """`team_places_listing` in full."""
+    return team_places_listing(places, tz, audit=audit).blocks()
+
+
+def _place(place: TeamPlace, tz: ZoneInfo, *, audit: bool) -> list[Block]:
+    school = escape(truncate(place.school or "", 100)) or "A school"
+    lead = f" led by <@{place.lead}>" if place.lead else ""
+    needs = ", ".join(escape(n) for n in place.needs) or "support"
+    line = section(
+        f"*{school}*{lead} — you're {ROLE_WORDS.get(place.role, place.role)}\n"
+        f"{needs} · since {day_month(place.joined_at, tz)} · request #{place.request_id}",
+        accessory=_step_off(place.deployment_id),
+    )
+    if not audit:
+        return [line]
+    step_off = line.pop("accessory")
+    return [
+        line,
+        actions(
+            step_off, audit_button(place.request_id), block_id=f"team_place:{place.deployment_id}"
+        ),
+    ]
 
 
 def _step_off(deployment_id: int) -> Block:

@@ -19,6 +19,7 @@ from bot.visits.views import (
     visit_line_text,
 )
 from handlers.slack.blocks import Block, button, context, escape, header, plain, section
+from handlers.slack.blocks.listing import Listing
 from handlers.slack.blocks.requests import _areas_element, _input, _text_input
 from storage.models import VisitStatus
 
@@ -97,15 +98,14 @@ def _visit_line(line: VisitLine) -> list[Block]:
     return [section(f"*{role}* #{line.id}: {areas}{school}{who} — {status}")]
 
 
-def home_visit_blocks(lines: tuple[VisitLine, ...]) -> list[Block]:
-    """The Home tab's open-classrooms section (nothing when the person has no visits)."""
-    if not lines:
-        return []
-    blocks: list[Block] = [header("Open classrooms")]
-    for line in lines:
-        blocks += _visit_line(line)
-    blocks.append(context("Ask to visit with `/support visit` and a few words."))
-    return blocks
+def home_visit_listing(lines: tuple[VisitLine, ...]) -> Listing:
+    """The Home tab's open-classrooms section."""
+    return Listing(
+        [header("Open classrooms")],
+        [_visit_line(line) for line in lines],
+        more="and {n} more visits not shown",
+        tail=[context("Ask to visit with `/support visit` and a few words.")],
+    )
 
 
 def visit_digest_lines(digest: VisitDigest | None) -> list[str]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.slack.context import SlackContext
-from handlers.slack.listeners import actions, commands, events, shortcuts, views
+from handlers.slack.listeners import actions, commands, events, options, shortcuts, views
 
 
 def register_all(app: App, ctx: SlackContext) -> None:
     """Register every listener on `app`."""
-    for kind in (commands, events, actions, views, shortcuts):
+    for kind in (commands, events, actions, options, views, shortcuts):
         kind.register(app, ctx)

@@ -414,6 +414,30 @@ def block_problems(blocks: Any, limit: int, root: str = "/blocks") -> list[str]:
     return problems
 
 
+def options_problems(answer: Any) -> list[str]:
+    """Slack's objections to the answer to a `block_suggestion` (the options of an
+    `external_select`): `options` or `option_groups`, at most 100 of either, each option's
+    plain text within 75 characters and its value within 150 (empty when Slack takes it)."""
+    if not isinstance(answer, dict):
+        return ["must be an object [json-pointer:/]"]
+    options, groups = answer.get("options"), answer.get("option_groups")
+    if (options is None) == (groups is None):
+        return ["must provide either options or option_groups [json-pointer:/]"]
+    problems: list[str] = []
+    lists: list[tuple[Any, str]] = [(options, "/options")] if options is not None else []
+    for g, group in enumerate(groups if isinstance(groups, list) else []):
+        group = group if isinstance(group, dict) else {}
+        _check_text(problems, group.get("label"), 75, f"/option_groups/{g}/label", plain_only=True)
+        lists.append((group.get("options"), f"/option_groups/{g}/options"))
+    for items, where in [*lists, (groups, "/option_groups")]:
+        if items is not None and (not isinstance(items, list) or len(items) > 100):
+            problems.append(f"must be a list of no more than 100 items [json-pointer:{where}]")
+    for items, where in lists:
+        for j, option in enumerate(items if isinstance(items, list) else []):
+            _check_option(problems, option, f"{where}/{j}", plain_only=True)
+    return problems
+
+
 def view_problems(view: Any, allowed_types: tuple[str, ...] = ("modal", "home")) -> list[str]:
     """Slack's objections to a view (empty when Slack would accept it)."""
     if not isinstance(view, dict):

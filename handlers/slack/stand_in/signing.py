@@ -232,6 +232,42 @@ def block_actions_payload(
     return payload
 
 
+def block_suggestion_payload(
+    user_id: str,
+    action_id: str,
+    value: str,
+    *,
+    view: Mapping[str, Any],
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A `block_suggestion` payload: `value` typed into the `external_select` `action_id` of
+    `view` (a modal as Slack shows it), asking for the menu's options. Its block id comes
+    from the view; the view's state holds nothing chosen yet."""
+    block_id, _ = _find_element(view.get("blocks"), action_id)
+    view_id = str(view.get("id") or f"V{uuid.uuid4().hex[:10].upper()}")
+    return {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "container": {"type": "view", "view_id": view_id},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id or uuid.uuid4().hex[:5],
+        "value": value,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {
+            "state": {"values": {}},
+            **dict(view),
+            "id": view_id,
+            "team_id": team_id,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+        },
+    }
+
+
 def _action(
     source: Mapping[str, Any] | None,
     action_id: str,

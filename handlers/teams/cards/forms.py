@@ -11,10 +11,12 @@ becomes the form, and saving it turns it into a short record of what was saved.
 from __future__ import annotations
 
 from bot.core.text import escape
+from bot.deployments.finding import SupportSearch
 from bot.deployments.views import (
     BOOK_VISIT,
     DRAFT_AGREEMENT,
     END_SUPPORT,
+    FIND_TO_END,
     IMPACT,
     LOG_VISIT,
     RATING_WORDS,
@@ -181,9 +183,47 @@ def end_support_form(label: str, value: str) -> Element:
     )
 
 
+def find_to_end_form(label: str, value: str) -> Element:
+    """A coordinator's *End a support…*: a few words to find any support under way."""
+    return show_card(
+        label,
+        [labelled(text_input("query", "School, URN or supporter", max_length=200), "Find")],
+        [execute("Search", FIND_TO_END, value, style="primary")],
+    )
+
+
+def found_supports_card(search: SupportSearch, query: str) -> Element:
+    """What *End a support…* found: each support under way that matched, with *End this
+    support*; when more matched than are shown, how many (narrow the search)."""
+    typed = escape(" ".join(query.split())[:100])
+    words = f" matching “{typed}”" if typed else ", most recent first"
+    body: list[Element] = [heading(f"Supports under way{words}")]
+    if not search.matches:
+        body.append(
+            text_block(
+                "None found. Try part of the school's name, its URN or the supporter's name."
+            )
+        )
+    for match in search.matches:
+        urn = f" (URN {escape(match.urn)})" if match.urn else ""
+        who = f" — {escape(match.supporter)}" if match.supporter else ""
+        school = escape(match.school or "") or "School not known"
+        body += [
+            text_block(f"*{school}*{urn}{who} · request #{match.request_id}", separator=True),
+            {
+                "type": "ActionSet",
+                "actions": [end_support_form("End this support", str(match.deployment_id))],
+            },
+        ]
+    if search.left_out:
+        body.append(note(f"…and {search.left_out} more: narrow your search."))
+    return card(body, [find_to_end_form("Search again", "home")])
+
+
 INLINE_FORMS = {
     BOOK_VISIT: book_visit_form,
     END_SUPPORT: end_support_form,
+    FIND_TO_END: find_to_end_form,
     DRAFT_AGREEMENT: agreement_form,
     LOG_VISIT: log_visit_form,
     PICK_DATE: host_date_form,

@@ -44,6 +44,7 @@ from handlers.teams.listeners.audit import AUDIT_STEPS
 from handlers.teams.listeners.checkins import CHECKIN_STEPS
 from handlers.teams.listeners.common import BUSY, actor_of, name_of, remember
 from handlers.teams.listeners.forms import edit_description, save_school_details
+from handlers.teams.listeners.home import FIND_STEPS
 from handlers.teams.listeners.lifecycle import STEPS as LIFECYCLE_STEPS
 from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.teamwork import TEAM_STEPS
@@ -141,6 +142,7 @@ STEPS: dict[str, Step] = {
     **TEAM_STEPS,
     **AUDIT_STEPS,
     **CHECKIN_STEPS,
+    **FIND_STEPS,
 }
 
 

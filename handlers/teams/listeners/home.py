@@ -6,11 +6,14 @@ trail; and a card per deployment they are on as a colleague or shadow, with *Ste
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot.core.messages import Action, Card
 from bot.core.text import escape
 from bot.deployments import views as ids
+from bot.deployments.finding import find_active_supports
 from bot.deployments.views import DeploymentProgress, day_words, days_words
 from bot.home.service import HomeData, home_for
 from bot.home.team import TeamPlace
@@ -19,7 +22,8 @@ from bot.reach.people import normal_user_id
 from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.service import team_members
 from bot.teamwork.views import ROLE_WORDS, TeamMember
-from handlers.teams.cards.forms import AGREEMENT_OPEN
+from handlers.teams.cards import Element
+from handlers.teams.cards.forms import AGREEMENT_OPEN, found_supports_card
 from handlers.teams.cards.render import AUDIT_TRAIL
 from handlers.teams.context import TeamsContext
 from handlers.teams.listeners.commands import home_text
@@ -48,6 +52,14 @@ def progress_text(line: DeploymentProgress) -> str:
     )
 
 
+FOUND_SHOWN = 10  # supports a search shows on a card; "…and N more" says the rest
+FIND_TO_END_CARD = Card(
+    (
+        "*End a support*\nFind any support under way by the school's name or URN, or the "
+        "supporter's name, then end it with a short reason.",
+    ),
+    (Action(ids.FIND_TO_END, "End a support…", "home"),),
+)
 MOST_REMOVE_BUTTONS = 6  # a card's row of buttons stays readable; the rest in Slack or by CLI
 
 
@@ -95,7 +107,7 @@ def home_reply_and_cards(
     home: HomeData = home_for(session, actor, now=now, vocabulary=services.vocabulary)
     owe_post(session, now=now, channel=channel, text=home_text(home), dedupe_key=key)
     coordinator = "coordinator" in home.roles
-    for line in home.deployments:
+    for line in (*home.deployments, *home.others):
         team = tuple(team_members(session, line.deployment_id)) if line.role == "supporter" else ()
         text = progress_text(line) + _team_line(team)
         owe_post(
@@ -105,6 +117,15 @@ def home_reply_and_cards(
             text=f"Request #{line.request_id}",
             view=Card((text,), progress_actions(line, coordinator=coordinator, team=team)),
             dedupe_key=f"{key}:deployment:{line.deployment_id}",
+        )
+    if coordinator:
+        owe_post(
+            session,
+            now=now,
+            channel=normal_user_id(actor),
+            text="End a support",
+            view=FIND_TO_END_CARD,
+            dedupe_key=f"{key}:find",
         )
     for place in home.team_places:
         owe_post(
@@ -116,6 +137,19 @@ def home_reply_and_cards(
             dedupe_key=f"{key}:place:{place.deployment_id}",
         )
     return "home"
+
+
+def find_to_end(
+    session: Session, ctx: TeamsContext, actor: str, _value: str, data: dict[str, Any]
+) -> Element:
+    """*Search* on *End a support…*: the supports under way that match, at most a few, each
+    with *End this support* (coordinators only)."""
+    query = str(data.get("query") or "")
+    search = find_active_supports(session, actor=actor, query=query, limit=FOUND_SHOWN)
+    return found_supports_card(search, query)
+
+
+FIND_STEPS = {ids.FIND_TO_END: find_to_end}
 
 
 def _team_line(team: tuple[TeamMember, ...]) -> str:

@@ -42,7 +42,12 @@ def test_manifest_for_a_url_has_everything_slack_needs() -> None:
     assert manifest["features"]["shortcuts"][0]["type"] == "message"
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     settings = manifest["settings"]
-    assert settings["interactivity"] == {"is_enabled": True, "request_url": endpoint}
+    # Menus whose options the bot serves (external_select) ask at the same endpoint.
+    assert settings["interactivity"] == {
+        "is_enabled": True,
+        "request_url": endpoint,
+        "message_menu_options_url": endpoint,
+    }
     assert settings["event_subscriptions"]["request_url"] == endpoint
     assert set(settings["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
     assert settings["socket_mode_enabled"] is False
@@ -53,6 +58,7 @@ def test_socket_mode_manifest_has_no_urls() -> None:
     manifest = yaml.safe_load(run("manifest", "--socket-mode").stdout)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in manifest["settings"]["interactivity"]
+    assert "message_menu_options_url" not in manifest["settings"]["interactivity"]
     assert "url" not in manifest["features"]["slash_commands"][0]
 
 

@@ -4,6 +4,7 @@ away switch, and the page stays within Slack's limits however much is stored."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from bot.home.service import (
     home_for,
     set_availability,
 )
-from handlers.slack.blocks.home import home_view
+from handlers.slack.blocks.home import PRIVACY, home_view
 from handlers.slack.stand_in.fake_slack import view_problems
 from storage.db import SessionFactory, transaction
 from storage.models import (
@@ -351,8 +352,27 @@ def test_a_busy_coordinator_who_is_also_a_head_and_supporter_stays_within_limits
                         request_id=request.id or 0, supporter_id=chris.id or 0, started_at=now
                     )
                 )
+        sam = person(session, "USLE1")
+        for i in range(20):  # everyone else's: a coordinator may end these too
+            request = add_request(
+                session, "UHEAD2", title=f"{hostile} other {i}", status="accepted",
+                created_at=now - timedelta(days=2), tags=("maths",),
+            )  # fmt: skip
+            session.add(
+                Deployment(
+                    request_id=request.id or 0,
+                    supporter_id=sam.id or 0,
+                    started_at=now - timedelta(days=1, hours=i),
+                )
+            )
     with sessions() as session:
         data = home_for(session, "UCOORD", now=now, vocabulary=VOCABULARY)
+    # Their own deployments and, apart, the most recent of everyone else's: none twice.
+    assert (data.deployments_total, len(data.deployments)) == (50, 8)
+    assert (data.others_total, len(data.others)) == (20, 8)
+    own = {line.deployment_id for line in data.deployments}
+    assert not own & {line.deployment_id for line in data.others}
+    assert {line.role for line in data.others} == {"coordinator"}
     assert data.requests_total == 150 and len(data.requests or ()) == OWN_REQUESTS_SHOWN
     assert data.supporter is not None and data.supporter.offers_total == 50
     assert data.supporter.active == 50
@@ -362,9 +382,18 @@ def test_a_busy_coordinator_who_is_also_a_head_and_supporter_stays_within_limits
     assert view_problems(view) == []
     assert len(view["blocks"]) <= 100
     text = texts(view["blocks"])
-    assert "and 135 more — see the digest" in text
+    # Every section is there (the long lists cut, each saying how many more): nothing cut
+    # off the end of the page.
+    for heading in ("Your requests", "Your support work", "Coordinator overview"):
+        assert heading in text
+    for heading in ("Your deployments", "Recent deployments"):
+        assert heading in text
+    assert "There's more than fits here." not in text and PRIVACY in text
+    assert button_value(view["blocks"], "deployment_end_find") == "home"
     assert "and 140 more older requests" in text
     assert "and 45 more — see my messages to you" in text
+    assert re.search(r"and 1[4-5]\d more — see the digest", text)
+    assert re.search(r"and 1[2-9] more — find any that is under way with \*End a support…\*", text)
     assert "<!channel>" not in text and "<@UHEAD2>" not in text
     assert "&lt;!channel&gt; &amp; &lt;@UHEAD2&gt;" in text
 

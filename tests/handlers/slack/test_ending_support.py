@@ -4,12 +4,18 @@ nobody else able to do it, as real signed requests against the bot and its fake 
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 from sqlmodel import select
 
-from handlers.slack.stand_in.signing import block_actions_payload, view_submission_payload
+from handlers.slack.stand_in.fake_slack import options_problems
+from handlers.slack.stand_in.signing import (
+    block_actions_payload,
+    block_suggestion_payload,
+    view_submission_payload,
+)
 from storage.models import AuditEntry, Deployment, SupportRequest
 from tests.handlers.slack.conftest import SlackWorld
 from tests.handlers.slack.test_deployments import (
@@ -26,6 +32,7 @@ from tests.support.blockkit import action_ids, button_value, texts
 COORDINATOR = "UCOORD"
 END, FORM = "deployment_end", "deployment_end_form"
 REASON = "The school has joined a trust that supports it directly."
+FIND, PICK, ANY_FORM = "deployment_end_find", "deployment_end_pick", "deployment_end_any_form"
 
 
 def reason(words: str) -> dict[str, Any]:
@@ -157,3 +164,125 @@ def test_only_a_coordinator_can_end_a_support(
     assert deployment(slack, deployed).status == "active"
     assert [e.actor for e in audited(slack, "deployment.end.refused")] == [HEAD, SUPPORTER]
     assert "Only coordinators can end a support." in replies(slack, HEAD)
+
+
+# --- End a support…: any active support, found by typing ------------------------------------
+def find_form(slack: SlackWorld) -> dict[str, Any]:
+    """The coordinator presses *End a support…* on their Home tab; returns the form as Slack
+    holds it (with its view id)."""
+    home = open_home(slack, COORDINATOR)
+    assert button_value(home["blocks"], FIND) == "home"
+    click_in_home(slack, COORDINATOR, FIND, "home")
+    opened = [
+        c for c in slack.fake.calls_to("views.open") if c.args["view"]["callback_id"] == ANY_FORM
+    ]
+    assert opened and opened[-1].ok, "no End a support form was opened"
+    return dict(opened[-1].response["view"])
+
+
+def suggest(slack: SlackWorld, form: dict[str, Any], typed: str, user: str = COORDINATOR) -> Any:
+    """Slack asks for the menu's options as `typed` is typed; returns the bot's answer."""
+    status, body, headers = slack.sender.interact(
+        block_suggestion_payload(user, PICK, typed, view=form)
+    )
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    answer = json.loads(body)
+    assert options_problems(answer) == []
+    return answer
+
+
+def chosen(answer: dict[str, Any], reason_words: str) -> dict[str, Any]:
+    """The form's values once the first option of `answer` is chosen and a reason typed."""
+    [option, *_] = answer["options"]
+    return {
+        "support": {PICK: {"type": "external_select", "selected_option": option}},
+        **reason(reason_words),
+    }
+
+
+def test_a_coordinator_finds_any_support_by_typing_and_ends_it(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    form = find_form(slack)
+    assert {"Which support?", "Why is it ending?"} <= set(texts(form["blocks"]).splitlines())
+    assert suggest(slack, form, "castle vale") == {"options": []}
+    answer = suggest(slack, form, "mere GREEN")
+    [option] = answer["options"]
+    assert option["value"] == str(deployed)
+    assert option["text"]["text"].startswith("Mere Green Primary School (103413) — Sam Specialist")
+    assert [o["value"] for o in suggest(slack, form, "sam")["options"]] == [str(deployed)]
+    assert [o["value"] for o in suggest(slack, form, "1034")["options"]] == [str(deployed)]
+    payload = view_submission_payload(
+        COORDINATOR, ANY_FORM, chosen(answer, REASON), view_id=form["id"]
+    )
+    status, body, _ = slack.sender.interact(payload)
+    assert (status, body) == (200, b"")  # the form closes once the support has ended
+    slack.settle()
+    ended = deployment(slack, deployed)
+    assert (ended.status, ended.end_reason) == ("cancelled", REASON)
+    [entry] = audited(slack, "deployment.ended")
+    assert entry.actor == COORDINATOR
+    for person in (HEAD, SUPPORTER):
+        told = " ".join(texts(m.get("blocks")) for m in slack.fake.messages(person))
+        assert REASON in told
+    assert suggest(slack, form, "mere") == {"options": []}, "an ended support is not offered"
+    home = slack.fake.home_view(COORDINATOR)
+    assert home is not None and END not in action_ids(home["blocks"])
+
+
+def test_the_same_form_submitted_twice_ends_the_support_once(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    form = find_form(slack)
+    values = chosen(suggest(slack, form, "mere"), REASON)
+    payload = view_submission_payload(COORDINATOR, ANY_FORM, values, view_id=form["id"])
+    first = slack.sender.interact(payload)
+    slack.settle()
+    second = slack.sender.interact(payload)
+    slack.settle()
+    assert (first[0], first[1], second[0]) == (200, b"", 200)
+    assert b"already ended" in second[1] and b"update" in second[1]
+    assert len(audited(slack, "deployment.ended")) == 1
+    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
+    assert len(head_told) == 1
+
+
+def test_only_a_coordinator_can_find_a_support_to_end(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    assert FIND not in action_ids(open_home(slack, HEAD)["blocks"])
+    # A forged click opens no form, and is refused kindly (and audited).
+    status, _, _ = slack.sender.interact(block_actions_payload(SUPPORTER, FIND, "home"))
+    assert status == 200
+    slack.settle()
+    assert not [
+        c for c in slack.fake.calls_to("views.open") if c.args["view"]["callback_id"] == ANY_FORM
+    ]
+    assert "Only coordinators can end a support." in replies(slack, SUPPORTER)
+    # Someone else typing in the menu is told why, and shown no support.
+    form = find_form(slack)
+    answer = suggest(slack, form, "mere", user=HEAD)
+    assert answer == {
+        "options": [
+            {
+                "text": {
+                    "type": "plain_text",
+                    "text": "Only coordinators can end a support.",
+                    "emoji": True,
+                },
+                "value": "none",
+            }
+        ]
+    }
+    # Nor can they submit the form: nothing changes.
+    values = chosen(suggest(slack, form, "mere"), REASON)
+    payload = view_submission_payload(HEAD, ANY_FORM, values, view_id=form["id"])
+    status, body, _ = slack.sender.interact(payload)
+    slack.settle()
+    assert status == 200 and b"Only coordinators can end a support." in body
+    assert deployment(slack, deployed).status == "active"
+    assert [e.actor for e in audited(slack, "deployment.find.refused")] == [SUPPORTER]
+    assert [e.actor for e in audited(slack, "deployment.end.refused")] == [HEAD]

@@ -19,6 +19,7 @@ from handlers.slack.manifest import SHORTCUT_CALLBACK_ID
 from handlers.slack.payloads import payload_problem
 from handlers.slack.stand_in.signing import (
     block_actions_payload,
+    block_suggestion_payload,
     event_callback_body,
     message_action_payload,
     message_event,
@@ -37,6 +38,13 @@ def submission(**view_changes: Any) -> dict[str, Any]:
     payload = view_submission_payload("U1", "request_new", {"title": {"value": SECRET}}, "{}")
     payload["view"] = {**payload["view"], **view_changes}
     return payload
+
+
+def suggestion(**changes: Any) -> dict[str, Any]:
+    """A block_suggestion: what was typed into a menu of the modal `submission()` shows."""
+    view = {**submission()["view"], "blocks": [{"type": "input", "block_id": "support",
+            "element": {"type": "external_select", "action_id": "pick"}}]}  # fmt: skip
+    return {**block_suggestion_payload("U1", "pick", SECRET, view=view), **changes}
 
 
 def event(**changes: Any) -> dict[str, Any]:
@@ -62,6 +70,7 @@ def test_what_slack_sends_passes() -> None:
         click(),
         modal_click,
         submission(),
+        suggestion(),
         shortcut,
         event(),
         event(event=edited),
@@ -89,6 +98,10 @@ def test_what_slack_sends_passes() -> None:
         (event(event={"type": "message", "user": "Jane", "text": "hi"}), "event.user"),
         (event(event={"type": "message", "channel": "#Jane", "text": "hi"}), "event.channel"),
         (click(container=[SECRET]), "container"),
+        (suggestion(action_id=None), "action_id"),
+        (suggestion(value=[SECRET]), "value"),
+        (suggestion(user={"id": 5}), "user.id"),
+        (suggestion(view={"type": "modal", "state": {"values": [SECRET]}}), "view.state.values"),
         (click(trigger_id=None), "trigger_id"),
         (click(type=["block_actions"]), "type"),
         (submission(state={"values": [SECRET]}), "view.state.values"),

@@ -1,6 +1,7 @@
 """Buttons of the deployment lifecycle (in DMs and on App Home): open the first-visit,
-agreement, visit-log and closing forms and a coordinator's *End this support* form; confirm
-the agreement; answer the review; skip a step; get the one-page summary."""
+agreement, visit-log and closing forms and a coordinator's *End this support* and *End a
+support…* forms; confirm the agreement; answer the review; skip a step; get the one-page
+summary."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from bot.core.errors import NotFound
 from bot.deployments import views as ids
 from bot.deployments.ending import may_end
+from bot.deployments.finding import check_may_find
 from bot.deployments.record import send_summary
 from bot.deployments.service import (
     agreement_form,
@@ -27,12 +29,13 @@ from bot.deployments.service import (
 )
 from handlers.slack.blocks.deployments import (
     agreement_modal,
+    end_any_modal,
     end_modal,
     impact_modal,
     log_modal,
     visit_modal,
 )
-from handlers.slack.context import SlackContext, unit_of_work
+from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
     action_value,
     friendly_errors,
@@ -153,6 +156,15 @@ def on_end(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient)
     _open(ctx, ack, body, client, form)
 
 
+def on_find_to_end(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """*End a support…* (a coordinator, on App Home): the form to find any active support and
+    say why it is ending."""
+    ack()  # opening a form changes nothing, and the trigger lasts three seconds
+    with friendly_errors(ctx, body):
+        look_up(ctx, lambda session: check_may_find(session, actor=user_id_of(body)))
+        client.views_open(trigger_id=body["trigger_id"], view=end_any_modal(END_REASON_LIMIT))
+
+
 def on_confirm(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """*Confirm agreement* (the head); acknowledged once saved."""
     actor = user_id_of(body)
@@ -216,6 +228,7 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ids.LOG_VISIT)(partial(on_log_visit, ctx))
     app.action(ids.IMPACT)(partial(on_impact, ctx))
     app.action(ids.END_SUPPORT)(partial(on_end, ctx))
+    app.action(ids.FIND_TO_END)(partial(on_find_to_end, ctx))
     app.action(ids.CONFIRM_AGREEMENT)(partial(on_confirm, ctx))
     app.action(re.compile(f"^{ids.REVIEW}_(continue|adjust|close)$"))(partial(on_review, ctx))
     app.action(re.compile(f"^{ids.SKIP}_(visit|agreement|review|impact)$"))(partial(on_skip, ctx))

@@ -1,6 +1,7 @@
 """Submissions of the lifecycle's forms: the first visit, the agreement, a visit log, the
-closing record, and a coordinator's *End this support*. Each is saved (once) before it is
-acknowledged; a problem with what was typed goes back to the form beside the field."""
+closing record, and a coordinator's *End this support* and *End a support…*. Each is saved
+(once) before it is acknowledged; a problem with what was typed goes back to the form beside
+the field."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bot.deployments.service import (
 )
 from handlers.slack.blocks.deployments import (
     AGREEMENT_FORM,
+    END_ANY_FORM,
     END_FORM,
     IMPACT_FORM,
     LOG_FORM,
@@ -52,11 +54,16 @@ def _form_key(body: dict[str, Any]) -> str | None:
 
 
 def _submit(
-    ctx: SlackContext, ack: Ack, body: dict[str, Any], work: Callable[[Session, int], str]
+    ctx: SlackContext,
+    ack: Ack,
+    body: dict[str, Any],
+    work: Callable[[Session, int], str],
+    deployment_id: int | None = None,
 ) -> bool:
     """Save the form with its reply (once, if a double submit raced it), then acknowledge;
-    whether it was saved."""
-    deployment_id = int_value(str(view_metadata(body).get("deployment_id", "")))
+    whether it was saved. The deployment is the form's own (its metadata) unless given."""
+    if deployment_id is None:
+        deployment_id = int_value(str(view_metadata(body).get("deployment_id", "")))
     if deployment_id is None:
         ack(
             response_action="update",
@@ -192,6 +199,29 @@ def on_end(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         refresh_home(ctx, user)
 
 
+def on_end_any(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """A coordinator's *End a support…* form: the support chosen from the menu ended (once)
+    before the ack, as *End this support* ends it, then their Home tab shows it."""
+    values = view_values(body)
+    deployment_id = int_value(str(values.get("support") or ""))
+    if deployment_id is None:
+        ack(response_action="errors", errors={"support": "Please choose the support to end."})
+        return
+    reason = str(values.get("reason") or "")
+    user = user_id_of(body)
+    ended = _submit(
+        ctx,
+        ack,
+        body,
+        lambda s, chosen: end_support(
+            s, ctx.context(), actor=user, deployment_id=chosen, reason=reason
+        ),
+        deployment_id=deployment_id,
+    )
+    if ended:
+        refresh_home(ctx, user)
+
+
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the lifecycle's forms."""
     app.view(VISIT_FORM)(partial(on_visit, ctx))
@@ -199,3 +229,4 @@ def register(app: App, ctx: SlackContext) -> None:
     app.view(LOG_FORM)(partial(on_log, ctx))
     app.view(IMPACT_FORM)(partial(on_impact, ctx))
     app.view(END_FORM)(partial(on_end, ctx))
+    app.view(END_ANY_FORM)(partial(on_end_any, ctx))

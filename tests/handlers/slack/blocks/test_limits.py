@@ -65,7 +65,7 @@ from handlers.slack.stand_in.fake_slack import (
     view_problems,
 )
 from storage.models import VisitStatus
-from tests.support.blockkit import mrkdwn_markup
+from tests.support.blockkit import mrkdwn_markup, texts
 
 TZ = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -227,11 +227,11 @@ def request_line(i: int) -> RequestLine:
     )
 
 
-def progress(i: int) -> DeploymentProgress:
+def progress(i: int, role: str = "coordinator") -> DeploymentProgress:
     return DeploymentProgress(
         deployment_id=i,
         request_id=i,
-        role="coordinator",
+        role=role,
         status="active",
         school=SCHOOL,
         head=mention("UHEAD1"),
@@ -287,7 +287,10 @@ def coordinators_home() -> dict[str, Any]:
         requests_total=300,
         supporter=supporter,
         coordinator=coordinator,
-        deployments=tuple(progress(i) for i in range(8)),
+        deployments=tuple(progress(i, "supporter") for i in range(8)),
+        deployments_total=200,
+        others=tuple(progress(i) for i in range(300, 308)),
+        others_total=900,
         team_places=tuple(
             TeamPlace(i, i, "shadow", SCHOOL, EVERY_LABEL, "USLE1", "UHEAD1", NOW)
             for i in range(200, 240)
@@ -298,6 +301,20 @@ def coordinators_home() -> dict[str, Any]:
         ),
     )
     return home.home_view(data, TZ, support_channel="C0SUPPORT")
+
+
+def test_a_coordinators_fullest_home_tab_keeps_every_section_and_says_what_is_cut() -> None:
+    """Cut to fit, the long lists say how many more; no section falls off the end."""
+    shown = texts(coordinators_home()["blocks"])
+    for heading in ("Your requests", "Your support work", "Deployments you're part of"):
+        assert heading in shown
+    for heading in ("Coordinator overview", "Your deployments", "Recent deployments"):
+        assert heading in shown
+    assert "Open classrooms" in shown and home.PRIVACY in shown
+    assert "There's more than fits here." not in shown
+    for more in ("older requests not shown", "see the digest", "more of yours not shown"):
+        assert more in shown
+    assert "find any that is under way with *End a support…*" in shown
 
 
 def choices(count: int, prefix: str) -> tuple[PersonChoice, ...]:

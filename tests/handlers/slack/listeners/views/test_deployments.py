@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from unittest.mock import MagicMock
 
 from sqlmodel import Session, select
@@ -73,6 +74,46 @@ def test_on_end_ends_the_support_before_the_ack(ctx: Runtime, ack: Ack, client: 
     deployments.on_end(ctx, ack=ack, body=body)
     assert ack.once == {}
     assert ack.seen == ["cancelled"]
+
+
+def _chosen(deployment_id: int) -> dict[str, Any]:
+    label = {"type": "plain_text", "text": "Mere Green", "emoji": True}
+    return {
+        "type": "external_select",
+        "selected_option": {"text": label, "value": str(deployment_id)},
+    }
+
+
+def test_on_end_any_ends_the_chosen_support_before_the_ack(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployment_id, _ = deployed(ctx, client)
+
+    def status() -> str:
+        with Session(ctx.engine) as session:
+            return str(session.exec(select(Deployment.status)).one())
+
+    ack.check = status
+    values = {"support": _chosen(deployment_id), "reason": _text("Merged")}
+    deployments.on_end_any(
+        ctx, ack=ack, body=submission(COORDINATOR, "deployment_end_any_form", values)
+    )
+    assert ack.once == {}
+    assert ack.seen == ["cancelled"]
+
+
+def test_on_end_any_without_a_choice_asks_again(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    deployed(ctx, client)
+    values = {"support": {"type": "external_select", "selected_option": None}}
+    deployments.on_end_any(
+        ctx, ack=ack, body=submission(COORDINATOR, "deployment_end_any_form", values)
+    )
+    assert ack.once == {
+        "response_action": "errors",
+        "errors": {"support": "Please choose the support to end."},
+    }
+    with Session(ctx.engine) as session:
+        assert session.exec(select(Deployment.status)).one() == "active"
 
 
 def test_on_end_without_a_reason_asks_again(ctx: Runtime, ack: Ack, client: MagicMock) -> None:

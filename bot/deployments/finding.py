@@ -1,0 +1,140 @@
+"""A coordinator finds any active support to end it (*End a support…*), at a region's scale:
+by a few letters of the school's name or the lead supporter's name, the school's URN (exact
+or its start) or the request's number (`#12`).
+
+One query over the active deployments (their status is indexed), limited, with the total
+counted apart, so a type-ahead stays quick however many supports run. Each word typed must
+match; case does not matter. Only coordinators may search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.core.errors import NotAllowed
+from bot.directory.people import is_coordinator
+from storage.models import Deployment, DeploymentStatus, Person, School, SupportRequest
+
+MOST_SHOWN = 100  # Slack's most options in a menu
+MOST_WORDS = 6  # words of a query that count; the rest are ignored
+MOST_WORD_LENGTH = 100
+NOT_A_COORDINATOR = "Only coordinators can end a support."
+
+
+@dataclass(frozen=True)
+class ActiveSupport:
+    """An active deployment as a coordinator picks it: no more than tells them apart."""
+
+    deployment_id: int
+    request_id: int
+    school: str | None
+    urn: str | None
+    supporter: str | None  # the lead supporter's name; None once erased
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class SupportSearch:
+    """What matched a query, most recent first, and how many matched in all."""
+
+    matches: tuple[ActiveSupport, ...]
+    total: int
+
+    @property
+    def left_out(self) -> int:
+        """How many matched but are not shown."""
+        return self.total - len(self.matches)
+
+
+def find_active_supports(
+    session: Session, *, actor: str, query: str, limit: int = MOST_SHOWN
+) -> SupportSearch:
+    """The active supports matching `query` (everything, most recent first, when it is
+    blank), at most `limit`; NotAllowed for anyone but a coordinator."""
+    check_may_find(session, actor=actor)
+    supporter = aliased(Person)
+    conditions = [
+        col(Deployment.status) == DeploymentStatus.ACTIVE,
+        *(_matches(word, supporter) for word in query_words(query)),
+    ]
+    joined = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+            col(Deployment.id),
+            col(Deployment.request_id),
+            col(School.name),
+            col(School.urn),
+            supporter.name,
+            supporter.erased_at,
+            col(Deployment.started_at),
+        )
+        .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
+        .outerjoin(School, col(School.id) == col(SupportRequest.school_id))
+        .outerjoin(supporter, supporter.id == col(Deployment.supporter_id))
+        .where(*conditions)
+    )
+    rows = session.exec(
+        joined.order_by(col(Deployment.started_at).desc(), col(Deployment.id).desc()).limit(
+            max(limit, 0)
+        )
+    ).all()
+    total = session.exec(select(func.count()).select_from(joined.subquery())).one()
+    return SupportSearch(tuple(_support(*row) for row in rows), int(total))
+
+
+def check_may_find(session: Session, *, actor: str) -> None:
+    """NotAllowed unless `actor` is a coordinator (before the form opens, and on each search)."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(NOT_A_COORDINATOR, action="deployment.find", subject_type="deployment")
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that count, lower case."""
+    return [word[:MOST_WORD_LENGTH].lower() for word in query.split()[:MOST_WORDS]]
+
+
+def _matches(word: str, supporter: Any) -> Any:
+    """One word's condition: in the school's name or the lead's, the URN's start, or `#N`."""
+    contains = f"%{_escaped(word)}%"
+    either = [
+        func.lower(col(School.name)).like(contains, escape="\\"),
+        and_(
+            supporter.erased_at.is_(None),
+            func.lower(supporter.name).like(contains, escape="\\"),
+        ),
+    ]
+    if word.isdigit():
+        either.append(col(School.urn).like(f"{word}%"))
+    number = word.removeprefix("#")
+    if number.isdigit() and len(number) <= 9:
+        either.append(col(SupportRequest.id) == int(number))
+    return or_(*either)
+
+
+def _escaped(word: str) -> str:
+    """`word` for a LIKE pattern: its own `%`, `_` and `\\` taken literally."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _support(
+    deployment_id: int | None,
+    request_id: int,
+    school: str | None,
+    urn: str | None,
+    supporter: str | None,
+    erased_at: datetime | None,
+    started_at: datetime,
+) -> ActiveSupport:
+    return ActiveSupport(
+        deployment_id=deployment_id or 0,
+        request_id=request_id,
+        school=school,
+        urn=urn,
+        supporter=supporter if erased_at is None else None,
+        started_at=started_at,
+    )

@@ -1,0 +1,146 @@
+"""Finding any active support to end it: by school, URN (exact or its start), the lead
+supporter's name or the request's number, case aside, each word counting; only active ones,
+most recent first, limited with the total kept; coordinators only."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from bot.core.clock import FixedClock
+from bot.core.errors import NotAllowed
+from bot.deployments.finding import SupportSearch, find_active_supports
+from bot.directory.service import import_directory
+from storage.db import SessionFactory, transaction
+from storage.models import Deployment, DeploymentStatus, School, SupportRequest
+from tests.bot.home.test_home import person
+from tests.conftest import MONDAY_MORNING
+from tests.handlers.slack.conftest import DIRECTORY
+
+COORDINATOR = "UCOORD"
+
+
+def deploy(
+    session: Session, head: str, supporter: str, *, hours_ago: int, status: str = "active"
+) -> int:
+    """A deployment of `supporter` at `head`'s school, stored directly; its id."""
+    now = MONDAY_MORNING
+    requester = person(session, head)
+    request = SupportRequest(
+        requester_id=requester.id or 0,
+        school_id=requester.school_id,
+        title="Support",
+        created_at=now,
+        updated_at=now,
+        status="accepted" if status == "active" else "closed",
+    )
+    session.add(request)
+    session.flush()
+    deployment = Deployment(
+        request_id=request.id or 0,
+        supporter_id=person(session, supporter).id or 0,
+        status=DeploymentStatus(status),
+        started_at=now - timedelta(hours=hours_ago),
+    )
+    session.add(deployment)
+    session.flush()
+    return deployment.id or 0
+
+
+@pytest.fixture
+def supports(sessions: SessionFactory, clock: FixedClock) -> dict[str, int]:
+    """Mere Green (URN 103413) supported by Sam, Castle Vale (140001) by Nadia (and earlier,
+    completed, by Sally), a second Mere Green support by Priya, most recent first."""
+    assert import_directory(sessions, io.StringIO(DIRECTORY), now=clock.now()).ok
+    with transaction(sessions) as session:
+        return {
+            "mere green, priya": deploy(session, "UHEAD1", "USPEC1", hours_ago=1),
+            "castle vale, nadia": deploy(session, "UHEAD2", "UNLE1", hours_ago=2),
+            "mere green, sam": deploy(session, "UHEAD1", "USLE1", hours_ago=3),
+            "castle vale, sally": deploy(
+                session, "UHEAD2", "USLE2", hours_ago=4, status="completed"
+            ),
+        }
+
+
+def find(sessions: SessionFactory, query: str, **kwargs: int) -> SupportSearch:
+    with sessions() as session:
+        return find_active_supports(session, actor=COORDINATOR, query=query, **kwargs)
+
+
+def ids(search: SupportSearch) -> list[int]:
+    return [match.deployment_id for match in search.matches]
+
+
+def test_by_school_name_in_any_case_most_recent_first(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    found = find(sessions, "mere GREEN")
+    assert ids(found) == [supports["mere green, priya"], supports["mere green, sam"]]
+    assert found.total == 2 and found.left_out == 0
+    first = found.matches[0]
+    assert (first.school, first.urn, first.supporter) == (
+        "Mere Green Primary School",
+        "103413",
+        "Priya Senco",
+    )
+
+
+def test_by_urn_exact_or_its_start_and_by_request_number(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    assert ids(find(sessions, "140001")) == [supports["castle vale, nadia"]]
+    assert ids(find(sessions, "1034")) == [
+        supports["mere green, priya"],
+        supports["mere green, sam"],
+    ]
+    assert ids(find(sessions, "3413")) == [], "a URN matches from its start"
+    with sessions() as session:
+        request_id = session.get(Deployment, supports["mere green, sam"]).request_id  # type: ignore[union-attr]  # it exists
+    assert ids(find(sessions, f"#{request_id}")) == [supports["mere green, sam"]]
+
+
+def test_by_the_lead_supporters_name_each_word_counting(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    assert ids(find(sessions, "nadia")) == [supports["castle vale, nadia"]]
+    assert ids(find(sessions, "sam mere")) == [supports["mere green, sam"]]
+    assert ids(find(sessions, "sam castle")) == []
+    assert ids(find(sessions, "sally")) == [], "only active supports"
+
+
+def test_wildcards_are_taken_literally(sessions: SessionFactory, supports: dict[str, int]) -> None:
+    assert find(sessions, "%").total == 0
+    assert find(sessions, "_").total == 0
+    with transaction(sessions) as session:
+        school = session.get(School, person(session, "UHEAD2").school_id)
+        assert school is not None
+        school.name = "St Mary's 100% Academy"
+    assert ids(find(sessions, "100%")) == [supports["castle vale, nadia"]]
+
+
+def test_a_blank_query_lists_the_most_recent_within_the_limit_with_the_total(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    found = find(sessions, "  ", limit=2)
+    assert ids(found) == [supports["mere green, priya"], supports["castle vale, nadia"]]
+    assert (found.total, found.left_out) == (3, 1)
+
+
+def test_an_erased_supporter_is_not_named_nor_found_by_name(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    with transaction(sessions) as session:
+        sam = person(session, "USLE1")
+        sam.erased_at = MONDAY_MORNING
+    assert find(sessions, "sam").total == 0
+    [found] = [m for m in find(sessions, "mere").matches if m.supporter is None]
+    assert found.deployment_id == supports["mere green, sam"]
+
+
+def test_only_a_coordinator_may_search(sessions: SessionFactory, supports: dict[str, int]) -> None:
+    with sessions() as session, pytest.raises(NotAllowed, match="Only coordinators"):
+        find_active_supports(session, actor="UHEAD1", query="mere")
