@@ -109,15 +109,7 @@ def test_a_double_submit_ends_the_support_once(
     """Slack may deliver one form twice (a double click, a retry): the same view id."""
     form = end_form(slack, deployed)
     payload = submission(form, REASON)
-    first = slack.sender.interact(payload)
-    slack.settle()
-    second = slack.sender.interact(payload)
-    slack.settle()
-    assert (first[0], first[1], second[0]) == (200, b"", 200)
-    assert b"already ended" in second[1] and b"update" in second[1]
-    assert len(audited(slack, "deployment.ended")) == 1
-    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
-    assert len(head_told) == 1
+    assert_submitted_twice_ends_once(slack, payload)
 
 
 def test_two_copies_submitted_at_once_end_it_once(
@@ -238,15 +230,7 @@ def test_the_same_form_submitted_twice_ends_the_support_once(
     form = find_form(slack)
     values = chosen(suggest(slack, form, "mere"), REASON)
     payload = view_submission_payload(COORDINATOR, ANY_FORM, values, view_id=form["id"])
-    first = slack.sender.interact(payload)
-    slack.settle()
-    second = slack.sender.interact(payload)
-    slack.settle()
-    assert (first[0], first[1], second[0]) == (200, b"", 200)
-    assert b"already ended" in second[1] and b"update" in second[1]
-    assert len(audited(slack, "deployment.ended")) == 1
-    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
-    assert len(head_told) == 1
+    assert_submitted_twice_ends_once(slack, payload)
 
 
 def test_only_a_coordinator_can_find_a_support_to_end(
@@ -286,3 +270,16 @@ def test_only_a_coordinator_can_find_a_support_to_end(
     assert deployment(slack, deployed).status == "active"
     assert [e.actor for e in audited(slack, "deployment.find.refused")] == [SUPPORTER]
     assert [e.actor for e in audited(slack, "deployment.end.refused")] == [HEAD]
+
+
+def assert_submitted_twice_ends_once(slack: SlackWorld, payload: dict[str, Any]) -> None:
+    """The same form submitted twice: ended, audited and told once; the second is told so."""
+    first = slack.sender.interact(payload)
+    slack.settle()
+    second = slack.sender.interact(payload)
+    slack.settle()
+    assert (first[0], first[1], second[0]) == (200, b"", 200)
+    assert b"already ended" in second[1] and b"update" in second[1]
+    assert len(audited(slack, "deployment.ended")) == 1
+    head_told = [m for m in slack.fake.messages(HEAD) if "have ended the support" in m["text"]]
+    assert len(head_told) == 1
