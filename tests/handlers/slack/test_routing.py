@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -361,9 +362,13 @@ def test_twenty_simultaneous_accepts_make_exactly_one_deployment(slack: SlackWor
     barrier = threading.Barrier(MANY)
     statuses: list[int] = []
 
+    took: list[float] = []
+
     def accept(offer_id: int) -> None:
         barrier.wait()
+        started = time.monotonic()
         statuses.append(click(slack, users[offer_id], "offer_accept", str(offer_id)))
+        took.append(time.monotonic() - started)
 
     threads = [threading.Thread(target=accept, args=(o.id,)) for o in open_offers]
     for thread in threads:
@@ -372,6 +377,7 @@ def test_twenty_simultaneous_accepts_make_exactly_one_deployment(slack: SlackWor
         thread.join(timeout=30)
     slack.settle(timeout=60)
     assert statuses == [200] * MANY
+    assert max(took) < 3.0, f"slowest accept acknowledged after {max(took):.1f} s"
     with slack.runtime.sessions() as session:
         deployments = list(session.exec(select(Deployment)))
         request = session.get(SupportRequest, request_id)
