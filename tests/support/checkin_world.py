@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,6 +152,14 @@ def make_world(
         report = import_directory(runtime.sessions, io.StringIO(directory), now=clock.now())
         assert report.ok, report.render()
         yield World(runtime=runtime, clock=clock, fake=fake)
+
+
+def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a service in one transaction as of the world's clock, then deliver."""
+    with transaction(world.runtime.sessions) as session:
+        result = service(session, world.runtime.context(), **kwargs)
+    world.runtime.deliverer.drain()
+    return result
 
 
 def utc(*args: int) -> datetime:

@@ -7,7 +7,7 @@ hours are 08:00-17:00 in Europe/London.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ from bot.routing.service import load_candidates, release_deployment
 from storage.db import transaction
 from storage.models import AuditEntry, CheckIn, CheckInAnswer, Deployment, Person, SupportRequest
 from tests.support.blockkit import action_ids, mrkdwn_markup, texts
-from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, act, make_world, utc
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -44,14 +44,6 @@ LONDON = ZoneInfo("Europe/London")
 def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
     with make_world(engine, clock) as world:
         yield world
-
-
-def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a check-in service in one transaction as of the world's clock, then deliver."""
-    with transaction(world.runtime.sessions) as session:
-        result = service(session, world.runtime.context(), **kwargs)
-    world.runtime.deliverer.drain()
-    return result
 
 
 def local(instant: datetime) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from bot.privacy.service import erase_person, export_person
 from bot.teamwork.flows import add_to_team
 from storage.db import transaction
 from storage.models import AuditEntry, CheckInStatus, SupportRequest
-from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, act, make_world, utc
 from tests.support.team_directory import TEAM_DIRECTORY
 
 HEAD, LEAD, COLLEAGUE, SHADOW, COORDINATOR = "UHEAD1", "UNLE1", "UOAK1", "UASP2", "UCOORD"
@@ -38,14 +38,6 @@ REASON = "The school has joined a trust that supports it directly."
 def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
     with make_world(engine, clock, directory=TEAM_DIRECTORY) as world:
         yield world
-
-
-def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a service in one transaction as of the world's clock, then deliver."""
-    with transaction(world.runtime.sessions) as session:
-        result = service(session, world.runtime.context(), **kwargs)
-    world.runtime.deliverer.drain()
-    return result
 
 
 def end(world: World, deployment_id: int, *, actor: str = COORDINATOR, reason: str = REASON) -> Any:

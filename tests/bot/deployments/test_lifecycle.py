@@ -3,7 +3,7 @@ mid-point review and the closing record; each step optional, audited and owed du
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ from storage.models import (
     DeploymentReview,
     SupportRequest,
 )
-from tests.support.checkin_world import COORDINATOR_CHANNEL, World, make_world, utc
+from tests.support.checkin_world import COORDINATOR_CHANNEL, World, act, make_world, utc
 
 LONDON = ZoneInfo("Europe/London")
 HEAD, SUPPORTER = "UHEAD1", "USLE1"
@@ -46,14 +46,6 @@ HEAD, SUPPORTER = "UHEAD1", "USLE1"
 def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
     with make_world(engine, clock) as world:
         yield world
-
-
-def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a lifecycle service in one transaction as of the world's clock, then deliver."""
-    with transaction(world.runtime.sessions) as session:
-        result = service(session, world.runtime.context(), **kwargs)
-    world.runtime.deliverer.drain()
-    return result
 
 
 def plan(world: World, deployment_id: int) -> DeploymentPlan:

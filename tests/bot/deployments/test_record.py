@@ -42,7 +42,7 @@ from storage.models import (
     DeploymentVisit,
     Person,
 )
-from tests.support.checkin_world import World, make_world, utc
+from tests.support.checkin_world import World, act, make_world, utc
 
 LONDON = ZoneInfo("Europe/London")
 HEAD, SUPPORTER = "UHEAD1", "USLE1"
@@ -53,13 +53,6 @@ ROOT = Path(__file__).resolve().parents[3]
 def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
     with make_world(engine, clock) as world:
         yield world
-
-
-def act(world: World, service: Any, **kwargs: Any) -> Any:
-    with transaction(world.runtime.sessions) as session:
-        result = service(session, world.runtime.context(), **kwargs)
-    world.runtime.deliverer.drain()
-    return result
 
 
 @pytest.fixture

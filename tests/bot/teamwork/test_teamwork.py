@@ -3,7 +3,7 @@ counts for, check-ins for the team, the shadow invitation, the digest and privac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,7 +39,7 @@ from storage.models import (
     SupportRequest,
 )
 from tests.support.blockkit import action_ids, texts
-from tests.support.checkin_world import World, make_world, utc
+from tests.support.checkin_world import World, act, make_world, utc
 from tests.support.team_directory import TEAM_DIRECTORY
 
 
@@ -47,14 +47,6 @@ from tests.support.team_directory import TEAM_DIRECTORY
 def world(engine: Engine, clock: FixedClock) -> Iterator[World]:
     with make_world(engine, clock, directory=TEAM_DIRECTORY) as world:
         yield world
-
-
-def act(world: World, service: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a service in one transaction as of the world's clock, then deliver."""
-    with transaction(world.runtime.sessions) as session:
-        result = service(session, world.runtime.context(), **kwargs)
-    world.runtime.deliverer.drain()
-    return result
 
 
 def deploy(world: World, **kwargs: Any) -> int:
