@@ -38,6 +38,7 @@ from storage.models import (
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
 
+NOT_A_COORDINATOR = "Only coordinators can end a support."
 ALREADY_ENDED = "This support has already ended, so there's nothing more to do."
 ENDED = "Done: the support has ended, and the head, the supporter and their team are told."
 
@@ -88,7 +89,7 @@ def may_end(session: Session, *, actor: str, deployment_id: int) -> Deployment:
     submitting it): NotAllowed for anyone but a coordinator, Conflict once it has ended."""
     if not is_coordinator(session, actor):
         raise NotAllowed(
-            "Only coordinators can end a support.",
+            NOT_A_COORDINATOR,
             action="deployment.end",
             subject_type="deployment",
             subject_id=deployment_id,

@@ -18,13 +18,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.core.errors import NotAllowed
+from bot.deployments.ending import NOT_A_COORDINATOR
 from bot.directory.people import is_coordinator
 from storage.models import Deployment, DeploymentStatus, Person, School, SupportRequest
 
 MOST_SHOWN = 100  # Slack's most options in a menu
 MOST_WORDS = 6  # words of a query that count; the rest are ignored
 MOST_WORD_LENGTH = 100
-NOT_A_COORDINATOR = "Only coordinators can end a support."
 
 
 @dataclass(frozen=True)
