@@ -60,6 +60,19 @@ class ErrorRecords(logging.Handler):
         self.records.append(record)
 
 
+class MissedAcks(logging.Handler):
+    """Collects Bolt's warnings that a listener never acknowledged: Bolt then waits out the
+    whole ack time (3 s in production, a replay included) and answers 404."""
+
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "didn't call ack" in record.getMessage():  # the logs' filter may cut it short
+            self.records.append(record)
+
+
 class CountingExecutor(ThreadPoolExecutor):
     """A listener executor that knows when every listener it was given has finished."""
 
@@ -188,7 +201,9 @@ def running_world(
     runtime = build_runtime(settings, clock=clock)
     executor = CountingExecutor(settings.slack_listener_threads)
     errors = ErrorRecords()
+    missed_acks = MissedAcks(errors.records)
     logging.getLogger("handlers.slack.app").addHandler(errors)
+    logging.getLogger("slack_bolt").addHandler(missed_acks)
     slack_events = None
     if settings.slack_configured:
         app = create_app(runtime, listener_executor=executor)
@@ -222,6 +237,7 @@ def running_world(
         server.should_exit = True
         executor.shutdown(wait=True)
         logging.getLogger("handlers.slack.app").removeHandler(errors)
+        logging.getLogger("slack_bolt").removeHandler(missed_acks)
         if world.http is not None:
             world.http.close()
         # uvicorn looks for `should_exit` every 0.1 s, then gives connections 0.1 s more: the

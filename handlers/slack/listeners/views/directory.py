@@ -177,6 +177,7 @@ def _refuse(
         if record is not None:
             unit_of_work(ctx, record)
         return
+    ack()  # nobody waits on a replay's answer, but Bolt waits for the ack itself
     text = f"I couldn't import the directory: {problem} Nothing was imported."
 
     def tell_once(session: Session) -> None:
