@@ -140,5 +140,9 @@ def test_the_claim_finds_earlier_messages_through_an_index(tmp_path, clock) -> N
     claims = [s for s in statements if "outbox_message" in s[0] and s[0].startswith("SELECT")]
     plan = sqlite_plan(engine, claims)
     engine.dispose()
-    assert any("ix_outbox_conversation" in step for step in plan), plan
     assert not [step for step in plan if re.search(r"\bSCAN outbox_message\b", step)], plan
+    # The look for an earlier message reads the conversation's rows alone, not every earlier
+    # row of the outbox (as it did through the `update_of` index).
+    earlier = [step for step in plan if re.search(r"\boutbox_message_\d\b", step)]
+    assert earlier, plan
+    assert all("ix_outbox_conversation (platform=? AND channel=?" in s for s in earlier), plan
