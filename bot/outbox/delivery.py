@@ -7,7 +7,8 @@ many rows per transaction. Everything not about one platform lives here: order p
 (an edit waits for its original, a thread reply for its parent) and per conversation (a
 message waits while an earlier one of its conversation is retried or sent elsewhere),
 retries with backoff or after `Retry-After`, pausing every worker under a limit the
-platform said was hit, giving up on a message failing for too long (`bot.outbox.giving_up`),
+platform said was hit, counting a send that raised unexpectedly as a failed attempt,
+giving up on a message failing for too long (`bot.outbox.giving_up`),
 marking rows sent or failed, reporting the undeliverable, and the
 lease that lets the next claim find a row whose process died mid-send ("in doubt", checked
 by the transport before it sends again).
@@ -29,7 +30,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.core.clock import Clock
-from bot.outbox.giving_up import GiveUp, failing_since
+from bot.core.logs import traceback_without_messages
+from bot.outbox.giving_up import GiveUp, failing_since, unexpected_error
 from bot.outbox.owing import HOME_PUBLISH, sent_message
 from bot.outbox.pacing import Limit, Pacer, TooLongAWait
 from bot.outbox.transport import (
@@ -256,9 +258,7 @@ class Deliverer:
             return Retry("ratelimited", after=timedelta(seconds=exc.retry_after), count=False)
         except Exception as exc:
             outcome = transport.classify(message, exc)
-            if outcome is None:
-                raise
-            return outcome
+            return outcome if outcome is not None else _unexpected(claim, exc)
 
     def _pace_claimed(self, message: OutboxMessage, limits: list[Limit]) -> None:
         """Wait for the platform's limits; then, if less than `LEASE_MARGIN` of the claim is
@@ -397,6 +397,24 @@ class Deliverer:
         """Exponential backoff with jitter: about 1 s, 2 s, 4 s … up to 30 minutes."""
         base = min(MAX_BACKOFF.total_seconds(), 2 ** max(attempts - 1, 0))
         return timedelta(seconds=base * (0.5 + self.jitter() / 2))
+
+
+def _unexpected(claim: Claim, exc: Exception) -> Retry:
+    """A send that raised what its transport did not expect (a bug: a payload the renderer
+    chokes on, a KeyError): a failed attempt, backed off and in time given up like a server
+    error, so its conversation is not held up for ever. In doubt once a platform call may have
+    gone out (`Claim.called`): the platform may have taken the message before the exception.
+    Logged with ids only: the exception's type and frames, never its message (it may quote
+    the payload)."""
+    message = claim.message
+    log.error(
+        "outbox %s: sending raised %s%s; a failed attempt, retried with backoff\n%s",
+        message.id,
+        type(exc).__name__,
+        " after a call to the platform (in doubt)" if claim.called else "",
+        traceback_without_messages(exc),
+    )
+    return Retry(unexpected_error(exc), in_doubt=claim.called)
 
 
 def _replaces_whole(message: OutboxMessage) -> bool:

@@ -7,7 +7,9 @@ made a permanent one: the row is failed and reported like any other, and its con
 goes on. The clock starts at the first failed attempt, not when the message was owed, so a
 process that was down for a day still tries what it owed for the whole limit on its return.
 A 429 (or any wait) is no failed attempt, and the time it waits is not time failing: a row
-only ever asked to wait is never given up.
+only ever asked to wait is never given up. A send that raised an unexpected exception (a bug,
+say a payload the renderer chokes on) is a failed attempt like a server error, so it is given
+up in the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ DEFAULT_LIMIT = timedelta(hours=24)
 MIN_ATTEMPTS = 10
 GAVE_UP = "gave up after"
 IN_DOUBT = "in doubt: it may have been delivered"
+UNEXPECTED = "unexpected"  # the last error of a send that raised: "unexpected KeyError"
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,15 @@ def gave_up_error(attempts: int, span: timedelta, last_error: str | None, in_dou
     error = f"{GAVE_UP} {attempts} attempts over {hours} hour{'' if hours == 1 else 's'}"
     error += f": {last_error or 'no answer'}"
     return f"{error} ({IN_DOUBT})" if in_doubt else error
+
+
+def unexpected_error(exc: Exception) -> str:
+    """A failed attempt's error for an exception no transport expected: its type's name alone
+    (its message may quote the payload)."""
+    return f"{UNEXPECTED} {type(exc).__name__}"
+
+
+def is_unexpected(error: str) -> bool:
+    """Whether a row's error (given up or not) ends an unexpected exception's attempts."""
+    last = error.split(": ", 1)[1] if error.startswith(GAVE_UP) and ": " in error else error
+    return last.startswith(f"{UNEXPECTED} ")

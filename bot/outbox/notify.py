@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.core import audit
 from bot.core.clock import Clock
 from bot.core.settings import Settings
-from bot.outbox.giving_up import GAVE_UP
+from bot.outbox.giving_up import GAVE_UP, is_unexpected
 from bot.outbox.owing import HOME_PUBLISH, owe_post
 from bot.reach.people import address_of, mention, platform_of, user_id_of
 from storage.db import SessionFactory, transaction
@@ -105,7 +105,10 @@ def _about(ref: str | None) -> str:
 
 
 def _why(platform: str, error: str) -> str:
-    """Why a message wasn't delivered: the platform refused it, or kept failing till given up."""
+    """Why a message wasn't delivered: the platform refused it, or kept failing till given up,
+    or sending it kept raising an error in the bot itself (not the platform's doing)."""
+    if is_unexpected(error):
+        return f"the bot kept failing to send it to {platform} (`{error}`)"
     if error.startswith(GAVE_UP):
         return f"{platform} kept failing (`{error}`)"
     return f"{platform} said `{error}`"

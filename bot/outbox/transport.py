@@ -3,6 +3,7 @@
 `bot.outbox.delivery.Deliverer` claims rows and hands each to its platform's `Transport`,
 wrapped in a `Claim`; the transport sends it and returns an outcome (`Sent`, `Retry`,
 `Failed`), raises `RateLimited`, or raises its platform's errors for `classify` to judge.
+Any other exception is a bug, counted as a failed attempt: in doubt once `Claim.called`.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class Claim:
         self._now = now
         self._pace = pace
         self._record = record
+        # Whether a platform call may have gone out: an exception from then on may have come
+        # after the platform took the message (every call that can deliver one is paced).
+        self.called = False
 
     def now(self) -> datetime:
         """The deliverer's clock's now."""
@@ -94,6 +98,7 @@ class Claim:
         `TooLongAWait`), then renew the claim if it nears its end (raises if another copy has
         taken the row)."""
         self._pace(list(limits))
+        self.called = True
 
     def record(self, **values: Any) -> None:
         """Change the row now, in its own transaction, while this claim holds it: a note that
@@ -107,11 +112,13 @@ class Transport(Protocol):
     platform: str  # the `outbox_message.platform` value it delivers
 
     def send(self, claim: Claim) -> Outcome:
-        """Send the claimed row, paced with `claim.pace`; raise `RateLimited` on a 429."""
+        """Send the claimed row, pacing with `claim.pace` every call that can deliver it;
+        raise `RateLimited` on a 429."""
         ...
 
     def classify(self, message: OutboxMessage, exc: Exception) -> Outcome | None:
-        """What an exception from `send` means (`Retry` or `Failed`); None if unexpected."""
+        """What an exception from `send` means (`Retry` or `Failed`); None if unexpected (a
+        bug: the deliverer counts it a failed attempt, in doubt after a paced call)."""
         ...
 
 

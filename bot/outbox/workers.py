@@ -110,6 +110,7 @@ class DrainRun:
             try:
                 outcome = self._send(message, self)
             except Exception:  # the row's lease lapses and the next claim checks it in doubt
+                # Not the send itself (the deliverer makes that an outcome): the database, say.
                 log.exception("outbox %s: delivery failed unexpectedly", message.id)
                 outcome = None
             self._done(message, outcome)

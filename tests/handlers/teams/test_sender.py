@@ -1,6 +1,7 @@
 """The Teams sender (the outbox's Teams transport) against the fake Bot Connector: where each
 message goes, updates in place, rate limits, server errors, permanent refusals, the one
-re-send of a message left in doubt, and giving up on a message that never goes through."""
+re-send of a message left in doubt, and giving up on a message that never goes through (Teams
+failing it, or the bot's own rendering raising every time)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.outbox.notify import undeliverable_reporter
 from bot.outbox.owing import owe_post
 from bot.outbox.transport import Claim, Failed, RateLimited, Retry, Sent, Target
 from bot.reach.conversations import conversation_with
+from handlers.teams import sender
 from handlers.teams.config import TeamsConfig
 from handlers.teams.connector import BotConnector
 from handlers.teams.sender import IN_DOUBT_RESENT, TeamsTransport
@@ -219,3 +221,38 @@ def test_429s_for_longer_than_the_limit_do_not_give_it_up(
     row = retry_until(sessions, clock, d, throttle, lambda row: row.status != "pending")
     assert row.status == "sent", row.last_error
     assert texts(fake, CHANNEL) == ["first", "second"]
+
+
+def test_a_message_the_renderer_chokes_on_is_backed_off_given_up_and_the_next_goes(
+    transport: TeamsTransport,
+    fake: FakeMicrosoft,
+    sessions: SessionFactory,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owe_two(sessions, clock)
+    render = sender.teams_activity
+
+    def choke_on_the_first(payload: dict[str, Any]) -> dict[str, Any]:
+        if payload.get("text") == "first":
+            raise KeyError("first")  # a bug in the bot, not Teams' answer
+        return render(payload)
+
+    monkeypatch.setattr(sender, "teams_activity", choke_on_the_first)
+    d = teams_deliverer(transport, sessions, clock)
+    start = clock.now()
+
+    def backed_off(row: OutboxMessage) -> bool:
+        if row.status == "failed":
+            return True
+        assert row.status == "pending" and row.failing_since == start and not row.in_doubt
+        assert row.next_attempt_at - clock.now() <= timedelta(minutes=30), "not its lease"
+        return False
+
+    row = retry_until(sessions, clock, d, lambda: None, backed_off)
+    assert timedelta(hours=24) <= clock.now() - start < timedelta(hours=24, minutes=31)
+    gave_up = f"gave up after {row.attempts} attempts over 24 hours: unexpected KeyError"
+    assert row.last_error == gave_up
+    assert texts(fake, CHANNEL) == ["second"]
+    [notice] = texts(fake, COORDINATORS)
+    assert "the bot kept failing to send it to Teams" in notice
