@@ -32,7 +32,14 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
+from bot.checkins.service import (
+    COMPLETED,
+    NEEDS_ATTENTION,
+    ON_TRACK,
+    SNOOZED,
+    answer_checkin,
+    answered_words,
+)
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.deployments.ending import end_support
 from bot.deployments.views import END_SUPPORT
@@ -107,15 +114,11 @@ def _show(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: A
 def _answer(outcome: str) -> Work:
     def answer(session: Session, ctx: TeamsContext, actor: str, checkin: int, data: Any) -> str:
         note = str(data.get("note") or "") or None
-        answer_checkin(
-            session,
-            ctx.services.context(),
-            actor=actor,
-            checkin_id=checkin,
-            outcome=outcome,
-            note=note,
+        services = ctx.services.context()
+        answered = answer_checkin(
+            session, services, actor=actor, checkin_id=checkin, outcome=outcome, note=note
         )
-        return "Thank you: noted."
+        return answered_words(services, answered)
 
     return answer
 
