@@ -94,10 +94,11 @@ _MARKERS = re.compile("[\ue000-\ue003]")
 _KEPT = re.compile(f"{_PIECE}(\\d+){_END}")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 # Markdown in what people wrote: a backslash before punctuation, `*`, `` ` ``, `~`, brackets,
-# `_` unless between letters or digits (snake_case and addresses stay as typed), `#` or `>`
-# opening a line.
+# `_` unless between letters or digits (snake_case and addresses stay as typed), a heading's
+# `#` ("#12" is no heading) or a quote's `>` opening a line.
 _MARKDOWN = re.compile(
-    r"\\(?=[!-/:-@\[-`{-~])|[*`~\[\]]|(?<![^\W_])_|_(?![^\W_])|^[#>]", re.MULTILINE
+    r"\\(?=[!-/:-@\[-`{-~])|[*`~\[\]]|(?<![^\W_])_|_(?![^\W_])|^#(?=[#\s]|$)|^>",
+    re.MULTILINE,
 )
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 

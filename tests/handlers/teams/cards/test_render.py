@@ -125,6 +125,10 @@ def test_no_user_text_makes_markdown(typed: str) -> None:
     assert not re.search(r"<[A-Za-z/!?]", shown)
 
 
+def test_a_heading_or_a_quote_typed_at_a_line_start_is_shown_as_typed() -> None:
+    assert teams_text("# Big\n&gt; quoted\n#12 stays") == "\\# Big\n\\> quoted\n#12 stays"
+
+
 def test_a_link_or_a_mention_from_the_core_keeps_its_label_inert() -> None:
     shown = teams_text(
         f"<https://x.org/a|{escape('**big** [y](http://e)')}> by <@U2|{escape('<at>x')}>"
