@@ -528,6 +528,14 @@ def answer_checkin(
     return AnswerResult(checkin.id or 0, outcome, first, next_due)
 
 
+def answered_words(ctx: ServiceContext, answered: AnswerResult) -> str:
+    """What the person who answered is told, on either platform: thanks, and after *Snooze a
+    week* when the next check-in comes ("Thank you: snoozed for a week. The next is on …")."""
+    if answered.outcome != SNOOZED:
+        return "Thank you: noted."
+    return f"Thank you: {OUTCOME_WORDS[SNOOZED]}.{_next_is_on(ctx, answered.next_due_at)}"
+
+
 def _checked_note(outcome: str, note: str | None) -> str:
     """The answer's note, stripped; raises when the outcome is unknown or needs a note."""
     if outcome not in OUTCOMES:
@@ -707,7 +715,10 @@ def change_cadence(
 
 def _next_due_words(session: Session, ctx: ServiceContext, checkin: CheckIn) -> str:
     """ " The next is on …" for the deployment's next check-in ("" when none is scheduled)."""
-    next_due = load_view(session, ctx, checkin).next_due_at
+    return _next_is_on(ctx, load_view(session, ctx, checkin).next_due_at)
+
+
+def _next_is_on(ctx: ServiceContext, next_due: datetime | None) -> str:
     return f" The next is on {when(next_due, ctx.settings.tz)}." if next_due else ""
 
 

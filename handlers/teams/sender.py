@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, or_, select
+from sqlmodel import Session, col, or_, select
 
 from bot.core.settings import Settings
 from bot.core.text import escape
@@ -104,17 +104,8 @@ class TeamsTransport:
     def _activity(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The message activity for `payload`, people named where the core mentions them:
         Teams cannot mention someone by a Slack id, so it shows their name instead."""
-        ids = {value for value in _strings(payload) if PERSON_ID.fullmatch(value)}
-        ids |= set(BARE_MENTION.findall(json.dumps(payload)))
-        names: dict[str, str] = {}
-        if ids:
-            with self.sessions() as session:
-                people = session.exec(
-                    select(Person).where(
-                        or_(col(Person.slack_user_id).in_(ids), col(Person.teams_user_id).in_(ids))
-                    )
-                )
-                names = {user_id_of(person): escape(person.name) for person in people}
+        with self.sessions() as session:
+            names = mentioned_names(session, payload)
         with mention_names(names):
             return teams_activity(payload)
 
@@ -181,6 +172,20 @@ class TeamsTransport:
         if isinstance(outcome, Done):
             return Sent(conversation_id, activity_id or outcome.id)
         return _as_outcome(outcome)
+
+
+def mentioned_names(session: Session, payload: Any) -> dict[str, str]:
+    """The names (escaped) of the people `payload` mentions or names by id, by their id."""
+    ids = {value for value in _strings(payload) if PERSON_ID.fullmatch(value)}
+    ids |= set(BARE_MENTION.findall(json.dumps(payload)))
+    if not ids:
+        return {}
+    people = session.exec(
+        select(Person).where(
+            or_(col(Person.slack_user_id).in_(ids), col(Person.teams_user_id).in_(ids))
+        )
+    )
+    return {user_id_of(person): escape(person.name) for person in people}
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -2,9 +2,13 @@
 
 Views carry text in the bot's light markup: `*bold*`, `_italic_`, mentions `<@ID>` or
 `<@ID|Name>`, links `<url|label>`, and user text escaped (`&amp;`, `&lt;`, `&gt;`). Teams'
-TextBlock takes a small Markdown: `**bold**`, `_italic_`, `[label](url)`. `teams_text`
-translates, and defuses Markdown links in what users wrote (`](` → `] (`), so a request cannot
-smuggle a disguised link into a card someone else is shown.
+TextBlock and message text take a small Markdown: `**bold**`, `_italic_`, `[label](url)`.
+`teams_text` translates, and everything that is not the bot's own markup stays inert: Markdown
+characters in it are backslash-escaped (`**`, `[`, `` ` ``…), a Markdown link is defused
+(`](` → `] (`) and so is an HTML tag (`<at>` → `< at>`), so what someone wrote (a school's
+name, a request) cannot smuggle a disguised link, a mention or formatting into what someone
+else is shown. Every text a Teams user reads goes through it: cards, messages, and the short
+answers to a button or a message action.
 
 Cards are plain JSON (the Adaptive Card schema 1.5, which Universal Actions need ≥ 1.4); every
 button is an `Action.Execute` whose `data.action` routes it to a listener
@@ -64,16 +68,57 @@ PHASE_LABELS = {
 
 
 def teams_text(text: str) -> str:
-    """The bot's light markup as Teams Markdown (see the module docstring)."""
-    text = text.replace("](", "] (")  # user text: no Markdown links of its own
-    text = _LINK.sub(lambda m: f"[{_unescape(m.group(2))}]({m.group(1)})", text)
-    text = _BARE_LINK.sub(lambda m: m.group(1), text)
-    text = _BOLD.sub(lambda m: f"**{m.group(1)}**", text)
-    # Teams cannot @mention a Slack user (nor is it worth a mention entity): show the name.
-    names = _NAMES.get() or {}
-    text = _MENTION.sub(lambda m: m.group(2) or names.get(m.group(1), "someone"), text)
-    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), _unescape(text))
+    """The bot's light markup as Teams Markdown, the rest inert (see the module docstring)."""
+    pieces: list[str] = []
+
+    def keep(piece: str) -> str:
+        pieces.append(piece)
+        return f"{_PIECE}{len(pieces) - 1}{_END}"
+
+    text = _MARKERS.sub("", text)
+    text = _LINK.sub(lambda m: keep(_link(m.group(1), _inert(_unescape(m.group(2))))), text)
+    text = _BARE_LINK.sub(lambda m: keep(_link(m.group(1), _inert(m.group(1)))), text)
+    text = _MENTION.sub(lambda m: keep(_inert(_unescape(_named(m)))), text)
+    text = _SHORTCODE.sub(lambda m: keep(EMOJI[m.group(1)]) if m.group(1) in EMOJI else m[0], text)
+    text = _BOLD.sub(lambda m: f"{_STRONG}{m.group(1)}{_STRONG}", text)
+    text = _ITALIC.sub(lambda m: f"{_EMPHASIS}{m.group(1)}{_EMPHASIS}", text)
+    text = _inert(_unescape(text)).replace(_STRONG, "**").replace(_EMPHASIS, "_")
+    text = _KEPT.sub(lambda m: pieces[int(m.group(1))], text)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+# Stand-ins for the bot's markup while the text around it is made inert: characters of
+# Unicode's private use area, dropped from the text first.
+_PIECE, _END, _STRONG, _EMPHASIS = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKERS = re.compile("[\ue000-\ue003]")
+_KEPT = re.compile(f"{_PIECE}(\\d+){_END}")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+# Markdown in what people wrote: a backslash before punctuation, `*`, `` ` ``, `~`, brackets,
+# `_` unless between letters or digits (snake_case and addresses stay as typed), a heading's
+# `#` ("#12" is no heading) or a quote's `>` opening a line.
+_MARKDOWN = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~])|[*`~\[\]]|(?<![^\W_])_|_(?![^\W_])|^#(?=[#\s]|$)|^>",
+    re.MULTILINE,
+)
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _inert(text: str) -> str:
+    """Text shown as written: no Markdown link, HTML tag or formatting of its own."""
+    text = _TAG.sub("< ", text.replace("](", "] ("))
+    return _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
+
+
+def _link(url: str, label: str) -> str:
+    """A Markdown link; brackets and spaces in the address cannot end it early."""
+    address = _unescape(url).replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{label}]({address})"
+
+
+def _named(mention: re.Match[str]) -> str:
+    """Who a mention names: its label, else their name from the sender (Teams cannot
+    @mention a Slack user, nor is it worth a mention entity)."""
+    return mention.group(2) or (_NAMES.get() or {}).get(mention.group(1), "someone")
 
 
 _NAMES: ContextVar[Mapping[str, str] | None] = ContextVar("mention_names", default=None)

@@ -17,7 +17,7 @@ changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
@@ -30,15 +30,23 @@ from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from bot.checkins.service import COMPLETED, NEEDS_ATTENTION, ON_TRACK, SNOOZED, answer_checkin
+from bot.checkins.service import (
+    COMPLETED,
+    NEEDS_ATTENTION,
+    ON_TRACK,
+    SNOOZED,
+    answer_checkin,
+    answered_words,
+)
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.deployments.ending import end_support
 from bot.deployments.views import END_SUPPORT
 from bot.outbox.flows import record_refusal
 from bot.requests.intake import SHOW_REQUEST, cancel_request, show_request
 from bot.routing.service import accept_offer, confirm_request, decline_offer, release_deployment
-from handlers.teams.cards import Element
+from handlers.teams.cards import Element, mention_names, teams_text
 from handlers.teams.context import TeamsContext, unit_of_work
 from handlers.teams.listeners.audit import AUDIT_STEPS
 from handlers.teams.listeners.checkins import CHECKIN_STEPS
@@ -50,6 +58,7 @@ from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.teamwork import TEAM_STEPS
 from handlers.teams.listeners.values import id_of
 from handlers.teams.listeners.visits import VISIT_STEPS
+from handlers.teams.sender import BARE_MENTION, mentioned_names
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +114,11 @@ def _show(session: Session, ctx: TeamsContext, actor: str, request_id: int, _: A
 def _answer(outcome: str) -> Work:
     def answer(session: Session, ctx: TeamsContext, actor: str, checkin: int, data: Any) -> str:
         note = str(data.get("note") or "") or None
-        answer_checkin(
-            session,
-            ctx.services.context(),
-            actor=actor,
-            checkin_id=checkin,
-            outcome=outcome,
-            note=note,
+        services = ctx.services.context()
+        answered = answer_checkin(
+            session, services, actor=actor, checkin_id=checkin, outcome=outcome, note=note
         )
-        return "Thank you: noted."
+        return answered_words(services, answered)
 
     return answer
 
@@ -146,15 +151,33 @@ STEPS: dict[str, Step] = {
 }
 
 
-def _message(text: str) -> AdaptiveCardActionMessageResponse:
-    return AdaptiveCardActionMessageResponse(value=text)
+def _message(
+    text: str, names: Mapping[str, str] | None = None
+) -> AdaptiveCardActionMessageResponse:
+    """A short message in Teams Markdown, like every text the bot shows (`teams_text`);
+    a bare mention `<@ID>` shows `names[ID]`."""
+    with mention_names(names or {}):
+        return AdaptiveCardActionMessageResponse(value=teams_text(text))
 
 
-def _reply(result: str | Element) -> Any:
+def _reply(result: str | Element, names: Mapping[str, str]) -> Any:
     """A short message, or a card in place of the one clicked (a form, or what was saved)."""
     if isinstance(result, str):
-        return _message(result)
+        return _message(result, names)
     return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(result))
+
+
+async def _refusal(ctx: TeamsContext, text: str) -> Any:
+    """A refusal's friendly words, anyone it mentions by id named."""
+    if not BARE_MENTION.search(text):
+        return _message(text)
+    sessions = ctx.services.sessions
+
+    def names() -> dict[str, str]:
+        with sessions() as session:
+            return mentioned_names(session, text)
+
+    return _message(text, await run_in_threadpool(names))
 
 
 def _work_for(action: str, value: str) -> Step | None:
@@ -179,18 +202,19 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
     data["actor_name"] = name_of(activity)  # from Teams, never from the card
     data["card_id"] = str(activity.reply_to_id or "")  # the message the card is in
 
-    def act(session: Session) -> str | Element:
+    def act(session: Session) -> tuple[str | Element, dict[str, str]]:
         remember(session, activity, ctx)
-        return work(session, ctx, actor, value, data)
+        result = work(session, ctx, actor, value, data)
+        return result, mentioned_names(session, result) if isinstance(result, str) else {}
 
     try:
-        result = await unit_of_work(ctx, act)
+        result, names = await unit_of_work(ctx, act)
     except UserFacingError as exc:
         log.info("Teams action %s by %s refused: %s", data["action"], actor, type(exc).__name__)
         if isinstance(exc, NotAllowed):  # audited apart: the refused change was rolled back
             refused, now = exc, ctx.services.clock.now()
             await unit_of_work(ctx, lambda s: record_refusal(s, refused, actor=actor, now=now))
-        return _message(exc.message)
+        return await _refusal(ctx, exc.message)
     except OperationalError:
         log.exception("database busy or unavailable")
         return _message(BUSY)
@@ -198,7 +222,7 @@ async def on_card_action(ctx: TeamsContext, activity: AdaptiveCardInvokeActivity
         log.exception("Teams action %s on %s by %s failed", data["action"], value, actor)
         return _message(BUSY)
     log.info("Teams action %s on %s by %s", data["action"], value, actor)
-    return _reply(result)
+    return _reply(result, names)
 
 
 def register(app: App, ctx: TeamsContext) -> None:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from bot.core.errors import UserFacingError
 from bot.requests.intake import capture_message
+from handlers.teams.cards import teams_text
 from handlers.teams.context import TeamsContext, unit_of_work
 from handlers.teams.listeners.common import BUSY, actor_of, conversation_of, name_of, remember
 
@@ -44,7 +45,8 @@ def message_words(payload: Any) -> tuple[str, str]:
 
 
 def _answer(text: str) -> MessagingExtensionActionResponse:
-    return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=text))
+    """The small dialog's words, in Teams Markdown like every text the bot shows."""
+    return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=teams_text(text)))
 
 
 async def on_request_support(ctx: TeamsContext, activity: Any) -> MessagingExtensionActionResponse:

@@ -218,6 +218,9 @@ def test_completed_asks_for_impact_closes_the_support_and_frees_the_supporter(
     assert answers(slack) == [(SUPPORTER, "completed")]
 
 
+SNOOZED_WORDS = "Thank you: snoozed for a week. The next is on Monday 7 December, 09:30."
+
+
 def test_snooze_asks_again_a_week_later(slack: SlackWorld, asked: int) -> None:
     press(slack, "UHEAD1", "checkin_snooze")
     assert answers(slack) == [("UHEAD1", "snoozed")]
@@ -225,6 +228,8 @@ def test_snooze_asks_again_a_week_later(slack: SlackWorld, asked: int) -> None:
     assert first.status == "answered"
     assert second.due_at.isoformat() == "2026-12-07T09:30:00+00:00"
     assert "Snoozed for a week* — you (head)" in texts(checkin_dm(slack, "UHEAD1")["blocks"])
+    # Told when the next comes, in the core's words (Teams says the same).
+    assert ephemerals(slack, "UHEAD1") == [SNOOZED_WORDS]
     slack.clock.set(second.due_at)
     run_due(slack.runtime)
     slack.settle()

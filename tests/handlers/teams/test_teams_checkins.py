@@ -17,6 +17,7 @@ from bot.core.clock import FixedClock
 from bot.entry.jobs import run_due
 from bot.entry.stand_in import SlackWorld
 from storage.models import AuditEntry, CheckIn, CheckInStatus, Deployment, OutboxMessage
+from tests.handlers.slack.test_checkins import SNOOZED_WORDS
 from tests.handlers.teams.conftest import HEAD, NLE, ON_TEAMS, teams_user, teams_world
 from tests.handlers.teams.programme import (
     actions_on,
@@ -120,7 +121,10 @@ def test_a_teams_supporter_pauses_and_the_head_resumes(teams: SlackWorld) -> Non
     deployed(teams)
     asked = send_checkin(teams)
     answer = press(teams, NLE, "checkin_cadence", f"{asked.id}:pause")
-    assert "Check-ins for this support are paused." in answer["value"]
+    assert answer["value"] == (  # the core's *emphasis* as Teams Markdown
+        "Check-ins for this support are paused. Press **Resume check-ins** or choose a "
+        "frequency on the check-in message whenever you want them again."
+    )
     assert deployment(teams).checkins_paused
     assert [c.status for c in checkins(teams)] == [CheckInStatus.CANCELLED] * 2
     for aad in (HEAD, NLE):  # as on Slack, every card of the check-in offers to resume
@@ -307,7 +311,17 @@ def test_a_double_click_changes_each_thing_once(teams: SlackWorld) -> None:
 def test_snooze_a_week_is_on_the_card_until_someone_answers(teams: SlackWorld) -> None:
     deployed(teams)
     send_checkin(teams)
-    assert "Thank you: noted." in press_on_card(teams, HEAD, "checkin_snooze")["value"]
+    answer = press_on_card(teams, HEAD, "checkin_snooze")["value"]
+    assert answer == SNOOZED_WORDS, "when the next comes, in the core's words, as on Slack"
     assert checkins(teams)[1].due_at.isoformat() == "2026-12-07T09:30:00+00:00"
     assert "checkin_snooze" not in actions_on(checkin_card(teams, NLE))
     assert "checkin_on_track" in actions_on(checkin_card(teams, NLE))
+
+
+def test_a_refusal_on_a_paused_card_is_in_teams_markdown(teams: SlackWorld) -> None:
+    deployed(teams)
+    asked = send_checkin(teams)
+    press(teams, NLE, "checkin_cadence", f"{asked.id}:pause")
+    refused = press(teams, HEAD, "checkin_on_track", asked.id)["value"]  # an old card's button
+    assert refused.startswith("Check-ins for this support are paused, so this one is closed.")
+    assert "press **Resume check-ins** to start" in refused

@@ -90,6 +90,11 @@ def test_a_bad_assign_is_explained_and_changes_nothing(teams_only: SlackWorld) -
     )
     unknown = says(teams_only, COORDINATOR, f"assign {request_id} Nobody Known")
     assert any("can't find 'Nobody Known'" in r for r in unknown)
+    typed = f"assign {request_id} **Evil** [x](http://e) <at>Boss</at>"
+    told = says(teams_only, COORDINATOR, typed)[-1]
+    assert "can't find" in told
+    assert "\\*\\*Evil\\*\\*" in told, "shown as typed, not bold"
+    assert "](" not in told and "<at" not in told
     not_supporter = says(teams_only, COORDINATOR, f"assign {request_id} Harry Head")
     assert any("isn't a supporter" in r for r in not_supporter)
     assert deployments(teams_only) == []

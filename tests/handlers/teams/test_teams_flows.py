@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from bot.core.errors import Conflict
 from bot.entry.stand_in import SlackWorld
 from bot.reach.conversations import conversation_with
 from handlers.slack.stand_in.signing import block_actions_payload
@@ -223,6 +224,27 @@ def test_a_button_teams_cannot_do_yet_says_so_and_changes_nothing(teams: SlackWo
     assert "doesn't work in Teams yet" in answer["value"]
     with teams.runtime.sessions() as session:
         assert list(session.exec(select(Offer))) == [], "nothing was sent out"
+
+
+def test_a_button_answer_is_in_teams_markdown_naming_whoever_it_mentions(
+    teams: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core's answer to a button, or its refusal, with `*emphasis*` and a bare mention
+    `<@id>`: Teams shows **emphasis** and the person's name, as its messages do."""
+
+    def answers(*_: Any) -> str:
+        return f"*Done*: <@{NLE}> and <@UCOORD> are told &amp; _thanked_."
+
+    def refuses(*_: Any) -> str:
+        raise Conflict(f"<@{NLE}> has *already* done it.")
+
+    monkeypatch.setitem(actions.STEPS, "test_answers", answers)
+    monkeypatch.setitem(actions.STEPS, "test_refuses", refuses)
+    answer = press(teams, HEAD, "test_answers", "1")["value"]
+    assert answer == "**Done**: Nadia Leader and Chris Coordinator are told & _thanked_."
+    assert press(teams, HEAD, "test_refuses", "1")["value"] == (
+        "Nadia Leader has **already** done it."
+    )
 
 
 GARBLED = [

@@ -108,7 +108,10 @@ def test_the_shadow_is_picked_on_the_invitation(world: SlackWorld) -> None:
     nobody = press_on_card(world, NLE, "team_shadow_pick")
     assert "choose someone first" in nobody["value"]
     assert members(world) == []
-    press_on_card(world, NLE, "team_shadow_pick", shadow=amy)
+    picked = press_on_card(world, NLE, "team_shadow_pick", shadow=amy)
+    assert picked["value"] == (  # the core's mention <@id|name> as the name
+        "Thanks — Amy Aspiring is now on this deployment. They'll get its check-ins too."
+    )
     with world.runtime.sessions() as session:
         amy_id = session.exec(select(DeploymentMember.person_id)).one()
     assert members(world) == [(amy_id, "shadow")]

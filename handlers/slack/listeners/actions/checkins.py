@@ -15,6 +15,7 @@ from bot.checkins.service import (
     ON_TRACK,
     SNOOZED,
     answer_checkin,
+    answered_words,
     change_cadence,
     check_may_answer,
     pause_checkins,
@@ -54,20 +55,21 @@ def _run(
     return unit_of_work(ctx, work_and_reply, then_ack=ack, retry_on_conflict=True)
 
 
-def _answer(ctx: SlackContext, ack: Ack, body: dict[str, Any], outcome: str) -> None:
+def _answer(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], outcome: str, *, reply: bool = False
+) -> None:
+    """Record the answer; if `reply`, tell the person the core's words for it (a snooze says
+    when the next check-in comes, as Teams does), else the updated DM says it all."""
     checkin_id = _checkin_id(body)
-    _run(
-        ctx,
-        ack,
-        body,
-        lambda session: answer_checkin(
-            session,
-            ctx.context(),
-            actor=user_id_of(body),
-            checkin_id=checkin_id,
-            outcome=outcome,
-        ),
-    )
+
+    def answer(session: Session) -> str:
+        services = ctx.context()
+        answered = answer_checkin(
+            session, services, actor=user_id_of(body), checkin_id=checkin_id, outcome=outcome
+        )
+        return answered_words(services, answered)
+
+    _run(ctx, ack, body, answer, reply=reply)
 
 
 def on_track(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
@@ -77,9 +79,10 @@ def on_track(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
 
 
 def on_snooze(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
-    """*Ask me later*: the check-in snoozed; acknowledged once saved."""
+    """*Snooze a week*: the check-in snoozed, and when the next comes said; acknowledged once
+    saved."""
     with friendly_errors(ctx, body, ack):
-        _answer(ctx, ack, body, SNOOZED)
+        _answer(ctx, ack, body, SNOOZED, reply=True)
 
 
 def _open_note(ctx: SlackContext, body: dict[str, Any], client: WebClient, view: Any) -> None:

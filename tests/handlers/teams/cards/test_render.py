@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import Action, Card, Confirm, encode_view, registered_views
+from bot.core.text import escape
 from bot.deployments.views import agreement_lines, agreement_to_confirm_card
 from bot.requests.post_changes import update_prompt
 from handlers.teams.cards import MAX_TEXT, teams_text
@@ -71,7 +73,10 @@ def test_light_markup_becomes_teams_markdown() -> None:
     assert teams_text("*Hello* <@U1|Anna Balson>, see <https://x.org/a|the guide>") == (
         "**Hello** Anna Balson, see [the guide](https://x.org/a)"
     )
-    assert teams_text("Fish &amp; chips &lt;b&gt;") == "Fish & chips <b>"
+    assert teams_text("Fish &amp; chips &lt;5 pupils&gt;") == "Fish & chips <5 pupils>"
+    assert teams_text("Press _Resume_ or <https://x.org/a_(b)>") == (
+        "Press _Resume_ or [https://x.org/a\\_(b)](https://x.org/a_%28b%29)"
+    )
 
 
 def test_a_mention_inside_bold_stays_bold() -> None:
@@ -80,6 +85,55 @@ def test_a_mention_inside_bold_stays_bold() -> None:
 
 def test_user_text_cannot_make_a_link() -> None:
     assert "](" not in teams_text("click [here](https://evil.example)")
+
+
+HOSTILE_SCHOOL = "St **Evil** [x](http://evil) <at>Head</at> `code` __under__ Academy"
+
+
+def test_user_text_stays_inert_inside_the_bot_markup() -> None:
+    """A school named to smuggle bold, a link, a mention or code in is shown as written; the
+    bot's own markup around it still becomes Teams Markdown."""
+    shown = teams_text(f"*New request* from {escape(HOSTILE_SCHOOL)}: see <@U1|{escape('A*B')}>")
+    assert shown.startswith("**New request** from St ")
+    assert "\\*\\*Evil\\*\\*" in shown  # shown as typed: `\*` is a literal star
+    assert "](" not in shown and "\\[x\\]" in shown
+    assert "<at" not in shown and "< at>Head< /at>" in shown
+    assert "\\`code\\`" in shown and "\\_\\_under\\_\\_" in shown
+    assert shown.endswith("see A\\*B")
+    assert _unescaped_markdown(shown) == {"**"}  # only the bot's bold is Markdown
+
+
+def _unescaped_markdown(text: str) -> set[str]:
+    """The Markdown a renderer would act on: unescaped `**`, `[`, `` ` ``, `<` + letter."""
+    found = re.findall(r"(?<!\\)(\*\*|\[|`|<(?=[A-Za-z/]))", text)
+    return set(found)
+
+
+TYPED = [*"[]()<>@|&`~#\\ ab:\n", "**", "__", "http://e", "&lt;", "&amp;"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TYPED), max_size=20).map("".join))
+def test_no_user_text_makes_markdown(typed: str) -> None:
+    """Whatever someone types, escaped as the core escapes it, gives no link, tag, code or bold
+    of its own. (A single `*word*` or `_word_` is indistinguishable from the bot's own
+    emphasis, on Slack too, so stars and underscores come in pairs here.)"""
+    shown = teams_text(f"From {escape(typed)}: ok")
+    assert "](" not in shown
+    assert _unescaped_markdown(shown) == set()
+    assert not re.search(r"(?<!\\)\*|(?<![\\a-z])_|(?<!\\)_(?![a-z])", shown)
+    assert not re.search(r"<[A-Za-z/!?]", shown)
+
+
+def test_a_heading_or_a_quote_typed_at_a_line_start_is_shown_as_typed() -> None:
+    assert teams_text("# Big\n&gt; quoted\n#12 stays") == "\\# Big\n\\> quoted\n#12 stays"
+
+
+def test_a_link_or_a_mention_from_the_core_keeps_its_label_inert() -> None:
+    shown = teams_text(
+        f"<https://x.org/a|{escape('**big** [y](http://e)')}> by <@U2|{escape('<at>x')}>"
+    )
+    assert shown == "[\\*\\*big\\*\\* \\[y\\] (http://e)](https://x.org/a) by < at>x"
 
 
 def test_hidden_characters_are_dropped_from_cards() -> None:
