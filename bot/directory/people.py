@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.core.errors import Conflict, NotFound
+from bot.core.text import escape
 from bot.reach.people import normal_user_id, platform_of
 from storage.models import Person, PersonRole, Platform, School
 
@@ -33,9 +34,11 @@ def person_named(session: Session, words: str) -> Person:
     field = Person.email if "@" in wanted else Person.name
     found = list(session.exec(select(Person).where(func.lower(col(field)) == wanted).limit(2)))
     if not found:
-        raise NotFound(f"I can't find {words.strip()!r} in the directory.")
+        raise NotFound(f"I can't find '{escape(words.strip())}' in the directory.")
     if len(found) > 1:
-        raise Conflict(f"More than one person is called {words.strip()!r}: use their email.")
+        raise Conflict(
+            f"More than one person is called '{escape(words.strip())}': use their email."
+        )
     return found[0]
 
 

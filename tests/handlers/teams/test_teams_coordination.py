@@ -95,6 +95,10 @@ def test_a_bad_assign_is_explained_and_changes_nothing(teams_only: SlackWorld) -
     assert "can't find" in told
     assert "\\*\\*Evil\\*\\*" in told, "shown as typed, not bold"
     assert "](" not in told and "<at" not in told
+    # The bot's own link markup, typed, is shown as typed too: no link to click.
+    linked = says(teams_only, COORDINATOR, f"assign {request_id} <https://e.example|Click me>")[-1]
+    assert "can't find" in linked and "Click me" in linked
+    assert "](" not in linked, "no Markdown link made of what someone typed"
     not_supporter = says(teams_only, COORDINATOR, f"assign {request_id} Harry Head")
     assert any("isn't a supporter" in r for r in not_supporter)
     assert deployments(teams_only) == []
