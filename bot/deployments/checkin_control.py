@@ -30,18 +30,13 @@ from bot.core.clock import when
 from bot.core.errors import Conflict, NotFound
 from bot.core.text import escape
 from bot.deployments.ending import coordinators_support, tell_person
+from bot.deployments.views import PAUSE, RESUME, SNOOZE
 from storage.models import CheckIn, CheckInStatus, Deployment, School, SupportRequest
 
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
 
 NOT_A_COORDINATOR = "Only coordinators can change a support's check-ins."
-PAUSE, RESUME, SNOOZE = "pause", "resume", "snooze"
-CHANGES = {  # the choices offered, in order, with their labels
-    PAUSE: "Pause check-ins",
-    RESUME: "Resume check-ins",
-    SNOOZE: "Snooze the next one a week",
-}
 PAUSED = "Done: check-ins for this support are paused until someone resumes them."
 ALREADY_PAUSED = "Check-ins for this support are already paused, so nothing has changed."
 NOT_PAUSED = "Check-ins for this support aren't paused, so nothing has changed."
