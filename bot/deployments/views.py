@@ -26,6 +26,7 @@ END_SUPPORT = "deployment_end"  # a coordinator's *End this support* (value: dep
 FIND_TO_END = "deployment_end_find"  # a coordinator's *End a support…*: find any to end it
 # A coordinator's *Check-ins for a support…*: find any, then pause, resume or snooze them.
 FIND_FOR_CHECKINS = "deployment_checkins_find"
+CHANGE_CHECKINS = "deployment_checkins_change"  # Teams: one found support's (value "12:pause")
 
 # What *Check-ins for a support…* offers, in order, with its words.
 PAUSE, RESUME, SNOOZE = "pause", "resume", "snooze"
