@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.checkins.service import change_cadence, pause_checkins
+from bot.core.audit_trail import describe
 from bot.core.clock import FixedClock
 from bot.core.errors import Conflict, NotAllowed, NotFound
 from bot.deployments.checkin_control import (
@@ -229,3 +230,18 @@ def test_a_forged_change_or_support_is_refused(world: World, support: int) -> No
     with pytest.raises(NotFound):
         change(world, support + 1000, "pause")
     assert not world.deployment(support).checkins_paused
+
+
+def test_the_audit_trail_says_what_a_coordinator_did(world: World, support: int) -> None:
+    for what in ("snooze", "pause", "resume"):
+        change(world, support, what)
+    words = [
+        describe(e.action, e.subject_type, e.subject_id, e.detail)
+        for e in audited(world)
+        if e.action.startswith("deployment.checkins")
+    ]
+    assert words == [
+        "put off the next check-in for a week",
+        "paused the check-ins",
+        "resumed the check-ins",
+    ]
