@@ -1,8 +1,7 @@
 """Submissions of the lifecycle's forms: the first visit, the agreement, a visit log, the
 closing record, and a coordinator's *End this support*, *End a support…* and *Check-ins for
-a support…*. Each is saved
-(once) before it is acknowledged; a problem with what was typed goes back to the form beside
-the field."""
+a support…*. Each is saved (once) before it is acknowledged; a problem with what was typed
+goes back to the form beside the field."""
 
 from __future__ import annotations
 
