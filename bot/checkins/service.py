@@ -510,7 +510,7 @@ def answer_checkin(
     if outcome == COMPLETED:
         _complete(session, ctx, involved, impact=note[:limit])
     elif outcome == SNOOZED:
-        set_next_due(session, deployment.id or 0, due_after_days(ctx, SNOOZE_DAYS))
+        set_next_due(session, deployment.id or 0, snoozed_until(ctx))
     elif first:
         days = cadence_of(deployment, ctx.settings.checkin_every_days)
         set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
@@ -758,14 +758,38 @@ def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin
     deployment = involved.deployment
     if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
+    if not pause_schedule(session, ctx, deployment, actor=actor, shown=involved.checkin):
+        raise Conflict(ALREADY_PAUSED)
+    return (
+        "Check-ins for this support are paused. Press *Resume check-ins* or choose a "
+        "frequency on the check-in message whenever you want them again."
+    )
+
+
+ALREADY_PAUSED = "Check-ins for this support are already paused."
+NOT_PAUSED = "Check-ins for this support aren't paused."
+
+
+def pause_schedule(
+    session: Session,
+    ctx: ServiceContext,
+    deployment: Deployment,
+    *,
+    actor: str,
+    shown: CheckIn | None = None,
+) -> bool:
+    """Pause an active deployment's check-ins (the one scheduled and any awaiting answers are
+    cancelled), audited, and its check-in messages refreshed (`shown`, the one clicked, else
+    the latest sent); False, changing nothing, when they are paused already."""
     if deployment.checkins_paused:
-        raise Conflict("Check-ins for this support are already paused.")
+        return False
     deployment.checkins_paused = True
     waiting = session.exec(
         select(CheckIn).where(
             CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SENT
         )
     ).all()
+    shown = shown or latest_sent(session, deployment.id or 0)
     session.execute(
         update(CheckIn)
         .where(
@@ -775,10 +799,9 @@ def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin
         .values(status=CheckInStatus.CANCELLED, claimed_until=None)
     )
     for checkin in waiting:
-        if checkin.id != involved.checkin.id:
+        if shown is None or checkin.id != shown.id:
             session.refresh(checkin)
             refresh_checkin_messages(session, ctx, checkin)
-    session.refresh(involved.checkin)
     audit.record(
         session,
         at=ctx.now,
@@ -787,11 +810,10 @@ def pause_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin
         subject_type="deployment",
         subject_id=deployment.id or 0,
     )
-    refresh_checkin_messages(session, ctx, involved.checkin)
-    return (
-        "Check-ins for this support are paused. Press *Resume check-ins* or choose a "
-        "frequency on the check-in message whenever you want them again."
-    )
+    if shown is not None:
+        session.refresh(shown)
+        refresh_checkin_messages(session, ctx, shown)
+    return True
 
 
 def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checkin_id: int) -> str:
@@ -800,8 +822,24 @@ def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checki
     deployment = involved.deployment
     if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(_ended_message(deployment))
+    if not resume_schedule(session, ctx, deployment, actor=actor, shown=involved.checkin):
+        raise Conflict(NOT_PAUSED)
+    return f"Check-ins are back on.{_next_due_words(session, ctx, involved.checkin)}"
+
+
+def resume_schedule(
+    session: Session,
+    ctx: ServiceContext,
+    deployment: Deployment,
+    *,
+    actor: str,
+    shown: CheckIn | None = None,
+) -> bool:
+    """Resume an active deployment's paused check-ins at its cadence, counting from today,
+    audited, and its check-in messages refreshed (`shown`, else the latest sent); False,
+    changing nothing, when they aren't paused."""
     if not deployment.checkins_paused:
-        raise Conflict("Check-ins for this support aren't paused.")
+        return False
     deployment.checkins_paused = False
     days = cadence_of(deployment, ctx.settings.checkin_every_days)
     set_next_due(session, deployment.id or 0, due_after_days(ctx, days))
@@ -814,8 +852,34 @@ def resume_checkins(session: Session, ctx: ServiceContext, *, actor: str, checki
         subject_id=deployment.id or 0,
         every_days=days,
     )
-    refresh_checkin_messages(session, ctx, involved.checkin)
-    return f"Check-ins are back on.{_next_due_words(session, ctx, involved.checkin)}"
+    shown = shown or latest_sent(session, deployment.id or 0)
+    if shown is not None:
+        refresh_checkin_messages(session, ctx, shown)
+    return True
+
+
+def snoozed_until(ctx: ServiceContext) -> datetime:
+    """When a snoozed check-in asks again: SNOOZE_DAYS from today, on a working day."""
+    return due_after_days(ctx, SNOOZE_DAYS)
+
+
+def latest_sent(session: Session, deployment_id: int) -> CheckIn | None:
+    """The deployment's most recent check-in that went out (its messages show where the
+    check-ins stand), or None before the first."""
+    return session.exec(
+        select(CheckIn)
+        .where(CheckIn.deployment_id == deployment_id, col(CheckIn.sent_at).is_not(None))
+        .order_by(col(CheckIn.sequence).desc())
+    ).first()
+
+
+def next_scheduled(session: Session, deployment_id: int) -> CheckIn | None:
+    """The deployment's check-in waiting to be sent, if any."""
+    return session.exec(
+        select(CheckIn).where(
+            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SCHEDULED
+        )
+    ).first()
 
 
 # --- the DMs -------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ _WORDS: Mapping[str, str] = {
     "deployment.ended": "ended the support early (the reason is on the deployment record)",
     "deployment.checkins_paused": "paused the check-ins",
     "deployment.checkins_resumed": "resumed the check-ins",
+    "deployment.checkins_snoozed": "put off the next check-in for a week",
     "checkin.sent": "sent a check-in",
     "checkin.reminded": "sent a check-in reminder",
     "checkin.answered": "answered a check-in",

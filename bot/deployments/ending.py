@@ -87,19 +87,47 @@ def end_support(
 def may_end(session: Session, *, actor: str, deployment_id: int) -> Deployment:
     """The deployment if `actor` may end it now (before the form opens, and again on
     submitting it): NotAllowed for anyone but a coordinator, Conflict once it has ended."""
-    if not is_coordinator(session, actor):
-        raise NotAllowed(
-            NOT_A_COORDINATOR,
-            action="deployment.end",
-            subject_type="deployment",
-            subject_id=deployment_id,
-        )
-    deployment = session.get(Deployment, deployment_id)
+    return coordinators_support(
+        session, actor=actor, deployment_id=deployment_id, action="deployment.end"
+    )
+
+
+def coordinators_support(
+    session: Session,
+    *,
+    actor: str,
+    deployment_id: int,
+    action: str,
+    refusal: str = NOT_A_COORDINATOR,
+    lock: bool = False,
+) -> Deployment:
+    """The active deployment a coordinator acts on (locked with `lock`, on PostgreSQL):
+    NotAllowed (saying `refusal`, audited at the edge as `action`) for anyone but a
+    coordinator, NotFound if it never was, Conflict once it has ended."""
+    check_coordinator(
+        session, actor=actor, action=action, refusal=refusal, subject_id=deployment_id
+    )
+    deployment = session.get(
+        Deployment, deployment_id, with_for_update=lock, populate_existing=lock
+    )
     if deployment is None:
         raise NotFound("I can't find that support any more.")
     if deployment.status != DeploymentStatus.ACTIVE:
         raise Conflict(ALREADY_ENDED)
     return deployment
+
+
+def check_coordinator(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    refusal: str = NOT_A_COORDINATOR,
+    subject_id: int | str = "",
+) -> None:
+    """NotAllowed, saying `refusal`, unless `actor` is a coordinator."""
+    if not is_coordinator(session, actor):
+        raise NotAllowed(refusal, action=action, subject_type="deployment", subject_id=subject_id)
 
 
 def checked_reason(reason: str) -> str:
@@ -129,7 +157,7 @@ def _tell_everyone(
     where = f"*{escape(school.name)}*" if school else "the school"
     about = f"The coordinators have ended the support for {where} (request #{request.id})."
     why = f"Reason: {escape(reason)}"
-    _tell(
+    tell_person(
         session,
         ctx,
         request.requester_id,
@@ -137,9 +165,9 @@ def _tell_everyone(
         why,
         "Thank you. If you still need support, you're welcome to ask again.",
     )
-    _tell(session, ctx, deployment.supporter_id, about, why, "Thank you for your help.")
+    tell_person(session, ctx, deployment.supporter_id, about, why, "Thank you for your help.")
     for member in current_members(session, deployment.id or 0):
-        _tell(session, ctx, member.person_id, about, "Thank you for your help.")
+        tell_person(session, ctx, member.person_id, about, "Thank you for your help.")
     notify_coordinators(
         session,
         ctx.settings,
@@ -152,8 +180,11 @@ def _tell_everyone(
     )
 
 
-def _tell(session: Session, ctx: ServiceContext, person_id: int | None, *paragraphs: str) -> None:
-    """Owe someone on the support a DM (nobody erased is written to)."""
+def tell_person(
+    session: Session, ctx: ServiceContext, person_id: int | None, *paragraphs: str
+) -> None:
+    """Owe someone on a support a DM, its first paragraph the notification (nobody erased is
+    written to)."""
     person = session.get(Person, person_id) if person_id else None
     if person is None or person.erased_at is not None:
         return

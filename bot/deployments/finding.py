@@ -1,6 +1,7 @@
-"""A coordinator finds any active support to end it (*End a support…*), at a region's scale:
-by a few letters of the school's name or the lead supporter's name, the school's URN (exact
-or its start) or the request's number (`#12`).
+"""A coordinator finds any active support, to end it (*End a support…*) or to change its
+check-ins (*Check-ins for a support…*), at a region's scale: by a few letters of the school's
+name or the lead supporter's name, the school's URN (exact or its start) or the request's
+number (`#12`).
 
 One query over the active deployments (their status is indexed), limited, with the total
 counted apart, so a type-ahead stays quick however many supports run. Each word typed must
@@ -17,9 +18,7 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.core.errors import NotAllowed
-from bot.deployments.ending import NOT_A_COORDINATOR
-from bot.directory.people import is_coordinator
+from bot.deployments.ending import NOT_A_COORDINATOR, check_coordinator
 from storage.models import Deployment, DeploymentStatus, Person, School, SupportRequest
 
 MOST_SHOWN = 100  # Slack's most options in a menu
@@ -53,11 +52,16 @@ class SupportSearch:
 
 
 def find_active_supports(
-    session: Session, *, actor: str, query: str, limit: int = MOST_SHOWN
+    session: Session,
+    *,
+    actor: str,
+    query: str,
+    limit: int = MOST_SHOWN,
+    refusal: str = NOT_A_COORDINATOR,
 ) -> SupportSearch:
     """The active supports matching `query` (everything, most recent first, when it is
-    blank), at most `limit`; NotAllowed for anyone but a coordinator."""
-    check_may_find(session, actor=actor)
+    blank), at most `limit`; NotAllowed (saying `refusal`) for anyone but a coordinator."""
+    check_may_find(session, actor=actor, refusal=refusal)
     supporter = aliased(Person)
     conditions = [
         col(Deployment.status) == DeploymentStatus.ACTIVE,
@@ -87,10 +91,10 @@ def find_active_supports(
     return SupportSearch(tuple(_support(*row) for row in rows), int(total))
 
 
-def check_may_find(session: Session, *, actor: str) -> None:
-    """NotAllowed unless `actor` is a coordinator (before the form opens, and on each search)."""
-    if not is_coordinator(session, actor):
-        raise NotAllowed(NOT_A_COORDINATOR, action="deployment.find", subject_type="deployment")
+def check_may_find(session: Session, *, actor: str, refusal: str = NOT_A_COORDINATOR) -> None:
+    """NotAllowed, saying `refusal`, unless `actor` is a coordinator (before the form opens,
+    and on each search)."""
+    check_coordinator(session, actor=actor, action="deployment.find", refusal=refusal)
 
 
 def query_words(query: str) -> list[str]:

@@ -24,6 +24,17 @@ SKIP = "deployment_skip"  # + "_" + the step: ids in one message must differ
 SUMMARY = "deployment_summary"
 END_SUPPORT = "deployment_end"  # a coordinator's *End this support* (value: deployment id)
 FIND_TO_END = "deployment_end_find"  # a coordinator's *End a support…*: find any to end it
+# A coordinator's *Check-ins for a support…*: find any, then pause, resume or snooze them.
+FIND_FOR_CHECKINS = "deployment_checkins_find"
+CHANGE_CHECKINS = "deployment_checkins_change"  # Teams: one found support's (value "12:pause")
+
+# What *Check-ins for a support…* offers, in order, with its words.
+PAUSE, RESUME, SNOOZE = "pause", "resume", "snooze"
+CHECKIN_CHANGES = {
+    PAUSE: "Pause check-ins",
+    RESUME: "Resume check-ins",
+    SNOOZE: "Snooze the next one a week",
+}
 
 STEPS = ("visit", "agreement", "review", "impact")
 RATING_WORDS = {"not_started": "Not started", "some": "Some progress", "good": "Good progress"}

@@ -10,6 +10,7 @@ from typing import Any
 from bot.deployments.finding import ActiveSupport, SupportSearch
 from bot.deployments.views import (
     BOOK_VISIT,
+    CHECKIN_CHANGES,
     DRAFT_AGREEMENT,
     END_SUPPORT,
     IMPACT,
@@ -42,6 +43,8 @@ PRIVACY_HINT = "Please don't name pupils or staff."
 END_FORM = "deployment_end_form"
 END_ANY_FORM = "deployment_end_any_form"
 PICK_TO_END = "deployment_end_pick"  # its menu of active supports (options served by the bot)
+CHECKINS_FORM = "deployment_checkins_form"  # *Check-ins for a support…*
+PICK_FOR_CHECKINS = "deployment_checkins_pick"  # its menu, as PICK_TO_END's
 VISIT_FORM = "deployment_visit_form"
 AGREEMENT_FORM = "deployment_agreement_form"
 LOG_FORM = "deployment_log_form"
@@ -137,14 +140,19 @@ def end_modal(deployment_id: int, reason_limit: int) -> dict[str, Any]:
     )
 
 
-def end_any_modal(reason_limit: int) -> dict[str, Any]:
-    """A coordinator's *End a support…*: any active support, found by typing, and why."""
-    menu: Block = {
+def _support_menu(action_id: str) -> Block:
+    """The menu of active supports a coordinator finds by typing (options served by the bot)."""
+    return {
         "type": "external_select",
-        "action_id": PICK_TO_END,
+        "action_id": action_id,
         "placeholder": plain("Type a school, URN or supporter"),
         "min_query_length": 2,
     }
+
+
+def end_any_modal(reason_limit: int) -> dict[str, Any]:
+    """A coordinator's *End a support…*: any active support, found by typing, and why."""
+    menu = _support_menu(PICK_TO_END)
     return _modal(
         END_ANY_FORM,
         "End a support",
@@ -167,8 +175,34 @@ def end_any_modal(reason_limit: int) -> dict[str, Any]:
     )
 
 
+def checkins_modal() -> dict[str, Any]:
+    """A coordinator's *Check-ins for a support…*: any active support, found by typing, and
+    whether to pause, resume or snooze its check-ins."""
+    choice: Block = {
+        "type": "radio_buttons",
+        "options": [option(label, value) for value, label in CHECKIN_CHANGES.items()],
+    }
+    return _modal(
+        CHECKINS_FORM,
+        "Check-ins",
+        "Save",
+        {},
+        [
+            section(
+                "Find any support under way by the school's name or URN (or the supporter's "
+                "name), then pause its check-ins (a school shut, a head off sick), resume them, "
+                "or put the next one off for a week (an inspection week). The head and the lead "
+                "supporter are told."
+            ),
+            _input("support", "Which support?", _support_menu(PICK_FOR_CHECKINS)),
+            _input("change", "What should happen?", choice),
+        ],
+    )
+
+
 def support_options(search: SupportSearch) -> dict[str, Any]:
-    """The menu of *End a support…* as the options Slack asks for: each support in a line,
+    """The menu of *End a support…* (and *Check-ins for a support…*) as the options Slack asks
+    for: each support in a line,
     and when more matched than are shown, how many (type more to narrow it)."""
     options = [option(_support_label(match), str(match.deployment_id)) for match in search.matches]
     if not search.left_out:
@@ -178,7 +212,7 @@ def support_options(search: SupportSearch) -> dict[str, Any]:
 
 
 def refused_options(message: str) -> dict[str, Any]:
-    """The menu for someone who may not end a support: one line saying why."""
+    """The menu for someone who may not use it: one line saying why."""
     return {"options": [option(message, "none")]}
 
 

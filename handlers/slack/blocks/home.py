@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.deployments.views import FIND_TO_END
+from bot.deployments.views import FIND_FOR_CHECKINS, FIND_TO_END
 from handlers.slack.blocks import (
     VIEW_BLOCK_LIMIT,
     Block,
@@ -292,6 +292,14 @@ def _coordinator(home: CoordinatorHome, now: datetime) -> Listing:
             "To end any support that is under way, find it by school, URN or supporter.",
             accessory=button("End a support…", FIND_TO_END, "home"),
             block_id="home_find_to_end",
+        )
+    )
+    head.append(
+        section(
+            "To pause, resume or snooze the check-ins of any support under way, find it the "
+            "same way.",
+            accessory=button("Check-ins for a support…", FIND_FOR_CHECKINS, "home"),
+            block_id="home_find_for_checkins",
         )
     )
     if not home.attention:

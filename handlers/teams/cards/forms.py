@@ -10,12 +10,17 @@ becomes the form, and saving it turns it into a short record of what was saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.text import escape
-from bot.deployments.finding import SupportSearch
+from bot.deployments.finding import ActiveSupport, SupportSearch
 from bot.deployments.views import (
     BOOK_VISIT,
+    CHANGE_CHECKINS,
+    CHECKIN_CHANGES,
     DRAFT_AGREEMENT,
     END_SUPPORT,
+    FIND_FOR_CHECKINS,
     FIND_TO_END,
     IMPACT,
     LOG_VISIT,
@@ -192,9 +197,48 @@ def find_to_end_form(label: str, value: str) -> Element:
     )
 
 
+def find_for_checkins_form(label: str, value: str) -> Element:
+    """A coordinator's *Check-ins for a support…*: a few words to find any support under way."""
+    return show_card(
+        label,
+        [labelled(text_input("query", "School, URN or supporter", max_length=200), "Find")],
+        [execute("Search", FIND_FOR_CHECKINS, value, style="primary")],
+    )
+
+
 def found_supports_card(search: SupportSearch, query: str) -> Element:
     """What *End a support…* found: each support under way that matched, with *End this
     support*; when more matched than are shown, how many (narrow the search)."""
+    return _found_card(
+        search,
+        query,
+        lambda match: [end_support_form("End this support", str(match.deployment_id))],
+        find_to_end_form("Search again", "home"),
+    )
+
+
+def found_for_checkins_card(search: SupportSearch, query: str) -> Element:
+    """What *Check-ins for a support…* found: each support under way that matched, with
+    *Pause check-ins*, *Resume check-ins* and *Snooze the next one a week*."""
+    return _found_card(
+        search,
+        query,
+        lambda match: [
+            execute(label, CHANGE_CHECKINS, f"{match.deployment_id}:{change}")
+            for change, label in CHECKIN_CHANGES.items()
+        ],
+        find_for_checkins_form("Search again", "home"),
+    )
+
+
+def _found_card(
+    search: SupportSearch,
+    query: str,
+    buttons: Callable[[ActiveSupport], list[Element]],
+    again: Element,
+) -> Element:
+    """The supports under way a search found, each with its `buttons`; when more matched than
+    are shown, how many (narrow the search); then `again` to search again."""
     typed = escape(" ".join(query.split())[:100])
     words = f" matching “{typed}”" if typed else ", most recent first"
     body: list[Element] = [heading(f"Supports under way{words}")]
@@ -212,18 +256,19 @@ def found_supports_card(search: SupportSearch, query: str) -> Element:
             text_block(f"*{school}*{urn}{who} · request #{match.request_id}", separator=True),
             {
                 "type": "ActionSet",
-                "actions": [end_support_form("End this support", str(match.deployment_id))],
+                "actions": buttons(match),
             },
         ]
     if search.left_out:
         body.append(note(f"…and {search.left_out} more: narrow your search."))
-    return card(body, [find_to_end_form("Search again", "home")])
+    return card(body, [again])
 
 
 INLINE_FORMS = {
     BOOK_VISIT: book_visit_form,
     END_SUPPORT: end_support_form,
     FIND_TO_END: find_to_end_form,
+    FIND_FOR_CHECKINS: find_for_checkins_form,
     DRAFT_AGREEMENT: agreement_form,
     LOG_VISIT: log_visit_form,
     PICK_DATE: host_date_form,

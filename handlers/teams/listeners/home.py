@@ -2,7 +2,9 @@
 deployment the person is in (as Slack's Home tab shows them), with the buttons for its next
 steps: the first visit, the agreement (drafted or revised), a visit log, the closing record,
 the summary, the team (add, remove) and, for coordinators, *End this support* and the audit
-trail; and a card per deployment they are on as a colleague or shadow, with *Step off*."""
+trail; and a card per deployment they are on as a colleague or shadow, with *Step off*. A
+coordinator also gets *End a support…* and *Check-ins for a support…*, each a search of the
+supports under way with buttons on every match."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from sqlmodel import Session
 
 from bot.core.messages import Action, Card
 from bot.core.text import escape
+from bot.deployments import checkin_control
 from bot.deployments import views as ids
+from bot.deployments.checkin_control import change_checkins
 from bot.deployments.finding import find_active_supports
 from bot.deployments.views import DeploymentProgress, day_words, days_words
 from bot.home.service import HomeData, home_for
@@ -23,12 +27,18 @@ from bot.teamwork.flows import TEAM_ACTION
 from bot.teamwork.service import team_members
 from bot.teamwork.views import ROLE_WORDS, TeamMember
 from handlers.teams.cards import Element
-from handlers.teams.cards.forms import AGREEMENT_OPEN, found_supports_card
+from handlers.teams.cards.forms import (
+    AGREEMENT_OPEN,
+    found_for_checkins_card,
+    found_supports_card,
+)
 from handlers.teams.cards.render import AUDIT_TRAIL
 from handlers.teams.context import TeamsContext
 from handlers.teams.listeners.commands import home_text
 from handlers.teams.listeners.common import already_said
+from handlers.teams.listeners.lifecycle import Step
 from handlers.teams.listeners.teamwork import REMOVE
+from handlers.teams.listeners.values import target
 
 
 def progress_text(line: DeploymentProgress) -> str:
@@ -59,6 +69,14 @@ FIND_TO_END_CARD = Card(
         "supporter's name, then end it with a short reason.",
     ),
     (Action(ids.FIND_TO_END, "End a support…", "home"),),
+)
+FIND_FOR_CHECKINS_CARD = Card(
+    (
+        "*Check-ins for a support*\nFind any support under way by the school's name or URN, or "
+        "the supporter's name, then pause its check-ins, resume them or snooze the next one a "
+        "week. The head and the lead supporter are told.",
+    ),
+    (Action(ids.FIND_FOR_CHECKINS, "Check-ins for a support…", "home"),),
 )
 MOST_REMOVE_BUTTONS = 6  # a card's row of buttons stays readable; the rest in Slack or by CLI
 
@@ -127,6 +145,14 @@ def home_reply_and_cards(
             view=FIND_TO_END_CARD,
             dedupe_key=f"{key}:find",
         )
+        owe_post(
+            session,
+            now=now,
+            channel=normal_user_id(actor),
+            text="Check-ins for a support",
+            view=FIND_FOR_CHECKINS_CARD,
+            dedupe_key=f"{key}:find_checkins",
+        )
     for place in home.team_places:
         owe_post(
             session,
@@ -149,7 +175,38 @@ def find_to_end(
     return found_supports_card(search, query)
 
 
-FIND_STEPS = {ids.FIND_TO_END: find_to_end}
+def find_for_checkins(
+    session: Session, ctx: TeamsContext, actor: str, _value: str, data: dict[str, Any]
+) -> Element:
+    """*Search* on *Check-ins for a support…*: the supports under way that match, at most a
+    few, each with *Pause*, *Resume* and *Snooze* (coordinators only)."""
+    query = str(data.get("query") or "")
+    search = find_active_supports(
+        session,
+        actor=actor,
+        query=query,
+        limit=FOUND_SHOWN,
+        refusal=checkin_control.NOT_A_COORDINATOR,
+    )
+    return found_for_checkins_card(search, query)
+
+
+def change_found_checkins(
+    session: Session, ctx: TeamsContext, actor: str, value: str, _data: dict[str, Any]
+) -> str:
+    """*Pause*, *Resume* or *Snooze* on a support found (value `"12:pause"`): the same core
+    step as Slack's form; what happened is the answer."""
+    deployment_id, change = target(value)
+    return change_checkins(
+        session, ctx.services.context(), actor=actor, deployment_id=deployment_id, change=change
+    )
+
+
+FIND_STEPS: dict[str, Step] = {
+    ids.FIND_TO_END: find_to_end,
+    ids.FIND_FOR_CHECKINS: find_for_checkins,
+    ids.CHANGE_CHECKINS: change_found_checkins,
+}
 
 
 def _team_line(team: tuple[TeamMember, ...]) -> str:

@@ -1,7 +1,7 @@
 """Buttons of the deployment lifecycle (in DMs and on App Home): open the first-visit,
-agreement, visit-log and closing forms and a coordinator's *End this support* and *End a
-support…* forms; confirm the agreement; answer the review; skip a step; get the one-page
-summary."""
+agreement, visit-log and closing forms and a coordinator's *End this support*, *End a
+support…* and *Check-ins for a support…* forms; confirm the agreement; answer the review;
+skip a step; get the one-page summary."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core.errors import NotFound
+from bot.deployments import checkin_control
 from bot.deployments import views as ids
-from bot.deployments.ending import may_end
+from bot.deployments.ending import NOT_A_COORDINATOR, may_end
 from bot.deployments.finding import check_may_find
 from bot.deployments.record import send_summary
 from bot.deployments.service import (
@@ -29,6 +30,7 @@ from bot.deployments.service import (
 )
 from handlers.slack.blocks.deployments import (
     agreement_modal,
+    checkins_modal,
     end_any_modal,
     end_modal,
     impact_modal,
@@ -159,10 +161,33 @@ def on_end(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient)
 def on_find_to_end(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """*End a support…* (a coordinator, on App Home): the form to find any active support and
     say why it is ending."""
+    _open_finder(ctx, ack, body, client, end_any_modal(END_REASON_LIMIT), NOT_A_COORDINATOR)
+
+
+def on_find_for_checkins(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
+    """*Check-ins for a support…* (a coordinator, on App Home): the form to find any active
+    support and pause, resume or snooze its check-ins."""
+    _open_finder(ctx, ack, body, client, checkins_modal(), checkin_control.NOT_A_COORDINATOR)
+
+
+def _open_finder(
+    ctx: SlackContext,
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    view: dict[str, Any],
+    refusal: str,
+) -> None:
+    """Open a coordinator's form that finds any active support; anyone else hears `refusal`
+    (audited)."""
     ack()  # opening a form changes nothing, and the trigger lasts three seconds
     with friendly_errors(ctx, body):
-        look_up(ctx, lambda session: check_may_find(session, actor=user_id_of(body)))
-        client.views_open(trigger_id=body["trigger_id"], view=end_any_modal(END_REASON_LIMIT))
+        look_up(
+            ctx, lambda session: check_may_find(session, actor=user_id_of(body), refusal=refusal)
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_confirm(ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -229,6 +254,7 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(ids.IMPACT)(partial(on_impact, ctx))
     app.action(ids.END_SUPPORT)(partial(on_end, ctx))
     app.action(ids.FIND_TO_END)(partial(on_find_to_end, ctx))
+    app.action(ids.FIND_FOR_CHECKINS)(partial(on_find_for_checkins, ctx))
     app.action(ids.CONFIRM_AGREEMENT)(partial(on_confirm, ctx))
     app.action(re.compile(f"^{ids.REVIEW}_(continue|adjust|close)$"))(partial(on_review, ctx))
     app.action(re.compile(f"^{ids.SKIP}_(visit|agreement|review|impact)$"))(partial(on_skip, ctx))

@@ -1,7 +1,7 @@
 """Submissions of the lifecycle's forms: the first visit, the agreement, a visit log, the
-closing record, and a coordinator's *End this support* and *End a support…*. Each is saved
-(once) before it is acknowledged; a problem with what was typed goes back to the form beside
-the field."""
+closing record, and a coordinator's *End this support*, *End a support…* and *Check-ins for
+a support…*. Each is saved (once) before it is acknowledged; a problem with what was typed
+goes back to the form beside the field."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_bolt import Ack, App
 from sqlmodel import Session
 
 from bot.core.errors import InvalidInput, NotAllowed, UserFacingError
+from bot.deployments.checkin_control import change_checkins
 from bot.deployments.ending import end_support
 from bot.deployments.service import (
     book_first_visit,
@@ -21,8 +22,10 @@ from bot.deployments.service import (
     parse_objectives,
     record_impact,
 )
+from bot.deployments.views import CHECKIN_CHANGES
 from handlers.slack.blocks.deployments import (
     AGREEMENT_FORM,
+    CHECKINS_FORM,
     END_ANY_FORM,
     END_FORM,
     IMPACT_FORM,
@@ -222,6 +225,33 @@ def on_end_any(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
         refresh_home(ctx, user)
 
 
+def on_checkins(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
+    """A coordinator's *Check-ins for a support…* form: the support chosen from the menu has its
+    check-ins paused, resumed or snoozed (once) before the ack; then they are told what
+    happened. A missing or forged choice goes back to the form, changing nothing."""
+    values = view_values(body)
+    deployment_id = int_value(str(values.get("support") or ""))
+    change = values.get("change")
+    errors = {}
+    if deployment_id is None:
+        errors["support"] = "Please choose the support."
+    if change not in CHECKIN_CHANGES:
+        errors["change"] = "Please choose what should happen to its check-ins."
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    user = user_id_of(body)
+    _submit(
+        ctx,
+        ack,
+        body,
+        lambda s, chosen: change_checkins(
+            s, ctx.context(), actor=user, deployment_id=chosen, change=str(change)
+        ),
+        deployment_id=deployment_id,
+    )
+
+
 def register(app: App, ctx: SlackContext) -> None:
     """Listen to the lifecycle's forms."""
     app.view(VISIT_FORM)(partial(on_visit, ctx))
@@ -230,3 +260,4 @@ def register(app: App, ctx: SlackContext) -> None:
     app.view(IMPACT_FORM)(partial(on_impact, ctx))
     app.view(END_FORM)(partial(on_end, ctx))
     app.view(END_ANY_FORM)(partial(on_end_any, ctx))
+    app.view(CHECKINS_FORM)(partial(on_checkins, ctx))

@@ -51,3 +51,22 @@ def test_anyone_else_is_told_why_in_the_menu(ctx: Runtime, ack: Ack, client: Mag
     [option] = ack.once["options"]
     assert option["text"]["text"] == "Only coordinators can end a support."
     assert option["value"] == "none"
+
+
+def test_the_checkins_menu_finds_the_same_supports(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployment_id, _ = deployed(ctx, client)
+    body = {**typed(COORDINATOR, "#1"), "action_id": "deployment_checkins_pick"}
+    deployments.on_pick_for_checkins(ctx, ack=ack, body=body)
+    assert [o["value"] for o in ack.once["options"]] == [str(deployment_id)]
+
+
+def test_anyone_else_is_told_why_in_the_checkins_menu(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployed(ctx, client)
+    deployments.on_pick_for_checkins(ctx, ack=ack, body=typed(HEAD, "sam"))
+    [option] = ack.once["options"]
+    assert option["text"]["text"] == "Only coordinators can change a support's check-ins."
+    assert option["value"] == "none"

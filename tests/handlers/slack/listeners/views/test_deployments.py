@@ -125,3 +125,40 @@ def test_on_end_without_a_reason_asks_again(ctx: Runtime, ack: Ack, client: Magi
         "response_action": "errors",
         "errors": {"reason": "Please say briefly why the support is ending."},
     }
+
+
+def _change(value: str) -> dict[str, Any]:
+    label = {"type": "plain_text", "text": value, "emoji": True}
+    return {"type": "radio_buttons", "selected_option": {"text": label, "value": value}}
+
+
+def test_on_checkins_pauses_them_before_the_ack(ctx: Runtime, ack: Ack, client: MagicMock) -> None:
+    deployment_id, _ = deployed(ctx, client)
+
+    def paused() -> bool:
+        with Session(ctx.engine) as session:
+            return session.exec(select(Deployment.checkins_paused)).one()
+
+    ack.check = paused
+    values = {"support": _chosen(deployment_id), "change": _change("pause")}
+    deployments.on_checkins(
+        ctx, ack=ack, body=submission(COORDINATOR, "deployment_checkins_form", values)
+    )
+    assert ack.once == {}
+    assert ack.seen == [True]
+
+
+def test_on_checkins_with_a_forged_change_asks_again(
+    ctx: Runtime, ack: Ack, client: MagicMock
+) -> None:
+    deployment_id, _ = deployed(ctx, client)
+    values = {"support": _chosen(deployment_id), "change": _change("stop")}
+    deployments.on_checkins(
+        ctx, ack=ack, body=submission(COORDINATOR, "deployment_checkins_form", values)
+    )
+    assert ack.once == {
+        "response_action": "errors",
+        "errors": {"change": "Please choose what should happen to its check-ins."},
+    }
+    with Session(ctx.engine) as session:
+        assert session.exec(select(Deployment.checkins_paused)).one() is False
