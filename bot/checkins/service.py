@@ -533,7 +533,7 @@ def answered_words(ctx: ServiceContext, answered: AnswerResult) -> str:
     week* when the next check-in comes ("Thank you: snoozed for a week. The next is on …")."""
     if answered.outcome != SNOOZED:
         return "Thank you: noted."
-    return f"Thank you: {OUTCOME_WORDS[SNOOZED]}.{_next_is_on(ctx, answered.next_due_at)}"
+    return f"Thank you: {OUTCOME_WORDS[SNOOZED]}.{next_is_on(ctx, answered.next_due_at)}"
 
 
 def _checked_note(outcome: str, note: str | None) -> str:
@@ -715,10 +715,11 @@ def change_cadence(
 
 def _next_due_words(session: Session, ctx: ServiceContext, checkin: CheckIn) -> str:
     """ " The next is on …" for the deployment's next check-in ("" when none is scheduled)."""
-    return _next_is_on(ctx, load_view(session, ctx, checkin).next_due_at)
+    return next_is_on(ctx, load_view(session, ctx, checkin).next_due_at)
 
 
-def _next_is_on(ctx: ServiceContext, next_due: datetime | None) -> str:
+def next_is_on(ctx: ServiceContext, next_due: datetime | None) -> str:
+    """ " The next is on …" for a check-in due at `next_due` ("" for none), London time."""
     return f" The next is on {when(next_due, ctx.settings.tz)}." if next_due else ""
 
 

@@ -18,6 +18,7 @@ from bot.checkins.service import (
     SNOOZED,
     answer_checkin,
     latest_sent,
+    next_is_on,
     next_scheduled,
     pause_schedule,
     refresh_checkin_messages,
@@ -26,7 +27,6 @@ from bot.checkins.service import (
     snoozed_until,
 )
 from bot.core import audit
-from bot.core.clock import when
 from bot.core.errors import Conflict, NotFound
 from bot.core.text import escape
 from bot.deployments.ending import coordinators_support, tell_person
@@ -130,9 +130,7 @@ def _awaiting_answers(session: Session, deployment_id: int) -> CheckIn | None:
 def _next_words(session: Session, ctx: ServiceContext, deployment: Deployment) -> str:
     """ " The next is on …" (nothing while none is scheduled)."""
     scheduled = next_scheduled(session, deployment.id or 0)
-    if scheduled is None:
-        return ""
-    return f" The next is on {when(scheduled.due_at, ctx.settings.tz)}."
+    return next_is_on(ctx, scheduled.due_at if scheduled else None)
 
 
 def _tell_leads(session: Session, ctx: ServiceContext, deployment: Deployment, did: str) -> None:
