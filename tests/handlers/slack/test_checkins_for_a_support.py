@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from handlers.slack.stand_in.fake_slack import options_problems
 from handlers.slack.stand_in.signing import (
     block_actions_payload,
-    block_suggestion_payload,
     view_submission_payload,
 )
 from tests.handlers.slack.conftest import SlackWorld
@@ -26,9 +24,10 @@ from tests.handlers.slack.test_deployments import (
     replies,
     send_checkin,
 )
-from tests.handlers.slack.test_ending_support import COORDINATOR, audited, deployment
-from tests.handlers.slack.test_home import click_in_home, open_home
-from tests.support.blockkit import action_ids, button_value, texts
+from tests.handlers.slack.test_ending_support import COORDINATOR, audited, deployment, find_form
+from tests.handlers.slack.test_ending_support import suggest as suggest_for
+from tests.handlers.slack.test_home import open_home
+from tests.support.blockkit import action_ids, texts
 
 FIND, PICK, FORM = (
     "deployment_checkins_find",
@@ -41,23 +40,12 @@ REFUSED = "Only coordinators can change a support's check-ins."
 def checkins_form(slack: SlackWorld) -> dict[str, Any]:
     """The coordinator presses *Check-ins for a support…* on their Home tab; returns the form
     as Slack holds it (with its view id)."""
-    home = open_home(slack, COORDINATOR)
-    assert button_value(home["blocks"], FIND) == "home"
-    click_in_home(slack, COORDINATOR, FIND, "home")
-    opened = [c for c in slack.fake.calls_to("views.open") if c.args["view"]["callback_id"] == FORM]
-    assert opened and opened[-1].ok, "no Check-ins for a support form was opened"
-    return dict(opened[-1].response["view"])
+    return find_form(slack, FIND, FORM, what="Check-ins for a support")
 
 
 def suggest(slack: SlackWorld, form: dict[str, Any], typed: str, user: str = COORDINATOR) -> Any:
     """Slack asks for the menu's options as `typed` is typed; returns the bot's answer."""
-    status, body, headers = slack.sender.interact(
-        block_suggestion_payload(user, PICK, typed, view=form)
-    )
-    assert status == 200 and headers["content-type"].startswith("application/json")
-    answer = json.loads(body)
-    assert options_problems(answer) == []
-    return answer
+    return suggest_for(slack, form, typed, user, PICK)
 
 
 def values(support: dict[str, Any] | None, change: str | None) -> dict[str, Any]:

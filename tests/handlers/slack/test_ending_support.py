@@ -159,23 +159,31 @@ def test_only_a_coordinator_can_end_a_support(
 
 
 # --- End a support…: any active support, found by typing ------------------------------------
-def find_form(slack: SlackWorld) -> dict[str, Any]:
-    """The coordinator presses *End a support…* on their Home tab; returns the form as Slack
-    holds it (with its view id)."""
+def find_form(
+    slack: SlackWorld, find: str = FIND, callback_id: str = ANY_FORM, what: str = "End a support"
+) -> dict[str, Any]:
+    """The coordinator presses *End a support…* (or another `find` button) on their Home tab;
+    returns the form as Slack holds it (with its view id)."""
     home = open_home(slack, COORDINATOR)
-    assert button_value(home["blocks"], FIND) == "home"
-    click_in_home(slack, COORDINATOR, FIND, "home")
+    assert button_value(home["blocks"], find) == "home"
+    click_in_home(slack, COORDINATOR, find, "home")
     opened = [
-        c for c in slack.fake.calls_to("views.open") if c.args["view"]["callback_id"] == ANY_FORM
+        c for c in slack.fake.calls_to("views.open") if c.args["view"]["callback_id"] == callback_id
     ]
-    assert opened and opened[-1].ok, "no End a support form was opened"
+    assert opened and opened[-1].ok, f"no {what} form was opened"
     return dict(opened[-1].response["view"])
 
 
-def suggest(slack: SlackWorld, form: dict[str, Any], typed: str, user: str = COORDINATOR) -> Any:
-    """Slack asks for the menu's options as `typed` is typed; returns the bot's answer."""
+def suggest(
+    slack: SlackWorld,
+    form: dict[str, Any],
+    typed: str,
+    user: str = COORDINATOR,
+    pick: str = PICK,
+) -> Any:
+    """Slack asks for the `pick` menu's options as `typed` is typed; returns the bot's answer."""
     status, body, headers = slack.sender.interact(
-        block_suggestion_payload(user, PICK, typed, view=form)
+        block_suggestion_payload(user, pick, typed, view=form)
     )
     assert status == 200 and headers["content-type"].startswith("application/json")
     answer = json.loads(body)
