@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.messages import message_view
-from bot.core.text import escape
+from bot.core.text import chunk_text, escape
 
 if TYPE_CHECKING:
     from bot.directory.service import ImportReport
@@ -33,6 +33,28 @@ def report_message(report: ImportReport, file_name: str) -> ImportReportMessage:
         bool(report.rejected),
         dry_run=report.dry_run,
     )
+
+
+def report_pieces(report: str, size: int, most: int) -> tuple[list[str], int]:
+    """The report in at most `most` pieces of `size` characters each, and about how many of
+    its lines are left out (0 when it all fits)."""
+    pieces = chunk_text(report, size)
+    hidden = sum(piece.count("\n") + 1 for piece in pieces[most:])
+    return pieces[:most], hidden
+
+
+def report_footnote(message: ImportReportMessage, hidden: int) -> str | None:
+    """The line under the report: how to see what was left out, else what to do next."""
+    if hidden:
+        return (
+            f"About {hidden} more lines of the report are not shown. Fix the rows above and "
+            "import again, or run `python -m bot directory import FILE.csv` for everything."
+        )
+    if message.dry_run:
+        return "Nothing was saved. Import the file to make these changes."
+    if message.rejected:
+        return "Fix the rejected rows and import the file again; the other rows are saved."
+    return None
 
 
 def import_summary(report: ImportReport, file_name: str) -> str:

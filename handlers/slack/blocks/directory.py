@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.directory.views import ImportReportMessage, export_comment, import_summary, report_message
+from bot.directory.views import (
+    ImportReportMessage,
+    export_comment,
+    import_summary,
+    report_footnote,
+    report_message,
+    report_pieces,
+)
 from handlers.slack.blocks import (
     MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
     Block,
-    chunk_text,
     context,
     escape,
     plain,
@@ -116,25 +122,11 @@ def import_report_message(report: ImportReport, file_name: str) -> tuple[str, li
 
 def import_report_blocks(message: ImportReportMessage) -> list[Block]:
     """The report DM: the summary, then the full report in code blocks, cut with a note if long."""
-    summary = message.summary
     body = escape(message.report).replace(_CODE_FENCE, "'''")
-    pieces = chunk_text(body, SECTION_TEXT_LIMIT - 2 * len(_CODE_FENCE) - 10)
-    blocks: list[Block] = [section(summary)]
-    blocks += [
-        section(f"{_CODE_FENCE}{piece}{_CODE_FENCE}") for piece in pieces[:MAX_REPORT_SECTIONS]
-    ]
-    if len(pieces) > MAX_REPORT_SECTIONS:
-        hidden = sum(piece.count("\n") + 1 for piece in pieces[MAX_REPORT_SECTIONS:])
-        blocks.append(
-            context(
-                f"About {hidden} more lines of the report are not shown. Fix the rows above and "
-                "import again, or run `python -m bot directory import FILE.csv` for everything."
-            )
-        )
-    elif message.dry_run:
-        blocks.append(context("Nothing was saved. Import the file to make these changes."))
-    elif message.rejected:
-        blocks.append(
-            context("Fix the rejected rows and import the file again; the other rows are saved.")
-        )
+    size = SECTION_TEXT_LIMIT - 2 * len(_CODE_FENCE) - 10
+    pieces, hidden = report_pieces(body, size, MAX_REPORT_SECTIONS)
+    blocks: list[Block] = [section(message.summary)]
+    blocks += [section(f"{_CODE_FENCE}{piece}{_CODE_FENCE}") for piece in pieces]
+    if footnote := report_footnote(message, hidden):
+        blocks.append(context(footnote))
     return blocks

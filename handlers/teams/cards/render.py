@@ -31,7 +31,7 @@ from bot.digest.views import (
     RequestItem,
     TeamPlace,
 )
-from bot.directory.views import ImportReportMessage
+from bot.directory.views import ImportReportMessage, report_footnote, report_pieces
 from bot.requests.intake import DESCRIPTION_LIMIT
 from bot.requests.views import (
     ChannelPost,
@@ -72,6 +72,8 @@ SHADOW_PICK = "team_shadow_pick"  # value: deployment id; the card's `shadow` in
 SHADOW_DECLINE = "team_shadow_decline"
 LIST_LIMIT = 10  # lines per digest list; the rest are counted
 TEXT_PIECE = MAX_TEXT - 500  # a long paragraph's pieces, with room for Teams' longer markup
+# An import report's pieces on one card: some 17,500 characters, within Teams' 28 KB.
+MOST_REPORT_PIECES = 5
 NOTE_PLACEHOLDER = (
     "For Needs attention: what needs attention. For Completed: what difference it made."
 )
@@ -591,7 +593,9 @@ def _team_place_line(place: TeamPlace, tz: ZoneInfo) -> str:
 
 @render_card.register
 def _import_report(view: ImportReportMessage) -> Element:
-    body = [text_block(escape(view.summary)), text_block(escape(view.report[:3000]))]
-    if view.rejected:
-        body.append(note("Fix the rejected rows and import the file again."))
+    pieces, hidden = report_pieces(escape(view.report), TEXT_PIECE, MOST_REPORT_PIECES)
+    body = [text_block(view.summary)]
+    body += [text_block(piece, fontType="Monospace") for piece in pieces]
+    if footnote := report_footnote(view, hidden):
+        body.append(note(footnote))
     return card(body)

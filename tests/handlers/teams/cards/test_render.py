@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from bot.core.messages import Action, Card, Confirm, encode_view, registered_views
 from bot.core.text import escape
 from bot.deployments.views import agreement_lines, agreement_to_confirm_card
+from bot.directory.service import ImportReport, RejectedRow
+from bot.directory.views import report_message
 from bot.requests.post_changes import update_prompt
 from handlers.teams.cards import MAX_TEXT, teams_text
 from handlers.teams.cards.render import render_card, teams_activity
@@ -209,3 +211,32 @@ def test_a_long_agreement_is_shown_whole_in_pieces_teams_takes() -> None:
     assert all(f"end {n}." in shown for n in range(1, 7)) and "impact ends." in shown
     assert "& more" in shown and "…" not in shown
     assert all(len(block["text"]) <= MAX_TEXT for block in content["body"])
+
+
+def _texts_of(card: Any) -> list[str]:
+    return [block["text"] for block in card["body"] if block.get("type") == "TextBlock"]
+
+
+def test_a_long_import_report_is_shown_in_pieces_saying_how_much_is_left_out() -> None:
+    report = ImportReport()
+    report.rejected = [RejectedRow(n, f"U{n:05d}", "unknown role 'head'") for n in range(2, 2002)]
+    card = render_card(report_message(report, "R&D people.csv"))
+    summary, *pieces, footnote = _texts_of(card)
+    assert summary.startswith("⚠️ Directory import from R&D people.csv: 0 added"), summary
+    assert 1 < len(pieces) <= 5 and all(len(piece) <= MAX_TEXT for piece in pieces)
+    assert pieces[0].startswith("Directory import: ")
+    shown = sum(piece.count("\n") + 1 for piece in pieces)
+    left_out = int(re.search(r"About (\d+) more lines", footnote)[1])  # type: ignore[index]
+    assert shown + left_out == len(report.render().splitlines())
+    assert "python -m bot directory import FILE.csv" in footnote
+    assert "line 2001 (U02001)" not in "\n".join(pieces) and "line 2 (U00002)" in pieces[0]
+
+
+def test_a_short_import_report_is_shown_whole_with_what_to_do_next() -> None:
+    checked = ImportReport(added=["U1"], dry_run=True)
+    *_, footnote = _texts_of(render_card(report_message(checked, "people.csv")))
+    assert footnote == "Nothing was saved. Import the file to make these changes."
+    rejected = ImportReport(rejected=[RejectedRow(4, None, "no email")])
+    *shown, footnote = _texts_of(render_card(report_message(rejected, "people.csv")))
+    assert "line 4: no email" in shown[-1]
+    assert footnote.startswith("Fix the rejected rows and import the file again")
