@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from bot.checkins.service import (
-    SNOOZED,
-    answer_checkin,
     latest_sent,
     next_is_on,
     next_scheduled,
@@ -41,6 +39,10 @@ PAUSED = "Done: check-ins for this support are paused until someone resumes them
 ALREADY_PAUSED = "Check-ins for this support are already paused, so nothing has changed."
 NOT_PAUSED = "Check-ins for this support aren't paused, so nothing has changed."
 ALREADY_PUT_OFF = "The next check-in is a week or more away already, so nothing has changed."
+_PUT_OFF = "the next check-in is put off for a week"
+_PUT_OFF_FOR_LEADS = "put off the next check-in for a week"
+_CLOSED = "the check-in awaiting answers is closed, and the next is a week or more away already"
+_CLOSED_FOR_LEADS = "closed the check-in awaiting your answers (no reminder will come)"
 PAUSED_SO_NO_SNOOZE = (
     "Check-ins for this support are paused, so there's nothing to snooze. Resume them first."
 )
@@ -71,28 +73,33 @@ def resume_for(session: Session, ctx: ServiceContext, *, actor: str, deployment_
     deployment = _coordinators(session, actor, deployment_id, "checkins.resume")
     if not resume_schedule(session, ctx, deployment, actor=actor):
         return NOT_PAUSED
-    _tell_leads(session, ctx, deployment, "resumed the check-ins")
-    return f"Done: check-ins for this support are back on.{_next_words(session, ctx, deployment)}"
+    next_words = _next_words(session, ctx, deployment)
+    _tell_leads(session, ctx, deployment, "resumed the check-ins", next_words)
+    return f"Done: check-ins for this support are back on.{next_words}"
 
 
 def snooze_for(session: Session, ctx: ServiceContext, *, actor: str, deployment_id: int) -> str:
-    """Ask again a week from today (a working day). A check-in awaiting its first answer is
-    snoozed as its *Snooze a week* button snoozes it (so it is neither reminded nor missed);
-    else the next one is put off to then, unless it is already as far away."""
+    """Ask nothing for a week from today (to a working day): a check-in still awaiting answers
+    is closed, neither reminded nor missed, and the next is put off to then. It is never
+    brought forward: one already that far away stays, and with nothing awaiting answers too,
+    nothing changes."""
     deployment = _coordinators(session, actor, deployment_id, "checkins.snooze")
     if deployment.checkins_paused:
         raise Conflict(PAUSED_SO_NO_SNOOZE)
+    until, scheduled = snoozed_until(ctx), next_scheduled(session, deployment_id)
     waiting = _awaiting_answers(session, deployment_id)
-    if waiting is not None:
-        answer_checkin(session, ctx, actor=actor, checkin_id=waiting.id or 0, outcome=SNOOZED)
-    else:
-        until, scheduled = snoozed_until(ctx), next_scheduled(session, deployment_id)
-        if scheduled is not None and scheduled.due_at >= until:
-            return ALREADY_PUT_OFF + _next_words(session, ctx, deployment)
+    far_enough = scheduled is not None and scheduled.due_at >= until
+    if waiting is None and far_enough:
+        return ALREADY_PUT_OFF + _next_words(session, ctx, deployment)
+    if not far_enough:
         set_next_due(session, deployment_id, until)
-        shown = latest_sent(session, deployment_id)
-        if shown is not None:
-            refresh_checkin_messages(session, ctx, shown)
+    if waiting is not None:
+        waiting.status, waiting.claimed_until = CheckInStatus.CANCELLED, None
+        session.flush()
+    shown = waiting or latest_sent(session, deployment_id)
+    if shown is not None:
+        refresh_checkin_messages(session, ctx, shown)
+    next_words = _next_words(session, ctx, deployment)
     audit.record(
         session,
         at=ctx.now,
@@ -100,9 +107,11 @@ def snooze_for(session: Session, ctx: ServiceContext, *, actor: str, deployment_
         action="deployment.checkins_snoozed",
         subject_type="deployment",
         subject_id=deployment_id,
+        closed_checkin=waiting.id if waiting else None,
     )
-    _tell_leads(session, ctx, deployment, "put off the next check-in for a week")
-    return f"Done: the next check-in is put off for a week.{_next_words(session, ctx, deployment)}"
+    did = _CLOSED_FOR_LEADS if far_enough else _PUT_OFF_FOR_LEADS
+    _tell_leads(session, ctx, deployment, did, next_words)
+    return f"Done: {_CLOSED if far_enough else _PUT_OFF}.{next_words}"
 
 
 def _coordinators(session: Session, actor: str, deployment_id: int, action: str) -> Deployment:
@@ -133,14 +142,16 @@ def _next_words(session: Session, ctx: ServiceContext, deployment: Deployment) -
     return next_is_on(ctx, scheduled.due_at if scheduled else None)
 
 
-def _tell_leads(session: Session, ctx: ServiceContext, deployment: Deployment, did: str) -> None:
+def _tell_leads(
+    session: Session, ctx: ServiceContext, deployment: Deployment, did: str, then: str = ""
+) -> None:
     """One line to the head and the lead supporter: a coordinator `did` (the school and the
-    request number, which they know already; no name)."""
+    request number, which they know already; no name), and `then` (when the next is)."""
     request = session.get(SupportRequest, deployment.request_id)
     if request is None:
         return
     school = session.get(School, request.school_id) if request.school_id else None
     where = f"*{escape(school.name)}*" if school else "your school"
-    line = f"A coordinator has {did} for the support at {where} (request #{request.id})."
+    line = f"A coordinator has {did} for the support at {where} (request #{request.id}).{then}"
     for person_id in (request.requester_id, deployment.supporter_id):
         tell_person(session, ctx, person_id, line)

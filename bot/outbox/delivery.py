@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -256,6 +257,10 @@ class Deliverer:
             log.info("outbox %s: rate limited, retrying after %ss", message.id, exc.retry_after)
             # The platform asking us to wait is no failed attempt (nor counts towards giving up).
             return Retry("ratelimited", after=timedelta(seconds=exc.retry_after), count=False)
+        except SQLAlchemyError:
+            # The database, not the send (a lock, a failover): as after a crash, the lease
+            # lapses and the next claim takes the row in doubt. No failed attempt of its own.
+            raise
         except Exception as exc:
             outcome = transport.classify(message, exc)
             return outcome if outcome is not None else _unexpected(claim, exc)

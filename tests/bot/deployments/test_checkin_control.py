@@ -28,8 +28,8 @@ from bot.deployments.checkin_control import (
 )
 from bot.deployments.ending import ALREADY_ENDED, end_support
 from bot.teamwork.flows import add_to_team
-from storage.models import AuditEntry, CheckInStatus
-from tests.support.blockkit import action_ids
+from storage.models import AuditEntry, CheckInAnswer, CheckInStatus
+from tests.support.blockkit import action_ids, texts
 from tests.support.checkin_world import World, act, make_world, utc
 from tests.support.team_directory import TEAM_DIRECTORY
 
@@ -152,27 +152,51 @@ def test_resuming_checkins_that_run_changes_nothing(world: World, support: int) 
     assert told(world, HEAD) == []
 
 
-def test_snoozing_puts_the_waiting_checkin_off_a_week(world: World, support: int) -> None:
+def test_snoozing_closes_the_waiting_checkin_and_never_brings_the_next_forward(
+    world: World, support: int
+) -> None:
+    # Check-in 1 went out on Monday 30 November; the next is a fortnight on, 14 December.
     reply = change(world, support, "snooze")
     assert reply == (
-        "Done: the next check-in is put off for a week. The next is on Tuesday 8 December, 09:30."
+        "Done: the check-in awaiting answers is closed, and the next is a week or more away "
+        "already. The next is on Monday 14 December, 09:30."
     )
     first, second = world.checkins(support)
-    # Snoozed as its own *Snooze a week* button snoozes it: neither reminded nor missed.
-    assert first.status == "answered"
-    assert (second.status, local(second.due_at)) == ("scheduled", "Tue 08 Dec 2026 09:30")
+    # Closed, not answered in the coordinator's name: neither reminded nor missed.
+    assert first.status == "cancelled"
+    with world.runtime.sessions() as session:
+        assert session.exec(select(CheckInAnswer)).all() == []
+    assert (second.status, local(second.due_at)) == ("scheduled", "Mon 14 Dec 2026 09:30")
     assert audited(world)[-1].action == "deployment.checkins_snoozed"
     assert audited(world)[-1].actor == COORDINATOR
+    request_id = world.deployment(support).request_id
     assert told(world, LEAD) == [
-        "A coordinator has put off the next check-in for a week for the support at *Mere Green "
-        f"Primary School* (request #{world.deployment(support).request_id})."
+        "A coordinator has closed the check-in awaiting your answers (no reminder will come) for "
+        f"the support at *Mere Green Primary School* (request #{request_id}). The next is on "
+        "Monday 14 December, 09:30."
     ]
-    # A double submit: the next is already a week away, so nothing changes.
+    dm = latest_checkin_dm(world, HEAD)
+    assert "This check-in was closed." in texts(dm["blocks"])
+    assert "(coordinator)" not in texts(dm["blocks"]), "no coordinator's name on their messages"
+    # A double submit: nothing awaits answers and the next is a week away: nothing changes.
     before = (len(audited(world)), len(world.fake.messages(HEAD)))
     assert change(world, support, "snooze").startswith(ALREADY_PUT_OFF)
     assert (len(audited(world)), len(world.fake.messages(HEAD))) == before
-    assert local(world.checkins(support)[1].due_at) == "Tue 08 Dec 2026 09:30"
     assert world.at(utc(2026, 12, 7, 17, 0))["checkin_reminders"] == 0
+
+
+def test_snoozing_weekly_checkins_puts_the_next_off_a_week(world: World, support: int) -> None:
+    [first, _] = world.checkins(support)
+    act(world, change_cadence, actor=HEAD, checkin_id=first.id or 0, days=7)
+    world.clock.set(utc(2026, 12, 3, 10, 0))  # Thursday: the next is due Monday 7 December
+    reply = change(world, support, "snooze")
+    assert reply == (
+        "Done: the next check-in is put off for a week. The next is on Thursday 10 December, 09:30."
+    )
+    assert [c.status for c in world.checkins(support)] == ["cancelled", "scheduled"]
+    assert local(world.checkins(support)[1].due_at) == "Thu 10 Dec 2026 09:30"
+    assert told(world, HEAD)[-1].startswith("A coordinator has put off the next check-in")
+    assert world.at(utc(2026, 12, 7, 9, 30))["checkins_sent"] == 0
 
 
 def test_snoozing_before_the_first_checkin_moves_it(world: World) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.core.clock import FixedClock
@@ -217,6 +218,38 @@ def test_a_send_that_raises_once_then_works_is_delivered_once(
     assert [m["text"] for m in fake.messages("C0SUPPORT")] == ["message 0", "message 1"]
     assert fake.calls_to("conversations.history") == [], "nothing reached Slack: not in doubt"
     assert [r.status for r in rows(sessions)] == ["sent", "sent"]
+
+
+class DatabaseFailsAfterPosting(WebClient):
+    """Slack takes the post, then the database fails under the send (a lock, a failover)."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        super().__init__(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:  # slack_sdk's name
+        super().chat_postMessage(**kwargs)
+        raise OperationalError("UPDATE outbox_message", {}, Exception("database is locked"))
+
+
+def test_a_database_failure_mid_send_waits_out_the_lease_counting_no_failure(
+    sessions, fake, clock
+) -> None:
+    [message_id] = owe(sessions, clock, channel="UHEAD1")
+    d = SlackDeliverer(sessions, DatabaseFailsAfterPosting(fake), clock, jitter=lambda: 1.0)
+    d.drain()
+    [row] = rows(sessions)
+    # Not a bug in the bot, nor the platform failing: left claimed, as after a crash.
+    assert (row.status, row.failing_since, row.last_error) == ("sending", None, None)
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert (
+        SlackDeliverer(
+            sessions, WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[]), clock
+        )
+        .drain()
+        .sent
+        == 1
+    )
+    assert posted_ids(fake) == [message_id], "found in Slack's history, not posted again"
 
 
 class RaisesAfterPosting(WebClient):
