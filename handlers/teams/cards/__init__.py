@@ -77,7 +77,7 @@ def teams_text(text: str) -> str:
 
     text = _MARKERS.sub("", text)
     text = _LINK.sub(lambda m: keep(_link(m.group(1), _inert(_unescape(m.group(2))))), text)
-    text = _BARE_LINK.sub(lambda m: keep(_link(m.group(1), _inert(m.group(1)))), text)
+    text = _BARE_LINK.sub(lambda m: keep(_link(m.group(1), _inert(_unescape(m.group(1))))), text)
     text = _MENTION.sub(lambda m: keep(_inert(_unescape(_named(m)))), text)
     text = _SHORTCODE.sub(lambda m: keep(EMOJI[m.group(1)]) if m.group(1) in EMOJI else m[0], text)
     text = _BOLD.sub(lambda m: f"{_STRONG}{m.group(1)}{_STRONG}", text)

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from bot.core.messages import Action, Card
 from bot.core.text import escape
-from bot.deployments import checkin_control
 from bot.deployments import views as ids
+from bot.deployments.checkin_control import NOT_A_COORDINATOR as NOT_A_CHECKINS_COORDINATOR
 from bot.deployments.checkin_control import change_checkins
 from bot.deployments.finding import find_active_supports
 from bot.deployments.views import DeploymentProgress, day_words, days_words
@@ -186,7 +186,7 @@ def find_for_checkins(
         actor=actor,
         query=query,
         limit=FOUND_SHOWN,
-        refusal=checkin_control.NOT_A_COORDINATOR,
+        refusal=NOT_A_CHECKINS_COORDINATOR,
     )
     return found_for_checkins_card(search, query)
 

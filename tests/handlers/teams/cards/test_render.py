@@ -136,6 +136,11 @@ def test_a_link_or_a_mention_from_the_core_keeps_its_label_inert() -> None:
         f"<https://x.org/a|{escape('**big** [y](http://e)')}> by <@U2|{escape('<at>x')}>"
     )
     assert shown == "[\\*\\*big\\*\\* \\[y\\] (http://e)](https://x.org/a) by < at>x"
+    # A bare link is labelled with its address as people read it.
+    assert (
+        teams_text("<https://x.org/?a=1&amp;b=2>")
+        == "[https://x.org/?a=1&b=2](https://x.org/?a=1&b=2)"
+    )
 
 
 def test_hidden_characters_are_dropped_from_cards() -> None:
