@@ -110,6 +110,15 @@ END $$
 """
 
 
+def truncate_everything(engine: Engine) -> None:
+    """Empty every table at once (PostgreSQL), after a test that filled tens of thousands of
+    rows: the next test's DELETE would pay a foreign-key check over the dead rows for each row
+    (22 s after 70,000 supporters). The next test loads the vocabulary again."""
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty, migrated database with the vocabulary loaded; once per kind."""

@@ -12,6 +12,7 @@ from bot.routing.matching import rank_candidates
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.service import load_candidates
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
+from tests.conftest import truncate_everything
 from tests.support.sql_trace import statements_sent
 
 LABELS = {"send": "SEND", "maths": "Maths"}
@@ -78,6 +79,7 @@ def test_more_supporters_than_postgresql_allows_parameters(postgres_url: str) ->
     try:
         _rank_among_70_000(sessions)
     finally:
+        truncate_everything(engine)
         engine.dispose()
 
 
