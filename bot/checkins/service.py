@@ -335,11 +335,7 @@ def cancel_future_checkins(session: Session, deployment_id: int, *, now: datetim
     cancelled = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DML result is a CursorResult
     deployment = session.get(Deployment, deployment_id)
     ended = deployment is not None and deployment.status != DeploymentStatus.ACTIVE
-    for checkin in session.exec(
-        select(CheckIn).where(
-            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
-        )
-    ).all():
+    for checkin in awaiting_answers(session, deployment_id):
         checkin.status = CheckInStatus.CANCELLED
         checkin.claimed_until = None
         cancelled += 1
@@ -785,11 +781,7 @@ def pause_schedule(
     if deployment.checkins_paused:
         return False
     deployment.checkins_paused = True
-    waiting = session.exec(
-        select(CheckIn).where(
-            CheckIn.deployment_id == deployment.id, CheckIn.status == CheckInStatus.SENT
-        )
-    ).all()
+    waiting = awaiting_answers(session, deployment.id or 0)
     shown = shown or latest_sent(session, deployment.id or 0)
     session.execute(
         update(CheckIn)
@@ -874,6 +866,17 @@ def latest_sent(session: Session, deployment_id: int) -> CheckIn | None:
     ).first()
 
 
+def awaiting_answers(session: Session, deployment_id: int) -> list[CheckIn]:
+    """The deployment's check-ins that went out and nobody has answered yet."""
+    return list(
+        session.exec(
+            select(CheckIn).where(
+                CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
+            )
+        )
+    )
+
+
 def next_scheduled(session: Session, deployment_id: int) -> CheckIn | None:
     """The deployment's check-in waiting to be sent, if any."""
     return session.exec(
@@ -935,14 +938,9 @@ def close_checkin_dms_for(
 ) -> int:
     """Close one person's DMs of the deployment's check-ins still awaiting answers (they have
     left its team); returns how many were updated."""
-    waiting = session.exec(
-        select(CheckIn.id).where(
-            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
-        )
-    ).all()
     possible = [
-        checkin_ref(checkin_id or 0, person_id, reminder=reminder)
-        for checkin_id in waiting
+        checkin_ref(checkin.id or 0, person_id, reminder=reminder)
+        for checkin in awaiting_answers(session, deployment_id)
         for reminder in (False, True)
     ]
     refs = [ref for ref in possible if was_posted(session, ref)]

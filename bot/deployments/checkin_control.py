@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.checkins.service import (
+    awaiting_answers,
     latest_sent,
     next_is_on,
     next_scheduled,
@@ -29,7 +30,7 @@ from bot.core.errors import Conflict, NotFound
 from bot.core.text import escape
 from bot.deployments.ending import coordinators_support, tell_person
 from bot.deployments.views import PAUSE, RESUME, SNOOZE
-from storage.models import CheckIn, CheckInStatus, Deployment, School, SupportRequest
+from storage.models import CheckInStatus, Deployment, School, SupportRequest
 
 if TYPE_CHECKING:
     from bot.core.context import ServiceContext
@@ -87,7 +88,7 @@ def snooze_for(session: Session, ctx: ServiceContext, *, actor: str, deployment_
     if deployment.checkins_paused:
         raise Conflict(PAUSED_SO_NO_SNOOZE)
     until, scheduled = snoozed_until(ctx), next_scheduled(session, deployment_id)
-    waiting = _awaiting_answers(session, deployment_id)
+    waiting = next(iter(awaiting_answers(session, deployment_id)), None)
     far_enough = scheduled is not None and scheduled.due_at >= until
     if waiting is None and far_enough:
         return ALREADY_PUT_OFF + _next_words(session, ctx, deployment)
@@ -125,15 +126,6 @@ def _coordinators(session: Session, actor: str, deployment_id: int, action: str)
         refusal=NOT_A_COORDINATOR,
         lock=True,
     )
-
-
-def _awaiting_answers(session: Session, deployment_id: int) -> CheckIn | None:
-    """The support's check-in that has gone out and nobody has answered yet, if any."""
-    return session.exec(
-        select(CheckIn).where(
-            CheckIn.deployment_id == deployment_id, CheckIn.status == CheckInStatus.SENT
-        )
-    ).first()
 
 
 def _next_words(session: Session, ctx: ServiceContext, deployment: Deployment) -> str:

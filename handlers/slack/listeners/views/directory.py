@@ -177,7 +177,6 @@ def _refuse(
         if record is not None:
             unit_of_work(ctx, record)
         return
-    ack()  # nobody waits on a replay's answer, but Bolt waits for the ack itself
     text = f"I couldn't import the directory: {problem} Nothing was imported."
 
     def tell_once(session: Session) -> None:
@@ -187,6 +186,7 @@ def _refuse(
         owe_post(session, now=ctx.clock.now(), channel=user_id_of(body), text=text, dedupe_key=key)
 
     unit_of_work(ctx, tell_once)
+    ack()  # once the report is owed: nobody waits on a replay's answer, but Bolt waits for it
 
 
 def register(app: App, ctx: SlackContext) -> None:
