@@ -40,6 +40,7 @@ from handlers.teams import load_teams_endpoint
 from handlers.teams.config import teams_config
 from handlers.teams.context import TeamsContext
 from handlers.teams.stand_in.fake_microsoft import FakeMicrosoft
+from handlers.teams.tls import tls_context
 from storage.models import OutboxMessage, OutboxStatus
 
 SIGNING_SECRET = "local-signing-secret"
@@ -229,7 +230,7 @@ def running_world(
         directory=directory,
         teams=microsoft,
         teams_url=f"http://127.0.0.1:{port}/api/messages",
-        http=httpx.Client() if microsoft else None,
+        http=httpx.Client(verify=tls_context()) if microsoft else None,
     )
     try:
         yield world

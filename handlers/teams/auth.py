@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 import jwt
 
+from handlers.teams.tls import tls_context
+
 log = logging.getLogger(__name__)
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
@@ -135,7 +137,9 @@ class BotFrameworkVerifier:
     async def _refresh(self, now: float) -> None:
         self._last_fetch = now  # a `kid` unknown just after any fetch waits out the cooldown
         try:
-            async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
+            async with httpx.AsyncClient(
+                timeout=FETCH_TIMEOUT_SECONDS, verify=tls_context()
+            ) as http:
                 metadata = (await http.get(self.openid_metadata_url)).raise_for_status().json()
                 jwks = (await http.get(str(metadata["jwks_uri"]))).raise_for_status().json()
             keys = {str(k["kid"]): k for k in jwks["keys"] if k.get("kid")}

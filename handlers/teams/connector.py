@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.core.clock import Clock, SystemClock
+from handlers.teams.tls import tls_context
 from handlers.teams.token import ClientCredentialsToken, TokenUnavailable
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class BotConnector:
         self.app_id = app_id
         self.token = token
         self.clock = clock or SystemClock()
-        self._http = http or httpx.Client(timeout=TIMEOUT)
+        self._http = http or httpx.Client(timeout=TIMEOUT, verify=tls_context())
 
     def post(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> Outcome:
         """Send a new message to a conversation (`conv;messageid=X` replies in a thread)."""

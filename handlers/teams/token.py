@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import httpx
 
+from handlers.teams.tls import tls_context
+
 log = logging.getLogger(__name__)
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -50,7 +52,7 @@ class ClientCredentialsToken:
             "scope": BOT_FRAMEWORK_SCOPE,
         }
         self._url = f"{login_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token"
-        self._http = http or httpx.Client(timeout=httpx.Timeout(10.0))
+        self._http = http or httpx.Client(timeout=httpx.Timeout(10.0), verify=tls_context())
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._token: str | None = None
