@@ -247,12 +247,10 @@ def sync_vocabulary(session: Session, vocabulary: Vocabulary) -> int:
     unless a person or a request still refers to them. Returns how many rows changed.
     """
     existing = {row.slug: row for row in session.execute(select(TAGS))}
-    changed = 0
+    changed = _insert_absent(session, [tag for tag in vocabulary if tag.slug not in existing])
     for tag in vocabulary:
         row = existing.get(tag.slug)
-        if row is None:
-            changed += _insert_if_absent(session, tag)
-        elif _differs(row, tag):
+        if row is not None and _differs(row, tag):
             session.execute(update(TAGS).where(TAGS.c.slug == tag.slug).values(**_row_values(tag)))
             changed += 1
     stale = sorted(set(existing) - set(vocabulary.slugs))
@@ -271,16 +269,20 @@ def _row_values(tag: Tag) -> dict[str, Any]:
     }
 
 
-def _insert_if_absent(session: Session, tag: Tag) -> int:
-    """Insert `tag`'s row unless another process just did; return 1 if this call inserted it."""
+def _insert_absent(session: Session, tags: list[Tag]) -> int:
+    """Insert `tags`' rows in one statement, skipping any another process has just inserted;
+    return how many this call inserted."""
+    if not tags:
+        return 0
+    rows = [_row_values(tag) for tag in tags]
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
-        session.execute(insert(TAGS).values(**_row_values(tag)))
-        return 1
+        session.execute(insert(TAGS), rows)
+        return len(rows)
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         upsert(TAGS)
-        .values(**_row_values(tag))
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["slug"])
         .returning(TAGS.c.slug)
     )
