@@ -2,12 +2,14 @@
 
 `StarletteAdapter` is the SDK's `HttpServerAdapter`: `App.initialize()` hands it the SDK's
 request handler, and the adapter wraps it in a route that our own ASGI app serves beside
-`/slack/events`. Before the SDK sees anything the route enforces the body-size limit, answers
-401 to a request whose Bot Framework token does not verify (`auth.BotFrameworkVerifier`) (in
-local unauthenticated mode, 403 to any client not on this machine), and drops activities from
-other tenants; nothing unverified reaches a listener, a log line or
-Microsoft. The SDK awaits every matched listener before answering, so what a listener commits
-is committed before the 200 goes out.
+`/slack/events`. Before the SDK sees anything the route enforces the body-size limit; answers
+401 to a request whose Bot Framework token does not verify (`auth.BotFrameworkVerifier`), and
+503 with `Retry-After` to one it cannot check because Microsoft's signing keys cannot be
+fetched (`auth.KeysUnavailable`: unable to check now, not unauthorised); in local
+unauthenticated mode, 403 to any client not on this machine; and drops activities from other
+tenants. Nothing unverified reaches a listener, a log line or Microsoft. The SDK awaits every
+matched listener before answering, so what a listener commits is committed before the 200
+goes out.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.teams.auth import BotFrameworkVerifier, TokenRejected, activity_tenant
+from handlers.teams.auth import (
+    BotFrameworkVerifier,
+    KeysUnavailable,
+    TokenRejected,
+    activity_tenant,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,8 @@ class StarletteAdapter:
                 await self.verifier.verify(authorization.removeprefix("Bearer "), service_url)
             except TokenRejected as exc:
                 return _unauthorised(str(exc))
+            except KeysUnavailable as exc:
+                return _unavailable(exc.retry_after)
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
         tenant = activity_tenant(body)
@@ -123,6 +132,17 @@ def is_loopback(request: Request) -> bool:
 def _unauthorised(reason: str) -> Response:
     log.warning("Teams request refused: %s", reason)
     return JSONResponse({"error": "Unauthorized"}, status_code=401)
+
+
+def _unavailable(retry_after: int) -> Response:
+    log.warning(
+        "Teams request refused for now: signing keys unavailable (retry after %d s)", retry_after
+    )
+    return JSONResponse(
+        {"error": "Service Unavailable"},
+        status_code=503,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def _safe_id(body: dict[str, Any]) -> str:

@@ -12,14 +12,33 @@ too); when fetching fails (an outage) keeps the keys it has, if any, and tries a
 five minutes, and a request whose key is already held never waits for a fetch another request
 has under way; and checks RS256, the audience (our app id), the issuer, expiry (five minutes'
 leeway), the `serviceurl` claim against the activity's `serviceUrl`, and that the key is
-endorsed for Teams. Anything it cannot verify, a network failure included, raises
-`TokenRejected`, which the adapter answers with 401.
+endorsed for Teams.
+
+Two different refusals:
+- `TokenRejected` (the adapter answers 401): the token is bad. Forged, expired, for another
+  bot or issuer, not RS256, not endorsed, or signed with a `kid` that Microsoft did not
+  publish when we last fetched its keys successfully. An unknown `kid` stays 401 while the
+  unknown-`kid` cooldown forbids fetching again: with a current key set it is most likely
+  forged, and a flood of random `kid`s must neither make us fetch nor look like an outage.
+- `KeysUnavailable` (the adapter answers 503 with `Retry-After`): we cannot check the token
+  right now because Microsoft's keys cannot be fetched. That is the case when we hold no keys
+  and the last fetch failed (a cold start during an outage), and when the token's `kid` is not
+  one we hold and the last fetch failed (tried for this request, by the fetch it queued behind,
+  or within the failed-fetch cooldown): Microsoft may have rotated its keys while we could not
+  see it, so a real message must not be refused as forged. No extra fetch happens either way.
+  `retry_after` is the whole seconds until a fetch will next be tried, at most
+  `FAILED_REFRESH_COOLDOWN_SECONDS` (five minutes): a retry sooner would only be refused again
+  without fetching, a retry then fetches. It is not a subclass of `TokenRejected`, so nothing
+  that answers 401 catches it by accident. What Teams does with a 503 (it may retry, soon,
+  and only once or twice; `Retry-After` is not known to be honoured) is in
+  docs/teams-design.md §3.2, with the sources searched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +62,16 @@ FETCH_TIMEOUT_SECONDS = 10.0
 
 
 class TokenRejected(Exception):
-    """The request's token cannot be verified; the reason is safe to log (no token text)."""
+    """The request's token is bad (answered 401); the reason is safe to log (no token text)."""
+
+
+class KeysUnavailable(Exception):
+    """The token cannot be checked now: Microsoft's signing keys could not be fetched
+    (answered 503). `retry_after`: whole seconds until a fetch will next be tried."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("signing keys unavailable")
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -70,11 +98,13 @@ class BotFrameworkVerifier:
         self._key_set = _KeySet()
         self._last_fetch = float("-inf")
         self._retry_refresh_at = float("-inf")  # after a failed fetch: not before then
+        self._last_fetch_failed = False  # Microsoft could not be reached at the last try
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many times the key set was fetched (for tests and metrics)
 
     async def verify(self, raw_token: str, service_url: str | None) -> dict[str, Any]:
-        """The token's claims, or `TokenRejected` saying why not."""
+        """The token's claims; `TokenRejected` saying why not, or `KeysUnavailable` when it
+        cannot be checked for want of Microsoft's keys."""
         try:
             header = jwt.get_unverified_header(raw_token)
         except jwt.PyJWTError as exc:
@@ -115,11 +145,16 @@ class BotFrameworkVerifier:
             if self._refresh_due(kid):  # asked again: another request may have just fetched
                 await self._refresh(now)
             key = self._key_set.keys.get(kid)
-        if key is None:
-            raise TokenRejected(
-                "unknown signing key" if self._key_set.keys else "signing keys unavailable"
-            )
-        return key
+        if key is not None:
+            return key
+        if self._last_fetch_failed:  # not a key we hold, and we cannot see Microsoft's now
+            raise KeysUnavailable(self._seconds_until_next_fetch())
+        raise TokenRejected("unknown signing key")
+
+    def _seconds_until_next_fetch(self) -> int:
+        """Whole seconds (at least 1) until a `kid` we don't hold may be fetched for again."""
+        next_fetch = max(self._retry_refresh_at, self._last_fetch + UNKNOWN_KID_COOLDOWN_SECONDS)
+        return max(1, math.ceil(next_fetch - self._monotonic()))
 
     def _stale(self, now: float) -> bool:
         return now - self._key_set.fetched_at > KEYS_LIFETIME_SECONDS
@@ -131,7 +166,7 @@ class BotFrameworkVerifier:
         if now < self._retry_refresh_at:
             return False
         unknown = kid not in self._key_set.keys
-        may_force = now - self._last_fetch > UNKNOWN_KID_COOLDOWN_SECONDS
+        may_force = now - self._last_fetch >= UNKNOWN_KID_COOLDOWN_SECONDS
         return self._stale(now) or (unknown and may_force)
 
     async def _refresh(self, now: float) -> None:
@@ -143,13 +178,17 @@ class BotFrameworkVerifier:
                 metadata = (await http.get(self.openid_metadata_url)).raise_for_status().json()
                 jwks = (await http.get(str(metadata["jwks_uri"]))).raise_for_status().json()
             keys = {str(k["kid"]): k for k in jwks["keys"] if k.get("kid")}
+            if not keys:
+                raise ValueError("no signing keys published")
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             log.warning("Teams signing keys could not be fetched (%s)", type(exc).__name__)
             # Keep the keys we have (if any); try again after the cooldown, also on a cold
             # start, so requests queued behind this fetch do not each fetch in turn.
             self._retry_refresh_at = now + FAILED_REFRESH_COOLDOWN_SECONDS
+            self._last_fetch_failed = True
             return
         self.fetches += 1
+        self._last_fetch_failed = False
         self._key_set = _KeySet(keys=keys, fetched_at=now)
 
 
@@ -174,5 +213,6 @@ class SdkValidatorShim:
         self.verifier = verifier
 
     async def validate_token(self, raw_token: str, service_url: str | None = None) -> None:
-        """Raise if the token does not verify (the SDK turns that into a 401)."""
+        """Raise if the token does not verify (the SDK turns any exception into a 401; the
+        adapter has answered 503 already when keys are unavailable, so it never gets here)."""
         await self.verifier.verify(raw_token, service_url)

@@ -141,6 +141,12 @@ class FakeMicrosoft:
         public.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams"]})
         return {"keys": [public]}
 
+    def rotate_key(self) -> None:
+        """Publish the signing key under a new `kid` only, as when Microsoft rolls its keys
+        (the verifier finds keys by `kid`); tokens from `sign` carry the new one from now on."""
+        with self._lock:
+            self.kid = f"fake-{uuid.uuid4().hex[:8]}"
+
     def set_keys_available(self, available: bool) -> None:
         """Make the OpenID document and key set answer 503 (Microsoft unreachable)."""
         with self._lock:

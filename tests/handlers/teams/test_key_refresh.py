@@ -28,6 +28,7 @@ class Microsoft:
     answer: asyncio.Event | None = None  # when set, each fetch waits for it
     attempts: list[str] = field(default_factory=list)
     now: float = 1000.0
+    publishes_no_keys: bool = False
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         self.attempts.append(request.url.path)
@@ -37,7 +38,9 @@ class Microsoft:
             raise httpx.ConnectError("unreachable", request=request)
         if request.url.path.endswith("openidconfiguration"):
             return httpx.Response(200, json={"jwks_uri": "https://login.example/keys"})
-        return httpx.Response(200, json=self.fake.jwks())
+        return httpx.Response(
+            200, json={"keys": []} if self.publishes_no_keys else self.fake.jwks()
+        )
 
     def verifier(self) -> auth.BotFrameworkVerifier:
         return auth.BotFrameworkVerifier(
@@ -105,7 +108,7 @@ def test_with_no_keys_yet_a_failed_fetch_is_shared_and_retried_after_the_cooldow
     async def refused() -> bool:
         try:
             await verifier.verify(token, SERVICE_URL)
-        except auth.TokenRejected:
+        except auth.KeysUnavailable:
             return True
         return False
 
@@ -124,5 +127,22 @@ def test_with_no_keys_yet_a_failed_fetch_is_shared_and_retried_after_the_cooldow
         microsoft.now += 2
         assert not await refused(), "the cooldown is over: fetched and verified"
         assert verifier.fetches == 1
+
+    asyncio.run(scenario())
+
+
+def test_an_empty_key_set_is_an_outage_not_a_reason_to_call_every_token_forged(
+    microsoft: Microsoft,
+) -> None:
+    verifier, token = microsoft.verifier(), microsoft.token()
+    microsoft.publishes_no_keys = True
+
+    async def scenario() -> None:
+        with pytest.raises(auth.KeysUnavailable) as refused:
+            await verifier.verify(token, SERVICE_URL)
+        assert refused.value.retry_after == auth.FAILED_REFRESH_COOLDOWN_SECONDS
+        microsoft.publishes_no_keys = False
+        microsoft.now += refused.value.retry_after
+        assert (await verifier.verify(token, SERVICE_URL))["serviceurl"] == SERVICE_URL
 
     asyncio.run(scenario())

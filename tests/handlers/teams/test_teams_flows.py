@@ -14,11 +14,13 @@ from bot.core.errors import Conflict
 from bot.entry.stand_in import SlackWorld
 from bot.reach.conversations import conversation_with
 from handlers.slack.stand_in.signing import block_actions_payload
+from handlers.teams.auth import FAILED_REFRESH_COOLDOWN_SECONDS
 from handlers.teams.listeners import actions
 from handlers.teams.listeners.common import BUSY
 from handlers.teams.sender import IN_DOUBT_RESENT
 from storage.models import Deployment, Offer, OutboxMessage, SupportRequest, TeamsConversationRef
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
+from tests.support.logs import bot_log
 
 SEND_REQUEST = "We need help with SEND: our SENCO has left and we are struggling"
 
@@ -200,6 +202,24 @@ def test_a_forged_token_changes_nothing(teams: SlackWorld) -> None:
     teams.settle()
     assert requests(teams) == []
     assert fake(teams).connector_calls() == []
+
+
+def test_with_microsofts_keys_unreachable_on_a_cold_start_a_request_is_refused_for_now(
+    teams: SlackWorld,
+) -> None:
+    fake(teams).set_keys_available(False)
+    activity = fake(teams).message(SEND_REQUEST, user=teams_user(HEAD), aad=HEAD)
+    with bot_log("text") as lines:
+        response = teams.teams_send(activity)
+        teams.settle()
+    assert response.status_code == 503
+    assert 1 <= int(response.headers["Retry-After"]) <= FAILED_REFRESH_COOLDOWN_SECONDS
+    assert requests(teams) == []
+    assert fake(teams).connector_calls() == []
+    logged = lines.getvalue()
+    assert "signing keys unavailable" in logged
+    for said in ("SENCO", activity["id"], HEAD):
+        assert said not in logged
 
 
 def _person_id(world: SlackWorld, teams_id: str) -> int:

@@ -1,6 +1,7 @@
 """The production token check on `/api/messages`, offline: keys generated in the test and an
-OpenID document and key set served by `FakeMicrosoft`. A token that cannot be verified, for
-any reason, gets 401, and nothing reaches a listener or Microsoft."""
+OpenID document and key set served by `FakeMicrosoft`. A bad token gets 401; a token that
+cannot be checked because Microsoft's signing keys cannot be fetched gets 503 with
+`Retry-After`; either way nothing reaches a listener or Microsoft."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from handlers.teams import load_teams_endpoint
+from handlers.teams import auth, load_teams_endpoint
 from handlers.teams.auth import SdkValidatorShim
 from handlers.teams.config import TeamsConfig
 from handlers.teams.context import TeamsContext
@@ -124,12 +126,86 @@ def test_no_token_at_all_gets_401_even_with_a_garbage_body(harness: Harness) -> 
     assert harness.spy.seen == []
 
 
-def test_keys_unreachable_gets_401(harness: Harness) -> None:
+@dataclass
+class Monotonic:
+    """The verifier's monotonic clock, moved by the test."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def monotonic(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Monotonic:
+    """Time as the endpoint's verifier sees it, moved by the test (cooldowns without sleeping)."""
+    clock = Monotonic()
+    monkeypatch.setattr(harness.endpoint.adapter.verifier, "_monotonic", clock)
+    return clock
+
+
+def test_on_a_cold_start_with_microsofts_keys_unreachable_the_answer_is_503_retry_after(
+    harness: Harness, monotonic: Monotonic
+) -> None:
     harness.fake.set_keys_available(False)
     activity = harness.fake.message("we need help with phonics", user="29:head")
     response = harness.post(activity, harness.fake.sign(activity))
-    assert response.status_code == 401
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(auth.FAILED_REFRESH_COOLDOWN_SECONDS)
     assert harness.spy.seen == []
+    assert harness.fake.connector_calls() == []
+
+
+def test_once_the_cooldown_is_over_a_request_refused_for_want_of_keys_is_accepted(
+    harness: Harness, monotonic: Monotonic
+) -> None:
+    harness.fake.set_keys_available(False)
+    activity = harness.fake.message("we need help with phonics", user="29:head")
+    refused = harness.post(activity, harness.fake.sign(activity))
+    assert refused.status_code == 503
+    retry_after = int(refused.headers["Retry-After"])
+    harness.fake.set_keys_available(True)
+    monotonic.now += retry_after - 1
+    early = harness.post(activity, harness.fake.sign(activity))
+    assert (early.status_code, early.headers["Retry-After"]) == (503, "1")
+    assert harness.fake.keys_asked == 1, "no fetch before the time Retry-After gave"
+    monotonic.now += 1
+    assert harness.post(activity, harness.fake.sign(activity)).status_code == 200
+    assert harness.spy.seen == [activity["id"]]
+    assert harness.fake.keys_asked == 2
+
+
+def test_with_keys_held_an_outage_refuses_only_what_it_stops_us_checking(
+    harness: Harness, monotonic: Monotonic
+) -> None:
+    first, second, third = (harness.fake.message("hello", user="29:head") for _ in range(3))
+    assert harness.post(first, harness.fake.sign(first)).status_code == 200
+    signed_by_held_key = harness.fake.sign(second)
+    monotonic.now += auth.UNKNOWN_KID_COOLDOWN_SECONDS
+    harness.fake.set_keys_available(False)
+    harness.fake.rotate_key()  # Microsoft has rolled its key; we cannot fetch the new one
+
+    rotated = harness.post(third, harness.fake.sign(third))
+    assert rotated.status_code == 503
+    assert rotated.headers["Retry-After"] == str(auth.FAILED_REFRESH_COOLDOWN_SECONDS)
+    assert harness.post(second, signed_by_held_key).status_code == 200
+    forged = harness.fake.sign(third, kid=harness.fake.kid, key=_other_key())
+    assert harness.post(third, forged).status_code == 503, "a kid we cannot fetch: unknown yet"
+    held_kid = jwt.get_unverified_header(signed_by_held_key)["kid"]
+    assert (
+        harness.post(third, harness.fake.sign(third, kid=held_kid, key=_other_key())).status_code
+        == 401
+    )
+    assert harness.post(third, harness.fake.sign(third, kid="random")).status_code == 503
+    assert harness.fake.keys_asked == 2, "the outage cost one fetch, not one per request"
+    assert harness.spy.seen == [first["id"], second["id"]]
+
+    harness.fake.set_keys_available(True)
+    monotonic.now += auth.FAILED_REFRESH_COOLDOWN_SECONDS
+    assert harness.post(third, harness.fake.sign(third)).status_code == 200
+    assert harness.post(third, harness.fake.sign(third, kid="random")).status_code == 401
+    assert harness.spy.seen == [first["id"], second["id"], third["id"]]
+    assert harness.fake.connector_calls() == []
 
 
 def test_a_key_not_endorsed_for_teams_is_refused(harness: Harness) -> None:
@@ -216,8 +292,8 @@ def test_on_a_cold_start_a_failed_fetch_is_shared_and_not_retried_before_the_coo
 ) -> None:
     harness.fake.set_keys_available(False)
     harness.fake.set_keys_delay(0.2)
-    assert post_at_once(harness, 8) == [401] * 8
+    assert post_at_once(harness, 8) == [503] * 8
     assert harness.fake.keys_asked == 1, "one fetch failed for all of them"
     harness.fake.set_keys_available(True)  # Microsoft is back, but the cooldown holds
-    assert post_at_once(harness, 3) == [401] * 3
+    assert post_at_once(harness, 3) == [503] * 3
     assert harness.fake.keys_asked == 1
