@@ -9,10 +9,10 @@ httpx client; caches the keys for a day; fetches again for an unknown `kid` at m
 five minutes (so random `kid`s cannot make it hammer Microsoft); fetches once for requests
 arriving together (single flight: those queued behind a fetch use its outcome, on a cold start
 too); when fetching fails (an outage) keeps the keys it has, if any, and tries again only after
-five minutes, and a request whose key is already held never waits for a fetch another request
-has under way; and checks RS256, the audience (our app id), the issuer, expiry (five minutes'
-leeway), the `serviceurl` claim against the activity's `serviceUrl`, and that the key is
-endorsed for Teams.
+five minutes (15 seconds while it has none), and a request whose key is already held never
+waits for a fetch another request has under way; and checks RS256, the audience (our app id),
+the issuer, expiry (five minutes' leeway), the `serviceurl` claim against the activity's
+`serviceUrl`, and that the key is endorsed for Teams.
 
 Two different refusals:
 - `TokenRejected` (the adapter answers 401): the token is bad. Forged, expired, for another
@@ -27,7 +27,8 @@ Two different refusals:
   or within the failed-fetch cooldown): Microsoft may have rotated its keys while we could not
   see it, so a real message must not be refused as forged. No extra fetch happens either way.
   `retry_after` is the whole seconds until a fetch will next be tried, at most
-  `FAILED_REFRESH_COOLDOWN_SECONDS` (five minutes): a retry sooner would only be refused again
+  `FAILED_REFRESH_COOLDOWN_SECONDS` (five minutes) while we hold keys and
+  `NO_KEYS_RETRY_SECONDS` (15 s) while we hold none: a retry sooner would only be refused again
   without fetching, a retry then fetches. It is not a subclass of `TokenRejected`, so nothing
   that answers 401 catches it by accident. What Teams does with a 503 (it may retry, soon,
   and only once or twice; `Retry-After` is not known to be honoured) is in
@@ -58,6 +59,7 @@ LEEWAY_SECONDS = 300
 KEYS_LIFETIME_SECONDS = 24 * 3600
 UNKNOWN_KID_COOLDOWN_SECONDS = 300
 FAILED_REFRESH_COOLDOWN_SECONDS = 300
+NO_KEYS_RETRY_SECONDS = 15  # the cooldown while we hold no keys at all: every request waits
 FETCH_TIMEOUT_SECONDS = 10.0
 
 
@@ -153,8 +155,17 @@ class BotFrameworkVerifier:
 
     def _seconds_until_next_fetch(self) -> int:
         """Whole seconds (at least 1) until a `kid` we don't hold may be fetched for again."""
-        next_fetch = max(self._retry_refresh_at, self._last_fetch + UNKNOWN_KID_COOLDOWN_SECONDS)
-        return max(1, math.ceil(next_fetch - self._monotonic()))
+        now = self._monotonic()
+        next_fetch = self._retry_refresh_at
+        if not self._stale(now):  # keys held: an unknown `kid` also waits out its own cooldown
+            next_fetch = max(next_fetch, self._last_fetch + UNKNOWN_KID_COOLDOWN_SECONDS)
+        return max(1, math.ceil(next_fetch - now))
+
+    def _failed_fetch_cooldown(self) -> float:
+        """Five minutes while we hold keys (they still check most tokens); 15 seconds on a
+        cold start, when every request is refused until a fetch succeeds and Teams retries a
+        refused message within seconds, if at all."""
+        return FAILED_REFRESH_COOLDOWN_SECONDS if self._key_set.keys else NO_KEYS_RETRY_SECONDS
 
     def _stale(self, now: float) -> bool:
         return now - self._key_set.fetched_at > KEYS_LIFETIME_SECONDS
@@ -184,7 +195,7 @@ class BotFrameworkVerifier:
             log.warning("Teams signing keys could not be fetched (%s)", type(exc).__name__)
             # Keep the keys we have (if any); try again after the cooldown, also on a cold
             # start, so requests queued behind this fetch do not each fetch in turn.
-            self._retry_refresh_at = now + FAILED_REFRESH_COOLDOWN_SECONDS
+            self._retry_refresh_at = now + self._failed_fetch_cooldown()
             self._last_fetch_failed = True
             return
         self.fetches += 1

@@ -121,7 +121,7 @@ def test_with_no_keys_yet_a_failed_fetch_is_shared_and_retried_after_the_cooldow
         assert await asyncio.gather(*waiting) == [True] * 10
         assert len(microsoft.attempts) == 1, "one fetch failed for all of them"
         microsoft.up = True
-        microsoft.now += auth.FAILED_REFRESH_COOLDOWN_SECONDS - 1
+        microsoft.now += auth.NO_KEYS_RETRY_SECONDS - 1
         assert await refused(), "still cooling down: no fetch"
         assert len(microsoft.attempts) == 1
         microsoft.now += 2
@@ -140,7 +140,7 @@ def test_an_empty_key_set_is_an_outage_not_a_reason_to_call_every_token_forged(
     async def scenario() -> None:
         with pytest.raises(auth.KeysUnavailable) as refused:
             await verifier.verify(token, SERVICE_URL)
-        assert refused.value.retry_after == auth.FAILED_REFRESH_COOLDOWN_SECONDS
+        assert refused.value.retry_after == auth.NO_KEYS_RETRY_SECONDS
         microsoft.publishes_no_keys = False
         microsoft.now += refused.value.retry_after
         assert (await verifier.verify(token, SERVICE_URL))["serviceurl"] == SERVICE_URL
