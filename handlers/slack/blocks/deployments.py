@@ -204,8 +204,8 @@ def checkins_modal() -> dict[str, Any]:
 
 
 def support_options(search: SupportSearch) -> dict[str, Any]:
-    """The menu of *End a support…* as the options Slack asks for: each support in a line,
-    and when more matched than are shown, how many (type more to narrow it)."""
+    """The menu of *End a support…* as the options Slack asks for: each support in a line, and
+    when more matched than are shown, how many (type more to narrow it)."""
     return _options(search, _support_label)
 
 
