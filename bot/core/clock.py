@@ -67,6 +67,12 @@ def day_month(instant: datetime, tz: ZoneInfo) -> str:
     return f"{local.day} {local:%B}"
 
 
+def short_day(instant: datetime, tz: ZoneInfo) -> str:
+    """A local date in few characters, as lists show it: "Tue 8 Dec"."""
+    local = instant.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
 def when_in_year(instant: datetime, tz: ZoneInfo) -> str:
     """A local date, with its year, and time: "Monday 5 October 2026, 08:00"."""
     local = instant.astimezone(tz)

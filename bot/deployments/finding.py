@@ -5,7 +5,9 @@ number (`#12`).
 
 One query over the active deployments (their status is indexed), limited, with the total
 counted apart, so a type-ahead stays quick however many supports run. Each word typed must
-match; case does not matter. Only coordinators may search.
+match; case does not matter. Only coordinators may search. Each support found carries how its
+check-ins stand (paused, or when the next is due), read in the same query, so that *Check-ins
+for a support…* can say so before the coordinator chooses.
 """
 
 from __future__ import annotations
@@ -13,13 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.core.clock import as_utc, short_day
 from bot.deployments.ending import NOT_A_COORDINATOR, check_coordinator
-from storage.models import Deployment, DeploymentStatus, Person, School, SupportRequest
+from storage.models import (
+    CheckIn,
+    CheckInStatus,
+    Deployment,
+    DeploymentStatus,
+    Person,
+    School,
+    SupportRequest,
+)
 
 MOST_SHOWN = 100  # Slack's most options in a menu
 MOST_WORDS = 6  # words of a query that count; the rest are ignored
@@ -36,6 +48,8 @@ class ActiveSupport:
     urn: str | None
     supporter: str | None  # the lead supporter's name; None once erased
     started_at: datetime
+    checkins_paused: bool = False
+    next_checkin_at: datetime | None = None  # the scheduled check-in's due time, if any
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ def find_active_supports(
         col(Deployment.status) == DeploymentStatus.ACTIVE,
         *(_matches(word, supporter) for word in query_words(query)),
     ]
-    joined = (
+    shown = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
             col(Deployment.id),
             col(Deployment.request_id),
@@ -76,6 +90,8 @@ def find_active_supports(
             supporter.name,
             supporter.erased_at,
             col(Deployment.started_at),
+            col(Deployment.checkins_paused),
+            _next_checkin_due(),
         )
         .join(SupportRequest, col(SupportRequest.id) == col(Deployment.request_id))
         .outerjoin(School, col(School.id) == col(SupportRequest.school_id))
@@ -83,12 +99,24 @@ def find_active_supports(
         .where(*conditions)
     )
     rows = session.exec(
-        joined.order_by(col(Deployment.started_at).desc(), col(Deployment.id).desc()).limit(
+        shown.order_by(col(Deployment.started_at).desc(), col(Deployment.id).desc()).limit(
             max(limit, 0)
         )
     ).all()
-    total = session.exec(select(func.count()).select_from(joined.subquery())).one()
+    # Counted without the check-in column: only the shown rows need it.
+    counted = shown.with_only_columns(col(Deployment.id), maintain_column_froms=True)
+    total = session.exec(select(func.count()).select_from(counted.subquery())).one()
     return SupportSearch(tuple(_support(*row) for row in rows), int(total))
+
+
+def checkins_words(support: ActiveSupport, tz: ZoneInfo) -> str:
+    """How a support's check-ins stand, in a few words: "paused", "next Tue 8 Dec" (the local
+    date the next is due) or, with none scheduled, "none scheduled"."""
+    if support.checkins_paused:
+        return "paused"
+    if support.next_checkin_at is None:
+        return "none scheduled"
+    return f"next {short_day(support.next_checkin_at, tz)}"
 
 
 def check_may_find(session: Session, *, actor: str, refusal: str = NOT_A_COORDINATOR) -> None:
@@ -120,6 +148,20 @@ def _matches(word: str, supporter: Any) -> Any:
     return or_(*either)
 
 
+def _next_checkin_due() -> Any:
+    """Each deployment's scheduled check-in's due time (NULL for none), as a column of the
+    search: a subquery on the check-ins' `deployment_id` index, so no query per support."""
+    return (
+        select(func.min(col(CheckIn.due_at)))
+        .where(
+            col(CheckIn.deployment_id) == col(Deployment.id),
+            col(CheckIn.status) == CheckInStatus.SCHEDULED,
+        )
+        .correlate(Deployment)
+        .scalar_subquery()
+    )
+
+
 def _escaped(word: str) -> str:
     """`word` for a LIKE pattern: its own `%`, `_` and `\\` taken literally."""
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -133,6 +175,8 @@ def _support(
     supporter: str | None,
     erased_at: datetime | None,
     started_at: datetime,
+    checkins_paused: bool,
+    next_checkin_at: datetime | None,
 ) -> ActiveSupport:
     return ActiveSupport(
         deployment_id=deployment_id or 0,
@@ -141,4 +185,6 @@ def _support(
         urn=urn,
         supporter=supporter if erased_at is None else None,
         started_at=started_at,
+        checkins_paused=bool(checkins_paused),
+        next_checkin_at=as_utc(next_checkin_at) if next_checkin_at else None,
     )

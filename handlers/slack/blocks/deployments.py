@@ -4,10 +4,12 @@ forms, and the "Your deployments" part of App Home."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.deployments.finding import ActiveSupport, SupportSearch
+from bot.deployments.finding import ActiveSupport, SupportSearch, checkins_words
 from bot.deployments.views import (
     BOOK_VISIT,
     CHECKIN_CHANGES,
@@ -24,6 +26,7 @@ from bot.deployments.views import (
     days_words,
 )
 from handlers.slack.blocks import (
+    OPTION_TEXT_LIMIT,
     Block,
     actions,
     button,
@@ -201,14 +204,15 @@ def checkins_modal() -> dict[str, Any]:
 
 
 def support_options(search: SupportSearch) -> dict[str, Any]:
-    """The menu of *End a support…* (and *Check-ins for a support…*) as the options Slack asks
-    for: each support in a line,
-    and when more matched than are shown, how many (type more to narrow it)."""
-    options = [option(_support_label(match), str(match.deployment_id)) for match in search.matches]
-    if not search.left_out:
-        return {"options": options}
-    label = f"{len(options)} of {search.total}: type more to narrow it"
-    return {"option_groups": [{"label": plain(label, 75), "options": options}]}
+    """The menu of *End a support…* as the options Slack asks for: each support in a line, and
+    when more matched than are shown, how many (type more to narrow it)."""
+    return _options(search, _support_label)
+
+
+def checkins_support_options(search: SupportSearch, tz: ZoneInfo) -> dict[str, Any]:
+    """The menu of *Check-ins for a support…*: as *End a support…*'s, each line also saying
+    how its check-ins stand ("· paused", "· next Tue 8 Dec"), before the coordinator chooses."""
+    return _options(search, lambda match: _support_label(match, checkins_words(match, tz)))
 
 
 def refused_options(message: str) -> dict[str, Any]:
@@ -216,13 +220,29 @@ def refused_options(message: str) -> dict[str, Any]:
     return {"options": [option(message, "none")]}
 
 
-def _support_label(match: ActiveSupport) -> str:
-    """ "Mere Green Primary School (103413) — Sam Specialist · #12", the school's name cut
-    short first, within an option's 75 characters."""
+def _options(search: SupportSearch, label: Callable[[ActiveSupport], str]) -> dict[str, Any]:
+    """The supports found as options, each with its `label`; when more matched than are
+    shown, in a group saying how many."""
+    options = [option(label(match), str(match.deployment_id)) for match in search.matches]
+    if not search.left_out:
+        return {"options": options}
+    more = f"{len(options)} of {search.total}: type more to narrow it"
+    return {"option_groups": [{"label": plain(more, 75), "options": options}]}
+
+
+SCHOOL_AT_LEAST = 20  # characters of the school's name an option keeps, however it is cut
+
+
+def _support_label(match: ActiveSupport, state: str = "") -> str:
+    """ "Mere Green Primary School (103413) — Sam Specialist · #12" (then " · `state`"), within
+    an option's 75 characters: the school's name cut short first, then the supporter's."""
     urn = f" ({match.urn})" if match.urn else ""
-    who = f" — {truncate(match.supporter, 25)}" if match.supporter else ""
-    rest = f"{urn}{who} · #{match.request_id}"
-    return truncate(match.school or "School not known", max(75 - len(rest), 20)) + rest
+    end = f" · #{match.request_id}" + (f" · {state}" if state else "")
+    room = OPTION_TEXT_LIMIT - SCHOOL_AT_LEAST - len(urn) - len(end) - len(" — ")
+    who = f" — {truncate(match.supporter, min(room, 25))}" if match.supporter and room > 3 else ""
+    rest = f"{urn}{who}{end}"
+    school = match.school or "School not known"
+    return truncate(school, max(OPTION_TEXT_LIMIT - len(rest), SCHOOL_AT_LEAST)) + rest
 
 
 def agreement_modal(form: AgreementForm) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.core.clock import when
+from bot.core.clock import short_day, when
 from bot.reach.people import resolve_mentions
 from handlers.slack.blocks import (
     SECTION_TEXT_LIMIT,
@@ -60,11 +60,6 @@ OUTCOME_WORDS = {
 
 
 # --- small pieces --------------------------------------------------------------------------------
-def _date(instant: datetime, tz: ZoneInfo) -> str:
-    local = instant.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b}"
-
-
 def _waited(since: datetime | None, now: datetime) -> str:
     if since is None:
         return "a while"
@@ -117,13 +112,13 @@ def _attention_lines(digest: CoordinatorDigest, tz: ZoneInfo) -> list[str]:
         where = f"#{item.request_id} {_school(item.school)}"
         if item.kind == "missed":
             lines.append(
-                f"• {where} — check-in *missed* {_date(item.at, tz)} "
+                f"• {where} — check-in *missed* {short_day(item.at, tz)} "
                 f"(supporter {_name(item.supporter_name)})"
             )
         else:
             lines.append(
                 f"• {where} — *needs attention*, flagged by {_name(item.by or 'someone')} "
-                f"{_date(item.at, tz)} (supporter {_name(item.supporter_name)})"
+                f"{short_day(item.at, tz)} (supporter {_name(item.supporter_name)})"
             )
     return lines
 
@@ -157,7 +152,7 @@ def _request_lines(items: list[RequestItem]) -> list[str]:
 def _accepted_lines(items: list[DeploymentItem], tz: ZoneInfo) -> list[str]:
     return [
         f"• #{i.request_id} {_school(i.school)}{_needs(i.needs)} — "
-        f"{_name(i.supporter_name)}, {_date(i.started_at, tz)}"
+        f"{_name(i.supporter_name)}, {short_day(i.started_at, tz)}"
         for i in items
     ]
 
@@ -167,7 +162,7 @@ def _completed_lines(items: list[DeploymentItem], tz: ZoneInfo) -> list[str]:
     for i in items:
         line = (
             f"• #{i.request_id} {_school(i.school)}{_needs(i.needs)} — "
-            f"{_name(i.supporter_name)}, {_date(i.ended_at or i.started_at, tz)}"
+            f"{_name(i.supporter_name)}, {short_day(i.ended_at or i.started_at, tz)}"
         )
         impact = " ".join((i.impact or "").split())
         if impact:
@@ -306,13 +301,13 @@ def personal_digest_blocks(digest: PersonalDigest, week: DigestWeek, tz: ZoneInf
         last = OUTCOME_WORDS.get(item.last_outcome or "", "no answer yet")
         lines.append(
             f"• You're supporting *{_school(item.school)}*{_needs(item.needs)} with "
-            f"{_name(item.head_name)}, since {_date(item.started_at, tz)}. Last check-in: "
+            f"{_name(item.head_name)}, since {short_day(item.started_at, tz)}. Last check-in: "
             f"{last}. {_next(item, tz)}"
         )
     for item in digest.supported:
         lines.append(
             f"• {_name(item.supporter_name)} is supporting your school"
-            f"{_needs(item.needs)}, since {_date(item.started_at, tz)}. {_next(item, tz)}"
+            f"{_needs(item.needs)}, since {short_day(item.started_at, tz)}. {_next(item, tz)}"
         )
     for request in digest.waiting:
         if request.escalated:
@@ -350,7 +345,7 @@ def _team_line(role: str, item: DeploymentItem, tz: ZoneInfo) -> str:
     """A deployment someone is on as a colleague or a shadow."""
     lead = _name(item.supporter_name)
     where = f"*{_school(item.school)}*{_needs(item.needs)}"
-    since = _date(item.started_at, tz)
+    since = short_day(item.started_at, tz)
     if role == "shadow":
         return f"• You're shadowing {lead} supporting {where}, since {since}. {_next(item, tz)}"
     return f"• You're on {lead}'s team supporting {where}, since {since}. {_next(item, tz)}"

@@ -11,9 +11,10 @@ becomes the form, and saving it turns it into a short record of what was saved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from bot.core.text import escape
-from bot.deployments.finding import ActiveSupport, SupportSearch
+from bot.deployments.finding import ActiveSupport, SupportSearch, checkins_words
 from bot.deployments.views import (
     BOOK_VISIT,
     CHANGE_CHECKINS,
@@ -24,8 +25,11 @@ from bot.deployments.views import (
     FIND_TO_END,
     IMPACT,
     LOG_VISIT,
+    PAUSE,
     RATING_WORDS,
+    RESUME,
     SKIP,
+    SNOOZE,
     SUMMARY,
     AgreementForm,
     ImpactForm,
@@ -217,18 +221,26 @@ def found_supports_card(search: SupportSearch, query: str) -> Element:
     )
 
 
-def found_for_checkins_card(search: SupportSearch, query: str) -> Element:
-    """What *Check-ins for a support…* found: each support under way that matched, with
-    *Pause check-ins*, *Resume check-ins* and *Snooze the next one a week*."""
+def found_for_checkins_card(search: SupportSearch, query: str, tz: ZoneInfo) -> Element:
+    """What *Check-ins for a support…* found: each support under way that matched, saying how
+    its check-ins stand, with the changes that make sense (*Resume check-ins* when paused,
+    else *Pause check-ins* and *Snooze the next one a week*)."""
     return _found_card(
         search,
         query,
         lambda match: [
-            execute(label, CHANGE_CHECKINS, f"{match.deployment_id}:{change}")
-            for change, label in CHECKIN_CHANGES.items()
+            execute(CHECKIN_CHANGES[change], CHANGE_CHECKINS, f"{match.deployment_id}:{change}")
+            for change in _checkin_changes_for(match)
         ],
         find_for_checkins_form("Search again", "home"),
+        about=lambda match: f"Check-ins: {checkins_words(match, tz)}",
     )
+
+
+def _checkin_changes_for(match: ActiveSupport) -> tuple[str, ...]:
+    """The changes offered for a support's check-ins as they stand (a stale card's press is
+    still answered by the core: "already paused", "aren't paused")."""
+    return (RESUME,) if match.checkins_paused else (PAUSE, SNOOZE)
 
 
 def _found_card(
@@ -236,9 +248,11 @@ def _found_card(
     query: str,
     buttons: Callable[[ActiveSupport], list[Element]],
     again: Element,
+    about: Callable[[ActiveSupport], str] | None = None,
 ) -> Element:
-    """The supports under way a search found, each with its `buttons`; when more matched than
-    are shown, how many (narrow the search); then `again` to search again."""
+    """The supports under way a search found, each with its `buttons` (and a line `about` it);
+    when more matched than are shown, how many (narrow the search); then `again` to search
+    again."""
     typed = escape(" ".join(query.split())[:100])
     words = f" matching “{typed}”" if typed else ", most recent first"
     body: list[Element] = [heading(f"Supports under way{words}")]
@@ -252,13 +266,12 @@ def _found_card(
         urn = f" (URN {escape(match.urn)})" if match.urn else ""
         who = f" — {escape(match.supporter)}" if match.supporter else ""
         school = escape(match.school or "") or "School not known"
-        body += [
-            text_block(f"*{school}*{urn}{who} · request #{match.request_id}", separator=True),
-            {
-                "type": "ActionSet",
-                "actions": buttons(match),
-            },
-        ]
+        body.append(
+            text_block(f"*{school}*{urn}{who} · request #{match.request_id}", separator=True)
+        )
+        if about:
+            body.append(text_block(about(match), spacing="None"))
+        body.append({"type": "ActionSet", "actions": buttons(match)})
     if search.left_out:
         body.append(note(f"…and {search.left_out} more: narrow your search."))
     return card(body, [again])

@@ -179,7 +179,8 @@ def find_for_checkins(
     session: Session, ctx: TeamsContext, actor: str, _value: str, data: dict[str, Any]
 ) -> Element:
     """*Search* on *Check-ins for a support…*: the supports under way that match, at most a
-    few, each with *Pause*, *Resume* and *Snooze* (coordinators only)."""
+    few, each saying how its check-ins stand, with *Resume* when paused, else *Pause* and
+    *Snooze* (coordinators only)."""
     query = str(data.get("query") or "")
     search = find_active_supports(
         session,
@@ -188,7 +189,7 @@ def find_for_checkins(
         limit=FOUND_SHOWN,
         refusal=NOT_A_CHECKINS_COORDINATOR,
     )
-    return found_for_checkins_card(search, query)
+    return found_for_checkins_card(search, query, ctx.services.settings.tz)
 
 
 def change_found_checkins(

@@ -1,24 +1,34 @@
 """Finding any active support to end it: by school, URN (exact or its start), the lead
 supporter's name or the request's number, case aside, each word counting; only active ones,
-most recent first, limited with the total kept; coordinators only."""
+most recent first, limited with the total kept, each with how its check-ins stand (read in the
+same query); coordinators only."""
 
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core.clock import FixedClock
+from bot.core.clock import LONDON, FixedClock
 from bot.core.errors import NotAllowed
-from bot.deployments.finding import SupportSearch, find_active_supports
+from bot.deployments.finding import SupportSearch, checkins_words, find_active_supports
 from bot.directory.service import import_directory
 from storage.db import SessionFactory, transaction
-from storage.models import Deployment, DeploymentStatus, School, SupportRequest
+from storage.models import (
+    CheckIn,
+    CheckInStatus,
+    Deployment,
+    DeploymentStatus,
+    School,
+    SupportRequest,
+)
 from tests.bot.home.test_home import person
 from tests.conftest import MONDAY_MORNING
 from tests.handlers.slack.conftest import DIRECTORY
+from tests.support.sql_trace import statements_sent
 
 COORDINATOR = "UCOORD"
 
@@ -139,6 +149,47 @@ def test_an_erased_supporter_is_not_named_nor_found_by_name(
     assert find(sessions, "sam").total == 0
     [found] = [m for m in find(sessions, "mere").matches if m.supporter is None]
     assert found.deployment_id == supports["mere green, sam"]
+
+
+def checkins(session: Session, deployment_id: int, *due: tuple[datetime, CheckInStatus]) -> None:
+    """Check-ins of a support, stored directly, numbered in order."""
+    for sequence, (due_at, status) in enumerate(due, start=1):
+        session.add(
+            CheckIn(deployment_id=deployment_id, sequence=sequence, due_at=due_at, status=status)
+        )
+
+
+def test_each_support_found_says_how_its_checkins_stand_in_one_query(
+    sessions: SessionFactory, engine: Engine, supports: dict[str, int]
+) -> None:
+    with statements_sent(engine) as sent:
+        find(sessions, "no such school")
+    with transaction(sessions) as session:
+        # Priya's next is due at 23:30 UTC on Monday 5 April: Tuesday in London (BST).
+        checkins(
+            session,
+            supports["mere green, priya"],
+            (MONDAY_MORNING, CheckInStatus.CANCELLED),
+            (datetime(2027, 4, 5, 23, 30, tzinfo=UTC), CheckInStatus.SCHEDULED),
+        )
+        nadia = session.get(Deployment, supports["castle vale, nadia"])
+        assert nadia is not None
+        nadia.checkins_paused = True
+        checkins(session, supports["castle vale, nadia"], (MONDAY_MORNING, CheckInStatus.CANCELLED))
+        checkins(session, supports["mere green, sam"], (MONDAY_MORNING, CheckInStatus.SENT))
+    with statements_sent(engine) as sent_for_three:
+        found = find(sessions, "")
+    assert [(m.checkins_paused, m.next_checkin_at) for m in found.matches] == [
+        (False, datetime(2027, 4, 5, 23, 30, tzinfo=UTC)),
+        (True, None),
+        (False, None),
+    ]
+    assert [checkins_words(m, LONDON) for m in found.matches] == [
+        "next Tue 6 Apr",
+        "paused",
+        "none scheduled",
+    ]
+    assert len(sent_for_three) == len(sent), "no query more for each support shown"
 
 
 def test_only_a_coordinator_may_search(sessions: SessionFactory, supports: dict[str, int]) -> None:

@@ -1,8 +1,8 @@
 """A coordinator's *Check-ins for a support…* through Slack: the button on their Home tab, the
-form finding any support under way by typing (the menu's options served by the bot), the
-choice to pause, resume or snooze saved before the ack (once, however many copies arrive),
-bad or forged input sent back to the form, and nobody else able to do it, as real signed
-requests against the bot and its fake Web API."""
+form finding any support under way by typing (the menu's options served by the bot, each
+saying how its check-ins stand), the choice to pause, resume or snooze saved before the ack
+(once, however many copies arrive), bad or forged input sent back to the form, and nobody
+else able to do it, as real signed requests against the bot and its fake Web API."""
 
 from __future__ import annotations
 
@@ -134,6 +134,30 @@ def test_resuming_and_snoozing_through_the_form(
     [entry] = audited(slack, f"deployment.checkins_{action}")
     assert (entry.actor, entry.subject_id) == (COORDINATOR, str(deployed))
     assert len(told_by_a_coordinator(slack, HEAD)) == (2 if change == "resume" else 1)
+
+
+def test_the_menu_says_how_each_supports_checkins_stand_before_choosing(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    form = checkins_form(slack)
+    option = the_support(slack, form)
+    assert option["text"]["text"] == (
+        f"Mere Green Primary School (103413) — Sam Specialist · #{request_of(slack, deployed)} · "
+        "next Mon 30 Nov"
+    )
+    submitted(slack, form, values(option, "pause"))
+    assert the_support(slack, form)["text"]["text"].endswith(" · paused")
+    slack.clock.set(slack.clock.now() + timedelta(days=2))  # Wednesday 25 November
+    submitted(slack, form, values(option, "resume"))  # its cadence (fortnightly) from today
+    assert the_support(slack, form)["text"]["text"].endswith(" · next Wed 9 Dec")
+    # *End a support…*'s menu lists the same support as before, without its check-ins.
+    [to_end] = suggest_for(slack, find_form(slack), "mere", COORDINATOR)["options"]
+    assert to_end["text"]["text"].endswith(f"Sam Specialist · #{request_of(slack, deployed)}")
+
+
+def request_of(slack: SlackWorld, deployment_id: int) -> int:
+    return deployment(slack, deployment_id).request_id
 
 
 def test_the_same_form_submitted_twice_pauses_once(

@@ -1,16 +1,25 @@
 """A coordinator's *Check-ins for a support…* on Teams, through `/api/messages`: their `home`
-card unfolds a search; each support found has *Pause check-ins*, *Resume check-ins* and
-*Snooze the next one a week*, each saved (once) before the invoke is answered; the head and
-the supporter, both on Teams, are told in one line; nobody else can do it."""
+card unfolds a search; each support found says how its check-ins stand and has *Resume
+check-ins* when they are paused, else *Pause check-ins* and *Snooze the next one a week*,
+each saved (once) before the invoke is answered (a stale card's press changes nothing and
+says why); the head and the supporter, both on Teams, are told in one line; nobody else can
+do it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import select
 
-from bot.core.clock import FixedClock
-from bot.deployments.checkin_control import ALREADY_PAUSED, NOT_A_COORDINATOR, PAUSED
+from bot.core.clock import LONDON, FixedClock
+from bot.deployments.checkin_control import (
+    ALREADY_PAUSED,
+    NOT_A_COORDINATOR,
+    NOT_PAUSED,
+    PAUSED,
+    PAUSED_SO_NO_SNOOZE,
+)
 from bot.deployments.finding import ActiveSupport, SupportSearch
 from handlers.teams.cards.forms import found_for_checkins_card
 from storage.models import AuditEntry, Deployment
@@ -48,19 +57,25 @@ def test_a_coordinator_on_teams_finds_a_support_and_changes_its_checkins(
         assert "None found" in card_texts(none) and CHANGE not in actions_on(none)
         found = answer_card(press(world, COORDINATOR, FIND, "home", query="MERE green"))
         assert "Mere Green Primary School" in card_texts(found)
-        assert actions_on(found) == [CHANGE, CHANGE, CHANGE, FIND]  # then Search again
-        values = [b["data"]["value"] for b in found["body"][-1]["actions"]]
-        assert values == [f"{deployment_id}:{change}" for change in ("pause", "resume", "snooze")]
-        pause, resume, snooze = values
+        assert "Check-ins: next Mon 30 Nov" in card_texts(found)
+        assert changes_on(found) == [f"{deployment_id}:pause", f"{deployment_id}:snooze"]
+        assert actions_on(found)[-1] == FIND  # then Search again
+        pause, snooze = changes_on(found)
+        resume = f"{deployment_id}:resume"
 
         world.clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # the first due in 6 days
         assert press(world, COORDINATOR, CHANGE, snooze)["value"] == (
             "Done: the next check-in is put off for a week. The next is on Tuesday 1 December, "
             "09:30."
         )
+        found = answer_card(press(world, COORDINATOR, FIND, "home", query="mere"))
+        assert "Check-ins: next Tue 1 Dec" in card_texts(found)
         assert press(world, COORDINATOR, CHANGE, pause)["value"] == PAUSED
         assert press(world, COORDINATOR, CHANGE, pause)["value"] == ALREADY_PAUSED  # twice
         assert paused(world, deployment_id)
+        found = answer_card(press(world, COORDINATOR, FIND, "home", query="mere"))
+        assert "Check-ins: paused" in card_texts(found)
+        assert changes_on(found) == [resume]
         assert "back on" in press(world, COORDINATOR, CHANGE, resume)["value"]
         assert not paused(world, deployment_id)
         with world.runtime.sessions() as session:
@@ -78,6 +93,35 @@ def test_a_coordinator_on_teams_finds_a_support_and_changes_its_checkins(
                 "A coordinator has paused the check-ins",
                 "A coordinator has resumed the check-ins",
             ]
+
+
+def changes_on(found: dict[str, Any]) -> list[str]:
+    """The values of the check-in changes a search card offers, in order."""
+    return [
+        a["data"]["value"]
+        for element in found["body"]
+        if element["type"] == "ActionSet"
+        for a in element["actions"]
+        if a["data"].get("action") == CHANGE
+    ]
+
+
+def test_a_stale_search_card_on_teams_changes_nothing_and_says_why(
+    db_url: str, clock: FixedClock
+) -> None:
+    with teams_world(db_url, clock, on_teams={**ON_TEAMS, "UCOORD": COORDINATOR}) as world:
+        deployment_id = deployed(world)
+        running = answer_card(press(world, COORDINATOR, FIND, "home", query="mere"))
+        pause, snooze = changes_on(running)
+        assert press(world, COORDINATOR, CHANGE, pause)["value"] == PAUSED
+        paused_card = answer_card(press(world, COORDINATOR, FIND, "home", query="mere"))
+        [resume] = changes_on(paused_card)
+        # The older card, shown before the pause, still offers *Snooze*: nothing to snooze.
+        assert press(world, COORDINATOR, CHANGE, snooze)["value"] == PAUSED_SO_NO_SNOOZE
+        assert press(world, COORDINATOR, CHANGE, resume)["value"].startswith("Done:")
+        # And the paused card's *Resume*, pressed again once resumed, changes nothing.
+        assert press(world, COORDINATOR, CHANGE, resume)["value"] == NOT_PAUSED
+        assert not paused(world, deployment_id)
 
 
 def test_only_a_coordinator_on_teams_changes_a_supports_checkins(
@@ -99,11 +143,17 @@ def test_only_a_coordinator_on_teams_changes_a_supports_checkins(
             ]
 
 
-def test_a_checkins_search_card_has_three_buttons_a_match() -> None:
+def test_a_checkins_search_card_offers_what_each_matchs_checkins_allow() -> None:
+    started, due = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
     matches = tuple(
-        ActiveSupport(i, i, "Mere Green", "103413", "Sam", datetime(2026, 11, 2, tzinfo=UTC))
+        ActiveSupport(
+            i, i, "Mere Green", "103413", "Sam", started, i % 2 == 1, None if i % 2 else due
+        )
         for i in range(10)
     )
-    card = found_for_checkins_card(SupportSearch(matches, 12), "mere")
-    assert actions_on(card) == [CHANGE] * 30 + [FIND]
-    assert "…and 2 more: narrow your search." in card_texts(card)
+    card = found_for_checkins_card(SupportSearch(matches, 12), "mere", LONDON)
+    assert actions_on(card) == [CHANGE] * 15 + [FIND]
+    assert changes_on(card)[:3] == ["0:pause", "0:snooze", "1:resume"]
+    text = card_texts(card)
+    assert text.count("Check-ins: next Tue 8 Dec") == 5 and text.count("Check-ins: paused") == 5
+    assert "…and 2 more: narrow your search." in text

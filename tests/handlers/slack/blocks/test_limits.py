@@ -16,6 +16,7 @@ import pytest
 from bot.checkins.views import AnswerView, CheckinView
 from bot.core.text import escape
 from bot.core.vocabulary import load_vocabulary
+from bot.deployments.finding import ActiveSupport, SupportSearch
 from bot.deployments.views import AgreementForm, DeploymentProgress, ImpactForm, ObjectiveLine
 from bot.digest.views import (
     AttentionItem,
@@ -62,6 +63,7 @@ from handlers.slack.blocks.render import render_blocks
 from handlers.slack.stand_in.fake_slack import (
     MAX_MESSAGE_BLOCKS,
     block_problems,
+    options_problems,
     view_problems,
 )
 from storage.models import VisitStatus
@@ -423,3 +425,16 @@ def test_every_view_stays_within_slacks_limits_and_pings_nobody(name: str) -> No
     assert view_problems(view) == []
     assert len(json.dumps(view)) < 250_000  # about the most Slack takes in one view
     assert user_markup(view["blocks"]) == []
+
+
+def test_the_checkins_menu_keeps_each_supports_checkins_within_an_options_75_characters() -> None:
+    due = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)
+    longest = ActiveSupport(1, 123_456_789, SCHOOL, "1234567", NAME, NOW, next_checkin_at=due)
+    paused = ActiveSupport(2, 123_456_789, SCHOOL, "1234567", NAME, NOW, checkins_paused=True)
+    answer = deployments.checkins_support_options(SupportSearch((longest, paused), 240), TZ)
+    assert options_problems(answer) == []
+    [group] = answer["option_groups"]
+    first, second = (o["text"]["text"] for o in group["options"])
+    assert first.endswith(" · #123456789 · next Wed 9 Dec")
+    assert second.endswith(" · #123456789 · paused")
+    assert first.startswith(SCHOOL[:15]) and " — Dr Anne" in first, "both still named"

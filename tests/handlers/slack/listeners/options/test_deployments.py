@@ -1,5 +1,6 @@
-"""The menu of *End a support…*, called as Bolt calls it: a coordinator's typing answered
-with the matching supports; anyone else with one line saying why."""
+"""The menus of *End a support…* and *Check-ins for a support…*, called as Bolt calls them: a
+coordinator's typing answered with the matching supports (in the check-ins menu, each saying
+how its check-ins stand); anyone else with one line saying why."""
 
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ def test_the_checkins_menu_finds_the_same_supports(
     deployment_id, _ = deployed(ctx, client)
     body = {**typed(COORDINATOR, "#1"), "action_id": "deployment_checkins_pick"}
     deployments.on_pick_for_checkins(ctx, ack=ack, body=body)
-    assert [o["value"] for o in ack.once["options"]] == [str(deployment_id)]
+    assert options_problems(ack.once) == []
+    [option] = ack.once["options"]
+    assert option["value"] == str(deployment_id)
+    assert option["text"]["text"].endswith(" · #1 · next Mon 30 Nov")
 
 
 def test_anyone_else_is_told_why_in_the_checkins_menu(
