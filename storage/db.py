@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 
+from storage.folding import sqlite_casefold
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -66,8 +68,8 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-        # Routing orders names as Python's casefold() does (bot.routing.ranking_sql).
-        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+        # Case ignored in SQL as Python's casefold() ignores it (storage.folding).
+        dbapi_connection.create_function("casefold", 1, sqlite_casefold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -80,10 +82,6 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _casefold(value: str | None) -> str | None:
-    return value.casefold() if value is not None else None
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -5,9 +5,10 @@ number (`#12`).
 
 One query over the active deployments (their status is indexed), limited, with the total
 counted apart, so a type-ahead stays quick however many supports run. Each word typed must
-match; case does not matter. Only coordinators may search. Each support found carries how its
-check-ins stand (paused, or when the next is due), read in the same query, so that *Check-ins
-for a support…* can say so before the coordinator chooses.
+match; case does not matter, in any alphabet ("émile" finds "Émile Zola Academy"). Only
+coordinators may search. Each support found carries how its check-ins stand (paused, or when
+the next is due), read in the same query, so that *Check-ins for a support…* can say so before
+the coordinator chooses.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.clock import as_utc, short_day
 from bot.deployments.ending import NOT_A_COORDINATOR, check_coordinator
+from storage.folding import casefolded
 from storage.models import (
     CheckIn,
     CheckInStatus,
@@ -126,18 +128,18 @@ def check_may_find(session: Session, *, actor: str, refusal: str = NOT_A_COORDIN
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a query that count, lower case."""
-    return [word[:MOST_WORD_LENGTH].lower() for word in query.split()[:MOST_WORDS]]
+    """The words of a query that count, casefolded (as `casefolded` folds the names)."""
+    return [word[:MOST_WORD_LENGTH].casefold() for word in query.split()[:MOST_WORDS]]
 
 
 def _matches(word: str, supporter: Any) -> Any:
     """One word's condition: in the school's name or the lead's, the URN's start, or `#N`."""
     contains = f"%{_escaped(word)}%"
     either = [
-        func.lower(col(School.name)).like(contains, escape="\\"),
+        casefolded(col(School.name)).like(contains, escape="\\"),
         and_(
             supporter.erased_at.is_(None),
-            func.lower(supporter.name).like(contains, escape="\\"),
+            casefolded(supporter.name).like(contains, escape="\\"),
         ),
     ]
     if word.isdigit():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.core.errors import Conflict, NotFound
 from bot.core.text import escape
 from bot.reach.people import normal_user_id, platform_of
+from storage.folding import casefolded
 from storage.models import Person, PersonRole, Platform, School
 
 
@@ -26,13 +26,14 @@ def person_by_user_id(session: Session, user_id: str) -> Person | None:
 
 
 def person_named(session: Session, words: str) -> Person:
-    """The one person in the directory with this email or name (either case), for a command
-    that names someone in words (where a chat cannot @mention a directory entry)."""
-    wanted = " ".join(words.split()).lower()
+    """The one person in the directory with this email or name (case aside, in any alphabet),
+    for a command that names someone in words (where a chat cannot @mention a directory
+    entry)."""
+    wanted = " ".join(words.split()).casefold()
     if not wanted:
         raise NotFound("Please say who: their name or email address.")
     field = Person.email if "@" in wanted else Person.name
-    found = list(session.exec(select(Person).where(func.lower(col(field)) == wanted).limit(2)))
+    found = list(session.exec(select(Person).where(casefolded(col(field)) == wanted).limit(2)))
     if not found:
         raise NotFound(f"I can't find '{escape(words.strip())}' in the directory.")
     if len(found) > 1:
@@ -99,11 +100,16 @@ def find_or_create_school(
     region: str | None = None,
     urn: str | None = None,
 ) -> School:
-    """The school with this URN, else this name (case-insensitive), created if new; fills in
-    phase, region and a URN no other school holds."""
+    """The school with this URN, else this name (case aside, in any alphabet), created if new;
+    fills in phase, region and a URN no other school holds."""
     clean = " ".join(name.split())
     by_urn = session.exec(select(School).where(School.urn == urn)).first() if urn else None
-    school = by_urn or session.exec(select(School).where(col(School.name).ilike(clean))).first()
+    school = (
+        by_urn
+        or session.exec(
+            select(School).where(casefolded(col(School.name)) == clean.casefold())
+        ).first()
+    )
     if school is None:
         school = School(name=clean, phase=phase, region=region, urn=urn)
         session.add(school)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, func, insert, or_, update
+from sqlalchemy import Table, delete, insert, or_, update
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from bot.core.clock import LONDON, date_words
 from bot.core.teams_settings import is_guid
 from bot.core.vocabulary import Vocabulary, default_vocabulary, sync_vocabulary
 from storage.db import SessionFactory, transaction
+from storage.folding import casefolded
 from storage.models import (
     PHASES,
     REGIONS,
@@ -1055,10 +1056,10 @@ class _Known:
         ):
             self.expertise.setdefault(tag.person_id, {})[tag.tag_slug] = tag
         urns = sorted({row.school_urn for row in rows if row.school_urn})
-        names = sorted({row.school.lower() for row in rows if row.school})
+        names = sorted({row.school.casefold() for row in rows if row.school})
         schools = session.exec(
             select(School)
-            .where(or_(col(School.urn).in_(urns), func.lower(School.name).in_(names)))
+            .where(or_(col(School.urn).in_(urns), casefolded(col(School.name)).in_(names)))
             .order_by(col(School.id))
         ).all()
         self.by_urn: dict[str, School] = {}
@@ -1085,19 +1086,19 @@ class _Known:
         """Make `school` findable by its URN and name."""
         if school.urn:
             self.by_urn[school.urn] = school
-        self.by_name.setdefault(school.name.lower(), []).append(school)
+        self.by_name.setdefault(school.name.casefold(), []).append(school)
 
     def unindex(self, school: School) -> None:
         """Forget `school` under its current URN and name (before they change)."""
         if school.urn and self.by_urn.get(school.urn) is school:
             del self.by_urn[school.urn]
-        named = self.by_name.get(school.name.lower(), [])
+        named = self.by_name.get(school.name.casefold(), [])
         if school in named:
             named.remove(school)
 
     def named(self, name: str) -> list[School]:
         """Schools called `name` (ignoring case), oldest first."""
-        schools = self.by_name.get(name.lower(), [])
+        schools = self.by_name.get(name.casefold(), [])
         return sorted(schools, key=lambda school: (school.id is None, school.id or 0))
 
 

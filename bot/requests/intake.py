@@ -514,7 +514,7 @@ def _owe_submitted_posts(
 def _school_for(session: Session, person: Person, draft: Draft) -> School:
     """The school named in the draft; someone new to the directory becomes its head."""
     current = school_of(session, person)
-    if current is not None and current.name.lower() == draft.school_name.lower():
+    if current is not None and current.name.casefold() == draft.school_name.casefold():
         return current
     school = find_or_create_school(
         session, draft.school_name, phase=draft.phase, region=draft.region

@@ -11,10 +11,10 @@ most 65,535 parameters in one statement): the only lists are the request's tags,
 region and trust spellings that match, and the people already offered this request. The
 hub's rules (`Need.rules`) are filters of their own, in `_allowed_by_rules`.
 
-The statement is built once per shape (`_Shape`: which filters a need switches on, and the
-database) and reused with the need's values bound as parameters, so a call costs three
-round trips (the spellings in use, the ranking, the winners' roles and tags) rather than
-SQLAlchemy building a statement of a hundred clauses each time.
+The statement is built once per shape (`_Shape`: which filters a need switches on; each
+database compiles it its own way) and reused with the need's values bound as parameters, so
+a call costs three round trips (the spellings in use, the ranking, the winners' roles and
+tags) rather than SQLAlchemy building a statement of a hundred clauses each time.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from bot.routing.matching import (
     regions_match,
     trusts_match,
 )
+from storage.folding import casefold_order
 from storage.models import (
     Deployment,
     DeploymentMember,
@@ -65,8 +66,6 @@ from storage.models import (
 
 # Ids per IN-list when everyone is ranked: far below PostgreSQL's 65,535 parameters.
 _CHUNK = 5_000
-# Where casefold() differs from PostgreSQL's lower() in the alphabets names use.
-_FOLDS_LOWER_MISSES = (("ß", "ss"), ("ſ", "s"), ("ς", "σ"))
 
 
 def _direct_address() -> ColumnElement[str]:
@@ -82,10 +81,9 @@ def _direct_address() -> ColumnElement[str]:
 
 @dataclass(frozen=True)
 class _Shape:
-    """What decides the text of the ranking statement: the database, and which of the
-    need's filters apply. Everything else about a need is a bound parameter."""
+    """What decides the text of the ranking statement: which of the need's filters apply.
+    Everything else about a need is a bound parameter."""
 
-    dialect: str
     requester: bool
     school: bool
     excluded: bool
@@ -121,7 +119,6 @@ def _shape_of(
     session: Session, need: Need, *, only_person_id: int | None, limit: int | None
 ) -> _Shape:
     return _Shape(
-        dialect=session.get_bind().dialect.name,
         requester=need.requester_person_id is not None,
         school=need.school_id is not None,
         excluded=bool(need.excluded_person_ids),
@@ -196,7 +193,7 @@ def _ranked_query(shape: _Shape) -> Any:
             candidates.c.active,
             candidates.c.at.is_not(None),  # never deployed first (the Python key's -inf)
             candidates.c.at,
-            _casefolded(shape.dialect, candidates.c.name),
+            casefold_order(candidates.c.name),  # as Python sorts str.casefold()
             candidates.c.id,
         )
     )
@@ -366,18 +363,6 @@ def _spellings_query(kinds: tuple[str, ...]) -> Any:
         for kind in kinds
     ]
     return parts[0] if len(parts) == 1 else union_all(*parts)
-
-
-def _casefolded(dialect: str, column: Any) -> Any:
-    """The name as Python's `str.casefold()` orders it: SQLite calls Python's own (registered
-    in `storage.db`); on PostgreSQL `lower()` plus the folds it lacks for Latin and Greek
-    (ß, ſ, final sigma). Codepoint order ("C"), as Python compares strings."""
-    if dialect == "sqlite":
-        return func.casefold(column)
-    folded = func.lower(column)
-    for letter, fold in _FOLDS_LOWER_MISSES:
-        folded = func.replace(folded, letter, fold)
-    return folded.collate("C")
 
 
 def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:

@@ -195,3 +195,22 @@ def test_each_support_found_says_how_its_checkins_stand_in_one_query(
 def test_only_a_coordinator_may_search(sessions: SessionFactory, supports: dict[str, int]) -> None:
     with sessions() as session, pytest.raises(NotAllowed, match="Only coordinators"):
         find_active_supports(session, actor="UHEAD1", query="mere")
+
+
+def test_case_is_ignored_in_any_alphabet_wildcards_still_literal(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    with transaction(sessions) as session:
+        school = session.get(School, person(session, "UHEAD2").school_id)
+        assert school is not None
+        school.name = "Émile Zola Academy"
+        person(session, "USPEC1").name = "Zoë Ångström"
+        person(session, "USLE1").name = "Jürgen Großmann"
+    castle_vale = [supports["castle vale, nadia"]]
+    assert ids(find(sessions, "émile")) == castle_vale
+    assert ids(find(sessions, "ÉMILE ZOLA")) == castle_vale
+    assert ids(find(sessions, "ZOË ÅNGSTRÖM")) == [supports["mere green, priya"]]
+    assert ids(find(sessions, "GROSSMANN")) == [supports["mere green, sam"]], "ß is ss"
+    assert ids(find(sessions, "großmann")) == [supports["mere green, sam"]]
+    assert find(sessions, "é_ile").total == 0
+    assert find(sessions, "zo%m").total == 0

@@ -1,0 +1,61 @@
+"""Case ignored in SQL as Python's `str.casefold()` ignores it, on SQLite and PostgreSQL alike.
+
+SQLite's own `lower()`, `LIKE` and `ILIKE` fold A–Z only ("Émile" stays "Émile"), so there
+SQL calls Python's `casefold()` itself, registered on every connection by `storage.db`. On
+PostgreSQL `lower()` folds every letter the database's ctype knows (a UTF-8 locale's, such as
+en_GB.UTF-8 or C.UTF-8: all of Unicode's one-letter mappings; a "C" ctype would fold A–Z
+only), and the full folds it lacks in the alphabets names use are added. Compare the result
+with the searched words' own `str.casefold()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
+
+# Where casefold() differs from PostgreSQL's lower() in the alphabets names use (after
+# lower(), which has already made "ẞ" "ß").
+FOLDS_LOWER_MISSES = (("ß", "ss"), ("ſ", "s"), ("ς", "σ"))
+
+
+class casefolded(FunctionElement[str]):  # used like func.lower()
+    """`column` casefolded, for `==`, `IN` and `LIKE` against `str.casefold()`d words."""
+
+    type = String()
+    name = "casefolded"
+    inherit_cache = True
+
+
+class casefold_order(FunctionElement[str]):  # used like func.lower()
+    """`column` casefolded, sorting in codepoint order: as Python sorts `str.casefold()`."""
+
+    type = String()
+    name = "casefold_order"
+    inherit_cache = True
+
+
+def sqlite_casefold(value: str | None) -> str | None:
+    """The `casefold(text)` SQL function `storage.db` gives each SQLite connection."""
+    return value.casefold() if value is not None else None
+
+
+@compiles(casefolded, "sqlite")
+@compiles(casefold_order, "sqlite")  # SQLite's own order (BINARY) is codepoint order
+def _sqlite_casefold(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"casefold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefolded)
+def _lower_and_full_folds(element: Any, compiler: Any, **kw: Any) -> str:
+    folded = f"lower({compiler.process(element.clauses, **kw)})"
+    for letter, fold in FOLDS_LOWER_MISSES:
+        folded = f"replace({folded}, '{letter}', '{fold}')"
+    return folded
+
+
+@compiles(casefold_order)
+def _lower_and_full_folds_in_codepoint_order(element: Any, compiler: Any, **kw: Any) -> str:
+    return f'({_lower_and_full_folds(element, compiler, **kw)}) COLLATE "C"'

@@ -1,0 +1,54 @@
+"""Naming someone or a school in words: case aside in any alphabet, as Python's casefold()
+has it ("ZOË ÅNGSTRÖM", "GROSSMANN" for "Großmann"); what is typed is never a pattern."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bot.core.clock import FixedClock
+from bot.core.errors import NotFound
+from bot.directory.people import find_or_create_school, person_named
+from bot.directory.service import import_directory
+from storage.db import SessionFactory, transaction
+from storage.models import School
+from tests.bot.directory.test_directory import count, person
+from tests.handlers.slack.conftest import DIRECTORY
+
+
+@pytest.fixture
+def directory(sessions: SessionFactory, clock: FixedClock) -> None:
+    """The sample directory, two of its people renamed beyond A–Z."""
+    assert import_directory(sessions, io.StringIO(DIRECTORY), now=clock.now()).ok
+    with transaction(sessions) as session:
+        person(session, "USPEC1").name = "Zoë Ångström"
+        person(session, "USLE1").name = "Jürgen Großmann"
+
+
+@pytest.mark.usefixtures("directory")
+def test_a_person_is_named_in_any_case_in_any_alphabet(sessions: SessionFactory) -> None:
+    with sessions() as session:
+        assert person_named(session, "ZOË  ÅNGSTRÖM").slack_user_id == "USPEC1"
+        assert person_named(session, "zoë ångström").slack_user_id == "USPEC1"
+        assert person_named(session, "JÜRGEN GROSSMANN").slack_user_id == "USLE1"
+        with pytest.raises(NotFound):
+            person_named(session, "Zo_ Ångström")
+        with pytest.raises(NotFound):
+            person_named(session, "Zo% Ångström")
+
+
+@pytest.mark.usefixtures("directory")
+def test_a_school_is_found_by_its_name_in_any_case_not_as_a_pattern(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        known = find_or_create_school(session, "St Æthelred's Primary")
+        schools = count(session, School)
+    with transaction(sessions) as session:
+        assert find_or_create_school(session, "  ST ÆTHELRED'S  primary ").id == known.id
+        assert find_or_create_school(session, "st æthelred's primary").id == known.id
+        assert count(session, School) == schools
+        assert find_or_create_school(session, "St Æthelred_s Primary").id != known.id
+        assert find_or_create_school(session, "St Æthelred% Primary").id != known.id
+        assert count(session, School) == schools + 2

@@ -1,0 +1,39 @@
+"""`casefolded()` in SQL folds as Python's `str.casefold()` does, on both databases, for
+names beyond A–Z; `casefold_order()` sorts as Python sorts the casefolded names."""
+
+from __future__ import annotations
+
+from sqlalchemy import literal, select
+
+from storage.db import SessionFactory
+from storage.folding import casefold_order, casefolded
+
+NAMES = [
+    "Zoë Ångström",
+    "ÉMILE ZOLA ACADEMY",
+    "St Æthelred's",
+    "Jürgen Großmann",
+    "STRAẞE",
+    "Ørsted Łódź Čapek Dvořák",
+    "ΣΊΣΥΦΟΣ σίσυφος",
+    "Ciarán Ó Súilleabháin",
+    "Smith",
+]
+
+
+def test_names_fold_in_sql_as_python_folds_them(sessions: SessionFactory) -> None:
+    with sessions() as session:
+        for name in NAMES:
+            assert session.scalar(select(casefolded(literal(name)))) == name.casefold(), name
+
+
+def test_the_order_is_pythons_order_of_the_folded_names(sessions: SessionFactory) -> None:
+    with sessions() as session:
+        for name in NAMES:
+            assert session.scalar(select(casefold_order(literal(name)))) == name.casefold()
+        for a in NAMES:
+            for b in NAMES:
+                in_sql = session.scalar(
+                    select(casefold_order(literal(a)) < casefold_order(literal(b)))
+                )
+                assert bool(in_sql) == (a.casefold() < b.casefold()), (a, b)
