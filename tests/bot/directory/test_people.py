@@ -61,3 +61,20 @@ def test_a_school_is_found_by_its_name_in_any_case_not_as_a_pattern(
         assert find_or_create_school(session, "İstanbul Academy").id == istanbul.id, "no twin"
         assert find_or_create_school(session, "İSTANBUL ACADEMY").id == istanbul.id
 
+
+def test_of_two_schools_with_the_same_name_but_for_case_the_oldest_is_found(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        older, newer = School(name="Straße School"), School(name="STRASSE SCHOOL")
+        session.add(older)
+        session.flush()
+        session.add(newer)
+    with transaction(sessions) as session:
+        # Changed since: on PostgreSQL its row now lies after the newer one's.
+        changed = session.get(School, older.id)
+        assert changed is not None
+        changed.region = "North West"
+    with transaction(sessions) as session:
+        assert find_or_create_school(session, "strasse school").id == older.id
+        assert find_or_create_school(session, "Straße School").id == older.id
