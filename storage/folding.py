@@ -6,6 +6,10 @@ PostgreSQL `lower()` folds every letter the database's ctype knows (a UTF-8 loca
 en_GB.UTF-8 or C.UTF-8: all of Unicode's one-letter mappings; a "C" ctype would fold A–Z
 only), and the full folds it lacks in the alphabets names use are added. Compare the result
 with the searched words' own `str.casefold()`.
+
+Still apart on PostgreSQL (rare in names): Latin ligatures ("ﬁ"), Greek letters with
+an iota subscript or in symbol forms ("ᾳ", "ϐ") and the few precomposed letters casefold()
+decomposes ("ǰ"); a name with one finds itself on SQLite but not on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
-# Where casefold() differs from PostgreSQL's lower() in the alphabets names use (after
-# lower(), which has already made "ẞ" "ß").
+# Where casefold() differs from PostgreSQL's lower() in the alphabets names use. Before
+# lower(): the Turkish dotted capital I, which lower() makes a plain "i" but casefold() keeps
+# dotted ("i" and a combining dot), so that "İlkay" would not even find itself.
+FOLDS_BEFORE_LOWER = (("İ", "i\u0307"),)
+# After lower(), which has already made "ẞ" "ß".
 FOLDS_LOWER_MISSES = (("ß", "ss"), ("ſ", "s"), ("ς", "σ"))
 
 
@@ -50,7 +57,10 @@ def _sqlite_casefold(element: Any, compiler: Any, **kw: Any) -> str:
 
 @compiles(casefolded)
 def _lower_and_full_folds(element: Any, compiler: Any, **kw: Any) -> str:
-    folded = f"lower({compiler.process(element.clauses, **kw)})"
+    folded = compiler.process(element.clauses, **kw)
+    for letter, fold in FOLDS_BEFORE_LOWER:
+        folded = f"replace({folded}, '{letter}', '{fold}')"
+    folded = f"lower({folded})"
     for letter, fold in FOLDS_LOWER_MISSES:
         folded = f"replace({folded}, '{letter}', '{fold}')"
     return folded

@@ -100,14 +100,17 @@ def find_or_create_school(
     region: str | None = None,
     urn: str | None = None,
 ) -> School:
-    """The school with this URN, else this name (case aside, in any alphabet), created if new;
-    fills in phase, region and a URN no other school holds."""
+    """The school with this URN, else this name (case aside, in any alphabet; the oldest, as
+    the directory import takes, if several), created if new; fills in phase, region and a URN
+    no other school holds."""
     clean = " ".join(name.split())
     by_urn = session.exec(select(School).where(School.urn == urn)).first() if urn else None
     school = (
         by_urn
         or session.exec(
-            select(School).where(casefolded(col(School.name)) == clean.casefold())
+            select(School)
+            .where(casefolded(col(School.name)) == clean.casefold())
+            .order_by(col(School.id))
         ).first()
     )
     if school is None:

@@ -17,6 +17,7 @@ NAMES = [
     "Ørsted Łódź Čapek Dvořák",
     "ΣΊΣΥΦΟΣ σίσυφος",
     "Ciarán Ó Súilleabháin",
+    "İLKAY GÜNDOĞAN İnce",  # Turkish dotted capital I: casefold() keeps the dot, lower() not
     "Smith",
 ]
 

@@ -604,15 +604,23 @@ def test_a_school_is_found_by_its_name_in_any_case_beyond_a_to_z(
         "U0AAAAAA1,Amy Ash,,head,St Æthelred's Primary,,primary,North West,,\n"
         "U0AAAAAA2,Ben Birch,,head,Straßburg School,,primary,North West,,\n"
         "U0AAAAAA3,Cat Cedar,,sle,STRASSBURG SCHOOL,,,,,1\n"
+        "U0AAAAAA5,Eda Elm,,head,İstanbul Academy,,primary,North West,,\n"
     )
-    assert run_import(sessions, first, clock).schools_created == 2
-    later = f"{HEADER}\nU0AAAAAA4,Dan Deal,,sle,st æthelred's primary,,,,,1\n"
+    assert run_import(sessions, first, clock).schools_created == 3
+    later = (
+        f"{HEADER}\nU0AAAAAA4,Dan Deal,,sle,st æthelred's primary,,,,,1\n"
+        "U0AAAAAA6,Fay Fir,,sle,İstanbul Academy,,,,,1\n"
+    )
     report = run_import(sessions, later, clock)
     assert report.ok, report.render()
     assert report.schools_created == 0
     with sessions() as session:
-        assert count(session, School) == 2
-        for same in (("U0AAAAAA1", "U0AAAAAA4"), ("U0AAAAAA2", "U0AAAAAA3")):
+        assert count(session, School) == 3
+        for same in (
+            ("U0AAAAAA1", "U0AAAAAA4"),
+            ("U0AAAAAA2", "U0AAAAAA3"),
+            ("U0AAAAAA5", "U0AAAAAA6"),
+        ):
             first_school, second_school = (school_of(session, who) for who in same)
             assert first_school is not None and second_school is not None
             assert first_school.id == second_school.id

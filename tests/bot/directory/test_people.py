@@ -24,6 +24,7 @@ def directory(sessions: SessionFactory, clock: FixedClock) -> None:
     with transaction(sessions) as session:
         person(session, "USPEC1").name = "Zoë Ångström"
         person(session, "USLE1").name = "Jürgen Großmann"
+        person(session, "UNLE1").name = "İlkay Gündoğan"
 
 
 @pytest.mark.usefixtures("directory")
@@ -32,6 +33,8 @@ def test_a_person_is_named_in_any_case_in_any_alphabet(sessions: SessionFactory)
         assert person_named(session, "ZOË  ÅNGSTRÖM").slack_user_id == "USPEC1"
         assert person_named(session, "zoë ångström").slack_user_id == "USPEC1"
         assert person_named(session, "JÜRGEN GROSSMANN").slack_user_id == "USLE1"
+        assert person_named(session, "İlkay Gündoğan").slack_user_id == "UNLE1", "as written"
+        assert person_named(session, "İLKAY GÜNDOĞAN").slack_user_id == "UNLE1"
         with pytest.raises(NotFound):
             person_named(session, "Zo_ Ångström")
         with pytest.raises(NotFound):
@@ -52,3 +55,26 @@ def test_a_school_is_found_by_its_name_in_any_case_not_as_a_pattern(
         assert find_or_create_school(session, "St Æthelred_s Primary").id != known.id
         assert find_or_create_school(session, "St Æthelred% Primary").id != known.id
         assert count(session, School) == schools + 2
+    with transaction(sessions) as session:
+        istanbul = find_or_create_school(session, "İstanbul Academy")
+    with transaction(sessions) as session:
+        assert find_or_create_school(session, "İstanbul Academy").id == istanbul.id, "no twin"
+        assert find_or_create_school(session, "İSTANBUL ACADEMY").id == istanbul.id
+
+
+def test_of_two_schools_with_the_same_name_but_for_case_the_oldest_is_found(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        older, newer = School(name="Straße School"), School(name="STRASSE SCHOOL")
+        session.add(older)
+        session.flush()
+        session.add(newer)
+    with transaction(sessions) as session:
+        # Changed since: on PostgreSQL its row now lies after the newer one's.
+        changed = session.get(School, older.id)
+        assert changed is not None
+        changed.region = "North West"
+    with transaction(sessions) as session:
+        assert find_or_create_school(session, "strasse school").id == older.id
+        assert find_or_create_school(session, "Straße School").id == older.id
