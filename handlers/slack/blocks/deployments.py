@@ -52,6 +52,7 @@ VISIT_FORM = "deployment_visit_form"
 AGREEMENT_FORM = "deployment_agreement_form"
 LOG_FORM = "deployment_log_form"
 IMPACT_FORM = "deployment_impact_form"
+SCHOOL_AT_LEAST = 20  # characters of the school's name an option keeps, however it is cut
 
 
 def _modal(
@@ -228,9 +229,6 @@ def _options(search: SupportSearch, label: Callable[[ActiveSupport], str]) -> di
         return {"options": options}
     more = f"{len(options)} of {search.total}: type more to narrow it"
     return {"option_groups": [{"label": plain(more, 75), "options": options}]}
-
-
-SCHOOL_AT_LEAST = 20  # characters of the school's name an option keeps, however it is cut
 
 
 def _support_label(match: ActiveSupport, state: str = "") -> str:

@@ -143,7 +143,7 @@ def test_only_a_coordinator_on_teams_changes_a_supports_checkins(
             ]
 
 
-def test_a_checkins_search_card_offers_what_each_matchs_checkins_allow() -> None:
+def test_a_checkins_search_card_offers_what_the_checkins_of_each_match_allow() -> None:
     started, due = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
     matches = tuple(
         ActiveSupport(
