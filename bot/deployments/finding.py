@@ -35,6 +35,7 @@ from storage.models import (
     SupportRequest,
 )
 
+DUE_SOON = {0: "due today", 1: "due tomorrow"}  # days until a check-in, as people say them
 MOST_SHOWN = 100  # Slack's most options in a menu
 MOST_WORDS = 6  # words of a query that count; the rest are ignored
 MOST_WORD_LENGTH = 100
@@ -111,14 +112,18 @@ def find_active_supports(
     return SupportSearch(tuple(_support(*row) for row in rows), int(total))
 
 
-def checkins_words(support: ActiveSupport, tz: ZoneInfo) -> str:
-    """How a support's check-ins stand, in a few words: "paused", "next Tue 8 Dec" (the local
-    date the next is due) or, with none scheduled, "none scheduled"."""
+def checkins_words(support: ActiveSupport, tz: ZoneInfo, now: datetime) -> str:
+    """How a support's check-ins stand at `now`, in a few words: "paused", "due today", "due
+    tomorrow", "next Tue 8 Dec" (the local date the next is due), "due now" (its day has passed:
+    it goes out with the next round) or, with none scheduled, "none scheduled"."""
     if support.checkins_paused:
         return "paused"
     if support.next_checkin_at is None:
         return "none scheduled"
-    return f"next {short_day(support.next_checkin_at, tz)}"
+    days_away = (support.next_checkin_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+    if days_away < 0:
+        return "due now"
+    return DUE_SOON.get(days_away) or f"next {short_day(support.next_checkin_at, tz)}"
 
 
 def check_may_find(session: Session, *, actor: str, refusal: str = NOT_A_COORDINATOR) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -210,10 +210,10 @@ def support_options(search: SupportSearch) -> dict[str, Any]:
     return _options(search, _support_label)
 
 
-def checkins_support_options(search: SupportSearch, tz: ZoneInfo) -> dict[str, Any]:
+def checkins_support_options(search: SupportSearch, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     """The menu of *Check-ins for a support…*: as *End a support…*'s, each line also saying
     how its check-ins stand ("· paused", "· next Tue 8 Dec"), before the coordinator chooses."""
-    return _options(search, lambda match: _support_label(match, checkins_words(match, tz)))
+    return _options(search, lambda match: _support_label(match, checkins_words(match, tz, now)))
 
 
 def refused_options(message: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ becomes the form, and saving it turns it into a short record of what was saved.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.text import escape
@@ -221,7 +222,9 @@ def found_supports_card(search: SupportSearch, query: str) -> Element:
     )
 
 
-def found_for_checkins_card(search: SupportSearch, query: str, tz: ZoneInfo) -> Element:
+def found_for_checkins_card(
+    search: SupportSearch, query: str, tz: ZoneInfo, now: datetime
+) -> Element:
     """What *Check-ins for a support…* found: each support under way that matched, saying how
     its check-ins stand, with the changes that make sense (*Resume check-ins* when paused,
     else *Pause check-ins* and *Snooze the next one a week*)."""
@@ -233,7 +236,7 @@ def found_for_checkins_card(search: SupportSearch, query: str, tz: ZoneInfo) -> 
             for change in _checkin_changes_for(match)
         ],
         find_for_checkins_form("Search again", "home"),
-        about=lambda match: f"Check-ins: {checkins_words(match, tz)}",
+        about=lambda match: f"Check-ins: {checkins_words(match, tz, now)}",
     )
 
 

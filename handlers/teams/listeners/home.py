@@ -189,7 +189,9 @@ def find_for_checkins(
         limit=FOUND_SHOWN,
         refusal=NOT_A_CHECKINS_COORDINATOR,
     )
-    return found_for_checkins_card(search, query, ctx.services.settings.tz)
+    return found_for_checkins_card(
+        search, query, ctx.services.settings.tz, ctx.services.clock.now()
+    )
 
 
 def change_found_checkins(

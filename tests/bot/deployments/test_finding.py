@@ -14,7 +14,12 @@ from sqlmodel import Session
 
 from bot.core.clock import LONDON, FixedClock
 from bot.core.errors import NotAllowed
-from bot.deployments.finding import SupportSearch, checkins_words, find_active_supports
+from bot.deployments.finding import (
+    ActiveSupport,
+    SupportSearch,
+    checkins_words,
+    find_active_supports,
+)
 from bot.directory.service import import_directory
 from storage.db import SessionFactory, transaction
 from storage.models import (
@@ -184,12 +189,29 @@ def test_each_support_found_says_how_its_checkins_stand_in_one_query(
         (True, None),
         (False, None),
     ]
-    assert [checkins_words(m, LONDON) for m in found.matches] == [
+    assert [checkins_words(m, LONDON, MONDAY_MORNING) for m in found.matches] == [
         "next Tue 6 Apr",
         "paused",
         "none scheduled",
     ]
     assert len(sent_for_three) == len(sent), "no query more for each support shown"
+
+
+@pytest.mark.parametrize(
+    ("now", "words"),
+    [
+        # The check-in is due at 23:30 UTC on Monday 5 April 2027: Tuesday 6 April in London.
+        (datetime(2027, 4, 1, 9, 0, tzinfo=UTC), "next Tue 6 Apr"),
+        (datetime(2027, 4, 5, 9, 0, tzinfo=UTC), "due tomorrow"),
+        (datetime(2027, 4, 5, 23, 0, tzinfo=UTC), "due today"),  # just past midnight, BST
+        (datetime(2027, 4, 6, 22, 0, tzinfo=UTC), "due today"),
+        (datetime(2027, 4, 6, 23, 5, tzinfo=UTC), "due now"),  # Wednesday in London: gone by
+    ],
+)
+def test_a_check_in_due_soon_is_said_as_people_say_it(now: datetime, words: str) -> None:
+    due = datetime(2027, 4, 5, 23, 30, tzinfo=UTC)
+    support = ActiveSupport(1, 1, "Mere Green", "103413", "Sam", now, next_checkin_at=due)
+    assert checkins_words(support, LONDON, now) == words
 
 
 def test_only_a_coordinator_may_search(sessions: SessionFactory, supports: dict[str, int]) -> None:

@@ -151,7 +151,7 @@ def test_a_checkins_search_card_offers_what_the_checkins_of_each_match_allow() -
         )
         for i in range(10)
     )
-    card = found_for_checkins_card(SupportSearch(matches, 12), "mere", LONDON)
+    card = found_for_checkins_card(SupportSearch(matches, 12), "mere", LONDON, started)
     assert actions_on(card) == [CHANGE] * 15 + [FIND]
     assert changes_on(card)[:3] == ["0:pause", "0:snooze", "1:resume"]
     text = card_texts(card)

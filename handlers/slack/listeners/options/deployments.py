@@ -42,7 +42,7 @@ def on_pick_for_checkins(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> N
         ack,
         body,
         checkin_control.NOT_A_COORDINATOR,
-        partial(checkins_support_options, tz=ctx.settings.tz),
+        partial(checkins_support_options, tz=ctx.settings.tz, now=ctx.clock.now()),
     )
 
 

@@ -431,7 +431,7 @@ def test_the_checkins_menu_keeps_each_supports_checkins_within_an_options_75_cha
     due = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)
     longest = ActiveSupport(1, 123_456_789, SCHOOL, "1234567", NAME, NOW, next_checkin_at=due)
     paused = ActiveSupport(2, 123_456_789, SCHOOL, "1234567", NAME, NOW, checkins_paused=True)
-    answer = deployments.checkins_support_options(SupportSearch((longest, paused), 240), TZ)
+    answer = deployments.checkins_support_options(SupportSearch((longest, paused), 240), TZ, NOW)
     assert options_problems(answer) == []
     [group] = answer["option_groups"]
     first, second = (o["text"]["text"] for o in group["options"])
