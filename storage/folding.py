@@ -51,7 +51,8 @@ class casefolded(FunctionElement[str]):  # used like func.lower()
 
 
 class casefold_order(FunctionElement[str]):  # used like func.lower()
-    """`column` casefolded, sorting in codepoint order: as Python sorts `str.casefold()`."""
+    """`column` casefolded, sorting in codepoint order: as Python sorts the folded values
+    it returns (on SQLite, `str.casefold()`'s)."""
 
     type = String()
     name = "casefold_order"
