@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, Table, delete, insert, null, or_, union_all, update
+from sqlalchemy import String, Table, bindparam, delete, func, insert, null, or_, union_all, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import text as sql
-from sqlalchemy import values as sql_values
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -1109,29 +1109,50 @@ def _schools_and_folds(
     Schools are told apart by the database's fold, not Python's: on PostgreSQL a few letters
     fold otherwise (storage.folding), and the import must group names as
     `find_or_create_school` finds them, or one name would be one school here and two there.
+    SQLite's fold is Python's own `casefold()`, so there the names are folded here.
     """
-    folded = casefolded(col(School.name)).label("folded")
-    if not names:
-        found: Any = select(School, folded, null().label("written")).where(
-            col(School.urn).in_(urns)
-        )
-    else:
-        written = sql_values(sql_column("name", String), name="written")
-        named = written.data([(name,) for name in names]).cte("written")
-        schools = select(School, folded, null().label("written")).where(
-            or_(
-                col(School.urn).in_(urns),
-                casefolded(col(School.name)).in_(select(casefolded(named.c.name))),
+    if session.get_bind().dialect.name != "postgresql":
+        folds = {name: name.casefold() for name in names}
+        found = session.exec(
+            select(School)
+            .where(
+                or_(
+                    col(School.urn).in_(urns),
+                    casefolded(col(School.name)).in_(sorted(set(folds.values()))),
+                )
             )
+            .order_by(col(School.id))
+        ).all()
+        folds.update((school.name, school.name.casefold()) for school in found)
+        return list(found), folds
+    return _schools_and_postgresql_folds(session, urns, names)
+
+
+def _schools_and_postgresql_folds(
+    session: Session, urns: list[str], names: list[str]
+) -> tuple[list[School], dict[str, str]]:
+    """`_schools_and_folds` on PostgreSQL: the names go as one array (`unnest`), so the
+    statement is compiled once, whatever the names."""
+    written = (
+        func.unnest(bindparam("written", value=names, type_=ARRAY(String)))
+        .table_valued("name")
+        .alias("written")
+    )
+    folded = casefolded(col(School.name)).label("folded")
+    schools = select(School, folded, null().label("written")).where(
+        or_(
+            col(School.urn).in_(urns),
+            casefolded(col(School.name)).in_(select(casefolded(written.c.name))),
         )
-        # The names' own rows: no school (NULL in each of its columns), the name and its fold.
-        nothing = [null().label(column.name) for column in School.__table__.columns]  # type: ignore[attr-defined]  # a table model
-        as_written = select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
-            *nothing, casefolded(named.c.name).label("folded"), named.c.name.label("written")
-        )
-        found = select(School, sql_column("folded"), sql_column("written")).from_statement(
-            union_all(schools, as_written)
-        )
+    )
+    # The names' own rows: no school (NULL in each of its columns), the name and its fold.
+    nothing = [null().label(column.name) for column in School.__table__.columns]  # type: ignore[attr-defined]  # a table model
+    as_written = select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+        *nothing, casefolded(written.c.name).label("folded"), written.c.name.label("written")
+    )
+    found: Any = select(School, sql_column("folded"), sql_column("written")).from_statement(
+        union_all(schools, as_written)
+    )
     by_id: dict[int | None, School] = {}
     folds: dict[str, str] = {}
     for school, fold, name in session.exec(found):
