@@ -133,13 +133,15 @@ def check_may_find(session: Session, *, actor: str, refusal: str = NOT_A_COORDIN
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a query that count, casefolded (as `casefolded` folds the names)."""
-    return [word[:MOST_WORD_LENGTH].casefold() for word in query.split()[:MOST_WORDS]]
+    """The words of a query that count, as typed (`casefolded` folds them in SQL)."""
+    return [word[:MOST_WORD_LENGTH] for word in query.split()[:MOST_WORDS]]
 
 
 def _matches(word: str, supporter: Any) -> Any:
     """One word's condition: in the school's name or the lead's, the URN's start, or `#N`."""
-    contains = f"%{_escaped(word)}%"
+    # The pattern is folded in SQL as the names are, escapes and all: folding leaves `\`, `%`
+    # and `_` as they are and makes none of them from another letter (storage.folding).
+    contains = casefolded(f"%{_escaped(word)}%")
     either = [
         casefolded(col(School.name)).like(contains, escape="\\"),
         and_(

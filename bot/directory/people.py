@@ -29,11 +29,12 @@ def person_named(session: Session, words: str) -> Person:
     """The one person in the directory with this email or name (case aside, in any alphabet),
     for a command that names someone in words (where a chat cannot @mention a directory
     entry)."""
-    wanted = " ".join(words.split()).casefold()
+    wanted = " ".join(words.split())
     if not wanted:
         raise NotFound("Please say who: their name or email address.")
     field = Person.email if "@" in wanted else Person.name
-    found = list(session.exec(select(Person).where(casefolded(col(field)) == wanted).limit(2)))
+    named = casefolded(col(field)) == casefolded(wanted)  # both folded alike: storage.folding
+    found = list(session.exec(select(Person).where(named).limit(2)))
     if not found:
         raise NotFound(f"I can't find '{escape(words.strip())}' in the directory.")
     if len(found) > 1:
@@ -109,7 +110,7 @@ def find_or_create_school(
         by_urn
         or session.exec(
             select(School)
-            .where(casefolded(col(School.name)) == clean.casefold())
+            .where(casefolded(col(School.name)) == casefolded(clean))
             .order_by(col(School.id))
         ).first()
     )

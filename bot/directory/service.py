@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, insert, or_, update
+from sqlalchemy import String, Table, bindparam, delete, func, insert, null, or_, union_all, update
+from sqlalchemy import column as sql_column
 from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -1056,12 +1058,8 @@ class _Known:
         ):
             self.expertise.setdefault(tag.person_id, {})[tag.tag_slug] = tag
         urns = sorted({row.school_urn for row in rows if row.school_urn})
-        names = sorted({row.school.casefold() for row in rows if row.school})
-        schools = session.exec(
-            select(School)
-            .where(or_(col(School.urn).in_(urns), casefolded(col(School.name)).in_(names)))
-            .order_by(col(School.id))
-        ).all()
+        names = sorted({row.school for row in rows if row.school})
+        schools, self.folded = _schools_and_folds(session, urns, names)
         self.by_urn: dict[str, School] = {}
         self.by_name: dict[str, list[School]] = {}
         self.created: list[School] = []
@@ -1086,20 +1084,84 @@ class _Known:
         """Make `school` findable by its URN and name."""
         if school.urn:
             self.by_urn[school.urn] = school
-        self.by_name.setdefault(school.name.casefold(), []).append(school)
+        self.by_name.setdefault(self.folded[school.name], []).append(school)
 
     def unindex(self, school: School) -> None:
         """Forget `school` under its current URN and name (before they change)."""
         if school.urn and self.by_urn.get(school.urn) is school:
             del self.by_urn[school.urn]
-        named = self.by_name.get(school.name.casefold(), [])
+        named = self.by_name.get(self.folded[school.name], [])
         if school in named:
             named.remove(school)
 
     def named(self, name: str) -> list[School]:
-        """Schools called `name` (ignoring case), oldest first."""
-        schools = self.by_name.get(name.casefold(), [])
+        """Schools called `name` (ignoring case, as `find_or_create_school`), oldest first."""
+        schools = self.by_name.get(self.folded[name], [])
         return sorted(schools, key=lambda school: (school.id is None, school.id or 0))
+
+
+def _schools_and_folds(
+    session: Session, urns: list[str], names: list[str]
+) -> tuple[list[School], dict[str, str]]:
+    """The schools with one of `urns` or one of `names` (case aside), oldest first, and each
+    of those names and theirs casefolded as the database folds them, in one statement.
+
+    Schools are told apart by the database's fold, not Python's: on PostgreSQL a few letters
+    fold otherwise (storage.folding), and the import must group names as
+    `find_or_create_school` finds them, or one name would be one school here and two there.
+    SQLite's fold is Python's own `casefold()`, so there the names are folded here.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        folds = {name: name.casefold() for name in names}
+        found = session.exec(
+            select(School)
+            .where(
+                or_(
+                    col(School.urn).in_(urns),
+                    casefolded(col(School.name)).in_(sorted(set(folds.values()))),
+                )
+            )
+            .order_by(col(School.id))
+        ).all()
+        folds.update((school.name, school.name.casefold()) for school in found)
+        return list(found), folds
+    return _schools_and_postgresql_folds(session, urns, names)
+
+
+def _schools_and_postgresql_folds(
+    session: Session, urns: list[str], names: list[str]
+) -> tuple[list[School], dict[str, str]]:
+    """`_schools_and_folds` on PostgreSQL: the names go as one array (`unnest`), so the
+    statement is compiled once, whatever the names."""
+    written = (
+        func.unnest(bindparam("written", value=names, type_=ARRAY(String)))
+        .table_valued("name")
+        .alias("written")
+    )
+    folded = casefolded(col(School.name)).label("folded")
+    schools = select(School, folded, null().label("written")).where(
+        or_(
+            col(School.urn).in_(urns),
+            casefolded(col(School.name)).in_(select(casefolded(written.c.name))),
+        )
+    )
+    # The names' own rows: no school (NULL in each of its columns), the name and its fold.
+    nothing = [null().label(column.name) for column in School.__table__.columns]  # type: ignore[attr-defined]  # a table model
+    as_written = select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+        *nothing, casefolded(written.c.name).label("folded"), written.c.name.label("written")
+    )
+    found: Any = select(School, sql_column("folded"), sql_column("written")).from_statement(
+        union_all(schools, as_written)
+    )
+    by_id: dict[int | None, School] = {}
+    folds: dict[str, str] = {}
+    for school, fold, name in session.exec(found):
+        if school is not None:
+            by_id[school.id] = school
+            folds[school.name] = fold
+        if name is not None:
+            folds[name] = fold
+    return sorted(by_id.values(), key=lambda school: school.id or 0), folds
 
 
 def _plan_school(known: _Known, row: DirectoryRow, tz: ZoneInfo) -> _Plan:

@@ -7,7 +7,7 @@ database, no Slack, no clock; the routing service builds the inputs and stores t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 from types import MappingProxyType
@@ -64,6 +64,9 @@ class Candidate:
     address: str = ""  # where their offer goes (bot.reach.people.direct_address); "": user_id
     trust: str | None = None  # the multi-academy trust of the candidate's school
     available_from: date | None = None  # not offered anything before this local date
+    # The name casefolded as the database sorts it (storage.folding.casefold_order), for the
+    # ranking to order ties as the SQL did; None: `str.casefold()`, the same on SQLite.
+    name_order: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Match:
     `(-share of the request's tags covered (a Fraction, so -1 means all), -tags covered,
     0 if the role fits else 1, 0 if the phase fits else 1, 0 if same region else 1,
     active deployments, last deployment start as a POSIX timestamp (-inf if never),
-    name casefolded, person_id)`.
+    name casefolded (as the database sorts it: `Candidate.name_order`), person_id)`.
     """
 
     candidate: Candidate
@@ -235,7 +238,7 @@ def _match(need: Need, candidate: Candidate, tag_labels: Mapping[str, str]) -> M
         0 if region_fit else 1,
         candidate.active_deployments,
         float("-inf") if last is None else as_utc(last).timestamp(),
-        candidate.name.casefold(),
+        candidate.name.casefold() if candidate.name_order is None else candidate.name_order,
         candidate.person_id,
     )
     reasons = _reasons(need, candidate, covered, role_fit, phase_fit, region_fit, tag_labels)

@@ -166,6 +166,7 @@ def _ranked_query(shape: _Shape) -> Any:
     candidates = _candidates_sharing_a_tag(shape)
     phase_fit = col(School.phase).in_(bindparam("phases", expanding=True))
     region_fit = col(School.region).in_(bindparam("regions", expanding=True))
+    name_order = casefold_order(candidates.c.name)
     query = (
         select(
             candidates.c.id,
@@ -181,6 +182,7 @@ def _ranked_query(shape: _Shape) -> Any:
             candidates.c.at,
         )
         .add_columns(candidates.c.available_from, School.trust)  # apart: select() types 10 at most
+        .add_columns(name_order.label("name_order"))
         .select_from(candidates)
         .outerjoin(School, col(School.id) == candidates.c.school_id)
         .where(candidates.c.active < candidates.c.capacity)
@@ -193,7 +195,7 @@ def _ranked_query(shape: _Shape) -> Any:
             candidates.c.active,
             candidates.c.at.is_not(None),  # never deployed first (the Python key's -inf)
             candidates.c.at,
-            casefold_order(candidates.c.name),  # as Python sorts str.casefold()
+            name_order,  # the re-ranking sorts by the same folded names (Candidate.name_order)
             candidates.c.id,
         )
     )
@@ -390,6 +392,7 @@ def _candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
             available=row.available,
             trust=row.trust,
             available_from=row.available_from,
+            name_order=row.name_order,
         )
         for row in rows
     ]

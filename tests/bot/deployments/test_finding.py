@@ -236,3 +236,38 @@ def test_case_is_ignored_in_any_alphabet_wildcards_still_literal(
     assert ids(find(sessions, "großmann")) == [supports["mere green, sam"]]
     assert find(sessions, "é_ile").total == 0
     assert find(sessions, "zo%m").total == 0
+
+
+@pytest.mark.parametrize("name", ["Soﬁa Raﬁq", "Ἀθηνᾳ Ἀϐραάμ", "Raǰ Patel"])
+def test_a_name_casefold_changes_finds_its_support(
+    sessions: SessionFactory, supports: dict[str, int], name: str
+) -> None:
+    """Letters PostgreSQL's lower() leaves but casefold() changes (a ligature, a Greek iota
+    subscript or symbol form, a letter casefold() decomposes): the name still finds itself."""
+    with transaction(sessions) as session:
+        school = session.get(School, person(session, "UHEAD2").school_id)
+        assert school is not None
+        school.name = f"{name} Academy"
+        person(session, "USPEC1").name = name
+    assert ids(find(sessions, f"{name} Academy")) == [supports["castle vale, nadia"]]
+    assert ids(find(sessions, name)) == [
+        supports["mere green, priya"],
+        supports["castle vale, nadia"],
+    ]
+    assert ids(find(sessions, f"{name} {name.split()[0].upper()[:2]}")) != []
+
+
+def test_wildcards_stay_literal_in_words_that_fold(
+    sessions: SessionFactory, supports: dict[str, int]
+) -> None:
+    with transaction(sessions) as session:
+        school = session.get(School, person(session, "UHEAD2").school_id)
+        assert school is not None
+        school.name = "STRAẞE_100% \\ İnce Academy"
+    nadia = [supports["castle vale, nadia"]]
+    assert ids(find(sessions, "straße_100%")) == nadia
+    assert ids(find(sessions, "STRASSE_100% \\ İNCE")) == nadia
+    assert ids(find(sessions, "strasse%100")) == []
+    assert ids(find(sessions, "strasse_1_0")) == []
+    assert ids(find(sessions, "e_1")) == nadia
+    assert ids(find(sessions, "\\\\")) == []

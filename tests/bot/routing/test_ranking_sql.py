@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
 
 from bench.directory import generate_directory, random_need
+from bot.core.clock import FixedClock
+from bot.directory.service import import_directory
 from bot.routing import ranking_sql
-from bot.routing.matching import rank_candidates
+from bot.routing.matching import Need, rank_candidates
 from bot.routing.ranking_sql import rank_in_sql
 from bot.routing.service import load_candidates
 from storage.db import SessionFactory, make_engine, make_session_factory, transaction
@@ -92,3 +95,23 @@ def _rank_among_70_000(sessions: SessionFactory) -> None:
         top = rank_in_sql(session, need, limit=3, tag_labels=LABELS)
         assert len(top) == 3
         assert [m.score for m in top] == sorted(m.score for m in top)
+
+
+def test_people_alike_but_for_their_names_rank_in_one_order_limited_or_not(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """Names PostgreSQL folds otherwise than `str.casefold()` ("ﬁ" spelled as one letter):
+    the database's top few are the first few of the whole ranking, in its order."""
+    names = ["Soﬁa Ames", "Sofib Bell", "SOFIC COLE", "Raǰ Dunn", "Rajb Eyre", "Ἀϐρα Ford"]
+    rows = "".join(
+        f"U01FOLD{n},{name},sle,Other School,primary,London,maths\n" for n, name in enumerate(names)
+    )
+    header = "slack_user_id,name,roles,school,phase,region,expertise\n"
+    assert import_directory(sessions, io.StringIO(header + rows), now=clock.now()).ok
+    need = Need(request_id=0, tags=frozenset({"maths"}), school_id=None, phase=None, region=None)
+    with sessions() as session:
+        everyone = [m.candidate.name for m in rank_in_sql(session, need, tag_labels=LABELS)]
+        assert sorted(everyone) == sorted(names)
+        for limit in range(1, len(names)):
+            top = rank_in_sql(session, need, limit=limit, tag_labels=LABELS)
+            assert [m.candidate.name for m in top] == everyone[:limit], limit

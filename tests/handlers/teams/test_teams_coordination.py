@@ -57,6 +57,22 @@ def test_a_coordinator_assigns_by_name(teams_only: SlackWorld) -> None:
     assert request.status == "accepted"
 
 
+def test_a_coordinator_assigns_by_a_name_postgresql_folds_otherwise(
+    teams_only: SlackWorld,
+) -> None:
+    """A ligature, a Greek iota subscript, a letter casefold() decomposes: the name as the
+    directory has it still names its person, on PostgreSQL as on SQLite."""
+    request_id = a_request(teams_only)
+    with teams_only.runtime.sessions() as session:
+        sam = session.exec(select(Person).where(Person.name == "Sam Specialist")).one()
+        sam.name = "Soﬁa Ἀθηνᾳ Raǰ"
+        session.add(sam)
+        session.commit()
+    [reply] = says(teams_only, COORDINATOR, f"assign {request_id} SOﬁA ἈΘΗΝᾳ RAǰ")
+    assert f"request #{request_id} is now with Soﬁa Ἀθηνᾳ Raǰ" in reply
+    assert deployments(teams_only) == [(request_id, "Soﬁa Ἀθηνᾳ Raǰ")]
+
+
 def test_a_coordinator_assigns_by_email_in_the_coordinators_channel(
     teams_only: SlackWorld,
 ) -> None:
