@@ -8,6 +8,7 @@ the bot owes are written to the outbox in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from bot.outbox.owing import is_owed, owe_post, owe_update, was_posted
 from bot.reach.people import user_id_of
 from bot.requests.tagging import infer_tags
 from bot.requests.views import (
+    SUPPORT_ENDED,
     ChannelPost,
     Draft,
     OfferClosed,
@@ -45,6 +47,8 @@ from storage.models import (
     OPEN,
     PHASES,
     URGENCIES,
+    Deployment,
+    DeploymentStatus,
     Offer,
     OfferStatus,
     Person,
@@ -140,6 +144,23 @@ def summarise(session: Session, request: SupportRequest, vocabulary: Vocabulary)
         awaiting_profile=request.awaiting_profile,
         source=request.source,
         created_at=request.created_at,
+        support_ended=request.status == CANCELLED and bool(ended_supports(session, [request.id])),
+    )
+
+
+def ended_supports(session: Session, request_ids: Iterable[int | None]) -> set[int]:
+    """Of these requests, those cancelled because a coordinator ended the support under way
+    (*End this support*): only that cancels a deployment."""
+    ids = [i for i in request_ids if i is not None]
+    if not ids:
+        return set()
+    return set(
+        session.exec(
+            select(Deployment.request_id).where(
+                col(Deployment.request_id).in_(ids),
+                col(Deployment.status) == DeploymentStatus.CANCELLED,
+            )
+        )
     )
 
 
@@ -540,6 +561,8 @@ def set_tags(session: Session, request: SupportRequest, tags: list[str]) -> None
 
 def _card_text(summary: RequestSummary) -> str:
     """The notification text of the card (what shows in the phone notification)."""
+    if summary.support_ended:
+        return SUPPORT_ENDED
     if summary.status == CANCELLED:
         return "This request has been cancelled."
     if not summary.tags:
