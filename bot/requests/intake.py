@@ -42,6 +42,7 @@ from bot.requests.views import (
 from storage.models import (
     ACCEPTED,
     CANCELLED,
+    CLOSED,
     EXPIRED,
     OFFERED,
     OPEN,
@@ -605,12 +606,26 @@ def _changeable(session: Session, request_id: int, actor: str, verb: str) -> Sup
             subject_id=request_id,
         )
     if request.status not in EDITABLE:
-        state = (
-            "has already been accepted" if request.status == ACCEPTED else f"is {request.status}"
-        )
-        done = {"edit": "edited", "cancel": "cancelled"}[verb]
-        raise Conflict(f"This request {state}, so it can't be {done} now.")
+        raise Conflict(_too_late_to(session, request, verb))
     return request
+
+
+def _too_late_to(session: Session, request: SupportRequest, verb: str) -> str:
+    """Why a request can no longer be edited or cancelled, and, once a supporter has it,
+    whom to tell instead (a form left open while they accepted is the usual way here)."""
+    done = {"edit": "edited", "cancel": "cancelled"}[verb]
+    if request.status == ACCEPTED:
+        supporter = session.get(Person, request.assigned_id) if request.assigned_id else None
+        who = "A supporter"
+        if supporter is not None and supporter.erased_at is None and supporter.name:
+            who = supporter.name
+        said = f"{who} has already accepted this request, so it can't be {done} now."
+        if verb == "edit":
+            return f"{said} To change what you've asked for, please message them directly."
+        return f"{said} If it's no longer needed, your coordinators can end the support."
+    states = {CANCELLED: "has been cancelled", CLOSED: "has been completed"}
+    state = states.get(request.status, f"is {request.status}")
+    return f"This request {state}, so it can't be {done} now."
 
 
 def edit_request(
