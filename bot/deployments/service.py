@@ -9,6 +9,7 @@ messages it causes, all in the caller's transaction. Refusals raise `UserFacingE
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -231,13 +232,28 @@ def _objectives(session: Session, deployment_id: int) -> list[DeploymentObjectiv
     )
 
 
+# A list marker at the start of a line: a bullet ("•", or "-", "*", "+" or a dash followed by
+# a space), or a number or letter closed by "." or ")" and followed by a space ("1. ", "10) ",
+# "a) "), or one in brackets ("(3)"). A number that is part of the sentence ("100 pupils",
+# "2027 SATs", "1.5 days", "95%") is not a marker: it has no closing mark and space.
+_LIST_MARKER = re.compile(
+    r"""(?:[•◦▪‣●·]
+        | [-*+–—](?=\s|$)
+        | (?:[0-9]{1,3}[.)] | [A-Za-z]\) )(?=\s|$)
+        | \((?:[0-9]{1,3}|[A-Za-z])\)
+    )\s*""",
+    re.VERBOSE,
+)
+
+
 def parse_objectives(raw: str) -> list[str]:
-    """Objectives from the form: one per line (a leading "1." or "-" is dropped)."""
+    """Objectives from the form: one per line, with any list markers in front ("1.", "2)",
+    "(3)", "- ", "• ") dropped and the rest, numbers included, kept as written."""
     found = []
     for line in raw.splitlines():
-        text = line.strip().lstrip("-•*").strip()
-        if text[:3].rstrip(".) ").isdigit():
-            text = text.split(maxsplit=1)[1] if " " in text else ""
+        text = line.strip()
+        while marker := _LIST_MARKER.match(text):
+            text = text[marker.end() :].strip()
         if text:
             found.append(text)
     return found

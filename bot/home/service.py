@@ -28,10 +28,12 @@ from bot.home.team import TeamPlace, team_places, teams_of
 from bot.insight.service import Headline, headline_of, term_insight
 from bot.members.service import load_of
 from bot.reach.people import mention
+from bot.requests.intake import ended_supports
 from bot.teamwork.views import TeamMember
 from bot.visits.records import home_visits
 from bot.visits.views import VisitLine
 from storage.models import (
+    CANCELLED,
     EXPIRED,
     OFFERED,
     OPEN,
@@ -78,6 +80,7 @@ class RequestLine:
     awaiting_profile: bool
     assigned_to: str | None  # a neutral mention, `<@ID|Name>`
     open_offers: int
+    support_ended: bool = False  # cancelled because a coordinator ended the support
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,7 @@ def _lines(
     needs = _needs(session, ids, vocabulary)
     schools = _school_names(session, {r.school_id for r in rows if r.school_id})
     assigned = _mentions(session, {r.assigned_id for r in rows if r.assigned_id})
+    ended = ended_supports(session, [r.id for r in rows if r.status == CANCELLED])
     open_offers: dict[int, int] = {}
     if ids:
         open_offers = dict(
@@ -268,6 +272,7 @@ def _lines(
             awaiting_profile=r.awaiting_profile,
             assigned_to=assigned.get(r.assigned_id) if r.assigned_id else None,
             open_offers=int(open_offers.get(r.id or 0, 0)),
+            support_ended=r.id in ended,
         )
         for r in rows
     )

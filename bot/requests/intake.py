@@ -8,6 +8,7 @@ the bot owes are written to the outbox in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from bot.outbox.owing import is_owed, owe_post, owe_update, was_posted
 from bot.reach.people import user_id_of
 from bot.requests.tagging import infer_tags
 from bot.requests.views import (
+    SUPPORT_ENDED,
     ChannelPost,
     Draft,
     OfferClosed,
@@ -40,11 +42,14 @@ from bot.requests.views import (
 from storage.models import (
     ACCEPTED,
     CANCELLED,
+    CLOSED,
     EXPIRED,
     OFFERED,
     OPEN,
     PHASES,
     URGENCIES,
+    Deployment,
+    DeploymentStatus,
     Offer,
     OfferStatus,
     Person,
@@ -140,6 +145,23 @@ def summarise(session: Session, request: SupportRequest, vocabulary: Vocabulary)
         awaiting_profile=request.awaiting_profile,
         source=request.source,
         created_at=request.created_at,
+        support_ended=request.status == CANCELLED and bool(ended_supports(session, [request.id])),
+    )
+
+
+def ended_supports(session: Session, request_ids: Iterable[int | None]) -> set[int]:
+    """Of these requests, those cancelled because a coordinator ended the support under way
+    (*End this support*): only that cancels a deployment."""
+    ids = [i for i in request_ids if i is not None]
+    if not ids:
+        return set()
+    return set(
+        session.exec(
+            select(Deployment.request_id).where(
+                col(Deployment.request_id).in_(ids),
+                col(Deployment.status) == DeploymentStatus.CANCELLED,
+            )
+        )
     )
 
 
@@ -540,6 +562,8 @@ def set_tags(session: Session, request: SupportRequest, tags: list[str]) -> None
 
 def _card_text(summary: RequestSummary) -> str:
     """The notification text of the card (what shows in the phone notification)."""
+    if summary.support_ended:
+        return SUPPORT_ENDED
     if summary.status == CANCELLED:
         return "This request has been cancelled."
     if not summary.tags:
@@ -582,12 +606,26 @@ def _changeable(session: Session, request_id: int, actor: str, verb: str) -> Sup
             subject_id=request_id,
         )
     if request.status not in EDITABLE:
-        state = (
-            "has already been accepted" if request.status == ACCEPTED else f"is {request.status}"
-        )
-        done = {"edit": "edited", "cancel": "cancelled"}[verb]
-        raise Conflict(f"This request {state}, so it can't be {done} now.")
+        raise Conflict(_too_late_to(session, request, verb))
     return request
+
+
+def _too_late_to(session: Session, request: SupportRequest, verb: str) -> str:
+    """Why a request can no longer be edited or cancelled, and, once a supporter has it,
+    whom to tell instead (a form left open while they accepted is the usual way here)."""
+    done = {"edit": "edited", "cancel": "cancelled"}[verb]
+    if request.status == ACCEPTED:
+        supporter = session.get(Person, request.assigned_id) if request.assigned_id else None
+        who = "A supporter"
+        if supporter is not None and supporter.erased_at is None and supporter.name:
+            who = supporter.name
+        said = f"{who} has already accepted this request, so it can't be {done} now."
+        if verb == "edit":
+            return f"{said} To change what you've asked for, please message them directly."
+        return f"{said} If it's no longer needed, your coordinators can end the support."
+    states = {CANCELLED: "has been cancelled", CLOSED: "has been completed"}
+    state = states.get(request.status, f"is {request.status}")
+    return f"This request {state}, so it can't be {done} now."
 
 
 def edit_request(

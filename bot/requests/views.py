@@ -7,6 +7,11 @@ from datetime import date, datetime
 
 from bot.core.messages import message_view
 
+# What a request's card says once a coordinator has ended its support (*End this support*).
+# The card may be in a shared channel, so it never gives the reason: only those on the
+# support are told that, by DM.
+SUPPORT_ENDED = "The coordinators have ended this support."
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -41,6 +46,8 @@ class RequestSummary:
     awaiting_profile: bool
     source: str
     created_at: datetime
+    # Cancelled because a coordinator ended the support under way (*End this support*).
+    support_ended: bool = False
 
 
 # --- messages: what is posted about a request, for an adapter to render ----------------------

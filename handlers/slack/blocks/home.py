@@ -196,6 +196,8 @@ def _head_status(line: RequestLine, now: datetime, tz: ZoneInfo) -> str:
         return ":pencil2: *Open* — not sent yet: press *Find support* on it"
     if line.status == RequestStatus.CLOSED:
         return ":checkered_flag: *Completed*"
+    if line.support_ended:
+        return ":octagonal_sign: *Support ended* by the coordinators — I've sent you their reason"
     return f"*{STATUS_LABELS.get(line.status, escape(line.status))}*"
 
 

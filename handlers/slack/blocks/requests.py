@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot.requests.views import SUPPORT_ENDED
 from handlers.slack.blocks import (
     TEXT_INPUT_LIMIT,
     Block,
@@ -62,6 +63,8 @@ def _school_line(summary: RequestSummary) -> str:
 
 
 def _next_step(summary: RequestSummary) -> str:
+    if summary.support_ended:
+        return f"{SUPPORT_ENDED} Everyone on it has been told."
     if summary.status == RequestStatus.CANCELLED:
         return "This request has been cancelled. Anyone who was asked has been told."
     if summary.status == RequestStatus.ACCEPTED:

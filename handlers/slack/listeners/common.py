@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.core.errors import NotAllowed, UserFacingError
 from bot.inbound.service import Claim
-from bot.outbox.flows import owe_answer
+from bot.outbox.flows import owe_answer, record_refusal
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.sender import tell_now
 
@@ -213,6 +213,17 @@ def tell(
         owe(session)
     else:
         unit_of_work(ctx, owe)
+
+
+def audit_refusal(ctx: SlackContext, refused: NotAllowed, body: dict[str, Any]) -> None:
+    """Audit a refusal in a unit of work of its own (the refused one was rolled back), for a
+    form that says it in place rather than by message."""
+    unit_of_work(
+        ctx,
+        lambda session: record_refusal(
+            session, refused, actor=user_id_of(body), now=ctx.clock.now()
+        ),
+    )
 
 
 @contextmanager

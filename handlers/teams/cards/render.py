@@ -34,6 +34,7 @@ from bot.digest.views import (
 from bot.directory.views import ImportReportMessage, report_footnote, report_pieces
 from bot.requests.intake import DESCRIPTION_LIMIT
 from bot.requests.views import (
+    SUPPORT_ENDED,
     ChannelPost,
     CoordinatorAlert,
     OfferClosed,
@@ -142,6 +143,8 @@ def _school(summary: RequestSummary) -> str:
 
 def _next_step(summary: RequestSummary) -> str:
     status = summary.status
+    if summary.support_ended:
+        return f"{SUPPORT_ENDED} Everyone on it has been told."
     if status == RequestStatus.CANCELLED:
         return "This request has been cancelled. Anyone who was asked has been told."
     if status == RequestStatus.ACCEPTED:

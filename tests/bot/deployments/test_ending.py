@@ -121,7 +121,9 @@ def test_everyone_on_the_support_is_told_and_the_check_in_dms_close(
     notice = texts_to(world, COORDINATOR_CHANNEL)
     assert f"<@{COORDINATOR}> ended the support on request #{request_id}" in notice
     assert REASON in notice
-    assert "This request has been cancelled." in texts_to(world, HEAD), "the card is refreshed"
+    card = texts_to(world, HEAD)
+    assert "The coordinators have ended this support." in card, "the card is refreshed"
+    assert "This request has been cancelled." not in card
 
 
 def test_the_audit_says_who_ended_it_not_why(world: World, team: int) -> None:

@@ -23,7 +23,6 @@ from bot.deployments.service import (
     confirm_agreement,
     draft_agreement,
     log_visit,
-    parse_objectives,
     record_impact,
     skip_step,
 )
@@ -199,16 +198,6 @@ def test_a_bad_agreement_is_refused_and_changes_nothing(
         agree(world, started, **changes)
     assert field in refused.value.errors
     assert plan(world, started).agreement_drafted_at is None
-
-
-def test_objectives_are_read_one_per_line() -> None:
-    raw = "1. Set up the register\n\n- Train the SENCO\n2) Review EHCPs\n• Parents' forum"
-    assert parse_objectives(raw) == [
-        "Set up the register",
-        "Train the SENCO",
-        "Review EHCPs",
-        "Parents' forum",
-    ]
 
 
 def test_a_revised_agreement_needs_confirming_again(world: World, started: int) -> None:

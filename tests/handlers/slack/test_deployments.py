@@ -190,6 +190,30 @@ def test_a_long_agreement_reaches_the_head_whole(slack: SlackWorld, deployed: in
     assert "&amp; &lt;more&gt;" in shown and "…" not in shown
 
 
+def test_objectives_that_begin_with_a_number_keep_it(slack: SlackWorld, deployed: int) -> None:
+    """Only list markers are dropped: "100 pupils…" is saved and shown to the head whole."""
+    objectives = (
+        "1. 100 pupils in Year 6 reach the expected standard in reading\n"
+        "2027 SATs: close the gap\n"
+        "- 95 per cent attendance by July\n"
+        "3 teachers trained in precision teaching"
+    )
+    form = {**AGREEMENT, "objectives": {"value": {"type": "plain_text_input", "value": objectives}}}
+    press(slack, SUPPORTER, "deployment_agreement")
+    assert submit(slack, SUPPORTER, "deployment_agreement_form", form) == (200, {})
+    with slack.runtime.sessions() as session:
+        saved = session.exec(select(DeploymentObjective).order_by(DeploymentObjective.position))
+        assert [o.text for o in saved] == [
+            "100 pupils in Year 6 reach the expected standard in reading",
+            "2027 SATs: close the gap",
+            "95 per cent attendance by July",
+            "3 teachers trained in precision teaching",
+        ]
+    shown = texts(dm_with(slack, HEAD, "deployment_confirm_agreement")["blocks"])
+    assert "1. 100 pupils in Year 6" in shown and "2. 2027 SATs: close the gap" in shown
+    assert "3. 95 per cent attendance" in shown
+
+
 def test_a_bad_agreement_goes_back_to_the_form(slack: SlackWorld, deployed: int) -> None:
     press(slack, SUPPORTER, "deployment_agreement")
     bad = {**AGREEMENT, "days": {"value": {"type": "number_input", "value": "lots"}}}

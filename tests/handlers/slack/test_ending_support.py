@@ -17,7 +17,7 @@ from handlers.slack.stand_in.signing import (
     view_submission_payload,
 )
 from storage.models import AuditEntry, Deployment, SupportRequest
-from tests.handlers.slack.conftest import SlackWorld
+from tests.handlers.slack.conftest import SUPPORT_CHANNEL, SlackWorld
 from tests.handlers.slack.test_deployments import (
     HEAD,
     SUPPORTER,
@@ -89,6 +89,28 @@ def test_a_coordinator_ends_a_support_from_their_home_tab(
     # The Home tab is published again, without the button.
     home = slack.fake.home_view(COORDINATOR)
     assert home is not None and END not in action_ids(home["blocks"])
+
+
+def test_the_request_card_says_the_support_has_ended_and_keeps_the_reason_private(
+    slack: SlackWorld,
+    deployed: int,  # noqa: F811 (the fixture from test_deployments)
+) -> None:
+    """The card under the head's post in the support channel says the coordinators ended
+    the support, not that the request was cancelled (as if by the head), and never why: the
+    reason goes only to those on the support. The head's Home tab says the same."""
+    form = end_form(slack, deployed)
+    slack.sender.interact(submission(form, REASON))
+    slack.settle()
+    [card] = [
+        m
+        for m in slack.fake.messages(SUPPORT_CHANNEL)
+        if "here's your request as I understood it" in texts(m.get("blocks"))
+    ]
+    shown = f"{card['text']} {texts(card['blocks'])}"
+    assert "The coordinators have ended this support." in shown
+    assert "cancelled" not in shown and REASON not in shown
+    home = texts(open_home(slack, HEAD)["blocks"])
+    assert "*Support ended* by the coordinators" in home and "Cancelled" not in home
 
 
 def test_the_form_asks_again_without_a_reason(

@@ -14,7 +14,15 @@ from handlers.slack.stand_in.signing import (
     new_event_id,
     view_submission_payload,
 )
-from storage.models import AuditEntry, Person, PersonRole, RequestTag, School, SupportRequest
+from storage.models import (
+    AuditEntry,
+    Offer,
+    Person,
+    PersonRole,
+    RequestTag,
+    School,
+    SupportRequest,
+)
 from tests.handlers.slack.conftest import COORDINATOR_CHANNEL, SUPPORT_CHANNEL, SlackWorld
 from tests.support.blockkit import action_ids, button_value, texts
 
@@ -403,6 +411,98 @@ def test_edit_by_someone_else_through_a_forged_submission_is_refused(slack: Slac
     assert json.loads(body)["response_action"] == "update"
     slack.settle()
     assert requests(slack)[0].title != "Hijacked"
+
+
+def _edit_form_then(slack: SlackWorld, *clicks: tuple[str, str]) -> tuple[SupportRequest, str]:
+    """The head opens *Edit*; then, while the form is open, `clicks` happen (user, action on
+    the request). Returns the request and the edit form's metadata."""
+    slack.import_directory()
+    request, message = _captured(slack)
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD1", "request_edit", str(request.id), channel_id=SUPPORT_CHANNEL, message=message
+        )
+    )
+    [opened] = slack.fake.wait_for("views.open")
+    for user, action in clicks:
+        if action == "offer_accept":
+            with slack.runtime.sessions() as session:
+                supporter = session.exec(select(Person).where(Person.slack_user_id == user)).one()
+                offer = session.exec(select(Offer).where(Offer.supporter_id == supporter.id)).one()
+            slack.sender.interact(block_actions_payload(user, action, str(offer.id)))
+        else:
+            slack.sender.interact(
+                block_actions_payload(user, action, str(request.id), channel_id=SUPPORT_CHANNEL)
+            )
+        slack.settle()
+    return request, opened.args["view"]["private_metadata"]
+
+
+def _told_after(slack: SlackWorld, since: int) -> list[str]:
+    """Every message the bot sent anyone after the first `since` calls."""
+    said = ("chat.postMessage", "chat.postEphemeral", "response_url")
+    return [str(c.args.get("text")) for c in slack.fake.calls[since:] if c.method in said]
+
+
+def test_an_edit_saved_after_acceptance_keeps_the_form_and_says_whom_to_tell(
+    slack: SlackWorld,
+) -> None:
+    """The head had *Edit* open when Sam accepted. Saving can't change the request now, so the
+    form stays open with what they typed (to copy on a phone), saying once, at its top, that
+    Sam has it and can be messaged directly; no DM says it again."""
+    request, metadata = _edit_form_then(
+        slack, ("UHEAD1", "request_confirm"), ("USLE1", "offer_accept")
+    )
+    before = len(slack.fake.calls)
+    status, body, _ = slack.sender.interact(
+        view_submission_payload(
+            "UHEAD1",
+            "request_edit",
+            request_form(title="Governance now", areas=["governance"]),
+            private_metadata=metadata,
+        )
+    )
+    slack.settle()
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["title"]
+    said = answer["errors"]["title"]
+    assert "Sam Specialist has already accepted this request" in said
+    assert "message them directly" in said and "copy" in said.lower()
+    assert _told_after(slack, before) == []
+    [after] = requests(slack)
+    assert (after.status, after.title) == ("accepted", request.title)
+    # *Cancel* on a card not yet refreshed: the coordinators can end it instead.
+    slack.sender.interact(
+        block_actions_payload(
+            "UHEAD1", "request_cancel", str(request.id), channel_id=SUPPORT_CHANNEL
+        )
+    )
+    slack.settle()
+    assert "Sam Specialist has already accepted this request, so it can't be cancelled now." in (
+        " ".join(slack.fake.replies_to("UHEAD1"))
+    )
+    assert "your coordinators can end the support" in " ".join(slack.fake.replies_to("UHEAD1"))
+    assert tags_of(slack, after.id or 0) == tags_of(slack, request.id or 0) != {"governance"}
+
+
+def test_an_edit_saved_after_cancelling_says_so_once_in_the_form(slack: SlackWorld) -> None:
+    request, metadata = _edit_form_then(slack, ("UHEAD1", "request_cancel"))
+    before = len(slack.fake.calls)
+    status, body, _ = slack.sender.interact(
+        view_submission_payload(
+            "UHEAD1", "request_edit", request_form(title="Changed"), private_metadata=metadata
+        )
+    )
+    slack.settle()
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert (
+        "This request has been cancelled, so it can't be edited now." in answer["errors"]["title"]
+    )
+    assert _told_after(slack, before) == []
+    assert requests(slack)[0].title == request.title
 
 
 def test_cancel_by_the_head_tells_everyone_offered(slack: SlackWorld) -> None:

@@ -59,6 +59,11 @@ def test_a_coordinator_on_teams_ends_a_support_from_their_home_card(
         for person in (HEAD, NLE):
             told = [c for c in cards_to(world, person) if "have ended the support" in card_texts(c)]
             assert len(told) == 1 and REASON in card_texts(told[0])
+        # The head's request card says the coordinators ended it, not why, nor "cancelled".
+        [request_card] = [c for c in cards_to(world, HEAD) if "as I understood it" in str(c)]
+        assert "The coordinators have ended this support." in card_texts(request_card)
+        assert "cancelled" not in card_texts(request_card)
+        assert REASON not in card_texts(request_card)
 
 
 def test_a_coordinator_on_teams_finds_any_support_and_ends_it(

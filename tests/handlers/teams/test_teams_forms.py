@@ -11,6 +11,7 @@ from bot.directory.people import has_role
 from bot.entry.stand_in import SlackWorld
 from storage.models import AuditEntry, Person, School, SupportRequest
 from tests.handlers.teams.conftest import HEAD, NLE, teams_user
+from tests.handlers.teams.programme import person_id
 from tests.handlers.teams.test_teams_flows import (
     SEND_REQUEST,
     card_texts,
@@ -138,6 +139,23 @@ def test_an_edit_is_saved_and_the_open_offers_follow(teams: SlackWorld) -> None:
     assert nle_chat is not None
     [offer_card] = fake(teams).messages(nle_chat)
     assert "new SENCO starts in May" in card_texts(offer_card)
+
+
+def test_an_edit_saved_after_acceptance_says_whom_to_message(teams: SlackWorld) -> None:
+    """The head pressed *Save* on a card that still had *Edit* when Nadia accepted: nothing
+    changes, and the answer says the request is with Nadia, who can be messaged directly."""
+    head_posts(teams)
+    [request] = requests(teams)
+    press(teams, HEAD, "request_confirm", request.id)
+    nadia = person_id(teams, NLE)
+    [offer] = [o for o in offers(teams, request.id) if o.supporter_id == nadia]
+    press(teams, NLE, "offer_accept", offer.id)
+    edited = "We need help with SEND: a new SENCO starts in May and needs a mentor"
+    answer = press(teams, HEAD, "request_edit", request.id, description=edited)
+    assert "Nadia Leader has already accepted this request" in answer["value"]
+    assert "message them directly" in answer["value"]
+    [after] = requests(teams)
+    assert after.description == SEND_REQUEST and after.status == "accepted"
 
 
 def test_a_bad_or_unallowed_edit_changes_nothing(teams: SlackWorld) -> None:

@@ -119,6 +119,20 @@ def test_a_teams_supporter_agrees_a_plan_and_a_teams_head_confirms_it(teams: Sla
     assert plan(teams).agreement_confirmed_at is not None
 
 
+def test_objectives_that_begin_with_a_number_keep_it_on_teams(teams: SlackWorld) -> None:
+    deployed(teams)
+    objectives = "1) 100 pupils reach the expected standard\n2027 SATs: close the gap"
+    press_on_card(teams, NLE, "deployment_agreement", **{**AGREEMENT, "objectives": objectives})
+    with teams.runtime.sessions() as session:
+        saved = session.exec(select(DeploymentObjective).order_by(DeploymentObjective.position))
+        assert [o.text for o in saved] == [
+            "100 pupils reach the expected standard",
+            "2027 SATs: close the gap",
+        ]
+    [to_confirm] = [c for c in cards_to(teams, HEAD) if "deployment_confirm_agreement" in str(c)]
+    assert "2027 SATs: close the gap" in card_texts(to_confirm)
+
+
 def test_a_bad_agreement_is_answered_and_changes_nothing(teams: SlackWorld) -> None:
     deployed(teams)
     empty = {**AGREEMENT, "objectives": "  \n "}

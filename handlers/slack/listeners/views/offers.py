@@ -8,26 +8,16 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.core.errors import NotAllowed, UserFacingError
-from bot.outbox.flows import record_refusal
 from bot.routing.service import assign_request, decline_offer
 from handlers.slack.context import SlackContext, unit_of_work
 from handlers.slack.listeners.common import (
+    audit_refusal,
     int_value,
     user_id_of,
     view_metadata,
     view_values,
 )
 from handlers.slack.listeners.views.requests import message_view
-
-
-def _record_refusal(ctx: SlackContext, refused: NotAllowed, body: dict[str, Any]) -> None:
-    """Audit a refusal in a unit of work of its own (the refused one was rolled back)."""
-    unit_of_work(
-        ctx,
-        lambda session: record_refusal(
-            session, refused, actor=user_id_of(body), now=ctx.clock.now()
-        ),
-    )
 
 
 def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
@@ -55,7 +45,7 @@ def on_decline(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     except UserFacingError as exc:
         ack(response_action="update", view=message_view("Not declined", exc.message))
         if isinstance(exc, NotAllowed):
-            _record_refusal(ctx, exc, body)
+            audit_refusal(ctx, exc, body)
 
 
 def on_assign(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
@@ -82,7 +72,7 @@ def on_assign(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
     except UserFacingError as exc:
         ack(response_action="errors", errors={"supporter": exc.message[:150]})
         if isinstance(exc, NotAllowed):
-            _record_refusal(ctx, exc, body)
+            audit_refusal(ctx, exc, body)
 
 
 def register(app: App, ctx: SlackContext) -> None:

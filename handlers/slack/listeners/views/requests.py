@@ -9,15 +9,15 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.core.errors import InvalidInput, NotAllowed, UserFacingError
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, UserFacingError
 from bot.requests.intake import needs_profile, save_profile, submit_request, validate
 from bot.requests.views import Draft
 from bot.routing.flows import edit_request_and_refresh_offers, find_support_if_new
 from handlers.slack.blocks import plain, section
 from handlers.slack.context import SlackContext, look_up, unit_of_work
 from handlers.slack.listeners.common import (
+    audit_refusal,
     int_value,
-    tell,
     told_if_it_fails,
     user_id_of,
     user_name_of,
@@ -26,6 +26,9 @@ from handlers.slack.listeners.common import (
 )
 
 log = logging.getLogger(__name__)
+
+# After a stale edit's refusal: closing the form loses what was typed.
+KEEP_IT = "Copy anything you want to keep before closing this form."
 
 
 def draft_from_view(body: dict[str, Any]) -> Draft:
@@ -144,9 +147,14 @@ def on_edit_request(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:
             ),
             then_ack=ack,
         )
+    except Conflict as exc:
+        # Too late (accepted or cancelled while the form was open): said once, at the top of
+        # the form, which stays open so that what they typed can still be copied.
+        ack(response_action="errors", errors={"title": f"Not saved. {exc.message} {KEEP_IT}"})
     except UserFacingError as exc:
         ack(response_action="update", view=message_view("Not saved", exc.message))
-        tell(ctx, body, exc.message, refused=exc if isinstance(exc, NotAllowed) else None)
+        if isinstance(exc, NotAllowed):
+            audit_refusal(ctx, exc, body)
 
 
 def on_profile(ctx: SlackContext, ack: Ack, body: dict[str, Any]) -> None:

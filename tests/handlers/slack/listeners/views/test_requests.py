@@ -8,13 +8,15 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.entry.runtime import Runtime
+from bot.routing.service import accept_offer
 from handlers.slack.listeners.views import requests
-from storage.models import Person, SupportRequest
+from storage.models import AuditEntry, Person, SupportRequest
 from tests.handlers.slack.listeners.conftest import (
     HEAD,
     Ack,
     new_request,
     offers_of,
+    owed,
     submission,
 )
 
@@ -73,8 +75,37 @@ def test_on_edit_request_by_a_stranger_is_refused(ctx: Runtime, ack: Ack) -> Non
     body = submission(
         "UHEAD2", "request_edit", _form("Hijacked"), json.dumps({"request_id": request_id})
     )
+    owed_before = len(owed(ctx))
     requests.on_edit_request(ctx, ack=ack, body=body)
     assert ack.once["response_action"] == "update"
+    assert "Only the head who asked" in str(ack.once["view"])
+    assert [title for _, title, _ in _titles(ctx)] == ["SENCO cover"]
+    assert len(owed(ctx)) == owed_before, "said in the form, not again by DM"
+    with Session(ctx.engine) as session:
+        refused = session.exec(
+            select(AuditEntry.actor).where(AuditEntry.action.endswith(".refused"))
+        )
+        assert list(refused) == ["UHEAD2"]
+
+
+def test_on_edit_request_after_acceptance_keeps_the_form_and_owes_no_message(
+    ctx: Runtime, ack: Ack
+) -> None:
+    """The edit can't be saved once a supporter has accepted: said once, inline at the top of
+    the form the head is still looking at (their words stay there), never again by DM."""
+    request_id = new_request(ctx)
+    [(offer_id, supporter, _)] = [o for o in offers_of(ctx, request_id) if o[1] == "USLE1"]
+    with ctx.sessions() as session:
+        accept_offer(session, ctx.context(), actor=supporter, offer_id=offer_id)
+        session.commit()
+    owed_before = len(owed(ctx))
+    body = submission(
+        HEAD, "request_edit", _form("Maths and SEND"), json.dumps({"request_id": request_id})
+    )
+    requests.on_edit_request(ctx, ack=ack, body=body)
+    assert ack.once["response_action"] == "errors"
+    assert "Sam Specialist" in ack.once["errors"]["title"]
+    assert len(owed(ctx)) == owed_before
     assert [title for _, title, _ in _titles(ctx)] == ["SENCO cover"]
 
 
